@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Set-up and everyday tasks with nothing but Python 3.11+: `python3 dev.py run` / `test`.
+
+Creates `.venv`, installs fedihub with what the tests need (re-installing only when
+pyproject.toml changes), then runs a demo instance or the test suite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+DATA = ROOT / "data"
+DEMO_PORT = int(os.environ.get("FEDIHUB_PORT", "8080"))
+
+
+def sh(*args: str | Path, **kwargs: object) -> None:
+    subprocess.run([str(a) for a in args], check=True, **kwargs)  # type: ignore[call-overload]
+
+
+def ensure_venv(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("fedihub needs Python 3.11 or newer")
+    if not (BIN / "python").exists():
+        print("creating .venv …", flush=True)
+        venv.create(VENV, with_pip=True)
+    stamp = VENV / f".installed-{extras}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != digest:
+        print(f"installing fedihub[{extras}] into .venv …", flush=True)
+        sh(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        sh(BIN / "python", "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]")
+        stamp.write_text(digest)
+
+
+def run() -> None:
+    ensure_venv("test")
+    fedihub = BIN / "fedihub"
+    if not (DATA / "config.toml").exists():
+        domain = f"localhost:{DEMO_PORT}"
+        sh(fedihub, "init", "--data", DATA, "--domain", domain, "--insecure-http")
+        password = DATA / "demo-password.txt"
+        password.write_text("organise-together\n")
+        sh(fedihub, "account", "create", "--data", DATA, "organiser", "--password-file", password)
+        sh(fedihub, "hub", "create", "--data", DATA, "demo", "--name", "Demo hub",
+           "--summary", "A hub to try fedihub: follow it, post to it.", "--organizer", "organiser")
+        welcome = DATA / "welcome.md"
+        welcome.write_text("# Welcome to the demo hub\n\nUpdates, minutes and calls land here.\n")
+        sh(fedihub, "post", "--data", DATA, "demo", "--as", "organiser", welcome)
+        print(f"demo account: organiser / password in {password}")
+    os.execv(fedihub, [str(fedihub), "serve", "--data", str(DATA), "--port", str(DEMO_PORT)])
+
+
+def test(extra: list[str]) -> None:
+    ensure_venv("test")
+    os.chdir(ROOT)
+    sh(BIN / "ruff", "check", "fedihub", "tests", "bench", "dev.py")
+    result = subprocess.run([str(BIN / "python"), "-m", "pytest", "-q", *extra])
+    sys.exit(result.returncode)
+
+
+if __name__ == "__main__":
+    task = sys.argv[1] if len(sys.argv) > 1 else ""
+    if task == "run":
+        run()
+    elif task == "test":
+        test(sys.argv[2:])
+    else:
+        sys.exit("usage: python3 dev.py run | test [pytest arguments]")

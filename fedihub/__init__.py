@@ -1,0 +1,3 @@
+"""fedihub: a federated ActivityPub server for cross-movement hubs."""
+
+__version__ = "0.1.0"

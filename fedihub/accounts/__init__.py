@@ -1,0 +1,1 @@
+"""Local accounts: people who sign in and post as the hubs they organise."""

@@ -1,0 +1,72 @@
+"""Creating accounts, checking passwords, and deciding who may act for a hub."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+
+from fedihub.actors import store
+from fedihub.actors.keyring import generate_rsa_keypair
+from fedihub.actors.model import LocalActor, valid_username
+from fedihub.actors.store import Account
+from fedihub.db import Database
+from fedihub.errors import BadRequest, Conflict, Forbidden
+
+MIN_PASSWORD_LENGTH = 8
+_hasher = PasswordHasher()
+
+
+async def create_account(db: Database, username: str, password: str, *, is_admin: bool) -> int:
+    if not valid_username(username):
+        raise BadRequest(
+            f"invalid username {username!r}: use 1-30 lower-case letters, digits or underscores"
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if await store.get_actor_by_username(db, username):
+        raise Conflict(f"the name {username!r} is already taken on this instance")
+    public_pem, private_pem = generate_rsa_keypair()
+    async with db.transaction() as tx:
+        actor_id = await store.insert_actor(
+            tx,
+            kind="person",
+            username=username,
+            name=username,
+            summary="",
+            manually_approves_followers=False,
+            public_key_pem=public_pem,
+            private_key_pem=private_pem,
+        )
+        await tx.execute(
+            "INSERT INTO accounts (actor_id, password_hash, is_admin) VALUES (?, ?, ?)",
+            (actor_id, _hasher.hash(password), int(is_admin)),
+        )
+    return actor_id
+
+
+async def check_password(db: Database, username: str, password: str) -> Account | None:
+    account = await store.get_account(db, username)
+    if account is None:
+        return None
+    stored = await store.password_hash(db, account.actor.id)
+    try:
+        _hasher.verify(stored or "", password)
+    except VerificationError:
+        return None
+    return account
+
+
+async def require_account(db: Database, username: str) -> Account:
+    account = await store.get_account(db, username)
+    if account is None:
+        raise BadRequest(f"no account named {username!r}")
+    return account
+
+
+async def require_can_act_for(db: Database, account: Account, actor: LocalActor) -> None:
+    """Admins act for any hub; others for the hubs they organise, and for themselves."""
+    if account.is_admin or actor.id == account.actor.id:
+        return
+    if actor.kind == "group" and await store.is_organizer(db, actor.id, account.actor.id):
+        return
+    raise Forbidden(f"{account.actor.username} does not organise {actor.username}")

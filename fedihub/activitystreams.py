@@ -1,0 +1,71 @@
+"""ActivityStreams constants and small pure helpers shared by every module that builds JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
+
+ACTOR_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "toot": "http://joinmastodon.org/ns#",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "discoverable": "toot:discoverable",
+        "postingRestrictedToMods": "https://w3id.org/fep/1b12#postingRestrictedToMods",
+    },
+]
+
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def host_of(uri: str) -> str:
+    """Lower-cased host[:port] with default ports and trailing dots removed, for origin checks."""
+    parts = urlsplit(uri)
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        host = host.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    if port is None or (parts.scheme, port) in {("https", 443), ("http", 80)}:
+        return f"[{host}]" if ":" in host else host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def id_of(value: Any) -> str | None:
+    """The id of a link-or-object value, or None when it has none."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        ident = value.get("id")
+        return ident if isinstance(ident, str) else None
+    return None
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def wants_activity_json(accept: str) -> bool:
+    accept = accept.lower()
+    return "application/activity+json" in accept or "application/ld+json" in accept

@@ -1,0 +1,1 @@
+"""Local actors (instance Application, hub Group, account Person) and cached remote actors."""

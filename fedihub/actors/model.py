@@ -1,0 +1,44 @@
+"""The local actor record and where each of its documents lives. Pure: no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+ActorKind = Literal["application", "group", "person"]
+
+USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
+PATH_PREFIX: dict[str, str] = {"group": "hubs", "person": "users"}
+INSTANCE_ACTOR_PATH = "/actor"
+
+
+@dataclass(frozen=True)
+class LocalActor:
+    id: int
+    kind: ActorKind
+    username: str
+    name: str
+    summary: str
+    manually_approves_followers: bool
+    public_key_pem: str
+    created_at: float
+
+    def path(self) -> str:
+        if self.kind == "application":
+            return INSTANCE_ACTOR_PATH
+        return f"/{PATH_PREFIX[self.kind]}/{self.username}"
+
+    def uri(self, base_url: str) -> str:
+        return base_url + self.path()
+
+    def key_id(self, base_url: str) -> str:
+        return self.uri(base_url) + "#main-key"
+
+
+def valid_username(username: str) -> bool:
+    return bool(USERNAME_RE.match(username))
+
+
+def post_uri(base_url: str, actor: LocalActor, post_id: int) -> str:
+    return f"{actor.uri(base_url)}/posts/{post_id}"

@@ -1,0 +1,129 @@
+"""Remote actors and their keys: from the cache, else by a GET signed by the instance actor."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fedihub.activitystreams import host_of, id_of
+from fedihub.actors import store
+from fedihub.actors.keyring import KeyRing
+from fedihub.actors.store import RemoteActor
+from fedihub.client import HttpClient
+from fedihub.db import Database
+from fedihub.errors import FetchError, OriginError
+
+ACTOR_TYPES = frozenset({"Person", "Group", "Service", "Application", "Organization"})
+CACHE_TTL_S = 24 * 3600
+REFETCHES_PER_HOST_PER_MINUTE = 10
+
+
+def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteActor:
+    """Validates a fetched actor document; raises FetchError naming what is wrong."""
+    uri = document.get("id")
+    if not isinstance(uri, str):
+        raise FetchError("actor document has no id")
+    kind = document.get("type")
+    if kind not in ACTOR_TYPES:
+        raise FetchError(f"{uri}: {kind!r} is not an actor type")
+    inbox = document.get("inbox")
+    if not isinstance(inbox, str) or host_of(inbox) != host_of(uri):
+        raise FetchError(f"{uri}: actor has no inbox on its own host")
+    endpoints = document.get("endpoints")
+    shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
+    if not isinstance(shared, str) or host_of(shared) != host_of(uri):
+        shared = None
+    key = document.get("publicKey")
+    if isinstance(key, list):
+        key = next((k for k in key if isinstance(k, dict)), None)
+    key_id = key_pem = None
+    if isinstance(key, dict) and isinstance(key.get("id"), str):
+        key_id = key["id"]
+        key_pem = key.get("publicKeyPem") if isinstance(key.get("publicKeyPem"), str) else None
+        if host_of(key_id) != host_of(uri) or id_of(key.get("owner")) not in (None, uri):
+            raise OriginError(f"{uri}: its key belongs to another host or owner")
+    username = document.get("preferredUsername")
+    return RemoteActor(
+        uri=uri,
+        host=host_of(uri),
+        type=str(kind),
+        preferred_username=username if isinstance(username, str) else None,
+        inbox=inbox,
+        shared_inbox=shared,
+        key_id=key_id,
+        public_key_pem=key_pem,
+        fetched_at=fetched_at,
+    )
+
+
+class Resolver:
+    def __init__(self, db: Database, client: HttpClient, keyring: KeyRing) -> None:
+        self._db = db
+        self._client = client
+        self._keyring = keyring
+        self._refetches: dict[str, list[float]] = {}
+        # key id -> (owner, PEM, cached at): verification is on the inbox's hot path.
+        self._keys: dict[str, tuple[str, str, float]] = {}
+
+    async def _fetch(self, uri: str) -> dict[str, Any]:
+        instance = await store.get_instance_actor(self._db)
+        return await self._client.fetch_json(uri, await self._keyring.secret_for(instance.id))
+
+    async def actor(self, uri: str, *, refresh: bool = False) -> RemoteActor:
+        cached = await store.get_remote_actor(self._db, uri)
+        if cached and not refresh and time.time() - cached.fetched_at < CACHE_TTL_S:
+            return cached
+        document = await self._fetch(uri)
+        actor = parse_actor_document(document, time.time())
+        if actor.uri != uri:
+            raise FetchError(f"{uri}: fetched actor has id {actor.uri}")
+        await store.save_remote_actor(self._db, actor, document)
+        return actor
+
+    def may_refetch(self, host: str, now: float) -> bool:
+        """Bounds forced key refetches per host, so a flood of bad signatures costs us little."""
+        recent = [t for t in self._refetches.get(host, []) if now - t < 60]
+        allowed = len(recent) < REFETCHES_PER_HOST_PER_MINUTE
+        if allowed:
+            recent.append(now)
+        self._refetches[host] = recent
+        return allowed
+
+    async def key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
+        """(owner actor id, public key PEM) for a signature's keyId; the claim is two-way."""
+        if refresh and not self.may_refetch(host_of(key_id), time.time()):
+            refresh = False
+        if not refresh:
+            hit = self._keys.get(key_id)
+            if hit and time.time() - hit[2] < CACHE_TTL_S:
+                return hit[0], hit[1]
+            row = await self._db.fetchone(
+                "SELECT uri, public_key_pem FROM remote_actors WHERE key_id = ?", (key_id,)
+            )
+            if row and row["public_key_pem"]:
+                self._keys[key_id] = (row["uri"], row["public_key_pem"], time.time())
+                return row["uri"], row["public_key_pem"]
+        document = await self._fetch(key_id.split("#", 1)[0])
+        if document.get("type") in ACTOR_TYPES:
+            owner_uri = document["id"]
+        else:
+            # A separate key document: its owner must name this key back.
+            owner_uri = id_of(document.get("owner"))
+            if not owner_uri:
+                raise FetchError(f"{key_id}: key document names no owner")
+        actor = (
+            parse_actor_document(document, time.time())
+            if owner_uri == document.get("id")
+            else await self.actor(owner_uri, refresh=True)
+        )
+        if owner_uri == document.get("id"):
+            await store.save_remote_actor(self._db, actor, document)
+        if actor.key_id != key_id or not actor.public_key_pem:
+            raise FetchError(f"{key_id}: the actor {owner_uri} does not claim this key")
+        if host_of(key_id) != actor.host:
+            raise OriginError(f"{key_id}: key and owner are on different hosts")
+        self._keys[key_id] = (actor.uri, actor.public_key_pem, time.time())
+        return actor.uri, actor.public_key_pem
+
+    def forget_key(self, key_id: str) -> None:
+        self._keys.pop(key_id, None)

@@ -1,0 +1,242 @@
+"""SQL for local actors, accounts, organisers and cached remote actors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fedihub.actors.model import PATH_PREFIX, ActorKind, LocalActor
+from fedihub.db import Database, Transaction
+
+_ACTOR_COLUMNS = (
+    "id, kind, username, name, summary, manually_approves_followers, public_key_pem, created_at"
+)
+
+
+def _actor(row: sqlite3.Row) -> LocalActor:
+    return LocalActor(
+        id=row["id"],
+        kind=row["kind"],
+        username=row["username"],
+        name=row["name"],
+        summary=row["summary"],
+        manually_approves_followers=bool(row["manually_approves_followers"]),
+        public_key_pem=row["public_key_pem"],
+        created_at=row["created_at"],
+    )
+
+
+async def insert_actor(
+    tx: Transaction,
+    *,
+    kind: ActorKind,
+    username: str,
+    name: str,
+    summary: str,
+    manually_approves_followers: bool,
+    public_key_pem: str,
+    private_key_pem: str,
+) -> int:
+    return await tx.insert(
+        "INSERT INTO local_actors (kind, username, name, summary, manually_approves_followers,"
+        " public_key_pem, private_key_pem, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            kind,
+            username,
+            name,
+            summary,
+            int(manually_approves_followers),
+            public_key_pem,
+            private_key_pem,
+            time.time(),
+        ),
+    )
+
+
+async def get_actor(db: Database, kind: ActorKind, username: str) -> LocalActor | None:
+    row = await db.fetchone(
+        f"SELECT {_ACTOR_COLUMNS} FROM local_actors WHERE kind = ? AND username = ?",
+        (kind, username),
+    )
+    return _actor(row) if row else None
+
+
+async def get_actor_by_id(db: Database, actor_id: int) -> LocalActor | None:
+    row = await db.fetchone(f"SELECT {_ACTOR_COLUMNS} FROM local_actors WHERE id = ?", (actor_id,))
+    return _actor(row) if row else None
+
+
+async def get_actor_by_username(db: Database, username: str) -> LocalActor | None:
+    row = await db.fetchone(
+        f"SELECT {_ACTOR_COLUMNS} FROM local_actors WHERE username = ?", (username,)
+    )
+    return _actor(row) if row else None
+
+
+async def get_instance_actor(db: Database) -> LocalActor:
+    row = await db.fetchone(
+        f"SELECT {_ACTOR_COLUMNS} FROM local_actors WHERE kind = 'application' LIMIT 1"
+    )
+    if row is None:
+        raise LookupError("this data directory has no instance actor; run `fedihub init`")
+    return _actor(row)
+
+
+async def private_key_pem(db: Database, actor_id: int) -> str:
+    return str(
+        await db.fetchval("SELECT private_key_pem FROM local_actors WHERE id = ?", (actor_id,))
+    )
+
+
+async def list_actors(db: Database, kind: ActorKind) -> list[LocalActor]:
+    rows = await db.fetchall(
+        f"SELECT {_ACTOR_COLUMNS} FROM local_actors WHERE kind = ? ORDER BY username", (kind,)
+    )
+    return [_actor(r) for r in rows]
+
+
+async def actor_for_uri(db: Database, base_url: str, uri: str) -> LocalActor | None:
+    """The local actor whose id is `uri`, if the URI is ours."""
+    if not uri.startswith(base_url + "/"):
+        return None
+    parts = uri[len(base_url) :].split("/")
+    if parts == ["", "actor"]:
+        return await get_instance_actor(db)
+    if len(parts) == 3:
+        for kind, prefix in PATH_PREFIX.items():
+            if parts[1] == prefix:
+                return await get_actor(db, kind, parts[2])  # type: ignore[arg-type]
+    return None
+
+
+# Accounts and organisers
+
+
+@dataclass(frozen=True)
+class Account:
+    actor: LocalActor
+    is_admin: bool
+
+
+async def get_account(db: Database, username: str) -> Account | None:
+    actor = await get_actor(db, "person", username)
+    if actor is None:
+        return None
+    row = await db.fetchone("SELECT is_admin FROM accounts WHERE actor_id = ?", (actor.id,))
+    if row is None:
+        return None
+    return Account(actor=actor, is_admin=bool(row["is_admin"]))
+
+
+async def password_hash(db: Database, account_id: int) -> str | None:
+    value = await db.fetchval(
+        "SELECT password_hash FROM accounts WHERE actor_id = ?", (account_id,)
+    )
+    return None if value is None else str(value)
+
+
+async def is_organizer(db: Database, hub_id: int, account_id: int) -> bool:
+    row = await db.fetchone(
+        "SELECT 1 FROM hub_organizers WHERE hub_id = ? AND account_id = ?", (hub_id, account_id)
+    )
+    return row is not None
+
+
+async def organizers(db: Database, hub_id: int) -> list[LocalActor]:
+    rows = await db.fetchall(
+        f"SELECT {', '.join('a.' + c.strip() for c in _ACTOR_COLUMNS.split(','))}"
+        " FROM local_actors a JOIN hub_organizers o ON o.account_id = a.id"
+        " WHERE o.hub_id = ? ORDER BY a.username",
+        (hub_id,),
+    )
+    return [_actor(r) for r in rows]
+
+
+# Remote actors
+
+
+@dataclass(frozen=True)
+class RemoteActor:
+    uri: str
+    host: str
+    type: str
+    preferred_username: str | None
+    inbox: str
+    shared_inbox: str | None
+    key_id: str | None
+    public_key_pem: str | None
+    fetched_at: float
+
+    @property
+    def delivery_inbox(self) -> str:
+        return self.shared_inbox or self.inbox
+
+
+def _remote(row: sqlite3.Row) -> RemoteActor:
+    return RemoteActor(
+        uri=row["uri"],
+        host=row["host"],
+        type=row["type"],
+        preferred_username=row["preferred_username"],
+        inbox=row["inbox"],
+        shared_inbox=row["shared_inbox"],
+        key_id=row["key_id"],
+        public_key_pem=row["public_key_pem"],
+        fetched_at=row["fetched_at"],
+    )
+
+
+_REMOTE_COLUMNS = (
+    "uri, host, type, preferred_username, inbox, shared_inbox, key_id, public_key_pem, fetched_at"
+)
+
+
+async def get_remote_actor(db: Database, uri: str) -> RemoteActor | None:
+    row = await db.fetchone(f"SELECT {_REMOTE_COLUMNS} FROM remote_actors WHERE uri = ?", (uri,))
+    return _remote(row) if row else None
+
+
+async def get_remote_actors(db: Database, uris: list[str]) -> list[RemoteActor]:
+    found: list[RemoteActor] = []
+    for start in range(0, len(uris), 500):
+        chunk = uris[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            f"SELECT {_REMOTE_COLUMNS} FROM remote_actors WHERE uri IN ({marks})", chunk
+        )
+        found.extend(_remote(r) for r in rows)
+    return found
+
+
+async def save_remote_actor(db: Database, actor: RemoteActor, document: dict[str, Any]) -> None:
+    await db.execute(
+        "INSERT INTO remote_actors (uri, host, type, preferred_username, inbox, shared_inbox,"
+        " key_id, public_key_pem, document, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (uri) DO UPDATE SET host = excluded.host, type = excluded.type,"
+        " preferred_username = excluded.preferred_username, inbox = excluded.inbox,"
+        " shared_inbox = excluded.shared_inbox, key_id = excluded.key_id,"
+        " public_key_pem = excluded.public_key_pem, document = excluded.document,"
+        " fetched_at = excluded.fetched_at",
+        (
+            actor.uri,
+            actor.host,
+            actor.type,
+            actor.preferred_username,
+            actor.inbox,
+            actor.shared_inbox,
+            actor.key_id,
+            actor.public_key_pem,
+            json.dumps(document),
+            actor.fetched_at,
+        ),
+    )
+
+
+async def forget_remote_actor(tx: Transaction, uri: str) -> None:
+    """A remote account was deleted: drop its cache entry and its follow relations."""
+    await tx.execute("DELETE FROM followers WHERE actor_uri = ?", (uri,))
+    await tx.execute("DELETE FROM following WHERE actor_uri = ?", (uri,))
+    await tx.execute("DELETE FROM remote_actors WHERE uri = ?", (uri,))

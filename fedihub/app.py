@@ -1,0 +1,99 @@
+"""The application factory: routes, the error middleware, and every resource's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from fedihub.actors.views import add_actor_routes
+from fedihub.config import Config
+from fedihub.errors import FedihubError
+from fedihub.inbox.store import InboxWriter
+from fedihub.inbox.views import add_inbox_routes
+from fedihub.inbox.worker import InboxWorker
+from fedihub.keys import (
+    config_key,
+    delivery_worker_key,
+    inbox_worker_key,
+    inbox_writer_key,
+    services_key,
+    templates_key,
+)
+from fedihub.outbox.worker import DeliveryWorker
+from fedihub.services import close_services, open_services
+from fedihub.web.respond import make_templates
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except FedihubError as e:
+        # Bad input is the sender's problem: say what it was, once, without a traceback.
+        log.info("%s %s -> %d: %s", request.method, request.path, e.http_status, e.message)
+        return web.json_response({"error": e.message}, status=e.http_status)
+
+
+async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
+    svc = await open_services(app[config_key])
+    app[services_key] = svc
+    yield
+    await close_services(svc)
+
+
+def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        svc = app[services_key]
+        config = app[config_key]
+        writer = InboxWriter(svc.db)
+        inbox_worker = InboxWorker(svc)
+        delivery = DeliveryWorker(
+            svc.db,
+            svc.client,
+            svc.keyring,
+            concurrency=config.delivery_concurrency,
+            per_host=config.delivery_per_host,
+        )
+        svc.wake_delivery = delivery.wake
+        app[inbox_writer_key] = writer
+        app[inbox_worker_key] = inbox_worker
+        app[delivery_worker_key] = delivery
+        tasks: list[asyncio.Task[None]] = []
+        if run_workers:
+            writer.start()
+            tasks = [
+                asyncio.create_task(inbox_worker.run_forever(), name="inbox-worker"),
+                asyncio.create_task(delivery.run_forever(), name="delivery-worker"),
+            ]
+        yield
+        await writer.stop()
+        await delivery.drain()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return ctx
+
+
+def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
+    """`run_workers=False` lets tests step the inbox and delivery workers by hand."""
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=config.max_inbox_body_bytes
+    )
+    app[config_key] = config
+    app[templates_key] = make_templates()
+    app.cleanup_ctx.append(_services_ctx)
+    app.cleanup_ctx.append(_workers_ctx(run_workers))
+    add_actor_routes(app)
+    add_inbox_routes(app)
+    return app

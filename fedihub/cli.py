@@ -1,0 +1,234 @@
+"""`fedihub` command line. Every failure prints one line and exits non-zero; no tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from fedihub import __version__
+from fedihub.accounts import service as accounts
+from fedihub.actors import store
+from fedihub.actors.model import LocalActor
+from fedihub.config import load_config
+from fedihub.errors import BadRequest, ConfigError, FedihubError, NotFound
+from fedihub.follows import service as follows
+from fedihub.hubs import service as hubs
+from fedihub.instance import init_instance
+from fedihub.outbox import store as outbox
+from fedihub.services import Services, services_for
+
+
+def _data(value: str) -> Path:
+    return Path(value).expanduser().resolve()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fedihub", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"fedihub {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--data", type=_data, required=True, help="the instance's data directory")
+        return p
+
+    p = command("init", "create a data directory, its keys and the instance actor")
+    p.add_argument("--domain", required=True, help="HOST[:PORT] as it appears in URLs")
+    p.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="development instance on localhost: plain HTTP, may reach loopback peers",
+    )
+
+    p = command("serve", "run the web server and the background workers")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    hub = sub.add_parser("hub", help="create and list hubs").add_subparsers(
+        dest="hub_command", required=True, metavar="ACTION"
+    )
+    p = hub.add_parser("create", help="create a hub (a Group actor)")
+    p.add_argument("--data", type=_data, required=True)
+    p.add_argument("slug")
+    p.add_argument("--name", required=True)
+    p.add_argument("--summary", default="")
+    p.add_argument(
+        "--approve-followers",
+        action="store_true",
+        help="hold follow requests until an organiser approves them",
+    )
+    p.add_argument("--organizer", metavar="USERNAME", help="an account that may post as the hub")
+    p = hub.add_parser("list", help="list this instance's hubs")
+    p.add_argument("--data", type=_data, required=True)
+
+    account = sub.add_parser("account", help="manage accounts").add_subparsers(
+        dest="account_command", required=True, metavar="ACTION"
+    )
+    p = account.add_parser("create", help="create an account (a Person actor)")
+    p.add_argument("--data", type=_data, required=True)
+    p.add_argument("username")
+    p.add_argument("--admin", action="store_true")
+    p.add_argument("--password-file", type=Path, help="read the password from this file")
+
+    p = command("post", "publish a Markdown update as a hub")
+    p.add_argument("hub")
+    p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    p.add_argument("file", type=Path)
+
+    p = command("followers", "list a hub's followers")
+    p.add_argument("hub")
+
+    p = command("follow-requests", "list, approve or reject follow requests to a hub")
+    p.add_argument("action", choices=["list", "approve", "reject"])
+    p.add_argument("hub")
+    p.add_argument("actor", nargs="?", help="the requesting actor's id (for approve/reject)")
+
+    for name, text in (
+        ("follow", "make a local hub or account follow a remote actor"),
+        ("unfollow", "stop following a remote actor"),
+    ):
+        p = command(name, text)
+        p.add_argument("--as", dest="as_actor", required=True, metavar="SLUG_OR_USERNAME")
+        p.add_argument("handle", help="@name@host or an actor URL")
+
+    p = command("following", "list whom a local hub or account follows, with each state")
+    p.add_argument("--as", dest="as_actor", required=True, metavar="SLUG_OR_USERNAME")
+
+    command("deliveries", "count queued, sent and abandoned deliveries")
+    return parser  # fmt: skip
+
+
+async def _local_actor(svc: Services, name: str) -> LocalActor:
+    actor = await store.get_actor_by_username(svc.db, name)
+    if actor is None or actor.kind == "application":
+        raise NotFound(f"no hub or account named {name!r}")
+    return actor
+
+
+def _read_password(path: Path | None) -> str:
+    if path is not None:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise BadRequest("no terminal to ask for a password: use --password-file")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat: ") != first:
+        raise BadRequest("the passwords differ")
+    return first
+
+
+async def _run(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        config = await init_instance(args.data, args.domain, args.insecure_http)
+        print(f"created {args.data} for {config.base_url}")
+        return 0
+    async with services_for(args.data) as svc:
+        return await _run_with_services(svc, args)
+
+
+async def _run_with_services(svc: Services, args: argparse.Namespace) -> int:
+    db = svc.db
+    domain = svc.config.domain
+    if args.command == "hub" and args.hub_command == "create":
+        organizer = await accounts.require_account(db, args.organizer) if args.organizer else None
+        await hubs.create_hub(
+            db,
+            args.slug,
+            name=args.name,
+            summary=args.summary,
+            approve_followers=args.approve_followers,
+            organizer=organizer,
+        )
+        print(f"created hub @{args.slug}@{domain} at {svc.config.base_url}/hubs/{args.slug}")
+    elif args.command == "hub":
+        for hub in await store.list_actors(db, "group"):
+            print(f"{hub.username}\t@{hub.username}@{domain}\t{hub.name}")
+    elif args.command == "account":
+        password = _read_password(args.password_file)
+        await accounts.create_account(db, args.username, password, is_admin=args.admin)
+        print(f"created account @{args.username}@{domain}")
+    elif args.command == "post":
+        hub = await hubs.require_hub(db, args.hub)
+        author = await accounts.require_account(db, args.as_user)
+        await accounts.require_can_act_for(db, author, hub)
+        uri = await hubs.publish_post(svc, hub, author, args.file.read_text(encoding="utf-8"))
+        print(uri)
+    elif args.command == "followers":
+        hub = await hubs.require_hub(db, args.hub)
+        for uri in await follows.list_followers(svc, hub, "accepted"):
+            print(uri)
+    elif args.command == "follow-requests":
+        hub = await hubs.require_hub(db, args.hub)
+        if args.action == "list":
+            for uri in await follows.list_followers(svc, hub, "pending"):
+                print(uri)
+        else:
+            if not args.actor:
+                raise BadRequest(f"follow-requests {args.action} needs the requesting actor's id")
+            await follows.answer_request(svc, hub, args.actor, approve=args.action == "approve")
+            print(f"{args.action}d {args.actor}")
+    elif args.command in ("follow", "unfollow"):
+        local = await _local_actor(svc, args.as_actor)
+        act = follows.follow if args.command == "follow" else follows.unfollow
+        target = await act(svc, local, args.handle)
+        print(
+            f"{local.username} {args.command}ed {target.uri}"
+            + (" (waiting for the Accept)" if args.command == "follow" else "")
+        )
+    elif args.command == "following":
+        local = await _local_actor(svc, args.as_actor)
+        for row in await db.fetchall(
+            "SELECT actor_uri, state FROM following WHERE local_actor_id = ? ORDER BY actor_uri",
+            (local.id,),
+        ):
+            print(f"{row['state']}\t{row['actor_uri']}")
+    elif args.command == "deliveries":
+        counts = await outbox.delivery_counts(db)
+        for state in ("pending", "sending", "sent", "gave_up"):
+            print(f"{state}\t{counts.get(state, 0)}")
+    return 0  # fmt: skip
+
+
+def serve(data_dir: Path, host: str, port: int, log_level: str = "INFO") -> int:
+    from aiohttp import web
+
+    from fedihub.app import create_app
+
+    config = load_config(data_dir)
+    lock = (data_dir / "serve.lock").open("w")
+    try:
+        # One server per data directory: its workers assume they own the queue's leases.
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as e:
+        raise ConfigError(f"another `fedihub serve` is already using {data_dir}") from e
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    print(f"fedihub serving {config.base_url} on http://{host}:{port}", flush=True)
+    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":  # run_app owns its event loop
+            return serve(args.data, args.host, args.port, args.log_level)
+        return asyncio.run(_run(args))
+    except FedihubError as e:
+        print(f"fedihub: error: {e.message}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"fedihub: error: {e.strerror or e}: {getattr(e, 'filename', '') or ''}".rstrip(": "),
+              file=sys.stderr)  # fmt: skip
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

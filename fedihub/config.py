@@ -1,0 +1,135 @@
+"""Instance configuration: read from `<data>/config.toml`, overridable by FEDIHUB_* variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from fedihub.errors import ConfigError
+
+CONFIG_FILE = "config.toml"
+DATABASE_FILE = "fedihub.sqlite3"
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    domain: str  # host[:port] exactly as it appears in our URLs
+    insecure_http: bool = False
+    instance_name: str = "fedihub"
+    instance_summary: str = "A fedihub instance"
+    max_inbox_body_bytes: int = 1_048_576
+    delivery_concurrency: int = 128
+    delivery_per_host: int = 8
+    fetch_timeout_s: float = 30.0
+    signing_threads: int = field(default_factory=lambda: os.cpu_count() or 2)
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.insecure_http else "https"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @property
+    def host(self) -> str:
+        """The domain without its port: what WebFinger handles use."""
+        return split_host_port(self.domain)[0]
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / DATABASE_FILE
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+
+def split_host_port(domain: str) -> tuple[str, int | None]:
+    if domain.startswith("["):
+        host, _, rest = domain[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else None
+    host, sep, port = domain.rpartition(":")
+    if sep and port.isdigit() and ":" not in host:
+        return host, int(port)
+    return domain, None
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_domain(domain: str, insecure_http: bool) -> str:
+    """Returns the normalised domain or raises ConfigError with a one-line reason."""
+    domain = domain.strip().lower().rstrip(".")
+    if not domain or "/" in domain or "@" in domain or " " in domain:
+        raise ConfigError(f"not a valid domain: {domain!r} (expected HOST or HOST:PORT)")
+    try:
+        host, port = split_host_port(domain)
+    except ValueError as e:
+        raise ConfigError(f"not a valid port in {domain!r}") from e
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"not a valid port in {domain!r}")
+    if not host or any(not part for part in host.split(".")):
+        raise ConfigError(f"not a valid domain: {domain!r}")
+    if insecure_http and not is_loopback_host(host):
+        raise ConfigError(
+            "--insecure-http is only for development instances on localhost or a loopback address"
+        )
+    return domain
+
+
+def write_config(data_dir: Path, domain: str, insecure_http: bool) -> None:
+    text = (
+        "# fedihub instance configuration\n"
+        f'domain = "{domain}"\n'
+        f"insecure_http = {'true' if insecure_http else 'false'}\n"
+        'instance_name = "fedihub"\n'
+    )
+    (data_dir / CONFIG_FILE).write_text(text, encoding="utf-8")
+
+
+def load_config(data_dir: Path) -> Config:
+    path = data_dir / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(f"{data_dir} is not a fedihub data directory (run `fedihub init` first)")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from e
+    known = {f.name: f for f in fields(Config)}
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        if key not in known or key == "data_dir":
+            raise ConfigError(f"{path}: unknown setting {key!r}")
+        values[key] = value
+    for name in known:
+        env = os.environ.get(f"FEDIHUB_{name.upper()}")
+        if env is not None and name != "data_dir":
+            values[name] = _coerce(env, str(known[name].type))
+    if "domain" not in values:
+        raise ConfigError(f"{path}: missing `domain`")
+    config = Config(data_dir=data_dir, **values)  # type: ignore[arg-type]
+    return replace(config, domain=validate_domain(config.domain, config.insecure_http))
+
+
+def _coerce(text: str, annotation: str) -> object:
+    try:
+        if annotation == "bool":
+            return text.lower() in {"1", "true", "yes", "on"}
+        if annotation == "int":
+            return int(text)
+        if annotation == "float":
+            return float(text)
+    except ValueError as e:
+        raise ConfigError(f"environment override is not a valid {annotation}: {text!r}") from e
+    return text

@@ -1,0 +1,54 @@
+"""Markdown to HTML, and HTML sanitised to what Mastodon keeps. Pure."""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+
+# Mastodon's allowlist (lib/sanitize_ext/sanitize_config.rb), so what we send is shown as sent.
+ALLOWED_TAGS = {
+    "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i",
+    "em", "ul", "ol", "li", "ruby", "rt", "rp",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "class"}, "span": {"class"}, "ol": {"start", "reversed"}}
+ALLOWED_SCHEMES = {"http", "https", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", "xmpp",
+                   "magnet", "gemini"}  # fmt: skip
+_ALLOWED_CLASS = re.compile(r"^(?:[hpue]-\S+|dt-\S+|mention|hashtag|ellipsis|invisible)$")
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _keep_class(tag: str, attribute: str, value: str) -> str | None:
+    if attribute != "class":
+        return value
+    kept = " ".join(c for c in value.split() if _ALLOWED_CLASS.match(c))
+    return kept or None
+
+
+def sanitize_html(html: str) -> str:
+    """Keeps Mastodon's tags, attributes and link schemes; drops relative links and scripts."""
+    # Headings are not on the list: keep their text as bold paragraphs rather than losing emphasis.
+    for tag in HEADING_TAGS:
+        html = re.sub(rf"<{tag}(\s[^>]*)?>", "<p><strong>", html, flags=re.IGNORECASE)
+        html = re.sub(rf"</{tag}\s*>", "</strong></p>", html, flags=re.IGNORECASE)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        attribute_filter=_keep_class,
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def render_markdown(source: str) -> tuple[str | None, str]:
+    """(title, sanitised HTML): a first-line `# ` heading becomes the title and leaves the body."""
+    title = None
+    lines = source.strip().splitlines()
+    if lines and lines[0].startswith("# "):
+        title = lines[0][2:].strip() or None
+        lines = lines[1:]
+    html = markdown.markdown("\n".join(lines), extensions=["sane_lists"], output_format="html")
+    return title, sanitize_html(html)

@@ -1,0 +1,142 @@
+"""SQLite access: one serialised writer, one reader, WAL, foreign keys, migrations.
+
+Every write goes through `Database.transaction()`, which takes an asyncio lock and runs
+`BEGIN IMMEDIATE`, so concurrent tasks never interleave statements inside a transaction
+and other processes (the CLI beside a running server) wait on SQLite's own lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def migration_scripts() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every bundled migration, in order."""
+    folder = resources.files("fedihub") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def _open(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class Database:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        writer = await _open(path)
+        reader = await _open(path)
+        db = cls(writer, reader)
+        await db.migrate()
+        return db
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    async def migrate(self) -> list[str]:
+        """Applies bundled migrations not yet recorded; returns the names applied."""
+        async with self._write_lock:
+            await self._writer.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            async with self._writer.execute("SELECT version FROM schema_version") as cur:
+                done = {row[0] for row in await cur.fetchall()}
+            applied = []
+            for version, name, sql in migration_scripts():
+                if version in done:
+                    continue
+                # One script per transaction: a failed migration leaves the old schema intact.
+                await self._writer.executescript(
+                    "BEGIN IMMEDIATE;\n"
+                    f"{sql}\n"
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES "
+                    f"({version}, '{name}', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));\n"
+                    "COMMIT;"
+                )
+                applied.append(name)
+            return applied
+
+    async def schema_version(self) -> int:
+        row = await self.fetchone("SELECT max(version) AS v FROM schema_version")
+        return int(row["v"]) if row and row["v"] is not None else 0
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._reader.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement in its own transaction; returns the rows changed."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+
+class Transaction:
+    """The writer connection while a transaction is open."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._conn.execute(sql, params) as cur:
+            return cur.rowcount
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._conn.execute(sql, params) as cur:
+            return int(cur.lastrowid or 0)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())

@@ -1,0 +1,200 @@
+"""Following and being followed: requests, answers, undo. Called by the CLI and inbox handlers."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from fedihub.actors import store
+from fedihub.actors.model import LocalActor
+from fedihub.actors.store import RemoteActor
+from fedihub.errors import BadRequest, NotFound
+from fedihub.outbox import compose
+from fedihub.outbox import store as outbox
+from fedihub.outbox.recipients import Target, fan_out_targets, personal_target
+from fedihub.services import Services
+
+HANDLE_RE = re.compile(r"^@?([^@\s/]+)@([^@\s/]+)$")
+
+
+def parse_handle(handle: str) -> tuple[str, str]:
+    match = HANDLE_RE.match(handle.strip())
+    if not match:
+        raise BadRequest(f"{handle!r} is not a fediverse handle like @name@example.org")
+    return match.group(1), match.group(2).lower()
+
+
+async def resolve_handle_or_uri(svc: Services, handle_or_uri: str) -> RemoteActor:
+    if handle_or_uri.startswith(("https://", "http://")):
+        return await svc.resolver.actor(handle_or_uri)
+    username, domain = parse_handle(handle_or_uri)
+    uri = await svc.client.webfinger(username, domain)
+    return await svc.resolver.actor(uri)
+
+
+# Our actors following others
+
+
+async def follow(svc: Services, local: LocalActor, handle_or_uri: str) -> RemoteActor:
+    target = await resolve_handle_or_uri(svc, handle_or_uri)
+    activity = compose.follow(svc.new_activity_uri(), local.uri(svc.config.base_url), target.uri)
+    async with svc.db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO following (local_actor_id, actor_uri, follow_activity_uri, state,"
+            " created_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (local_actor_id, actor_uri)"
+            " DO UPDATE SET follow_activity_uri = excluded.follow_activity_uri, state = 'pending'",
+            (local.id, target.uri, activity["id"], time.time()),
+        )
+        await outbox.enqueue(
+            tx,
+            actor_id=local.id,
+            activity=activity,
+            targets=[personal_target(target)],
+            is_public=False,
+        )
+    svc.wake_delivery()
+    return target
+
+
+async def unfollow(svc: Services, local: LocalActor, handle_or_uri: str) -> RemoteActor:
+    target = await resolve_handle_or_uri(svc, handle_or_uri)
+    row = await svc.db.fetchone(
+        "SELECT follow_activity_uri FROM following WHERE local_actor_id = ? AND actor_uri = ?",
+        (local.id, target.uri),
+    )
+    if row is None:
+        raise NotFound(f"{local.username} does not follow {target.uri}")
+    activity = compose.undo_follow(
+        svc.new_activity_uri(), local.uri(svc.config.base_url), row[0], target.uri
+    )
+    async with svc.db.transaction() as tx:
+        await tx.execute(
+            "DELETE FROM following WHERE local_actor_id = ? AND actor_uri = ?",
+            (local.id, target.uri),
+        )
+        await outbox.enqueue(
+            tx,
+            actor_id=local.id,
+            activity=activity,
+            targets=[personal_target(target)],
+            is_public=False,
+        )
+    svc.wake_delivery()
+    return target
+
+
+async def follow_answered(svc: Services, follow_uri: str, answered_by: str, accepted: bool) -> bool:
+    """An Accept or Reject arrived for one of our Follows; False if it names none of ours."""
+    return bool(
+        await svc.db.execute(
+            "UPDATE following SET state = ? WHERE follow_activity_uri = ? AND actor_uri = ?",
+            ("accepted" if accepted else "rejected", follow_uri, answered_by),
+        )
+    )
+
+
+async def following_state(svc: Services, local: LocalActor, target_uri: str) -> str | None:
+    value = await svc.db.fetchval(
+        "SELECT state FROM following WHERE local_actor_id = ? AND actor_uri = ?",
+        (local.id, target_uri),
+    )
+    return None if value is None else str(value)
+
+
+# Others following our actors
+
+
+async def follow_received(
+    svc: Services, local: LocalActor, follower: RemoteActor, follow_activity: dict
+) -> str:
+    """Records the follower; answers at once unless the actor approves followers by hand.
+    Returns the follower's state. A repeated Follow from a follower gets a fresh Accept."""
+    existing = await svc.db.fetchval(
+        "SELECT state FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
+        (local.id, follower.uri),
+    )
+    state = (
+        "accepted" if existing == "accepted" or not local.manually_approves_followers else "pending"
+    )
+    async with svc.db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO followers (local_actor_id, actor_uri, follow_activity_uri, state,"
+            " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (local_actor_id, actor_uri)"
+            " DO UPDATE SET follow_activity_uri = excluded.follow_activity_uri,"
+            " state = excluded.state",
+            (local.id, follower.uri, follow_activity["id"], state, time.time()),
+        )
+        if state == "accepted":
+            answer = compose.accept_follow(
+                svc.new_activity_uri(), local.uri(svc.config.base_url), follow_activity
+            )
+            await outbox.enqueue(
+                tx,
+                actor_id=local.id,
+                activity=answer,
+                targets=[personal_target(follower)],
+                is_public=False,
+            )
+    svc.wake_delivery()
+    return state
+
+
+async def answer_request(
+    svc: Services, local: LocalActor, follower_uri: str, approve: bool
+) -> None:
+    row = await svc.db.fetchone(
+        "SELECT follow_activity_uri FROM followers"
+        " WHERE local_actor_id = ? AND actor_uri = ? AND state = 'pending'",
+        (local.id, follower_uri),
+    )
+    if row is None:
+        raise NotFound(f"no pending follow request from {follower_uri} to {local.username}")
+    follower = await svc.resolver.actor(follower_uri)
+    local_uri = local.uri(svc.config.base_url)
+    follow_activity = {"id": row[0], "type": "Follow", "actor": follower_uri, "object": local_uri}
+    build = compose.accept_follow if approve else compose.reject_follow
+    answer = build(svc.new_activity_uri(), local_uri, follow_activity)
+    async with svc.db.transaction() as tx:
+        if approve:
+            await tx.execute(
+                "UPDATE followers SET state = 'accepted' WHERE local_actor_id = ? AND actor_uri = ?",
+                (local.id, follower_uri),
+            )
+        else:
+            await tx.execute(
+                "DELETE FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
+                (local.id, follower_uri),
+            )
+        await outbox.enqueue(
+            tx,
+            actor_id=local.id,
+            activity=answer,
+            targets=[personal_target(follower)],
+            is_public=False,
+        )
+    svc.wake_delivery()
+
+
+async def follower_left(svc: Services, local: LocalActor, follower_uri: str) -> bool:
+    return bool(
+        await svc.db.execute(
+            "DELETE FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
+            (local.id, follower_uri),
+        )
+    )
+
+
+async def list_followers(svc: Services, local: LocalActor, state: str) -> list[str]:
+    rows = await svc.db.fetchall(
+        "SELECT actor_uri FROM followers WHERE local_actor_id = ? AND state = ?"
+        " ORDER BY created_at, actor_uri",
+        (local.id, state),
+    )
+    return [r[0] for r in rows]
+
+
+async def accepted_follower_targets(svc: Services, local: LocalActor) -> list[Target]:
+    uris = await list_followers(svc, local, "accepted")
+    followers = await store.get_remote_actors(svc.db, uris)
+    skip = await outbox.unavailable_hosts(svc.db) | await outbox.blocked_hosts(svc.db)
+    return fan_out_targets(followers, skip_hosts=skip)

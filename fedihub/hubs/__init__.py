@@ -1,0 +1,1 @@
+"""Hubs: Group actors for campaigns and projects, and what they publish."""

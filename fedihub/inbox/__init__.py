@@ -1,0 +1,1 @@
+"""Incoming activities: views (verify, store, 202), store, handlers, worker."""

@@ -1,0 +1,159 @@
+"""What each incoming activity type does. One coroutine per type, found in HANDLERS.
+
+A handler returns a short note for the log, or raises a FedihubError: FetchError is retried
+later (the other server may be back), anything else marks the item failed with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fedihub.activitystreams import id_of
+from fedihub.actors import store
+from fedihub.actors.resolver import ACTOR_TYPES, parse_actor_document
+from fedihub.errors import OriginError
+from fedihub.follows import service as follows
+from fedihub.inbox.store import InboxItem
+from fedihub.services import Services
+
+Handler = Callable[[Services, InboxItem], Awaitable[str]]
+
+
+async def on_follow(svc: Services, item: InboxItem) -> str:
+    target = id_of(item.document.get("object"))
+    local = await store.actor_for_uri(svc.db, svc.config.base_url, target or "")
+    if local is None or local.kind == "application":
+        return f"ignored: {target} is not a followable actor here"
+    follower = await svc.resolver.actor(item.actor_uri)
+    follow_activity = {"id": item.activity_uri, "actor": item.actor_uri, "object": target}
+    state = await follows.follow_received(svc, local, follower, follow_activity)
+    return f"{item.actor_uri} follows {local.username}: {state}"
+
+
+async def _undo_follow(svc: Services, item: InboxItem, undone: Any) -> str:
+    target = id_of(undone.get("object")) if isinstance(undone, dict) else None
+    if target is None:
+        row = await svc.db.fetchone(
+            "SELECT local_actor_id FROM followers WHERE follow_activity_uri = ?",
+            (id_of(undone),),
+        )
+        local = await store.get_actor_by_id(svc.db, row[0]) if row else None
+    else:
+        local = await store.actor_for_uri(svc.db, svc.config.base_url, target)
+    if local is None:
+        return "ignored: undo of a follow we do not know"
+    removed = await follows.follower_left(svc, local, item.actor_uri)
+    return f"{item.actor_uri} unfollowed {local.username}" if removed else "already not following"
+
+
+async def on_undo(svc: Services, item: InboxItem) -> str:
+    undone = item.document.get("object")
+    undone_actor = id_of(undone.get("actor")) if isinstance(undone, dict) else item.actor_uri
+    if undone_actor != item.actor_uri:
+        raise OriginError("an actor can only undo its own activities")
+    undone_type = undone.get("type") if isinstance(undone, dict) else None
+    if undone_type == "Follow" or undone_type is None:
+        return await _undo_follow(svc, item, undone)
+    return f"ignored: undo of {undone_type}"
+
+
+async def _answer(svc: Services, item: InboxItem, accepted: bool) -> str:
+    follow_uri = id_of(item.document.get("object"))
+    if follow_uri is None:
+        return "ignored: answer names no activity"
+    matched = await follows.follow_answered(svc, follow_uri, item.actor_uri, accepted)
+    verb = "accepted" if accepted else "rejected"
+    return f"follow {follow_uri} {verb}" if matched else "ignored: not one of our follows"
+
+
+async def on_accept(svc: Services, item: InboxItem) -> str:
+    return await _answer(svc, item, accepted=True)
+
+
+async def on_reject(svc: Services, item: InboxItem) -> str:
+    return await _answer(svc, item, accepted=False)
+
+
+async def _followed_by_us(svc: Services, actor_uri: str) -> bool:
+    row = await svc.db.fetchone(
+        "SELECT 1 FROM following WHERE actor_uri = ? AND state = 'accepted' LIMIT 1", (actor_uri,)
+    )
+    return row is not None
+
+
+async def on_create(svc: Services, item: InboxItem) -> str:
+    obj = item.document.get("object")
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+        return "ignored: Create without an embedded object"
+    if not await _followed_by_us(svc, item.actor_uri):
+        return "ignored: from an actor nobody here follows"
+    await svc.db.execute(
+        "INSERT INTO received_objects (uri, actor_uri, type, document, received_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING",
+        (obj["id"], item.actor_uri, str(obj.get("type", "")), json.dumps(obj), time.time()),
+    )
+    return f"stored {obj.get('type')} {obj['id']}"
+
+
+async def on_update(svc: Services, item: InboxItem) -> str:
+    obj = item.document.get("object")
+    if not isinstance(obj, dict):
+        return "ignored: Update without an embedded object"
+    if obj.get("type") in ACTOR_TYPES and obj.get("id") == item.actor_uri:
+        actor = parse_actor_document(obj, time.time())
+        await store.save_remote_actor(svc.db, actor, obj)
+        return f"refreshed actor {item.actor_uri}"
+    changed = await svc.db.execute(
+        "UPDATE received_objects SET document = ?, updated_at = ?"
+        " WHERE uri = ? AND actor_uri = ? AND deleted_at IS NULL",
+        (json.dumps(obj), time.time(), obj.get("id"), item.actor_uri),
+    )
+    return "updated" if changed else "ignored: update of an object we do not hold"
+
+
+async def on_delete(svc: Services, item: InboxItem) -> str:
+    object_id = id_of(item.document.get("object"))
+    if object_id == item.actor_uri:
+        async with svc.db.transaction() as tx:
+            await store.forget_remote_actor(tx, item.actor_uri)
+            await tx.execute(
+                "UPDATE received_objects SET deleted_at = ? WHERE actor_uri = ?",
+                (time.time(), item.actor_uri),
+            )
+        return f"forgot deleted actor {item.actor_uri}"
+    changed = await svc.db.execute(
+        "UPDATE received_objects SET deleted_at = ?, document = ? WHERE uri = ? AND actor_uri = ?",
+        (
+            time.time(),
+            json.dumps({"id": object_id, "type": "Tombstone"}),
+            object_id,
+            item.actor_uri,
+        ),
+    )
+    return "deleted" if changed else "ignored: delete of an object we do not hold"
+
+
+async def on_announce(svc: Services, item: InboxItem) -> str:
+    if not await _followed_by_us(svc, item.actor_uri):
+        return "ignored: boost from an actor nobody here follows"
+    await svc.db.execute(
+        "INSERT INTO received_objects (uri, actor_uri, type, document, received_at)"
+        " VALUES (?, ?, 'Announce', ?, ?) ON CONFLICT (uri) DO NOTHING",
+        (item.activity_uri, item.actor_uri, json.dumps(item.document), time.time()),
+    )
+    return "stored boost"
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": on_follow,
+    "Undo": on_undo,
+    "Accept": on_accept,
+    "Reject": on_reject,
+    "Create": on_create,
+    "Update": on_update,
+    "Delete": on_delete,
+    "Announce": on_announce,
+}

@@ -1,0 +1,82 @@
+"""Shape and origin rules for an incoming activity, before we store it. Pure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fedihub.activitystreams import host_of, id_of
+from fedihub.errors import BadRequest, OriginError
+
+# Types whose embedded object must come from the signer's own host.
+AUTHORED_TYPES = frozenset({"Create", "Update", "Delete"})
+MAX_ID_LENGTH = 2048
+
+
+@dataclass(frozen=True)
+class Incoming:
+    id: str
+    type: str
+    actor: str
+    document: dict[str, Any]
+
+
+def parse_activity(body: bytes) -> Incoming:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadRequest("the body is not valid JSON") from e
+    if not isinstance(document, dict):
+        raise BadRequest("an activity must be a JSON object")
+    activity_id, kind, actor = (
+        document.get("id"),
+        document.get("type"),
+        id_of(document.get("actor")),
+    )
+    if not isinstance(activity_id, str) or not activity_id.startswith(("https://", "http://")):
+        raise BadRequest("the activity has no http(s) id")
+    if len(activity_id) > MAX_ID_LENGTH:
+        raise BadRequest("the activity id is too long")
+    if not isinstance(kind, str) or not kind:
+        raise BadRequest("the activity has no type")
+    if not actor or not actor.startswith(("https://", "http://")):
+        raise BadRequest("the activity has no actor")
+    return Incoming(id=activity_id, type=kind, actor=actor, document=document)
+
+
+def check_origins(activity: Incoming, own_host: str) -> None:
+    """Raises OriginError when the activity speaks for a host other than its signer's."""
+    actor_host = host_of(activity.actor)
+    if actor_host == own_host:
+        raise OriginError(
+            "activities claiming this instance's actors are not accepted from outside"
+        )
+    if host_of(activity.id) != actor_host:
+        raise OriginError("the activity id is not on the actor's host")
+    if activity.type not in AUTHORED_TYPES:
+        return
+    obj = activity.document.get("object")
+    object_id = id_of(obj)
+    if object_id is None:
+        raise BadRequest(f"a {activity.type} needs an object with an id")
+    if host_of(object_id) != actor_host:
+        raise OriginError(f"a {activity.type} of an object on another host is not accepted")
+    if isinstance(obj, dict):
+        for field in ("attributedTo", "actor"):
+            owner = id_of(obj.get(field))
+            if owner is not None and host_of(owner) != actor_host:
+                raise OriginError(f"the object's {field} is not on the actor's host")
+        if activity.type != "Delete" and obj.get("attributedTo") is not None:
+            if id_of(obj.get("attributedTo")) != activity.actor and obj.get("type") not in (
+                "Person",
+                "Group",
+                "Service",
+                "Application",
+                "Organization",
+            ):
+                raise OriginError("the object is attributed to another actor")
+
+
+def is_self_delete(activity: Incoming) -> bool:
+    return activity.type == "Delete" and id_of(activity.document.get("object")) == activity.actor

@@ -1,0 +1,68 @@
+"""POST to an inbox: cap, parse, verify, check origins, store durably, answer 202."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from fedihub.activitystreams import host_of
+from fedihub.actors import store as actors
+from fedihub.errors import Forbidden, PayloadTooLarge, SignatureError
+from fedihub.inbox.validate import check_origins, is_self_delete, parse_activity
+from fedihub.keys import inbox_worker_key, inbox_writer_key, services_key
+from fedihub.outbox import store as outbox
+from fedihub.signatures import SignedRequest, verify_request
+
+INBOX_PATHS = ("/inbox", "/actor/inbox", "/hubs/{username}/inbox", "/users/{username}/inbox")
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(65_536):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def post_inbox(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    if "username" in request.match_info:
+        kind = "group" if request.path.startswith("/hubs/") else "person"
+        if await actors.get_actor(svc.db, kind, request.match_info["username"]) is None:  # type: ignore[arg-type]
+            raise web.HTTPNotFound(text="no such actor")
+    body = await read_body(request, svc.config.max_inbox_body_bytes)
+    activity = parse_activity(body)
+    if host_of(activity.actor) in await outbox.blocked_hosts(svc.db):
+        raise Forbidden("this instance does not accept activities from that host")
+    if is_self_delete(activity) and await actors.get_remote_actor(svc.db, activity.actor) is None:
+        # An account we never knew was deleted: nothing to do, and its key is gone anyway.
+        return web.Response(status=202)
+    signer = await verify_request(
+        SignedRequest(
+            method=request.method,
+            url=svc.config.base_url + request.path_qs,
+            headers=request.headers,
+            body=body,
+        ),
+        lambda key_id, refresh: svc.resolver.key(key_id, refresh=refresh),
+    )
+    if signer != activity.actor:
+        raise SignatureError("the activity's actor is not the owner of the signing key")
+    check_origins(activity, own_host=host_of(svc.config.base_url))
+    if await request.app[inbox_writer_key].store(activity):
+        request.app[inbox_worker_key].wake()
+    return web.Response(status=202)
+
+
+async def get_inbox(request: web.Request) -> web.Response:
+    raise web.HTTPMethodNotAllowed("GET", ["POST"])
+
+
+def add_inbox_routes(app: web.Application) -> None:
+    for path in INBOX_PATHS:
+        app.router.add_post(path, post_inbox)
+        app.router.add_get(path, get_inbox)

@@ -1,0 +1,81 @@
+"""Process stored inbox items: claim, dispatch to HANDLERS, record the result."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from fedihub.errors import FedihubError, FetchError
+from fedihub.inbox import store
+from fedihub.inbox.handlers import HANDLERS
+from fedihub.inbox.store import InboxItem
+from fedihub.services import Services
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 300.0
+BATCH = 64
+MAX_ATTEMPTS = 8
+IDLE_POLL_S = 0.25
+
+
+def retry_delay_s(attempts: int) -> float:
+    return 30.0 * 2**attempts
+
+
+class InboxWorker:
+    def __init__(self, svc: Services, clock: Callable[[], float] = time.time) -> None:
+        self._svc = svc
+        self._clock = clock
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Processes every item due now; returns how many were handled."""
+        handled = 0
+        while items := await store.claim_due(self._svc.db, self._clock(), BATCH, LEASE_S):
+            for item in items:
+                await self._process(item)
+            handled += len(items)
+        return handled
+
+    async def run_forever(self) -> None:
+        await store.release_all_claims(self._svc.db)
+        while True:
+            if await self.run_once() == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+
+    async def _process(self, item: InboxItem) -> None:
+        db = self._svc.db
+        handler = HANDLERS.get(item.type)
+        if handler is None:
+            await store.finish(db, item.id, self._clock())
+            return
+        try:
+            note = await handler(self._svc, item)
+        except FetchError as e:
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                log.warning("inbox %s %s failed: %s", item.type, item.activity_uri, e.message)
+                await store.finish(db, item.id, self._clock(), error=e.message)
+            else:
+                next_try = self._clock() + retry_delay_s(item.attempts)
+                await store.retry_later(db, item.id, next_try, e.message)
+            return
+        except FedihubError as e:
+            log.info("inbox %s %s refused: %s", item.type, item.activity_uri, e.message)
+            await store.finish(db, item.id, self._clock(), error=e.message)
+            return
+        except Exception as e:
+            # A bug, not bad input: keep the traceback once, keep the item for a later look.
+            log.exception("inbox %s %s crashed", item.type, item.activity_uri)
+            await store.finish(db, item.id, self._clock(), error=f"{type(e).__name__}: {e}")
+            return
+        log.debug("inbox %s %s: %s", item.type, item.activity_uri, note)
+        await store.finish(db, item.id, self._clock())

@@ -1,0 +1,40 @@
+"""Creating a data directory: config, database, and the instance actor that signs our GETs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fedihub.actors import store
+from fedihub.actors.keyring import generate_rsa_keypair
+from fedihub.config import CONFIG_FILE, Config, load_config, validate_domain, write_config
+from fedihub.db import Database
+from fedihub.errors import ConfigError
+
+
+async def init_instance(data_dir: Path, domain: str, insecure_http: bool) -> Config:
+    domain = validate_domain(domain, insecure_http)
+    if (data_dir / CONFIG_FILE).exists():
+        raise ConfigError(f"{data_dir} is already a fedihub data directory")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "media").mkdir(exist_ok=True)
+    write_config(data_dir, domain, insecure_http)
+    config = load_config(data_dir)
+    db = await Database.open(config.database_path)
+    try:
+        public_pem, private_pem = generate_rsa_keypair()
+        async with db.transaction() as tx:
+            await store.insert_actor(
+                tx,
+                kind="application",
+                # Mastodon names its instance actor after the domain; dots keep it apart from
+                # every hub and account name.
+                username=config.host,
+                name=config.instance_name,
+                summary="The instance actor: it signs this server's requests.",
+                manually_approves_followers=True,
+                public_key_pem=public_pem,
+                private_key_pem=private_pem,
+            )
+    finally:
+        await db.close()
+    return config

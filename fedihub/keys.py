@@ -1,0 +1,19 @@
+"""Every piece of typed application state, in one place."""
+
+from __future__ import annotations
+
+import jinja2
+from aiohttp import web
+
+from fedihub.config import Config
+from fedihub.inbox.store import InboxWriter
+from fedihub.inbox.worker import InboxWorker
+from fedihub.outbox.worker import DeliveryWorker
+from fedihub.services import Services
+
+config_key = web.AppKey("config", Config)
+services_key = web.AppKey("services", Services)
+templates_key = web.AppKey("templates", jinja2.Environment)
+inbox_writer_key = web.AppKey("inbox_writer", InboxWriter)
+inbox_worker_key = web.AppKey("inbox_worker", InboxWorker)
+delivery_worker_key = web.AppKey("delivery_worker", DeliveryWorker)

@@ -1,0 +1,1 @@
+"""Outgoing activities: compose (pure), recipients (pure), deliveries (pure), store, worker."""

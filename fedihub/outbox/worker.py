@@ -1,0 +1,149 @@
+"""Deliver queued activities: signed POSTs, bounded per host and overall, results written in
+batches. A slow or dead host only ever holds its own `per_host` slots, so others keep flowing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from fedihub.actors.keyring import KeyRing
+from fedihub.client import HttpClient
+from fedihub.db import Database
+from fedihub.outbox import store
+from fedihub.outbox.deliveries import Outcome, classify
+from fedihub.outbox.store import Delivery
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 300.0
+IDLE_POLL_S = 0.25
+SWEEP_EVERY_S = 60.0
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        client: HttpClient,
+        keyring: KeyRing,
+        *,
+        concurrency: int,
+        per_host: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._keyring = keyring
+        self._concurrency = concurrency
+        self._per_host = per_host
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._in_flight: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._results: list[tuple[Delivery, Outcome, int]] = []
+        self._bodies: dict[int, tuple[int, bytes]] = {}
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Something was enqueued in this process: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Sends every delivery due now (one pass, waiting for them); returns how many were tried.
+        For tests and the CLI; `run_forever` is the streaming version."""
+        tried = 0
+        while claimed := await self._claim():
+            tried += len(claimed)
+            await asyncio.gather(*(self._send(d) for d in claimed))
+            await self._flush()
+        return tried
+
+    async def run_forever(self) -> None:
+        await store.release_all_claims(self._db)
+        last_sweep = 0.0
+        try:
+            while not self._stopping:
+                now = self._clock()
+                if now - last_sweep > SWEEP_EVERY_S:
+                    await self._sweep(now)
+                    last_sweep = now
+                claimed = await self._claim() if len(self._tasks) < self._concurrency else []
+                for delivery in claimed:
+                    task = asyncio.create_task(self._send(delivery))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                await self._flush()
+                if self._tasks:
+                    await asyncio.wait(
+                        self._tasks, timeout=0.05, return_when=asyncio.FIRST_COMPLETED
+                    )
+                elif not claimed:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+        finally:
+            await self.drain()
+
+    async def drain(self, timeout_s: float = 10.0) -> None:
+        """Stop claiming; let requests in flight finish and record them, so a restart resends
+        nothing that was delivered."""
+        self._stopping = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout_s)
+        await self._flush()
+
+    async def _sweep(self, now: float) -> None:
+        unreachable = await store.unavailable_hosts(self._db) | await store.blocked_hosts(self._db)
+        if gave_up := await store.give_up_unreachable(self._db, unreachable, now):
+            log.info("gave up %d deliveries to unavailable or blocked hosts", gave_up)
+
+    async def _claim(self) -> list[Delivery]:
+        busy = [h for h, n in self._in_flight.items() if n >= self._per_host]
+        claimed = await store.claim_due(
+            self._db,
+            now=self._clock(),
+            limit=self._concurrency - len(self._tasks),
+            per_host=self._per_host,
+            busy_hosts=busy,
+            lease_s=LEASE_S,
+        )
+        missing = {d.activity_id for d in claimed} - self._bodies.keys()
+        if missing:
+            if len(self._bodies) > 1000:
+                self._bodies.clear()
+            self._bodies.update(await store.activity_documents(self._db, missing))
+        return claimed
+
+    async def _send(self, delivery: Delivery) -> None:
+        self._in_flight[delivery.host] += 1
+        try:
+            actor_id, body = self._bodies[delivery.activity_id]
+            secret = await self._keyring.secret_for(actor_id)
+            result = await self._client.post_signed(delivery.inbox, body, secret)
+            outcome = classify(
+                result.status,
+                result.retry_after,
+                result.error,
+                delivery.attempts + 1,
+                self._clock(),
+                random.random(),
+            )
+            if outcome.state != "sent":
+                log.info("delivery %d to %s: %s", delivery.id, delivery.inbox, outcome.reason)
+            self._results.append((delivery, outcome, result.status))
+        finally:
+            self._in_flight[delivery.host] -= 1
+            if self._in_flight[delivery.host] <= 0:
+                del self._in_flight[delivery.host]
+
+    async def _flush(self) -> None:
+        # Whatever finished since the last write goes in one transaction: under load this
+        # groups many rows per commit, at low load each result is written at once.
+        if self._results:
+            batch, self._results = self._results, []
+            await store.record_outcomes(self._db, batch, self._clock())

@@ -1,0 +1,54 @@
+"""The collaborators every capability function needs, built once per process and passed in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fedihub.actors.keyring import KeyRing
+from fedihub.actors.resolver import Resolver
+from fedihub.client import HttpClient
+from fedihub.config import Config, load_config
+from fedihub.db import Database
+
+
+def _no_op() -> None:
+    return None
+
+
+@dataclass
+class Services:
+    config: Config
+    db: Database
+    client: HttpClient
+    keyring: KeyRing
+    resolver: Resolver
+    # Set by the server so work enqueued in-process is picked up at once; the CLI leaves it.
+    wake_delivery: Callable[[], None] = field(default=_no_op)
+
+    def new_activity_uri(self) -> str:
+        return f"{self.config.base_url}/activities/{uuid.uuid4()}"
+
+
+async def open_services(config: Config) -> Services:
+    db = await Database.open(config.database_path)
+    client = HttpClient.create(config)
+    keyring = KeyRing(db, config.base_url)
+    return Services(config, db, client, keyring, Resolver(db, client, keyring))
+
+
+async def close_services(services: Services) -> None:
+    await services.client.close()
+    await services.db.close()
+
+
+@asynccontextmanager
+async def services_for(data_dir: Path) -> AsyncIterator[Services]:
+    services = await open_services(load_config(data_dir))
+    try:
+        yield services
+    finally:
+        await close_services(services)

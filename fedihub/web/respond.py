@@ -1,0 +1,51 @@
+"""Responses shared by every view: ActivityPub JSON, HTML from templates, content negotiation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from fedihub.activitystreams import ACTIVITY_JSON, iso, wants_activity_json
+from fedihub.keys import templates_key
+
+
+def template_dir() -> Path:
+    packaged = Path(__file__).resolve().parent.parent / "templates"  # inside an installed wheel
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "templates"  # a source checkout
+
+
+def make_templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template_dir()),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["iso"] = iso
+    return env
+
+
+def wants_json(request: web.Request) -> bool:
+    return wants_activity_json(request.headers.get("Accept", ""))
+
+
+def activity_json(document: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(document).encode(),
+        content_type=ACTIVITY_JSON,
+        headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+def html(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    body = request.app[templates_key].get_template(template).render(**context)
+    return web.Response(
+        status=status, text=body, content_type="text/html", charset="utf-8",
+        headers={"Vary": "Accept"},
+    )  # fmt: skip
