@@ -40,6 +40,7 @@ def sanitize_html(html: str) -> str:
         attribute_filter=_keep_class,
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
+        url_relative="deny",
     )
 
 

@@ -1,0 +1,78 @@
+"""Real fedihub processes on loopback ports, each with its own data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.support.network import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class FedihubInstance:
+    def __init__(self, root: Path, name: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.domain = f"localhost:{self.port}"
+        self.base_url = f"http://{self.domain}"
+        self.data = root / name
+        self.workdir = root  # bovine writes a JSON-LD cache into the working directory
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = root / f"{name}.log"
+
+    def cli(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        result = subprocess.run(
+            [sys.executable, "-m", "fedihub.cli", *map(str, args)],
+            cwd=self.workdir, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if check and result.returncode != 0:
+            raise AssertionError(f"fedihub {args} failed: {result.stderr}")
+        return result
+
+    def init(self) -> None:
+        self.cli("init", "--data", self.data, "--domain", self.domain, "--insecure-http")
+
+    async def start(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "fedihub.cli", "serve", "--data", str(self.data),
+             "--port", str(self.port), "--log-level", "INFO"],
+            cwd=self.workdir, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        async with aiohttp.ClientSession() as session:
+            for _ in range(300):
+                if self.process.poll() is not None:
+                    raise AssertionError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
+                try:
+                    async with session.get(f"http://127.0.0.1:{self.port}/.well-known/nodeinfo"):
+                        return
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+        raise AssertionError(f"{self.name} did not start")
+
+    async def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            for _ in range(300):
+                if self.process.poll() is not None:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                self.process.kill()
+        self.process = None
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Reads the instance's database directly, as an operator could."""
+        with sqlite3.connect(f"file:{self.data / 'fedihub.sqlite3'}?mode=ro", uri=True) as conn:
+            conn.execute("PRAGMA busy_timeout = 5000")
+            return conn.execute(sql, params).fetchall()

@@ -1,0 +1,231 @@
+"""A small fediverse server on loopback that stands in for Mastodon in tests and benchmarks.
+
+It serves Mastodon-shaped actors with static keys and WebFinger, signs requests the way
+Mastodon does (draft-cavage rsa-sha256, or RFC 9421 as Fedify does), and its inboxes verify
+every signature with bovine's own checker, independently of fedihub's verifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+from bovine.crypto import build_validate_http_signature_raw
+from bovine.crypto.helper import content_digest_sha256
+from bovine.crypto.http_signature import build_signature
+from bovine.crypto.types import CryptographicIdentifier, CryptographicSecret
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from fedihub.actors.keyring import generate_rsa_keypair
+from tests.support.network import free_port
+
+KEYS = Path(__file__).resolve().parent.parent / "data" / "keys"
+AS = "https://www.w3.org/ns/activitystreams"
+
+
+def static_key(name: str) -> tuple[str, str]:
+    """(public PEM, private PEM) of a key kept in tests/data/keys."""
+    private_pem = (KEYS / f"{name}.pem").read_text()
+    key = load_pem_private_key(private_pem.encode(), password=None)
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return public_pem, private_pem
+
+
+@dataclass
+class RemoteActor:
+    base_url: str
+    username: str
+    public_pem: str
+    private_pem: str
+    shared_inbox: bool = True
+    secret: CryptographicSecret = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.secret = CryptographicSecret.from_pem(self.key_id, self.private_pem)
+
+    @property
+    def id(self) -> str:
+        return f"{self.base_url}/users/{self.username}"
+
+    @property
+    def key_id(self) -> str:
+        return f"{self.id}#main-key"
+
+    @property
+    def inbox(self) -> str:
+        return f"{self.id}/inbox"
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "@context": [AS, "https://w3id.org/security/v1"],
+            "id": self.id,
+            "type": "Person",
+            "preferredUsername": self.username,
+            "name": self.username.title(),
+            "inbox": self.inbox,
+            "outbox": f"{self.id}/outbox",
+            "followers": f"{self.id}/followers",
+            "url": f"{self.base_url}/@{self.username}",
+            "publicKey": {"id": self.key_id, "owner": self.id, "publicKeyPem": self.public_pem},
+        }
+        if self.shared_inbox:
+            doc["endpoints"] = {"sharedInbox": f"{self.base_url}/inbox"}
+        return doc
+
+
+@dataclass
+class Received:
+    path: str
+    activity: dict[str, Any]
+    signer: str | None
+
+
+def sign_cavage_post(
+    secret: CryptographicSecret, url: str, body: bytes, date: str | None = None
+) -> dict[str, str]:
+    """Headers as Mastodon sends them: (request-target) host date digest content-type."""
+    parts = urlsplit(url)
+    helper = (
+        build_signature(parts.netloc, "post", parts.path)
+        .with_field("date", date or formatdate(usegmt=True))
+        .with_field("digest", content_digest_sha256(body, prefix="SHA-256"))
+        .with_field("content-type", "application/activity+json")
+    )
+    return {**helper.headers, "signature": helper.sign_for_http_draft(secret)}
+
+
+class RemoteServer:
+    """One process-local server that can answer on several ports, each port its own 'host'."""
+
+    def __init__(self, hosts: int = 1, *, respond_status: int = 202, delay_s: float = 0.0) -> None:
+        self.ports = [free_port() for _ in range(hosts)]
+        self.respond_status = respond_status
+        self.delay_s = delay_s
+        self.actors: dict[str, RemoteActor] = {}
+        self.received: list[Received] = []
+        self.rejected: list[str] = []
+        self._keys: dict[str, CryptographicIdentifier] = {}
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._validate = build_validate_http_signature_raw(self._fetch_key)
+
+    def base_url(self, host_index: int = 0) -> str:
+        return f"http://127.0.0.1:{self.ports[host_index]}"
+
+    def add_actor(
+        self, username: str, *, host_index: int = 0, key: str | None = None, shared_inbox: bool = True
+    ) -> RemoteActor:
+        public_pem, private_pem = static_key(key) if key else generate_rsa_keypair()
+        actor = RemoteActor(
+            self.base_url(host_index), username, public_pem, private_pem, shared_inbox
+        )
+        self.actors[actor.id] = actor
+        return actor
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/users/{username}", self._actor)
+        app.router.add_get("/.well-known/webfinger", self._webfinger)
+        app.router.add_post("/inbox", self._inbox)
+        app.router.add_post("/users/{username}/inbox", self._inbox)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        for port in self.ports:
+            await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        self._session = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        if self._session:
+            await self._session.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> RemoteServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _actor_for(self, request: web.Request) -> RemoteActor | None:
+        host = request.headers.get("Host", "")
+        return self.actors.get(f"http://{host}/users/{request.match_info['username']}")
+
+    async def _actor(self, request: web.Request) -> web.Response:
+        actor = self._actor_for(request)
+        if actor is None:
+            return web.Response(status=404)
+        return web.Response(
+            body=json.dumps(actor.document()), content_type="application/activity+json"
+        )
+
+    async def _webfinger(self, request: web.Request) -> web.Response:
+        resource = request.query.get("resource", "")
+        username = resource.removeprefix("acct:").split("@")[0]
+        host = request.headers.get("Host", "")
+        actor = self.actors.get(f"http://{host}/users/{username}")
+        if actor is None:
+            return web.Response(status=404)
+        return web.json_response(
+            {
+                "subject": resource,
+                "links": [
+                    {"rel": "self", "type": "application/activity+json", "href": actor.id}
+                ],
+            }
+        )
+
+    async def _fetch_key(self, key_id: str) -> CryptographicIdentifier | None:
+        if key_id not in self._keys:
+            assert self._session is not None
+            async with self._session.get(
+                key_id.split("#")[0], headers={"Accept": "application/activity+json"}
+            ) as resp:
+                doc = await resp.json(content_type=None)
+            key = doc["publicKey"]
+            self._keys[key_id] = CryptographicIdentifier.from_pem(
+                key["publicKeyPem"], key["owner"]
+            )
+        return self._keys[key_id]
+
+    async def _inbox(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        url = f"http://{request.headers['Host']}{request.path}"
+
+        async def get_body() -> bytes:
+            return body
+
+        signer = await self._validate(request.method, url, request.headers, get_body)
+        if signer is None:
+            self.rejected.append(url)
+            return web.Response(status=401)
+        self.received.append(Received(request.path, json.loads(body), signer))
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        return web.Response(status=self.respond_status)
+
+    async def post(
+        self, url: str, activity: dict[str, Any], actor: RemoteActor, **sign_args: Any
+    ) -> aiohttp.ClientResponse:
+        """POSTs `activity` to a fedihub inbox, signed by `actor` as Mastodon signs."""
+        assert self._session is not None
+        body = json.dumps(activity).encode()
+        headers = sign_cavage_post(actor.secret, url, body, **sign_args)
+        async with self._session.post(url, data=body, headers=headers) as resp:
+            await resp.read()
+            return resp
+
+    def received_by(self, path_prefix: str = "") -> list[Received]:
+        return [r for r in self.received if r.path.startswith(path_prefix)]

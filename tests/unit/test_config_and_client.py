@@ -1,0 +1,94 @@
+"""Domains, configuration files, and the rules for where we may send requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fedihub.client import GuardedResolver, address_allowed, check_url, is_activity_json
+from fedihub.config import load_config, validate_domain, write_config
+from fedihub.errors import ConfigError, FetchError
+
+
+@pytest.mark.parametrize("domain", ["hub.example.org", "HUB.example.org.", "example.org:8443"])
+def test_valid_domains(domain: str) -> None:
+    assert validate_domain(domain, insecure_http=False) == domain.lower().rstrip(".")
+
+
+@pytest.mark.parametrize("domain", ["", "a b", "https://x.org", "x.org/path", "x..org", "x.org:0",
+                                    "x.org:99999", "user@x.org"])  # fmt: skip
+def test_bad_domains_are_refused(domain: str) -> None:
+    with pytest.raises(ConfigError):
+        validate_domain(domain, insecure_http=False)
+
+
+@pytest.mark.parametrize("domain", ["localhost:8080", "127.0.0.1:9000", "[::1]:8080"])
+def test_insecure_http_allowed_only_on_loopback(domain: str) -> None:
+    assert validate_domain(domain, insecure_http=True)
+
+
+def test_insecure_http_refused_for_a_public_domain() -> None:
+    with pytest.raises(ConfigError, match="insecure-http"):
+        validate_domain("hub.example.org", insecure_http=True)
+
+
+def test_config_round_trip_and_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(tmp_path, "localhost:8080", True)
+    monkeypatch.setenv("FEDIHUB_DELIVERY_PER_HOST", "3")
+    config = load_config(tmp_path)
+    assert config.base_url == "http://localhost:8080" and config.delivery_per_host == 3
+
+
+def test_unknown_setting_and_missing_dir_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a fedihub data directory"):
+        load_config(tmp_path)
+    (tmp_path / "config.toml").write_text('domain = "x.org"\ncolour = "red"\n')
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        load_config(tmp_path)
+    (tmp_path / "config.toml").write_text("domain = \n")
+    with pytest.raises(ConfigError):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback_ok", "allowed"),
+    [("93.184.216.34", False, True), ("127.0.0.1", False, False), ("127.0.0.1", True, True),
+     ("10.0.0.1", True, False), ("192.168.1.1", False, False), ("169.254.169.254", False, False),
+     ("::1", False, False), ("fd00::1", False, False), ("0.0.0.0", False, False)],
+)  # fmt: skip
+def test_private_addresses_are_never_targets(address: str, loopback_ok: bool, allowed: bool) -> None:
+    assert address_allowed(address, loopback_ok) is allowed
+
+
+async def test_resolver_refuses_a_name_that_points_inside() -> None:
+    resolver = GuardedResolver(allow_loopback=False)
+    try:
+        with pytest.raises(OSError, match="not a public address"):
+            await resolver.resolve("localhost", 80)
+    finally:
+        await resolver.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "insecure", "ok"),
+    [("https://m.example/u", False, True), ("http://m.example/u", False, False),
+     ("http://127.0.0.1:8000/u", True, True), ("http://m.example/u", True, False),
+     ("ftp://m.example/u", True, False), ("file:///etc/passwd", True, False)],
+)  # fmt: skip
+def test_only_https_or_loopback_http_in_dev(url: str, insecure: bool, ok: bool) -> None:
+    if ok:
+        check_url(url, insecure)
+    else:
+        with pytest.raises(FetchError):
+            check_url(url, insecure)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "ok"),
+    [("application/activity+json", True), ("application/activity+json; charset=utf-8", True),
+     ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"', True),
+     ("application/ld+json", False), ("application/json", False), ("text/html", False)],
+)  # fmt: skip
+def test_only_activitypub_content_types_are_accepted(content_type: str, ok: bool) -> None:
+    assert is_activity_json(content_type) is ok

@@ -1,0 +1,62 @@
+"""Migrations: a database written by an older version opens, upgrades, and keeps its data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from fedihub.db import Database, migration_scripts
+
+
+def write_version_1_database(path: Path) -> None:
+    """What fedihub with only migration 0001 left on disk."""
+    version, name, sql = migration_scripts()[0]
+    assert version == 1
+    conn = sqlite3.connect(path)
+    conn.executescript(sql)
+    conn.executescript(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL);"
+        f"INSERT INTO schema_version VALUES (1, '{name}', '2026-01-01T00:00:00Z');"
+        "INSERT INTO local_actors (kind, username, name, public_key_pem, private_key_pem,"
+        " created_at) VALUES ('group', 'climate', 'Climate', 'pub', 'priv', 1.0);"
+        "INSERT INTO followers VALUES (1, 'https://m.example/users/a', 'https://m.example/f/1',"
+        " 'accepted', 2.0);"
+    )
+    conn.commit()
+    conn.close()
+
+
+async def test_old_database_upgrades_without_loss(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    write_version_1_database(path)
+    db = await Database.open(path)
+    try:
+        assert await db.schema_version() == len(migration_scripts()) >= 2
+        assert await db.fetchval("SELECT name FROM local_actors WHERE username = 'climate'") == "Climate"
+        assert await db.fetchval("SELECT count(*) FROM followers") == 1
+        assert await db.fetchval("SELECT count(*) FROM deliveries") == 0  # the new table exists
+    finally:
+        await db.close()
+
+
+async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "db.sqlite3")
+    assert await db.migrate() == []
+    assert await db.fetchval("PRAGMA journal_mode") == "wal"
+    assert await db.fetchval("PRAGMA foreign_keys") == 1
+    await db.close()
+
+
+async def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        try:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO blocked_hosts (host, created_at) VALUES ('x', 0)")
+                raise RuntimeError("boom")
+        except RuntimeError:
+            pass
+        assert await db.fetchval("SELECT count(*) FROM blocked_hosts") == 0
+    finally:
+        await db.close()
