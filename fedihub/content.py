@@ -53,3 +53,20 @@ def render_markdown(source: str) -> tuple[str | None, str]:
         lines = lines[1:]
     html = markdown.markdown("\n".join(lines), extensions=["sane_lists"], output_format="html")
     return title, sanitize_html(html)
+
+
+HTML_FIELDS = ("content", "summary")
+
+
+def sanitize_incoming(obj: dict) -> dict:
+    """A copy of a received object with every HTML field cut down to the allowlist."""
+    clean = dict(obj)
+    for field in HTML_FIELDS:
+        if isinstance(clean.get(field), str):
+            clean[field] = sanitize_html(clean[field])
+        mapped = clean.get(f"{field}Map")
+        if isinstance(mapped, dict):
+            clean[f"{field}Map"] = {
+                lang: sanitize_html(text) for lang, text in mapped.items() if isinstance(text, str)
+            }
+    return clean

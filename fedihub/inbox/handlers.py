@@ -14,6 +14,7 @@ from typing import Any
 from fedihub.activitystreams import id_of
 from fedihub.actors import store
 from fedihub.actors.resolver import ACTOR_TYPES, parse_actor_document
+from fedihub.content import sanitize_incoming
 from fedihub.errors import OriginError
 from fedihub.follows import service as follows
 from fedihub.inbox.store import InboxItem
@@ -90,6 +91,7 @@ async def on_create(svc: Services, item: InboxItem) -> str:
         return "ignored: Create without an embedded object"
     if not await _followed_by_us(svc, item.actor_uri):
         return "ignored: from an actor nobody here follows"
+    obj = sanitize_incoming(obj)
     await svc.db.execute(
         "INSERT INTO received_objects (uri, actor_uri, type, document, received_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING",
@@ -106,6 +108,7 @@ async def on_update(svc: Services, item: InboxItem) -> str:
         actor = parse_actor_document(obj, time.time())
         await store.save_remote_actor(svc.db, actor, obj)
         return f"refreshed actor {item.actor_uri}"
+    obj = sanitize_incoming(obj)
     changed = await svc.db.execute(
         "UPDATE received_objects SET document = ?, updated_at = ?"
         " WHERE uri = ? AND actor_uri = ? AND deleted_at IS NULL",

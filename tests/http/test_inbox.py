@@ -1,0 +1,212 @@
+"""The inbox end to end within one instance: a Mastodon-shaped remote follows, gets its Accept;
+and every hostile request is refused with a clear 4xx and nothing stored."""
+
+from __future__ import annotations
+
+import io
+import time
+from email.utils import formatdate
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from fedihub.hubs.service import create_hub
+from fedihub.keys import delivery_worker_key, inbox_worker_key
+from fedihub.services import Services
+from tests.support.fixtures import load
+from tests.support.remote import RemoteServer
+
+
+async def stored(services: Services) -> int:
+    return int(await services.db.fetchval("SELECT count(*) FROM inbox_items"))
+
+
+@pytest.fixture
+async def hub(services: Services) -> str:
+    await create_hub(services.db, "climate", name="Climate")
+    return f"{services.config.base_url}/hubs/climate"
+
+
+def follow_from(remote: RemoteServer, hub: str, name: str = "alice", key: str = "alice") -> tuple:
+    alice = remote.add_actor(name, key=key)
+    follow = load("mastodon-follow", **{"https://mastodon.example/users/alice": alice.id,
+                                        "https://mastodon.example": remote.base_url(),
+                                        "https://fedihub.example/hubs/climate": hub})  # fmt: skip
+    return alice, follow
+
+
+async def test_follow_is_stored_processed_and_accepted(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice, follow = follow_from(remote, hub)
+    resp = await remote.post(f"{hub}/inbox", follow, alice)
+    assert resp.status == 202
+    assert await stored(services) == 1
+
+    assert await app_client.app[inbox_worker_key].run_once() == 1
+    assert await app_client.app[delivery_worker_key].run_once() == 1
+
+    accepts = remote.received_by(f"/users/{alice.username}/inbox")
+    assert len(accepts) == 1 and accepts[0].signer == hub
+    accept = accepts[0].activity
+    assert accept["type"] == "Accept" and accept["actor"] == hub
+    assert accept["object"] == {"id": follow["id"], "type": "Follow", "actor": alice.id, "object": hub}
+    assert await services.db.fetchval("SELECT state FROM followers") == "accepted"
+
+
+async def test_duplicate_delivery_is_accepted_once(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice, follow = follow_from(remote, hub)
+    for _ in range(3):
+        assert (await remote.post(f"{hub}/inbox", follow, alice)).status == 202
+    assert await stored(services) == 1
+
+
+async def test_undo_removes_the_follower(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice, follow = follow_from(remote, hub)
+    await remote.post(f"{hub}/inbox", follow, alice)
+    await app_client.app[inbox_worker_key].run_once()
+    undo = load("mastodon-undo-follow")
+    undo["id"] = f"{alice.id}#follows/1/undo"
+    undo["actor"] = alice.id
+    undo["object"] = {k: follow[k] for k in ("id", "type", "actor", "object")}
+    assert (await remote.post(f"{services.config.base_url}/inbox", undo, alice)).status == 202
+    await app_client.app[inbox_worker_key].run_once()
+    assert await services.db.fetchval("SELECT count(*) FROM followers") == 0
+
+
+async def test_hub_that_approves_followers_holds_the_request(
+    app_client: TestClient, services: Services, remote: RemoteServer
+) -> None:
+    await create_hub(services.db, "private", name="Private", approve_followers=True)
+    hub = f"{services.config.base_url}/hubs/private"
+    alice, follow = follow_from(remote, hub)
+    await remote.post(f"{hub}/inbox", follow, alice)
+    await app_client.app[inbox_worker_key].run_once()
+    await app_client.app[delivery_worker_key].run_once()
+    assert await services.db.fetchval("SELECT state FROM followers") == "pending"
+    assert remote.received == []
+
+
+# Hostile requests: each refused with a clear 4xx, nothing stored.
+
+
+async def refused(resp_status: int, services: Services, expected: int) -> None:
+    assert resp_status == expected
+    assert await stored(services) == 0
+
+
+async def test_oversized_body_is_413(app_client: TestClient, services: Services, hub: str) -> None:
+    body = b'{"pad":"' + b"x" * (services.config.max_inbox_body_bytes + 10) + b'"}'
+    resp = await app_client.post("/inbox", data=io.BytesIO(body))
+    await refused(resp.status, services, 413)
+
+
+async def test_chunked_oversized_body_is_413(app_client: TestClient, services: Services, hub: str) -> None:
+    async def chunks():
+        for _ in range(40):
+            yield b"x" * 65536
+
+    resp = await app_client.post("/inbox", data=chunks())
+    await refused(resp.status, services, 413)
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1,2]", b'{"type":"Follow"}'])
+async def test_malformed_json_is_400(app_client: TestClient, services: Services, body: bytes) -> None:
+    resp = await app_client.post("/inbox", data=body)
+    await refused(resp.status, services, 400)
+    assert "error" in await resp.json()
+
+
+async def test_unsigned_post_is_401(app_client: TestClient, services: Services, hub: str) -> None:
+    follow = load("mastodon-follow")
+    resp = await app_client.post("/inbox", json=follow)
+    await refused(resp.status, services, 401)
+
+
+async def test_forged_signature_is_401(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice, follow = follow_from(remote, hub)
+    forger = remote.add_actor("forger", key="mallory")
+    alice.secret.private_key = forger.secret.private_key  # signs with the wrong key for alice's id
+    resp = await remote.post(f"{hub}/inbox", follow, alice)
+    await refused(resp.status, services, 401)
+
+
+async def test_activity_signed_by_someone_else_is_401(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    _, follow = follow_from(remote, hub)  # actor: alice
+    mallory = remote.add_actor("mallory", key="mallory")
+    resp = await remote.post(f"{hub}/inbox", follow, mallory)  # validly signed by mallory
+    await refused(resp.status, services, 401)
+
+
+async def test_replayed_old_date_is_401(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice, follow = follow_from(remote, hub)
+    resp = await remote.post(f"{hub}/inbox", follow, alice, date=formatdate(time.time() - 7200, usegmt=True))
+    await refused(resp.status, services, 401)
+
+
+async def test_activity_id_on_another_host_is_403(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice, follow = follow_from(remote, hub)
+    follow["id"] = f"{remote.base_url(1)}/follows/1"  # the remote's other host
+    resp = await remote.post(f"{hub}/inbox", follow, alice)
+    await refused(resp.status, services, 403)
+
+
+async def test_create_of_someone_elses_note_is_403(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice = remote.add_actor("alice", key="alice")
+    create = load("mastodon-create-note-mentioning-group", **{
+        "https://mastodon.example/users/alice": alice.id, "https://mastodon.example": remote.base_url()})
+    create["object"]["id"] = f"{remote.base_url(1)}/notes/1"
+    resp = await remote.post(f"{services.config.base_url}/inbox", create, alice)
+    await refused(resp.status, services, 403)
+
+
+async def test_blocked_host_is_403(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice, follow = follow_from(remote, hub)
+    await services.db.execute("INSERT INTO blocked_hosts (host, created_at) VALUES (?, 0)",
+                              (f"127.0.0.1:{remote.ports[0]}",))  # fmt: skip
+    resp = await remote.post(f"{hub}/inbox", follow, alice)
+    await refused(resp.status, services, 403)
+
+
+async def test_delete_of_an_unknown_actor_is_dropped_without_fetching(
+    app_client: TestClient, services: Services, remote: RemoteServer
+) -> None:
+    delete = load("mastodon-delete-actor", **{"https://mastodon.example": remote.base_url()})
+    resp = await app_client.post("/inbox", json=delete)  # unsigned, and the key is gone anyway
+    await refused(resp.status, services, 202)
+
+
+async def test_inbox_of_unknown_actor_is_404(app_client: TestClient, services: Services) -> None:
+    resp = await app_client.post("/hubs/nobody/inbox", json=load("mastodon-follow"))
+    await refused(resp.status, services, 404)
+
+
+async def test_script_in_received_content_is_stripped_before_storing(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice = remote.add_actor("alice", key="alice")
+    await services.db.execute(
+        "INSERT INTO following VALUES (1, ?, 'https://x/f', 'accepted', 0)", (alice.id,))
+    create = load("mastodon-create-note-mentioning-group", **{
+        "https://mastodon.example/users/alice": alice.id, "https://mastodon.example": remote.base_url()})
+    create["object"]["content"] = '<p>hi<script>alert(1)</script><a href="javascript:x">y</a></p>'
+    assert (await remote.post(f"{services.config.base_url}/inbox", create, alice)).status == 202
+    await app_client.app[inbox_worker_key].run_once()
+    document = await services.db.fetchval("SELECT document FROM received_objects")
+    assert "script" not in document and "javascript" not in document and "hi" in document
