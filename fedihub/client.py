@@ -109,7 +109,8 @@ class HttpClient:
             limit_per_host=0,
             ttl_dns_cache=300,
         )
-        timeout = aiohttp.ClientTimeout(total=config.fetch_timeout_s, connect=5, sock_read=10)
+        # sock_connect, not connect: waiting for a free pooled connection is not the host's fault.
+        timeout = aiohttp.ClientTimeout(total=config.fetch_timeout_s, sock_connect=5, sock_read=10)
         return cls(config, aiohttp.ClientSession(connector=connector, timeout=timeout))
 
     async def close(self) -> None:

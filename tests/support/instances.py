@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import aiohttp
 
@@ -27,6 +27,7 @@ class FedihubInstance:
         self.data = root / name
         self.workdir = root  # bovine writes a JSON-LD cache into the working directory
         self.process: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
         self.log = root / f"{name}.log"
 
     def cli(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -39,15 +40,20 @@ class FedihubInstance:
             raise AssertionError(f"fedihub {args} failed: {result.stderr}")
         return result
 
+    async def acli(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """`cli` without blocking the event loop that test servers answer on."""
+        return await asyncio.to_thread(self.cli, *args, check=check)
+
     def init(self) -> None:
         self.cli("init", "--data", self.data, "--domain", self.domain, "--insecure-http")
 
     async def start(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self._log_file = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "fedihub.cli", "serve", "--data", str(self.data),
              "--port", str(self.port), "--log-level", "INFO"],
-            cwd=self.workdir, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            cwd=self.workdir, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
         async with aiohttp.ClientSession() as session:
             for _ in range(300):
@@ -69,7 +75,11 @@ class FedihubInstance:
                 await asyncio.sleep(0.05)
             else:
                 self.process.kill()
+                self.process.wait()
         self.process = None
+        if self._log_file:
+            self._log_file.close()
+            self._log_file = None
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Reads the instance's database directly, as an operator could."""

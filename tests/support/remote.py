@@ -11,6 +11,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,15 +25,15 @@ from bovine.crypto.types import CryptographicIdentifier, CryptographicSecret
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from fedihub.actors.keyring import generate_rsa_keypair
 from tests.support.network import free_port
 
 KEYS = Path(__file__).resolve().parent.parent / "data" / "keys"
 AS = "https://www.w3.org/ns/activitystreams"
+STATIC_KEYS = ("alice", "bob", "mallory")
 
 
-def static_key(name: str) -> tuple[str, str]:
-    """(public PEM, private PEM) of a key kept in tests/data/keys."""
+@lru_cache(maxsize=None)
+def _load_static_key(name: str) -> tuple[str, str, Any]:
     private_pem = (KEYS / f"{name}.pem").read_text()
     key = load_pem_private_key(private_pem.encode(), password=None)
     public_pem = (
@@ -40,6 +41,12 @@ def static_key(name: str) -> tuple[str, str]:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+    return public_pem, private_pem, key
+
+
+def static_key(name: str) -> tuple[str, str]:
+    """(public PEM, private PEM) of a key kept in tests/data/keys."""
+    public_pem, private_pem, _ = _load_static_key(name)
     return public_pem, private_pem
 
 
@@ -53,7 +60,13 @@ class RemoteActor:
     secret: CryptographicSecret = field(init=False)
 
     def __post_init__(self) -> None:
-        self.secret = CryptographicSecret.from_pem(self.key_id, self.private_pem)
+        # Loading a PEM costs ~50 ms of validation; reuse the loaded key when it is a static one.
+        loaded = next((k for p, _, k in map(_load_static_key, STATIC_KEYS) if p == self.public_pem), None)
+        self.secret = (
+            CryptographicSecret(self.key_id, loaded)
+            if loaded is not None
+            else CryptographicSecret.from_pem(self.key_id, self.private_pem)
+        )
 
     @property
     def id(self) -> str:
@@ -87,9 +100,13 @@ class RemoteActor:
 
 @dataclass
 class Received:
-    path: str
+    url: str
     activity: dict[str, Any]
     signer: str | None
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
 
 
 def sign_cavage_post(
@@ -125,9 +142,10 @@ class RemoteServer:
         return f"http://127.0.0.1:{self.ports[host_index]}"
 
     def add_actor(
-        self, username: str, *, host_index: int = 0, key: str | None = None, shared_inbox: bool = True
+        self, username: str, *, host_index: int = 0, key: str = "bob", shared_inbox: bool = True
     ) -> RemoteActor:
-        public_pem, private_pem = static_key(key) if key else generate_rsa_keypair()
+        # Actors share static keys unless a test names one: 300 fresh RSA keys cost ~30 s.
+        public_pem, private_pem = static_key(key)
         actor = RemoteActor(
             self.base_url(host_index), username, public_pem, private_pem, shared_inbox
         )
@@ -143,7 +161,7 @@ class RemoteServer:
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         for port in self.ports:
-            await web.TCPSite(self._runner, "127.0.0.1", port).start()
+            await web.TCPSite(self._runner, "127.0.0.1", port, backlog=1024).start()
         self._session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
@@ -211,7 +229,7 @@ class RemoteServer:
         if signer is None:
             self.rejected.append(url)
             return web.Response(status=401)
-        self.received.append(Received(request.path, json.loads(body), signer))
+        self.received.append(Received(url, json.loads(body), signer))
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         return web.Response(status=self.respond_status)
