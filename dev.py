@@ -26,7 +26,7 @@ def sh(*args: str | Path, **kwargs: object) -> None:
 
 
 def ensure_venv(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be run by an older Python
         sys.exit("fedihub needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         print("creating .venv …", flush=True)
@@ -49,8 +49,20 @@ def run() -> None:
         password = DATA / "demo-password.txt"
         password.write_text("organise-together\n")
         sh(fedihub, "account", "create", "--data", DATA, "organiser", "--password-file", password)
-        sh(fedihub, "hub", "create", "--data", DATA, "demo", "--name", "Demo hub",
-           "--summary", "A hub to try fedihub: follow it, post to it.", "--organizer", "organiser")
+        sh(
+            fedihub,
+            "hub",
+            "create",
+            "--data",
+            DATA,
+            "demo",
+            "--name",
+            "Demo hub",
+            "--summary",
+            "A hub to try fedihub: follow it, post to it.",
+            "--organizer",
+            "organiser",
+        )
         welcome = DATA / "welcome.md"
         welcome.write_text("# Welcome to the demo hub\n\nUpdates, minutes and calls land here.\n")
         sh(fedihub, "post", "--data", DATA, "demo", "--as", "organiser", welcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fedihub.actors import store
@@ -11,14 +12,18 @@ from fedihub.db import Database
 from fedihub.errors import ConfigError
 
 
-async def init_instance(data_dir: Path, domain: str, insecure_http: bool) -> Config:
-    domain = validate_domain(domain, insecure_http)
+def _create_data_dir(data_dir: Path, domain: str, insecure_http: bool) -> Config:
     if (data_dir / CONFIG_FILE).exists():
         raise ConfigError(f"{data_dir} is already a fedihub data directory")
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "media").mkdir(exist_ok=True)
     write_config(data_dir, domain, insecure_http)
-    config = load_config(data_dir)
+    return load_config(data_dir)
+
+
+async def init_instance(data_dir: Path, domain: str, insecure_http: bool) -> Config:
+    domain = validate_domain(domain, insecure_http)
+    config = await asyncio.to_thread(_create_data_dir, data_dir, domain, insecure_http)
     db = await Database.open(config.database_path)
     try:
         public_pem, private_pem = generate_rsa_keypair()

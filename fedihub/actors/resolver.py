@@ -12,8 +12,8 @@ from fedihub.actors.store import RemoteActor
 from fedihub.client import HttpClient
 from fedihub.db import Database
 from fedihub.errors import FetchError, OriginError
+from fedihub.inbox.validate import ACTOR_TYPES
 
-ACTOR_TYPES = frozenset({"Person", "Group", "Service", "Application", "Organization"})
 CACHE_TTL_S = 24 * 3600
 REFETCHES_PER_HOST_PER_MINUTE = 10
 

@@ -157,7 +157,8 @@ async def answer_request(
     async with svc.db.transaction() as tx:
         if approve:
             await tx.execute(
-                "UPDATE followers SET state = 'accepted' WHERE local_actor_id = ? AND actor_uri = ?",
+                "UPDATE followers SET state = 'accepted'"
+                " WHERE local_actor_id = ? AND actor_uri = ?",
                 (local.id, follower_uri),
             )
         else:

@@ -11,6 +11,7 @@ from fedihub.errors import BadRequest, OriginError
 
 # Types whose embedded object must come from the signer's own host.
 AUTHORED_TYPES = frozenset({"Create", "Update", "Delete"})
+ACTOR_TYPES = frozenset({"Person", "Group", "Service", "Application", "Organization"})
 MAX_ID_LENGTH = 2048
 
 
@@ -67,15 +68,11 @@ def check_origins(activity: Incoming, own_host: str) -> None:
             owner = id_of(obj.get(field))
             if owner is not None and host_of(owner) != actor_host:
                 raise OriginError(f"the object's {field} is not on the actor's host")
-        if activity.type != "Delete" and obj.get("attributedTo") is not None:
-            if id_of(obj.get("attributedTo")) != activity.actor and obj.get("type") not in (
-                "Person",
-                "Group",
-                "Service",
-                "Application",
-                "Organization",
-            ):
-                raise OriginError("the object is attributed to another actor")
+        author = id_of(obj.get("attributedTo"))
+        is_actor = obj.get("type") in ACTOR_TYPES
+        authored = activity.type != "Delete" and author is not None and not is_actor
+        if authored and author != activity.actor:
+            raise OriginError("the object is attributed to another actor")
 
 
 def is_self_delete(activity: Incoming) -> bool:

@@ -30,8 +30,8 @@ async def hub_with_followers(a: FedihubInstance, remote: RemoteServer) -> str:
     for host in range(HOSTS):
         for n in range(PER_HOST):
             actor = remote.add_actor(f"v{n}", host_index=host, shared_inbox=host < SHARED_HOSTS)
-            follow = {"@context": "https://www.w3.org/ns/activitystreams",
-                      "id": f"{actor.id}#follow", "type": "Follow", "actor": actor.id, "object": hub}  # fmt: skip
+            follow = {"id": f"{actor.id}#follow", "type": "Follow", "actor": actor.id,
+                      "object": hub}  # fmt: skip
             follows.append(remote.post(f"{hub}/inbox", follow, actor))
     statuses = [r.status for r in await asyncio.gather(*follows)]
     assert statuses == [202] * HOSTS * PER_HOST
@@ -108,7 +108,10 @@ def _password(tmp_path: Path) -> Path:
 async def test_graceful_restart_mid_fan_out_delivers_exactly_once(tmp_path: Path) -> None:
     received, expected, at_interrupt = await post_then_interrupt(tmp_path, signal.SIGTERM)
     assert 0 < at_interrupt < len(expected)
-    assert set(received) == expected and len(expected) == SHARED_HOSTS + (HOSTS - SHARED_HOSTS) * PER_HOST
+    assert (
+        set(received) == expected
+        and len(expected) == SHARED_HOSTS + (HOSTS - SHARED_HOSTS) * PER_HOST
+    )
     assert all(n == 1 for n in received.values()), received.most_common(3)
 
 

@@ -30,12 +30,16 @@ def followers(a: FedihubInstance, hub: str, state: str = "accepted") -> list[str
 
 
 async def test_follow_post_unfollow_between_two_instances(
-    new_instance, password_file: Path, tmp_path: Path  # type: ignore[no-untyped-def]
+    new_instance,
+    password_file: Path,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     a: FedihubInstance = new_instance("a")
     b: FedihubInstance = new_instance("b")
     await a.acli("account", "create", "--data", a.data, "org", "--password-file", password_file)
-    await a.acli("hub", "create", "--data", a.data, "climate", "--name", "Climate", "--organizer", "org")
+    await a.acli(
+        "hub", "create", "--data", a.data, "climate", "--name", "Climate", "--organizer", "org"
+    )
     await b.acli("account", "create", "--data", b.data, "alice", "--password-file", password_file)
     await a.start()
     await b.start()
@@ -53,7 +57,9 @@ async def test_follow_post_unfollow_between_two_instances(
 
     post = tmp_path / "update.md"
     post.write_text("# Port shutdown\n\nWest coast locals: calls every **Monday**.\n")
-    post_uri = (await a.acli("post", "--data", a.data, "climate", "--as", "org", post)).stdout.strip()
+    post_uri = (
+        await a.acli("post", "--data", a.data, "climate", "--as", "org", post)
+    ).stdout.strip()
 
     async def received() -> bool:
         return bool(b.query("SELECT 1 FROM received_objects WHERE uri = ?", (post_uri,)))
@@ -62,8 +68,11 @@ async def test_follow_post_unfollow_between_two_instances(
     (document,) = b.query("SELECT document FROM received_objects WHERE uri = ?", (post_uri,))[0]
     assert "calls every <strong>Monday</strong>" in document and '"type": "Article"' in document
     # B stored it only after verifying A's signature; A saw B accept the delivery.
-    assert a.query("SELECT state, last_status FROM deliveries d JOIN outbox_activities a"
-                   " ON a.id = d.activity_id WHERE a.type = 'Create'") == [("sent", 202)]  # fmt: skip
+    create_deliveries = a.query(
+        "SELECT state, last_status FROM deliveries d JOIN outbox_activities a"
+        " ON a.id = d.activity_id WHERE a.type = 'Create'"
+    )
+    assert create_deliveries == [("sent", 202)]
 
     await b.acli("unfollow", "--data", b.data, "--as", "alice", hub)
 
@@ -76,11 +85,14 @@ async def test_follow_post_unfollow_between_two_instances(
 
 
 async def test_hub_that_approves_followers(
-    new_instance, password_file: Path  # type: ignore[no-untyped-def]
+    new_instance,
+    password_file: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     a: FedihubInstance = new_instance("a")
     b: FedihubInstance = new_instance("b")
-    await a.acli("hub", "create", "--data", a.data, "council", "--name", "Council", "--approve-followers")
+    await a.acli(
+        "hub", "create", "--data", a.data, "council", "--name", "Council", "--approve-followers"
+    )
     for name in ("alice", "bob"):
         await b.acli("account", "create", "--data", b.data, name, "--password-file", password_file)
     await a.start()
@@ -99,14 +111,28 @@ async def test_hub_that_approves_followers(
     assert await following_state(b, "alice", hub) == "pending"
     assert (await a.acli("followers", "--data", a.data, "council")).stdout.strip() == ""
 
-    await a.acli("follow-requests", "--data", a.data, "approve", "council", f"{b.base_url}/users/alice")
-    await a.acli("follow-requests", "--data", a.data, "reject", "council", f"{b.base_url}/users/bob")
+    await a.acli(
+        "follow-requests", "--data", a.data, "approve", "council", f"{b.base_url}/users/alice"
+    )
+    await a.acli(
+        "follow-requests", "--data", a.data, "reject", "council", f"{b.base_url}/users/bob"
+    )
 
     async def answered() -> bool:
         return (await following_state(b, "alice", hub) == "accepted"
                 and await following_state(b, "bob", hub) == "rejected")  # fmt: skip
 
     await eventually(answered, what="B to receive the Accept and the Reject")
-    assert (await a.acli("followers", "--data", a.data, "council")).stdout.split() == [f"{b.base_url}/users/alice"]
-    bad = await a.acli("follow-requests", "--data", a.data, "approve", "council", "https://x.example/u", check=False)
+    assert (await a.acli("followers", "--data", a.data, "council")).stdout.split() == [
+        f"{b.base_url}/users/alice"
+    ]
+    bad = await a.acli(
+        "follow-requests",
+        "--data",
+        a.data,
+        "approve",
+        "council",
+        "https://x.example/u",
+        check=False,
+    )
     assert bad.returncode == 1 and "no pending follow request" in bad.stderr

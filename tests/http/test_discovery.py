@@ -23,10 +23,14 @@ async def make_hub(services: Services, approve: bool = False) -> None:
                      approve_followers=approve, organizer=alice)  # fmt: skip
 
 
-async def test_webfinger_round_trip_matches_actor_id(app_client: TestClient, services: Services) -> None:
+async def test_webfinger_round_trip_matches_actor_id(
+    app_client: TestClient, services: Services
+) -> None:
     await make_hub(services)
     domain = services.config.domain
-    resp = await app_client.get("/.well-known/webfinger", params={"resource": f"acct:climate@{domain}"})
+    resp = await app_client.get(
+        "/.well-known/webfinger", params={"resource": f"acct:climate@{domain}"}
+    )
     assert resp.status == 200 and resp.content_type == "application/jrd+json"
     jrd = await resp.json(content_type=None)
     self_link = next(link for link in jrd["links"] if link["rel"] == "self")
@@ -37,7 +41,9 @@ async def test_webfinger_round_trip_matches_actor_id(app_client: TestClient, ser
     assert any("template" in link for link in jrd["links"])
 
 
-async def test_webfinger_unknown_and_bad_resources(app_client: TestClient, services: Services) -> None:
+async def test_webfinger_unknown_and_bad_resources(
+    app_client: TestClient, services: Services
+) -> None:
     domain = services.config.domain
     for params, status in (({"resource": f"acct:nobody@{domain}"}, 404),
                            ({"resource": "acct:climate@elsewhere.example"}, 404),
@@ -46,7 +52,9 @@ async def test_webfinger_unknown_and_bad_resources(app_client: TestClient, servi
         assert resp.status == status, params
 
 
-async def test_group_actor_has_what_mastodon_needs(app_client: TestClient, services: Services) -> None:
+async def test_group_actor_has_what_mastodon_needs(
+    app_client: TestClient, services: Services
+) -> None:
     await make_hub(services, approve=True)
     for headers in (AP, LD):
         resp = await app_client.get("/hubs/climate", headers=headers)
@@ -73,7 +81,9 @@ async def test_instance_and_person_actors(app_client: TestClient, services: Serv
     assert instance["publicKey"]["id"] == f"{services.config.base_url}/actor#main-key"
 
 
-async def test_browser_gets_html_at_the_same_url(app_client: TestClient, services: Services) -> None:
+async def test_browser_gets_html_at_the_same_url(
+    app_client: TestClient, services: Services
+) -> None:
     await make_hub(services)
     resp = await app_client.get("/hubs/climate", headers={"Accept": "text/html"})
     text = await resp.text()
@@ -98,13 +108,24 @@ async def test_collections_are_paged(app_client: TestClient, services: Services)
         for i in range(25):
             await tx.execute(
                 "INSERT INTO followers VALUES (?, ?, ?, 'accepted', ?)",
-                (hub.id, f"https://m.example/users/u{i:02}", f"https://m.example/f/{i}", time.time()),
+                (
+                    hub.id,
+                    f"https://m.example/users/u{i:02}",
+                    f"https://m.example/f/{i}",
+                    time.time(),
+                ),
             )
-    root = await (await app_client.get("/hubs/climate/followers", headers=AP)).json(content_type=None)
+    root = await (await app_client.get("/hubs/climate/followers", headers=AP)).json(
+        content_type=None
+    )
     assert root["type"] == "OrderedCollection" and root["totalItems"] == 25
     base = services.config.base_url
-    page1 = await (await app_client.get(root["first"].removeprefix(base), headers=AP)).json(content_type=None)
-    page2 = await (await app_client.get(page1["next"].removeprefix(base), headers=AP)).json(content_type=None)
+    page1 = await (await app_client.get(root["first"].removeprefix(base), headers=AP)).json(
+        content_type=None
+    )
+    page2 = await (await app_client.get(page1["next"].removeprefix(base), headers=AP)).json(
+        content_type=None
+    )
     assert page1["type"] == "OrderedCollectionPage" and len(page1["orderedItems"]) == 20
     assert len(page2["orderedItems"]) == 5 and "next" not in page2
     assert set(page1["orderedItems"]).isdisjoint(page2["orderedItems"])
@@ -123,7 +144,9 @@ async def test_post_and_activity_dereference(app_client: TestClient, services: S
     assert note["id"] == uri and note["type"] == "Article" and note["name"] == "Sleeping bags"
     page = await (await app_client.get(path)).text()
     assert "Tampa has 50 for Vancouver." in page
-    outbox = await (await app_client.get("/hubs/climate/outbox?page=1", headers=AP)).json(content_type=None)
+    outbox = await (await app_client.get("/hubs/climate/outbox?page=1", headers=AP)).json(
+        content_type=None
+    )
     create = outbox["orderedItems"][0]
     assert create["type"] == "Create" and create["object"]["id"] == uri
     activity_path = create["id"].removeprefix(services.config.base_url)

@@ -50,7 +50,12 @@ async def test_follow_is_stored_processed_and_accepted(
     assert len(accepts) == 1 and accepts[0].signer == hub
     accept = accepts[0].activity
     assert accept["type"] == "Accept" and accept["actor"] == hub
-    assert accept["object"] == {"id": follow["id"], "type": "Follow", "actor": alice.id, "object": hub}
+    assert accept["object"] == {
+        "id": follow["id"],
+        "type": "Follow",
+        "actor": alice.id,
+        "object": hub,
+    }
     assert await services.db.fetchval("SELECT state FROM followers") == "accepted"
 
 
@@ -105,7 +110,9 @@ async def test_oversized_body_is_413(app_client: TestClient, services: Services,
     await refused(resp.status, services, 413)
 
 
-async def test_chunked_oversized_body_is_413(app_client: TestClient, services: Services, hub: str) -> None:
+async def test_chunked_oversized_body_is_413(
+    app_client: TestClient, services: Services, hub: str
+) -> None:
     async def chunks():
         for _ in range(40):
             yield b"x" * 65536
@@ -115,7 +122,9 @@ async def test_chunked_oversized_body_is_413(app_client: TestClient, services: S
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1,2]", b'{"type":"Follow"}'])
-async def test_malformed_json_is_400(app_client: TestClient, services: Services, body: bytes) -> None:
+async def test_malformed_json_is_400(
+    app_client: TestClient, services: Services, body: bytes
+) -> None:
     resp = await app_client.post("/inbox", data=body)
     await refused(resp.status, services, 400)
     assert "error" in await resp.json()
@@ -150,7 +159,9 @@ async def test_replayed_old_date_is_401(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: str
 ) -> None:
     alice, follow = follow_from(remote, hub)
-    resp = await remote.post(f"{hub}/inbox", follow, alice, date=formatdate(time.time() - 7200, usegmt=True))
+    resp = await remote.post(
+        f"{hub}/inbox", follow, alice, date=formatdate(time.time() - 7200, usegmt=True)
+    )
     await refused(resp.status, services, 401)
 
 
@@ -167,8 +178,13 @@ async def test_create_of_someone_elses_note_is_403(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: str
 ) -> None:
     alice = remote.add_actor("alice", key="alice")
-    create = load("mastodon-create-note-mentioning-group", **{
-        "https://mastodon.example/users/alice": alice.id, "https://mastodon.example": remote.base_url()})
+    create = load(
+        "mastodon-create-note-mentioning-group",
+        **{
+            "https://mastodon.example/users/alice": alice.id,
+            "https://mastodon.example": remote.base_url(),
+        },
+    )
     create["object"]["id"] = f"{remote.base_url(1)}/notes/1"
     resp = await remote.post(f"{services.config.base_url}/inbox", create, alice)
     await refused(resp.status, services, 403)
@@ -202,9 +218,15 @@ async def test_script_in_received_content_is_stripped_before_storing(
 ) -> None:
     alice = remote.add_actor("alice", key="alice")
     await services.db.execute(
-        "INSERT INTO following VALUES (1, ?, 'https://x/f', 'accepted', 0)", (alice.id,))
-    create = load("mastodon-create-note-mentioning-group", **{
-        "https://mastodon.example/users/alice": alice.id, "https://mastodon.example": remote.base_url()})
+        "INSERT INTO following VALUES (1, ?, 'https://x/f', 'accepted', 0)", (alice.id,)
+    )
+    create = load(
+        "mastodon-create-note-mentioning-group",
+        **{
+            "https://mastodon.example/users/alice": alice.id,
+            "https://mastodon.example": remote.base_url(),
+        },
+    )
     create["object"]["content"] = '<p>hi<script>alert(1)</script><a href="javascript:x">y</a></p>'
     assert (await remote.post(f"{services.config.base_url}/inbox", create, alice)).status == 202
     await app_client.app[inbox_worker_key].run_once()

@@ -50,7 +50,7 @@ class FedihubInstance:
     async def start(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self._log_file = self.log.open("ab")
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: ASYNC220 - starting, not waiting
             [sys.executable, "-m", "fedihub.cli", "serve", "--data", str(self.data),
              "--port", str(self.port), "--log-level", "INFO"],
             cwd=self.workdir, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,

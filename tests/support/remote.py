@@ -11,7 +11,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +32,7 @@ AS = "https://www.w3.org/ns/activitystreams"
 STATIC_KEYS = ("alice", "bob", "mallory")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_static_key(name: str) -> tuple[str, str, Any]:
     private_pem = (KEYS / f"{name}.pem").read_text()
     key = load_pem_private_key(private_pem.encode(), password=None)
@@ -61,7 +61,9 @@ class RemoteActor:
 
     def __post_init__(self) -> None:
         # Loading a PEM costs ~50 ms of validation; reuse the loaded key when it is a static one.
-        loaded = next((k for p, _, k in map(_load_static_key, STATIC_KEYS) if p == self.public_pem), None)
+        loaded = next(
+            (k for p, _, k in map(_load_static_key, STATIC_KEYS) if p == self.public_pem), None
+        )
         self.secret = (
             CryptographicSecret(self.key_id, loaded)
             if loaded is not None
@@ -199,9 +201,7 @@ class RemoteServer:
         return web.json_response(
             {
                 "subject": resource,
-                "links": [
-                    {"rel": "self", "type": "application/activity+json", "href": actor.id}
-                ],
+                "links": [{"rel": "self", "type": "application/activity+json", "href": actor.id}],
             }
         )
 
@@ -213,9 +213,7 @@ class RemoteServer:
             ) as resp:
                 doc = await resp.json(content_type=None)
             key = doc["publicKey"]
-            self._keys[key_id] = CryptographicIdentifier.from_pem(
-                key["publicKeyPem"], key["owner"]
-            )
+            self._keys[key_id] = CryptographicIdentifier.from_pem(key["publicKeyPem"], key["owner"])
         return self._keys[key_id]
 
     async def _inbox(self, request: web.Request) -> web.Response:

@@ -33,7 +33,9 @@ def test_insecure_http_refused_for_a_public_domain() -> None:
         validate_domain("hub.example.org", insecure_http=True)
 
 
-def test_config_round_trip_and_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_round_trip_and_env_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_config(tmp_path, "localhost:8080", True)
     monkeypatch.setenv("FEDIHUB_DELIVERY_PER_HOST", "3")
     config = load_config(tmp_path)
@@ -57,7 +59,9 @@ def test_unknown_setting_and_missing_dir_are_clear_errors(tmp_path: Path) -> Non
      ("10.0.0.1", True, False), ("192.168.1.1", False, False), ("169.254.169.254", False, False),
      ("::1", False, False), ("fd00::1", False, False), ("0.0.0.0", False, False)],
 )  # fmt: skip
-def test_private_addresses_are_never_targets(address: str, loopback_ok: bool, allowed: bool) -> None:
+def test_private_addresses_are_never_targets(
+    address: str, loopback_ok: bool, allowed: bool
+) -> None:
     assert address_allowed(address, loopback_ok) is allowed
 
 

@@ -34,7 +34,9 @@ def test_mastodon_mention_markup_survives() -> None:
 
 
 def test_links_get_rel_nofollow() -> None:
-    assert 'rel="nofollow noopener noreferrer"' in sanitize_html('<a href="https://x.example">x</a>')
+    assert 'rel="nofollow noopener noreferrer"' in sanitize_html(
+        '<a href="https://x.example">x</a>'
+    )
 
 
 def test_first_heading_becomes_the_title() -> None:

@@ -33,7 +33,10 @@ async def test_old_database_upgrades_without_loss(tmp_path: Path) -> None:
     db = await Database.open(path)
     try:
         assert await db.schema_version() == len(migration_scripts()) >= 2
-        assert await db.fetchval("SELECT name FROM local_actors WHERE username = 'climate'") == "Climate"
+        assert (
+            await db.fetchval("SELECT name FROM local_actors WHERE username = 'climate'")
+            == "Climate"
+        )
         assert await db.fetchval("SELECT count(*) FROM followers") == 1
         assert await db.fetchval("SELECT count(*) FROM deliveries") == 0  # the new table exists
     finally:

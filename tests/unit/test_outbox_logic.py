@@ -24,16 +24,19 @@ def test_accept_embeds_the_follow_as_mastodon_expects() -> None:
 
 
 def test_undo_embeds_the_whole_follow() -> None:
-    undo = compose.undo_follow("https://h.example/a/2", HUB, "https://h.example/a/1", "https://m.example/u")
+    undo = compose.undo_follow(
+        "https://h.example/a/2", HUB, "https://h.example/a/1", "https://m.example/u"
+    )
     assert undo["object"] == {"id": "https://h.example/a/1", "type": "Follow", "actor": HUB,
                               "object": "https://m.example/u"}  # fmt: skip
 
 
 @pytest.mark.parametrize(("title", "kind"), [("Minutes", "Article"), (None, "Note")])
 def test_post_is_public_and_copied_to_followers(title: str | None, kind: str) -> None:
-    obj = compose.post_object(post_uri=f"{HUB}/posts/1", actor_uri=HUB, followers_uri=f"{HUB}/followers",
-                              title=title, content_html="<p>x</p>", source_markdown="x",
-                              published_at=0)  # fmt: skip
+    obj = compose.post_object(
+        post_uri=f"{HUB}/posts/1", actor_uri=HUB, followers_uri=f"{HUB}/followers", title=title,
+        content_html="<p>x</p>", source_markdown="x", published_at=0,
+    )  # fmt: skip
     create = compose.create("https://fedihub.example/activities/1", HUB, obj)
     assert obj["type"] == kind and obj["attributedTo"] == HUB
     assert create["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
@@ -57,7 +60,10 @@ def test_followers_on_one_server_collapse_onto_its_shared_inbox() -> None:
         actor("https://dead.example/u/d", "https://dead.example/inbox"),
     ]
     targets = fan_out_targets(followers, skip_hosts=frozenset({"dead.example"}))
-    assert [t.inbox for t in targets] == ["https://m.example/inbox", "https://solo.example/u/c/inbox"]
+    assert [t.inbox for t in targets] == [
+        "https://m.example/inbox",
+        "https://solo.example/u/c/inbox",
+    ]
     assert [t.host for t in targets] == ["m.example", "solo.example"]
 
 
@@ -86,7 +92,10 @@ def test_errors_back_off(status: int) -> None:
 
 def test_retry_after_is_honoured_for_429_and_503() -> None:
     assert classify(429, "120", None, 1, 1000.0, 0.0).next_try_at == 1120.0
-    assert classify(503, "Wed, 21 Oct 2015 07:28:00 GMT", None, 1, 1445412420.0, 0.0).next_try_at == 1445412480.0
+    assert (
+        classify(503, "Wed, 21 Oct 2015 07:28:00 GMT", None, 1, 1445412420.0, 0.0).next_try_at
+        == 1445412480.0
+    )
     assert not classify(429, "120", None, 1, 1000.0, 0.0).host_failed
 
 

@@ -163,8 +163,8 @@ async def test_get_target_with_or_without_query_is_accepted(target: str) -> None
         .with_field("date", date)
     )
     secret = CryptographicSecret.from_pem(ALICE_KEY, ALICE_PRIVATE)
-    headers = {"host": "fedihub.example", "date": date,
-               "signature": helper.sign_for_http_draft(secret).replace("rsa-sha256", "hs2019")}  # fmt: skip
+    signature = helper.sign_for_http_draft(secret).replace("rsa-sha256", "hs2019")
+    headers = {"host": "fedihub.example", "date": date, "signature": signature}
     assert await verify_request(request(headers, b"", url, "GET"), keys()) == ALICE
 
 
@@ -185,7 +185,9 @@ def fedify_post(body: bytes = BODY, private_pem: str = ALICE_PRIVATE, created: f
     message = _Message("POST", INBOX, headers)
     signer = HTTPMessageSigner(
         signature_algorithm=algorithms.RSA_V1_5_SHA256,
-        key_resolver=MappingKeyResolver(public_keys={}, private_keys={ALICE_KEY: private_pem.encode()}),
+        key_resolver=MappingKeyResolver(
+            public_keys={}, private_keys={ALICE_KEY: private_pem.encode()}
+        ),
     )
     from datetime import UTC, datetime
 
