@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fedihub.actors.keyring import KeyRing
 from fedihub.actors.resolver import Resolver
+from fedihub.blocks import BlockedHosts
 from fedihub.client import HttpClient
 from fedihub.config import Config, load_config
 from fedihub.db import Database
@@ -26,6 +27,7 @@ class Services:
     client: HttpClient
     keyring: KeyRing
     resolver: Resolver
+    blocked: BlockedHosts
     # Set by the server so work enqueued in-process is picked up at once; the CLI leaves it.
     wake_delivery: Callable[[], None] = field(default=_no_op)
 
@@ -37,7 +39,7 @@ async def open_services(config: Config) -> Services:
     db = await Database.open(config.database_path)
     client = HttpClient.create(config)
     keyring = KeyRing(db, config.base_url)
-    return Services(config, db, client, keyring, Resolver(db, client, keyring))
+    return Services(config, db, client, keyring, Resolver(db, client, keyring), BlockedHosts(db))
 
 
 async def close_services(services: Services) -> None:

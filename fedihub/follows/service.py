@@ -197,5 +197,5 @@ async def list_followers(svc: Services, local: LocalActor, state: str) -> list[s
 async def accepted_follower_targets(svc: Services, local: LocalActor) -> list[Target]:
     uris = await list_followers(svc, local, "accepted")
     followers = await store.get_remote_actors(svc.db, uris)
-    skip = await outbox.unavailable_hosts(svc.db) | await outbox.blocked_hosts(svc.db)
+    skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
     return fan_out_targets(followers, skip_hosts=skip)

@@ -60,16 +60,26 @@ class InboxWriter:
 
     async def _write(self, activities: list[Incoming]) -> list[bool]:
         now = time.time()
-        inserted = []
         async with self._db.transaction() as tx:
-            for a in activities:
-                row = await tx.fetchone(
-                    "INSERT INTO inbox_items (activity_uri, actor_uri, type, document,"
-                    " next_try_at, received_at) VALUES (?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (activity_uri) DO NOTHING RETURNING id",
-                    (a.id, a.actor, a.type, json.dumps(a.document), now, now),
+            known = {
+                row[0]
+                for row in await tx.fetchall(
+                    "SELECT activity_uri FROM inbox_items"
+                    " WHERE activity_uri IN (SELECT value FROM json_each(?))",
+                    (json.dumps([a.id for a in activities]),),
                 )
-                inserted.append(row is not None)
+            }
+            inserted = []
+            for a in activities:
+                inserted.append(a.id not in known)
+                known.add(a.id)  # the same id twice in one batch is stored once
+            await tx.executemany(
+                "INSERT INTO inbox_items (activity_uri, actor_uri, type, document,"
+                " next_try_at, received_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (activity_uri) DO NOTHING",
+                [(a.id, a.actor, a.type, a.raw, now, now)
+                 for a, fresh in zip(activities, inserted, strict=True) if fresh],
+            )  # fmt: skip
             # A valid signed request from a host shows it is alive (as Mastodon does).
             await mark_hosts_healthy(tx, {host_of(a.actor) for a in activities})
         return inserted
@@ -110,17 +120,30 @@ async def claim_due(db: Database, now: float, limit: int, lease_s: float) -> lis
     return sorted((_item(r) for r in rows), key=lambda i: i.id)
 
 
-async def finish(db: Database, item_id: int, now: float, error: str | None = None) -> None:
-    await db.execute(
-        "UPDATE inbox_items SET state = ?, attempts = attempts + 1, error = ?, processed_at = ?,"
-        " locked_until = NULL WHERE id = ?",
-        ("failed" if error else "done", error, now, item_id),
-    )
+@dataclass(frozen=True)
+class Result:
+    item_id: int
+    error: str | None = None
+    retry_at: float | None = None  # set: back to pending until then
 
 
-async def retry_later(db: Database, item_id: int, next_try_at: float, error: str) -> None:
-    await db.execute(
-        "UPDATE inbox_items SET state = 'pending', attempts = attempts + 1, error = ?,"
-        " next_try_at = ?, locked_until = NULL WHERE id = ?",
-        (error, next_try_at, item_id),
-    )
+async def record_results(db: Database, results: list[Result], now: float) -> None:
+    """One transaction for a batch of processed items."""
+    if not results:
+        return
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "UPDATE inbox_items SET state = ?, attempts = attempts + 1, error = ?,"
+            " processed_at = ?, next_try_at = coalesce(?, next_try_at), locked_until = NULL"
+            " WHERE id = ?",
+            [
+                (
+                    "pending" if r.retry_at is not None else "failed" if r.error else "done",
+                    r.error,
+                    None if r.retry_at is not None else now,
+                    r.retry_at,
+                    r.item_id,
+                )
+                for r in results
+            ],
+        )

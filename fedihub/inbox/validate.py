@@ -21,6 +21,7 @@ class Incoming:
     type: str
     actor: str
     document: dict[str, Any]
+    raw: str  # the body as received: what we store, so nothing is lost in re-serialising
 
 
 def parse_activity(body: bytes) -> Incoming:
@@ -43,7 +44,9 @@ def parse_activity(body: bytes) -> Incoming:
         raise BadRequest("the activity has no type")
     if not actor or not actor.startswith(("https://", "http://")):
         raise BadRequest("the activity has no actor")
-    return Incoming(id=activity_id, type=kind, actor=actor, document=document)
+    return Incoming(
+        id=activity_id, type=kind, actor=actor, document=document, raw=body.decode("utf-8")
+    )
 
 
 def check_origins(activity: Incoming, own_host: str) -> None:

@@ -9,7 +9,6 @@ from fedihub.actors import store as actors
 from fedihub.errors import Forbidden, PayloadTooLarge, SignatureError
 from fedihub.inbox.validate import check_origins, is_self_delete, parse_activity
 from fedihub.keys import inbox_worker_key, inbox_writer_key, services_key
-from fedihub.outbox import store as outbox
 from fedihub.signatures import SignedRequest, verify_request
 
 INBOX_PATHS = ("/inbox", "/actor/inbox", "/hubs/{username}/inbox", "/users/{username}/inbox")
@@ -36,7 +35,7 @@ async def post_inbox(request: web.Request) -> web.Response:
             raise web.HTTPNotFound(text="no such actor")
     body = await read_body(request, svc.config.max_inbox_body_bytes)
     activity = parse_activity(body)
-    if host_of(activity.actor) in await outbox.blocked_hosts(svc.db):
+    if host_of(activity.actor) in await svc.blocked.get():
         raise Forbidden("this instance does not accept activities from that host")
     if is_self_delete(activity) and await actors.get_remote_actor(svc.db, activity.actor) is None:
         # An account we never knew was deleted: nothing to do, and its key is gone anyway.

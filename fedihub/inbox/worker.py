@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fedihub.errors import FedihubError, FetchError
 from fedihub.inbox import store
 from fedihub.inbox.handlers import HANDLERS
-from fedihub.inbox.store import InboxItem
+from fedihub.inbox.store import InboxItem, Result
 from fedihub.services import Services
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ class InboxWorker:
         """Processes every item due now; returns how many were handled."""
         handled = 0
         while items := await store.claim_due(self._svc.db, self._clock(), BATCH, LEASE_S):
-            for item in items:
-                await self._process(item)
+            results = [await self._process(item) for item in items]
+            await store.record_results(self._svc.db, results, self._clock())
             handled += len(items)
         return handled
 
@@ -52,30 +52,23 @@ class InboxWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
 
-    async def _process(self, item: InboxItem) -> None:
-        db = self._svc.db
+    async def _process(self, item: InboxItem) -> Result:
         handler = HANDLERS.get(item.type)
         if handler is None:
-            await store.finish(db, item.id, self._clock())
-            return
+            return Result(item.id)
         try:
             note = await handler(self._svc, item)
         except FetchError as e:
             if item.attempts + 1 >= MAX_ATTEMPTS:
                 log.warning("inbox %s %s failed: %s", item.type, item.activity_uri, e.message)
-                await store.finish(db, item.id, self._clock(), error=e.message)
-            else:
-                next_try = self._clock() + retry_delay_s(item.attempts)
-                await store.retry_later(db, item.id, next_try, e.message)
-            return
+                return Result(item.id, error=e.message)
+            return Result(item.id, e.message, self._clock() + retry_delay_s(item.attempts))
         except FedihubError as e:
             log.info("inbox %s %s refused: %s", item.type, item.activity_uri, e.message)
-            await store.finish(db, item.id, self._clock(), error=e.message)
-            return
+            return Result(item.id, error=e.message)
         except Exception as e:
             # A bug, not bad input: keep the traceback once, keep the item for a later look.
             log.exception("inbox %s %s crashed", item.type, item.activity_uri)
-            await store.finish(db, item.id, self._clock(), error=f"{type(e).__name__}: {e}")
-            return
+            return Result(item.id, error=f"{type(e).__name__}: {e}")
         log.debug("inbox %s %s: %s", item.type, item.activity_uri, note)
-        await store.finish(db, item.id, self._clock())
+        return Result(item.id)

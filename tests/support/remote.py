@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import cache
@@ -134,6 +135,7 @@ class RemoteServer:
         self.delay_s = delay_s
         self.actors: dict[str, RemoteActor] = {}
         self.received: list[Received] = []
+        self.arrival_times: list[float] = []
         self.rejected: list[str] = []
         self._keys: dict[str, CryptographicIdentifier] = {}
         self._runner: web.AppRunner | None = None
@@ -228,6 +230,7 @@ class RemoteServer:
             self.rejected.append(url)
             return web.Response(status=401)
         self.received.append(Received(url, json.loads(body), signer))
+        self.arrival_times.append(time.time())
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         return web.Response(status=self.respond_status)

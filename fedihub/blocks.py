@@ -1,0 +1,28 @@
+"""The list of blocked hosts, read on every inbox POST, so kept in memory for a few seconds.
+A block made with the CLI (another process) takes effect within `ttl_s`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from fedihub.db import Database
+
+
+class BlockedHosts:
+    def __init__(
+        self, db: Database, ttl_s: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._db = db
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._hosts: frozenset[str] = frozenset()
+        self._read_at: float | None = None
+
+    async def get(self) -> frozenset[str]:
+        now = self._clock()
+        if self._read_at is None or now - self._read_at > self._ttl_s:
+            rows = await self._db.fetchall("SELECT host FROM blocked_hosts")
+            self._hosts = frozenset(r[0] for r in rows)
+            self._read_at = now
+        return self._hosts
