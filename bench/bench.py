@@ -133,6 +133,8 @@ async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str,
                 [(hub_id, x.id, f"{x.id}#follow", now) for x in actors],
             )
         await a.start()
+        assert a.process is not None
+        server_cpu_before, receiver_cpu_before = cpu_seconds(a.process.pid), time.process_time()
         post = root / "post.md"
         post.write_text("Volunteers: Rockaway, 9am, bring gloves.\n")
         await a.acli("post", "--data", a.data, "relief", "--as", "org", post)
@@ -143,12 +145,24 @@ async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str,
                 break
             await asyncio.sleep(0.01)
         arrivals = remote.arrival_times
+        server_cpu = cpu_seconds(a.process.pid) - server_cpu_before
+        receiver_cpu = time.process_time() - receiver_cpu_before
         await a.stop()
     created_at = a.query("SELECT created_at FROM outbox_activities WHERE type = 'Create'")[0][0]
     assert len(creates) == instances and remote.rejected == []
     elapsed = max(arrivals) - created_at
+    ordered = sorted(t - created_at for t in arrivals)
+    if os.environ.get("BENCH_VERBOSE"):
+        print("arrival offsets (s) at 1%/10%/50%/90%/100%:",
+              [round(ordered[int(q * (len(ordered) - 1))], 3) for q in (0.01, 0.1, 0.5, 0.9, 1)])
+        finished = sorted(r[0] - created_at for r in a.query(
+            "SELECT finished_at FROM deliveries WHERE finished_at IS NOT NULL AND activity_id ="
+            " (SELECT id FROM outbox_activities WHERE type = 'Create')"))
+        print("recorded as sent (s) at 1%/50%/100%:",
+              [round(finished[int(q * (len(finished) - 1))], 3) for q in (0.01, 0.5, 1)])  # fmt: skip
     return {"deliveries": len(creates), "followers": len(actors), "seconds": elapsed,
-            "per_second": len(creates) / elapsed}  # fmt: skip
+            "per_second": len(creates) / elapsed, "first_s": ordered[0],
+            "server_cpu_s": server_cpu, "receiver_cpu_s": receiver_cpu}  # fmt: skip
 
 
 async def main() -> None:
@@ -172,7 +186,9 @@ async def main() -> None:
         r = await bench_fan_out(root, args.instances, args.followers)
         print(f"(b) fan-out: {r['followers']} followers on {r['deliveries']} instances, last "
               f"delivery {r['seconds']:.2f} s after the post was stored = "
-              f"{r['per_second']:.0f} signed deliveries/s")  # fmt: skip
+              f"{r['per_second']:.0f} signed deliveries/s (first after {r['first_s']:.2f} s); "
+              f"CPU used: fedihub {r['server_cpu_s']:.2f} s, receiver {r['receiver_cpu_s']:.2f} s"
+              " (the post command's own start-up excluded)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
+from aiohttp.resolver import ThreadedResolver
 from bovine.crypto.helper import content_digest_sha256
 from bovine.crypto.http_signature import build_signature
 from bovine.crypto.types import CryptographicSecret
@@ -51,7 +51,9 @@ class GuardedResolver(AbstractResolver):
     """Resolves names, then drops every address a server on the public internet must not reach."""
 
     def __init__(self, allow_loopback: bool) -> None:
-        self._inner = DefaultResolver()
+        # The system resolver (getaddrinfo: /etc/hosts, nsswitch), never c-ares: aiohttp picks
+        # c-ares whenever aiodns happens to be installed, and it ignores the hosts file.
+        self._inner = ThreadedResolver()
         self._allow_loopback = allow_loopback
 
     async def resolve(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bovine.crypto.types import CryptographicSecret
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -31,14 +33,20 @@ class KeyRing:
         self._db = db
         self._base_url = base_url
         self._secrets: dict[int, CryptographicSecret] = {}
+        # A fan-out starts ~100 sends at once: without the lock each would load the same key.
+        self._loading = asyncio.Lock()
 
     async def secret_for(self, actor_id: int) -> CryptographicSecret:
         secret = self._secrets.get(actor_id)
-        if secret is None:
-            actor = await store.get_actor_by_id(self._db, actor_id)
-            if actor is None:
-                raise LookupError(f"no local actor {actor_id}")
-            pem = await store.private_key_pem(self._db, actor_id)
-            secret = CryptographicSecret.from_pem(actor.key_id(self._base_url), pem)
-            self._secrets[actor_id] = secret
+        if secret is not None:
+            return secret
+        async with self._loading:
+            secret = self._secrets.get(actor_id)
+            if secret is None:
+                actor = await store.get_actor_by_id(self._db, actor_id)
+                if actor is None:
+                    raise LookupError(f"no local actor {actor_id}")
+                pem = await store.private_key_pem(self._db, actor_id)
+                secret = CryptographicSecret.from_pem(actor.key_id(self._base_url), pem)
+                self._secrets[actor_id] = secret
         return secret

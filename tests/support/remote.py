@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -25,8 +26,6 @@ from bovine.crypto.http_signature import build_signature
 from bovine.crypto.types import CryptographicIdentifier, CryptographicSecret
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-from tests.support.network import free_port
 
 KEYS = Path(__file__).resolve().parent.parent / "data" / "keys"
 AS = "https://www.w3.org/ns/activitystreams"
@@ -126,11 +125,20 @@ def sign_cavage_post(
     return {**helper.headers, "signature": helper.sign_for_http_draft(secret)}
 
 
+def _bound_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 class RemoteServer:
     """One process-local server that can answer on several ports, each port its own 'host'."""
 
     def __init__(self, hosts: int = 1, *, respond_status: int = 202, delay_s: float = 0.0) -> None:
-        self.ports = [free_port() for _ in range(hosts)]
+        # Bound now and kept open, so no other server can take a port before we listen on it.
+        self._sockets = [_bound_socket() for _ in range(hosts)]
+        self.ports = [s.getsockname()[1] for s in self._sockets]
         self.respond_status = respond_status
         self.delay_s = delay_s
         self.actors: dict[str, RemoteActor] = {}
@@ -164,9 +172,10 @@ class RemoteServer:
         app.router.add_post("/users/{username}/inbox", self._inbox)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        for port in self.ports:
-            await web.TCPSite(self._runner, "127.0.0.1", port, backlog=1024).start()
-        self._session = aiohttp.ClientSession()
+        for sock in self._sockets:
+            await web.SockSite(self._runner, sock, backlog=1024).start()
+        connector = aiohttp.TCPConnector(resolver=aiohttp.ThreadedResolver())
+        self._session = aiohttp.ClientSession(connector=connector)
 
     async def stop(self) -> None:
         if self._session:
