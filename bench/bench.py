@@ -158,8 +158,8 @@ async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str,
         finished = sorted(r[0] - created_at for r in a.query(
             "SELECT finished_at FROM deliveries WHERE finished_at IS NOT NULL AND activity_id ="
             " (SELECT id FROM outbox_activities WHERE type = 'Create')"))
-        print("recorded as sent (s) at 1%/50%/100%:",
-              [round(finished[int(q * (len(finished) - 1))], 3) for q in (0.01, 0.5, 1)])  # fmt: skip
+        marks = [round(finished[int(q * (len(finished) - 1))], 3) for q in (0.01, 0.5, 1)]
+        print("recorded as sent (s) at 1%/50%/100%:", marks)
     return {"deliveries": len(creates), "followers": len(actors), "seconds": elapsed,
             "per_second": len(creates) / elapsed, "first_s": ordered[0],
             "server_cpu_s": server_cpu, "receiver_cpu_s": receiver_cpu}  # fmt: skip
