@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -35,16 +36,16 @@ def iso(timestamp: float) -> str:
 @lru_cache(maxsize=65_536)
 def host_of(uri: str) -> str:
     """Lower-cased host[:port] with default ports and trailing dots removed, for origin checks."""
-    parts = urlsplit(uri)
-    host = (parts.hostname or "").rstrip(".")
     try:
-        host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        host = host.lower()
-    try:
+        parts = urlsplit(uri)
         port = parts.port
     except ValueError:
         return ""
+    host = parts.hostname or ""
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
+    # After IDNA, which maps full-width dots to '.', so "evil.example。" cannot slip past a block.
+    host = host.lower().rstrip(".")
     if port is None or (parts.scheme, port) in {("https", 443), ("http", 80)}:
         return f"[{host}]" if ":" in host else host
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

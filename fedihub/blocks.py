@@ -3,6 +3,7 @@ A block made with the CLI (another process) takes effect within `ttl_s`."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 
@@ -18,6 +19,19 @@ class BlockedHosts:
         self._clock = clock
         self._hosts: frozenset[str] = frozenset()
         self._read_at: float | None = None
+
+    async def covers(self, host: str) -> bool:
+        """True for a blocked host and for any subdomain of one, as Mastodon's domain blocks."""
+        blocked = await self.get()
+        if host in blocked:
+            return True
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        try:
+            ipaddress.ip_address(name.strip("[]"))
+            return name in blocked  # an address has no parent domains
+        except ValueError:
+            parts = name.split(".")
+            return any(".".join(parts[i:]) in blocked for i in range(len(parts)))
 
     async def get(self) -> frozenset[str]:
         now = self._clock()

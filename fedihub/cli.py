@@ -7,6 +7,7 @@ import asyncio
 import fcntl
 import getpass
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -221,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_run(args))
     except FedihubError as e:
         print(f"fedihub: error: {e.message}", file=sys.stderr)
+        return 1
+    except (UnicodeError, sqlite3.Error, LookupError) as e:
+        print(f"fedihub: error: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr)
         return 1
     except OSError as e:
         print(f"fedihub: error: {e.strerror or e}: {getattr(e, 'filename', '') or ''}".rstrip(": "),

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from bovine.crypto.helper import content_digest_sha256
@@ -70,13 +71,25 @@ class GuardedResolver(AbstractResolver):
 
 
 def check_url(url: str, insecure_http: bool) -> None:
-    """Raises FetchError unless `url` is one we may send a request to."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme == "http" and insecure_http and is_loopback_host(parts.hostname or ""):
-        return
-    raise FetchError(f"refusing to fetch {url!r}: only https URLs are allowed")
+    """Raises FetchError unless we may send a request to `url`. Names are checked when resolved
+    (GuardedResolver); IP literals never reach a resolver, so they are checked here."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as e:
+        raise FetchError(f"refusing to fetch {url!r}: malformed URL") from e
+    allowed_scheme = parts.scheme == "https" or (
+        parts.scheme == "http" and insecure_http and is_loopback_host(host)
+    )
+    if not allowed_scheme or not host:
+        raise FetchError(f"refusing to fetch {url!r}: only https URLs are allowed")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return  # a name: the resolver checks every address it resolves to
+    if not address_allowed(host, allow_loopback=insecure_http):
+        raise FetchError(f"refusing to fetch {url!r}: not a public address")
 
 
 def is_activity_json(content_type: str) -> bool:
@@ -89,9 +102,10 @@ def is_activity_json(content_type: str) -> bool:
 
 @dataclass(frozen=True)
 class PostResult:
-    status: int
+    status: int  # 0: no HTTP answer
     retry_after: str | None
     error: str | None = None
+    permanent: bool = False  # we refused to send it at all: retrying cannot help
 
 
 class HttpClient:
@@ -174,7 +188,7 @@ class HttpClient:
             try:
                 async with self.session.get(url, headers=headers, allow_redirects=False) as resp:
                     if resp.status in (301, 302, 303, 307, 308) and "location" in resp.headers:
-                        url = str(resp.url.join(aiohttp.client.URL(resp.headers["location"])))
+                        url = str(resp.url.join(yarl.URL(resp.headers["location"])))
                         continue
                     if resp.status == 410:
                         raise FetchError(f"{url}: gone (410)")
@@ -183,11 +197,11 @@ class HttpClient:
                     if not is_activity_json(resp.headers.get("content-type", "")):
                         raise FetchError(f"{url}: not an ActivityPub document")
                     body = await read_capped(resp, MAX_FETCH_BYTES)
-            except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as e:
                 raise FetchError(f"{url}: {type(e).__name__}: {e}") from e
             try:
                 document = json.loads(body)
-            except ValueError as e:
+            except (ValueError, RecursionError) as e:
                 raise FetchError(f"{url}: invalid JSON") from e
             if not isinstance(document, dict):
                 raise FetchError(f"{url}: not a JSON object")
@@ -198,7 +212,7 @@ class HttpClient:
         try:
             check_url(url, self.config.insecure_http)
         except FetchError as e:
-            return PostResult(status=0, retry_after=None, error=e.message)
+            return PostResult(status=0, retry_after=None, error=e.message, permanent=True)
         headers = await self.signed_headers_for_post(secret, url, body)
         try:
             async with self.session.post(
@@ -229,7 +243,7 @@ class HttpClient:
                 if resp.status != 200:
                     raise FetchError(f"@{username}@{domain}: WebFinger answered HTTP {resp.status}")
                 data = json.loads(await read_capped(resp, 65_536))
-        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as e:
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError, RecursionError) as e:
             raise FetchError(f"@{username}@{domain}: WebFinger failed: {e}") from e
         for link in data.get("links", []) if isinstance(data, dict) else []:
             if (

@@ -9,6 +9,7 @@ query string, and one key refetch when verification fails (the sender may have r
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from http_message_signatures.exceptions import HTTPMessageSignaturesException
 from http_message_signatures.resolvers import MappingKeyResolver
 
 from fedihub.errors import FetchError, SignatureError
+
+log = logging.getLogger(__name__)
 
 MAX_AGE_S = 65 * 60
 MAX_FUTURE_S = 60 * 60
@@ -67,7 +70,10 @@ async def _lookup(lookup: KeyLookup, key_id: str, refresh: bool) -> tuple[str, s
     try:
         return await lookup(key_id, refresh)
     except FetchError as e:
-        raise SignatureError(f"cannot get the signing key: {e.message}") from e
+        # What went wrong fetching stays in our log: echoing it would tell the sender how
+        # hosts it names answer us.
+        log.info("cannot get key %s: %s", key_id, e.message)
+        raise SignatureError("cannot get the signing key") from e
 
 
 # draft-cavage
@@ -117,7 +123,7 @@ def _check_cavage_rules(request: SignedRequest, parsed: Signature, now: float) -
     if "date" in fields:
         try:
             signed_at = parsedate_to_datetime(request.headers.get("date", "")).timestamp()
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise SignatureError("malformed Date header") from e
         check_time(signed_at, now)
     elif "(created)" in fields and parsed.created is not None:
@@ -205,7 +211,8 @@ def _rfc9421_problem(request: SignedRequest, key_id: str, pem: str) -> str | Non
     try:
         verifier.verify(
             _Message(request.method.upper(), request.url, request.headers),
-            max_age=timedelta(seconds=MAX_AGE_S),
+            # The library widens max_age by max_clock_skew: together they make MAX_AGE_S.
+            max_age=timedelta(seconds=MAX_AGE_S - MAX_FUTURE_S),
             require_components=["@method", "@target-uri", *(["content-digest"] if is_post else [])],
             body=request.body if is_post else None,
         )

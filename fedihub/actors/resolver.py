@@ -12,7 +12,7 @@ from fedihub.actors.store import RemoteActor
 from fedihub.client import HttpClient
 from fedihub.db import Database
 from fedihub.errors import FetchError, OriginError
-from fedihub.inbox.validate import ACTOR_TYPES
+from fedihub.inbox.validate import is_actor_type
 
 CACHE_TTL_S = 24 * 3600
 REFETCHES_PER_HOST_PER_MINUTE = 10
@@ -24,7 +24,7 @@ def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteA
     if not isinstance(uri, str):
         raise FetchError("actor document has no id")
     kind = document.get("type")
-    if kind not in ACTOR_TYPES:
+    if not is_actor_type(kind):
         raise FetchError(f"{uri}: {kind!r} is not an actor type")
     inbox = document.get("inbox")
     if not isinstance(inbox, str) or host_of(inbox) != host_of(uri):
@@ -46,7 +46,7 @@ def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteA
     return RemoteActor(
         uri=uri,
         host=host_of(uri),
-        type=str(kind),
+        type=str(kind[0] if isinstance(kind, list) else kind),
         preferred_username=username if isinstance(username, str) else None,
         inbox=inbox,
         shared_inbox=shared,
@@ -104,7 +104,7 @@ class Resolver:
                 self._keys[key_id] = (row["uri"], row["public_key_pem"], time.time())
                 return row["uri"], row["public_key_pem"]
         document = await self._fetch(key_id.split("#", 1)[0])
-        if document.get("type") in ACTOR_TYPES:
+        if is_actor_type(document.get("type")):
             owner_uri = document["id"]
         else:
             # A separate key document: its owner must name this key back.

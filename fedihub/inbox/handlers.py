@@ -13,11 +13,12 @@ from typing import Any
 
 from fedihub.activitystreams import id_of
 from fedihub.actors import store
-from fedihub.actors.resolver import ACTOR_TYPES, parse_actor_document
+from fedihub.actors.resolver import parse_actor_document
 from fedihub.content import sanitize_incoming
 from fedihub.errors import OriginError
 from fedihub.follows import service as follows
 from fedihub.inbox.store import InboxItem
+from fedihub.inbox.validate import is_actor_type
 from fedihub.services import Services
 
 Handler = Callable[[Services, InboxItem], Awaitable[str]]
@@ -104,7 +105,7 @@ async def on_update(svc: Services, item: InboxItem) -> str:
     obj = item.document.get("object")
     if not isinstance(obj, dict):
         return "ignored: Update without an embedded object"
-    if obj.get("type") in ACTOR_TYPES and obj.get("id") == item.actor_uri:
+    if is_actor_type(obj.get("type")) and obj.get("id") == item.actor_uri:
         actor = parse_actor_document(obj, time.time())
         await store.save_remote_actor(svc.db, actor, obj)
         return f"refreshed actor {item.actor_uri}"
@@ -127,25 +128,35 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
                 (time.time(), item.actor_uri),
             )
         return f"forgot deleted actor {item.actor_uri}"
+    if not await _followed_by_us(svc, item.actor_uri):
+        return "ignored: delete from an actor nobody here follows"
+    tombstone = json.dumps({"id": object_id, "type": "Tombstone"})
+    now = time.time()
+    # Upsert: a Delete that overtakes its Create leaves a tombstone the Create cannot revive.
     changed = await svc.db.execute(
-        "UPDATE received_objects SET deleted_at = ?, document = ? WHERE uri = ? AND actor_uri = ?",
-        (
-            time.time(),
-            json.dumps({"id": object_id, "type": "Tombstone"}),
-            object_id,
-            item.actor_uri,
-        ),
+        "INSERT INTO received_objects (uri, actor_uri, type, document, received_at, deleted_at)"
+        " VALUES (?, ?, 'Tombstone', ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET"
+        " document = excluded.document, deleted_at = excluded.deleted_at"
+        " WHERE received_objects.actor_uri = excluded.actor_uri",
+        (object_id, item.actor_uri, tombstone, now, now),
     )
-    return "deleted" if changed else "ignored: delete of an object we do not hold"
+    return "deleted" if changed else "ignored: delete of another actor's object"
 
 
 async def on_announce(svc: Services, item: InboxItem) -> str:
     if not await _followed_by_us(svc, item.actor_uri):
         return "ignored: boost from an actor nobody here follows"
+    boosted = id_of(item.document.get("object"))
+    if boosted is None:
+        return "ignored: boost of nothing"
+    # Only the reference: an embedded copy is the booster's claim about someone else's post,
+    # so whoever shows it fetches the original from its own host.
+    reference = {"id": item.activity_uri, "type": "Announce", "actor": item.actor_uri,
+                 "object": boosted}  # fmt: skip
     await svc.db.execute(
         "INSERT INTO received_objects (uri, actor_uri, type, document, received_at)"
         " VALUES (?, ?, 'Announce', ?, ?) ON CONFLICT (uri) DO NOTHING",
-        (item.activity_uri, item.actor_uri, json.dumps(item.document), time.time()),
+        (item.activity_uri, item.actor_uri, json.dumps(reference), time.time()),
     )
     return "stored boost"
 

@@ -93,12 +93,17 @@ class InboxItem:
     type: str
     document: dict
     attempts: int
+    readable: bool = True
 
 
 def _item(row: sqlite3.Row) -> InboxItem:
+    try:
+        document, readable = json.loads(row["document"]), True
+    except (ValueError, RecursionError):
+        document, readable = {}, False  # marked failed by the worker; never stops the queue
     return InboxItem(
-        row["id"], row["activity_uri"], row["actor_uri"], row["type"],
-        json.loads(row["document"]), row["attempts"],
+        row["id"], row["activity_uri"], row["actor_uri"], row["type"], document, row["attempts"],
+        readable,
     )  # fmt: skip
 
 
@@ -112,10 +117,10 @@ async def claim_due(db: Database, now: float, limit: int, lease_s: float) -> lis
     async with db.transaction() as tx:
         rows = await tx.fetchall(
             "UPDATE inbox_items SET state = 'processing', locked_until = ? WHERE id IN"
-            " (SELECT id FROM inbox_items WHERE state = 'pending' AND next_try_at <= ?"
-            "  ORDER BY id LIMIT ?)"
+            " (SELECT id FROM inbox_items WHERE (state = 'pending' AND next_try_at <= ?)"
+            "  OR (state = 'processing' AND locked_until < ?) ORDER BY id LIMIT ?)"
             " RETURNING id, activity_uri, actor_uri, type, document, attempts",
-            (now + lease_s, now, limit),
+            (now + lease_s, now, now, limit),
         )
     return sorted((_item(r) for r in rows), key=lambda i: i.id)
 

@@ -26,9 +26,10 @@ class Incoming:
 
 def parse_activity(body: bytes) -> Incoming:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadRequest("the body is not valid JSON") from e
+        raw = body.decode("utf-8")  # strictly UTF-8 (RFC 8259), so `raw` parses back the same
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise BadRequest("the body is not valid UTF-8 JSON") from e
     if not isinstance(document, dict):
         raise BadRequest("an activity must be a JSON object")
     activity_id, kind, actor = (
@@ -44,9 +45,7 @@ def parse_activity(body: bytes) -> Incoming:
         raise BadRequest("the activity has no type")
     if not actor or not actor.startswith(("https://", "http://")):
         raise BadRequest("the activity has no actor")
-    return Incoming(
-        id=activity_id, type=kind, actor=actor, document=document, raw=body.decode("utf-8")
-    )
+    return Incoming(id=activity_id, type=kind, actor=actor, document=document, raw=raw)
 
 
 def check_origins(activity: Incoming, own_host: str) -> None:
@@ -72,10 +71,17 @@ def check_origins(activity: Incoming, own_host: str) -> None:
             if owner is not None and host_of(owner) != actor_host:
                 raise OriginError(f"the object's {field} is not on the actor's host")
         author = id_of(obj.get("attributedTo"))
-        is_actor = obj.get("type") in ACTOR_TYPES
+        is_actor = is_actor_type(obj.get("type"))
         authored = activity.type != "Delete" and author is not None and not is_actor
         if authored and author != activity.actor:
             raise OriginError("the object is attributed to another actor")
+
+
+def is_actor_type(value: object) -> bool:
+    """JSON-LD allows a list of types; a list (unhashable) must not crash a set lookup."""
+    if isinstance(value, list):
+        return any(isinstance(v, str) and v in ACTOR_TYPES for v in value)
+    return isinstance(value, str) and value in ACTOR_TYPES
 
 
 def is_self_delete(activity: Incoming) -> bool:

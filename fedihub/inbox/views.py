@@ -35,7 +35,7 @@ async def post_inbox(request: web.Request) -> web.Response:
             raise web.HTTPNotFound(text="no such actor")
     body = await read_body(request, svc.config.max_inbox_body_bytes)
     activity = parse_activity(body)
-    if host_of(activity.actor) in await svc.blocked.get():
+    if await svc.blocked.covers(host_of(activity.actor)):
         raise Forbidden("this instance does not accept activities from that host")
     if is_self_delete(activity) and await actors.get_remote_actor(svc.db, activity.actor) is None:
         # An account we never knew was deleted: nothing to do, and its key is gone anyway.

@@ -47,12 +47,22 @@ class InboxWorker:
     async def run_forever(self) -> None:
         await store.release_all_claims(self._svc.db)
         while True:
-            if await self.run_once() == 0:
+            try:
+                handled = await self.run_once()
+            except Exception:
+                # A database error must not stop the inbox for good; claimed rows come back
+                # when their lease runs out.
+                log.exception("inbox worker pass failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            if handled == 0:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
 
     async def _process(self, item: InboxItem) -> Result:
+        if not item.readable:
+            return Result(item.id, error="the stored activity is not valid JSON")
         handler = HANDLERS.get(item.type)
         if handler is None:
             return Result(item.id)

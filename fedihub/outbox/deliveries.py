@@ -30,11 +30,11 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return min(float(value), MAX_RETRY_AFTER_S)
     try:
         return min(max(0.0, parsedate_to_datetime(value).timestamp() - now), MAX_RETRY_AFTER_S)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -45,11 +45,15 @@ def classify(
     attempts: int,
     now: float,
     jitter: float,
+    permanent: bool = False,
 ) -> Outcome:
-    """`attempts` counts this one. status 0 means no HTTP answer (network error, timeout)."""
+    """`attempts` counts this one. status 0 means no HTTP answer (network error, timeout);
+    `permanent` means we refused to send it (a URL we may not contact)."""
     if 200 <= status < 300:
         return Outcome("sent", None, None, host_failed=False)
     reason = error or f"HTTP {status}"
+    if permanent or status == 501:
+        return Outcome("gave_up", None, reason, host_failed=False)
     if 400 <= status < 500 and status not in RETRYABLE_4XX:
         # The receiver understood and refused: retrying would not change its mind.
         return Outcome("gave_up", None, reason, host_failed=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,19 +59,23 @@ async def claim_due(
     now: float,
     limit: int,
     per_host: int,
-    busy_hosts: Iterable[str],
+    in_flight: Mapping[str, int],
     lease_s: float,
 ) -> list[Delivery]:
-    """Leases up to `limit` due deliveries, at most `per_host` per host, skipping busy hosts."""
+    """Leases up to `limit` due deliveries, never more than `per_host` in flight to one host.
+    A lease that ran out (its sender died without recording an answer) is due again."""
     async with db.transaction() as tx:
         rows = await tx.fetchall(
-            "WITH due AS (SELECT id, row_number() OVER (PARTITION BY host ORDER BY next_try_at, id)"
-            "   AS rank FROM deliveries WHERE state = 'pending' AND next_try_at <= ?"
-            "   AND host NOT IN (SELECT value FROM json_each(?)))"
+            "WITH due AS (SELECT id, host,"
+            "   row_number() OVER (PARTITION BY host ORDER BY next_try_at, id) AS rank"
+            "   FROM deliveries WHERE (state = 'pending' AND next_try_at <= ?)"
+            "   OR (state = 'sending' AND locked_until < ?))"
             " UPDATE deliveries SET state = 'sending', locked_until = ?"
-            " WHERE id IN (SELECT id FROM due WHERE rank <= ? ORDER BY rank, id LIMIT ?)"
+            " WHERE id IN (SELECT due.id FROM due LEFT JOIN json_each(?) AS busy"
+            "   ON busy.key = due.host WHERE due.rank <= ? - coalesce(busy.value, 0)"
+            "   ORDER BY due.rank, due.id LIMIT ?)"
             " RETURNING id, activity_id, inbox, host, attempts",
-            (now, json.dumps(sorted(busy_hosts)), now + lease_s, per_host, limit),
+            (now, now, now + lease_s, json.dumps(dict(in_flight)), per_host, limit),
         )
     return [Delivery(r["id"], r["activity_id"], r["inbox"], r["host"], r["attempts"]) for r in rows]
 

@@ -68,26 +68,35 @@ class DeliveryWorker:
         last_sweep = 0.0
         try:
             while not self._stopping:
-                now = self._clock()
-                if now - last_sweep > SWEEP_EVERY_S:
-                    await self._sweep(now)
-                    last_sweep = now
-                claimed = await self._claim() if len(self._tasks) < self._concurrency else []
-                for delivery in claimed:
-                    task = asyncio.create_task(self._send(delivery))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
-                await self._flush()
-                if self._tasks:
-                    await asyncio.wait(
-                        self._tasks, timeout=0.05, return_when=asyncio.FIRST_COMPLETED
-                    )
-                elif not claimed:
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                try:
+                    last_sweep = await self._step(last_sweep)
+                except Exception:
+                    # A database error (say, locked by a long CLI transaction) must not stop
+                    # delivery for good: log it once per occurrence and go round again.
+                    log.exception("delivery worker pass failed; retrying")
+                    await asyncio.sleep(1.0)
         finally:
             await self.drain()
+
+    async def _step(self, last_sweep: float) -> float:
+        """One pass: sweep now and then, claim what fits, record what finished, then wait."""
+        now = self._clock()
+        if now - last_sweep > SWEEP_EVERY_S:
+            await self._sweep(now)
+            last_sweep = now
+        claimed = await self._claim() if len(self._tasks) < self._concurrency else []
+        for delivery in claimed:
+            task = asyncio.create_task(self._send(delivery))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        await self._flush()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
+        elif not claimed:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+        return last_sweep
 
     async def drain(self, timeout_s: float = 10.0) -> None:
         """Stop claiming; let requests in flight finish and record them, so a restart resends
@@ -103,24 +112,24 @@ class DeliveryWorker:
             log.info("gave up %d deliveries to unavailable or blocked hosts", gave_up)
 
     async def _claim(self) -> list[Delivery]:
-        busy = [h for h, n in self._in_flight.items() if n >= self._per_host]
         claimed = await store.claim_due(
             self._db,
             now=self._clock(),
             limit=self._concurrency - len(self._tasks),
             per_host=self._per_host,
-            busy_hosts=busy,
+            in_flight=self._in_flight,
             lease_s=LEASE_S,
         )
+        if len(self._bodies) > 1000:
+            self._bodies.clear()
         missing = {d.activity_id for d in claimed} - self._bodies.keys()
         if missing:
-            if len(self._bodies) > 1000:
-                self._bodies.clear()
             self._bodies.update(await store.activity_documents(self._db, missing))
+        for delivery in claimed:  # counted now, so the next claim sees these slots as taken
+            self._in_flight[delivery.host] += 1
         return claimed
 
     async def _send(self, delivery: Delivery) -> None:
-        self._in_flight[delivery.host] += 1
         try:
             actor_id, body = self._bodies[delivery.activity_id]
             secret = await self._keyring.secret_for(actor_id)
@@ -132,14 +141,23 @@ class DeliveryWorker:
                 delivery.attempts + 1,
                 self._clock(),
                 random.random(),
+                permanent=result.permanent,
             )
-            if outcome.state != "sent":
-                log.info("delivery %d to %s: %s", delivery.id, delivery.inbox, outcome.reason)
-            self._results.append((delivery, outcome, result.status))
+            status = result.status
+        except Exception as e:
+            # A bug must not strand the row in 'sending': record it and try again later.
+            log.exception("delivery %d to %s crashed", delivery.id, delivery.inbox)
+            reason = f"{type(e).__name__}: {e}"
+            attempts = delivery.attempts + 1
+            outcome = classify(0, None, reason, attempts, self._clock(), random.random())
+            status = 0
         finally:
             self._in_flight[delivery.host] -= 1
             if self._in_flight[delivery.host] <= 0:
                 del self._in_flight[delivery.host]
+        if outcome.state != "sent":
+            log.info("delivery %d to %s: %s", delivery.id, delivery.inbox, outcome.reason)
+        self._results.append((delivery, outcome, status))
 
     async def _flush(self) -> None:
         # Whatever finished since the last write goes in one transaction: under load this

@@ -4,6 +4,7 @@ and every hostile request is refused with a clear 4xx and nothing stored."""
 from __future__ import annotations
 
 import io
+import json
 import time
 from email.utils import formatdate
 
@@ -29,9 +30,14 @@ async def hub(services: Services) -> str:
 
 def follow_from(remote: RemoteServer, hub: str, name: str = "alice", key: str = "alice") -> tuple:
     alice = remote.add_actor(name, key=key)
-    follow = load("mastodon-follow", **{"https://mastodon.example/users/alice": alice.id,
-                                        "https://mastodon.example": remote.base_url(),
-                                        "https://fedihub.example/hubs/climate": hub})  # fmt: skip
+    follow = load(
+        "mastodon-follow",
+        **{
+            "https://mastodon.example/users/alice": alice.id,
+            "https://mastodon.example": remote.base_url(),
+            "https://fedihub.example/hubs/climate": hub,
+        },
+    )
     return alice, follow
 
 
@@ -194,8 +200,10 @@ async def test_blocked_host_is_403(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: str
 ) -> None:
     alice, follow = follow_from(remote, hub)
-    await services.db.execute("INSERT INTO blocked_hosts (host, created_at) VALUES (?, 0)",
-                              (f"127.0.0.1:{remote.ports[0]}",))  # fmt: skip
+    await services.db.execute(
+        "INSERT INTO blocked_hosts (host, created_at) VALUES (?, 0)",
+        (f"127.0.0.1:{remote.ports[0]}",),
+    )
     resp = await remote.post(f"{hub}/inbox", follow, alice)
     await refused(resp.status, services, 403)
 
@@ -232,3 +240,77 @@ async def test_script_in_received_content_is_stripped_before_storing(
     await app_client.app[inbox_worker_key].run_once()
     document = await services.db.fetchval("SELECT document FROM received_objects")
     assert "script" not in document and "javascript" not in document and "hi" in document
+
+
+async def test_key_on_a_private_address_is_never_fetched(
+    app_client: TestClient, services: Services, hub: str
+) -> None:
+    from bovine.crypto.types import CryptographicSecret
+
+    from tests.support.remote import sign_cavage_post, static_key
+
+    follow = load("mastodon-follow", **{"https://fedihub.example/hubs/climate": hub})
+    follow["actor"] = "https://10.0.0.5:6443/users/a"
+    follow["id"] = "https://10.0.0.5:6443/follows/1"
+    body = json.dumps(follow).encode()
+    secret = CryptographicSecret.from_pem("https://10.0.0.5:6443/users/a#k", static_key("alice")[1])
+    url = f"{services.config.base_url}/inbox"
+    resp = await app_client.post("/inbox", data=body, headers=sign_cavage_post(secret, url, body))
+    assert resp.status == 401 and (await resp.json())["error"] == "cannot get the signing key"
+    assert await stored(services) == 0
+
+
+async def test_subdomain_of_a_blocked_host_is_refused(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    await services.db.execute("INSERT INTO blocked_hosts (host, created_at) VALUES ('0.1', 0)")
+    # 127.0.0.1:PORT is not a subdomain of anything blocked; a name under a blocked domain is:
+    assert not await services.blocked.covers(f"127.0.0.1:{remote.ports[0]}")
+    await services.db.execute(
+        "INSERT INTO blocked_hosts (host, created_at) VALUES ('evil.example', 0)"
+    )
+    services.blocked._read_at = None  # re-read now rather than in 5 s
+    assert await services.blocked.covers("social.evil.example")
+    assert await services.blocked.covers("evil.example:8443")
+    assert not await services.blocked.covers("notevil.example")
+
+
+async def follow_alice_and_send(services: Services, remote: RemoteServer, activity: dict) -> None:
+    alice = remote.add_actor("alice", key="alice")
+    await services.db.execute(
+        "INSERT OR IGNORE INTO following VALUES (1, ?, 'https://x/f', 'accepted', 0)", (alice.id,)
+    )
+    assert (await remote.post(f"{services.config.base_url}/inbox", activity, alice)).status == 202
+
+
+async def test_boost_is_kept_as_a_reference_only(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    announce = load(
+        "lemmy-announce-create-page",
+        **{
+            "https://lemmy.example/c/labor": f"{remote.base_url()}/users/alice",
+            "https://lemmy.example": remote.base_url(),
+        },
+    )
+    announce["object"]["object"]["content"] = "<p>forged<script>x</script></p>"
+    await follow_alice_and_send(services, remote, announce)
+    await app_client.app[inbox_worker_key].run_once()
+    document = json.loads(await services.db.fetchval("SELECT document FROM received_objects"))
+    assert document["object"] == announce["object"]["id"] and "forged" not in json.dumps(document)
+
+
+async def test_delete_before_create_leaves_a_tombstone(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    subs = {
+        "https://mastodon.example/users/alice": f"{remote.base_url()}/users/alice",
+        "https://mastodon.example": remote.base_url(),
+    }
+    await follow_alice_and_send(services, remote, load("mastodon-delete-note", **subs))
+    await follow_alice_and_send(
+        services, remote, load("mastodon-create-note-mentioning-group", **subs)
+    )
+    await app_client.app[inbox_worker_key].run_once()
+    row = await services.db.fetchone("SELECT type, deleted_at FROM received_objects")
+    assert row is not None and row["type"] == "Tombstone" and row["deleted_at"] is not None

@@ -196,3 +196,15 @@ def test_follow_request_needs_an_actor(data: Path, capsys: pytest.CaptureFixture
         ["follow-requests", "--data", str(data), "approve", "climate"],
         "needs the requesting actor",
     )
+
+
+def test_undecodable_post_file_is_one_line(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latin = tmp_path / "latin.md"
+    latin.write_bytes("Caf\xe9 para todas".encode("latin-1"))
+    fails(
+        capsys,
+        ["post", "--data", str(data), "climate", "--as", "maria", str(latin)],
+        "UnicodeDecodeError",
+    )

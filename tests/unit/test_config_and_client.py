@@ -96,3 +96,19 @@ def test_only_https_or_loopback_http_in_dev(url: str, insecure: bool, ok: bool) 
 )  # fmt: skip
 def test_only_activitypub_content_types_are_accepted(content_type: str, ok: bool) -> None:
     assert is_activity_json(content_type) is ok
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://10.0.0.5:6443/x", "https://169.254.169.254/latest", "https://[::1]/x",
+     "https://192.168.1.1/", "https://[fd00::1]/x", "https://0.0.0.0/", "https://[/x",
+     "https://host.example:99999/"],
+)  # fmt: skip
+def test_ip_literals_inside_and_malformed_urls_are_refused(url: str) -> None:
+    # IP literals never reach the resolver, so check_url is the guard for them.
+    with pytest.raises(FetchError):
+        check_url(url, insecure_http=False)
+    if "::1" not in url:  # a development instance may reach loopback, never other private ranges
+        with pytest.raises(FetchError):
+            check_url(url, insecure_http=True)
+    check_url("https://93.184.216.34/users/a", insecure_http=False)

@@ -108,3 +108,15 @@ def test_gives_up_after_the_last_attempt_about_two_days_in() -> None:
     assert classify(500, None, None, MAX_ATTEMPTS, 0.0, 0.0).state == "gave_up"
     total = sum(backoff_s(n, 0.5) for n in range(1, MAX_ATTEMPTS))
     assert 1.5 * 86400 < total < 3 * 86400
+
+
+@pytest.mark.parametrize("value", ["³", "١٢٠", "Mon, 01 Jan 2024 99999999999999999999:00:00 GMT"])
+def test_hostile_retry_after_values_are_ignored(value: str) -> None:
+    assert parse_retry_after(value, 0) is None
+    assert classify(429, value, None, 1, 1000.0, 0.0).state == "pending"
+
+
+def test_501_and_our_own_refusals_give_up_at_once() -> None:
+    assert classify(501, None, None, 1, 0.0, 0.0).state == "gave_up"
+    refused = classify(0, None, "refusing to fetch", 1, 0.0, 0.0, permanent=True)
+    assert refused.state == "gave_up" and not refused.host_failed

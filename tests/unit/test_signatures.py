@@ -227,3 +227,27 @@ async def test_rfc9421_malformed_input_is_refused() -> None:
     headers = {**fedify_post(), "Signature-Input": "sig1=(((broken"}
     with pytest.raises(SignatureError, match="malformed"):
         await verify_request(request(headers), keys())
+
+
+async def test_absurd_date_is_a_signature_error() -> None:
+    headers = {**alice_post(), "date": "Mon, 01 Jan 2024 99999999999999999999:00:00 GMT"}
+    with pytest.raises(SignatureError, match="Date"):
+        await verify_request(request(headers), keys())
+
+
+async def test_rfc9421_older_than_65_minutes_is_refused() -> None:
+    with pytest.raises(SignatureError, match="RFC 9421"):
+        await verify_request(request(fedify_post(created=time.time() - 70 * 60)), keys())
+    assert (
+        await verify_request(request(fedify_post(created=time.time() - 60 * 60)), keys()) == ALICE
+    )
+
+
+async def test_key_fetch_errors_are_not_echoed_to_the_sender() -> None:
+    class Failing:
+        async def __call__(self, key_id: str, refresh: bool) -> tuple[str, str]:
+            raise FetchError("https://10.0.0.5:6443/x: ConnectionRefused on internal port")
+
+    with pytest.raises(SignatureError) as caught:
+        await verify_request(request(alice_post()), Failing())
+    assert caught.value.message == "cannot get the signing key"

@@ -84,3 +84,29 @@ def test_host_comparison_normalises_case_port_and_trailing_dot() -> None:
 def test_self_delete_is_recognised() -> None:
     assert is_self_delete(incoming(load("mastodon-delete-actor")))
     assert not is_self_delete(incoming(load("mastodon-delete-note")))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'\xef\xbb\xbf{"id":"https://a.example/1","type":"Follow","actor":"https://a.example/u"}',
+     '{"id":"https://a.example/1","type":"Follow","actor":"https://a.example/u"}'.encode("utf-16"),
+     b'{"a":' + b"[" * 100_000],
+)  # fmt: skip
+def test_bom_utf16_and_deep_nesting_are_bad_requests(body: bytes) -> None:
+    with pytest.raises(BadRequest):
+        parse_activity(body)
+
+
+def test_json_ld_type_lists_do_not_crash() -> None:
+    update = load("mastodon-create-note-mentioning-group")
+    update["type"] = "Update"
+    update["object"] = {"id": update["actor"], "type": ["Person", "as:Person"]}
+    check_origins(incoming(update), OWN)
+
+
+def test_host_normalisation_cannot_dodge_a_block() -> None:
+    from fedihub.activitystreams import host_of
+
+    assert host_of("https://evil.example\u3002/u") == "evil.example"
+    assert host_of("https://EVIL.example./u") == "evil.example"
+    assert host_of("https://[") == ""

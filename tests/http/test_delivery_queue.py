@@ -1,0 +1,44 @@
+"""The delivery queue's claiming rules, on the real database: leases, per-host limits."""
+
+from __future__ import annotations
+
+import time
+
+from fedihub.outbox import store
+from fedihub.outbox.recipients import Target
+from fedihub.services import Services
+
+
+async def queue(services: Services, targets: list[Target]) -> int:
+    actor_id = await services.db.fetchval("SELECT id FROM local_actors LIMIT 1")
+    activity = {"id": f"{services.config.base_url}/activities/{time.time()}", "type": "Create"}
+    async with services.db.transaction() as tx:
+        return await store.enqueue(
+            tx, actor_id=actor_id, activity=activity, targets=targets, is_public=True
+        )
+
+
+async def claim(services: Services, in_flight: dict[str, int], now: float | None = None):  # type: ignore[no-untyped-def]
+    return await store.claim_due(
+        services.db, now=now or time.time(), limit=100, per_host=8, in_flight=in_flight, lease_s=300
+    )
+
+
+async def test_in_flight_requests_count_against_the_per_host_limit(services: Services) -> None:
+    await queue(
+        services,
+        [Target(f"https://big.example/users/u{i}/inbox", "big.example") for i in range(20)]
+        + [Target("https://small.example/inbox", "small.example")],
+    )
+    claimed = await claim(services, {"big.example": 7})
+    assert sorted(d.host for d in claimed) == ["big.example", "small.example"]
+    assert len(await claim(services, {"big.example": 8})) == 0
+    assert len(await claim(services, {})) == 8
+
+
+async def test_an_expired_lease_is_claimed_again(services: Services) -> None:
+    await queue(services, [Target("https://m.example/inbox", "m.example")])
+    (first,) = await claim(services, {})
+    assert await claim(services, {}) == []  # leased
+    (again,) = await claim(services, {}, now=time.time() + 301)  # its sender died
+    assert again.id == first.id
