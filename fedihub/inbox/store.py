@@ -117,8 +117,10 @@ async def claim_due(db: Database, now: float, limit: int, lease_s: float) -> lis
     async with db.transaction() as tx:
         rows = await tx.fetchall(
             "UPDATE inbox_items SET state = 'processing', locked_until = ? WHERE id IN"
-            " (SELECT id FROM inbox_items WHERE (state = 'pending' AND next_try_at <= ?)"
-            "  OR (state = 'processing' AND locked_until < ?) ORDER BY id LIMIT ?)"
+            # Two halves, each served by the (state, next_try_at) index; an OR would scan.
+            " (SELECT id FROM (SELECT id FROM inbox_items WHERE state = 'pending'"
+            "  AND next_try_at <= ? UNION ALL SELECT id FROM inbox_items"
+            "  WHERE state = 'processing' AND locked_until < ?) ORDER BY id LIMIT ?)"
             " RETURNING id, activity_uri, actor_uri, type, document, attempts",
             (now + lease_s, now, now, limit),
         )
@@ -152,3 +154,12 @@ async def record_results(db: Database, results: list[Result], now: float) -> Non
                 for r in results
             ],
         )
+
+
+async def prune_finished(db: Database, older_than: float) -> int:
+    """Processed items older than this are history. Replays of them are refused anyway: their
+    signatures' dates are far outside the accepted window."""
+    return await db.execute(
+        "DELETE FROM inbox_items WHERE state IN ('done', 'failed') AND processed_at < ?",
+        (older_than,),
+    )

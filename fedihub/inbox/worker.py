@@ -20,6 +20,7 @@ LEASE_S = 300.0
 BATCH = 64
 MAX_ATTEMPTS = 8
 IDLE_POLL_S = 0.25
+KEEP_FINISHED_S = 14 * 86400
 
 
 def retry_delay_s(attempts: int) -> float:
@@ -46,8 +47,12 @@ class InboxWorker:
 
     async def run_forever(self) -> None:
         await store.release_all_claims(self._svc.db)
+        pruned_at = 0.0
         while True:
             try:
+                if self._clock() - pruned_at > 3600:
+                    await store.prune_finished(self._svc.db, self._clock() - KEEP_FINISHED_S)
+                    pruned_at = self._clock()
                 handled = await self.run_once()
             except Exception:
                 # A database error must not stop the inbox for good; claimed rows come back

@@ -66,10 +66,14 @@ async def claim_due(
     A lease that ran out (its sender died without recording an answer) is due again."""
     async with db.transaction() as tx:
         rows = await tx.fetchall(
-            "WITH due AS (SELECT id, host,"
+            # Two halves, each served by the (state, next_try_at) index; an OR would scan.
+            "WITH candidates AS (SELECT id, host, next_try_at FROM deliveries"
+            "   WHERE state = 'pending' AND next_try_at <= ? UNION ALL"
+            "   SELECT id, host, next_try_at FROM deliveries"
+            "   WHERE state = 'sending' AND locked_until < ?),"
+            " due AS (SELECT id, host,"
             "   row_number() OVER (PARTITION BY host ORDER BY next_try_at, id) AS rank"
-            "   FROM deliveries WHERE (state = 'pending' AND next_try_at <= ?)"
-            "   OR (state = 'sending' AND locked_until < ?))"
+            "   FROM candidates)"
             " UPDATE deliveries SET state = 'sending', locked_until = ?"
             " WHERE id IN (SELECT due.id FROM due LEFT JOIN json_each(?) AS busy"
             "   ON busy.key = due.host WHERE due.rank <= ? - coalesce(busy.value, 0)"
@@ -162,3 +166,11 @@ async def give_up_unreachable(db: Database, hosts: frozenset[str], now: float) -
 async def delivery_counts(db: Database) -> dict[str, int]:
     rows = await db.fetchall("SELECT state, count(*) AS n FROM deliveries GROUP BY state")
     return {r["state"]: r["n"] for r in rows}
+
+
+async def prune_finished(db: Database, older_than: float) -> int:
+    """Deliveries that ended before `older_than` are history: drop them."""
+    return await db.execute(
+        "DELETE FROM deliveries WHERE state IN ('sent', 'gave_up') AND finished_at < ?",
+        (older_than,),
+    )

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 LEASE_S = 300.0
 IDLE_POLL_S = 0.25
 SWEEP_EVERY_S = 60.0
+KEEP_FINISHED_S = 14 * 86400
 
 
 class DeliveryWorker:
@@ -107,6 +108,7 @@ class DeliveryWorker:
         await self._flush()
 
     async def _sweep(self, now: float) -> None:
+        await store.prune_finished(self._db, now - KEEP_FINISHED_S)
         unreachable = await store.unavailable_hosts(self._db) | await store.blocked_hosts(self._db)
         if gave_up := await store.give_up_unreachable(self._db, unreachable, now):
             log.info("gave up %d deliveries to unavailable or blocked hosts", gave_up)

@@ -42,3 +42,30 @@ async def test_an_expired_lease_is_claimed_again(services: Services) -> None:
     assert await claim(services, {}) == []  # leased
     (again,) = await claim(services, {}, now=time.time() + 301)  # its sender died
     assert again.id == first.id
+
+
+async def test_finished_rows_are_pruned_after_two_weeks(services: Services) -> None:
+    from fedihub.inbox import store as inbox
+
+    await queue(
+        services,
+        [
+            Target("https://a.example/inbox", "a.example"),
+            Target("https://b.example/inbox", "b.example"),
+        ],
+    )
+    now = time.time()
+    await services.db.execute(
+        "UPDATE deliveries SET state = 'sent', finished_at = ? WHERE host = 'a.example'",
+        (now - 15 * 86400,),
+    )
+    await services.db.execute(
+        "INSERT INTO inbox_items (activity_uri, actor_uri, type, document, state, next_try_at,"
+        " received_at, processed_at) VALUES ('https://x/1', 'https://x/u', 'Like', '{}', 'done',"
+        " 0, 0, ?), ('https://x/2', 'https://x/u', 'Like', '{}', 'pending', 0, 0, NULL)",
+        (now - 15 * 86400,),
+    )
+    assert await store.prune_finished(services.db, now - 14 * 86400) == 1
+    assert await inbox.prune_finished(services.db, now - 14 * 86400) == 1
+    assert await services.db.fetchval("SELECT host FROM deliveries") == "b.example"
+    assert await services.db.fetchval("SELECT activity_uri FROM inbox_items") == "https://x/2"
