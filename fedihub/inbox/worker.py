@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 LEASE_S = 300.0
 BATCH = 64
 MAX_ATTEMPTS = 8
-IDLE_POLL_S = 0.25
+# Inbox rows are written in this process, which wakes the worker: polling is a safety net.
+IDLE_POLL_S = 1.0
 KEEP_FINISHED_S = 14 * 86400
 
 

@@ -21,6 +21,8 @@ from fedihub.outbox.store import Delivery
 log = logging.getLogger(__name__)
 
 LEASE_S = 300.0
+# Work enqueued by the CLI (another process) is noticed by polling: 0.25 s costs ~0.5 % of a
+# core when idle, measured; 0.1 s cost three times that.
 IDLE_POLL_S = 0.25
 SWEEP_EVERY_S = 60.0
 KEEP_FINISHED_S = 14 * 86400
