@@ -149,7 +149,8 @@ async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str,
         receiver_cpu = time.process_time() - receiver_cpu_before
         await a.stop()
     created_at = a.query("SELECT created_at FROM outbox_activities WHERE type = 'Create'")[0][0]
-    assert len(creates) == instances and remote.rejected == []
+    assert remote.rejected == [], f"receiver refused signatures: {remote.rejected[:3]}"
+    assert len(creates) == instances, f"{len(creates)} of {instances} instances got the post"
     elapsed = max(arrivals) - created_at
     ordered = sorted(t - created_at for t in arrivals)
     if os.environ.get("BENCH_VERBOSE"):

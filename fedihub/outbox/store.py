@@ -64,9 +64,11 @@ async def claim_due(
 ) -> list[Delivery]:
     """Leases up to `limit` due deliveries, never more than `per_host` in flight to one host.
     A lease that ran out (its sender died without recording an answer) is due again."""
+    busy = sum(in_flight.values())
     async with db.transaction() as tx:
-        rows = await tx.fetchall(
-            # Two halves, each served by the (state, next_try_at) index; an OR would scan.
+        # Ranked per host, so one host's backlog never hides the others'. Each half of the
+        # UNION is served by the (state, next_try_at) index; an OR would scan the table.
+        ranked = await tx.fetchall(
             "WITH candidates AS (SELECT id, host, next_try_at FROM deliveries"
             "   WHERE state = 'pending' AND next_try_at <= ? UNION ALL"
             "   SELECT id, host, next_try_at FROM deliveries"
@@ -74,12 +76,19 @@ async def claim_due(
             " due AS (SELECT id, host,"
             "   row_number() OVER (PARTITION BY host ORDER BY next_try_at, id) AS rank"
             "   FROM candidates)"
-            " UPDATE deliveries SET state = 'sending', locked_until = ?"
-            " WHERE id IN (SELECT due.id FROM due LEFT JOIN json_each(?) AS busy"
-            "   ON busy.key = due.host WHERE due.rank <= ? - coalesce(busy.value, 0)"
-            "   ORDER BY due.rank, due.id LIMIT ?)"
+            " SELECT id, host, rank FROM due WHERE rank <= ? ORDER BY rank, id LIMIT ?",
+            (now, now, per_host, limit + busy),
+        )
+        # Hosts with requests in flight get only their spare slots. At most `busy` ranked rows
+        # are passed over for that, which is why `busy` more rows were read.
+        chosen = [r["id"] for r in ranked if r["rank"] <= per_host - in_flight.get(r["host"], 0)]
+        if not chosen:
+            return []
+        rows = await tx.fetchall(
+            "UPDATE deliveries SET state = 'sending', locked_until = ?"
+            " WHERE id IN (SELECT value FROM json_each(?))"
             " RETURNING id, activity_id, inbox, host, attempts",
-            (now, now, now + lease_s, json.dumps(dict(in_flight)), per_host, limit),
+            (now + lease_s, json.dumps(chosen[:limit])),
         )
     return [Delivery(r["id"], r["activity_id"], r["inbox"], r["host"], r["attempts"]) for r in rows]
 

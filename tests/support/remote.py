@@ -146,6 +146,7 @@ class RemoteServer:
         self.arrival_times: list[float] = []
         self.rejected: list[str] = []
         self._keys: dict[str, CryptographicIdentifier] = {}
+        self._key_lock = asyncio.Lock()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._validate = build_validate_http_signature_raw(self._fetch_key)
@@ -217,6 +218,10 @@ class RemoteServer:
         )
 
     async def _fetch_key(self, key_id: str) -> CryptographicIdentifier | None:
+        async with self._key_lock:  # one fetch per key, however many requests arrive at once
+            return await self._fetch_key_once(key_id)
+
+    async def _fetch_key_once(self, key_id: str) -> CryptographicIdentifier | None:
         if key_id not in self._keys:
             assert self._session is not None
             async with self._session.get(
@@ -236,7 +241,7 @@ class RemoteServer:
 
         signer = await self._validate(request.method, url, request.headers, get_body)
         if signer is None:
-            self.rejected.append(url)
+            self.rejected.append(f"{url} {request.headers.get('signature', '')[:80]}")
             return web.Response(status=401)
         self.received.append(Received(url, json.loads(body), signer))
         self.arrival_times.append(time.time())
