@@ -58,10 +58,10 @@ async def bench_idle_rss(root: Path) -> float:
 
 
 async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str, float]:
-    a = FedihubInstance(root, "inbox")
-    a.init()
-    a.cli("hub", "create", "--data", a.data, "climate", "--name", "Climate")
     async with RemoteServer(hosts=1) as remote:
+        a = FedihubInstance(root, "inbox")
+        a.init()
+        a.cli("hub", "create", "--data", a.data, "climate", "--name", "Climate")
         await a.start()
         hub = f"{a.base_url}/hubs/climate"
         inbox = f"{a.base_url}/inbox"
@@ -104,13 +104,14 @@ async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str
 
 
 async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str, float]:
-    a = FedihubInstance(root, "fanout")
-    a.init()
-    a.cli("hub", "create", "--data", a.data, "relief", "--name", "Relief")
-    password = root / "pw"
-    password.write_text("organise-together\n")
-    a.cli("account", "create", "--data", a.data, "org", "--admin", "--password-file", password)
+    # The receiver's ports are bound first, so fedihub's free port cannot be one of them.
     async with RemoteServer(hosts=instances) as remote:
+        a = FedihubInstance(root, "fanout")
+        a.init()
+        a.cli("hub", "create", "--data", a.data, "relief", "--name", "Relief")
+        password = root / "pw"
+        password.write_text("organise-together\n")
+        a.cli("account", "create", "--data", a.data, "org", "--admin", "--password-file", password)
         per_instance = followers // instances
         actors = [remote.add_actor(f"f{n}", host_index=h)
                   for h in range(instances) for n in range(per_instance)]  # fmt: skip
@@ -154,11 +155,17 @@ async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str,
     elapsed = max(arrivals) - created_at
     ordered = sorted(t - created_at for t in arrivals)
     if os.environ.get("BENCH_VERBOSE"):
-        print("arrival offsets (s) at 1%/10%/50%/90%/100%:",
-              [round(ordered[int(q * (len(ordered) - 1))], 3) for q in (0.01, 0.1, 0.5, 0.9, 1)])
-        finished = sorted(r[0] - created_at for r in a.query(
-            "SELECT finished_at FROM deliveries WHERE finished_at IS NOT NULL AND activity_id ="
-            " (SELECT id FROM outbox_activities WHERE type = 'Create')"))
+        print(
+            "arrival offsets (s) at 1%/10%/50%/90%/100%:",
+            [round(ordered[int(q * (len(ordered) - 1))], 3) for q in (0.01, 0.1, 0.5, 0.9, 1)],
+        )
+        finished = sorted(
+            r[0] - created_at
+            for r in a.query(
+                "SELECT finished_at FROM deliveries WHERE finished_at IS NOT NULL AND activity_id ="
+                " (SELECT id FROM outbox_activities WHERE type = 'Create')"
+            )
+        )
         marks = [round(finished[int(q * (len(finished) - 1))], 3) for q in (0.01, 0.5, 1)]
         print("recorded as sent (s) at 1%/50%/100%:", marks)
     return {"deliveries": len(creates), "followers": len(actors), "seconds": elapsed,

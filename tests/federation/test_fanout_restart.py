@@ -56,11 +56,12 @@ def creates(remote: RemoteServer) -> Counter[str]:
 
 
 async def post_then_interrupt(tmp_path: Path, how: int) -> tuple[Counter[str], set[str], int]:
-    a = FedihubInstance(tmp_path, "a")
-    a.init()
-    a.cli("account", "create", "--data", a.data, "org", "--admin", "--password-file",
-          _password(tmp_path))  # fmt: skip
     async with RemoteServer(hosts=HOSTS) as remote:
+        # Created once the receiver's ports are bound, so its free port cannot be one of them.
+        a = FedihubInstance(tmp_path, "a")
+        a.init()
+        a.cli("account", "create", "--data", a.data, "org", "--admin", "--password-file",
+              _password(tmp_path))  # fmt: skip
         try:
             await hub_with_followers(a, remote)
             remote.delay_s = 0.4

@@ -60,10 +60,15 @@ class FedihubInstance:
                 if self.process.poll() is not None:
                     raise AssertionError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
                 try:
-                    async with session.get(f"http://127.0.0.1:{self.port}/.well-known/nodeinfo"):
-                        return
+                    url = f"http://127.0.0.1:{self.port}/nodeinfo/2.1"
+                    async with session.get(url) as resp:
+                        # Only our own answer counts: another server may hold the port.
+                        body = await resp.text()
+                        if resp.status == 200 and '"fedihub"' in body:
+                            return
                 except aiohttp.ClientError:
-                    await asyncio.sleep(0.05)
+                    pass
+                await asyncio.sleep(0.05)
         raise AssertionError(f"{self.name} did not start")
 
     async def stop(self, sig: int = signal.SIGTERM) -> None:
