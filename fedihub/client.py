@@ -92,6 +92,15 @@ def check_url(url: str, insecure_http: bool) -> None:
         raise FetchError(f"refusing to fetch {url!r}: not a public address")
 
 
+def _host_and_target(url: str, method: str) -> tuple[str, str, str]:
+    """bovine's build_signature arguments: host, method, and path with its query string."""
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return parts.netloc, method, target
+
+
 def is_activity_json(content_type: str) -> bool:
     media, _, params = content_type.partition(";")
     media = media.strip().lower()
@@ -138,12 +147,8 @@ class HttpClient:
         return await loop.run_in_executor(self._signing_pool, helper.sign_for_http_draft, secret)
 
     async def signed_headers_for_get(self, secret: CryptographicSecret, url: str) -> dict[str, str]:
-        parts = urlsplit(url)
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
         helper = (
-            build_signature(parts.netloc, "get", target)
+            build_signature(*_host_and_target(url, "get"))
             .with_field("date", formatdate(usegmt=True))
             .with_field("accept", ACCEPT)
         )
@@ -153,12 +158,9 @@ class HttpClient:
     async def signed_headers_for_post(
         self, secret: CryptographicSecret, url: str, body: bytes
     ) -> dict[str, str]:
-        parts = urlsplit(url)
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
+        """As Mastodon expects: (request-target) host date digest content-type."""
         helper = (
-            build_signature(parts.netloc, "post", target)
+            build_signature(*_host_and_target(url, "post"))
             .with_field("date", formatdate(usegmt=True))
             .with_field("digest", content_digest_sha256(body, prefix="SHA-256"))
             .with_field("content-type", ACTIVITY_JSON)

@@ -151,38 +151,30 @@ async def _collection(
                 instance_name=svc.config.instance_name)  # fmt: skip
 
 
-async def followers_collection(request: web.Request) -> web.Response:
+async def _relation_collection(request: web.Request, table: str, title: str) -> web.Response:
+    """Accepted follow relations of one actor, either direction; `table` is ours, not input."""
     svc = request.app[services_key]
     actor = await _actor_from_request(request)
     where = "local_actor_id = ? AND state = 'accepted'"
-    total = await svc.db.fetchval(f"SELECT count(*) FROM followers WHERE {where}", (actor.id,))
+    total = await svc.db.fetchval(f"SELECT count(*) FROM {table} WHERE {where}", (actor.id,))
 
     async def items(limit: int, offset: int) -> list[str]:
         rows = await svc.db.fetchall(
-            f"SELECT actor_uri FROM followers WHERE {where} ORDER BY created_at DESC, actor_uri"
+            f"SELECT actor_uri FROM {table} WHERE {where} ORDER BY created_at DESC, actor_uri"
             " LIMIT ? OFFSET ?",
             (actor.id, limit, offset),
         )
         return [r[0] for r in rows]
 
-    return await _collection(request, total, items, f"Followers of {actor.name}")
+    return await _collection(request, total, items, title.format(name=actor.name))
+
+
+async def followers_collection(request: web.Request) -> web.Response:
+    return await _relation_collection(request, "followers", "Followers of {name}")
 
 
 async def following_collection(request: web.Request) -> web.Response:
-    svc = request.app[services_key]
-    actor = await _actor_from_request(request)
-    where = "local_actor_id = ? AND state = 'accepted'"
-    total = await svc.db.fetchval(f"SELECT count(*) FROM following WHERE {where}", (actor.id,))
-
-    async def items(limit: int, offset: int) -> list[str]:
-        rows = await svc.db.fetchall(
-            f"SELECT actor_uri FROM following WHERE {where} ORDER BY created_at DESC, actor_uri"
-            " LIMIT ? OFFSET ?",
-            (actor.id, limit, offset),
-        )
-        return [r[0] for r in rows]
-
-    return await _collection(request, total, items, f"Followed by {actor.name}")
+    return await _relation_collection(request, "following", "Followed by {name}")
 
 
 async def outbox_collection(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ import time
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
+from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
@@ -32,6 +33,13 @@ async def resolve_handle_or_uri(svc: Services, handle_or_uri: str) -> RemoteActo
     return await svc.resolver.actor(uri)
 
 
+async def _enqueue_to(tx: Transaction, sender: LocalActor, activity: dict, to: RemoteActor) -> None:
+    """Follows and their answers go to the personal inbox (as Mastodon expects), not shared."""
+    await outbox.enqueue(
+        tx, actor_id=sender.id, activity=activity, targets=[personal_target(to)], is_public=False
+    )
+
+
 # Our actors following others
 
 
@@ -45,13 +53,7 @@ async def follow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remote
             " DO UPDATE SET follow_activity_uri = excluded.follow_activity_uri, state = 'pending'",
             (local.id, target.uri, activity["id"], time.time()),
         )
-        await outbox.enqueue(
-            tx,
-            actor_id=local.id,
-            activity=activity,
-            targets=[personal_target(target)],
-            is_public=False,
-        )
+        await _enqueue_to(tx, local, activity, target)
     svc.wake_delivery()
     return target
 
@@ -72,13 +74,7 @@ async def unfollow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remo
             "DELETE FROM following WHERE local_actor_id = ? AND actor_uri = ?",
             (local.id, target.uri),
         )
-        await outbox.enqueue(
-            tx,
-            actor_id=local.id,
-            activity=activity,
-            targets=[personal_target(target)],
-            is_public=False,
-        )
+        await _enqueue_to(tx, local, activity, target)
     svc.wake_delivery()
     return target
 
@@ -128,13 +124,7 @@ async def follow_received(
             answer = compose.accept_follow(
                 svc.new_activity_uri(), local.uri(svc.config.base_url), follow_activity
             )
-            await outbox.enqueue(
-                tx,
-                actor_id=local.id,
-                activity=answer,
-                targets=[personal_target(follower)],
-                is_public=False,
-            )
+            await _enqueue_to(tx, local, answer, follower)
     svc.wake_delivery()
     return state
 
@@ -166,13 +156,7 @@ async def answer_request(
                 "DELETE FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
                 (local.id, follower_uri),
             )
-        await outbox.enqueue(
-            tx,
-            actor_id=local.id,
-            activity=answer,
-            targets=[personal_target(follower)],
-            is_public=False,
-        )
+        await _enqueue_to(tx, local, answer, follower)
     svc.wake_delivery()
 
 
