@@ -7,7 +7,7 @@ import json
 
 from aiohttp import web
 
-from fedihub.activitystreams import ACTIVITY_JSON, host_of
+from fedihub.activitystreams import ACTIVITY_JSON, host_of, id_of
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor, post_uri
 from fedihub.actors.render import (
@@ -227,7 +227,16 @@ async def activity_document(request: web.Request) -> web.Response:
     document = await svc.db.fetchval("SELECT document FROM outbox_activities WHERE uri = ?", (uri,))
     if document is None:
         raise NotFound("no such activity")
-    return activity_json(json.loads(document))
+    activity = json.loads(document)
+    if wants_json(request):
+        return activity_json(activity)
+    return html(
+        request,
+        "activity.html",
+        activity=activity,
+        object_id=id_of(activity.get("object")),
+        instance_name=svc.config.instance_name,
+    )
 
 
 @routes.get("/.well-known/webfinger")

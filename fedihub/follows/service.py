@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+from fedihub.activitystreams import host_of
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
@@ -23,6 +24,13 @@ def parse_handle(handle: str) -> tuple[str, str]:
     if not match:
         raise BadRequest(f"{handle!r} is not a fediverse handle like @name@example.org")
     return match.group(1), match.group(2).lower()
+
+
+def _names_this_instance(svc: Services, handle_or_uri: str) -> bool:
+    if handle_or_uri.startswith(("https://", "http://")):
+        return host_of(handle_or_uri) == host_of(svc.config.base_url)
+    _, domain = parse_handle(handle_or_uri)
+    return domain in (svc.config.domain, svc.config.host)
 
 
 async def resolve_handle_or_uri(svc: Services, handle_or_uri: str) -> RemoteActor:
@@ -44,6 +52,10 @@ async def _enqueue_to(tx: Transaction, sender: LocalActor, activity: dict, to: R
 
 
 async def follow(svc: Services, local: LocalActor, handle_or_uri: str) -> RemoteActor:
+    if _names_this_instance(svc, handle_or_uri):
+        # Our own inbox rightly refuses activities claiming our actors from outside, so a
+        # local follow must be handled in-process; until then, say so rather than fail later.
+        raise BadRequest("following an actor on this same instance is not supported yet")
     target = await resolve_handle_or_uri(svc, handle_or_uri)
     activity = compose.follow(svc.new_activity_uri(), local.uri(svc.config.base_url), target.uri)
     async with svc.db.transaction() as tx:

@@ -152,6 +152,8 @@ async def test_post_and_activity_dereference(app_client: TestClient, services: S
     activity_path = create["id"].removeprefix(services.config.base_url)
     fetched = await (await app_client.get(activity_path, headers=AP)).json(content_type=None)
     assert fetched["id"] == create["id"]
+    page = await app_client.get(activity_path, headers={"Accept": "text/html"})
+    assert page.content_type == "text/html" and uri in await page.text()
 
 
 async def test_host_meta_and_nodeinfo(app_client: TestClient, services: Services) -> None:

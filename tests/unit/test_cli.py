@@ -190,6 +190,13 @@ def test_follow_bad_handles(data: Path, capsys: pytest.CaptureFixture[str]) -> N
     )
 
 
+def test_following_on_the_same_instance_is_refused_clearly(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for target in ("@climate@localhost:8999", "http://localhost:8999/hubs/climate"):
+        fails(capsys, ["follow", "--data", str(data), "--as", "maria", target], "same instance")
+
+
 def test_follow_request_needs_an_actor(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fails(
         capsys,
