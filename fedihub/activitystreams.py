@@ -42,8 +42,9 @@ def host_of(uri: str) -> str:
     except ValueError:
         return ""
     host = parts.hostname or ""
-    with contextlib.suppress(UnicodeError):
-        host = host.encode("idna").decode("ascii")
+    if not host.isascii():  # ASCII names are already in IDNA form; the codec is slow
+        with contextlib.suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")
     # After IDNA, which maps full-width dots to '.', so "evil.example。" cannot slip past a block.
     host = host.lower().rstrip(".")
     if port is None or (parts.scheme, port) in {("https", 443), ("http", 80)}:
