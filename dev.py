@@ -30,7 +30,10 @@ def ensure_venv(extras: str) -> None:
         sys.exit("fedihub needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         print("creating .venv …", flush=True)
-        venv.create(VENV, with_pip=True)
+        try:
+            venv.create(VENV, with_pip=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            sys.exit(f"could not create .venv ({e}); on Debian or Ubuntu: apt install python3-venv")
     stamp = VENV / f".installed-{extras}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not stamp.exists() or stamp.read_text() != digest:

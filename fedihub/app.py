@@ -61,6 +61,7 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
             svc.keyring,
             concurrency=config.delivery_concurrency,
             per_host=config.delivery_per_host,
+            drain_timeout_s=config.fetch_timeout_s + 5,
         )
         svc.wake_delivery = delivery.wake
         app[inbox_writer_key] = writer

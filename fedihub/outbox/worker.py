@@ -37,6 +37,7 @@ class DeliveryWorker:
         *,
         concurrency: int,
         per_host: int,
+        drain_timeout_s: float = 35.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = db
@@ -51,6 +52,7 @@ class DeliveryWorker:
         self._results: list[tuple[Delivery, Outcome, int]] = []
         self._bodies: dict[int, tuple[int, bytes]] = {}
         self._stopping = False
+        self._drain_timeout_s = drain_timeout_s
 
     def wake(self) -> None:
         """Something was enqueued in this process: look now rather than at the next poll."""
@@ -101,12 +103,13 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
         return last_sweep
 
-    async def drain(self, timeout_s: float = 10.0) -> None:
+    async def drain(self) -> None:
         """Stop claiming; let requests in flight finish and record them, so a restart resends
-        nothing that was delivered."""
+        nothing that was delivered. Waits as long as one request may take (the client's total
+        timeout), so only a stop forced sooner (SIGKILL) can cause a resend."""
         self._stopping = True
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout_s)
+            await asyncio.wait(list(self._tasks), timeout=self._drain_timeout_s)
         await self._flush()
 
     async def _sweep(self, now: float) -> None:

@@ -55,7 +55,9 @@ def creates(remote: RemoteServer) -> Counter[str]:
     return Counter(r.url for r in remote.received if r.activity["type"] == "Create")
 
 
-async def post_then_interrupt(tmp_path: Path, how: int) -> tuple[Counter[str], set[str], int]:
+async def post_then_interrupt(
+    tmp_path: Path, how: int
+) -> tuple[Counter[str], set[str], int, list[str]]:
     async with RemoteServer(hosts=HOSTS) as remote:
         # Created once the receiver's ports are bound, so its free port cannot be one of them.
         a = FedihubInstance(tmp_path, "a")
@@ -95,7 +97,7 @@ async def post_then_interrupt(tmp_path: Path, how: int) -> tuple[Counter[str], s
             # inbox that already holds the post: a would-be duplicate, never a missing copy.
             assert {inbox for inbox, state in rows if state == "pending"} <= set(creates(remote))
             assert remote.rejected == []  # every request carried a signature bovine verified
-            return creates(remote), expected, at_interrupt
+            return creates(remote), expected, at_interrupt, [state for _, state in rows]
         finally:
             await a.stop()
 
@@ -107,8 +109,9 @@ def _password(tmp_path: Path) -> Path:
 
 
 async def test_graceful_restart_mid_fan_out_delivers_exactly_once(tmp_path: Path) -> None:
-    received, expected, at_interrupt = await post_then_interrupt(tmp_path, signal.SIGTERM)
+    received, expected, at_interrupt, states = await post_then_interrupt(tmp_path, signal.SIGTERM)
     assert 0 < at_interrupt < len(expected)
+    assert set(states) == {"sent"}  # no retry queued either: nothing will arrive twice later
     assert (
         set(received) == expected
         and len(expected) == SHARED_HOSTS + (HOSTS - SHARED_HOSTS) * PER_HOST
@@ -117,7 +120,7 @@ async def test_graceful_restart_mid_fan_out_delivers_exactly_once(tmp_path: Path
 
 
 async def test_killed_mid_fan_out_loses_nothing(tmp_path: Path) -> None:
-    received, expected, at_interrupt = await post_then_interrupt(tmp_path, signal.SIGKILL)
+    received, expected, at_interrupt, _ = await post_then_interrupt(tmp_path, signal.SIGKILL)
     assert 0 < at_interrupt < len(expected)
     assert set(received) == expected  # no inbox lost the post
     # Only requests in flight at the kill can arrive twice (receivers dedupe by activity id):

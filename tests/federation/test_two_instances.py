@@ -136,3 +136,13 @@ async def test_hub_that_approves_followers(
         check=False,
     )
     assert bad.returncode == 1 and "no pending follow request" in bad.stderr
+
+
+async def test_a_second_server_on_the_same_data_directory_refuses_to_start(
+    new_instance,  # type: ignore[no-untyped-def]
+) -> None:
+    a: FedihubInstance = new_instance("a")
+    await a.start()
+    second = await a.acli("serve", "--data", a.data, "--port", "1", check=False)
+    assert second.returncode == 1
+    assert "another `fedihub serve` is already using" in second.stderr

@@ -69,3 +69,23 @@ async def test_finished_rows_are_pruned_after_two_weeks(services: Services) -> N
     assert await inbox.prune_finished(services.db, now - 14 * 86400) == 1
     assert await services.db.fetchval("SELECT host FROM deliveries") == "b.example"
     assert await services.db.fetchval("SELECT activity_uri FROM inbox_items") == "https://x/2"
+
+
+async def test_a_host_failing_on_seven_days_is_skipped_until_it_answers(services: Services) -> None:
+    from fedihub.outbox.deliveries import classify
+
+    await queue(services, [Target("https://dead.example/inbox", "dead.example")])
+    (delivery,) = await claim(services, {})
+    failed = classify(500, None, None, 1, 0.0, 0.0)
+    day = 86400.0
+    for n in range(6):
+        await store.record_outcomes(services.db, [(delivery, failed, 500)], now=n * day)
+        assert "dead.example" not in await store.unavailable_hosts(services.db)
+    await store.record_outcomes(services.db, [(delivery, failed, 500)], now=6 * day + 1)
+    assert "dead.example" in await store.unavailable_hosts(services.db)
+    # Its pending deliveries stop costing work...
+    assert await store.give_up_unreachable(services.db, frozenset({"dead.example"}), 7 * day) == 1
+    # ...and one answer makes it healthy again.
+    sent = classify(202, None, None, 2, 0.0, 0.0)
+    await store.record_outcomes(services.db, [(delivery, sent, 202)], now=8 * day)
+    assert "dead.example" not in await store.unavailable_hosts(services.db)

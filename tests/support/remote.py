@@ -145,6 +145,7 @@ class RemoteServer:
         self.received: list[Received] = []
         self.arrival_times: list[float] = []
         self.rejected: list[str] = []
+        self.fetched: list[str] = []  # actor documents others fetched from us
         self._keys: dict[str, CryptographicIdentifier] = {}
         self._key_lock = asyncio.Lock()
         self._runner: web.AppRunner | None = None
@@ -196,6 +197,7 @@ class RemoteServer:
         return self.actors.get(f"http://{host}/users/{request.match_info['username']}")
 
     async def _actor(self, request: web.Request) -> web.Response:
+        self.fetched.append(str(request.url))
         actor = self._actor_for(request)
         if actor is None:
             return web.Response(status=404)
