@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
 
 ACTOR_CONTEXT: list[Any] = [
     AS_CONTEXT,
@@ -60,14 +59,6 @@ def id_of(value: Any) -> str | None:
         ident = value.get("id")
         return ident if isinstance(ident, str) else None
     return None
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    return [value]
 
 
 def wants_activity_json(accept: str) -> bool:

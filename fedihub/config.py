@@ -44,10 +44,6 @@ class Config:
     def database_path(self) -> Path:
         return self.data_dir / DATABASE_FILE
 
-    @property
-    def media_dir(self) -> Path:
-        return self.data_dir / "media"
-
 
 def split_host_port(domain: str) -> tuple[str, int | None]:
     if domain.startswith("["):

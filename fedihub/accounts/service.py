@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
 
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
@@ -42,18 +41,6 @@ async def create_account(db: Database, username: str, password: str, *, is_admin
             (actor_id, _hasher.hash(password), int(is_admin)),
         )
     return actor_id
-
-
-async def check_password(db: Database, username: str, password: str) -> Account | None:
-    account = await store.get_account(db, username)
-    if account is None:
-        return None
-    stored = await store.password_hash(db, account.actor.id)
-    try:
-        _hasher.verify(stored or "", password)
-    except VerificationError:
-        return None
-    return account
 
 
 async def require_account(db: Database, username: str) -> Account:

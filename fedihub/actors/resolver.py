@@ -124,6 +124,3 @@ class Resolver:
             raise OriginError(f"{key_id}: key and owner are on different hosts")
         self._keys[key_id] = (actor.uri, actor.public_key_pem, time.time())
         return actor.uri, actor.public_key_pem
-
-    def forget_key(self, key_id: str) -> None:
-        self._keys.pop(key_id, None)

@@ -131,13 +131,6 @@ async def get_account(db: Database, username: str) -> Account | None:
     return Account(actor=actor, is_admin=bool(row["is_admin"]))
 
 
-async def password_hash(db: Database, account_id: int) -> str | None:
-    value = await db.fetchval(
-        "SELECT password_hash FROM accounts WHERE actor_id = ?", (account_id,)
-    )
-    return None if value is None else str(value)
-
-
 async def is_organizer(db: Database, hub_id: int, account_id: int) -> bool:
     row = await db.fetchone(
         "SELECT 1 FROM hub_organizers WHERE hub_id = ? AND account_id = ?", (hub_id, account_id)

@@ -101,14 +101,6 @@ async def follow_answered(svc: Services, follow_uri: str, answered_by: str, acce
     )
 
 
-async def following_state(svc: Services, local: LocalActor, target_uri: str) -> str | None:
-    value = await svc.db.fetchval(
-        "SELECT state FROM following WHERE local_actor_id = ? AND actor_uri = ?",
-        (local.id, target_uri),
-    )
-    return None if value is None else str(value)
-
-
 # Others following our actors
 
 
