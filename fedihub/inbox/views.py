@@ -37,6 +37,8 @@ async def post_inbox(request: web.Request) -> web.Response:
     activity = parse_activity(body)
     if await svc.blocked.covers(host_of(activity.actor)):
         raise Forbidden("this instance does not accept activities from that host")
+    # Pure checks on what the activity claims, before any key is fetched to verify the claim.
+    check_origins(activity, own_host=host_of(svc.config.base_url))
     if is_self_delete(activity) and await actors.get_remote_actor(svc.db, activity.actor) is None:
         # An account we never knew was deleted: nothing to do, and its key is gone anyway.
         return web.Response(status=202)
@@ -51,7 +53,6 @@ async def post_inbox(request: web.Request) -> web.Response:
     )
     if signer != activity.actor:
         raise SignatureError("the activity's actor is not the owner of the signing key")
-    check_origins(activity, own_host=host_of(svc.config.base_url))
     if await request.app[inbox_writer_key].store(activity):
         request.app[inbox_worker_key].wake()
     return web.Response(status=202)
