@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from fedihub.errors import FetchError, OriginError
 from fedihub.inbox.validate import is_actor_type
 
 CACHE_TTL_S = 24 * 3600
+JUST_FETCHED_S = 1.0
 REFETCHES_PER_HOST_PER_MINUTE = 10
 
 
@@ -64,15 +66,34 @@ class Resolver:
         self._refetches: dict[str, list[float]] = {}
         # key id -> (owner, PEM, cached at): verification is on the inbox's hot path.
         self._keys: dict[str, tuple[str, str, float]] = {}
+        self._instance_actor_id: int | None = None
+        # One fetch per URI at a time: a burst of requests naming an unknown key or actor
+        # (answers to a fan-out, boosts of a popular post) would otherwise fetch it once each.
+        # Striped locks keep this bounded; two URIs sharing a stripe merely take turns.
+        self._stripes = [asyncio.Lock() for _ in range(64)]
 
     async def _fetch(self, uri: str) -> dict[str, Any]:
-        instance = await store.get_instance_actor(self._db)
-        return await self._client.fetch_json(uri, await self._keyring.secret_for(instance.id))
+        if self._instance_actor_id is None:
+            self._instance_actor_id = (await store.get_instance_actor(self._db)).id
+        secret = await self._keyring.secret_for(self._instance_actor_id)
+        return await self._client.fetch_json(uri, secret)
+
+    def _lock_for(self, uri: str) -> asyncio.Lock:
+        return self._stripes[hash(uri) % len(self._stripes)]
 
     async def actor(self, uri: str, *, refresh: bool = False) -> RemoteActor:
+        # A refresh is satisfied only by a fetch made while it waited for the lock.
+        fresh_for = JUST_FETCHED_S if refresh else CACHE_TTL_S
         cached = await store.get_remote_actor(self._db, uri)
-        if cached and not refresh and time.time() - cached.fetched_at < CACHE_TTL_S:
+        if cached and time.time() - cached.fetched_at < fresh_for:
             return cached
+        async with self._lock_for(uri):
+            cached = await store.get_remote_actor(self._db, uri)
+            if cached and time.time() - cached.fetched_at < fresh_for:
+                return cached
+            return await self._fetch_actor(uri)
+
+    async def _fetch_actor(self, uri: str) -> RemoteActor:
         document = await self._fetch(uri)
         actor = parse_actor_document(document, time.time())
         if actor.uri != uri:
@@ -93,16 +114,24 @@ class Resolver:
         """(owner actor id, public key PEM) for a signature's keyId; the claim is two-way."""
         if refresh and not self.may_refetch(host_of(key_id), time.time()):
             refresh = False
-        if not refresh:
+        if not refresh and (known := await self._cached_key(key_id)):
+            return known
+        async with self._lock_for(key_id):
             hit = self._keys.get(key_id)
-            if hit and time.time() - hit[2] < CACHE_TTL_S:
+            if hit and time.time() - hit[2] < JUST_FETCHED_S:  # fetched while we waited
                 return hit[0], hit[1]
-            row = await self._db.fetchone(
-                "SELECT uri, public_key_pem FROM remote_actors WHERE key_id = ?", (key_id,)
-            )
-            if row and row["public_key_pem"]:
-                self._keys[key_id] = (row["uri"], row["public_key_pem"], time.time())
-                return row["uri"], row["public_key_pem"]
+            return await self._fetch_key(key_id)
+
+    async def _cached_key(self, key_id: str) -> tuple[str, str] | None:
+        hit = self._keys.get(key_id)
+        if hit and time.time() - hit[2] < CACHE_TTL_S:
+            return hit[0], hit[1]
+        stored = await store.get_key(self._db, key_id)
+        if stored:
+            self._keys[key_id] = (*stored, time.time())
+        return stored
+
+    async def _fetch_key(self, key_id: str) -> tuple[str, str]:
         document = await self._fetch(key_id.split("#", 1)[0])
         if is_actor_type(document.get("type")):
             owner_uri = document["id"]
@@ -114,7 +143,7 @@ class Resolver:
         actor = (
             parse_actor_document(document, time.time())
             if owner_uri == document.get("id")
-            else await self.actor(owner_uri, refresh=True)
+            else await self._fetch_actor(owner_uri)
         )
         if owner_uri == document.get("id"):
             await store.save_remote_actor(self._db, actor, document)

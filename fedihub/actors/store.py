@@ -192,6 +192,18 @@ async def get_remote_actor(db: Database, uri: str) -> RemoteActor | None:
     return _remote(row) if row else None
 
 
+async def get_key(db: Database, key_id: str) -> tuple[str, str] | None:
+    """(owner actor id, public key PEM) for a cached key id."""
+    # key_id is not unique: another actor may claim someone's key id in its own document.
+    # Prefer the actor the key id names; verification fails (and refetches) for any other.
+    row = await db.fetchone(
+        "SELECT uri, public_key_pem FROM remote_actors"
+        " WHERE key_id = ? AND public_key_pem IS NOT NULL ORDER BY uri = ? DESC LIMIT 1",
+        (key_id, key_id.split("#", 1)[0]),
+    )
+    return (row["uri"], row["public_key_pem"]) if row else None
+
+
 async def get_remote_actors(db: Database, uris: list[str]) -> list[RemoteActor]:
     found: list[RemoteActor] = []
     for start in range(0, len(uris), 500):

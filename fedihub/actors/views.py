@@ -120,7 +120,8 @@ async def post_document(request: web.Request) -> web.Response:
     if row is None:
         raise NotFound("no such post")
     if row["deleted_at"] is not None:
-        return activity_json({"id": str(request.url), "type": "Tombstone"}, status=410)
+        tombstone = {"id": post_uri(svc.config.base_url, actor, row["id"]), "type": "Tombstone"}
+        return activity_json(tombstone, status=410)
     if wants_json(request):
         return activity_json({"@context": compose.POST_CONTEXT, **_post_object(svc, actor, row)})
     return html(

@@ -155,6 +155,11 @@ async def test_post_and_activity_dereference(app_client: TestClient, services: S
     page = await app_client.get(activity_path, headers={"Accept": "text/html"})
     assert page.content_type == "text/html" and uri in await page.text()
 
+    await services.db.execute("UPDATE posts SET deleted_at = 1")
+    gone = await app_client.get(path, headers=AP)
+    assert gone.status == 410
+    assert await gone.json(content_type=None) == {"id": uri, "type": "Tombstone"}
+
 
 async def test_host_meta_and_nodeinfo(app_client: TestClient, services: Services) -> None:
     await make_hub(services)

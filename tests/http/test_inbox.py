@@ -4,6 +4,7 @@ we never knew is the one exception: 202 and dropped, as Mastodon does)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -328,3 +329,16 @@ async def test_delete_before_create_leaves_a_tombstone(
     await app_client.app[inbox_worker_key].run_once()
     row = await services.db.fetchone("SELECT type, deleted_at FROM received_objects")
     assert row is not None and row["type"] == "Tombstone" and row["deleted_at"] is not None
+
+
+async def test_a_burst_from_an_unknown_sender_fetches_its_key_once(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice = remote.add_actor("alice", key="alice")
+    likes = [
+        {"id": f"{alice.id}#likes/{i}", "type": "Like", "actor": alice.id, "object": hub}
+        for i in range(20)
+    ]
+    responses = await asyncio.gather(*(remote.post(f"{hub}/inbox", like, alice) for like in likes))
+    assert [r.status for r in responses] == [202] * 20
+    assert remote.fetched == [alice.id]  # one fetch of alice's actor document, not twenty
