@@ -18,6 +18,7 @@ from fedihub.actors.model import LocalActor
 from fedihub.config import load_config
 from fedihub.errors import BadRequest, ConfigError, FedihubError, NotFound
 from fedihub.follows import service as follows
+from fedihub.follows import store as follow_store
 from fedihub.hubs import service as hubs
 from fedihub.instance import init_instance
 from fedihub.outbox import store as outbox
@@ -183,11 +184,8 @@ async def _run_with_services(svc: Services, args: argparse.Namespace) -> int:
         )
     elif args.command == "following":
         local = await _local_actor(svc, args.as_actor)
-        for row in await db.fetchall(
-            "SELECT actor_uri, state FROM following WHERE local_actor_id = ? ORDER BY actor_uri",
-            (local.id,),
-        ):
-            print(f"{row['state']}\t{row['actor_uri']}")
+        for actor_uri, state in await follow_store.following(db, local.id):
+            print(f"{state}\t{actor_uri}")
     elif args.command == "deliveries":
         counts = await outbox.delivery_counts(db)
         for state in ("pending", "sending", "sent", "gave_up"):

@@ -168,7 +168,7 @@ class RemoteActor:
         return self.shared_inbox or self.inbox
 
 
-def _remote(row: sqlite3.Row) -> RemoteActor:
+def remote_from_row(row: sqlite3.Row) -> RemoteActor:
     return RemoteActor(
         uri=row["uri"],
         host=row["host"],
@@ -182,14 +182,14 @@ def _remote(row: sqlite3.Row) -> RemoteActor:
     )
 
 
-_REMOTE_COLUMNS = (
+REMOTE_COLUMNS = (
     "uri, host, type, preferred_username, inbox, shared_inbox, key_id, public_key_pem, fetched_at"
 )
 
 
 async def get_remote_actor(db: Database, uri: str) -> RemoteActor | None:
-    row = await db.fetchone(f"SELECT {_REMOTE_COLUMNS} FROM remote_actors WHERE uri = ?", (uri,))
-    return _remote(row) if row else None
+    row = await db.fetchone(f"SELECT {REMOTE_COLUMNS} FROM remote_actors WHERE uri = ?", (uri,))
+    return remote_from_row(row) if row else None
 
 
 async def get_key(db: Database, key_id: str) -> tuple[str, str] | None:
@@ -210,9 +210,9 @@ async def get_remote_actors(db: Database, uris: list[str]) -> list[RemoteActor]:
         chunk = uris[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = await db.fetchall(
-            f"SELECT {_REMOTE_COLUMNS} FROM remote_actors WHERE uri IN ({marks})", chunk
+            f"SELECT {REMOTE_COLUMNS} FROM remote_actors WHERE uri IN ({marks})", chunk
         )
-        found.extend(_remote(r) for r in rows)
+        found.extend(remote_from_row(r) for r in rows)
     return found
 
 
@@ -241,7 +241,5 @@ async def save_remote_actor(db: Database, actor: RemoteActor, document: dict[str
 
 
 async def forget_remote_actor(tx: Transaction, uri: str) -> None:
-    """A remote account was deleted: drop its cache entry and its follow relations."""
-    await tx.execute("DELETE FROM followers WHERE actor_uri = ?", (uri,))
-    await tx.execute("DELETE FROM following WHERE actor_uri = ?", (uri,))
+    """A remote account was deleted: drop its cached document and key."""
     await tx.execute("DELETE FROM remote_actors WHERE uri = ?", (uri,))

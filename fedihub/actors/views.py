@@ -4,6 +4,7 @@ host-meta and NodeInfo. JSON for ActivityPub clients, a small HTML page for brow
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
 
@@ -21,9 +22,11 @@ from fedihub.actors.render import (
     render_webfinger,
 )
 from fedihub.errors import BadRequest, NotFound
+from fedihub.follows import store as follow_store
+from fedihub.hubs import store as posts
+from fedihub.hubs.service import post_object
 from fedihub.keys import services_key
 from fedihub.outbox import compose
-from fedihub.services import Services
 from fedihub.web.respond import activity_json, html, wants_json
 
 routes = web.RouteTableDef()
@@ -58,78 +61,48 @@ async def actor_document(request: web.Request) -> web.Response:
     organizers_uri = f"{actor.uri(base)}/moderators" if actor.kind == "group" else None
     if wants_json(request):
         return activity_json(render_actor(actor, base, organizers_uri))
-    posts = await _post_rows(svc, actor, limit=20, offset=0)
-    followers = await svc.db.fetchval(
-        "SELECT count(*) FROM followers WHERE local_actor_id = ? AND state = 'accepted'",
-        (actor.id,),
-    )
+    latest = await posts.latest_posts(svc.db, actor.id, limit=20)
+    followers = await follow_store.accepted_count(svc.db, "followers", actor.id)
     return html(
         request,
         "actor.html",
         actor=actor,
         actor_uri=actor.uri(base),
         handle=f"@{actor.username}@{svc.config.domain}",
-        posts=[_post_view(svc, actor, p) for p in posts],
+        posts=[_post_view(base, actor, p) for p in latest],
         followers=followers,
         organizers=await store.organizers(svc.db, actor.id) if actor.kind == "group" else [],
         instance_name=svc.config.instance_name,
     )
 
 
-async def _post_rows(svc: Services, actor: LocalActor, limit: int, offset: int) -> list:
-    return await svc.db.fetchall(
-        "SELECT id, type, title, source_markdown, content_html, published_at, updated_at"
-        " FROM posts WHERE actor_id = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ? OFFSET ?",
-        (actor.id, limit, offset),
-    )
-
-
-def _post_object(svc: Services, actor: LocalActor, row) -> dict:  # type: ignore[no-untyped-def]
-    base = svc.config.base_url
-    uri = actor.uri(base)
-    return compose.post_object(
-        post_uri=post_uri(base, actor, row["id"]),
-        actor_uri=uri,
-        followers_uri=f"{uri}/followers",
-        title=row["title"],
-        content_html=row["content_html"],
-        source_markdown=row["source_markdown"],
-        published_at=row["published_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _post_view(svc: Services, actor: LocalActor, row) -> dict:  # type: ignore[no-untyped-def]
+def _post_view(base_url: str, actor: LocalActor, post: posts.Post) -> dict[str, Any]:
     return {
-        "uri": post_uri(svc.config.base_url, actor, row["id"]),
-        "title": row["title"],
-        "content_html": row["content_html"],
-        "published_at": row["published_at"],
+        "uri": post_uri(base_url, actor, post.id),
+        "title": post.title,
+        "content_html": post.content_html,
+        "published_at": post.published_at,
     }
 
 
 async def post_document(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     actor = await _actor_from_request(request)
-    post_id = request.match_info["post_id"]
-    row = await svc.db.fetchone(
-        "SELECT id, type, title, source_markdown, content_html, published_at, updated_at,"
-        " deleted_at FROM posts WHERE id = ? AND actor_id = ?",
-        (int(post_id), actor.id),
-    )
-    if row is None:
+    post = await posts.get_post(svc.db, actor.id, int(request.match_info["post_id"]))
+    if post is None:
         raise NotFound("no such post")
-    if row["deleted_at"] is not None:
-        tombstone = {"id": post_uri(svc.config.base_url, actor, row["id"]), "type": "Tombstone"}
+    base = svc.config.base_url
+    if post.deleted_at is not None:
+        tombstone = {"id": post_uri(base, actor, post.id), "type": "Tombstone"}
         return activity_json(tombstone, status=410)
     if wants_json(request):
-        return activity_json({"@context": compose.POST_CONTEXT, **_post_object(svc, actor, row)})
+        return activity_json({"@context": compose.POST_CONTEXT, **post_object(base, actor, post)})
     return html(
         request,
         "post.html",
         actor=actor,
-        actor_uri=actor.uri(svc.config.base_url),
-        post=_post_view(svc, actor, row),
+        actor_uri=actor.uri(base),
+        post=_post_view(base, actor, post),
         instance_name=svc.config.instance_name,
     )
 
@@ -152,20 +125,15 @@ async def _collection(
                 instance_name=svc.config.instance_name)  # fmt: skip
 
 
-async def _relation_collection(request: web.Request, table: str, title: str) -> web.Response:
-    """Accepted follow relations of one actor, either direction; `table` is ours, not input."""
+async def _relation_collection(
+    request: web.Request, relation: follow_store.Relation, title: str
+) -> web.Response:
     svc = request.app[services_key]
     actor = await _actor_from_request(request)
-    where = "local_actor_id = ? AND state = 'accepted'"
-    total = await svc.db.fetchval(f"SELECT count(*) FROM {table} WHERE {where}", (actor.id,))
+    total = await follow_store.accepted_count(svc.db, relation, actor.id)
 
     async def items(limit: int, offset: int) -> list[str]:
-        rows = await svc.db.fetchall(
-            f"SELECT actor_uri FROM {table} WHERE {where} ORDER BY created_at DESC, actor_uri"
-            " LIMIT ? OFFSET ?",
-            (actor.id, limit, offset),
-        )
-        return [r[0] for r in rows]
+        return await follow_store.accepted_page(svc.db, relation, actor.id, limit, offset)
 
     return await _collection(request, total, items, title.format(name=actor.name))
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 
 from fedihub.activitystreams import host_of
-from fedihub.actors import store
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound
+from fedihub.follows import store as follows
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import Target, fan_out_targets, personal_target
@@ -59,12 +58,7 @@ async def follow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remote
     target = await resolve_handle_or_uri(svc, handle_or_uri)
     activity = compose.follow(svc.new_activity_uri(), local.uri(svc.config.base_url), target.uri)
     async with svc.db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO following (local_actor_id, actor_uri, follow_activity_uri, state,"
-            " created_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (local_actor_id, actor_uri)"
-            " DO UPDATE SET follow_activity_uri = excluded.follow_activity_uri, state = 'pending'",
-            (local.id, target.uri, activity["id"], time.time()),
-        )
+        await follows.save_pending_follow(tx, local.id, target.uri, activity["id"])
         await _enqueue_to(tx, local, activity, target)
     svc.wake_delivery()
     return target
@@ -72,20 +66,14 @@ async def follow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remote
 
 async def unfollow(svc: Services, local: LocalActor, handle_or_uri: str) -> RemoteActor:
     target = await resolve_handle_or_uri(svc, handle_or_uri)
-    row = await svc.db.fetchone(
-        "SELECT follow_activity_uri FROM following WHERE local_actor_id = ? AND actor_uri = ?",
-        (local.id, target.uri),
-    )
-    if row is None:
+    follow_uri = await follows.follow_uri(svc.db, local.id, target.uri)
+    if follow_uri is None:
         raise NotFound(f"{local.username} does not follow {target.uri}")
     activity = compose.undo_follow(
-        svc.new_activity_uri(), local.uri(svc.config.base_url), row[0], target.uri
+        svc.new_activity_uri(), local.uri(svc.config.base_url), follow_uri, target.uri
     )
     async with svc.db.transaction() as tx:
-        await tx.execute(
-            "DELETE FROM following WHERE local_actor_id = ? AND actor_uri = ?",
-            (local.id, target.uri),
-        )
+        await follows.delete_following(tx, local.id, target.uri)
         await _enqueue_to(tx, local, activity, target)
     svc.wake_delivery()
     return target
@@ -93,12 +81,9 @@ async def unfollow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remo
 
 async def follow_answered(svc: Services, follow_uri: str, answered_by: str, accepted: bool) -> bool:
     """An Accept or Reject arrived for one of our Follows; False if it names none of ours."""
-    return bool(
-        await svc.db.execute(
-            "UPDATE following SET state = ? WHERE follow_activity_uri = ? AND actor_uri = ?",
-            ("accepted" if accepted else "rejected", follow_uri, answered_by),
-        )
-    )
+    async with svc.db.transaction() as tx:
+        state = "accepted" if accepted else "rejected"
+        return await follows.answer_follow(tx, follow_uri, answered_by, state)
 
 
 # Others following our actors
@@ -109,21 +94,12 @@ async def follow_received(
 ) -> str:
     """Records the follower; answers at once unless the actor approves followers by hand.
     Returns the follower's state. A repeated Follow from a follower gets a fresh Accept."""
-    existing = await svc.db.fetchval(
-        "SELECT state FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
-        (local.id, follower.uri),
-    )
+    existing = await follows.follower_state(svc.db, local.id, follower.uri)
     state = (
         "accepted" if existing == "accepted" or not local.manually_approves_followers else "pending"
     )
     async with svc.db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO followers (local_actor_id, actor_uri, follow_activity_uri, state,"
-            " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (local_actor_id, actor_uri)"
-            " DO UPDATE SET follow_activity_uri = excluded.follow_activity_uri,"
-            " state = excluded.state",
-            (local.id, follower.uri, follow_activity["id"], state, time.time()),
-        )
+        await follows.save_follower(tx, local.id, follower.uri, follow_activity["id"], state)
         if state == "accepted":
             answer = compose.accept_follow(
                 svc.new_activity_uri(), local.uri(svc.config.base_url), follow_activity
@@ -136,54 +112,38 @@ async def follow_received(
 async def answer_request(
     svc: Services, local: LocalActor, follower_uri: str, approve: bool
 ) -> None:
-    row = await svc.db.fetchone(
-        "SELECT follow_activity_uri FROM followers"
-        " WHERE local_actor_id = ? AND actor_uri = ? AND state = 'pending'",
-        (local.id, follower_uri),
-    )
-    if row is None:
+    follow_uri = await follows.pending_follow_uri(svc.db, local.id, follower_uri)
+    if follow_uri is None:
         raise NotFound(f"no pending follow request from {follower_uri} to {local.username}")
     follower = await svc.resolver.actor(follower_uri)
     local_uri = local.uri(svc.config.base_url)
-    follow_activity = {"id": row[0], "type": "Follow", "actor": follower_uri, "object": local_uri}
+    follow_activity = {
+        "id": follow_uri,
+        "type": "Follow",
+        "actor": follower_uri,
+        "object": local_uri,
+    }
     build = compose.accept_follow if approve else compose.reject_follow
     answer = build(svc.new_activity_uri(), local_uri, follow_activity)
     async with svc.db.transaction() as tx:
         if approve:
-            await tx.execute(
-                "UPDATE followers SET state = 'accepted'"
-                " WHERE local_actor_id = ? AND actor_uri = ?",
-                (local.id, follower_uri),
-            )
+            await follows.accept_follower(tx, local.id, follower_uri)
         else:
-            await tx.execute(
-                "DELETE FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
-                (local.id, follower_uri),
-            )
+            await follows.delete_follower(tx, local.id, follower_uri)
         await _enqueue_to(tx, local, answer, follower)
     svc.wake_delivery()
 
 
 async def follower_left(svc: Services, local: LocalActor, follower_uri: str) -> bool:
-    return bool(
-        await svc.db.execute(
-            "DELETE FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
-            (local.id, follower_uri),
-        )
-    )
+    async with svc.db.transaction() as tx:
+        return await follows.delete_follower(tx, local.id, follower_uri)
 
 
 async def list_followers(svc: Services, local: LocalActor, state: str) -> list[str]:
-    rows = await svc.db.fetchall(
-        "SELECT actor_uri FROM followers WHERE local_actor_id = ? AND state = ?"
-        " ORDER BY created_at, actor_uri",
-        (local.id, state),
-    )
-    return [r[0] for r in rows]
+    return await follows.followers(svc.db, local.id, state)
 
 
 async def accepted_follower_targets(svc: Services, local: LocalActor) -> list[Target]:
-    uris = await list_followers(svc, local, "accepted")
-    followers = await store.get_remote_actors(svc.db, uris)
+    followers = await follows.accepted_remote_followers(svc.db, local.id)
     skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
     return fan_out_targets(followers, skip_hosts=skip)

@@ -12,6 +12,7 @@ from fedihub.content import render_markdown
 from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, NotFound
 from fedihub.follows.service import accepted_follower_targets
+from fedihub.hubs import store as posts
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.services import Services
@@ -62,6 +63,21 @@ async def require_hub(db: Database, slug: str) -> LocalActor:
     return hub
 
 
+def post_object(base_url: str, hub: LocalActor, post: posts.Post) -> dict:
+    """The ActivityStreams object of a stored post: what we federate and what its id serves."""
+    hub_uri = hub.uri(base_url)
+    return compose.post_object(
+        post_uri=post_uri(base_url, hub, post.id),
+        actor_uri=hub_uri,
+        followers_uri=f"{hub_uri}/followers",
+        title=post.title,
+        content_html=post.content_html,
+        source_markdown=post.source_markdown,
+        published_at=post.published_at,
+        updated_at=post.updated_at,
+    )
+
+
 async def publish_post(
     svc: Services, hub: LocalActor, author: Account, source_markdown: str
 ) -> str:
@@ -76,28 +92,16 @@ async def publish_post(
     now = time.time()
     targets = await accepted_follower_targets(svc, hub)
     async with svc.db.transaction() as tx:
-        post_id = await tx.insert(
-            "INSERT INTO posts (actor_id, author_id, type, title, source_markdown, content_html,"
-            " published_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                hub.id,
-                author.actor.id,
-                "Article" if title else "Note",
-                title,
-                source_markdown,
-                html,
-                now,
-            ),
-        )
-        obj = compose.post_object(
-            post_uri=post_uri(base, hub, post_id),
-            actor_uri=hub_uri,
-            followers_uri=f"{hub_uri}/followers",
+        post = await posts.insert_post(
+            tx,
+            actor_id=hub.id,
+            author_id=author.actor.id,
             title=title,
-            content_html=html,
             source_markdown=source_markdown,
+            content_html=html,
             published_at=now,
         )
+        obj = post_object(base, hub, post)
         activity = compose.create(svc.new_activity_uri(), hub_uri, obj)
         await outbox.enqueue(
             tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True, now=now

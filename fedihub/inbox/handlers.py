@@ -17,6 +17,7 @@ from fedihub.actors.resolver import parse_actor_document
 from fedihub.content import sanitize_incoming
 from fedihub.errors import OriginError
 from fedihub.follows import service as follows
+from fedihub.follows import store as follow_store
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import is_actor_type
 from fedihub.services import Services
@@ -38,11 +39,8 @@ async def on_follow(svc: Services, item: InboxItem) -> str:
 async def _undo_follow(svc: Services, item: InboxItem, undone: Any) -> str:
     target = id_of(undone.get("object")) if isinstance(undone, dict) else None
     if target is None:
-        row = await svc.db.fetchone(
-            "SELECT local_actor_id FROM followers WHERE follow_activity_uri = ?",
-            (id_of(undone),),
-        )
-        local = await store.get_actor_by_id(svc.db, row[0]) if row else None
+        local_id = await follow_store.local_actor_followed_by(svc.db, id_of(undone) or "")
+        local = await store.get_actor_by_id(svc.db, local_id) if local_id else None
     else:
         local = await store.actor_for_uri(svc.db, svc.config.base_url, target)
     if local is None:
@@ -79,18 +77,11 @@ async def on_reject(svc: Services, item: InboxItem) -> str:
     return await _answer(svc, item, accepted=False)
 
 
-async def _followed_by_us(svc: Services, actor_uri: str) -> bool:
-    row = await svc.db.fetchone(
-        "SELECT 1 FROM following WHERE actor_uri = ? AND state = 'accepted' LIMIT 1", (actor_uri,)
-    )
-    return row is not None
-
-
 async def on_create(svc: Services, item: InboxItem) -> str:
     obj = item.document.get("object")
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         return "ignored: Create without an embedded object"
-    if not await _followed_by_us(svc, item.actor_uri):
+    if not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return "ignored: from an actor nobody here follows"
     obj = sanitize_incoming(obj)
     await svc.db.execute(
@@ -123,12 +114,13 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
     if object_id == item.actor_uri:
         async with svc.db.transaction() as tx:
             await store.forget_remote_actor(tx, item.actor_uri)
+            await follow_store.forget_actor(tx, item.actor_uri)
             await tx.execute(
                 "UPDATE received_objects SET deleted_at = ? WHERE actor_uri = ?",
                 (time.time(), item.actor_uri),
             )
         return f"forgot deleted actor {item.actor_uri}"
-    if not await _followed_by_us(svc, item.actor_uri):
+    if not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return "ignored: delete from an actor nobody here follows"
     tombstone = json.dumps({"id": object_id, "type": "Tombstone"})
     now = time.time()
@@ -144,7 +136,7 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
 
 
 async def on_announce(svc: Services, item: InboxItem) -> str:
-    if not await _followed_by_us(svc, item.actor_uri):
+    if not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return "ignored: boost from an actor nobody here follows"
     boosted = id_of(item.document.get("object"))
     if boosted is None:

@@ -342,3 +342,17 @@ async def test_a_burst_from_an_unknown_sender_fetches_its_key_once(
     responses = await asyncio.gather(*(remote.post(f"{hub}/inbox", like, alice) for like in likes))
     assert [r.status for r in responses] == [202] * 20
     assert remote.fetched == [alice.id]  # one fetch of alice's actor document, not twenty
+
+
+async def test_a_deleted_account_is_forgotten_with_its_follows(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: str
+) -> None:
+    alice, follow = follow_from(remote, hub)
+    await remote.post(f"{hub}/inbox", follow, alice)
+    await app_client.app[inbox_worker_key].run_once()
+    assert await services.db.fetchval("SELECT count(*) FROM followers") == 1
+    delete = load("mastodon-delete-actor", **{"https://mastodon.example/users/alice": alice.id})
+    assert (await remote.post(f"{services.config.base_url}/inbox", delete, alice)).status == 202
+    await app_client.app[inbox_worker_key].run_once()
+    assert await services.db.fetchval("SELECT count(*) FROM followers") == 0
+    assert await services.db.fetchval("SELECT count(*) FROM remote_actors") == 0
