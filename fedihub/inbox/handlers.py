@@ -6,7 +6,6 @@ later (the other server may be back), anything else marks the item failed with i
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +19,7 @@ from fedihub.follows import service as follows
 from fedihub.follows import store as follow_store
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import is_actor_type
+from fedihub.network import store as network
 from fedihub.services import Services
 
 Handler = Callable[[Services, InboxItem], Awaitable[str]]
@@ -84,11 +84,7 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     if not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return "ignored: from an actor nobody here follows"
     obj = sanitize_incoming(obj)
-    await svc.db.execute(
-        "INSERT INTO received_objects (uri, actor_uri, type, document, received_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING",
-        (obj["id"], item.actor_uri, str(obj.get("type", "")), json.dumps(obj), time.time()),
-    )
+    await network.save(svc.db, item.actor_uri, obj)
     return f"stored {obj.get('type')} {obj['id']}"
 
 
@@ -100,12 +96,7 @@ async def on_update(svc: Services, item: InboxItem) -> str:
         actor = parse_actor_document(obj, time.time())
         await store.save_remote_actor(svc.db, actor, obj)
         return f"refreshed actor {item.actor_uri}"
-    obj = sanitize_incoming(obj)
-    changed = await svc.db.execute(
-        "UPDATE received_objects SET document = ?, updated_at = ?"
-        " WHERE uri = ? AND actor_uri = ? AND deleted_at IS NULL",
-        (json.dumps(obj), time.time(), obj.get("id"), item.actor_uri),
-    )
+    changed = await network.update(svc.db, item.actor_uri, sanitize_incoming(obj))
     return "updated" if changed else "ignored: update of an object we do not hold"
 
 
@@ -115,23 +106,13 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
         async with svc.db.transaction() as tx:
             await store.forget_remote_actor(tx, item.actor_uri)
             await follow_store.forget_actor(tx, item.actor_uri)
-            await tx.execute(
-                "UPDATE received_objects SET deleted_at = ? WHERE actor_uri = ?",
-                (time.time(), item.actor_uri),
-            )
+            await network.delete_all_from(tx, item.actor_uri)
         return f"forgot deleted actor {item.actor_uri}"
     if not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return "ignored: delete from an actor nobody here follows"
-    tombstone = json.dumps({"id": object_id, "type": "Tombstone"})
-    now = time.time()
-    # Upsert: a Delete that overtakes its Create leaves a tombstone the Create cannot revive.
-    changed = await svc.db.execute(
-        "INSERT INTO received_objects (uri, actor_uri, type, document, received_at, deleted_at)"
-        " VALUES (?, ?, 'Tombstone', ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET"
-        " document = excluded.document, deleted_at = excluded.deleted_at"
-        " WHERE received_objects.actor_uri = excluded.actor_uri",
-        (object_id, item.actor_uri, tombstone, now, now),
-    )
+    if object_id is None:
+        return "ignored: delete of nothing"
+    changed = await network.tombstone(svc.db, item.actor_uri, object_id)
     return "deleted" if changed else "ignored: delete of another actor's object"
 
 
@@ -145,11 +126,7 @@ async def on_announce(svc: Services, item: InboxItem) -> str:
     # so whoever shows it fetches the original from its own host.
     reference = {"id": item.activity_uri, "type": "Announce", "actor": item.actor_uri,
                  "object": boosted}  # fmt: skip
-    await svc.db.execute(
-        "INSERT INTO received_objects (uri, actor_uri, type, document, received_at)"
-        " VALUES (?, ?, 'Announce', ?, ?) ON CONFLICT (uri) DO NOTHING",
-        (item.activity_uri, item.actor_uri, json.dumps(reference), time.time()),
-    )
+    await network.save(svc.db, item.actor_uri, reference)
     return "stored boost"
 
 

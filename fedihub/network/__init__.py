@@ -1,0 +1,1 @@
+"""What followed actors publish: the "from the network" stream shown on dashboards."""
