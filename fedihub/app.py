@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from fedihub.actors import discovery
 from fedihub.actors.views import add_actor_routes
 from fedihub.config import Config
 from fedihub.errors import FedihubError
+from fedihub.hubs.views import add_post_routes
 from fedihub.inbox.store import InboxWriter
 from fedihub.inbox.views import add_inbox_routes
 from fedihub.inbox.worker import InboxWorker
@@ -23,8 +25,10 @@ from fedihub.keys import (
     services_key,
     templates_key,
 )
+from fedihub.outbox import views as outbox_views
 from fedihub.outbox.worker import DeliveryWorker
 from fedihub.services import close_services, open_services
+from fedihub.web import pages
 from fedihub.web.respond import make_templates
 
 log = logging.getLogger(__name__)
@@ -92,9 +96,12 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         middlewares=[error_middleware], client_max_size=config.max_inbox_body_bytes
     )
     app[config_key] = config
-    app[templates_key] = make_templates()
+    app[templates_key] = make_templates(config)
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_workers_ctx(run_workers))
     add_actor_routes(app)
+    add_post_routes(app)
     add_inbox_routes(app)
+    for module_routes in (discovery.routes, outbox_views.routes, pages.routes):
+        app.router.add_routes(module_routes)
     return app

@@ -12,7 +12,7 @@ from fedihub.actors.model import LocalActor
 AS_TYPE = {"application": "Application", "group": "Group", "person": "Person"}
 
 
-def render_actor(actor: LocalActor, base_url: str, organizers_uri: str | None = None) -> dict:
+def render_actor(actor: LocalActor, base_url: str) -> dict:
     uri = actor.uri(base_url)
     doc: dict[str, Any] = {
         "@context": ACTOR_CONTEXT,
@@ -37,9 +37,9 @@ def render_actor(actor: LocalActor, base_url: str, organizers_uri: str | None = 
             "publicKeyPem": actor.public_key_pem,
         },
     }
-    if organizers_uri is not None:
+    if actor.kind == "group":
         # FEP-1b12: a group lists its moderators as a collection in attributedTo.
-        doc["attributedTo"] = organizers_uri
+        doc["attributedTo"] = f"{uri}/moderators"
     return doc
 
 

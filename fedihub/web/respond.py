@@ -10,6 +10,7 @@ import jinja2
 from aiohttp import web
 
 from fedihub.activitystreams import ACTIVITY_JSON, iso, wants_activity_json
+from fedihub.config import Config
 from fedihub.keys import templates_key
 
 
@@ -20,13 +21,18 @@ def template_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "templates"  # a source checkout
 
 
-def make_templates() -> jinja2.Environment:
+def make_templates(config: Config) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir()),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
     )
     env.filters["iso"] = iso
+    env.globals.update(
+        instance_name=config.instance_name,
+        instance_summary=config.instance_summary,
+        domain=config.domain,
+    )
     return env
 
 

@@ -144,6 +144,8 @@ async def test_post_and_activity_dereference(app_client: TestClient, services: S
     assert note["id"] == uri and note["type"] == "Article" and note["name"] == "Sleeping bags"
     page = await (await app_client.get(path)).text()
     assert "Tampa has 50 for Vancouver." in page
+    hub_page = await (await app_client.get("/hubs/climate")).text()
+    assert f'<a href="{uri}">Sleeping bags</a>' in hub_page and note["published"] in hub_page
     outbox = await (await app_client.get("/hubs/climate/outbox?page=1", headers=AP)).json(
         content_type=None
     )

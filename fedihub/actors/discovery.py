@@ -1,0 +1,80 @@
+"""Discovery documents: WebFinger, host-meta and NodeInfo."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from fedihub.activitystreams import host_of
+from fedihub.actors import store
+from fedihub.actors.render import (
+    render_host_meta,
+    render_nodeinfo,
+    render_nodeinfo_links,
+    render_webfinger,
+)
+from fedihub.errors import BadRequest, NotFound
+from fedihub.keys import services_key
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/.well-known/webfinger")
+async def webfinger(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    resource = request.query.get("resource", "").strip()
+    if not resource:
+        raise BadRequest("the resource parameter is required")
+    actor = None
+    if resource.startswith("acct:"):
+        username, _, domain = resource[5:].lstrip("@").rpartition("@")
+        if domain.lower() in (svc.config.domain, svc.config.host):
+            actor = await store.get_actor_by_username(svc.db, username)
+    elif host_of(resource) == host_of(svc.config.base_url):
+        actor = await store.actor_for_uri(svc.db, svc.config.base_url, resource)
+    if actor is None:
+        raise NotFound("no such account on this instance")
+    return web.json_response(
+        render_webfinger(actor, svc.config.base_url, svc.config.domain),
+        content_type="application/jrd+json",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+@routes.get("/.well-known/host-meta")
+async def host_meta(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    return web.Response(
+        text=render_host_meta(svc.config.base_url), content_type="application/xrd+xml"
+    )
+
+
+@routes.get("/.well-known/nodeinfo")
+async def nodeinfo_links(request: web.Request) -> web.Response:
+    return web.json_response(render_nodeinfo_links(request.app[services_key].config.base_url))
+
+
+@routes.get(r"/nodeinfo/{version:2\.[01]}")
+async def nodeinfo(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    version = request.match_info["version"]
+    counts = await svc.db.fetchone(
+        "SELECT (SELECT count(*) FROM accounts) AS users,"
+        " (SELECT count(*) FROM local_actors WHERE kind = 'group') AS hubs,"
+        " (SELECT count(*) FROM posts WHERE deleted_at IS NULL) AS posts"
+    )
+    assert counts is not None
+    document = render_nodeinfo(
+        version,
+        users=counts["users"],
+        hubs=counts["hubs"],
+        local_posts=counts["posts"],
+        name=svc.config.instance_name,
+        summary=svc.config.instance_summary,
+    )
+    profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
+    return web.Response(
+        body=json.dumps(document).encode(),
+        headers={"Content-Type": f'application/json; profile="{profile}"'},
+    )

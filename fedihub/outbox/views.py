@@ -1,0 +1,29 @@
+"""Our activities at their own ids: JSON for servers, a small page for people."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from fedihub.activitystreams import id_of
+from fedihub.errors import NotFound
+from fedihub.keys import services_key
+from fedihub.web.respond import activity_json, html, wants_json
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/activities/{activity_id}")
+async def activity_document(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    uri = svc.config.base_url + request.path
+    document = await svc.db.fetchval("SELECT document FROM outbox_activities WHERE uri = ?", (uri,))
+    if document is None:
+        raise NotFound("no such activity")
+    activity = json.loads(document)
+    if wants_json(request):
+        return activity_json(activity)
+    return html(
+        request, "activity.html", activity=activity, object_id=id_of(activity.get("object"))
+    )
