@@ -9,7 +9,9 @@ import getpass
 import logging
 import sqlite3
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from fedihub import __version__
 from fedihub.accounts import service as accounts
@@ -24,6 +26,8 @@ from fedihub.instance import init_instance
 from fedihub.outbox import store as outbox
 from fedihub.services import Services, services_for
 
+Command = Callable[[Services, argparse.Namespace], Awaitable[None]]
+
 
 def _data(value: str) -> Path:
     return Path(value).expanduser().resolve()
@@ -34,12 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fedihub {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
+    def command(
+        parent: Any, name: str, help_text: str, run: Command | None
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--data", type=_data, required=True, help="the instance's data directory")
+        p.set_defaults(run=run)
         return p
 
-    p = command("init", "create a data directory, its keys and the instance actor")
+    p = command(sub, "init", "create a data directory, its keys and the instance actor", None)
     p.add_argument("--domain", required=True, help="HOST[:PORT] as it appears in URLs")
     p.add_argument(
         "--insecure-http",
@@ -47,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="development instance on localhost: plain HTTP, may reach loopback peers",
     )
 
-    p = command("serve", "run the web server and the background workers")
+    p = command(sub, "serve", "run the web server and the background workers", None)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -55,8 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     hub = sub.add_parser("hub", help="create and list hubs").add_subparsers(
         dest="hub_command", required=True, metavar="ACTION"
     )
-    p = hub.add_parser("create", help="create a hub (a Group actor)")
-    p.add_argument("--data", type=_data, required=True)
+    p = command(hub, "create", "create a hub (a Group actor)", _hub_create)
     p.add_argument("slug")
     p.add_argument("--name", required=True)
     p.add_argument("--summary", default="")
@@ -66,43 +72,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="hold follow requests until an organiser approves them",
     )
     p.add_argument("--organizer", metavar="USERNAME", help="an account that may post as the hub")
-    p = hub.add_parser("list", help="list this instance's hubs")
-    p.add_argument("--data", type=_data, required=True)
+    command(hub, "list", "list this instance's hubs", _hub_list)
 
     account = sub.add_parser("account", help="manage accounts").add_subparsers(
         dest="account_command", required=True, metavar="ACTION"
     )
-    p = account.add_parser("create", help="create an account (a Person actor)")
-    p.add_argument("--data", type=_data, required=True)
+    p = command(account, "create", "create an account (a Person actor)", _account_create)
     p.add_argument("username")
     p.add_argument("--admin", action="store_true")
     p.add_argument("--password-file", type=Path, help="read the password from this file")
 
-    p = command("post", "publish a Markdown update as a hub")
+    p = command(sub, "post", "publish a Markdown update as a hub", _post)
     p.add_argument("hub")
     p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
     p.add_argument("file", type=Path)
 
-    p = command("followers", "list a hub's followers")
+    p = command(sub, "followers", "list a hub's followers", _followers)
     p.add_argument("hub")
 
-    p = command("follow-requests", "list, approve or reject follow requests to a hub")
+    p = command(
+        sub, "follow-requests", "list, approve or reject follow requests to a hub", _follow_requests
+    )
     p.add_argument("action", choices=["list", "approve", "reject"])
     p.add_argument("hub")
     p.add_argument("actor", nargs="?", help="the requesting actor's id (for approve/reject)")
 
-    for name, text in (
-        ("follow", "make a local hub or account follow a remote actor"),
-        ("unfollow", "stop following a remote actor"),
+    for name, text, run in (
+        ("follow", "make a local hub or account follow a remote actor", _follow),
+        ("unfollow", "stop following a remote actor", _unfollow),
+        ("following", "list whom a local hub or account follows, with each state", _following),
     ):
-        p = command(name, text)
+        p = command(sub, name, text, run)
         p.add_argument("--as", dest="as_actor", required=True, metavar="SLUG_OR_USERNAME")
-        p.add_argument("handle", help="@name@host or an actor URL")
+        if name != "following":
+            p.add_argument("handle", help="@name@host or an actor URL")
 
-    p = command("following", "list whom a local hub or account follows, with each state")
-    p.add_argument("--as", dest="as_actor", required=True, metavar="SLUG_OR_USERNAME")
-
-    command("deliveries", "count queued, sent and abandoned deliveries")
+    command(sub, "deliveries", "count queued, sent and abandoned deliveries", _deliveries)
     return parser  # fmt: skip
 
 
@@ -130,67 +135,85 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"created {args.data} for {config.base_url}")
         return 0
     async with services_for(args.data) as svc:
-        return await _run_with_services(svc, args)
+        await args.run(svc, args)
+    return 0
 
 
-async def _run_with_services(svc: Services, args: argparse.Namespace) -> int:
+# One coroutine per command, registered on its parser with set_defaults(run=...).
+
+
+async def _hub_create(svc: Services, args: argparse.Namespace) -> None:
     db = svc.db
-    domain = svc.config.domain
-    if args.command == "hub" and args.hub_command == "create":
-        organizer = await accounts.require_account(db, args.organizer) if args.organizer else None
-        await hubs.create_hub(
-            db,
-            args.slug,
-            name=args.name,
-            summary=args.summary,
-            approve_followers=args.approve_followers,
-            organizer=organizer,
-        )
-        print(f"created hub @{args.slug}@{domain} at {svc.config.base_url}/hubs/{args.slug}")
-    elif args.command == "hub":
-        for hub in await store.list_actors(db, "group"):
-            print(f"{hub.username}\t@{hub.username}@{domain}\t{hub.name}")
-    elif args.command == "account":
-        password = _read_password(args.password_file)
-        await accounts.create_account(db, args.username, password, is_admin=args.admin)
-        print(f"created account @{args.username}@{domain}")
-    elif args.command == "post":
-        hub = await hubs.require_hub(db, args.hub)
-        author = await accounts.require_account(db, args.as_user)
-        await accounts.require_can_act_for(db, author, hub)
-        uri = await hubs.publish_post(svc, hub, author, args.file.read_text(encoding="utf-8"))
+    organizer = await accounts.require_account(db, args.organizer) if args.organizer else None
+    await hubs.create_hub(
+        db,
+        args.slug,
+        name=args.name,
+        summary=args.summary,
+        approve_followers=args.approve_followers,
+        organizer=organizer,
+    )
+    print(f"created hub @{args.slug}@{svc.config.domain} at {svc.config.base_url}/hubs/{args.slug}")
+
+
+async def _hub_list(svc: Services, args: argparse.Namespace) -> None:
+    for hub in await store.list_actors(svc.db, "group"):
+        print(f"{hub.username}\t@{hub.username}@{svc.config.domain}\t{hub.name}")
+
+
+async def _account_create(svc: Services, args: argparse.Namespace) -> None:
+    password = _read_password(args.password_file)
+    await accounts.create_account(svc.db, args.username, password, is_admin=args.admin)
+    print(f"created account @{args.username}@{svc.config.domain}")
+
+
+async def _post(svc: Services, args: argparse.Namespace) -> None:
+    hub = await hubs.require_hub(svc.db, args.hub)
+    author = await accounts.require_account(svc.db, args.as_user)
+    await accounts.require_can_act_for(svc.db, author, hub)
+    print(await hubs.publish_post(svc, hub, author, args.file.read_text(encoding="utf-8")))
+
+
+async def _followers(svc: Services, args: argparse.Namespace) -> None:
+    hub = await hubs.require_hub(svc.db, args.hub)
+    for uri in await follows.list_followers(svc, hub, "accepted"):
         print(uri)
-    elif args.command == "followers":
-        hub = await hubs.require_hub(db, args.hub)
-        for uri in await follows.list_followers(svc, hub, "accepted"):
+
+
+async def _follow_requests(svc: Services, args: argparse.Namespace) -> None:
+    hub = await hubs.require_hub(svc.db, args.hub)
+    if args.action == "list":
+        for uri in await follows.list_followers(svc, hub, "pending"):
             print(uri)
-    elif args.command == "follow-requests":
-        hub = await hubs.require_hub(db, args.hub)
-        if args.action == "list":
-            for uri in await follows.list_followers(svc, hub, "pending"):
-                print(uri)
-        else:
-            if not args.actor:
-                raise BadRequest(f"follow-requests {args.action} needs the requesting actor's id")
-            await follows.answer_request(svc, hub, args.actor, approve=args.action == "approve")
-            print(f"{args.action}d {args.actor}")
-    elif args.command in ("follow", "unfollow"):
-        local = await _local_actor(svc, args.as_actor)
-        act = follows.follow if args.command == "follow" else follows.unfollow
-        target = await act(svc, local, args.handle)
-        print(
-            f"{local.username} {args.command}ed {target.uri}"
-            + (" (waiting for the Accept)" if args.command == "follow" else "")
-        )
-    elif args.command == "following":
-        local = await _local_actor(svc, args.as_actor)
-        for actor_uri, state in await follow_store.following(db, local.id):
-            print(f"{state}\t{actor_uri}")
-    elif args.command == "deliveries":
-        counts = await outbox.delivery_counts(db)
-        for state in ("pending", "sending", "sent", "gave_up"):
-            print(f"{state}\t{counts.get(state, 0)}")
-    return 0  # fmt: skip
+        return
+    if not args.actor:
+        raise BadRequest(f"follow-requests {args.action} needs the requesting actor's id")
+    await follows.answer_request(svc, hub, args.actor, approve=args.action == "approve")
+    print(f"{args.action}d {args.actor}")
+
+
+async def _follow(svc: Services, args: argparse.Namespace) -> None:
+    local = await _local_actor(svc, args.as_actor)
+    target = await follows.follow(svc, local, args.handle)
+    print(f"{local.username} followed {target.uri} (waiting for the Accept)")
+
+
+async def _unfollow(svc: Services, args: argparse.Namespace) -> None:
+    local = await _local_actor(svc, args.as_actor)
+    target = await follows.unfollow(svc, local, args.handle)
+    print(f"{local.username} unfollowed {target.uri}")
+
+
+async def _following(svc: Services, args: argparse.Namespace) -> None:
+    local = await _local_actor(svc, args.as_actor)
+    for actor_uri, state in await follow_store.following(svc.db, local.id):
+        print(f"{state}\t{actor_uri}")
+
+
+async def _deliveries(svc: Services, args: argparse.Namespace) -> None:
+    counts = await outbox.delivery_counts(svc.db)
+    for state in ("pending", "sending", "sent", "gave_up"):
+        print(f"{state}\t{counts.get(state, 0)}")  # fmt: skip
 
 
 def serve(data_dir: Path, host: str, port: int, log_level: str = "INFO") -> int:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -17,21 +17,19 @@ def password_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def instances(tmp_path: Path) -> AsyncIterator[list[FedihubInstance]]:
+    """Every instance a test made with `new_instance`, stopped when the test ends."""
     started: list[FedihubInstance] = []
-
-    def make(name: str) -> FedihubInstance:
-        instance = FedihubInstance(tmp_path, name)
-        instance.init()
-        started.append(instance)
-        return instance
-
-    yield started  # tests call `make` through the factory below
+    yield started
     for instance in started:
         await instance.stop()
 
 
 @pytest.fixture
-def new_instance(instances: list[FedihubInstance], tmp_path: Path):  # type: ignore[no-untyped-def]
+def new_instance(
+    instances: list[FedihubInstance], tmp_path: Path
+) -> Callable[[str], FedihubInstance]:
+    """Makes and initialises an instance's data directory; the test starts it."""
+
     def make(name: str) -> FedihubInstance:
         instance = FedihubInstance(tmp_path, name)
         instance.init()
