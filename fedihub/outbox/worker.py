@@ -60,7 +60,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Sends every delivery due now (one pass, waiting for them); returns how many were tried.
-        For tests and the CLI; `run_forever` is the streaming version."""
+        Tests step the worker with it; `fedihub serve` runs the streaming `run_forever`."""
         tried = 0
         while claimed := await self._claim():
             tried += len(claimed)
