@@ -44,6 +44,14 @@ def follow_from(remote: RemoteServer, hub: str, name: str = "alice", key: str = 
     return alice, follow
 
 
+async def following_hub(app_client: TestClient, remote: RemoteServer, hub: str) -> tuple:
+    """alice (on the remote) follows the hub, and the inbox worker has handled it."""
+    alice, follow = follow_from(remote, hub)
+    assert (await remote.post(f"{hub}/inbox", follow, alice)).status == 202
+    await app_client.app[inbox_worker_key].run_once()
+    return alice, follow
+
+
 async def test_follow_is_stored_processed_and_accepted(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: str
 ) -> None:
@@ -80,9 +88,7 @@ async def test_duplicate_delivery_is_accepted_once(
 async def test_undo_removes_the_follower(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: str
 ) -> None:
-    alice, follow = follow_from(remote, hub)
-    await remote.post(f"{hub}/inbox", follow, alice)
-    await app_client.app[inbox_worker_key].run_once()
+    alice, follow = await following_hub(app_client, remote, hub)
     assert await services.db.fetchval("SELECT state FROM followers") == "accepted"
     undo = load("mastodon-undo-follow")
     undo["id"] = f"{alice.id}#follows/1/undo"
@@ -98,9 +104,7 @@ async def test_hub_that_approves_followers_holds_the_request(
 ) -> None:
     await create_hub(services.db, "private", name="Private", approve_followers=True)
     hub = f"{services.config.base_url}/hubs/private"
-    alice, follow = follow_from(remote, hub)
-    await remote.post(f"{hub}/inbox", follow, alice)
-    await app_client.app[inbox_worker_key].run_once()
+    await following_hub(app_client, remote, hub)
     await app_client.app[delivery_worker_key].run_once()
     assert await services.db.fetchval("SELECT state FROM followers") == "pending"
     assert remote.received == []
@@ -347,9 +351,7 @@ async def test_a_burst_from_an_unknown_sender_fetches_its_key_once(
 async def test_a_deleted_account_is_forgotten_with_its_follows(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: str
 ) -> None:
-    alice, follow = follow_from(remote, hub)
-    await remote.post(f"{hub}/inbox", follow, alice)
-    await app_client.app[inbox_worker_key].run_once()
+    alice, _ = await following_hub(app_client, remote, hub)
     assert await services.db.fetchval("SELECT count(*) FROM followers") == 1
     delete = load("mastodon-delete-actor", **{"https://mastodon.example/users/alice": alice.id})
     assert (await remote.post(f"{services.config.base_url}/inbox", delete, alice)).status == 202
