@@ -24,6 +24,38 @@ ACTOR_CONTEXT: list[Any] = [
     },
 ]
 
+# Posts and events: Mastodon's terms, Mobilizon's event terms (mz:, schema.org) and FEP-8a8e's.
+POST_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    {
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+        "mz": "https://joinmobilizon.org/ns#",
+        "sc": "http://schema.org#",
+        "ical": "http://www.w3.org/2002/12/cal/ical#",
+        "joinMode": {"@id": "mz:joinMode", "@type": "mz:joinModeType"},
+        "participantCount": {"@id": "mz:participantCount", "@type": "sc:Integer"},
+        "maximumAttendeeCapacity": "sc:maximumAttendeeCapacity",
+        "remainingAttendeeCapacity": "sc:remainingAttendeeCapacity",
+        "timezone": {"@id": "mz:timezone", "@type": "sc:Text"},
+        "isOnline": {"@id": "mz:isOnline", "@type": "sc:Boolean"},
+        "category": "sc:category",
+        "location": {"@id": "sc:location"},
+        "address": {"@id": "sc:address"},
+        "PostalAddress": "sc:PostalAddress",
+        "streetAddress": "sc:streetAddress",
+        "postalCode": "sc:postalCode",
+        "addressLocality": "sc:addressLocality",
+        "addressRegion": "sc:addressRegion",
+        "addressCountry": "sc:addressCountry",
+        "VirtualLocation": "sc:VirtualLocation",
+        "fep8a8e": "https://w3id.org/fep/8a8e/",
+        "eventStatus": {"@id": "fep8a8e:eventStatus", "@type": "@id"},
+        "organizers": {"@id": "fep8a8e:organizers", "@type": "@id"},
+    },
+]
+
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 

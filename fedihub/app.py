@@ -13,7 +13,7 @@ from fedihub.actors import discovery
 from fedihub.actors.views import add_actor_routes
 from fedihub.config import Config
 from fedihub.errors import FedihubError
-from fedihub.hubs.views import add_post_routes
+from fedihub.events.scheduler import Scheduler
 from fedihub.inbox.store import InboxWriter
 from fedihub.inbox.views import add_inbox_routes
 from fedihub.inbox.worker import InboxWorker
@@ -22,13 +22,15 @@ from fedihub.keys import (
     delivery_worker_key,
     inbox_worker_key,
     inbox_writer_key,
+    scheduler_key,
     services_key,
     templates_key,
 )
 from fedihub.outbox import views as outbox_views
 from fedihub.outbox.worker import DeliveryWorker
+from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
-from fedihub.web import pages
+from fedihub.web import dashboard, pages
 from fedihub.web.respond import make_templates
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,10 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
             per_host=config.delivery_per_host,
             drain_timeout_s=config.fetch_timeout_s + 5,
         )
+        scheduler = Scheduler(svc)
         svc.wake_delivery = delivery.wake
+        svc.wake_scheduler = scheduler.wake
+        app[scheduler_key] = scheduler
         app[inbox_writer_key] = writer
         app[inbox_worker_key] = inbox_worker
         app[delivery_worker_key] = delivery
@@ -77,6 +82,7 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
             tasks = [
                 asyncio.create_task(inbox_worker.run_forever(), name="inbox-worker"),
                 asyncio.create_task(delivery.run_forever(), name="delivery-worker"),
+                asyncio.create_task(scheduler.run_forever(), name="scheduler"),
             ]
         yield
         await writer.stop()
@@ -102,6 +108,6 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     add_actor_routes(app)
     add_post_routes(app)
     add_inbox_routes(app)
-    for module_routes in (discovery.routes, outbox_views.routes, pages.routes):
+    for module_routes in (discovery.routes, outbox_views.routes, pages.routes, dashboard.routes):
         app.router.add_routes(module_routes)
     return app

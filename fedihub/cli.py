@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import fcntl
 import getpass
 import logging
 import sqlite3
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from fedihub import __version__
 from fedihub.accounts import service as accounts
+from fedihub.activitystreams import iso
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor
+from fedihub.actors.store import Account
 from fedihub.config import load_config
 from fedihub.errors import BadRequest, ConfigError, FedihubError, NotFound
+from fedihub.events import participation
+from fedihub.events import store as events
 from fedihub.follows import service as follows
 from fedihub.follows import store as follow_store
 from fedihub.hubs import service as hubs
 from fedihub.instance import init_instance
 from fedihub.outbox import store as outbox
+from fedihub.posts import render
+from fedihub.posts import service as post_service
+from fedihub.posts.kinds import KINDS
 from fedihub.services import Services, services_for
 
 Command = Callable[[Services, argparse.Namespace], Awaitable[None]]
@@ -72,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="hold follow requests until an organiser approves them",
     )
     p.add_argument("--organizer", metavar="USERNAME", help="an account that may post as the hub")
+    p.add_argument("--timezone", default="UTC", help="IANA zone its events and calls are shown in")
     command(hub, "list", "list this instance's hubs", _hub_list)
 
     account = sub.add_parser("account", help="manage accounts").add_subparsers(
@@ -82,10 +92,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin", action="store_true")
     p.add_argument("--password-file", type=Path, help="read the password from this file")
 
-    p = command(sub, "post", "publish a Markdown update as a hub", _post)
+    p = command(sub, "post", "publish Markdown (with YAML front matter) as a hub", _post)
     p.add_argument("hub")
     p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    p.add_argument("--kind", choices=KINDS, default="update")
     p.add_argument("file", type=Path)
+
+    p = command(sub, "edit", "replace a post's text and fields; followers get an Update", _edit)
+    p.add_argument("hub")
+    p.add_argument("post_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    p.add_argument("file", type=Path)
+
+    for name, text, run in (
+        ("cancel", "cancel an event or one occurrence of a call (it stays listed)", _cancel),
+        ("delete", "delete a post; followers get a Delete", _delete),
+    ):
+        p = command(sub, name, text, run)
+        p.add_argument("hub")
+        p.add_argument("post_id", type=int)
+        p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+
+    p = command(sub, "event", "take part in an event, or list its participants (CSV)", _event)
+    p.add_argument("action", choices=["join", "leave", "participants"])
+    p.add_argument("hub")
+    p.add_argument("post_id", type=int)
+    p.add_argument("--as", dest="as_user", metavar="USERNAME", help="the account (join/leave)")
 
     p = command(sub, "followers", "list a hub's followers", _followers)
     p.add_argument("hub")
@@ -152,6 +184,7 @@ async def _hub_create(svc: Services, args: argparse.Namespace) -> None:
         summary=args.summary,
         approve_followers=args.approve_followers,
         organizer=organizer,
+        timezone=args.timezone,
     )
     print(f"created hub @{args.slug}@{svc.config.domain} at {svc.config.base_url}/hubs/{args.slug}")
 
@@ -167,11 +200,63 @@ async def _account_create(svc: Services, args: argparse.Namespace) -> None:
     print(f"created account @{args.username}@{svc.config.domain}")
 
 
-async def _post(svc: Services, args: argparse.Namespace) -> None:
+async def _hub_and_organiser(svc: Services, args: argparse.Namespace) -> tuple[LocalActor, Account]:
     hub = await hubs.require_hub(svc.db, args.hub)
     author = await accounts.require_account(svc.db, args.as_user)
     await accounts.require_can_act_for(svc.db, author, hub)
-    print(await hubs.publish_post(svc, hub, author, args.file.read_text(encoding="utf-8")))
+    return hub, author
+
+
+def _post_url(svc: Services, hub: LocalActor, post_id: int) -> str:
+    return render.post_uri(hub.uri(svc.config.base_url), post_id)
+
+
+async def _post(svc: Services, args: argparse.Namespace) -> None:
+    hub, author = await _hub_and_organiser(svc, args)
+    text = args.file.read_text(encoding="utf-8")
+    post = await post_service.publish(svc, hub, author, args.kind, text)
+    print(_post_url(svc, hub, post.id))
+
+
+async def _edit(svc: Services, args: argparse.Namespace) -> None:
+    hub, _ = await _hub_and_organiser(svc, args)
+    text = args.file.read_text(encoding="utf-8")
+    post = await post_service.edit(svc, hub, args.post_id, text)
+    print(f"edited {_post_url(svc, hub, post.id)}")
+
+
+async def _cancel(svc: Services, args: argparse.Namespace) -> None:
+    hub, _ = await _hub_and_organiser(svc, args)
+    post = await post_service.cancel(svc, hub, args.post_id)
+    print(f"cancelled {_post_url(svc, hub, post.id)}")
+
+
+async def _delete(svc: Services, args: argparse.Namespace) -> None:
+    hub, _ = await _hub_and_organiser(svc, args)
+    await post_service.delete(svc, hub, args.post_id)
+    print(f"deleted {_post_url(svc, hub, args.post_id)}")
+
+
+async def _event(svc: Services, args: argparse.Namespace) -> None:
+    hub = await hubs.require_hub(svc.db, args.hub)
+    post = await post_service.require_post(svc, hub, args.post_id)
+    if args.action == "participants":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["actor", "state", "joined_at", "message"])
+        for p in await events.participants(svc.db, post.id):
+            writer.writerow([p.actor_uri, p.state, iso(p.joined_at), p.message])
+        return
+    if not args.as_user:
+        raise BadRequest(f"event {args.action} needs --as USERNAME")
+    account = await accounts.require_account(svc.db, args.as_user)
+    actor_uri = account.actor.uri(svc.config.base_url)
+    now = time.time()
+    if args.action == "join":
+        state = await participation.join(svc, hub, post, actor_uri, svc.new_activity_uri(), now)
+        print(f"{args.as_user}: {state}")
+    else:
+        left = await participation.leave(svc, hub, post, actor_uri, now)
+        print(f"{args.as_user}: {'left' if left else 'was not taking part'}")
 
 
 async def _followers(svc: Services, args: argparse.Namespace) -> None:

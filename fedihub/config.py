@@ -26,6 +26,11 @@ class Config:
     delivery_per_host: int = 8
     fetch_timeout_s: float = 30.0
     signing_threads: int = field(default_factory=lambda: os.cpu_count() or 2)
+    # How far ahead each occurrence of a recurring call is federated as its own Event.
+    call_lead_days: float = 7.0
+    # Participant counts (and poll tallies) go out at most once per this many seconds per post.
+    count_update_delay_s: float = 60.0
+    scheduler_interval_s: float = 30.0
 
     @property
     def scheme(self) -> str:

@@ -6,6 +6,7 @@ import jinja2
 from aiohttp import web
 
 from fedihub.config import Config
+from fedihub.events.scheduler import Scheduler
 from fedihub.inbox.store import InboxWriter
 from fedihub.inbox.worker import InboxWorker
 from fedihub.outbox.worker import DeliveryWorker
@@ -17,3 +18,4 @@ templates_key = web.AppKey("templates", jinja2.Environment)
 inbox_writer_key = web.AppKey("inbox_writer", InboxWriter)
 inbox_worker_key = web.AppKey("inbox_worker", InboxWorker)
 delivery_worker_key = web.AppKey("delivery_worker", DeliveryWorker)
+scheduler_key = web.AppKey("scheduler", Scheduler)

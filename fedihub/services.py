@@ -30,6 +30,7 @@ class Services:
     blocked: BlockedHosts
     # Set by the server so work enqueued in-process is picked up at once; the CLI leaves it.
     wake_delivery: Callable[[], None] = field(default=_no_op)
+    wake_scheduler: Callable[[], None] = field(default=_no_op)
 
     def new_activity_uri(self) -> str:
         return f"{self.config.base_url}/activities/{uuid.uuid4()}"

@@ -23,6 +23,7 @@ class LocalActor:
     manually_approves_followers: bool
     public_key_pem: str
     created_at: float
+    timezone: str = "UTC"  # hubs: the zone their events and calls are shown in
 
     def path(self) -> str:
         if self.kind == "application":
@@ -38,7 +39,3 @@ class LocalActor:
 
 def valid_username(username: str) -> bool:
     return bool(USERNAME_RE.match(username))
-
-
-def post_uri(base_url: str, actor: LocalActor, post_id: int) -> str:
-    return f"{actor.uri(base_url)}/posts/{post_id}"

@@ -12,7 +12,8 @@ from fedihub.actors.model import PATH_PREFIX, ActorKind, LocalActor
 from fedihub.db import Database, Transaction
 
 _ACTOR_COLUMNS = (
-    "id, kind, username, name, summary, manually_approves_followers, public_key_pem, created_at"
+    "id, kind, username, name, summary, manually_approves_followers, public_key_pem, created_at,"
+    " timezone"
 )
 
 
@@ -26,6 +27,7 @@ def _actor(row: sqlite3.Row) -> LocalActor:
         manually_approves_followers=bool(row["manually_approves_followers"]),
         public_key_pem=row["public_key_pem"],
         created_at=row["created_at"],
+        timezone=row["timezone"],
     )
 
 
@@ -39,10 +41,11 @@ async def insert_actor(
     manually_approves_followers: bool,
     public_key_pem: str,
     private_key_pem: str,
+    timezone: str = "UTC",
 ) -> int:
     return await tx.insert(
         "INSERT INTO local_actors (kind, username, name, summary, manually_approves_followers,"
-        " public_key_pem, private_key_pem, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " public_key_pem, private_key_pem, created_at, timezone) VALUES (?,?,?,?,?,?,?,?,?)",
         (
             kind,
             username,
@@ -52,6 +55,7 @@ async def insert_actor(
             public_key_pem,
             private_key_pem,
             time.time(),
+            timezone,
         ),
     )
 

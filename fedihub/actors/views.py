@@ -19,9 +19,10 @@ from fedihub.actors.render import (
 )
 from fedihub.errors import BadRequest, NotFound
 from fedihub.follows import store as follow_store
-from fedihub.hubs import store as posts
-from fedihub.hubs.service import post_object
 from fedihub.keys import services_key
+from fedihub.posts import store as posts
+from fedihub.posts.render import post_object
+from fedihub.web.dashboard import hub_page
 from fedihub.web.respond import activity_json, html, wants_json
 
 ACTOR_PATHS = ("/hubs/{username}", "/users/{username}")
@@ -54,6 +55,8 @@ async def actor_document(request: web.Request) -> web.Response:
     base = svc.config.base_url
     if wants_json(request):
         return activity_json(render_actor(actor, base))
+    if actor.kind == "group":
+        return await hub_page(request, actor)
     latest = await posts.latest_posts(svc.db, actor.id, limit=20)
     followers = await follow_store.accepted_count(svc.db, "followers", actor.id)
     return html(
@@ -62,7 +65,7 @@ async def actor_document(request: web.Request) -> web.Response:
         actor=actor,
         actor_uri=actor.uri(base),
         handle=f"@{actor.username}@{svc.config.domain}",
-        posts=[post_object(base, actor, p) for p in latest],
+        posts=[post_object(actor.uri(base), p) for p in latest],
         followers=followers,
         organizers=await store.organizers(svc.db, actor.id) if actor.kind == "group" else [],
     )

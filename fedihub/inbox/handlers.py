@@ -14,9 +14,12 @@ from fedihub.activitystreams import id_of
 from fedihub.actors import store
 from fedihub.actors.resolver import parse_actor_document
 from fedihub.content import sanitize_incoming
-from fedihub.errors import OriginError
+from fedihub.errors import NotFound, OriginError
+from fedihub.events import participation
+from fedihub.events.participation import EventClosed
 from fedihub.follows import service as follows
 from fedihub.follows import store as follow_store
+from fedihub.inbox.precheck import local_post
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import is_actor_type
 from fedihub.network import store as network
@@ -49,6 +52,41 @@ async def _undo_follow(svc: Services, item: InboxItem, undone: Any) -> str:
     return f"{item.actor_uri} unfollowed {local.username}" if removed else "already not following"
 
 
+async def _event_of(svc: Services, item: InboxItem, event_uri: str | None) -> tuple[Any, Any]:
+    target = await local_post(svc, event_uri or "")
+    if target is None:
+        raise NotFound("no event here with that id")
+    return target
+
+
+async def on_join(svc: Services, item: InboxItem) -> str:
+    hub, post = await _event_of(svc, item, id_of(item.document.get("object")))
+    await svc.resolver.actor(item.actor_uri)  # its inbox, for the answer
+    message = item.document.get("participationMessage")
+    join = {"id": item.activity_uri, "type": "Join", "actor": item.actor_uri,
+            "object": id_of(item.document.get("object"))}  # fmt: skip
+    try:
+        state = await participation.join(
+            svc, hub, post, item.actor_uri, item.activity_uri, time.time(),
+            message=message if isinstance(message, str) else "",
+        )  # fmt: skip
+    except EventClosed as e:
+        # Checked on arrival too, but the event may have filled or been cancelled since.
+        await participation.reject(svc, hub, join, e, time.time())
+        return f"rejected: {e.message}"
+    return f"{item.actor_uri} joins post {post.id}: {state}"
+
+
+async def _leave(svc: Services, item: InboxItem, event_uri: str | None) -> str:
+    hub, post = await _event_of(svc, item, event_uri)
+    left = await participation.leave(svc, hub, post, item.actor_uri, time.time())
+    return f"{item.actor_uri} left post {post.id}" if left else "ignored: was not taking part"
+
+
+async def on_leave(svc: Services, item: InboxItem) -> str:
+    return await _leave(svc, item, id_of(item.document.get("object")))
+
+
 async def on_undo(svc: Services, item: InboxItem) -> str:
     undone = item.document.get("object")
     undone_actor = id_of(undone.get("actor")) if isinstance(undone, dict) else item.actor_uri
@@ -57,6 +95,8 @@ async def on_undo(svc: Services, item: InboxItem) -> str:
     undone_type = undone.get("type") if isinstance(undone, dict) else None
     if undone_type == "Follow" or undone_type is None:
         return await _undo_follow(svc, item, undone)
+    if undone_type == "Join":  # some servers send Undo{Join} where Mobilizon sends Leave
+        return await _leave(svc, item, id_of(undone.get("object")))
     return f"ignored: undo of {undone_type}"
 
 
@@ -77,11 +117,19 @@ async def on_reject(svc: Services, item: InboxItem) -> str:
     return await _answer(svc, item, accepted=False)
 
 
+async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: dict) -> bool:
+    """A followed actor, or a member publishing for a followed group (Mobilizon)."""
+    if await follow_store.is_followed_here(svc.db, item.actor_uri):
+        return True
+    group = id_of(obj.get("attributedTo"))
+    return group is not None and await follow_store.is_followed_here(svc.db, group)
+
+
 async def on_create(svc: Services, item: InboxItem) -> str:
     obj = item.document.get("object")
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         return "ignored: Create without an embedded object"
-    if not await follow_store.is_followed_here(svc.db, item.actor_uri):
+    if not await _followed_sender_or_group(svc, item, obj):
         return "ignored: from an actor nobody here follows"
     obj = sanitize_incoming(obj)
     await network.save(svc.db, item.actor_uri, obj)
@@ -96,7 +144,8 @@ async def on_update(svc: Services, item: InboxItem) -> str:
         actor = parse_actor_document(obj, time.time())
         await store.save_remote_actor(svc.db, actor, obj)
         return f"refreshed actor {item.actor_uri}"
-    changed = await network.update(svc.db, item.actor_uri, sanitize_incoming(obj))
+    author = id_of(obj.get("attributedTo")) or item.actor_uri
+    changed = await network.update(svc.db, item.actor_uri, author, sanitize_incoming(obj))
     return "updated" if changed else "ignored: update of an object we do not hold"
 
 
@@ -139,4 +188,6 @@ HANDLERS: dict[str, Handler] = {
     "Update": on_update,
     "Delete": on_delete,
     "Announce": on_announce,
+    "Join": on_join,
+    "Leave": on_leave,
 }

@@ -7,6 +7,7 @@ from aiohttp import web
 from fedihub.activitystreams import host_of
 from fedihub.actors import store as actors
 from fedihub.errors import Forbidden, PayloadTooLarge, SignatureError
+from fedihub.inbox.precheck import precheck
 from fedihub.inbox.validate import check_origins, is_self_delete, parse_activity
 from fedihub.keys import inbox_worker_key, inbox_writer_key, services_key
 from fedihub.signatures import SignedRequest, verify_request
@@ -53,6 +54,7 @@ async def post_inbox(request: web.Request) -> web.Response:
     )
     if signer != activity.actor:
         raise SignatureError("the activity's actor is not the owner of the signing key")
+    await precheck(svc, activity)
     if await request.app[inbox_writer_key].store(activity):
         request.app[inbox_worker_key].wake()
     return web.Response(status=202)

@@ -2,28 +2,52 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
+from fedihub.activitystreams import id_of
 from fedihub.db import Database, Transaction
+
+
+def _starts_at(obj: dict) -> float | None:
+    """An event's start as a timestamp, so dashboards can order what is coming up."""
+    value = obj.get("startTime")
+    try:
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment.timestamp()
 
 
 async def save(db: Database, actor_uri: str, obj: dict) -> None:
     """Keeps a new object; an id we already hold (or hold a tombstone for) is left as it is."""
     await db.execute(
-        "INSERT INTO received_objects (uri, actor_uri, type, document, received_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING",
-        (obj["id"], actor_uri, str(obj.get("type", "")), json.dumps(obj), time.time()),
+        "INSERT INTO received_objects (uri, actor_uri, type, document, received_at,"
+        " attributed_to, starts_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING",
+        (obj["id"], actor_uri, str(obj.get("type", "")), json.dumps(obj), time.time(),
+         id_of(obj.get("attributedTo")), _starts_at(obj)),
+    )  # fmt: skip
+
+
+async def holder(db: Database, uri: str) -> set[str] | None:
+    """Who may change an object we hold: its sender and the group it was published for."""
+    row = await db.fetchone(
+        "SELECT actor_uri, attributed_to FROM received_objects WHERE uri = ?", (uri,)
     )
+    return {v for v in (row["actor_uri"], row["attributed_to"]) if v} if row else None
 
 
-async def update(db: Database, actor_uri: str, obj: dict) -> bool:
-    """Replaces an object we hold, if `actor_uri` sent it and it is not deleted."""
+async def update(db: Database, sender: str, author: str, obj: dict) -> bool:
+    """Replaces an object we hold and that is not deleted, if `sender` sent it or `author` (the
+    sender itself, or a group it posts for, checked by inbox/precheck.py) is who it was for."""
     return bool(
         await db.execute(
-            "UPDATE received_objects SET document = ?, updated_at = ?"
-            " WHERE uri = ? AND actor_uri = ? AND deleted_at IS NULL",
-            (json.dumps(obj), time.time(), obj.get("id"), actor_uri),
+            "UPDATE received_objects SET document = ?, updated_at = ?, starts_at = ?"
+            " WHERE uri = ? AND (actor_uri = ? OR attributed_to = ?) AND deleted_at IS NULL",
+            (json.dumps(obj), time.time(), _starts_at(obj), obj.get("id"), sender, author),
         )
     )
 
@@ -37,7 +61,8 @@ async def tombstone(db: Database, actor_uri: str, object_id: str) -> bool:
             "INSERT INTO received_objects (uri, actor_uri, type, document, received_at,"
             " deleted_at) VALUES (?, ?, 'Tombstone', ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET"
             " document = excluded.document, deleted_at = excluded.deleted_at"
-            " WHERE received_objects.actor_uri = excluded.actor_uri",
+            " WHERE received_objects.actor_uri = excluded.actor_uri"
+            " OR received_objects.attributed_to = excluded.actor_uri",
             (object_id, actor_uri, json.dumps({"id": object_id, "type": "Tombstone"}), now, now),
         )
     )
@@ -49,3 +74,18 @@ async def delete_all_from(tx: Transaction, actor_uri: str) -> None:
         "UPDATE received_objects SET deleted_at = ? WHERE actor_uri = ? AND deleted_at IS NULL",
         (time.time(), actor_uri),
     )
+
+
+async def seen_by(db: Database, local_actor_id: int, limit: int) -> list[dict]:
+    """What the actors a local hub follows have sent (or sent for a group it follows), newest
+    first, deleted and boost references left out."""
+    rows = await db.fetchall(
+        "SELECT document FROM received_objects WHERE deleted_at IS NULL"
+        " AND type NOT IN ('Announce', 'Tombstone') AND (actor_uri IN"
+        " (SELECT actor_uri FROM following WHERE local_actor_id = ? AND state = 'accepted')"
+        " OR attributed_to IN"
+        " (SELECT actor_uri FROM following WHERE local_actor_id = ? AND state = 'accepted'))"
+        " ORDER BY received_at DESC LIMIT ?",
+        (local_actor_id, local_actor_id, limit),
+    )
+    return [json.loads(row["document"]) for row in rows]

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fedihub.activitystreams import AS_CONTEXT, PUBLIC, iso
-
-POST_CONTEXT: list[Any] = [
-    AS_CONTEXT,
-    {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"},
-]
+from fedihub.activitystreams import AS_CONTEXT, POST_CONTEXT, PUBLIC, iso
 
 
 def follow(activity_uri: str, actor_uri: str, target_uri: str) -> dict:
@@ -22,29 +15,30 @@ def follow(activity_uri: str, actor_uri: str, target_uri: str) -> dict:
     }
 
 
-def _answer_follow(kind: str, activity_uri: str, actor_uri: str, follow_activity: dict) -> dict:
-    # Mastodon matches the answer to its pending follow only when the Follow is embedded.
+def answer(kind: str, activity_uri: str, actor_uri: str, answered: dict) -> dict:
+    """Accept or Reject of a Follow or Join. Mastodon and Mobilizon match the answer to their
+    pending request only when it is embedded, so it always is."""
     return {
         "@context": AS_CONTEXT,
         "id": activity_uri,
         "type": kind,
         "actor": actor_uri,
-        "to": [follow_activity["actor"]],
+        "to": [answered["actor"]],
         "object": {
-            "id": follow_activity["id"],
-            "type": "Follow",
-            "actor": follow_activity["actor"],
-            "object": follow_activity["object"],
+            "id": answered["id"],
+            "type": answered["type"],
+            "actor": answered["actor"],
+            "object": answered["object"],
         },
     }
 
 
 def accept_follow(activity_uri: str, actor_uri: str, follow_activity: dict) -> dict:
-    return _answer_follow("Accept", activity_uri, actor_uri, follow_activity)
+    return answer("Accept", activity_uri, actor_uri, {**follow_activity, "type": "Follow"})
 
 
 def reject_follow(activity_uri: str, actor_uri: str, follow_activity: dict) -> dict:
-    return _answer_follow("Reject", activity_uri, actor_uri, follow_activity)
+    return answer("Reject", activity_uri, actor_uri, {**follow_activity, "type": "Follow"})
 
 
 def undo_follow(activity_uri: str, actor_uri: str, follow_uri: str, target_uri: str) -> dict:
@@ -58,40 +52,6 @@ def undo_follow(activity_uri: str, actor_uri: str, follow_uri: str, target_uri: 
     }
 
 
-def post_object(
-    *,
-    post_uri: str,
-    actor_uri: str,
-    followers_uri: str,
-    title: str | None,
-    content_html: str,
-    source_markdown: str,
-    published_at: float,
-    updated_at: float | None = None,
-) -> dict:
-    """A hub post: an Article when it has a title, else a Note; public, copied to followers."""
-    obj: dict[str, Any] = {
-        "id": post_uri,
-        "type": "Article" if title else "Note",
-        "attributedTo": actor_uri,
-        "audience": actor_uri,
-        "to": [PUBLIC],
-        "cc": [followers_uri],
-        "content": content_html,
-        "mediaType": "text/html",
-        "source": {"content": source_markdown, "mediaType": "text/markdown"},
-        "url": post_uri,
-        "published": iso(published_at),
-        "sensitive": False,
-        "tag": [],
-    }
-    if title:
-        obj["name"] = title
-    if updated_at is not None:
-        obj["updated"] = iso(updated_at)
-    return obj
-
-
 def create(activity_uri: str, actor_uri: str, obj: dict) -> dict:
     return {
         "@context": POST_CONTEXT,
@@ -102,4 +62,30 @@ def create(activity_uri: str, actor_uri: str, obj: dict) -> dict:
         "to": obj.get("to", []),
         "cc": obj.get("cc", []),
         "object": obj,
+    }
+
+
+def update(activity_uri: str, actor_uri: str, obj: dict, published_at: float) -> dict:
+    """An edit (the object carries a newer `updated`) or a refresh of counts (it does not)."""
+    return {
+        "@context": POST_CONTEXT,
+        "id": activity_uri,
+        "type": "Update",
+        "actor": actor_uri,
+        "published": iso(published_at),
+        "to": obj.get("to", []),
+        "cc": obj.get("cc", []),
+        "object": obj,
+    }
+
+
+def delete(activity_uri: str, actor_uri: str, tombstone: dict, followers_uri: str) -> dict:
+    return {
+        "@context": AS_CONTEXT,
+        "id": activity_uri,
+        "type": "Delete",
+        "actor": actor_uri,
+        "to": [PUBLIC],
+        "cc": [followers_uri],
+        "object": tombstone,
     }

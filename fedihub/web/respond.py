@@ -55,3 +55,17 @@ def html(request: web.Request, template: str, status: int = 200, **context: Any)
         status=status, text=body, content_type="text/html", charset="utf-8",
         headers={"Vary": "Accept"},
     )  # fmt: skip
+
+
+def calendar_response(body: bytes, filename: str | None = None) -> web.Response:
+    headers = {"Cache-Control": "public, max-age=300"}
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=headers)
+
+
+def atom_response(body: bytes) -> web.Response:
+    return web.Response(
+        body=body, content_type="application/atom+xml", charset="utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )  # fmt: skip

@@ -10,6 +10,8 @@ from fedihub.actors.store import RemoteActor
 from fedihub.outbox import compose
 from fedihub.outbox.deliveries import MAX_ATTEMPTS, backoff_s, classify, parse_retry_after
 from fedihub.outbox.recipients import fan_out_targets, personal_target
+from fedihub.posts import render
+from fedihub.posts.store import Post
 from tests.support.fixtures import load
 
 HUB = "https://fedihub.example/hubs/climate"
@@ -33,10 +35,9 @@ def test_undo_embeds_the_whole_follow() -> None:
 
 @pytest.mark.parametrize(("title", "kind"), [("Minutes", "Article"), (None, "Note")])
 def test_post_is_public_and_copied_to_followers(title: str | None, kind: str) -> None:
-    obj = compose.post_object(
-        post_uri=f"{HUB}/posts/1", actor_uri=HUB, followers_uri=f"{HUB}/followers", title=title,
-        content_html="<p>x</p>", source_markdown="x", published_at=0,
-    )  # fmt: skip
+    post = Post(1, 1, None, "update", title, "x", "<p>x</p>", {}, None, None, "confirmed", None,
+                0.0, None, None)  # fmt: skip
+    obj = render.post_object(HUB, post)
     create = compose.create("https://fedihub.example/activities/1", HUB, obj)
     assert obj["type"] == kind and obj["attributedTo"] == HUB
     assert create["to"] == ["https://www.w3.org/ns/activitystreams#Public"]

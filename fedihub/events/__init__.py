@@ -1,0 +1,1 @@
+"""Events and conference calls: schedules, participation, deferred count updates."""

@@ -1,0 +1,137 @@
+"""Taking part in events: Join, Leave, the waitlist and its promotion. Called by inbox handlers
+(remote people) and by the CLI and web (local accounts) alike.
+
+A Join gets an Accept while places are left. When the event is full it waits on the waitlist
+(no answer yet, like Mobilizon's pending participations) or, if the event has no waitlist, gets a
+Reject. A Leave frees a place and the first on the waitlist is promoted with an Accept. Counts go
+to followers as one deferred Update{Event} (events/scheduler.py), not one per change.
+"""
+
+from __future__ import annotations
+
+from fedihub.actors import store as actors
+from fedihub.actors.model import LocalActor
+from fedihub.db import Transaction
+from fedihub.errors import Conflict, FedihubError
+from fedihub.events import store as events
+from fedihub.events.store import Participant
+from fedihub.outbox import compose
+from fedihub.outbox import store as outbox
+from fedihub.outbox.recipients import personal_target
+from fedihub.posts import render
+from fedihub.posts.store import Post
+from fedihub.services import Services
+
+
+class EventClosed(Conflict):
+    """The event cannot be joined: cancelled, over, deleted or full."""
+
+
+def check_joinable(post: Post, now: float) -> None:
+    if not post.is_scheduled:
+        raise EventClosed("only events and calls can be joined")
+    if post.deleted_at is not None:
+        raise EventClosed("the event was deleted")
+    if post.status == "cancelled":
+        raise EventClosed("the event was cancelled")
+    if post.ends_at is not None and post.ends_at <= now:
+        raise EventClosed("the event is over")
+
+
+def _join_activity(svc: Services, hub: LocalActor, post: Post, p: Participant) -> dict:
+    event_uri = render.post_uri(hub.uri(svc.config.base_url), post.id)
+    return {"id": p.join_activity_uri, "type": "Join", "actor": p.actor_uri, "object": event_uri}
+
+
+async def _answer(
+    tx: Transaction, svc: Services, hub: LocalActor, kind: str, join: dict, now: float
+) -> None:
+    """Answers go to the participant's personal inbox; local accounts need none."""
+    remote = await actors.get_remote_actor(svc.db, join["actor"])
+    if remote is None:
+        return
+    activity = compose.answer(kind, svc.new_activity_uri(), hub.uri(svc.config.base_url), join)
+    await outbox.enqueue(
+        tx, actor_id=hub.id, activity=activity, targets=[personal_target(remote)],
+        is_public=False, now=now,
+    )  # fmt: skip
+
+
+async def _counts_changed(tx: Transaction, svc: Services, post: Post, now: float) -> None:
+    await events.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
+    svc.wake_scheduler()
+
+
+async def join(
+    svc: Services,
+    hub: LocalActor,
+    post: Post,
+    actor_uri: str,
+    join_activity_uri: str,
+    now: float,
+    message: str = "",
+) -> str:
+    """'going' or 'waitlisted'; EventClosed if it cannot be joined. A repeated Join from someone
+    already going gets a fresh Accept (their server may have missed the first)."""
+    check_joinable(post, now)
+    capacity = post.fields.get("capacity") if post.kind == "event" else None
+    async with svc.db.transaction() as tx:
+        existing = await events.participant(tx, post.id, actor_uri)
+        if existing is not None:
+            if existing.state == "going":
+                await _answer(tx, svc, hub, "Accept", _join_activity(svc, hub, post, existing), now)
+            return existing.state
+        going = (await events.attendance(tx, post.id)).going
+        if capacity is None or going < capacity:
+            state = "going"
+        elif post.fields.get("waitlist", True):
+            state = "waitlisted"
+        else:
+            raise EventClosed("the event is full")
+        p = Participant(actor_uri, join_activity_uri, state, message[:1000], now)
+        await events.add_participant(tx, post.id, p)
+        if state == "going":
+            await _answer(tx, svc, hub, "Accept", _join_activity(svc, hub, post, p), now)
+        await _counts_changed(tx, svc, post, now)
+    svc.wake_delivery()
+    return state
+
+
+async def reject(
+    svc: Services, hub: LocalActor, join_activity: dict, reason: FedihubError, now: float
+) -> None:
+    """Tells a remote participant their Join was refused (full, cancelled, over)."""
+    async with svc.db.transaction() as tx:
+        await _answer(tx, svc, hub, "Reject", {**join_activity, "type": "Join"}, now)
+    svc.wake_delivery()
+
+
+async def leave(svc: Services, hub: LocalActor, post: Post, actor_uri: str, now: float) -> bool:
+    """False if they were not taking part. A freed place goes to the waitlist's first."""
+    async with svc.db.transaction() as tx:
+        existing = await events.participant(tx, post.id, actor_uri)
+        if existing is None:
+            return False
+        await events.remove_participant(tx, post.id, actor_uri)
+        await promote_waitlisted(tx, svc, hub, post, now)
+        await _counts_changed(tx, svc, post, now)
+    svc.wake_delivery()
+    return True
+
+
+async def promote_waitlisted(
+    tx: Transaction, svc: Services, hub: LocalActor, post: Post, now: float
+) -> int:
+    """Fills free places from the waitlist, oldest first, each with an Accept."""
+    if post.status == "cancelled" or post.kind != "event":
+        return 0
+    capacity = post.fields.get("capacity")
+    going = (await events.attendance(tx, post.id)).going
+    places = (capacity - going) if capacity else 1_000_000
+    promoted = await events.first_waitlisted(tx, post.id, places) if places > 0 else []
+    for p in promoted:
+        await events.set_going(tx, post.id, p.actor_uri)
+        await _answer(tx, svc, hub, "Accept", _join_activity(svc, hub, post, p), now)
+    if promoted:
+        await _counts_changed(tx, svc, post, now)
+    return len(promoted)

@@ -1,0 +1,96 @@
+"""SQL for event participation and for deferred Updates of a post's counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fedihub.db import Database, Transaction
+from fedihub.posts.render import Attendance
+
+
+@dataclass(frozen=True)
+class Participant:
+    actor_uri: str
+    join_activity_uri: str
+    state: str
+    message: str
+    joined_at: float
+
+
+async def attendance(db: Database | Transaction, post_id: int) -> Attendance:
+    rows = await db.fetchall(
+        "SELECT state, count(*) AS n FROM event_participants WHERE post_id = ? GROUP BY state",
+        (post_id,),
+    )
+    counts = {row["state"]: row["n"] for row in rows}
+    return Attendance(going=counts.get("going", 0), waitlisted=counts.get("waitlisted", 0))
+
+
+async def participant(tx: Transaction, post_id: int, actor_uri: str) -> Participant | None:
+    row = await tx.fetchone(
+        "SELECT actor_uri, join_activity_uri, state, message, joined_at FROM event_participants"
+        " WHERE post_id = ? AND actor_uri = ?",
+        (post_id, actor_uri),
+    )
+    return Participant(*row) if row else None
+
+
+async def add_participant(tx: Transaction, post_id: int, p: Participant) -> None:
+    await tx.execute(
+        "INSERT INTO event_participants (post_id, actor_uri, join_activity_uri, state, message,"
+        " joined_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (post_id, p.actor_uri, p.join_activity_uri, p.state, p.message, p.joined_at),
+    )
+
+
+async def remove_participant(tx: Transaction, post_id: int, actor_uri: str) -> None:
+    await tx.execute(
+        "DELETE FROM event_participants WHERE post_id = ? AND actor_uri = ?", (post_id, actor_uri)
+    )
+
+
+async def first_waitlisted(tx: Transaction, post_id: int, places: int) -> list[Participant]:
+    rows = await tx.fetchall(
+        "SELECT actor_uri, join_activity_uri, state, message, joined_at FROM event_participants"
+        " WHERE post_id = ? AND state = 'waitlisted' ORDER BY joined_at, rowid LIMIT ?",
+        (post_id, places),
+    )
+    return [Participant(*row) for row in rows]
+
+
+async def set_going(tx: Transaction, post_id: int, actor_uri: str) -> None:
+    await tx.execute(
+        "UPDATE event_participants SET state = 'going' WHERE post_id = ? AND actor_uri = ?",
+        (post_id, actor_uri),
+    )
+
+
+async def participants(db: Database | Transaction, post_id: int) -> list[Participant]:
+    rows = await db.fetchall(
+        "SELECT actor_uri, join_activity_uri, state, message, joined_at FROM event_participants"
+        " WHERE post_id = ? ORDER BY state, joined_at, rowid",
+        (post_id,),
+    )
+    return [Participant(*row) for row in rows]
+
+
+async def defer_update(tx: Transaction, post_id: int, due_at: float) -> None:
+    """Asks for one Update of the post by `due_at`; an earlier request already waiting wins, so
+    a burst of changes is sent once, no later than the delay after the first."""
+    await tx.execute(
+        "INSERT INTO pending_updates (post_id, due_at) VALUES (?, ?)"
+        " ON CONFLICT (post_id) DO NOTHING",
+        (post_id, due_at),
+    )
+
+
+async def take_due_updates(tx: Transaction, now: float) -> list[int]:
+    rows = await tx.fetchall(
+        "DELETE FROM pending_updates WHERE due_at <= ? RETURNING post_id", (now,)
+    )
+    return [row[0] for row in rows]
+
+
+async def next_update_due(db: Database) -> float | None:
+    value = await db.fetchval("SELECT min(due_at) FROM pending_updates")
+    return float(value) if value is not None else None

@@ -1,0 +1,74 @@
+"""Sending a post's Create, Update and Delete: who must hear of it, and the activity, queued in
+the caller's transaction. Shared by publishing, editing, participation and the scheduler."""
+
+from __future__ import annotations
+
+from fedihub.actors import store as actors
+from fedihub.actors.model import LocalActor
+from fedihub.db import Database, Transaction
+from fedihub.events import store as events
+from fedihub.follows import store as follows
+from fedihub.outbox import compose
+from fedihub.outbox import store as outbox
+from fedihub.outbox.recipients import Target, fan_out_targets
+from fedihub.posts import render
+from fedihub.posts import store as posts
+from fedihub.posts.store import Post
+from fedihub.services import Services
+
+
+async def object_for(
+    db: Database | Transaction, base_url: str, hub: LocalActor, post: Post
+) -> dict:
+    """The post as federated now: an occurrence borrows its series' fields, events carry counts.
+    Pass the open transaction to see what it has written."""
+    series = await posts.get_post_by_id(db, post.series_id) if post.series_id else None
+    attendance = await events.attendance(db, post.id) if post.is_scheduled else None
+    return render.post_object(hub.uri(base_url), post, series=series, attendance=attendance)
+
+
+async def audience(svc: Services, hub: LocalActor, post: Post) -> list[Target]:
+    """The hub's followers and, for events, remote participants who may not follow it."""
+    remote = await follows.accepted_remote_followers(svc.db, hub.id)
+    if post.is_scheduled:
+        uris = [p.actor_uri for p in await events.participants(svc.db, post.id)]
+        remote += await actors.get_remote_actors(svc.db, uris)
+    skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
+    return fan_out_targets(remote, skip_hosts=skip)
+
+
+async def send_create(
+    tx: Transaction, svc: Services, hub: LocalActor, post: Post, targets: list[Target], now: float
+) -> None:
+    obj = await object_for(tx, svc.config.base_url, hub, post)
+    activity = compose.create(svc.new_activity_uri(), hub.uri(svc.config.base_url), obj)
+    await outbox.enqueue(
+        tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True, now=now
+    )
+
+
+async def send_update(
+    tx: Transaction, svc: Services, hub: LocalActor, post: Post, targets: list[Target], now: float
+) -> None:
+    obj = await object_for(tx, svc.config.base_url, hub, post)
+    activity = compose.update(svc.new_activity_uri(), hub.uri(svc.config.base_url), obj, now)
+    await outbox.enqueue(
+        tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True, now=now
+    )
+
+
+async def send_delete(
+    tx: Transaction, svc: Services, hub: LocalActor, post: Post, targets: list[Target], now: float
+) -> None:
+    hub_uri = hub.uri(svc.config.base_url)
+    tombstone = render.tombstone(hub_uri, post, now)
+    activity = compose.delete(svc.new_activity_uri(), hub_uri, tombstone, f"{hub_uri}/followers")
+    await outbox.enqueue(
+        tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True, now=now
+    )
+
+
+async def hub_of(svc: Services, post: Post) -> LocalActor:
+    hub = await actors.get_actor_by_id(svc.db, post.actor_id)
+    assert hub is not None, "posts belong to local actors (foreign key)"
+    return hub

@@ -1,0 +1,39 @@
+"""Split a Markdown file into its YAML front matter and its body. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from fedihub.errors import BadRequest
+
+FENCE = "---"
+MAX_FRONT_MATTER_BYTES = 20_000
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """({} , text) when the file has no front matter; otherwise the mapping between the first two
+    `---` lines and the Markdown after them."""
+    text = text.lstrip("\ufeff")
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != FENCE:
+        return {}, text
+    end = next((i for i, line in enumerate(lines) if i and line.strip() == FENCE), None)
+    if end is None:
+        raise BadRequest("the front matter opened with '---' is never closed by another '---'")
+    raw = "".join(lines[1:end])
+    if len(raw.encode()) > MAX_FRONT_MATTER_BYTES:
+        raise BadRequest(f"the front matter is longer than {MAX_FRONT_MATTER_BYTES} bytes")
+    try:
+        # safe_load builds only plain data: no tags that construct Python objects.
+        meta = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        where = getattr(e, "problem_mark", None)
+        line = f" on line {where.line + 2}" if where is not None else ""
+        raise BadRequest(f"the front matter is not valid YAML{line}") from e
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict) or not all(isinstance(k, str) for k in meta):
+        raise BadRequest("the front matter must be 'key: value' lines")
+    return meta, "".join(lines[end + 1 :])

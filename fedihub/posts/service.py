@@ -1,0 +1,182 @@
+"""Publishing, editing, cancelling and deleting hub posts of every kind.
+
+The one place the CLI and the web forms go through: each change is checked in full first
+(posts/kinds.py), then stored and federated in one transaction, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from fedihub.actors.model import LocalActor
+from fedihub.actors.store import Account
+from fedihub.db import Transaction
+from fedihub.errors import BadRequest, NotFound
+from fedihub.events import participation
+from fedihub.events.schedule import occurrences
+from fedihub.posts import federate
+from fedihub.posts import store as posts
+from fedihub.posts.kinds import PostDraft, parse_draft
+from fedihub.posts.render import local_time, zone_of
+from fedihub.posts.store import Post
+from fedihub.services import Services
+
+
+async def require_post(svc: Services, hub: LocalActor, post_id: int) -> Post:
+    post = await posts.get_post(svc.db, hub.id, post_id)
+    if post is None or post.deleted_at is not None:
+        raise NotFound(f"hub {hub.username!r} has no post {post_id}")
+    return post
+
+
+async def publish(
+    svc: Services,
+    hub: LocalActor,
+    author: Account | None,
+    kind: str,
+    text: str,
+    now: float | None = None,
+) -> Post:
+    """Stores a post, its Create (and, for a call, its first occurrences) and the deliveries."""
+    draft = parse_draft(kind, text, hub.timezone)
+    now = time.time() if now is None else now
+    targets = await federate.audience(svc, hub, _unsaved(hub, draft))
+    async with svc.db.transaction() as tx:
+        post = await posts.insert_post(
+            tx, actor_id=hub.id, author_id=author.actor.id if author else None, draft=draft,
+            now=now,
+        )  # fmt: skip
+        await federate.send_create(tx, svc, hub, post, targets, now)
+        if post.kind == "call":
+            await _federate_occurrences(tx, svc, hub, post, targets, now)
+    svc.wake_delivery()
+    return post
+
+
+def _unsaved(hub: LocalActor, draft: PostDraft) -> Post:
+    """A not yet stored post, enough to work out who must hear of it."""
+    return Post(0, hub.id, None, draft.kind, draft.title, "", "", draft.fields, draft.starts_at,
+                draft.ends_at, draft.status, None, 0.0, None, None)  # fmt: skip
+
+
+def upcoming_times(series: Post, now: float, lead_s: float) -> list[tuple[float, float]]:
+    """Occurrences of a call that start within the lead time (a one-off call has one)."""
+    assert series.starts_at is not None and series.ends_at is not None
+    rule = series.fields.get("schedule")
+    if not rule:
+        return (
+            [(series.starts_at, series.ends_at)] if now <= series.starts_at < now + lead_s else []
+        )
+    start = local_time(series.starts_at, zone_of(series, None))
+    duration = dt.timedelta(seconds=series.ends_at - series.starts_at)
+    return occurrences(rule, start, duration, after=max(now, series.starts_at), until=now + lead_s)
+
+
+async def _federate_occurrences(
+    tx: Transaction, svc: Services, hub: LocalActor, series: Post, targets: list, now: float
+) -> int:
+    """Each occurrence coming up within the lead time becomes its own Event, once."""
+    if series.status == "cancelled":
+        return 0
+    created = 0
+    for starts_at, ends_at in upcoming_times(series, now, svc.config.call_lead_days * 86_400):
+        occurrence = await posts.insert_occurrence(tx, series, starts_at, ends_at, now)
+        if occurrence is not None:
+            await federate.send_create(tx, svc, hub, occurrence, targets, now)
+            created += 1
+    return created
+
+
+async def federate_upcoming_occurrences(svc: Services, now: float) -> int:
+    """Run by the scheduler: occurrences that came within the lead time since the last run."""
+    created = 0
+    for series in await posts.recurring_series(svc.db):
+        hub = await federate.hub_of(svc, series)
+        targets = await federate.audience(svc, hub, series)
+        async with svc.db.transaction() as tx:
+            created += await _federate_occurrences(tx, svc, hub, series, targets, now)
+    if created:
+        svc.wake_delivery()
+    return created
+
+
+async def edit(
+    svc: Services, hub: LocalActor, post_id: int, text: str, now: float | None = None
+) -> Post:
+    """Replaces a post's text and fields; followers (and participants) receive an Update."""
+    post = await require_post(svc, hub, post_id)
+    if post.is_occurrence:
+        raise BadRequest(
+            f"post {post_id} is one occurrence of call {post.series_id}: edit the call, or"
+            " cancel just this occurrence"
+        )
+    draft = parse_draft(post.kind, text, hub.timezone)
+    now = time.time() if now is None else now
+    targets = await federate.audience(svc, hub, post)
+    future = await posts.occurrences_of(svc.db, post.id, now) if post.kind == "call" else []
+    async with svc.db.transaction() as tx:
+        edited = await posts.update_post(tx, post, draft, now)
+        await federate.send_update(tx, svc, hub, edited, targets, now)
+        if edited.kind == "event":
+            await participation.promote_waitlisted(tx, svc, hub, edited, now)
+        if edited.kind == "call":
+            await _follow_series(tx, svc, hub, edited, future, now)
+            await _federate_occurrences(tx, svc, hub, edited, targets, now)
+    svc.wake_delivery()
+    return edited
+
+
+async def _follow_series(
+    tx: Transaction, svc: Services, hub: LocalActor, series: Post, future: list[Post], now: float
+) -> None:
+    """Future occurrences take the series' title and status; those the new schedule no longer
+    has are cancelled (kept visible as cancelled, as calendars expect)."""
+    horizon = max((o.starts_at or now for o in future), default=now) + 1
+    still = (
+        {s for s, _ in upcoming_times(series, now, horizon - now)} if series.starts_at else set()
+    )
+    for occurrence in future:
+        cancelled = (
+            series.status == "cancelled"
+            or occurrence.status == "cancelled"
+            or occurrence.starts_at not in still
+        )
+        status = "cancelled" if cancelled else series.status
+        changed = await posts.set_status(tx, occurrence, status, series.title, now)
+        targets = await federate.audience(svc, hub, occurrence)
+        await federate.send_update(tx, svc, hub, changed, targets, now)
+
+
+async def cancel(svc: Services, hub: LocalActor, post_id: int, now: float | None = None) -> Post:
+    """Cancels one event or one occurrence of a call; it stays listed, marked cancelled."""
+    post = await require_post(svc, hub, post_id)
+    if not post.is_scheduled:
+        raise BadRequest(
+            f"post {post_id} is not an event or a call occurrence: to call off a whole series,"
+            " edit it with `status: cancelled`"
+        )
+    if post.status == "cancelled":
+        return post
+    now = time.time() if now is None else now
+    targets = await federate.audience(svc, hub, post)
+    async with svc.db.transaction() as tx:
+        cancelled = await posts.set_status(tx, post, "cancelled", post.title, now)
+        await federate.send_update(tx, svc, hub, cancelled, targets, now)
+    svc.wake_delivery()
+    return cancelled
+
+
+async def delete(svc: Services, hub: LocalActor, post_id: int, now: float | None = None) -> None:
+    """Deletes a post (a call with its occurrences); each id then answers 410 with a Tombstone."""
+    post = await require_post(svc, hub, post_id)
+    now = time.time() if now is None else now
+    doomed = [post]
+    if post.kind == "call" and not post.is_occurrence:
+        doomed += await posts.occurrences_of(svc.db, post.id, after=0)
+    audiences = [await federate.audience(svc, hub, p) for p in doomed]
+    async with svc.db.transaction() as tx:
+        await posts.mark_deleted(tx, [p.id for p in doomed], now)
+        for doomed_post, targets in zip(doomed, audiences, strict=True):
+            await federate.send_delete(tx, svc, hub, doomed_post, targets, now)
+    svc.wake_delivery()

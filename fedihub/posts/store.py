@@ -1,0 +1,194 @@
+"""SQL for the posts hubs publish: updates, minutes, events, calls and call occurrences."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+from typing import Any
+
+from fedihub.db import Database, Transaction
+from fedihub.posts.kinds import PostDraft
+
+_COLUMNS = (
+    "id, actor_id, author_id, kind, title, source_markdown, content_html, fields, starts_at,"
+    " ends_at, status, series_id, published_at, updated_at, deleted_at"
+)
+_NAMES = _COLUMNS.replace(" ", "").split(",")
+
+
+@dataclass(frozen=True)
+class Post:
+    id: int
+    actor_id: int
+    author_id: int | None
+    kind: str
+    title: str | None
+    source_markdown: str
+    content_html: str
+    fields: dict[str, Any]
+    starts_at: float | None
+    ends_at: float | None
+    status: str
+    series_id: int | None
+    published_at: float
+    updated_at: float | None
+    deleted_at: float | None
+
+    @property
+    def is_occurrence(self) -> bool:
+        return self.series_id is not None
+
+    @property
+    def is_scheduled(self) -> bool:
+        """Events and call occurrences: things people can join and put in a calendar."""
+        return self.kind == "event" or self.is_occurrence
+
+
+def _post(row: sqlite3.Row) -> Post:
+    values = {name: row[name] for name in _NAMES}
+    values["fields"] = json.loads(values["fields"])
+    return Post(**values)
+
+
+async def insert_post(
+    tx: Transaction, *, actor_id: int, author_id: int | None, draft: PostDraft, now: float
+) -> Post:
+    post_id = await tx.insert(
+        "INSERT INTO posts (actor_id, author_id, kind, title, source_markdown, content_html,"
+        " fields, starts_at, ends_at, status, published_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (actor_id, author_id, draft.kind, draft.title, draft.source_markdown, draft.content_html,
+         json.dumps(draft.fields), draft.starts_at, draft.ends_at, draft.status, now),
+    )  # fmt: skip
+    return Post(post_id, actor_id, author_id, draft.kind, draft.title, draft.source_markdown,
+                draft.content_html, draft.fields, draft.starts_at, draft.ends_at, draft.status,
+                None, now, None, None)  # fmt: skip
+
+
+async def insert_occurrence(
+    tx: Transaction, series: Post, starts_at: float, ends_at: float, now: float
+) -> Post | None:
+    """One dated occurrence of a call series; None if it already exists (restarts are safe)."""
+    row = await tx.fetchone(
+        "INSERT INTO posts (actor_id, author_id, kind, title, source_markdown, content_html,"
+        " starts_at, ends_at, status, series_id, published_at)"
+        " VALUES (?, ?, 'call', ?, '', '', ?, ?, ?, ?, ?)"
+        " ON CONFLICT (series_id, starts_at) WHERE series_id IS NOT NULL DO NOTHING RETURNING id",
+        (series.actor_id, series.author_id, series.title, starts_at, ends_at, series.status,
+         series.id, now),
+    )  # fmt: skip
+    if row is None:
+        return None
+    return replace(
+        series, id=row[0], source_markdown="", content_html="", fields={}, starts_at=starts_at,
+        ends_at=ends_at, series_id=series.id, published_at=now,
+    )  # fmt: skip
+
+
+async def update_post(tx: Transaction, post: Post, draft: PostDraft, now: float) -> Post:
+    await tx.execute(
+        "UPDATE posts SET title = ?, source_markdown = ?, content_html = ?, fields = ?,"
+        " starts_at = ?, ends_at = ?, status = ?, updated_at = ? WHERE id = ?",
+        (draft.title, draft.source_markdown, draft.content_html, json.dumps(draft.fields),
+         draft.starts_at, draft.ends_at, draft.status, now, post.id),
+    )  # fmt: skip
+    return replace(post, title=draft.title, source_markdown=draft.source_markdown,
+                   content_html=draft.content_html, fields=draft.fields,
+                   starts_at=draft.starts_at, ends_at=draft.ends_at, status=draft.status,
+                   updated_at=now)  # fmt: skip
+
+
+async def set_status(
+    tx: Transaction, post: Post, status: str, title: str | None, now: float
+) -> Post:
+    """Cancels an event, or makes an occurrence follow its series' title and status."""
+    await tx.execute(
+        "UPDATE posts SET status = ?, title = ?, updated_at = ? WHERE id = ?",
+        (status, title, now, post.id),
+    )
+    return replace(post, status=status, title=title, updated_at=now)
+
+
+async def mark_deleted(tx: Transaction, post_ids: list[int], now: float) -> None:
+    await tx.executemany(
+        "UPDATE posts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+        [(now, post_id) for post_id in post_ids],
+    )
+
+
+async def get_post(db: Database, actor_id: int, post_id: int) -> Post | None:
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM posts WHERE id = ? AND actor_id = ?", (post_id, actor_id)
+    )
+    return _post(row) if row else None
+
+
+async def get_post_by_id(db: Database, post_id: int) -> Post | None:
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM posts WHERE id = ?", (post_id,))
+    return _post(row) if row else None
+
+
+async def latest_posts(
+    db: Database, actor_id: int, limit: int, kinds: tuple[str, ...] = ()
+) -> list[Post]:
+    """A hub's newest posts (occurrences excluded: their series stands for them)."""
+    kind_filter = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds else ""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM posts WHERE actor_id = ? AND deleted_at IS NULL"
+        f" AND series_id IS NULL{kind_filter} ORDER BY id DESC LIMIT ?",
+        (actor_id, *kinds, limit),
+    )
+    return [_post(r) for r in rows]
+
+
+async def upcoming(db: Database, actor_id: int | None, now: float, limit: int) -> list[Post]:
+    """Events and call occurrences not yet over, soonest first; one hub's or every hub's."""
+    hub_filter = "AND actor_id = ?" if actor_id is not None else ""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM posts WHERE ends_at > ? AND deleted_at IS NULL"
+        f" AND (kind = 'event' OR series_id IS NOT NULL) {hub_filter}"
+        " ORDER BY starts_at, id LIMIT ?",
+        (now, *([actor_id] if actor_id is not None else []), limit),
+    )
+    return [_post(r) for r in rows]
+
+
+async def calendar_posts(db: Database, actor_id: int | None, since: float) -> list[Post]:
+    """What a calendar feed lists: events and call series (with their rule) ending after `since`,
+    cancelled ones included so calendars can show them struck through."""
+    hub_filter = "AND actor_id = ?" if actor_id is not None else ""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM posts WHERE deleted_at IS NULL AND series_id IS NULL"
+        f" AND kind IN ('event', 'call') {hub_filter}"
+        " AND (ends_at > ? OR (kind = 'call' AND json_extract(fields, '$.schedule') IS NOT NULL))"
+        " ORDER BY starts_at, id LIMIT 1000",
+        (*([actor_id] if actor_id is not None else []), since),
+    )
+    return [_post(r) for r in rows]
+
+
+async def cancelled_occurrences(db: Database, series_id: int) -> list[Post]:
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM posts WHERE series_id = ? AND status = 'cancelled'"
+        " AND deleted_at IS NULL",
+        (series_id,),
+    )
+    return [_post(r) for r in rows]
+
+
+async def occurrences_of(db: Database, series_id: int, after: float) -> list[Post]:
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM posts WHERE series_id = ? AND ends_at > ? AND deleted_at IS NULL"
+        " ORDER BY starts_at",
+        (series_id, after),
+    )
+    return [_post(r) for r in rows]
+
+
+async def recurring_series(db: Database) -> list[Post]:
+    """Call series that may still need occurrences federated."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM posts WHERE kind = 'call' AND series_id IS NULL"
+        " AND deleted_at IS NULL AND status != 'cancelled'"
+    )
+    return [_post(r) for r in rows]

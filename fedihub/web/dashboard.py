@@ -1,0 +1,252 @@
+"""The hub dashboard, the instance home page, and the calendar and Atom feeds people subscribe to.
+
+Pages render from the same stored posts and the same render helpers as federation, so what a
+browser shows and what Mastodon or Mobilizon receive never drift apart.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from fedihub.actors import store as actors
+from fedihub.actors.model import LocalActor
+from fedihub.db import Database
+from fedihub.events import store as events
+from fedihub.events.schedule import describe
+from fedihub.follows import store as follow_store
+from fedihub.keys import services_key
+from fedihub.network import store as network
+from fedihub.network.present import NetworkItem, present
+from fedihub.posts import render
+from fedihub.posts import store as posts
+from fedihub.posts.store import Post
+from fedihub.services import Services
+from fedihub.web import feeds
+from fedihub.web.respond import atom_response, calendar_response, html, wants_json
+
+routes = web.RouteTableDef()
+UPCOMING = 20
+LATEST = 20
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """An event or call occurrence as the dashboard lists it."""
+
+    url: str
+    title: str
+    is_call: bool
+    starts_iso: str
+    when: str  # in the event's own zone, which it names
+    where: str
+    status: str
+    going: int
+    capacity: int | None
+    hub_name: str
+    hub_url: str
+
+
+@dataclass(frozen=True)
+class CallSeries:
+    url: str
+    title: str
+    schedule: str
+    how_to_join: str
+    ics_url: str
+
+
+async def _owner(db: Database, known: dict[int, LocalActor], post: Post) -> LocalActor:
+    """The hub a post belongs to, looked up once per page."""
+    if post.actor_id not in known:
+        owner = await actors.get_actor_by_id(db, post.actor_id)
+        assert owner is not None, "posts belong to local actors (foreign key)"
+        known[post.actor_id] = owner
+    return known[post.actor_id]
+
+
+async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[Upcoming]:
+    base = svc.config.base_url
+    found = []
+    hubs: dict[int, LocalActor] = {}
+    for post in await posts.upcoming(svc.db, hub.id if hub else None, now, UPCOMING):
+        owner = (
+            hub or hubs.get(post.actor_id) or await actors.get_actor_by_id(svc.db, post.actor_id)
+        )
+        assert owner is not None
+        hubs[post.actor_id] = owner
+        series = await posts.get_post_by_id(svc.db, post.series_id) if post.series_id else None
+        fields = (series or post).fields
+        assert post.starts_at is not None and post.ends_at is not None
+        zone = render.zone_of(post, series)
+        found.append(
+            Upcoming(
+                url=render.post_uri(owner.uri(base), post.id),
+                title=(series or post).title or "",
+                is_call=post.kind == "call",
+                starts_iso=render.local_time(post.starts_at, zone).isoformat(),
+                when=render.when_line(post.starts_at, post.ends_at, zone),
+                where=render.place_line(fields),
+                status=post.status,
+                going=(await events.attendance(svc.db, post.id)).going,
+                capacity=fields.get("capacity"),
+                hub_name=owner.name,
+                hub_url=owner.uri(base),
+            )
+        )
+    return found
+
+
+def _series(hub_uri: str, post: Post) -> CallSeries:
+    schedule = render.series_line(post)
+    return CallSeries(
+        url=render.post_uri(hub_uri, post.id),
+        title=post.title or "",
+        schedule=schedule,
+        how_to_join=render.place_line(post.fields),
+        ics_url=render.post_uri(hub_uri, post.id) + ".ics",
+    )
+
+
+async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
+    svc = request.app[services_key]
+    base = svc.config.base_url
+    hub_uri = hub.uri(base)
+    now = time.time()
+    calls = [
+        _series(hub_uri, p)
+        for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("call",))
+        if p.status != "cancelled" and (p.fields.get("schedule") or (p.ends_at or 0) > now)
+    ]
+    network_items: list[NetworkItem] = [
+        present(doc) for doc in await network.seen_by(svc.db, hub.id, LATEST)
+    ]
+    return html(
+        request,
+        "dashboard.html",
+        hub=hub,
+        hub_uri=hub_uri,
+        handle=f"@{hub.username}@{svc.config.domain}",
+        organizers=await actors.organizers(svc.db, hub.id),
+        followers=await follow_store.accepted_count(svc.db, "followers", hub.id),
+        upcoming=await _upcoming(svc, hub, now),
+        calls=calls,
+        updates=[
+            render.post_object(hub_uri, p)
+            for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("update",))
+        ],
+        minutes=await posts.latest_posts(svc.db, hub.id, 50, kinds=("minutes",)),
+        network=network_items,
+        describe=describe,
+    )
+
+
+@routes.get("/")
+async def home(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    if wants_json(request):
+        raise web.HTTPFound(svc.config.base_url + "/actor")
+    hubs = await actors.list_actors(svc.db, "group")
+    upcoming = await _upcoming(svc, None, time.time())
+    return html(request, "home.html", hubs=hubs, upcoming=upcoming)
+
+
+async def _hub(request: web.Request) -> LocalActor:
+    svc = request.app[services_key]
+    hub = await actors.get_actor(svc.db, "group", request.match_info["username"])
+    if hub is None:
+        raise web.HTTPNotFound(text="no such hub")
+    return hub
+
+
+async def calendar_entry(
+    db: Database, hub_uri: str, hub_name: str, post: Post
+) -> feeds.CalendarEntry:
+    """A post as a calendar lists it: a series with its cancelled dates, an occurrence with the
+    series it borrows its text and place from."""
+    series = await posts.get_post_by_id(db, post.series_id) if post.series_id else None
+    cancelled: tuple[float, ...] = ()
+    if post.kind == "call" and post.series_id is None:
+        cancelled = tuple(
+            o.starts_at for o in await posts.cancelled_occurrences(db, post.id) if o.starts_at
+        )
+    uri = render.post_uri(hub_uri, post.id)
+    return feeds.CalendarEntry(
+        post=post, uid=uri, url=uri, hub_name=hub_name, cancelled_starts=cancelled, series=series
+    )
+
+
+async def _calendar(
+    db: Database, base: str, hub: LocalActor | None, name: str, now: float
+) -> bytes:
+    since = now - 30 * 86_400  # a month back, so a calendar keeps recent history
+    entries = []
+    owners: dict[int, LocalActor] = {}
+    for post in await posts.calendar_posts(db, hub.id if hub else None, since):
+        owner = hub or await _owner(db, owners, post)
+        entries.append(await calendar_entry(db, owner.uri(base), owner.name, post))
+    return feeds.build_calendar(entries, name=name, now=now)
+
+
+@routes.get("/hubs/{username}/calendar.ics")
+async def hub_calendar(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    hub = await _hub(request)
+    body = await _calendar(svc.db, svc.config.base_url, hub, hub.name, time.time())
+    return calendar_response(body)
+
+
+@routes.get("/calendar.ics")
+async def instance_calendar(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    name = svc.config.instance_name
+    return calendar_response(await _calendar(svc.db, svc.config.base_url, None, name, time.time()))
+
+
+def _feed_entry(hub: LocalActor, hub_uri: str, post: Post) -> feeds.FeedEntry:
+    obj = render.post_object(hub_uri, post)
+    return feeds.FeedEntry(
+        id=obj["id"],
+        url=obj["url"],
+        title=post.title or "",
+        content_html=obj["content"],
+        published=post.published_at,
+        updated=post.updated_at,
+        author_name=hub.name,
+        categories=("minutes",) if post.kind == "minutes" else (),
+    )
+
+
+async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
+    svc = request.app[services_key]
+    base = svc.config.base_url
+    targets = [hub] if hub else await actors.list_actors(svc.db, "group")
+    entries = []
+    for owner in targets:
+        hub_uri = owner.uri(base)
+        for post in await posts.latest_posts(svc.db, owner.id, 50, kinds=("update", "minutes")):
+            entries.append(_feed_entry(owner, hub_uri, post))
+    entries.sort(key=lambda e: e.published, reverse=True)
+    entries = entries[:50]
+    self_url = base + request.path
+    body = feeds.build_atom(
+        entries,
+        feed_id=self_url,
+        title=hub.name if hub else svc.config.instance_name,
+        self_url=self_url,
+        html_url=hub.uri(base) if hub else base + "/",
+        updated=max((e.updated or e.published for e in entries), default=0.0),
+    )
+    return atom_response(body)
+
+
+@routes.get("/hubs/{username}/feed.atom")
+async def hub_atom(request: web.Request) -> web.Response:
+    return await _atom(request, await _hub(request))
+
+
+@routes.get("/feed.atom")
+async def instance_atom(request: web.Request) -> web.Response:
+    return await _atom(request, None)

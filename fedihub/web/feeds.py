@@ -1,0 +1,225 @@
+"""A hub's calendar (iCalendar, RFC 5545) and its Atom feed (RFC 4287), built in memory. Pure.
+
+Times go out in the post's own zone with a TZID and a matching VTIMEZONE, so "19:00 in New York"
+stays 19:00 in calendar apps across daylight-saving changes. A call series is one VEVENT with its
+RRULE; each cancelled occurrence is an override with the same UID and a RECURRENCE-ID, which is
+how calendar apps learn that one date is off without losing the rest of the series.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from icalendar import Calendar, Event, vRecur, vText
+
+from fedihub.events.schedule import rule_text
+from fedihub.posts.render import ICAL_STATUS, local_time, place_line, scheduled_html, zone_of
+from fedihub.posts.store import Post
+
+PRODID = "-//fedihub//fedihub//EN"
+ATOM = "http://www.w3.org/2005/Atom"
+TITLE_CHARS = 80
+_PARAGRAPHS = {"p", "div", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
+_HIDDEN = {"script", "style"}
+# XML 1.0 forbids these; ElementTree would write them anyway and every reader would reject the feed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    post: Post
+    uid: str
+    url: str
+    hub_name: str
+    cancelled_starts: tuple[float, ...] = ()
+    # An occurrence keeps no fields of its own: its zone, place and description are its series'.
+    series: Post | None = None
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    id: str
+    url: str
+    title: str
+    content_html: str
+    published: float
+    updated: float | None
+    author_name: str
+    categories: tuple[str, ...] = ()
+
+
+# What a tag adds to plain text where it opens and where it closes.
+_BREAKS = {"br": ("\n", ""), "tr": ("\n", ""), "li": ("\n- ", "")}
+_BREAKS.update({tag: ("\n\n", "\n\n") for tag in _PARAGRAPHS})
+
+
+class _TextParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hidden += tag in _HIDDEN
+        self.parts.append(_BREAKS.get(tag, ("", ""))[0])
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden = max(self.hidden - (tag in _HIDDEN), 0)
+        self.parts.append(_BREAKS.get(tag, ("", ""))[1])
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """Readable plain text of sanitised post HTML: paragraphs kept apart, list items dashed."""
+    parser = _TextParser()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _fallback_title(html: str) -> str:
+    text = " ".join(html_text(html).split())
+    if len(text) <= TITLE_CHARS:
+        return text or "Untitled"
+    cut = text[:TITLE_CHARS]
+    # Cut at a word boundary unless the text is one long word (a URL, or a script without spaces).
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def feed_entry_title(post: Post) -> str:
+    """What a feed reader or calendar lists the post as; updates often have no title."""
+    if post.title:
+        return post.title
+    if post.kind == "minutes" and post.fields.get("meeting_date"):
+        return f"Minutes of the meeting of {post.fields['meeting_date']}"
+    return _fallback_title(post.content_html)
+
+
+def _utc(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC)
+
+
+def _vevent(entry: CalendarEntry, stamp: dt.datetime, starts_at: float, ends_at: float) -> Event:
+    zone = zone_of(entry.post, entry.series)
+    event = Event()
+    event.add("uid", entry.uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", local_time(starts_at, zone))
+    event.add("dtend", local_time(ends_at, zone))
+    event.add("summary", feed_entry_title(entry.series or entry.post))
+    event.add("url", entry.url)
+    return event
+
+
+def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
+    post, series = entry.post, entry.series
+    assert post.starts_at is not None and post.ends_at is not None
+    event = _vevent(entry, stamp, post.starts_at, post.ends_at)
+    # Many calendar apps never show URL, so the link back also ends the description.
+    body = html_text(scheduled_html(post, series))
+    event.add("description", f"{body}\n\n{entry.hub_name}: {entry.url}")
+    place = place_line((series or post).fields)
+    if place:
+        event.add("location", place)
+    event.add("status", ICAL_STATUS[post.status])
+    event.add("created", _utc(post.published_at))
+    # Subscribed calendars refresh an event only when LAST-MODIFIED moves.
+    event.add("last-modified", _utc(post.updated_at or post.published_at))
+    schedule = post.fields.get("schedule") if post.kind == "call" and series is None else None
+    if not schedule:
+        return [event]
+    # RRULE parts are case-insensitive but icalendar's parser only knows the upper-case names.
+    event.add("rrule", vRecur.from_ical(rule_text(schedule).upper()))
+    found = [event]
+    for begins in sorted(set(entry.cancelled_starts)):
+        cancelled = _vevent(entry, stamp, begins, begins + post.ends_at - post.starts_at)
+        cancelled.add("recurrence-id", cancelled["DTSTART"].dt)
+        cancelled.add("description", f"Cancelled.\n\n{entry.hub_name}: {entry.url}")
+        cancelled.add("status", "CANCELLED")
+        found.append(cancelled)
+    return found
+
+
+def build_calendar(entries: list[CalendarEntry], *, name: str, now: float) -> bytes:
+    """An .ics of the hub's events and call series; entries without times are left out."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    # icalendar writes an X- property raw unless it is a vText: commas and newlines would leak.
+    calendar.add("x-wr-calname", vText(" ".join(name.split())))
+    calendar.add("method", "PUBLISH")
+    dated = [e for e in entries if e.post.starts_at is not None and e.post.ends_at is not None]
+    stamp = _utc(now)
+    for entry in dated:
+        for event in _vevents(entry, stamp):
+            calendar.add_component(event)
+    if dated:
+        # VTIMEZONE rules are spelled out date by date: cover the events, and a decade of
+        # any series, rather than icalendar's default 1970-2038.
+        times = [t for e in dated for t in (e.post.starts_at, e.post.ends_at) if t is not None]
+        first = _utc(min(times)).date() - dt.timedelta(days=366)
+        last = _utc(max(times)).date() + dt.timedelta(days=3660)
+        calendar.add_missing_timezones(first_date=first, last_date=last)
+    return calendar.to_ical()
+
+
+def _rfc3339(timestamp: float) -> str:
+    return _utc(timestamp).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k: _NOT_XML.sub("", v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = _NOT_XML.sub("", text)
+    return element
+
+
+def build_atom(
+    entries: list[FeedEntry],
+    *,
+    feed_id: str,
+    title: str,
+    self_url: str,
+    html_url: str,
+    updated: float,
+    subtitle: str = "",
+) -> bytes:
+    """An Atom 1.0 feed; ElementTree does the escaping, so post HTML travels as escaped text."""
+    # A literal xmlns keeps every name unprefixed; ElementTree's default_namespace option
+    # refuses the plain attribute names (rel, href, term) that Atom uses.
+    feed = ET.Element("feed", xmlns=ATOM)
+    _add(feed, "id", feed_id)
+    _add(feed, "title", title)
+    if subtitle:
+        _add(feed, "subtitle", subtitle)
+    _add(feed, "updated", _rfc3339(updated))
+    _add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    _add(feed, "link", rel="alternate", type="text/html", href=html_url)
+    # RFC 4287 needs an author for every entry; the hub stands in when a post names nobody.
+    _add(_add(feed, "author"), "name", title)
+    _add(feed, "generator", "fedihub")
+    for item in entries:
+        entry = _add(feed, "entry")
+        _add(entry, "id", item.id)
+        _add(entry, "title", item.title or _fallback_title(item.content_html))
+        changed = item.published if item.updated is None else item.updated
+        _add(entry, "updated", _rfc3339(changed))
+        _add(entry, "published", _rfc3339(item.published))
+        _add(entry, "link", rel="alternate", type="text/html", href=item.url)
+        if item.author_name:
+            _add(_add(entry, "author"), "name", item.author_name)
+        for term in item.categories:
+            if term:
+                _add(entry, "category", term=term)
+        _add(entry, "content", item.content_html, type="html")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
