@@ -86,6 +86,14 @@ class FedihubInstance:
             self._log_file.close()
             self._log_file = None
 
+    async def http_get(self, path: str, accept: str = "text/html") -> str:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(self.base_url + path, headers={"Accept": accept}) as resp,
+        ):
+            assert resp.status == 200, f"GET {path}: {resp.status}"
+            return await resp.text()
+
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Reads the instance's database directly, as an operator could."""
         with sqlite3.connect(f"file:{self.data / 'fedihub.sqlite3'}?mode=ro", uri=True) as conn:
