@@ -19,6 +19,7 @@ from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import personal_target
 from fedihub.posts import render
+from fedihub.posts import store as posts
 from fedihub.posts.store import Post
 from fedihub.services import Services
 
@@ -62,6 +63,15 @@ async def _counts_changed(tx: Transaction, svc: Services, post: Post, now: float
     svc.wake_scheduler()
 
 
+async def _current(tx: Transaction, post: Post) -> Post:
+    """The post as stored now: an edit (capacity, cancellation) may have landed since the caller
+    read it, and the decision must be made on what the transaction sees."""
+    current = await posts.get_post_by_id(tx, post.id)
+    if current is None:
+        raise EventClosed("the event was deleted")
+    return current
+
+
 async def join(
     svc: Services,
     hub: LocalActor,
@@ -73,9 +83,10 @@ async def join(
 ) -> str:
     """'going' or 'waitlisted'; EventClosed if it cannot be joined. A repeated Join from someone
     already going gets a fresh Accept (their server may have missed the first)."""
-    check_joinable(post, now)
-    capacity = post.fields.get("capacity") if post.kind == "event" else None
     async with svc.db.transaction() as tx:
+        post = await _current(tx, post)
+        check_joinable(post, now)
+        capacity = post.fields.get("capacity") if post.kind == "event" else None
         existing = await events.participant(tx, post.id, actor_uri)
         if existing is not None:
             if existing.state == "going":
@@ -109,6 +120,7 @@ async def reject(
 async def leave(svc: Services, hub: LocalActor, post: Post, actor_uri: str, now: float) -> bool:
     """False if they were not taking part. A freed place goes to the waitlist's first."""
     async with svc.db.transaction() as tx:
+        post = await _current(tx, post)
         existing = await events.participant(tx, post.id, actor_uri)
         if existing is None:
             return False

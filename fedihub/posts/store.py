@@ -123,7 +123,7 @@ async def get_post(db: Database, actor_id: int, post_id: int) -> Post | None:
     return _post(row) if row else None
 
 
-async def get_post_by_id(db: Database, post_id: int) -> Post | None:
+async def get_post_by_id(db: Database | Transaction, post_id: int) -> Post | None:
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM posts WHERE id = ?", (post_id,))
     return _post(row) if row else None
 

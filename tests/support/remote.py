@@ -57,6 +57,7 @@ class RemoteActor:
     public_pem: str
     private_pem: str
     shared_inbox: bool = True
+    actor_type: str = "Person"
     secret: CryptographicSecret = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,7 +87,7 @@ class RemoteActor:
         doc: dict[str, Any] = {
             "@context": [AS, "https://w3id.org/security/v1"],
             "id": self.id,
-            "type": "Person",
+            "type": self.actor_type,
             "preferredUsername": self.username,
             "name": self.username.title(),
             "inbox": self.inbox,
@@ -156,12 +157,18 @@ class RemoteServer:
         return f"http://127.0.0.1:{self.ports[host_index]}"
 
     def add_actor(
-        self, username: str, *, host_index: int = 0, key: str = "bob", shared_inbox: bool = True
+        self,
+        username: str,
+        *,
+        host_index: int = 0,
+        key: str = "bob",
+        shared_inbox: bool = True,
+        actor_type: str = "Person",
     ) -> RemoteActor:
         # Actors share static keys unless a test names one: 300 fresh RSA keys cost ~30 s.
         public_pem, private_pem = static_key(key)
         actor = RemoteActor(
-            self.base_url(host_index), username, public_pem, private_pem, shared_inbox
+            self.base_url(host_index), username, public_pem, private_pem, shared_inbox, actor_type
         )
         self.actors[actor.id] = actor
         return actor
