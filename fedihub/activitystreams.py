@@ -31,6 +31,7 @@ POST_CONTEXT: list[Any] = [
         "sensitive": "as:sensitive",
         "Hashtag": "as:Hashtag",
         "toot": "http://joinmastodon.org/ns#",
+        "votersCount": "toot:votersCount",
         "mz": "https://joinmobilizon.org/ns#",
         "sc": "http://schema.org#",
         "ical": "http://www.w3.org/2002/12/cal/ical#",

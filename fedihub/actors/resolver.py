@@ -72,6 +72,10 @@ class Resolver:
         # Striped locks keep this bounded; two URIs sharing a stripe merely take turns.
         self._stripes = [asyncio.Lock() for _ in range(64)]
 
+    async def fetch_object(self, uri: str) -> dict[str, Any]:
+        """Any object (a poll to vote in, say), fetched fresh and signed by the instance actor."""
+        return await self._fetch(uri)
+
     async def _fetch(self, uri: str) -> dict[str, Any]:
         if self._instance_actor_id is None:
             self._instance_actor_id = (await store.get_instance_actor(self._db)).id

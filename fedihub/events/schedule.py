@@ -25,8 +25,12 @@ def parse_rule(rule: str, start: dt.datetime) -> rrule:
     upper = text.upper()
     if "FREQ=" not in upper or "DTSTART" in upper or "\n" in text:
         raise BadRequest("schedule: an iCalendar RRULE such as FREQ=WEEKLY;BYDAY=MO")
-    if any(f"FREQ={freq}" in upper for freq in TOO_FREQUENT):
+    parts = dict(p.split("=", 1) for p in upper.split(";") if "=" in p)
+    # BYHOUR and friends would make a "daily" rule fire every hour.
+    if parts.get("FREQ") in TOO_FREQUENT or {"BYHOUR", "BYMINUTE", "BYSECOND"} & set(parts):
         raise BadRequest("schedule: calls can repeat daily at most")
+    if "INTERVAL" in parts and not (parts["INTERVAL"].isdigit() and int(parts["INTERVAL"]) >= 1):
+        raise BadRequest("schedule: INTERVAL must be a whole number, 1 or more")
     try:
         parsed = rrulestr(text, dtstart=start)
     except (ValueError, TypeError, KeyError) as e:

@@ -1,5 +1,6 @@
 """Work that falls due with time rather than with a request: federating the next occurrences
-of recurring calls, and sending the deferred Update of a post whose counts changed.
+of recurring calls, closing polls whose time is up, and sending the deferred Update of a post
+whose counts (participants, votes) changed.
 
 Runs inside `fedihub serve`; every step works from rows in the database, so a restart loses
 nothing and `run_once(now)` lets tests step it with a clock of their own.
@@ -14,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from fedihub.events import store as events
+from fedihub.polls.service import close_due
 from fedihub.posts import federate
 from fedihub.posts import store as posts
 from fedihub.posts.service import federate_upcoming_occurrences
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 class SchedulerRun:
     occurrences: int
     updates: int
+    closed: int = 0
 
 
 class Scheduler:
@@ -39,8 +42,9 @@ class Scheduler:
     async def run_once(self, now: float | None = None) -> SchedulerRun:
         now = time.time() if now is None else now
         created = await federate_upcoming_occurrences(self.svc, now)
+        closed = await close_due(self.svc, now)
         updates = await self.send_due_updates(now)
-        return SchedulerRun(created, updates)
+        return SchedulerRun(created, updates, closed)
 
     async def send_due_updates(self, now: float) -> int:
         """One Update per post whose counts changed, however many changes it had."""

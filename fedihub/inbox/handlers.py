@@ -21,8 +21,10 @@ from fedihub.follows import service as follows
 from fedihub.follows import store as follow_store
 from fedihub.inbox.precheck import local_post
 from fedihub.inbox.store import InboxItem
-from fedihub.inbox.validate import is_actor_type
+from fedihub.inbox.validate import is_actor_type, vote_in
 from fedihub.network import store as network
+from fedihub.polls import service as polls
+from fedihub.polls.service import choice_for
 from fedihub.services import Services
 
 Handler = Callable[[Services, InboxItem], Awaitable[str]]
@@ -125,10 +127,29 @@ async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: dict) -
     return group is not None and await follow_store.is_followed_here(svc.db, group)
 
 
+async def _answer_to_our_post(svc: Services, item: InboxItem, obj: dict) -> str | None:
+    """A vote in one of our polls, or a reply under one of our posts; None if neither."""
+    target = await local_post(svc, id_of(obj.get("inReplyTo")) or "")
+    if target is None:
+        return None
+    hub, post = target
+    vote = vote_in(obj)
+    if vote is not None and post.is_question:
+        choice = choice_for(post, vote[0])
+        recorded = await polls.vote(
+            svc, hub, post, item.actor_uri, [choice], time.time(), obj["id"]
+        )
+        return f"vote for {vote[0]!r} in post {post.id}" if recorded else "ignored: repeated vote"
+    return await polls.record_reply(svc, post, item.actor_uri, sanitize_incoming(obj), time.time())
+
+
 async def on_create(svc: Services, item: InboxItem) -> str:
     obj = item.document.get("object")
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         return "ignored: Create without an embedded object"
+    answered = await _answer_to_our_post(svc, item, obj)
+    if answered is not None:
+        return answered
     if not await _followed_sender_or_group(svc, item, obj):
         return "ignored: from an actor nobody here follows"
     obj = sanitize_incoming(obj)

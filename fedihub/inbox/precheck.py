@@ -15,8 +15,9 @@ from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.errors import Forbidden, NotFound, OriginError
 from fedihub.events.participation import check_joinable
-from fedihub.inbox.validate import Incoming, foreign_author
+from fedihub.inbox.validate import Incoming, foreign_author, vote_in
 from fedihub.network import store as network
+from fedihub.polls.service import check_open, choice_for, is_member
 from fedihub.posts import store as posts
 from fedihub.posts.store import Post
 from fedihub.services import Services
@@ -52,6 +53,21 @@ async def _authorship(svc: Services, activity: Incoming) -> None:
             raise Forbidden("only the actor who sent an object (or its group) can update it")
 
 
+async def _create(svc: Services, activity: Incoming) -> None:
+    await _authorship(svc, activity)
+    obj = activity.document.get("object")
+    vote = vote_in(obj) if isinstance(obj, dict) else None
+    target = await local_post(svc, vote[1]) if vote else None
+    if vote is None or target is None or not target[1].is_question:
+        return
+    hub, post = target
+    check_open(post, time.time())
+    choice_for(post, vote[0])
+    members_only = post.kind == "proposal" and post.fields.get("members_only")
+    if members_only and not await is_member(svc, hub, activity.actor):
+        raise Forbidden("only members of the hub may respond to this proposal")
+
+
 async def _join(svc: Services, activity: Incoming) -> None:
     target = await local_post(svc, id_of(activity.document.get("object")) or "")
     if target is None:
@@ -65,7 +81,7 @@ async def _leave(svc: Services, activity: Incoming) -> None:
 
 
 PRECHECKS: dict[str, Callable[[Services, Incoming], Awaitable[None]]] = {
-    "Create": _authorship,
+    "Create": _create,
     "Update": _authorship,
     "Join": _join,
     "Leave": _leave,

@@ -93,3 +93,16 @@ def is_actor_type(value: object) -> bool:
 
 def is_self_delete(activity: Incoming) -> bool:
     return activity.type == "Delete" and id_of(activity.document.get("object")) == activity.actor
+
+
+def vote_in(activity_or_object: dict) -> tuple[str, str] | None:
+    """(option name, question id) when an object is a vote as Mastodon sends one: a Note with a
+    `name` and no text, in reply to the poll. A Note with text is a reply, never a vote."""
+    obj = activity_or_object
+    name, question = obj.get("name"), id_of(obj.get("inReplyTo"))
+    if obj.get("type") != "Note" or not isinstance(name, str) or question is None:
+        return None
+    content = obj.get("content")
+    if isinstance(content, str) and content.strip():
+        return None
+    return name, question

@@ -1,5 +1,5 @@
--- Four kinds of hub post (update, minutes, event, call), event participation, and deferred
--- Updates (counts and tallies sent once per quiet period instead of once per change).
+-- Hub posts of every kind (update, minutes, event, call, poll, proposal), event participation,
+-- votes and replies, and deferred Updates (counts and tallies sent once per quiet period).
 
 ALTER TABLE local_actors ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
 
@@ -10,7 +10,8 @@ CREATE TABLE posts_v3 (
   id INTEGER PRIMARY KEY,
   actor_id INTEGER NOT NULL REFERENCES local_actors(id),
   author_id INTEGER REFERENCES accounts(actor_id),
-  kind TEXT NOT NULL CHECK (kind IN ('update', 'minutes', 'event', 'call')),
+  kind TEXT NOT NULL
+    CHECK (kind IN ('update', 'minutes', 'event', 'call', 'poll', 'proposal')),
   title TEXT,
   source_markdown TEXT NOT NULL,
   content_html TEXT NOT NULL,
@@ -20,6 +21,7 @@ CREATE TABLE posts_v3 (
   status TEXT NOT NULL DEFAULT 'confirmed'
     CHECK (status IN ('confirmed', 'tentative', 'cancelled')),
   series_id INTEGER REFERENCES posts_v3(id),
+  closed_at REAL,  -- polls and proposals: when the final result went out
   published_at REAL NOT NULL,
   updated_at REAL,
   deleted_at REAL
@@ -55,3 +57,27 @@ CREATE TABLE pending_updates (
 -- Which followed actor's object this is about, for an actor that posts on a group's behalf.
 ALTER TABLE received_objects ADD COLUMN attributed_to TEXT;
 ALTER TABLE received_objects ADD COLUMN starts_at REAL;
+
+-- One row per chosen option. `counted` is 0 for a non-member's vote on a members-only poll:
+-- shown apart, not counted. `reason` is a proposal response's why (blocks must give one).
+CREATE TABLE poll_votes (
+  post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  choice INTEGER NOT NULL,
+  vote_uri TEXT,
+  counted INTEGER NOT NULL DEFAULT 1,
+  reason TEXT NOT NULL DEFAULT '',
+  voted_at REAL NOT NULL,
+  PRIMARY KEY (post_id, actor_uri, choice)
+);
+
+-- Replies to our posts from anyone (questions under a poll, reasons under a proposal).
+CREATE TABLE replies (
+  uri TEXT PRIMARY KEY,
+  post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  document TEXT NOT NULL,
+  received_at REAL NOT NULL,
+  deleted_at REAL
+);
+CREATE INDEX replies_post ON replies(post_id, received_at);

@@ -64,7 +64,8 @@ def _places(obj: dict) -> tuple[str | None, str | None]:
             address = ", ".join(a for k in keys if (a := _text(address.get(k))))
         parts = [p for p in (_text(loc.get("name")), _text(address)) if p]
         place = place or (", ".join(dict.fromkeys(parts)) or None)
-    for attachment in obj.get("attachment") or []:
+    attachments = obj.get("attachment")
+    for attachment in attachments if isinstance(attachments, list) else [attachments]:
         if isinstance(attachment, dict) and attachment.get("type") == "Link":
             online = online or _text(attachment.get("href"))
     return place, online

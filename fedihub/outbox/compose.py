@@ -89,3 +89,31 @@ def delete(activity_uri: str, actor_uri: str, tombstone: dict, followers_uri: st
         "cc": [followers_uri],
         "object": tombstone,
     }
+
+
+def direct_note(
+    activity_uri: str, actor_uri: str, to: str, handle: str, content_html: str, in_reply_to: str
+) -> dict:
+    """A Create of a Note to one person, mentioning them (a direct message on Mastodon)."""
+    note = {
+        "id": f"{activity_uri}#note",
+        "type": "Note",
+        "attributedTo": actor_uri,
+        "to": [to],
+        "cc": [],
+        "inReplyTo": in_reply_to,
+        "content": content_html,
+        "tag": [{"type": "Mention", "href": to, "name": handle}],
+    }
+    return {"@context": POST_CONTEXT, "id": activity_uri, "type": "Create", "actor": actor_uri,
+            "to": [to], "cc": [], "object": note}  # fmt: skip
+
+
+def vote(activity_uri: str, voter_uri: str, question: dict, option: str) -> dict:
+    """A vote as Mastodon sends it: a Create of a Note named after the option, in reply to the
+    Question, to the poll's author only."""
+    author = question["attributedTo"]
+    note = {"id": f"{activity_uri}#vote", "type": "Note", "name": option,
+            "attributedTo": voter_uri, "to": [author], "inReplyTo": question["id"]}  # fmt: skip
+    return {"@context": AS_CONTEXT, "id": activity_uri, "type": "Create", "actor": voter_uri,
+            "to": [author], "object": note}  # fmt: skip

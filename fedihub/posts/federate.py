@@ -11,6 +11,8 @@ from fedihub.follows import store as follows
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import Target, fan_out_targets
+from fedihub.polls import store as polls
+from fedihub.polls.tally import Tally, count
 from fedihub.posts import render
 from fedihub.posts import store as posts
 from fedihub.posts.store import Post
@@ -24,7 +26,14 @@ async def object_for(
     Pass the open transaction to see what it has written."""
     series = await posts.get_post_by_id(db, post.series_id) if post.series_id else None
     attendance = await events.attendance(db, post.id) if post.is_scheduled else None
-    return render.post_object(hub.uri(base_url), post, series=series, attendance=attendance)
+    tally = await current_tally(db, post) if post.is_question else None
+    return render.post_object(
+        hub.uri(base_url), post, series=series, attendance=attendance, tally=tally
+    )
+
+
+async def current_tally(db: Database | Transaction, post: Post) -> Tally:
+    return count(post.fields["options"], await polls.votes(db, post.id), post.fields.get("quorum"))
 
 
 async def audience(svc: Services, hub: LocalActor, post: Post) -> list[Target]:
@@ -33,6 +42,8 @@ async def audience(svc: Services, hub: LocalActor, post: Post) -> list[Target]:
     if post.is_scheduled:
         uris = [p.actor_uri for p in await events.participants(svc.db, post.id)]
         remote += await actors.get_remote_actors(svc.db, uris)
+    if post.is_question:  # voters hear of tallies and the result even if they do not follow
+        remote += await actors.get_remote_actors(svc.db, await polls.voter_uris(svc.db, post.id))
     skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
     return fan_out_targets(remote, skip_hosts=skip)
 

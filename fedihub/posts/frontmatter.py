@@ -32,6 +32,10 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         where = getattr(e, "problem_mark", None)
         line = f" on line {where.line + 2}" if where is not None else ""
         raise BadRequest(f"the front matter is not valid YAML{line}") from e
+    except ValueError as e:  # a date that does not exist, like 2026-02-30
+        raise BadRequest(f"the front matter has an impossible value: {e}") from e
+    except RecursionError as e:
+        raise BadRequest("the front matter is nested too deeply") from e
     if meta is None:
         meta = {}
     if not isinstance(meta, dict) or not all(isinstance(k, str) for k in meta):

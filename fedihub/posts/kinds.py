@@ -20,7 +20,7 @@ from fedihub.errors import BadRequest
 from fedihub.events.schedule import parse_rule
 from fedihub.posts.frontmatter import split_front_matter
 
-Kind = Literal["update", "minutes", "event", "call"]
+Kind = Literal["update", "minutes", "event", "call", "poll", "proposal"]
 KINDS: tuple[str, ...] = get_args(Kind)
 Status = Literal["confirmed", "tentative", "cancelled"]
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -28,6 +28,11 @@ MAX_POST_BYTES = 100_000
 MAX_LIST_ITEMS = 200
 MAX_TEXT = 2_000
 MAX_EVENT_DAYS = 60
+MAX_OPTIONS = 10
+MAX_OPTION_CHARS = 50  # Mastodon's limit for an option's text
+STRAW_POLL = ("Agree", "Disagree", "I have questions")  # press 2, 3 or 5 on the call
+QUESTIONS_OPTION = "I have questions"
+CONSENSUS = ("Agree", "Abstain", "Disagree", "Block")
 
 
 @dataclass(frozen=True)
@@ -179,9 +184,9 @@ def _location(meta: dict[str, Any]) -> dict[str, Any] | None:
         return {"name": _text(meta, "location")}
     if not isinstance(value, dict):
         raise BadRequest("location: a place name, or name/street/locality/… lines")
-    unknown = set(value) - {"name", "latitude", "longitude", *ADDRESS_KEYS}
+    unknown = sorted(map(str, set(value) - {"name", "latitude", "longitude", *ADDRESS_KEYS}))
     if unknown:
-        raise BadRequest(f"location: unknown field {sorted(unknown)[0]!r}")
+        raise BadRequest(f"location: unknown field {unknown[0]!r}")
     place: dict[str, Any] = {k: _text(value, k) for k in ("name", *ADDRESS_KEYS) if value.get(k)}
     if not place.get("name"):
         raise BadRequest("location.name: required")
@@ -227,6 +232,7 @@ def _minutes(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dict[str, Any], Any,
         "decisions": _text_list(meta, "decisions"),
         "actions": _actions(meta),
         "records": _url(meta, "records"),
+        "proposals": _post_ids(meta, "proposals"),
     }
     return fields, None, None, "confirmed"
 
@@ -266,13 +272,96 @@ def _call(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dict[str, Any], Any, An
     return fields, start.timestamp(), end.timestamp(), _status(meta)
 
 
+def _flag(meta: dict[str, Any], key: str, default: bool = False) -> bool:
+    value = meta.get(key, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"{key}: true or false")
+    return value
+
+
+def _closes(meta: dict[str, Any], zone: ZoneInfo) -> float:
+    if meta.get("closes") is None:
+        raise BadRequest("closes: required, when voting ends (2026-12-01 21:00)")
+    return parse_local_time(meta["closes"], zone, "closes").timestamp()
+
+
+def _options(meta: dict[str, Any]) -> list[str]:
+    if meta.get("options") is None:
+        return list(STRAW_POLL)
+    options = _text_list(meta, "options")
+    if not 2 <= len(options) <= MAX_OPTIONS:
+        raise BadRequest(f"options: between 2 and {MAX_OPTIONS} options")
+    if any(len(o) > MAX_OPTION_CHARS for o in options):
+        raise BadRequest(f"options: at most {MAX_OPTION_CHARS} characters each")
+    if len({o.casefold() for o in options}) != len(options):
+        raise BadRequest("options: each option must differ from the others")
+    return options
+
+
+def _quorum(meta: dict[str, Any]) -> int | None:
+    value = meta.get("quorum")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadRequest("quorum: a whole number of voters, 1 or more")
+    return value
+
+
+def _poll(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dict[str, Any], Any, Any, Status]:
+    options = _options(meta)
+    fields = {
+        "options": options,
+        "multiple": _flag(meta, "multiple"),
+        "members_only": _flag(meta, "members_only"),
+        "quorum": _quorum(meta),
+        "questions_choice": options.index(QUESTIONS_OPTION)
+        if QUESTIONS_OPTION in options
+        else None,
+    }
+    return fields, None, _closes(meta, zone), "confirmed"
+
+
+def _proposal(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dict[str, Any], Any, Any, Status]:
+    who = str(meta.get("who", "members")).strip().lower()
+    if who not in ("members", "anyone"):
+        raise BadRequest("who: members or anyone")
+    fields = {
+        "options": list(CONSENSUS),
+        "multiple": False,
+        "members_only": who == "members",
+        "quorum": _quorum(meta),
+        "questions_choice": None,
+        "outcome": None,
+    }
+    return fields, None, _closes(meta, zone), "confirmed"
+
+
+def _post_ids(meta: dict[str, Any], key: str) -> list[int]:
+    value = meta.get(key) or []
+    value = value if isinstance(value, list) else [value]
+    if len(value) > MAX_LIST_ITEMS or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        raise BadRequest(f"{key}: a list of post numbers")
+    return value
+
+
 Parser = Callable[[dict[str, Any], ZoneInfo], tuple[dict[str, Any], Any, Any, Status]]
 PARSERS: dict[str, tuple[Parser, frozenset[str]]] = {
     "update": (_update, frozenset({"title"})),
     "minutes": (
         _minutes,
         frozenset(
-            {"title", "meeting_date", "attendees", "agenda", "decisions", "actions", "records"}
+            {
+                "title",
+                "meeting_date",
+                "attendees",
+                "agenda",
+                "decisions",
+                "actions",
+                "records",
+                "proposals",
+            }
         ),
     ),
     "event": (
@@ -310,6 +399,11 @@ PARSERS: dict[str, tuple[Parser, frozenset[str]]] = {
             }
         ),
     ),
+    "poll": (
+        _poll,
+        frozenset({"title", "options", "multiple", "closes", "timezone", "members_only", "quorum"}),
+    ),
+    "proposal": (_proposal, frozenset({"title", "closes", "timezone", "who", "quorum"})),
 }
 
 
@@ -328,13 +422,13 @@ def parse_draft(kind: str, text: str, hub_timezone: str) -> PostDraft:
         )
     heading, html = render_markdown(body)
     title = _text(meta, "title") or heading
-    if kind in ("event", "call") and not title:
+    if kind in ("event", "call", "proposal") and not title:
         raise BadRequest(f"title: a {kind} needs a title")
     zone = parse_timezone(meta.get("timezone") or hub_timezone)
     fields, starts_at, ends_at, status = parser(meta, zone)
     if kind == "minutes" and not title:
         title = f"Minutes of {fields['meeting_date']}"
-    if kind == "update" and not html.strip():
-        raise BadRequest("the post is empty")
+    if kind in ("update", "poll", "proposal") and not html.strip():
+        raise BadRequest("the post is empty: write the text below the front matter")
     # The whole text is kept, front matter included, so an edit starts from what was written.
     return PostDraft(kind, title, text.strip(), html, fields, starts_at, ends_at, status)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fedihub.activitystreams import PUBLIC, iso
 from fedihub.events.schedule import describe
+from fedihub.polls.tally import Tally, count
 from fedihub.posts.store import Post
 
 ICAL_STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
@@ -216,12 +217,49 @@ def _event_fields(
     return obj
 
 
+def question_html(post: Post, tally: Tally) -> str:
+    f = post.fields
+    parts = [f"<p><strong>{escape(post.title)}</strong></p>"] if post.title else []
+    parts.append(post.content_html)
+    notes = []
+    if f.get("members_only"):
+        notes.append("Only members' votes are counted.")
+    if f.get("quorum"):
+        notes.append(f"Quorum: {f['quorum']} voters.")
+    if post.kind == "proposal":
+        notes.append("Block only if you cannot live with it, and say why in a reply.")
+    if f.get("outcome"):
+        notes.append(f"Outcome: {f['outcome']}.")
+    if notes:
+        parts.append(f"<p>{escape(' '.join(notes))}</p>")
+    return "".join(parts)
+
+
+def _question_fields(post: Post, tally: Tally) -> dict[str, Any]:
+    assert post.ends_at is not None
+    options = [
+        {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": n}}
+        for name, n in zip(tally.options, tally.counts, strict=True)
+    ]
+    obj: dict[str, Any] = {
+        "type": "Question",
+        "content": question_html(post, tally),
+        "anyOf" if post.fields.get("multiple") else "oneOf": options,
+        "endTime": iso(post.ends_at),
+        "votersCount": tally.voters,
+    }
+    if post.closed_at is not None:
+        obj["closed"] = iso(post.ends_at)
+    return obj
+
+
 def post_object(
     hub_uri: str,
     post: Post,
     *,
     series: Post | None = None,
     attendance: Attendance | None = None,
+    tally: Tally | None = None,
 ) -> dict[str, Any]:
     """The object at the post's id. `series` is the call series of an occurrence."""
     uri = post_uri(hub_uri, post.id)
@@ -253,6 +291,10 @@ def post_object(
         obj.update(_event_fields(post, series, hub_uri, attendance or Attendance()))
         if series is not None:
             obj["context"] = post_uri(hub_uri, series.id)
+    elif post.is_question:
+        options = post.fields["options"]
+        obj.update(_question_fields(post, tally or count(options, [])))
+        obj.pop("name", None)  # Mastodon shows a Question's content; the title leads it
     elif post.kind == "call":
         obj["content"] = scheduled_html(post, None)
         obj["summary"] = series_line(post)
@@ -263,6 +305,12 @@ def tombstone(hub_uri: str, post: Post, deleted_at: float) -> dict[str, Any]:
     return {
         "id": post_uri(hub_uri, post.id),
         "type": "Tombstone",
-        "formerType": "Event" if post.is_scheduled else "Article" if post.title else "Note",
+        "formerType": "Event"
+        if post.is_scheduled
+        else "Question"
+        if post.is_question
+        else "Article"
+        if post.title
+        else "Note",
         "deleted": iso(deleted_at),
     }

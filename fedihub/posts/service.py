@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import replace
 
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import Account
@@ -15,6 +16,8 @@ from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound
 from fedihub.events import participation
 from fedihub.events.schedule import occurrences
+from fedihub.polls import store as polls
+from fedihub.polls.tally import result_text
 from fedihub.posts import federate
 from fedihub.posts import store as posts
 from fedihub.posts.kinds import PostDraft, parse_draft
@@ -39,7 +42,7 @@ async def publish(
     now: float | None = None,
 ) -> Post:
     """Stores a post, its Create (and, for a call, its first occurrences) and the deliveries."""
-    draft = parse_draft(kind, text, hub.timezone)
+    draft = await _with_proposal_results(svc, hub, parse_draft(kind, text, hub.timezone))
     now = time.time() if now is None else now
     targets = await federate.audience(svc, hub, _unsaved(hub, draft))
     async with svc.db.transaction() as tx:
@@ -52,6 +55,33 @@ async def publish(
             await _federate_occurrences(tx, svc, hub, post, targets, now)
     svc.wake_delivery()
     return post
+
+
+async def _with_proposal_results(svc: Services, hub: LocalActor, draft: PostDraft) -> PostDraft:
+    """Minutes that name proposals (`proposals: [12]`) record each one's result as a decision."""
+    lines = []
+    for post_id in draft.fields.get("proposals") or []:
+        proposal = await posts.get_post(svc.db, hub.id, post_id)
+        if proposal is None or proposal.kind != "proposal" or proposal.deleted_at:
+            raise BadRequest(f"proposals: post {post_id} is not a proposal of this hub")
+        tally = await federate.current_tally(svc.db, proposal)
+        closed = proposal.closed_at is not None
+        outcome = proposal.fields.get("outcome")
+        lines.append(
+            f"Proposal {result_text(proposal.title or '', tally, closed=closed, outcome=outcome)}"
+        )
+    if not lines:
+        return draft
+    return replace(draft, fields={**draft.fields, "decisions": draft.fields["decisions"] + lines})
+
+
+async def _keep_the_vote(svc: Services, post: Post, draft: PostDraft) -> PostDraft:
+    """Votes are counted against option positions: once cast, the options stay as they were,
+    and a proposal's recorded outcome is kept."""
+    if draft.fields["options"] != post.fields["options"] and await polls.votes(svc.db, post.id):
+        raise BadRequest("options: people have voted, so the options can no longer change")
+    fields = {**draft.fields, "outcome": post.fields.get("outcome")}
+    return replace(draft, fields={k: v for k, v in fields.items() if k in post.fields or v})
 
 
 def _unsaved(hub: LocalActor, draft: PostDraft) -> Post:
@@ -111,7 +141,9 @@ async def edit(
             f"post {post_id} is one occurrence of call {post.series_id}: edit the call, or"
             " cancel just this occurrence"
         )
-    draft = parse_draft(post.kind, text, hub.timezone)
+    draft = await _with_proposal_results(svc, hub, parse_draft(post.kind, text, hub.timezone))
+    if post.is_question:
+        draft = await _keep_the_vote(svc, post, draft)
     now = time.time() if now is None else now
     targets = await federate.audience(svc, hub, post)
     future = await posts.occurrences_of(svc.db, post.id, now) if post.kind == "call" else []

@@ -12,7 +12,7 @@ from fedihub.posts.kinds import PostDraft
 
 _COLUMNS = (
     "id, actor_id, author_id, kind, title, source_markdown, content_html, fields, starts_at,"
-    " ends_at, status, series_id, published_at, updated_at, deleted_at"
+    " ends_at, status, series_id, published_at, updated_at, deleted_at, closed_at"
 )
 _NAMES = _COLUMNS.replace(" ", "").split(",")
 
@@ -34,10 +34,16 @@ class Post:
     published_at: float
     updated_at: float | None
     deleted_at: float | None
+    closed_at: float | None = None  # polls and proposals: when the final result went out
 
     @property
     def is_occurrence(self) -> bool:
         return self.series_id is not None
+
+    @property
+    def is_question(self) -> bool:
+        """Polls and proposals: federated as a Question people vote in."""
+        return self.kind in ("poll", "proposal")
 
     @property
     def is_scheduled(self) -> bool:

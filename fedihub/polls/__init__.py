@@ -1,0 +1,1 @@
+"""Straw polls and consensus proposals: votes from anywhere, tallies, outcomes."""

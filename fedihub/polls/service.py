@@ -1,0 +1,228 @@
+"""Voting in polls, responding to proposals, closing them and recording outcomes. Called by the
+inbox (votes as Mastodon sends them), the CLI and, later, web forms.
+
+Tallies go to followers and voters as one deferred Update{Question} per quiet period
+(events/scheduler.py), without a newer `updated`, which Mastodon reads as "counts only".
+"""
+
+from __future__ import annotations
+
+import time
+from html import escape
+
+from fedihub.activitystreams import host_of, id_of
+from fedihub.actors import store as actors
+from fedihub.actors.model import LocalActor
+from fedihub.actors.store import Account
+from fedihub.db import Transaction
+from fedihub.errors import BadRequest, Conflict, FetchError, Forbidden
+from fedihub.events import store as events
+from fedihub.follows import store as follows
+from fedihub.outbox import compose
+from fedihub.outbox import store as outbox
+from fedihub.outbox.recipients import personal_target
+from fedihub.polls import store as polls
+from fedihub.polls.tally import OUTCOMES
+from fedihub.posts import federate, render
+from fedihub.posts import store as posts
+from fedihub.posts.store import Post
+from fedihub.services import Services
+
+MAX_REASON = 2_000
+
+
+class PollClosed(Conflict):
+    """Voting has ended."""
+
+
+def check_open(post: Post, now: float) -> None:
+    if not post.is_question:
+        raise BadRequest("only polls and proposals take votes")
+    if post.deleted_at is not None:
+        raise PollClosed("the poll was deleted")
+    if post.closed_at is not None or (post.ends_at is not None and post.ends_at <= now):
+        raise PollClosed("the poll is closed")
+
+
+def choice_for(post: Post, name: str) -> int:
+    """The option a vote names, matched exactly as Mastodon sends it (its `name`)."""
+    options = post.fields["options"]
+    if name not in options:
+        raise BadRequest(f"{name!r} is not an option of this poll ({', '.join(options)})")
+    return int(options.index(name))
+
+
+async def is_member(svc: Services, hub: LocalActor, actor_uri: str) -> bool:
+    """Members, until hubs have a membership of their own: accepted followers and organisers."""
+    if await follows.follower_state(svc.db, hub.id, actor_uri) == "accepted":
+        return True
+    base = svc.config.base_url
+    return any(o.uri(base) == actor_uri for o in await actors.organizers(svc.db, hub.id))
+
+
+async def _current(tx: Transaction, post: Post, now: float) -> Post:
+    current = await posts.get_post_by_id(tx, post.id)
+    if current is None:
+        raise PollClosed("the poll was deleted")
+    check_open(current, now)
+    return current
+
+
+async def vote(
+    svc: Services,
+    hub: LocalActor,
+    post: Post,
+    voter_uri: str,
+    choices: list[int],
+    now: float,
+    vote_uri: str | None = None,
+) -> list[int]:
+    """Records a vote; returns the choices newly counted ([] for a repeated vote, which changes
+    nothing). On a single-choice poll only the first vote of each voter stands."""
+    member = await is_member(svc, hub, voter_uri)
+    if post.kind == "proposal" and post.fields.get("members_only") and not member:
+        raise Forbidden("only members of the hub may respond to this proposal")
+    recorded = []
+    async with svc.db.transaction() as tx:
+        post = await _current(tx, post, now)
+        if not post.fields.get("multiple") and len(choices) > 1:
+            raise BadRequest("this poll takes one choice")
+        already = await polls.choices_of(tx, post.id, voter_uri)
+        if already and not post.fields.get("multiple"):
+            return []
+        counted = member or not post.fields.get("members_only")
+        for choice in choices:
+            if await polls.add_vote(tx, post.id, voter_uri, choice, vote_uri=vote_uri,
+                                    counted=counted, reason="", now=now):  # fmt: skip
+                recorded.append(choice)
+        if recorded:
+            await events.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
+        if post.fields.get("questions_choice") in recorded:
+            await _invite_questions(tx, svc, hub, post, voter_uri, now)
+    if recorded:
+        svc.wake_scheduler()
+        svc.wake_delivery()
+    return recorded
+
+
+async def _invite_questions(
+    tx: Transaction, svc: Services, hub: LocalActor, post: Post, voter_uri: str, now: float
+) -> None:
+    """Someone pressed "I have questions": ask them, in a thread under the poll, what they are."""
+    voter = await actors.get_remote_actor(svc.db, voter_uri)
+    if voter is None:
+        return  # a local account reads the thread on the poll's page
+    handle = f"@{voter.preferred_username or 'you'}@{host_of(voter_uri)}"
+    hub_uri = hub.uri(svc.config.base_url)
+    link = f'<a href="{escape(voter_uri)}" class="u-url mention">{escape(handle)}</a>'
+    content = (
+        f'<p><span class="h-card">{link}</span> Thank you for saying you have questions.'
+        " Reply to this message with them and the organisers will answer under the poll"
+        " before deciding.</p>"
+    )
+    activity = compose.direct_note(
+        svc.new_activity_uri(), hub_uri, voter_uri, handle, content,
+        render.post_uri(hub_uri, post.id),
+    )  # fmt: skip
+    await outbox.enqueue(tx, actor_id=hub.id, activity=activity,
+                         targets=[personal_target(voter)], is_public=False, now=now)  # fmt: skip
+
+
+async def respond(
+    svc: Services, hub: LocalActor, post: Post, actor_uri: str, answer: str, reason: str, now: float
+) -> None:
+    """A local member's response to a proposal, with its reason; a block must say why."""
+    if post.kind != "proposal":
+        raise BadRequest("only proposals take responses with reasons; vote in polls instead")
+    choice = choice_for(post, answer.capitalize())
+    reason = reason.strip()[:MAX_REASON]
+    if post.fields["options"][choice] == "Block" and not reason:
+        raise BadRequest("a block needs a reason: say what you cannot live with")
+    member = await is_member(svc, hub, actor_uri)
+    if post.fields.get("members_only") and not member:
+        raise Forbidden("only members of the hub may respond to this proposal")
+    async with svc.db.transaction() as tx:
+        post = await _current(tx, post, now)
+        await polls.replace_response(tx, post.id, actor_uri, choice, member, reason, now)
+        await events.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
+    svc.wake_scheduler()
+
+
+async def record_reply(svc: Services, post: Post, actor_uri: str, obj: dict, now: float) -> str:
+    """A reply under a poll or proposal (a question, a reason): kept in the thread, never counted.
+    A voter's first reply under a proposal also stands as the reason for their response."""
+    await polls.save_reply(svc.db, post.id, actor_uri, obj, now)
+    if post.kind == "proposal" and isinstance(obj.get("content"), str):
+        await polls.set_reason(svc.db, post.id, actor_uri, obj["content"][:MAX_REASON])
+    return f"kept reply {obj['id']} under post {post.id}"
+
+
+async def close_due(svc: Services, now: float) -> int:
+    """Sends the final result of every poll whose time is up, once."""
+    closed = 0
+    for post_id in await polls.questions_due_to_close(svc.db, now):
+        post = await posts.get_post_by_id(svc.db, post_id)
+        if post is None:
+            continue
+        hub = await federate.hub_of(svc, post)
+        targets = await federate.audience(svc, hub, post)
+        async with svc.db.transaction() as tx:
+            await polls.mark_closed(tx, post.id, now)
+            current = await posts.get_post_by_id(tx, post.id)
+            assert current is not None
+            await federate.send_update(tx, svc, hub, current, targets, now)
+        closed += 1
+    if closed:
+        svc.wake_delivery()
+    return closed
+
+
+async def record_outcome(
+    svc: Services, hub: LocalActor, post: Post, outcome: str, now: float | None = None
+) -> Post:
+    """The facilitator's record of what the group decided; closes the proposal if still open."""
+    if post.kind != "proposal":
+        raise BadRequest("outcomes are recorded for proposals")
+    outcome = outcome.strip().lower().replace("-", " ")
+    if outcome not in OUTCOMES:
+        raise BadRequest(f"outcome: one of {', '.join(OUTCOMES)}")
+    now = time.time() if now is None else now
+    targets = await federate.audience(svc, hub, post)
+    async with svc.db.transaction() as tx:
+        await polls.set_outcome(tx, post.id, {**post.fields, "outcome": outcome})
+        if post.closed_at is None:
+            await polls.mark_closed(tx, post.id, now)
+        current = await posts.get_post_by_id(tx, post.id)
+        assert current is not None
+        await federate.send_update(tx, svc, hub, current, targets, now)
+    svc.wake_delivery()
+    return current
+
+
+async def vote_remote(
+    svc: Services, account: Account, question_uri: str, option_names: list[str]
+) -> str:
+    """A local account votes in a poll on another server, as Mastodon does: one Create{Note}
+    per option, to the personal inbox of the poll's author."""
+    question = await svc.resolver.fetch_object(question_uri)
+    if question.get("type") != "Question":
+        raise BadRequest(f"{question_uri} is not a poll")
+    options = question.get("anyOf") or question.get("oneOf") or []
+    names = [o.get("name") for o in options if isinstance(o, dict)]
+    for name in option_names:
+        if name not in names:
+            raise BadRequest(f"{name!r} is not an option ({', '.join(map(str, names))})")
+    if len(option_names) > 1 and "anyOf" not in question:
+        raise BadRequest("this poll takes one choice")
+    author_uri = id_of(question.get("attributedTo"))
+    if author_uri is None or host_of(author_uri) != host_of(question_uri):
+        raise FetchError("the poll's author is not on the poll's server")
+    author = await svc.resolver.actor(author_uri)
+    voter_uri = account.actor.uri(svc.config.base_url)
+    async with svc.db.transaction() as tx:
+        for name in option_names:
+            activity = compose.vote(svc.new_activity_uri(), voter_uri, question, name)
+            await outbox.enqueue(tx, actor_id=account.actor.id, activity=activity,
+                                 targets=[personal_target(author)], is_public=False)  # fmt: skip
+    svc.wake_delivery()
+    return author_uri

@@ -1,0 +1,114 @@
+"""SQL for votes on polls and proposals, and for replies to hub posts."""
+
+from __future__ import annotations
+
+import json
+
+from fedihub.db import Database, Transaction
+from fedihub.polls.tally import Vote
+
+
+async def votes(db: Database | Transaction, post_id: int) -> list[Vote]:
+    rows = await db.fetchall(
+        "SELECT actor_uri, choice, counted, reason FROM poll_votes WHERE post_id = ?"
+        " ORDER BY voted_at, rowid",
+        (post_id,),
+    )
+    return [Vote(r["actor_uri"], r["choice"], bool(r["counted"]), r["reason"]) for r in rows]
+
+
+async def choices_of(tx: Transaction, post_id: int, actor_uri: str) -> set[int]:
+    rows = await tx.fetchall(
+        "SELECT choice FROM poll_votes WHERE post_id = ? AND actor_uri = ?", (post_id, actor_uri)
+    )
+    return {row[0] for row in rows}
+
+
+async def add_vote(
+    tx: Transaction,
+    post_id: int,
+    actor_uri: str,
+    choice: int,
+    *,
+    vote_uri: str | None,
+    counted: bool,
+    reason: str,
+    now: float,
+) -> bool:
+    """False when this actor already chose this option (a repeated vote changes nothing)."""
+    changed = await tx.execute(
+        "INSERT INTO poll_votes (post_id, actor_uri, choice, vote_uri, counted, reason, voted_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (post_id, actor_uri, choice, vote_uri, int(counted), reason, now),
+    )
+    return changed > 0
+
+
+async def replace_response(
+    tx: Transaction,
+    post_id: int,
+    actor_uri: str,
+    choice: int,
+    counted: bool,
+    reason: str,
+    now: float,
+) -> None:
+    """A proposal response can change until it closes: the newest one stands."""
+    await tx.execute(
+        "DELETE FROM poll_votes WHERE post_id = ? AND actor_uri = ?", (post_id, actor_uri)
+    )
+    await add_vote(tx, post_id, actor_uri, choice, vote_uri=None, counted=counted, reason=reason,
+                   now=now)  # fmt: skip
+
+
+async def set_reason(db: Database, post_id: int, actor_uri: str, reason: str) -> bool:
+    """A remote voter's reply under a proposal becomes the reason for their response."""
+    return bool(
+        await db.execute(
+            "UPDATE poll_votes SET reason = ? WHERE post_id = ? AND actor_uri = ? AND reason = ''",
+            (reason, post_id, actor_uri),
+        )
+    )
+
+
+async def voter_uris(db: Database, post_id: int) -> list[str]:
+    rows = await db.fetchall(
+        "SELECT DISTINCT actor_uri FROM poll_votes WHERE post_id = ?", (post_id,)
+    )
+    return [row[0] for row in rows]
+
+
+async def save_reply(db: Database, post_id: int, actor_uri: str, obj: dict, now: float) -> bool:
+    return bool(
+        await db.execute(
+            "INSERT INTO replies (uri, post_id, actor_uri, document, received_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING",
+            (obj["id"], post_id, actor_uri, json.dumps(obj), now),
+        )
+    )
+
+
+async def replies(db: Database, post_id: int, limit: int = 200) -> list[dict]:
+    rows = await db.fetchall(
+        "SELECT document FROM replies WHERE post_id = ? AND deleted_at IS NULL"
+        " ORDER BY received_at LIMIT ?",
+        (post_id, limit),
+    )
+    return [json.loads(row[0]) for row in rows]
+
+
+async def questions_due_to_close(db: Database, now: float) -> list[int]:
+    rows = await db.fetchall(
+        "SELECT id FROM posts WHERE kind IN ('poll', 'proposal') AND closed_at IS NULL"
+        " AND deleted_at IS NULL AND ends_at <= ?",
+        (now,),
+    )
+    return [row[0] for row in rows]
+
+
+async def mark_closed(tx: Transaction, post_id: int, now: float) -> None:
+    await tx.execute("UPDATE posts SET closed_at = ? WHERE id = ?", (now, post_id))
+
+
+async def set_outcome(tx: Transaction, post_id: int, fields: dict) -> None:
+    await tx.execute("UPDATE posts SET fields = ? WHERE id = ?", (json.dumps(fields), post_id))
