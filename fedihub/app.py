@@ -24,10 +24,12 @@ from fedihub.keys import (
     inbox_writer_key,
     scheduler_key,
     services_key,
+    shutting_down_key,
     templates_key,
 )
 from fedihub.outbox import views as outbox_views
 from fedihub.outbox.worker import DeliveryWorker
+from fedihub.polls.views import add_poll_routes
 from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
 from fedihub.web import dashboard, pages
@@ -96,6 +98,10 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
     return ctx
 
 
+async def _signal_shutdown(app: web.Application) -> None:
+    app[shutting_down_key].set()
+
+
 def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     """`run_workers=False` lets tests step the inbox and delivery workers by hand."""
     app = web.Application(
@@ -103,10 +109,13 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     )
     app[config_key] = config
     app[templates_key] = make_templates(config)
+    app[shutting_down_key] = asyncio.Event()
+    app.on_shutdown.append(_signal_shutdown)
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_workers_ctx(run_workers))
     add_actor_routes(app)
     add_post_routes(app)
+    add_poll_routes(app)
     add_inbox_routes(app)
     for module_routes in (discovery.routes, outbox_views.routes, pages.routes, dashboard.routes):
         app.router.add_routes(module_routes)

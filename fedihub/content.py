@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import markdown
 import nh3
@@ -70,3 +71,39 @@ def sanitize_incoming(obj: dict) -> dict:
                 lang: sanitize_html(text) for lang, text in mapped.items() if isinstance(text, str)
             }
     return clean
+
+
+_PARAGRAPHS = {"p", "div", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
+_HIDDEN = {"script", "style"}
+
+# What a tag adds to plain text where it opens and where it closes.
+_BREAKS = {"br": ("\n", ""), "tr": ("\n", ""), "li": ("\n- ", "")}
+_BREAKS.update({tag: ("\n\n", "\n\n") for tag in _PARAGRAPHS})
+
+
+class _TextParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hidden += tag in _HIDDEN
+        self.parts.append(_BREAKS.get(tag, ("", ""))[0])
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden = max(self.hidden - (tag in _HIDDEN), 0)
+        self.parts.append(_BREAKS.get(tag, ("", ""))[1])
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """Readable plain text of sanitised post HTML: paragraphs kept apart, list items dashed."""
+    parser = _TextParser()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import jinja2
 from aiohttp import web
 
@@ -19,3 +21,5 @@ inbox_writer_key = web.AppKey("inbox_writer", InboxWriter)
 inbox_worker_key = web.AppKey("inbox_worker", InboxWorker)
 delivery_worker_key = web.AppKey("delivery_worker", DeliveryWorker)
 scheduler_key = web.AppKey("scheduler", Scheduler)
+# Set when the server begins to stop, so long-lived responses (event streams) end promptly.
+shutting_down_key = web.AppKey("shutting_down", asyncio.Event)

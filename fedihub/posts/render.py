@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fedihub.activitystreams import PUBLIC, iso
+from fedihub.content import html_text
 from fedihub.events.schedule import describe
 from fedihub.polls.tally import Tally, count
 from fedihub.posts.store import Post
@@ -314,3 +315,26 @@ def tombstone(hub_uri: str, post: Post, deleted_at: float) -> dict[str, Any]:
         else "Note",
         "deleted": iso(deleted_at),
     }
+
+
+TITLE_CHARS = 80
+
+
+def fallback_title(html: str) -> str:
+    text = " ".join(html_text(html).split())
+    if len(text) <= TITLE_CHARS:
+        return text or "Untitled"
+    cut = text[:TITLE_CHARS]
+    # Cut at a word boundary unless the text is one long word (a URL, or a script without spaces).
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def display_title(post: Post) -> str:
+    """What a feed reader or calendar lists the post as; updates often have no title."""
+    if post.title:
+        return post.title
+    if post.kind == "minutes" and post.fields.get("meeting_date"):
+        return f"Minutes of the meeting of {post.fields['meeting_date']}"
+    return fallback_title(post.content_html)

@@ -21,7 +21,7 @@ from fedihub.polls.tally import result_text
 from fedihub.posts import federate
 from fedihub.posts import store as posts
 from fedihub.posts.kinds import PostDraft, parse_draft
-from fedihub.posts.render import local_time, zone_of
+from fedihub.posts.render import display_title, local_time, zone_of
 from fedihub.posts.store import Post
 from fedihub.services import Services
 
@@ -67,9 +67,8 @@ async def _with_proposal_results(svc: Services, hub: LocalActor, draft: PostDraf
         tally = await federate.current_tally(svc.db, proposal)
         closed = proposal.closed_at is not None
         outcome = proposal.fields.get("outcome")
-        lines.append(
-            f"Proposal {result_text(proposal.title or '', tally, closed=closed, outcome=outcome)}"
-        )
+        result = result_text(display_title(proposal), tally, closed=closed, outcome=outcome)
+        lines.append(f"Proposal {result}")
     if not lines:
         return draft
     return replace(draft, fields={**draft.fields, "decisions": draft.fields["decisions"] + lines})

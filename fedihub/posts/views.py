@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from aiohttp import web
 
 from fedihub.activitystreams import POST_CONTEXT
 from fedihub.actors.views import actor_from_request
+from fedihub.db import Database
 from fedihub.errors import NotFound
 from fedihub.events import store as events
 from fedihub.keys import services_key
+from fedihub.network.present import present
+from fedihub.polls import store as polls
+from fedihub.polls.tally import result_text
 from fedihub.posts import federate, render
 from fedihub.posts import store as posts
+from fedihub.posts.federate import current_tally
 from fedihub.posts.store import Post
 from fedihub.web import feeds
 from fedihub.web.dashboard import calendar_entry
@@ -39,6 +45,7 @@ async def post_document(request: web.Request) -> web.Response:
         return activity_json({"@context": POST_CONTEXT, **obj})
     series = await posts.get_post_by_id(svc.db, post.series_id) if post.series_id else None
     attendance = await events.attendance(svc.db, post.id) if post.is_scheduled else None
+    question = await _question_view(svc.db, post) if post.is_question else None
     return html(
         request,
         "post.html",
@@ -50,7 +57,27 @@ async def post_document(request: web.Request) -> web.Response:
         attendance=attendance,
         summary=render.summary_line(post, series) if post.is_scheduled else obj.get("summary"),
         now=time.time(),
+        question=question,
     )
+
+
+async def _question_view(db: Database, post: Post) -> dict[str, Any]:
+    """What a poll's or proposal's page shows besides the post: the tally, blocks with their
+    reasons, the thread of questions and reasons, and how many have spoken (never who most)."""
+    tally = await current_tally(db, post)
+    closed = post.closed_at is not None or (post.ends_at or 0) <= time.time()
+    replies = [present(r) for r in await polls.replies(db, post.id)]
+    reasons = [v for v in await polls.votes(db, post.id) if v.reason]
+    return {
+        "tally": tally,
+        "closed": closed,
+        "result": result_text(render.display_title(post), tally, closed=closed,
+                              outcome=post.fields.get("outcome")),
+        "replies": replies,
+        "reasons": reasons,
+        "spoken": tally.reasons,
+        "responded": len(tally.voter_uris),
+    }  # fmt: skip
 
 
 async def post_calendar(request: web.Request) -> web.Response:

@@ -138,6 +138,10 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
             for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("update",))
         ],
         minutes=await posts.latest_posts(svc.db, hub.id, 50, kinds=("minutes",)),
+        questions=[
+            (p, render.display_title(p), p.closed_at is None and (p.ends_at or 0) > now)
+            for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("poll", "proposal"))
+        ],
         network=network_items,
         describe=describe,
     )

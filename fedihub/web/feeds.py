@@ -12,19 +12,24 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 from icalendar import Calendar, Event, vRecur, vText
 
+from fedihub.content import html_text
 from fedihub.events.schedule import rule_text
-from fedihub.posts.render import ICAL_STATUS, local_time, place_line, scheduled_html, zone_of
+from fedihub.posts.render import (
+    ICAL_STATUS,
+    display_title,
+    fallback_title,
+    local_time,
+    place_line,
+    scheduled_html,
+    zone_of,
+)
 from fedihub.posts.store import Post
 
 PRODID = "-//fedihub//fedihub//EN"
 ATOM = "http://www.w3.org/2005/Atom"
-TITLE_CHARS = 80
-_PARAGRAPHS = {"p", "div", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
-_HIDDEN = {"script", "style"}
 # XML 1.0 forbids these; ElementTree would write them anyway and every reader would reject the feed.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -52,59 +57,6 @@ class FeedEntry:
     categories: tuple[str, ...] = ()
 
 
-# What a tag adds to plain text where it opens and where it closes.
-_BREAKS = {"br": ("\n", ""), "tr": ("\n", ""), "li": ("\n- ", "")}
-_BREAKS.update({tag: ("\n\n", "\n\n") for tag in _PARAGRAPHS})
-
-
-class _TextParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.hidden += tag in _HIDDEN
-        self.parts.append(_BREAKS.get(tag, ("", ""))[0])
-
-    def handle_endtag(self, tag: str) -> None:
-        self.hidden = max(self.hidden - (tag in _HIDDEN), 0)
-        self.parts.append(_BREAKS.get(tag, ("", ""))[1])
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def html_text(html: str) -> str:
-    """Readable plain text of sanitised post HTML: paragraphs kept apart, list items dashed."""
-    parser = _TextParser()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _fallback_title(html: str) -> str:
-    text = " ".join(html_text(html).split())
-    if len(text) <= TITLE_CHARS:
-        return text or "Untitled"
-    cut = text[:TITLE_CHARS]
-    # Cut at a word boundary unless the text is one long word (a URL, or a script without spaces).
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,.;:-") + "…"
-
-
-def feed_entry_title(post: Post) -> str:
-    """What a feed reader or calendar lists the post as; updates often have no title."""
-    if post.title:
-        return post.title
-    if post.kind == "minutes" and post.fields.get("meeting_date"):
-        return f"Minutes of the meeting of {post.fields['meeting_date']}"
-    return _fallback_title(post.content_html)
-
-
 def _utc(timestamp: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC)
 
@@ -116,7 +68,7 @@ def _vevent(entry: CalendarEntry, stamp: dt.datetime, starts_at: float, ends_at:
     event.add("dtstamp", stamp)
     event.add("dtstart", local_time(starts_at, zone))
     event.add("dtend", local_time(ends_at, zone))
-    event.add("summary", feed_entry_title(entry.series or entry.post))
+    event.add("summary", display_title(entry.series or entry.post))
     event.add("url", entry.url)
     return event
 
@@ -211,7 +163,7 @@ def build_atom(
     for item in entries:
         entry = _add(feed, "entry")
         _add(entry, "id", item.id)
-        _add(entry, "title", item.title or _fallback_title(item.content_html))
+        _add(entry, "title", item.title or fallback_title(item.content_html))
         changed = item.published if item.updated is None else item.updated
         _add(entry, "updated", _rfc3339(changed))
         _add(entry, "published", _rfc3339(item.published))
