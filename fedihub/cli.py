@@ -164,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("outcome", choices=["adopted", "not-adopted", "withdrawn"])
     p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
 
+    p = command(sub, "close", "close a poll or proposal now and send the result", _close)
+    p.add_argument("hub")
+    p.add_argument("post_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+
     p = command(sub, "tally", "print a poll's or proposal's result line for the minutes", _tally)
     p.add_argument("hub")
     p.add_argument("post_id", type=int)
@@ -316,6 +321,13 @@ async def _outcome(svc: Services, args: argparse.Namespace) -> None:
     post = await post_service.require_post(svc, hub, args.post_id)
     await polls.record_outcome(svc, hub, post, args.outcome)
     print(f"recorded: {args.outcome.replace('-', ' ')}")
+
+
+async def _close(svc: Services, args: argparse.Namespace) -> None:
+    hub, _ = await _hub_and_organiser(svc, args)
+    post = await post_service.require_post(svc, hub, args.post_id)
+    await polls.close_now(svc, hub, post)
+    print(f"closed {_post_url(svc, hub, post.id)}")
 
 
 async def _tally(svc: Services, args: argparse.Namespace) -> None:

@@ -177,6 +177,20 @@ async def close_due(svc: Services, now: float) -> int:
     return closed
 
 
+async def close_now(svc: Services, hub: LocalActor, post: Post, now: float | None = None) -> Post:
+    """The facilitator ends the vote early ("voting is closed"); the result goes out at once."""
+    now = time.time() if now is None else now
+    check_open(post, now)
+    targets = await federate.audience(svc, hub, post)
+    async with svc.db.transaction() as tx:
+        await polls.mark_closed(tx, post.id, now)
+        current = await posts.get_post_by_id(tx, post.id)
+        assert current is not None
+        await federate.send_update(tx, svc, hub, current, targets, now)
+    svc.wake_delivery()
+    return current
+
+
 async def record_outcome(
     svc: Services, hub: LocalActor, post: Post, outcome: str, now: float | None = None
 ) -> Post:

@@ -107,7 +107,11 @@ async def questions_due_to_close(db: Database, now: float) -> list[int]:
 
 
 async def mark_closed(tx: Transaction, post_id: int, now: float) -> None:
-    await tx.execute("UPDATE posts SET closed_at = ? WHERE id = ?", (now, post_id))
+    """Closed now: a vote closed early ends now, so `endTime` and `closed` tell the truth."""
+    await tx.execute(
+        "UPDATE posts SET closed_at = ?, ends_at = min(ends_at, ?) WHERE id = ?",
+        (now, now, post_id),
+    )
 
 
 async def set_outcome(tx: Transaction, post_id: int, fields: dict) -> None:
