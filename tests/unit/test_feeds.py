@@ -11,6 +11,7 @@ import feedparser
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
+from fedihub.posts.render import display_title
 from fedihub.posts.store import Post
 from fedihub.web.feeds import (
     ATOM,
@@ -18,7 +19,6 @@ from fedihub.web.feeds import (
     FeedEntry,
     build_atom,
     build_calendar,
-    feed_entry_title,
 )
 
 NY = ZoneInfo("America/New_York")
@@ -175,13 +175,13 @@ def test_occurrence_takes_zone_and_place_from_its_series() -> None:
     assert "RRULE" not in event
 
 
-def test_feed_entry_title_falls_back_for_untitled_posts() -> None:
+def test_display_title_falls_back_for_untitled_posts() -> None:
     minutes = make_post(kind="minutes", title=None, fields={"meeting_date": "2026-10-05"})
-    assert feed_entry_title(minutes) == "Minutes of the meeting of 2026-10-05"
+    assert display_title(minutes) == "Minutes of the meeting of 2026-10-05"
     words = "<p>" + " ".join(["word"] * 40) + "</p>"
-    title = feed_entry_title(make_post(kind="update", title=None, content_html=words))
+    title = display_title(make_post(kind="update", title=None, content_html=words))
     assert title == " ".join(["word"] * 16) + "…"
-    assert feed_entry_title(make_post(kind="update", title=None, content_html="")) == "Untitled"
+    assert display_title(make_post(kind="update", title=None, content_html="")) == "Untitled"
 
 
 def atom(entries: list[FeedEntry]) -> bytes:
