@@ -230,3 +230,45 @@ async def test_a_burst_of_1000_votes_costs_a_bounded_number_of_updates(
         " WHERE a.type = 'Update'"
     )
     assert updates == 1 and deliveries == 2  # one Update, one per shared inbox (two hosts)
+
+
+async def test_an_open_proposal_takes_anyone_and_its_result_goes_into_the_minutes(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    text = f"---\ntitle: Share the van\ncloses: {closing_in(3600)}\nwho: anyone\n---\nWith Tampa."
+    proposal = await posts.publish(services, hub, None, "proposal", text)
+    uri = f"{hub.uri(services.config.base_url)}/posts/{proposal.id}"
+    stranger = remote.add_actor("bob")
+    assert (await send(services, hub, vote(stranger, uri, "Agree"), stranger, remote)).ok
+    await app_client.app[inbox_worker_key].run_once()
+    reason = vote(stranger, uri, "Agree", n=2)
+    reason["object"]["content"] = "<p>Tampa needs it more on weekdays.</p>"
+    assert (await send(services, hub, reason, stranger, remote)).ok
+    await app_client.app[inbox_worker_key].run_once()
+    await polls.record_outcome(services, hub, proposal, "adopted")
+    notes = f"---\nmeeting_date: 2026-11-23\nproposals: [{proposal.id}]\n---\nQuick call."
+    minutes = await posts.publish(services, hub, None, "minutes", notes)
+    assert minutes.fields["decisions"] == [
+        'Proposal "Share the van": Agree 1 · Abstain 0 · Disagree 0 · Block 0 (1 voter; final)'
+        " — adopted"
+    ]
+    page = await (await app_client.get(f"/hubs/climate/posts/{proposal.id}")).text()
+    assert "Tampa needs it more on weekdays." in page  # the voter's reply stands as the reason
+    with pytest.raises(Exception, match="is not a proposal of this hub"):
+        await posts.publish(services, hub, None, "minutes",
+                            "---\nmeeting_date: 2026-11-23\nproposals: [999]\n---\nx")  # fmt: skip
+
+
+async def test_a_multiple_choice_poll_counts_each_option_once(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    extra = "multiple: true\noptions: [Saturday, Sunday, Monday]\n"
+    poll, uri = await straw_poll(services, hub, extra)
+    alice = remote.add_actor("alice", key="alice")
+    for n, day in enumerate(["Saturday", "Sunday", "Sunday"]):  # Mastodon: one Create per option
+        assert (await send(services, hub, vote(alice, uri, day, n), alice, remote)).ok
+    while await app_client.app[inbox_worker_key].run_once():
+        pass
+    assert await counts(services, poll) == [1, 1, 0]
+    question = await question_json(app_client, uri)
+    assert "anyOf" in question and question["votersCount"] == 1
