@@ -7,6 +7,7 @@ pyproject.toml changes), then runs a demo instance or the test suite.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import shutil
@@ -45,6 +46,26 @@ def ensure_venv(extras: str) -> None:
         stamp.write_text(digest)
 
 
+def demo_posts(today: datetime.date) -> dict[str, str]:
+    """A week in the life of a hub, dated from today so the dashboard always has a future."""
+    soon, later = today + datetime.timedelta(days=2), today + datetime.timedelta(days=5)
+    weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[soon.weekday()]
+    return {
+        "update": "# Welcome to the demo hub\n\nUpdates, minutes, events and calls land here.\n",
+        "minutes": (f"---\nmeeting_date: {today}\nattendees: Ana, Ben, Cleo\n"
+                    "decisions: [Meet weekly, Start a newswire]\n"
+                    f"actions:\n  - {{task: Book the hall, owner: Ana, due: {later}}}\n"
+                    "---\nFirst coordination meeting.\n"),
+        "event": (f"---\ntitle: Community kitchen\nstart: {later} 10:00\nend: {later} 16:00\n"
+                  "location: {name: Community hall, street: 123 Beach St, locality: Rockaway}\n"
+                  "capacity: 40\n---\nCooking for 300 neighbours.\n"),
+        "call": (f"---\ntitle: Weekly coordination call\nstart: {soon} 20:00\n"
+                 f"end: {soon} 21:00\nschedule: FREQ=WEEKLY;BYDAY={weekday}\n"
+                 "dial_in: +1 555 0100\naccess_code: '2468'\n---\nReports from each city.\n"),
+        "poll": (f"---\ncloses: {later} 18:00\n---\nShall we hold the kitchen every month?\n"),
+    }  # fmt: skip
+
+
 def run() -> None:
     ensure_venv("test")
     fedihub = BIN / "fedihub"
@@ -54,23 +75,14 @@ def run() -> None:
         password = DATA / "demo-password.txt"
         password.write_text("organise-together\n")
         sh(fedihub, "account", "create", "--data", DATA, "organiser", "--password-file", password)
-        sh(
-            fedihub,
-            "hub",
-            "create",
-            "--data",
-            DATA,
-            "demo",
-            "--name",
-            "Demo hub",
-            "--summary",
-            "A hub to try fedihub: follow it, post to it.",
-            "--organizer",
-            "organiser",
-        )
-        welcome = DATA / "welcome.md"
-        welcome.write_text("# Welcome to the demo hub\n\nUpdates, minutes and calls land here.\n")
-        sh(fedihub, "post", "--data", DATA, "demo", "--as", "organiser", welcome)
+        sh(fedihub, "hub", "create", "--data", DATA, "demo", "--name", "Demo hub",
+           "--summary", "A hub to try fedihub: follow it, post to it.",
+           "--organizer", "organiser", "--timezone", "America/New_York")  # fmt: skip
+        for kind, text in demo_posts(datetime.date.today()).items():
+            path = DATA / f"demo-{kind}.md"
+            path.write_text(text)
+            sh(fedihub, "post", "--data", DATA, "demo", "--as", "organiser", "--kind", kind, path,
+               stdout=subprocess.DEVNULL)  # fmt: skip
         print(f"demo account: organiser / password in {password}")
     os.execv(fedihub, [str(fedihub), "serve", "--data", str(DATA), "--port", str(DEMO_PORT)])
 

@@ -272,3 +272,6 @@ async def test_a_multiple_choice_poll_counts_each_option_once(
     assert await counts(services, poll) == [1, 1, 0]
     question = await question_json(app_client, uri)
     assert "anyOf" in question and question["votersCount"] == 1
+    dashboard = await app_client.get("/hubs/climate")
+    assert dashboard.status == 200
+    assert "Shall we march on Saturday?" in await dashboard.text()  # listed, open
