@@ -25,6 +25,7 @@ from fedihub.keys import (
     scheduler_key,
     services_key,
     shutting_down_key,
+    tally_streams_key,
     templates_key,
 )
 from fedihub.outbox import views as outbox_views
@@ -37,6 +38,7 @@ from fedihub.web.respond import make_templates
 
 log = logging.getLogger(__name__)
 
+MAX_TALLY_STREAMS = 200  # live tallies open at once; each costs a query a second
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -110,6 +112,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app[config_key] = config
     app[templates_key] = make_templates(config)
     app[shutting_down_key] = asyncio.Event()
+    app[tally_streams_key] = asyncio.Semaphore(MAX_TALLY_STREAMS)
     app.on_shutdown.append(_signal_shutdown)
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_workers_ctx(run_workers))

@@ -50,5 +50,9 @@ class FetchError(FedihubError):
     http_status = 502
 
 
+class TooBusy(FedihubError):
+    http_status = 503
+
+
 class ConfigError(FedihubError):
     """The data directory or its configuration is unusable."""

@@ -23,3 +23,4 @@ delivery_worker_key = web.AppKey("delivery_worker", DeliveryWorker)
 scheduler_key = web.AppKey("scheduler", Scheduler)
 # Set when the server begins to stop, so long-lived responses (event streams) end promptly.
 shutting_down_key = web.AppKey("shutting_down", asyncio.Event)
+tally_streams_key = web.AppKey("tally_streams", asyncio.Semaphore)

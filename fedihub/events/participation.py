@@ -9,10 +9,12 @@ to followers as one deferred Update{Event} (events/scheduler.py), not one per ch
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
-from fedihub.errors import Conflict, FedihubError
+from fedihub.errors import Conflict
 from fedihub.events import store as events
 from fedihub.events.store import Participant
 from fedihub.outbox import compose
@@ -44,7 +46,7 @@ def _join_activity(svc: Services, hub: LocalActor, post: Post, p: Participant) -
     return {"id": p.join_activity_uri, "type": "Join", "actor": p.actor_uri, "object": event_uri}
 
 
-async def _answer(
+async def _send_answer(
     tx: Transaction, svc: Services, hub: LocalActor, kind: str, join: dict, now: float
 ) -> None:
     """Answers go to the participant's personal inbox; local accounts need none."""
@@ -89,8 +91,11 @@ async def join(
         capacity = post.fields.get("capacity") if post.kind == "event" else None
         existing = await events.participant(tx, post.id, actor_uri)
         if existing is not None:
-            if existing.state == "going":
-                await _answer(tx, svc, hub, "Accept", _join_activity(svc, hub, post, existing), now)
+            if existing.state == "going":  # answer the Join they sent now, which they will match
+                again = replace(existing, join_activity_uri=join_activity_uri)
+                await _send_answer(
+                    tx, svc, hub, "Accept", _join_activity(svc, hub, post, again), now
+                )
             return existing.state
         going = (await events.attendance(tx, post.id)).going
         if capacity is None or going < capacity:
@@ -102,18 +107,16 @@ async def join(
         p = Participant(actor_uri, join_activity_uri, state, message[:1000], now)
         await events.add_participant(tx, post.id, p)
         if state == "going":
-            await _answer(tx, svc, hub, "Accept", _join_activity(svc, hub, post, p), now)
+            await _send_answer(tx, svc, hub, "Accept", _join_activity(svc, hub, post, p), now)
         await _counts_changed(tx, svc, post, now)
     svc.wake_delivery()
     return state
 
 
-async def reject(
-    svc: Services, hub: LocalActor, join_activity: dict, reason: FedihubError, now: float
-) -> None:
+async def reject(svc: Services, hub: LocalActor, join_activity: dict, now: float) -> None:
     """Tells a remote participant their Join was refused (full, cancelled, over)."""
     async with svc.db.transaction() as tx:
-        await _answer(tx, svc, hub, "Reject", {**join_activity, "type": "Join"}, now)
+        await _send_answer(tx, svc, hub, "Reject", {**join_activity, "type": "Join"}, now)
     svc.wake_delivery()
 
 
@@ -143,7 +146,7 @@ async def promote_waitlisted(
     promoted = await events.first_waitlisted(tx, post.id, places) if places > 0 else []
     for p in promoted:
         await events.set_going(tx, post.id, p.actor_uri)
-        await _answer(tx, svc, hub, "Accept", _join_activity(svc, hub, post, p), now)
+        await _send_answer(tx, svc, hub, "Accept", _join_activity(svc, hub, post, p), now)
     if promoted:
         await _counts_changed(tx, svc, post, now)
     return len(promoted)

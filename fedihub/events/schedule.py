@@ -7,6 +7,7 @@ occurrences are computed from a zone-aware start and converted to UTC one by one
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from dateutil.rrule import rrule, rrulestr
@@ -15,6 +16,9 @@ from fedihub.errors import BadRequest
 
 TOO_FREQUENT = ("SECONDLY", "MINUTELY", "HOURLY")
 MAX_OCCURRENCES = 500
+ALLOWED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "COUNT",
+                 "UNTIL", "WKST"}  # fmt: skip
+FIRST_WITHIN = dt.timedelta(days=731)
 
 
 def parse_rule(rule: str, start: dt.datetime) -> rrule:
@@ -26,6 +30,10 @@ def parse_rule(rule: str, start: dt.datetime) -> rrule:
     if "FREQ=" not in upper or "DTSTART" in upper or "\n" in text:
         raise BadRequest("schedule: an iCalendar RRULE such as FREQ=WEEKLY;BYDAY=MO")
     parts = dict(p.split("=", 1) for p in upper.split(";") if "=" in p)
+    unknown = set(parts) - ALLOWED_PARTS
+    if unknown:
+        raise BadRequest(f"schedule: {sorted(unknown)[0]} is not supported in a call schedule")
+    _check_month_days(parts)
     # BYHOUR and friends would make a "daily" rule fire every hour.
     if parts.get("FREQ") in TOO_FREQUENT or {"BYHOUR", "BYMINUTE", "BYSECOND"} & set(parts):
         raise BadRequest("schedule: calls can repeat daily at most")
@@ -37,7 +45,28 @@ def parse_rule(rule: str, start: dt.datetime) -> rrule:
         raise BadRequest(f"schedule: not a valid RRULE ({e})") from e
     if not isinstance(parsed, rrule):
         raise BadRequest("schedule: one RRULE, not a set")
+    # A rule can be valid and never fire (30 February): dateutil would search for ever.
+    if parsed.replace(until=start + FIRST_WITHIN).after(start, inc=True) is None:
+        raise BadRequest("schedule: the rule has no date in the next two years")
     return parsed
+
+
+def _check_month_days(parts: dict[str, str]) -> None:
+    """dateutil searches for ever for a date that cannot exist (30 February), so such rules are
+    refused before it is asked; with these parts allowed, every other rule fires within years."""
+    try:
+        days = [int(d) for d in parts.get("BYMONTHDAY", "").split(",") if d]
+        months = [int(m) for m in parts.get("BYMONTH", "").split(",") if m] or list(range(1, 13))
+        positions = [int(p) for p in parts.get("BYSETPOS", "").split(",") if p]
+    except ValueError as e:
+        raise BadRequest("schedule: BYMONTHDAY, BYMONTH and BYSETPOS take numbers") from e
+    if any(not 1 <= abs(p) <= 5 for p in positions):
+        raise BadRequest("schedule: BYSETPOS picks the 1st to 5th (or -1st to -5th) day")
+    if any(not 1 <= m <= 12 for m in months):
+        raise BadRequest("schedule: BYMONTH takes months 1 to 12")
+    longest = max(calendar.monthrange(2028, m)[1] for m in months)  # 2028: a leap year
+    if days and not any(1 <= abs(d) <= longest for d in days):
+        raise BadRequest("schedule: no month of the rule has that day")
 
 
 def rule_text(rule: str) -> str:
@@ -54,8 +83,9 @@ def occurrences(
     zone = start.tzinfo
     window_start = dt.datetime.fromtimestamp(after, dt.UTC).astimezone(zone)
     window_end = dt.datetime.fromtimestamp(until, dt.UTC).astimezone(zone)
+    bounded = parsed.replace(until=window_end)  # never iterates past the window
     found = []
-    for moment in parsed.xafter(window_start - dt.timedelta(seconds=1), count=MAX_OCCURRENCES):
+    for moment in bounded.xafter(window_start - dt.timedelta(seconds=1), count=MAX_OCCURRENCES):
         if moment >= window_end:
             break
         begins = moment.timestamp()

@@ -12,7 +12,7 @@ from fedihub.errors import BadRequest, NotFound
 from fedihub.follows import store as follows
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
-from fedihub.outbox.recipients import Target, fan_out_targets, personal_target
+from fedihub.outbox.recipients import personal_target
 from fedihub.services import Services
 
 HANDLE_RE = re.compile(r"^@?([^@\s/]+)@([^@\s/]+)$")
@@ -141,9 +141,3 @@ async def follower_left(svc: Services, local: LocalActor, follower_uri: str) -> 
 
 async def list_followers(svc: Services, local: LocalActor, state: str) -> list[str]:
     return await follows.followers(svc.db, local.id, state)
-
-
-async def accepted_follower_targets(svc: Services, local: LocalActor) -> list[Target]:
-    followers = await follows.accepted_remote_followers(svc.db, local.id)
-    skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
-    return fan_out_targets(followers, skip_hosts=skip)

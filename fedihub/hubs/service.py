@@ -9,7 +9,7 @@ from fedihub.actors.store import Account
 from fedihub.content import render_markdown
 from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, NotFound
-from fedihub.posts.kinds import parse_timezone
+from fedihub.posts.fieldreaders import parse_timezone
 
 
 async def create_hub(

@@ -24,6 +24,7 @@ from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import is_actor_type, vote_in
 from fedihub.network import store as network
 from fedihub.polls import service as polls
+from fedihub.polls import store as poll_store
 from fedihub.polls.service import choice_for
 from fedihub.services import Services
 
@@ -54,7 +55,7 @@ async def _undo_follow(svc: Services, item: InboxItem, undone: Any) -> str:
     return f"{item.actor_uri} unfollowed {local.username}" if removed else "already not following"
 
 
-async def _event_of(svc: Services, item: InboxItem, event_uri: str | None) -> tuple[Any, Any]:
+async def _event_of(svc: Services, event_uri: str | None) -> tuple[Any, Any]:
     target = await local_post(svc, event_uri or "")
     if target is None:
         raise NotFound("no event here with that id")
@@ -62,7 +63,7 @@ async def _event_of(svc: Services, item: InboxItem, event_uri: str | None) -> tu
 
 
 async def on_join(svc: Services, item: InboxItem) -> str:
-    hub, post = await _event_of(svc, item, id_of(item.document.get("object")))
+    hub, post = await _event_of(svc, id_of(item.document.get("object")))
     await svc.resolver.actor(item.actor_uri)  # its inbox, for the answer
     message = item.document.get("participationMessage")
     join = {"id": item.activity_uri, "type": "Join", "actor": item.actor_uri,
@@ -74,13 +75,13 @@ async def on_join(svc: Services, item: InboxItem) -> str:
         )  # fmt: skip
     except EventClosed as e:
         # Checked on arrival too, but the event may have filled or been cancelled since.
-        await participation.reject(svc, hub, join, e, time.time())
+        await participation.reject(svc, hub, join, time.time())
         return f"rejected: {e.message}"
     return f"{item.actor_uri} joins post {post.id}: {state}"
 
 
 async def _leave(svc: Services, item: InboxItem, event_uri: str | None) -> str:
-    hub, post = await _event_of(svc, item, event_uri)
+    hub, post = await _event_of(svc, event_uri)
     left = await participation.leave(svc, hub, post, item.actor_uri, time.time())
     return f"{item.actor_uri} left post {post.id}" if left else "ignored: was not taking part"
 
@@ -102,7 +103,7 @@ async def on_undo(svc: Services, item: InboxItem) -> str:
     return f"ignored: undo of {undone_type}"
 
 
-async def _answer(svc: Services, item: InboxItem, accepted: bool) -> str:
+async def _follow_answered(svc: Services, item: InboxItem, accepted: bool) -> str:
     follow_uri = id_of(item.document.get("object"))
     if follow_uri is None:
         return "ignored: answer names no activity"
@@ -112,11 +113,11 @@ async def _answer(svc: Services, item: InboxItem, accepted: bool) -> str:
 
 
 async def on_accept(svc: Services, item: InboxItem) -> str:
-    return await _answer(svc, item, accepted=True)
+    return await _follow_answered(svc, item, accepted=True)
 
 
 async def on_reject(svc: Services, item: InboxItem) -> str:
-    return await _answer(svc, item, accepted=False)
+    return await _follow_answered(svc, item, accepted=False)
 
 
 async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: dict) -> bool:
@@ -135,6 +136,8 @@ async def _answer_to_our_post(svc: Services, item: InboxItem, obj: dict) -> str 
     hub, post = target
     vote = vote_in(obj)
     if vote is not None and post.is_question:
+        if id_of(obj.get("attributedTo")) != item.actor_uri:
+            raise OriginError("a vote must be attributed to the actor who sends it")
         choice = choice_for(post, vote[0])
         recorded = await polls.vote(
             svc, hub, post, item.actor_uri, [choice], time.time(), obj["id"]
@@ -152,9 +155,21 @@ async def on_create(svc: Services, item: InboxItem) -> str:
         return answered
     if not await _followed_sender_or_group(svc, item, obj):
         return "ignored: from an actor nobody here follows"
-    obj = sanitize_incoming(obj)
+    obj = sanitize_incoming(await _as_published(svc, item, obj))
     await network.save(svc.db, item.actor_uri, obj)
     return f"stored {obj.get('type')} {obj['id']}"
+
+
+async def _as_published(svc: Services, item: InboxItem, obj: dict) -> dict:
+    """A member's copy of their group's object is only their word for it: keep the group's
+    server's own copy instead (fetched from its id), and only if it names the same group."""
+    group = id_of(obj.get("attributedTo"))
+    if group is None or group == item.actor_uri:
+        return obj
+    published = await svc.resolver.fetch_object(obj["id"])
+    if id_of(published.get("attributedTo")) != group:
+        raise OriginError("the object's own server does not attribute it to that group")
+    return published
 
 
 async def on_update(svc: Services, item: InboxItem) -> str:
@@ -166,7 +181,8 @@ async def on_update(svc: Services, item: InboxItem) -> str:
         await store.save_remote_actor(svc.db, actor, obj)
         return f"refreshed actor {item.actor_uri}"
     author = id_of(obj.get("attributedTo")) or item.actor_uri
-    changed = await network.update(svc.db, item.actor_uri, author, sanitize_incoming(obj))
+    obj = sanitize_incoming(await _as_published(svc, item, obj))
+    changed = await network.update(svc.db, item.actor_uri, author, obj)
     return "updated" if changed else "ignored: update of an object we do not hold"
 
 
@@ -178,10 +194,12 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
             await follow_store.forget_actor(tx, item.actor_uri)
             await network.delete_all_from(tx, item.actor_uri)
         return f"forgot deleted actor {item.actor_uri}"
-    if not await follow_store.is_followed_here(svc.db, item.actor_uri):
-        return "ignored: delete from an actor nobody here follows"
     if object_id is None:
         return "ignored: delete of nothing"
+    if await poll_store.delete_reply(svc.db, object_id, item.actor_uri):
+        return f"deleted reply {object_id}"
+    if not await follow_store.is_followed_here(svc.db, item.actor_uri):
+        return "ignored: delete from an actor nobody here follows"
     changed = await network.tombstone(svc.db, item.actor_uri, object_id)
     return "deleted" if changed else "ignored: delete of another actor's object"
 

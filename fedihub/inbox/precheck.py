@@ -14,7 +14,7 @@ from fedihub.activitystreams import id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.errors import Forbidden, NotFound, OriginError
-from fedihub.events.participation import check_joinable
+from fedihub.events.participation import EventClosed, check_joinable, reject
 from fedihub.inbox.validate import Incoming, foreign_author, vote_in
 from fedihub.network import store as network
 from fedihub.polls.service import check_open, choice_for, is_member
@@ -61,6 +61,8 @@ async def _create(svc: Services, activity: Incoming) -> None:
     if vote is None or target is None or not target[1].is_question:
         return
     hub, post = target
+    if id_of(obj.get("attributedTo")) != activity.actor:
+        raise OriginError("a vote must be attributed to the actor who sends it")
     check_open(post, time.time())
     choice_for(post, vote[0])
     members_only = post.kind == "proposal" and post.fields.get("members_only")
@@ -72,7 +74,15 @@ async def _join(svc: Services, activity: Incoming) -> None:
     target = await local_post(svc, id_of(activity.document.get("object")) or "")
     if target is None:
         raise NotFound("no event here with that id")
-    check_joinable(target[1], time.time())
+    try:
+        check_joinable(target[1], time.time())
+    except EventClosed:
+        # The sender's server learns of the refusal twice: a 409 now, and a Reject, which is
+        # what Mobilizon waits for before it stops showing the participation as pending.
+        join = {"id": activity.id, "type": "Join", "actor": activity.actor,
+                "object": id_of(activity.document.get("object"))}  # fmt: skip
+        await reject(svc, target[0], join, time.time())
+        raise
 
 
 async def _leave(svc: Services, activity: Incoming) -> None:

@@ -109,11 +109,10 @@ def direct_note(
             "to": [to], "cc": [], "object": note}  # fmt: skip
 
 
-def vote(activity_uri: str, voter_uri: str, question: dict, option: str) -> dict:
+def vote(activity_uri: str, voter_uri: str, question_uri: str, author: str, option: str) -> dict:
     """A vote as Mastodon sends it: a Create of a Note named after the option, in reply to the
     Question, to the poll's author only."""
-    author = question["attributedTo"]
     note = {"id": f"{activity_uri}#vote", "type": "Note", "name": option,
-            "attributedTo": voter_uri, "to": [author], "inReplyTo": question["id"]}  # fmt: skip
+            "attributedTo": voter_uri, "to": [author], "inReplyTo": question_uri}  # fmt: skip
     return {"@context": AS_CONTEXT, "id": activity_uri, "type": "Create", "actor": voter_uri,
             "to": [author], "object": note}  # fmt: skip

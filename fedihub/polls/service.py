@@ -8,12 +8,14 @@ Tallies go to followers and voters as one deferred Update{Question} per quiet pe
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from html import escape
 
 from fedihub.activitystreams import host_of, id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import Account
+from fedihub.content import html_text
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, Conflict, FetchError, Forbidden
 from fedihub.events import store as events
@@ -151,10 +153,33 @@ async def respond(
 async def record_reply(svc: Services, post: Post, actor_uri: str, obj: dict, now: float) -> str:
     """A reply under a poll or proposal (a question, a reason): kept in the thread, never counted.
     A voter's first reply under a proposal also stands as the reason for their response."""
-    await polls.save_reply(svc.db, post.id, actor_uri, obj, now)
-    if post.kind == "proposal" and isinstance(obj.get("content"), str):
-        await polls.set_reason(svc.db, post.id, actor_uri, obj["content"][:MAX_REASON])
+    reason = html_text(obj["content"])[:MAX_REASON] if isinstance(obj.get("content"), str) else ""
+    async with svc.db.transaction() as tx:
+        await polls.save_reply(tx, post.id, actor_uri, obj, now)
+        if post.kind == "proposal" and reason:
+            await polls.set_reason(tx, post.id, actor_uri, reason)
     return f"kept reply {obj['id']} under post {post.id}"
+
+
+async def _close(
+    svc: Services, hub: LocalActor, post: Post, now: float, outcome: str | None = None
+) -> Post | None:
+    """Closes a poll once (and records a proposal's outcome), then sends the result. None if
+    another caller closed it first and there is nothing new to say."""
+    targets = await federate.audience(svc, hub, post)
+    async with svc.db.transaction() as tx:
+        closed = await polls.mark_closed(tx, post.id, now)
+        if outcome is not None:
+            # New text in the Question: a newer `updated` makes Mastodon show it (the options
+            # are unchanged, so its votes stay).
+            await polls.set_outcome(tx, post.id, outcome, now)
+        elif not closed:
+            return None
+        current = await posts.get_post_by_id(tx, post.id)
+        assert current is not None
+        await federate.send_update(tx, svc, hub, current, targets, now)
+    svc.wake_delivery()
+    return current
 
 
 async def close_due(svc: Services, now: float) -> int:
@@ -162,18 +187,8 @@ async def close_due(svc: Services, now: float) -> int:
     closed = 0
     for post_id in await polls.questions_due_to_close(svc.db, now):
         post = await posts.get_post_by_id(svc.db, post_id)
-        if post is None:
-            continue
-        hub = await federate.hub_of(svc, post)
-        targets = await federate.audience(svc, hub, post)
-        async with svc.db.transaction() as tx:
-            await polls.mark_closed(tx, post.id, now)
-            current = await posts.get_post_by_id(tx, post.id)
-            assert current is not None
-            await federate.send_update(tx, svc, hub, current, targets, now)
-        closed += 1
-    if closed:
-        svc.wake_delivery()
+        if post is not None and await _close(svc, await federate.hub_of(svc, post), post, now):
+            closed += 1
     return closed
 
 
@@ -181,14 +196,10 @@ async def close_now(svc: Services, hub: LocalActor, post: Post, now: float | Non
     """The facilitator ends the vote early ("voting is closed"); the result goes out at once."""
     now = time.time() if now is None else now
     check_open(post, now)
-    targets = await federate.audience(svc, hub, post)
-    async with svc.db.transaction() as tx:
-        await polls.mark_closed(tx, post.id, now)
-        current = await posts.get_post_by_id(tx, post.id)
-        assert current is not None
-        await federate.send_update(tx, svc, hub, current, targets, now)
-    svc.wake_delivery()
-    return current
+    closed = await _close(svc, hub, post, now)
+    if closed is None:
+        raise PollClosed("the poll is closed")
+    return closed
 
 
 async def record_outcome(
@@ -200,17 +211,18 @@ async def record_outcome(
     outcome = outcome.strip().lower().replace("-", " ")
     if outcome not in OUTCOMES:
         raise BadRequest(f"outcome: one of {', '.join(OUTCOMES)}")
-    now = time.time() if now is None else now
-    targets = await federate.audience(svc, hub, post)
-    async with svc.db.transaction() as tx:
-        await polls.set_outcome(tx, post.id, {**post.fields, "outcome": outcome})
-        if post.closed_at is None:
-            await polls.mark_closed(tx, post.id, now)
-        current = await posts.get_post_by_id(tx, post.id)
-        assert current is not None
-        await federate.send_update(tx, svc, hub, current, targets, now)
-    svc.wake_delivery()
-    return current
+    recorded = await _close(svc, hub, post, time.time() if now is None else now, outcome)
+    assert recorded is not None
+    return recorded
+
+
+def _past(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value).timestamp() <= time.time()
+    except ValueError:
+        return False
 
 
 async def vote_remote(
@@ -228,6 +240,8 @@ async def vote_remote(
             raise BadRequest(f"{name!r} is not an option ({', '.join(map(str, names))})")
     if len(option_names) > 1 and "anyOf" not in question:
         raise BadRequest("this poll takes one choice")
+    if question.get("closed") or _past(question.get("endTime")):
+        raise PollClosed("the poll is closed")
     author_uri = id_of(question.get("attributedTo"))
     if author_uri is None or host_of(author_uri) != host_of(question_uri):
         raise FetchError("the poll's author is not on the poll's server")
@@ -235,7 +249,9 @@ async def vote_remote(
     voter_uri = account.actor.uri(svc.config.base_url)
     async with svc.db.transaction() as tx:
         for name in option_names:
-            activity = compose.vote(svc.new_activity_uri(), voter_uri, question, name)
+            activity = compose.vote(
+                svc.new_activity_uri(), voter_uri, question_uri, author_uri, name
+            )
             await outbox.enqueue(tx, actor_id=account.actor.id, activity=activity,
                                  targets=[personal_target(author)], is_public=False)  # fmt: skip
     svc.wake_delivery()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from fedihub.db import Database, Transaction
 from fedihub.polls.tally import Vote
@@ -61,10 +62,10 @@ async def replace_response(
                    now=now)  # fmt: skip
 
 
-async def set_reason(db: Database, post_id: int, actor_uri: str, reason: str) -> bool:
+async def set_reason(tx: Transaction, post_id: int, actor_uri: str, reason: str) -> bool:
     """A remote voter's reply under a proposal becomes the reason for their response."""
     return bool(
-        await db.execute(
+        await tx.execute(
             "UPDATE poll_votes SET reason = ? WHERE post_id = ? AND actor_uri = ? AND reason = ''",
             (reason, post_id, actor_uri),
         )
@@ -78,12 +79,23 @@ async def voter_uris(db: Database, post_id: int) -> list[str]:
     return [row[0] for row in rows]
 
 
-async def save_reply(db: Database, post_id: int, actor_uri: str, obj: dict, now: float) -> bool:
+async def save_reply(tx: Transaction, post_id: int, actor_uri: str, obj: dict, now: float) -> bool:
     return bool(
-        await db.execute(
+        await tx.execute(
             "INSERT INTO replies (uri, post_id, actor_uri, document, received_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING",
             (obj["id"], post_id, actor_uri, json.dumps(obj), now),
+        )
+    )
+
+
+async def delete_reply(db: Database, uri: str, actor_uri: str) -> bool:
+    """Its author deleted a reply: it leaves the thread (only its author can do that)."""
+    return bool(
+        await db.execute(
+            "UPDATE replies SET deleted_at = ? WHERE uri = ? AND actor_uri = ?"
+            " AND deleted_at IS NULL",
+            (time.time(), uri, actor_uri),
         )
     )
 
@@ -106,13 +118,20 @@ async def questions_due_to_close(db: Database, now: float) -> list[int]:
     return [row[0] for row in rows]
 
 
-async def mark_closed(tx: Transaction, post_id: int, now: float) -> None:
-    """Closed now: a vote closed early ends now, so `endTime` and `closed` tell the truth."""
-    await tx.execute(
-        "UPDATE posts SET closed_at = ?, ends_at = min(ends_at, ?) WHERE id = ?",
+async def mark_closed(tx: Transaction, post_id: int, now: float) -> bool:
+    """Closes a poll once (False if it already was); a vote closed early ends now, so `endTime`
+    and `closed` tell the truth."""
+    changed = await tx.execute(
+        "UPDATE posts SET closed_at = ?, ends_at = min(ends_at, ?)"
+        " WHERE id = ? AND closed_at IS NULL",
         (now, now, post_id),
     )
+    return changed > 0
 
 
-async def set_outcome(tx: Transaction, post_id: int, fields: dict) -> None:
-    await tx.execute("UPDATE posts SET fields = ? WHERE id = ?", (json.dumps(fields), post_id))
+async def set_outcome(tx: Transaction, post_id: int, outcome: str, now: float) -> None:
+    """Changes only the outcome, whatever else an edit changed meanwhile."""
+    await tx.execute(
+        "UPDATE posts SET fields = json_set(fields, '$.outcome', ?), updated_at = ? WHERE id = ?",
+        (outcome, now, post_id),
+    )

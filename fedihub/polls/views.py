@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from fedihub.actors.views import actor_from_request
-from fedihub.errors import NotFound
-from fedihub.keys import services_key, shutting_down_key
+from fedihub.errors import NotFound, TooBusy
+from fedihub.keys import services_key, shutting_down_key, tally_streams_key
 from fedihub.polls.tally import result_text
 from fedihub.posts import render
 from fedihub.posts import store as posts
@@ -38,7 +38,11 @@ async def _question(request: web.Request) -> tuple[Any, Post]:
 async def live_state(svc: Services, post: Post) -> dict[str, Any]:
     current = await posts.get_post_by_id(svc.db, post.id) or post
     tally = await current_tally(svc.db, current)
-    closed = current.closed_at is not None or (current.ends_at or 0) <= time.time()
+    closed = (
+        current.closed_at is not None
+        or current.deleted_at is not None
+        or (current.ends_at or 0) <= time.time()
+    )
     outcome = current.fields.get("outcome")
     return {
         **tally.as_dict(),
@@ -64,9 +68,18 @@ async def live_page(request: web.Request) -> web.Response:
 
 
 async def tally_stream(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: the tally now, then again whenever it changes."""
+    """Server-sent events: the tally now, then again whenever it changes, until the poll closes.
+    Streams are capped per process: each polls the database once a second."""
     svc = request.app[services_key]
     _, post = await _question(request)
+    slots = request.app[tally_streams_key]
+    if slots.locked():
+        raise TooBusy("too many live tallies are open; reload the page in a minute")
+    async with slots:
+        return await _stream(request, svc, post)
+
+
+async def _stream(request: web.Request, svc: Services, post: Post) -> web.StreamResponse:
     closing = request.app[shutting_down_key]
     response = web.StreamResponse(
         headers={
@@ -80,10 +93,13 @@ async def tally_stream(request: web.Request) -> web.StreamResponse:
     deadline, last, last_sent = loop.time() + STREAM_LIFETIME_S, "", loop.time()
     with contextlib.suppress(ConnectionResetError):
         while not closing.is_set() and loop.time() < deadline:
-            payload = json.dumps(await live_state(svc, post))
+            state = await live_state(svc, post)
+            payload = json.dumps(state)
             if payload != last:
                 await response.write(f"data: {payload}\n\n".encode())
                 last, last_sent = payload, loop.time()
+            if state["closed"]:
+                break  # the result is final: nothing more will change
             elif loop.time() - last_sent > KEEPALIVE_S:
                 await response.write(b": keep-alive\n\n")
                 last_sent = loop.time()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -9,6 +10,20 @@ import yaml
 from fedihub.errors import BadRequest
 
 FENCE = "---"
+
+
+class _Loader(yaml.SafeLoader):
+    """Plain data only (no tags that build Python objects), and YAML 1.2's booleans: only
+    true/false are booleans, so a poll's `options: [Yes, No]` stays two words."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 MAX_FRONT_MATTER_BYTES = 20_000
 
 
@@ -27,7 +42,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         raise BadRequest(f"the front matter is longer than {MAX_FRONT_MATTER_BYTES} bytes")
     try:
         # safe_load builds only plain data: no tags that construct Python objects.
-        meta = yaml.safe_load(raw)
+        meta = yaml.load(raw, Loader=_Loader)
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         line = f" on line {where.line + 2}" if where is not None else ""

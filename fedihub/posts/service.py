@@ -74,13 +74,21 @@ async def _with_proposal_results(svc: Services, hub: LocalActor, draft: PostDraf
     return replace(draft, fields={**draft.fields, "decisions": draft.fields["decisions"] + lines})
 
 
-async def _keep_the_vote(svc: Services, post: Post, draft: PostDraft) -> PostDraft:
-    """Votes are counted against option positions: once cast, the options stay as they were,
-    and a proposal's recorded outcome is kept."""
-    if draft.fields["options"] != post.fields["options"] and await polls.votes(svc.db, post.id):
-        raise BadRequest("options: people have voted, so the options can no longer change")
-    fields = {**draft.fields, "outcome": post.fields.get("outcome")}
-    return replace(draft, fields={k: v for k, v in fields.items() if k in post.fields or v})
+FROZEN_ONCE_VOTED = ("options", "multiple", "members_only")
+
+
+async def _keep_the_vote(tx: Transaction, post: Post, draft: PostDraft) -> PostDraft:
+    """Votes count against option positions, and Mastodon resets its votes when the options or
+    their kind change: once anyone has voted these stay as they were. A closed poll is a record
+    and is not edited; a proposal's recorded outcome is kept. Read in the edit's transaction."""
+    if post.closed_at is not None:
+        raise BadRequest("the poll is closed: its record can no longer be edited")
+    changed = [k for k in FROZEN_ONCE_VOTED if draft.fields.get(k) != post.fields.get(k)]
+    if changed and await polls.votes(tx, post.id):
+        raise BadRequest(f"{changed[0]}: people have voted, so this can no longer change")
+    if post.kind != "proposal":
+        return draft
+    return replace(draft, fields={**draft.fields, "outcome": post.fields.get("outcome")})
 
 
 def _unsaved(hub: LocalActor, draft: PostDraft) -> Post:
@@ -105,9 +113,12 @@ def upcoming_times(series: Post, now: float, lead_s: float) -> list[tuple[float,
 async def _federate_occurrences(
     tx: Transaction, svc: Services, hub: LocalActor, series: Post, targets: list, now: float
 ) -> int:
-    """Each occurrence coming up within the lead time becomes its own Event, once."""
-    if series.status == "cancelled":
+    """Each occurrence coming up within the lead time becomes its own Event, once; read in the
+    transaction, so a series deleted or cancelled meanwhile gets none."""
+    current = await posts.get_post_by_id(tx, series.id)
+    if current is None or current.deleted_at is not None or current.status == "cancelled":
         return 0
+    series = current
     created = 0
     for starts_at, ends_at in upcoming_times(series, now, svc.config.call_lead_days * 86_400):
         occurrence = await posts.insert_occurrence(tx, series, starts_at, ends_at, now)
@@ -141,12 +152,13 @@ async def edit(
             " cancel just this occurrence"
         )
     draft = await _with_proposal_results(svc, hub, parse_draft(post.kind, text, hub.timezone))
-    if post.is_question:
-        draft = await _keep_the_vote(svc, post, draft)
     now = time.time() if now is None else now
     targets = await federate.audience(svc, hub, post)
-    future = await posts.occurrences_of(svc.db, post.id, now) if post.kind == "call" else []
     async with svc.db.transaction() as tx:
+        post = await posts.get_post_by_id(tx, post.id) or post  # what votes and closes left
+        if post.is_question:
+            draft = await _keep_the_vote(tx, post, draft)
+        future = await posts.occurrences_of(tx, post.id, now) if post.kind == "call" else []
         edited = await posts.update_post(tx, post, draft, now)
         await federate.send_update(tx, svc, hub, edited, targets, now)
         if edited.kind == "event":
@@ -161,12 +173,12 @@ async def edit(
 async def _follow_series(
     tx: Transaction, svc: Services, hub: LocalActor, series: Post, future: list[Post], now: float
 ) -> None:
-    """Future occurrences take the series' title and status; those the new schedule no longer
-    has are cancelled (kept visible as cancelled, as calendars expect)."""
+    """Future occurrences take the series' title, status and length; those the new schedule no
+    longer has are cancelled (kept visible as cancelled, as calendars expect)."""
     horizon = max((o.starts_at or now for o in future), default=now) + 1
-    still = (
-        {s for s, _ in upcoming_times(series, now, horizon - now)} if series.starts_at else set()
-    )
+    still = {s for s, _ in upcoming_times(series, now, horizon - now)}
+    assert series.starts_at is not None and series.ends_at is not None
+    length = series.ends_at - series.starts_at
     for occurrence in future:
         cancelled = (
             series.status == "cancelled"
@@ -174,7 +186,9 @@ async def _follow_series(
             or occurrence.starts_at not in still
         )
         status = "cancelled" if cancelled else series.status
-        changed = await posts.set_status(tx, occurrence, status, series.title, now)
+        assert occurrence.starts_at is not None
+        ends_at = occurrence.starts_at + length
+        changed = await posts.set_status(tx, occurrence, status, series.title, now, ends_at)
         targets = await federate.audience(svc, hub, occurrence)
         await federate.send_update(tx, svc, hub, changed, targets, now)
 
@@ -202,12 +216,13 @@ async def delete(svc: Services, hub: LocalActor, post_id: int, now: float | None
     """Deletes a post (a call with its occurrences); each id then answers 410 with a Tombstone."""
     post = await require_post(svc, hub, post_id)
     now = time.time() if now is None else now
-    doomed = [post]
-    if post.kind == "call" and not post.is_occurrence:
-        doomed += await posts.occurrences_of(svc.db, post.id, after=0)
-    audiences = [await federate.audience(svc, hub, p) for p in doomed]
     async with svc.db.transaction() as tx:
+        doomed = [post]
+        if post.kind == "call" and not post.is_occurrence:
+            # Listed in the transaction: the scheduler may have just added one.
+            doomed += await posts.occurrences_of(tx, post.id, after=0)
         await posts.mark_deleted(tx, [p.id for p in doomed], now)
-        for doomed_post, targets in zip(doomed, audiences, strict=True):
+        for doomed_post in doomed:
+            targets = await federate.audience(svc, hub, doomed_post)
             await federate.send_delete(tx, svc, hub, doomed_post, targets, now)
     svc.wake_delivery()

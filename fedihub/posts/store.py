@@ -105,14 +105,20 @@ async def update_post(tx: Transaction, post: Post, draft: PostDraft, now: float)
 
 
 async def set_status(
-    tx: Transaction, post: Post, status: str, title: str | None, now: float
+    tx: Transaction,
+    post: Post,
+    status: str,
+    title: str | None,
+    now: float,
+    ends_at: float | None = None,
 ) -> Post:
-    """Cancels an event, or makes an occurrence follow its series' title and status."""
+    """Cancels an event, or makes an occurrence follow its series' title, status and length."""
+    ends_at = post.ends_at if ends_at is None else ends_at
     await tx.execute(
-        "UPDATE posts SET status = ?, title = ?, updated_at = ? WHERE id = ?",
-        (status, title, now, post.id),
+        "UPDATE posts SET status = ?, title = ?, ends_at = ?, updated_at = ? WHERE id = ?",
+        (status, title, ends_at, now, post.id),
     )
-    return replace(post, status=status, title=title, updated_at=now)
+    return replace(post, status=status, title=title, ends_at=ends_at, updated_at=now)
 
 
 async def mark_deleted(tx: Transaction, post_ids: list[int], now: float) -> None:
@@ -182,7 +188,7 @@ async def cancelled_occurrences(db: Database, series_id: int) -> list[Post]:
     return [_post(r) for r in rows]
 
 
-async def occurrences_of(db: Database, series_id: int, after: float) -> list[Post]:
+async def occurrences_of(db: Database | Transaction, series_id: int, after: float) -> list[Post]:
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM posts WHERE series_id = ? AND ends_at > ? AND deleted_at IS NULL"
         " ORDER BY starts_at",

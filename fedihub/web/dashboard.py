@@ -7,7 +7,7 @@ browser shows and what Mastodon or Mobilizon receive never drift apart.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
@@ -15,7 +15,6 @@ from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.db import Database
 from fedihub.events import store as events
-from fedihub.events.schedule import describe
 from fedihub.follows import store as follow_store
 from fedihub.keys import services_key
 from fedihub.network import store as network
@@ -54,7 +53,6 @@ class CallSeries:
     url: str
     title: str
     schedule: str
-    how_to_join: str
     ics_url: str
 
 
@@ -72,11 +70,7 @@ async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[U
     found = []
     hubs: dict[int, LocalActor] = {}
     for post in await posts.upcoming(svc.db, hub.id if hub else None, now, UPCOMING):
-        owner = (
-            hub or hubs.get(post.actor_id) or await actors.get_actor_by_id(svc.db, post.actor_id)
-        )
-        assert owner is not None
-        hubs[post.actor_id] = owner
+        owner = hub or await _owner(svc.db, hubs, post)
         series = await posts.get_post_by_id(svc.db, post.series_id) if post.series_id else None
         fields = (series or post).fields
         assert post.starts_at is not None and post.ends_at is not None
@@ -105,7 +99,6 @@ def _series(hub_uri: str, post: Post) -> CallSeries:
         url=render.post_uri(hub_uri, post.id),
         title=post.title or "",
         schedule=schedule,
-        how_to_join=render.place_line(post.fields),
         ics_url=render.post_uri(hub_uri, post.id) + ".ics",
     )
 
@@ -118,7 +111,8 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
     calls = [
         _series(hub_uri, p)
         for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("call",))
-        if p.status != "cancelled" and (p.fields.get("schedule") or (p.ends_at or 0) > now)
+        # One-off calls are listed with the upcoming events, with their own status.
+        if p.status != "cancelled" and p.fields.get("schedule")
     ]
     network_items: list[NetworkItem] = [
         present(doc) for doc in await network.seen_by(svc.db, hub.id, LATEST)
@@ -143,7 +137,6 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
             for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("poll", "proposal"))
         ],
         network=network_items,
-        describe=describe,
     )
 
 
@@ -176,6 +169,9 @@ async def calendar_entry(
         cancelled = tuple(
             o.starts_at for o in await posts.cancelled_occurrences(db, post.id) if o.starts_at
         )
+        if not post.fields.get("schedule") and post.starts_at in cancelled:
+            # A one-off call is its one occurrence: cancelling that cancels the call.
+            post, cancelled = replace(post, status="cancelled"), ()
     uri = render.post_uri(hub_uri, post.id)
     return feeds.CalendarEntry(
         post=post, uid=uri, url=uri, hub_name=hub_name, cancelled_starts=cancelled, series=series

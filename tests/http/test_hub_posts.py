@@ -16,9 +16,10 @@ from fediverse_pasture_inputs import available
 
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor
+from fedihub.errors import BadRequest
 from fedihub.events import participation
 from fedihub.hubs.service import create_hub
-from fedihub.keys import inbox_worker_key, scheduler_key
+from fedihub.keys import delivery_worker_key, inbox_worker_key, scheduler_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
 from tests.support.fixtures import load
@@ -59,15 +60,33 @@ async def test_a_mobilizon_group_event_posted_by_a_member_reaches_the_dashboard(
     jo = remote.add_actor("jo", key="alice")
     await follow(services, hub, group.id)
     create = mobilizon_create(remote, jo.id, group.id)
+    remote.publish(create["object"])  # the group's server serves the event at its id
+    create["object"] = {**create["object"], "name": "Forged by a member"}
     assert (await remote.post(f"{services.config.base_url}/inbox", create, jo)).status == 202
     await app_client.app[inbox_worker_key].run_once()
     row = await services.db.fetchone("SELECT attributed_to, starts_at FROM received_objects")
     assert row is not None and row["attributed_to"] == group.id
     assert row["starts_at"] == dt.datetime(2031, 3, 29, 14, 0, tzinfo=dt.UTC).timestamp()
     page = await (await app_client.get("/hubs/climate")).text()
+    assert "Forged by a member" not in page  # the group's server's copy is what we keep
     for shown in ("Community kitchen for storm relief", "Community hall, 123 Beach St, Rockaway",
                   "28 going of 40", "(America/New_York)", "Bring knives and aprons."):  # fmt: skip
         assert shown in page
+
+
+async def test_a_group_object_its_server_does_not_attribute_to_the_group_is_refused(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    group = remote.add_actor("relief_nyc", actor_type="Group")
+    jo = remote.add_actor("jo", key="alice")
+    await follow(services, hub, group.id)
+    create = mobilizon_create(remote, jo.id, group.id)
+    remote.publish({**create["object"], "attributedTo": jo.id})  # really jo's own event
+    assert (await remote.post(f"{services.config.base_url}/inbox", create, jo)).status == 202
+    await app_client.app[inbox_worker_key].run_once()
+    assert await services.db.fetchval("SELECT count(*) FROM received_objects") == 0
+    error = await services.db.fetchval("SELECT error FROM inbox_items")
+    assert "does not attribute it to that group" in error
 
 
 async def test_a_member_cannot_publish_for_another_person(
@@ -231,3 +250,52 @@ async def test_feeds_parse_in_independent_parsers(
     page = await (await app_client.get("/hubs/climate")).text()
     assert 'type="text/calendar"' in page and 'type="application/atom+xml"' in page
     assert '<meta property="og:title" content="Climate">' in page
+
+
+async def test_a_refused_join_also_gets_a_reject_and_a_repeat_join_a_fresh_accept(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    sam = remote.add_actor("sam")
+    base = hub.uri(services.config.base_url)
+    over = "---\ntitle: Last year\nstart: 2025-01-01 10:00\nend: 2025-01-01 11:00\n---\n"
+    past = await posts.publish(services, hub, None, "event", over)
+    late = {"id": f"{sam.id}/j/1", "type": "Join", "actor": sam.id,
+            "object": f"{base}/posts/{past.id}"}  # fmt: skip
+    assert (await remote.post(f"{services.config.base_url}/inbox", late, sam)).status == 409
+    soon = time.time() + DAY
+    start = dt.datetime.fromtimestamp(soon, NEW_YORK).strftime("%Y-%m-%d %H:%M")
+    end = dt.datetime.fromtimestamp(soon + 3600, NEW_YORK).strftime("%Y-%m-%d %H:%M")
+    event = await posts.publish(services, hub, None, "event",
+                                f"---\ntitle: Soon\nstart: {start}\nend: {end}\n---\n")  # fmt: skip
+    for n in (2, 3):  # the second Join: their server missed our first Accept
+        join = {"id": f"{sam.id}/j/{n}", "type": "Join", "actor": sam.id,
+                "object": f"{base}/posts/{event.id}"}  # fmt: skip
+        assert (await remote.post(f"{services.config.base_url}/inbox", join, sam)).status == 202
+        await app_client.app[inbox_worker_key].run_once()
+    while await app_client.app[delivery_worker_key].run_once():
+        pass
+    answers = [(r.activity["type"], r.activity["object"]["id"])
+               for r in remote.received_by("/users/sam/inbox")]  # fmt: skip
+    assert sorted(answers) == [
+        ("Accept", f"{sam.id}/j/2"), ("Accept", f"{sam.id}/j/3"), ("Reject", f"{sam.id}/j/1")
+    ]  # fmt: skip
+
+
+async def test_editing_a_calls_length_moves_its_occurrences_end(
+    app_client: TestClient, services: Services, hub: LocalActor
+) -> None:
+    now = time.time()
+    day = dt.datetime.fromtimestamp(now + DAY, NEW_YORK).date()
+    text = (f"---\ntitle: Coordination\nstart: {day} 20:00\nend: {day} 21:00\n"
+            "schedule: FREQ=WEEKLY\ndial_in: +1 555 0100\n---\n")  # fmt: skip
+    series = await posts.publish(services, hub, None, "call", text, now=now)
+    await posts.edit(services, hub, series.id, text.replace("21:00", "22:30"), now=now)
+    rows = await services.db.fetchall(
+        "SELECT ends_at - starts_at, updated_at FROM posts WHERE series_id = ?", (series.id,)
+    )
+    assert [(r[0], r[1]) for r in rows] == [(9000.0, now)]
+    with pytest.raises(BadRequest, match="one occurrence of call"):
+        occurrence_id = await services.db.fetchval(
+            "SELECT id FROM posts WHERE series_id = ?", (series.id,)
+        )
+        await posts.edit(services, hub, occurrence_id, text)

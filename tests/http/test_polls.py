@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor
+from fedihub.errors import BadRequest
 from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key, inbox_worker_key, scheduler_key
 from fedihub.polls import service as polls
@@ -190,7 +191,7 @@ async def test_a_proposal_for_members_refuses_others_and_shows_blocks(
     await services.db.execute(
         "INSERT INTO followers VALUES (?, ?, 'f', 'accepted', 0)", (hub.id, member.id)
     )
-    with pytest.raises(Exception, match="a block needs a reason"):
+    with pytest.raises(BadRequest, match="a block needs a reason"):
         await polls.respond(services, hub, proposal, member.id, "block", " ", time.time())
     await polls.respond(services, hub, proposal, member.id, "block", "Section 4 excludes people",
                         time.time())  # fmt: skip
@@ -254,7 +255,7 @@ async def test_an_open_proposal_takes_anyone_and_its_result_goes_into_the_minute
     ]
     page = await (await app_client.get(f"/hubs/climate/posts/{proposal.id}")).text()
     assert "Tampa needs it more on weekdays." in page  # the voter's reply stands as the reason
-    with pytest.raises(Exception, match="is not a proposal of this hub"):
+    with pytest.raises(BadRequest, match="is not a proposal of this hub"):
         await posts.publish(services, hub, None, "minutes",
                             "---\nmeeting_date: 2026-11-23\nproposals: [999]\n---\nx")  # fmt: skip
 
@@ -275,3 +276,49 @@ async def test_a_multiple_choice_poll_counts_each_option_once(
     dashboard = await app_client.get("/hubs/climate")
     assert dashboard.status == 200
     assert "Shall we march on Saturday?" in await dashboard.text()  # listed, open
+
+
+async def test_once_voted_a_polls_options_stay_and_once_closed_it_is_a_record(
+    app_client: TestClient, services: Services, hub: LocalActor
+) -> None:
+    text = f"---\ncloses: {closing_in(3600)}\noptions: [Yes, No]\n---\nStrike?\n"
+    poll = await posts.publish(services, hub, None, "poll", text)
+    assert poll.fields["options"] == ["Yes", "No"]  # YAML 1.2: words, not booleans
+    await polls.vote(services, hub, poll, "https://x.example/u/1", [0], time.time())
+    for change, field in (("multiple: true\n", "multiple"), ("options: [Yes, No, Maybe]\n",
+                                                             "options")):  # fmt: skip
+        changed = text.replace("options: [Yes, No]\n", change if field == "options" else
+                               "options: [Yes, No]\n" + change)  # fmt: skip
+        with pytest.raises(BadRequest, match=f"{field}: people have voted"):
+            await posts.edit(services, hub, poll.id, changed)
+    await posts.edit(services, hub, poll.id, text.replace("Strike?", "Strike on Monday?"))
+    await polls.close_now(services, hub, poll)
+    with pytest.raises(BadRequest, match="the poll is closed"):
+        await posts.edit(services, hub, poll.id, text)
+    with pytest.raises(polls.PollClosed):
+        await polls.close_now(services, hub, poll)
+
+
+async def test_a_deleted_reply_leaves_the_thread(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    poll, uri = await straw_poll(services, hub)
+    alice = remote.add_actor("alice", key="alice")
+    reply = vote(alice, uri, "Agree")
+    reply["object"]["content"] = "<p>Which Saturday?</p>"
+    assert (await send(services, hub, reply, alice, remote)).ok
+    mallory = remote.add_actor("mallory", key="mallory")
+    forged = {"id": f"{mallory.id}/d/1", "type": "Delete", "actor": mallory.id,
+              "object": reply["object"]["id"]}  # fmt: skip
+    assert (await send(services, hub, forged, mallory, remote)).ok
+    while await app_client.app[inbox_worker_key].run_once():
+        pass
+    page = await (await app_client.get(f"/hubs/climate/posts/{poll.id}")).text()
+    assert "Which Saturday?" in page  # only its author can take a reply down
+    delete = {"id": f"{alice.id}/d/1", "type": "Delete", "actor": alice.id,
+              "object": {"id": reply["object"]["id"], "type": "Tombstone"}}  # fmt: skip
+    assert (await send(services, hub, delete, alice, remote)).ok
+    while await app_client.app[inbox_worker_key].run_once():
+        pass
+    page = await (await app_client.get(f"/hubs/climate/posts/{poll.id}")).text()
+    assert "Which Saturday?" not in page and "No questions yet" in page

@@ -143,6 +143,7 @@ class RemoteServer:
         self.respond_status = respond_status
         self.delay_s = delay_s
         self.actors: dict[str, RemoteActor] = {}
+        self.objects: dict[str, dict[str, Any]] = {}
         self.received: list[Received] = []
         self.arrival_times: list[float] = []
         self.rejected: list[str] = []
@@ -179,6 +180,7 @@ class RemoteServer:
         app.router.add_get("/.well-known/webfinger", self._webfinger)
         app.router.add_post("/inbox", self._inbox)
         app.router.add_post("/users/{username}/inbox", self._inbox)
+        app.router.add_get("/{path:.+}", self._object)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         for sock in self._sockets:
@@ -211,6 +213,19 @@ class RemoteServer:
         return web.Response(
             body=json.dumps(actor.document()), content_type="application/activity+json"
         )
+
+    async def _object(self, request: web.Request) -> web.Response:
+        """Any other document a test published with `publish(obj)`, served at its id."""
+        url = f"http://{request.headers.get('Host', '')}{request.path}"
+        self.fetched.append(url)
+        if url not in self.objects:
+            return web.Response(status=404)
+        return web.Response(
+            body=json.dumps(self.objects[url]), content_type="application/activity+json"
+        )
+
+    def publish(self, obj: dict[str, Any]) -> None:
+        self.objects[obj["id"]] = obj
 
     async def _webfinger(self, request: web.Request) -> web.Response:
         resource = request.query.get("resource", "")

@@ -219,8 +219,13 @@ ONCE_CRASHED = [
                  id="deep"),
     pytest.param("event", EVENT.replace("country: US", "country: US, 1: x, floor: 2"),
                  "unknown field", id="keys"),
-    pytest.param("call", CALL.replace("BYDAY=MO", f"BYHOUR={HOURLY}"), "daily at most",
-                 id="hourly"),
+    pytest.param("call", CALL.replace("BYDAY=MO", f"BYHOUR={HOURLY}"),
+                 "BYHOUR is not supported", id="hourly"),
+    pytest.param("call", CALL.replace("BYDAY=MO", "BYMONTH=2;BYMONTHDAY=30"),
+                 "no month of the rule has that day", id="never"),
+    pytest.param("call", CALL.replace("BYDAY=MO", "BYDAY=MO;BYSETPOS=9"), "BYSETPOS",
+                 id="ninth-monday"),
+    pytest.param("event", EVENT.replace("2026-", "9999-"), "a year between", id="far-future"),
 ]  # fmt: skip
 
 

@@ -1,0 +1,242 @@
+"""Reading one field of a post's front matter: text, links, lists, dates and times, places,
+numbers. Pure. Each reader names the field in its BadRequest, so a person knows what to fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fedihub.errors import BadRequest
+
+MAX_LIST_ITEMS = 200
+MAX_TEXT = 2_000
+MAX_EVENT_DAYS = 60
+MIN_YEAR, MAX_YEAR = 1970, 2200  # calendars and timestamps break far beyond these
+MAX_OPTIONS = 10
+MAX_OPTION_CHARS = 50  # Mastodon's limit for an option's text
+STRAW_POLL = ("Agree", "Disagree", "I have questions")  # press 2, 3 or 5 on the call
+Status = Literal["confirmed", "tentative", "cancelled"]
+STATUSES: tuple[str, ...] = get_args(Status)
+
+
+def parse_timezone(name: Any) -> ZoneInfo:
+    if not isinstance(name, str) or not name.strip():
+        raise BadRequest("timezone: give an IANA zone name such as America/New_York")
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise BadRequest(f"timezone: unknown time zone {name!r}") from e
+
+
+def text(meta: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = meta.get(key)
+    if value is None or value == "":
+        if required:
+            raise BadRequest(f"{key}: required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BadRequest(f"{key}: expected text")
+    text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise BadRequest(f"{key}: at most {MAX_TEXT} characters")
+    return text
+
+
+def url(meta: dict[str, Any], key: str) -> str | None:
+    url = text(meta, key)
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise BadRequest(f"{key}: expected an http(s) link, not {url!r}")
+    return url
+
+
+def text_list(meta: dict[str, Any], key: str) -> list[str]:
+    value = meta.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):  # "a, b, c" or one line
+        value = (
+            [part for part in value.split(",") if part.strip()] if key == "attendees" else [value]
+        )
+    if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
+        raise BadRequest(f"{key}: expected a list of at most {MAX_LIST_ITEMS} lines")
+    items = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise BadRequest(f"{key}: each entry must be text")
+        items.append(str(item).strip()[:MAX_TEXT])
+    return [i for i in items if i]
+
+
+def date(meta: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = meta.get(key)
+    if value is None:
+        if required:
+            raise BadRequest(f"{key}: required (YYYY-MM-DD)")
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError as e:
+        raise BadRequest(f"{key}: {value!r} is not a date (YYYY-MM-DD)") from e
+
+
+def parse_local_time(value: Any, zone: ZoneInfo, key: str) -> dt.datetime:
+    """A wall-clock time in `zone` ("2026-03-08 19:00"), or an explicit offset, as an aware time."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date) or value is None:
+        raise BadRequest(f"{key}: give a date and a time, like 2026-12-01 19:00")
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError as e:
+            raise BadRequest(f"{key}: {value!r} is not a date and time (2026-12-01 19:00)") from e
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise BadRequest(f"{key}: a year between {MIN_YEAR} and {MAX_YEAR}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+        # A wall-clock time skipped by a DST change does not exist; say so instead of guessing.
+        round_trip = moment.astimezone(dt.UTC).astimezone(zone)
+        if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
+            raise BadRequest(f"{key}: {value} does not exist in {zone.key} (clocks change then)")
+    return moment
+
+
+def times(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    if meta.get("start") is None:
+        raise BadRequest("start: required (2026-12-01 19:00)")
+    start = parse_local_time(meta["start"], zone, "start")
+    end = parse_local_time(meta["end"], zone, "end") if meta.get("end") is not None else None
+    if end is None:
+        raise BadRequest("end: required (2026-12-01 21:00)")
+    if end <= start:
+        raise BadRequest("end: the event ends before it starts")
+    if end - start > dt.timedelta(days=MAX_EVENT_DAYS):
+        raise BadRequest(f"end: an event may last at most {MAX_EVENT_DAYS} days")
+    return start, end
+
+
+def status(meta: dict[str, Any]) -> Status:
+    status = str(meta.get("status", "confirmed")).strip().lower()
+    if status == "canceled":
+        status = "cancelled"
+    if status not in STATUSES:
+        raise BadRequest(f"status: one of {', '.join(STATUSES)}")
+    return status  # type: ignore[return-value]
+
+
+def capacity(meta: dict[str, Any]) -> int | None:
+    value = meta.get("capacity")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1_000_000:
+        raise BadRequest("capacity: a whole number of places, 1 or more")
+    return value
+
+
+def _coordinate(value: Any, key: str, limit: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadRequest(f"location.{key}: expected a number")
+    if not math.isfinite(value) or abs(value) > limit:
+        raise BadRequest(f"location.{key}: out of range")
+    return float(value)
+
+
+ADDRESS_KEYS = ("street", "locality", "region", "postal_code", "country")
+
+
+def location(meta: dict[str, Any]) -> dict[str, Any] | None:
+    value = meta.get("location")
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return {"name": text(meta, "location")}
+    if not isinstance(value, dict):
+        raise BadRequest("location: a place name, or name/street/locality/… lines")
+    unknown = sorted(map(str, set(value) - {"name", "latitude", "longitude", *ADDRESS_KEYS}))
+    if unknown:
+        raise BadRequest(f"location: unknown field {unknown[0]!r}")
+    place: dict[str, Any] = {k: text(value, k) for k in ("name", *ADDRESS_KEYS) if value.get(k)}
+    if not place.get("name"):
+        raise BadRequest("location.name: required")
+    if ("latitude" in value) != ("longitude" in value):
+        raise BadRequest("location: give latitude and longitude together")
+    if "latitude" in value:
+        place["latitude"] = _coordinate(value["latitude"], "latitude", 90)
+        place["longitude"] = _coordinate(value["longitude"], "longitude", 180)
+    return place
+
+
+def actions(meta: dict[str, Any]) -> list[dict[str, str | None]]:
+    value = meta.get("actions")
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
+        raise BadRequest(f"actions: a list of at most {MAX_LIST_ITEMS} items")
+    actions = []
+    for item in value:
+        if isinstance(item, str):
+            item = {"task": item}
+        if not isinstance(item, dict) or set(item) - {"task", "owner", "due"}:
+            raise BadRequest("actions: each item has task, owner and due")
+        actions.append(
+            {
+                "task": text(item, "task", required=True),
+                "owner": text(item, "owner"),
+                "due": date(item, "due"),
+            }
+        )
+    return actions
+
+
+def flag(meta: dict[str, Any], key: str, default: bool = False) -> bool:
+    value = meta.get(key, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"{key}: true or false")
+    return value
+
+
+def closes(meta: dict[str, Any], zone: ZoneInfo) -> float:
+    if meta.get("closes") is None:
+        raise BadRequest("closes: required, when voting ends (2026-12-01 21:00)")
+    return parse_local_time(meta["closes"], zone, "closes").timestamp()
+
+
+def options(meta: dict[str, Any]) -> list[str]:
+    if meta.get("options") is None:
+        return list(STRAW_POLL)
+    options = text_list(meta, "options")
+    if not 2 <= len(options) <= MAX_OPTIONS:
+        raise BadRequest(f"options: between 2 and {MAX_OPTIONS} options")
+    if any(len(o) > MAX_OPTION_CHARS for o in options):
+        raise BadRequest(f"options: at most {MAX_OPTION_CHARS} characters each")
+    if len({o.casefold() for o in options}) != len(options):
+        raise BadRequest("options: each option must differ from the others")
+    return options
+
+
+def quorum(meta: dict[str, Any]) -> int | None:
+    value = meta.get("quorum")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadRequest("quorum: a whole number of voters, 1 or more")
+    return value
+
+
+def post_ids(meta: dict[str, Any], key: str) -> list[int]:
+    value = meta.get(key) or []
+    value = value if isinstance(value, list) else [value]
+    if len(value) > MAX_LIST_ITEMS or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        raise BadRequest(f"{key}: a list of post numbers")
+    return value
