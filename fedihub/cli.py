@@ -27,6 +27,7 @@ from fedihub.events import participation
 from fedihub.events import store as events
 from fedihub.follows import service as follows
 from fedihub.follows import store as follow_store
+from fedihub.groups.cli import add_group_commands
 from fedihub.hubs import service as hubs
 from fedihub.inbox.precheck import local_post
 from fedihub.instance import init_instance
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--organizer", metavar="USERNAME", help="an account that may post as the hub")
     p.add_argument("--timezone", default="UTC", help="IANA zone its events and calls are shown in")
     command(hub, "list", "list this instance's hubs", _hub_list)
+    add_group_commands(hub, sub, command)
 
     account = sub.add_parser("account", help="manage accounts").add_subparsers(
         dest="account_command", required=True, metavar="ACTION"
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-file", type=Path, help="read the password from this file")
 
     p = command(sub, "post", "publish Markdown (with YAML front matter) as a hub", _post)
-    p.add_argument("hub")
+    p.add_argument("hub", help="the hub, or your own account name to post as yourself")
     p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
     p.add_argument("--kind", choices=KINDS, default="update")
     p.add_argument("file", type=Path)
@@ -235,7 +237,8 @@ async def _account_create(svc: Services, args: argparse.Namespace) -> None:
 
 
 async def _hub_and_organiser(svc: Services, args: argparse.Namespace) -> tuple[LocalActor, Account]:
-    hub = await hubs.require_hub(svc.db, args.hub)
+    """The hub (or the account itself: people post as themselves) and who acts for it."""
+    hub = await _local_actor(svc, args.hub)
     author = await accounts.require_account(svc.db, args.as_user)
     await accounts.require_can_act_for(svc.db, author, hub)
     return hub, author

@@ -24,6 +24,10 @@ class LocalActor:
     public_key_pem: str
     created_at: float
     timezone: str = "UTC"  # hubs: the zone their events and calls are shown in
+    join_policy: str = "open"  # hubs: open | approval | invite
+    posting_restricted_to_mods: bool = False
+    reshare_policy: str = "none"  # hubs: what they re-share of whom they follow: none|all|tags
+    reshare_tags: tuple[str, ...] = ()  # lower-case, without '#'
 
     def path(self) -> str:
         if self.kind == "application":

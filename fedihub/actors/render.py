@@ -40,6 +40,7 @@ def render_actor(actor: LocalActor, base_url: str) -> dict:
     if actor.kind == "group":
         # FEP-1b12: a group lists its moderators as a collection in attributedTo.
         doc["attributedTo"] = f"{uri}/moderators"
+        doc["postingRestrictedToMods"] = actor.posting_restricted_to_mods
     return doc
 
 

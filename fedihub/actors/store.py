@@ -13,7 +13,7 @@ from fedihub.db import Database, Transaction
 
 _ACTOR_COLUMNS = (
     "id, kind, username, name, summary, manually_approves_followers, public_key_pem, created_at,"
-    " timezone"
+    " timezone, join_policy, posting_restricted_to_mods, reshare_policy, reshare_tags"
 )
 
 
@@ -28,6 +28,10 @@ def _actor(row: sqlite3.Row) -> LocalActor:
         public_key_pem=row["public_key_pem"],
         created_at=row["created_at"],
         timezone=row["timezone"],
+        join_policy=row["join_policy"],
+        posting_restricted_to_mods=bool(row["posting_restricted_to_mods"]),
+        reshare_policy=row["reshare_policy"],
+        reshare_tags=tuple(t for t in row["reshare_tags"].split(",") if t),
     )
 
 

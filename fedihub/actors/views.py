@@ -19,6 +19,7 @@ from fedihub.actors.render import (
 )
 from fedihub.errors import BadRequest, NotFound
 from fedihub.follows import store as follow_store
+from fedihub.groups.membership import moderators
 from fedihub.keys import services_key
 from fedihub.posts import store as posts
 from fedihub.posts.render import post_object
@@ -146,13 +147,12 @@ async def featured_collection(request: web.Request) -> web.Response:
 async def moderators_collection(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     actor = await actor_from_request(request)
-    people = await store.organizers(svc.db, actor.id)
-    uris = [p.uri(svc.config.base_url) for p in people]
+    uris = await moderators(svc, actor)
 
     async def items(limit: int, offset: int) -> list[str]:
         return uris[offset : offset + limit]
 
-    return await _collection(request, len(uris), items, f"Organisers of {actor.name}")
+    return await _collection(request, len(uris), items, f"Moderators of {actor.name}")
 
 
 def add_actor_routes(app: web.Application) -> None:

@@ -169,3 +169,11 @@ async def forget_actor(tx: Transaction, actor_uri: str) -> None:
     """A remote account was deleted: it follows nobody here, and nobody here follows it."""
     await tx.execute("DELETE FROM followers WHERE actor_uri = ?", (actor_uri,))
     await tx.execute("DELETE FROM following WHERE actor_uri = ?", (actor_uri,))
+
+
+async def local_actors_following(db: Database, actor_uri: str) -> list[int]:
+    rows = await db.fetchall(
+        "SELECT local_actor_id FROM following WHERE actor_uri = ? AND state = 'accepted'",
+        (actor_uri,),
+    )
+    return [row[0] for row in rows]

@@ -19,7 +19,8 @@ from fedihub.events import participation
 from fedihub.events.participation import EventClosed
 from fedihub.follows import service as follows
 from fedihub.follows import store as follow_store
-from fedihub.inbox.precheck import local_post
+from fedihub.groups import membership, resharing
+from fedihub.inbox.precheck import local_hub, local_post
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import is_actor_type, vote_in
 from fedihub.network import store as network
@@ -63,8 +64,12 @@ async def _event_of(svc: Services, event_uri: str | None) -> tuple[Any, Any]:
 
 
 async def on_join(svc: Services, item: InboxItem) -> str:
-    hub, post = await _event_of(svc, id_of(item.document.get("object")))
     await svc.resolver.actor(item.actor_uri)  # its inbox, for the answer
+    joined = await local_hub(svc, id_of(item.document.get("object")) or "")
+    if joined is not None:
+        state = await membership.join_received(svc, joined, item.actor_uri, item.activity_uri)
+        return f"{item.actor_uri} joins hub {joined.username}: {state}"
+    hub, post = await _event_of(svc, id_of(item.document.get("object")))
     message = item.document.get("participationMessage")
     join = {"id": item.activity_uri, "type": "Join", "actor": item.actor_uri,
             "object": id_of(item.document.get("object"))}  # fmt: skip
@@ -81,6 +86,10 @@ async def on_join(svc: Services, item: InboxItem) -> str:
 
 
 async def _leave(svc: Services, item: InboxItem, event_uri: str | None) -> str:
+    left_hub = await local_hub(svc, event_uri or "")
+    if left_hub is not None:
+        gone = await membership.left(svc, left_hub, item.actor_uri)
+        return f"{item.actor_uri} left hub {left_hub.username}" if gone else "ignored: not a member"
     hub, post = await _event_of(svc, event_uri)
     left = await participation.leave(svc, hub, post, item.actor_uri, time.time())
     return f"{item.actor_uri} left post {post.id}" if left else "ignored: was not taking part"
@@ -143,7 +152,9 @@ async def _answer_to_our_post(svc: Services, item: InboxItem, obj: dict) -> str 
             svc, hub, post, item.actor_uri, [choice], time.time(), obj["id"]
         )
         return f"vote for {vote[0]!r} in post {post.id}" if recorded else "ignored: repeated vote"
-    return await polls.record_reply(svc, post, item.actor_uri, sanitize_incoming(obj), time.time())
+    note = await polls.record_reply(svc, post, item.actor_uri, sanitize_incoming(obj), time.time())
+    carried = await resharing.posted_into_hubs(svc, item.document, item.actor_uri)
+    return f"{note}; {carried}" if carried else note
 
 
 async def on_create(svc: Services, item: InboxItem) -> str:
@@ -153,11 +164,17 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     answered = await _answer_to_our_post(svc, item, obj)
     if answered is not None:
         return answered
+    carried = await resharing.posted_into_hubs(svc, item.document, item.actor_uri)
     if not await _followed_sender_or_group(svc, item, obj):
-        return "ignored: from an actor nobody here follows"
-    obj = sanitize_incoming(await _as_published(svc, item, obj))
-    await network.save(svc.db, item.actor_uri, obj)
-    return f"stored {obj.get('type')} {obj['id']}"
+        return carried or "ignored: from an actor nobody here follows"
+    published = await _as_published(svc, item, obj)
+    await network.save(svc.db, item.actor_uri, sanitize_incoming(published))
+    group = id_of(published.get("attributedTo")) or item.actor_uri
+    activity = item.document if group == item.actor_uri else None
+    passed_on = await resharing.by_policy(svc, group, published, activity)
+    notes = [f"stored {published.get('type')} {published['id']}", carried or ""]
+    notes.append(f"re-shared by {', '.join(passed_on)}" if passed_on else "")
+    return "; ".join(n for n in notes if n)
 
 
 async def _as_published(svc: Services, item: InboxItem, obj: dict) -> dict:
@@ -183,6 +200,7 @@ async def on_update(svc: Services, item: InboxItem) -> str:
     author = id_of(obj.get("attributedTo")) or item.actor_uri
     obj = sanitize_incoming(await _as_published(svc, item, obj))
     changed = await network.update(svc.db, item.actor_uri, author, obj)
+    await resharing.pass_on_change(svc, item.document, item.actor_uri)
     return "updated" if changed else "ignored: update of an object we do not hold"
 
 
@@ -198,7 +216,8 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
         return "ignored: delete of nothing"
     if await poll_store.delete_reply(svc.db, object_id, item.actor_uri):
         return f"deleted reply {object_id}"
-    if not await follow_store.is_followed_here(svc.db, item.actor_uri):
+    passed_on = await resharing.pass_on_change(svc, item.document, item.actor_uri)
+    if not passed_on and not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return "ignored: delete from an actor nobody here follows"
     changed = await network.tombstone(svc.db, item.actor_uri, object_id)
     return "deleted" if changed else "ignored: delete of another actor's object"
@@ -215,7 +234,13 @@ async def on_announce(svc: Services, item: InboxItem) -> str:
     reference = {"id": item.activity_uri, "type": "Announce", "actor": item.actor_uri,
                  "object": boosted}  # fmt: skip
     await network.save(svc.db, item.actor_uri, reference)
-    return "stored boost"
+    shared = item.document.get("object")
+    if isinstance(shared, dict) and shared.get("type") != "Create":
+        return "stored boost"  # a group passing on an edit or a delete: nothing to re-share
+    if isinstance(shared, dict):  # FEP-1b12: the group's Announce of its member's Create
+        boosted = id_of(shared.get("object")) or boosted
+    passed_on = await resharing.announced_by_followed(svc, item.actor_uri, boosted)
+    return f"stored boost; re-shared by {', '.join(passed_on)}" if passed_on else "stored boost"
 
 
 HANDLERS: dict[str, Handler] = {

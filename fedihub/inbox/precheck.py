@@ -15,9 +15,10 @@ from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.errors import Forbidden, NotFound, OriginError
 from fedihub.events.participation import EventClosed, check_joinable, reject
+from fedihub.groups.membership import is_member
 from fedihub.inbox.validate import Incoming, foreign_author, vote_in
 from fedihub.network import store as network
-from fedihub.polls.service import check_open, choice_for, is_member
+from fedihub.polls.service import check_open, choice_for
 from fedihub.posts import store as posts
 from fedihub.posts.store import Post
 from fedihub.services import Services
@@ -70,10 +71,18 @@ async def _create(svc: Services, activity: Incoming) -> None:
         raise Forbidden("only members of the hub may respond to this proposal")
 
 
+async def local_hub(svc: Services, uri: str) -> LocalActor | None:
+    actor = await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
+    return actor if actor is not None and actor.kind == "group" else None
+
+
 async def _join(svc: Services, activity: Incoming) -> None:
-    target = await local_post(svc, id_of(activity.document.get("object")) or "")
+    object_id = id_of(activity.document.get("object")) or ""
+    if await local_hub(svc, object_id) is not None:
+        return  # joining a hub: its policy decides, in the worker
+    target = await local_post(svc, object_id)
     if target is None:
-        raise NotFound("no event here with that id")
+        raise NotFound("no event or hub here with that id")
     try:
         check_joinable(target[1], time.time())
     except EventClosed:
@@ -86,8 +95,9 @@ async def _join(svc: Services, activity: Incoming) -> None:
 
 
 async def _leave(svc: Services, activity: Incoming) -> None:
-    if await local_post(svc, id_of(activity.document.get("object")) or "") is None:
-        raise NotFound("no event here with that id")
+    object_id = id_of(activity.document.get("object")) or ""
+    if await local_hub(svc, object_id) is None and await local_post(svc, object_id) is None:
+        raise NotFound("no event or hub here with that id")
 
 
 PRECHECKS: dict[str, Callable[[Services, Incoming], Awaitable[None]]] = {

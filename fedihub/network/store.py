@@ -77,15 +77,16 @@ async def delete_all_from(tx: Transaction, actor_uri: str) -> None:
 
 
 async def seen_by(db: Database, local_actor_id: int, limit: int) -> list[dict]:
-    """What the actors a local hub follows have sent (or sent for a group it follows), newest
-    first, deleted and boost references left out."""
+    """What the actors a local hub follows have sent (or sent for a group it follows), and what
+    its members posted into it, newest first; deleted objects and boost references left out."""
     rows = await db.fetchall(
         "SELECT document FROM received_objects WHERE deleted_at IS NULL"
         " AND type NOT IN ('Announce', 'Tombstone') AND (actor_uri IN"
         " (SELECT actor_uri FROM following WHERE local_actor_id = ? AND state = 'accepted')"
         " OR attributed_to IN"
-        " (SELECT actor_uri FROM following WHERE local_actor_id = ? AND state = 'accepted'))"
+        " (SELECT actor_uri FROM following WHERE local_actor_id = ? AND state = 'accepted')"
+        " OR uri IN (SELECT object_uri FROM reshares WHERE hub_id = ?))"
         " ORDER BY received_at DESC LIMIT ?",
-        (local_actor_id, local_actor_id, limit),
+        (local_actor_id, local_actor_id, local_actor_id, limit),
     )
     return [json.loads(row["document"]) for row in rows]

@@ -116,3 +116,19 @@ def vote(activity_uri: str, voter_uri: str, question_uri: str, author: str, opti
             "attributedTo": voter_uri, "to": [author], "inReplyTo": question_uri}  # fmt: skip
     return {"@context": AS_CONTEXT, "id": activity_uri, "type": "Create", "actor": voter_uri,
             "to": [author], "object": note}  # fmt: skip
+
+
+def moderators_change(activity_uri: str, kind: str, hub_uri: str, actor_uri: str) -> dict:
+    """Add or Remove on the hub's moderators collection (FEP-1b12), as Lemmy sends them."""
+    return {"@context": AS_CONTEXT, "id": activity_uri, "type": kind, "actor": hub_uri,
+            "object": actor_uri, "target": f"{hub_uri}/moderators", "to": [PUBLIC],
+            "cc": [f"{hub_uri}/followers"]}  # fmt: skip
+
+
+def announce(activity_uri: str, hub_uri: str, shared: str | dict, published: float,
+             author: str | None = None) -> dict:  # fmt: skip
+    """A hub re-sharing: `shared` is an object id (a boost, which Mastodon shows) or a whole
+    activity (FEP-1b12, for group-aware servers; Mastodon ignores an Announce of an activity)."""
+    cc = [f"{hub_uri}/followers"] + ([author] if author else [])
+    return {"@context": AS_CONTEXT, "id": activity_uri, "type": "Announce", "actor": hub_uri,
+            "object": shared, "to": [PUBLIC], "cc": cc, "published": iso(published)}  # fmt: skip

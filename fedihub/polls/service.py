@@ -19,7 +19,7 @@ from fedihub.content import html_text
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, Conflict, FetchError, Forbidden
 from fedihub.events import store as events
-from fedihub.follows import store as follows
+from fedihub.groups.membership import is_member
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import personal_target
@@ -52,14 +52,6 @@ def choice_for(post: Post, name: str) -> int:
     if name not in options:
         raise BadRequest(f"{name!r} is not an option of this poll ({', '.join(options)})")
     return int(options.index(name))
-
-
-async def is_member(svc: Services, hub: LocalActor, actor_uri: str) -> bool:
-    """Members, until hubs have a membership of their own: accepted followers and organisers."""
-    if await follows.follower_state(svc.db, hub.id, actor_uri) == "accepted":
-        return True
-    base = svc.config.base_url
-    return any(o.uri(base) == actor_uri for o in await actors.organizers(svc.db, hub.id))
 
 
 async def _current(tx: Transaction, post: Post, now: float) -> Post:

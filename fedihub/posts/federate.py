@@ -28,8 +28,9 @@ async def object_for(
     attendance = await events.attendance(db, post.id) if post.is_scheduled else None
     tally = await current_tally(db, post) if post.is_question else None
     return render.post_object(
-        hub.uri(base_url), post, series=series, attendance=attendance, tally=tally
-    )
+        hub.uri(base_url), post, series=series, attendance=attendance, tally=tally,
+        by_group=hub.kind == "group",
+    )  # fmt: skip
 
 
 async def current_tally(db: Database | Transaction, post: Post) -> Tally:
@@ -42,6 +43,9 @@ async def audience(svc: Services, hub: LocalActor, post: Post) -> list[Target]:
     if post.is_scheduled:
         uris = [p.actor_uri for p in await events.participants(svc.db, post.id)]
         remote += await actors.get_remote_actors(svc.db, uris)
+    mentioned = [m["href"] for m in post.fields.get("mentions") or []]
+    if mentioned:  # they hear of it even if they do not follow: that is what mentioning means
+        remote += await actors.get_remote_actors(svc.db, mentioned)
     if post.is_question:  # voters hear of tallies and the result even if they do not follow
         remote += await actors.get_remote_actors(svc.db, await polls.voter_uris(svc.db, post.id))
     skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fedihub.activitystreams import PUBLIC, iso
@@ -19,6 +20,7 @@ from fedihub.content import html_text
 from fedihub.events.schedule import describe
 from fedihub.polls.tally import Tally, count
 from fedihub.posts.store import Post
+from fedihub.posts.tags import hashtag_objects
 
 ICAL_STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
 EVENT_STATUS = {
@@ -261,8 +263,10 @@ def post_object(
     series: Post | None = None,
     attendance: Attendance | None = None,
     tally: Tally | None = None,
+    by_group: bool = True,
 ) -> dict[str, Any]:
-    """The object at the post's id. `series` is the call series of an occurrence."""
+    """The object at the post's id. `series` is the call series of an occurrence; `by_group`
+    is False for an account's own posts, whose audience is the hub they mention, if any."""
     uri = post_uri(hub_uri, post.id)
     obj: dict[str, Any] = {
         "id": uri,
@@ -299,7 +303,25 @@ def post_object(
     elif post.kind == "call":
         obj["content"] = scheduled_html(post, None)
         obj["summary"] = series_line(post)
+    _tag_and_address(obj, post, hub_uri, by_group)
     return obj
+
+
+def _tag_and_address(obj: dict[str, Any], post: Post, actor_uri: str, by_group: bool) -> None:
+    """Hashtags and mentions as tags; mentioned actors copied in; and, for an account's post
+    that mentions a hub, that hub as its audience (FEP-1b12)."""
+    mentions = post.fields.get("mentions") or []
+    parts = urlsplit(actor_uri)
+    tags = hashtag_objects(obj["content"], f"{parts.scheme}://{parts.netloc}")
+    tags += [{"type": "Mention", "href": m["href"], "name": m["name"]} for m in mentions]
+    names = {t["name"] for t in obj["tag"]}
+    obj["tag"] = obj["tag"] + [t for t in tags if t["name"] not in names]
+    obj["cc"] = obj["cc"] + [m["href"] for m in mentions]
+    if not by_group:
+        groups = [m["href"] for m in mentions if m.get("actor_type") == "Group"]
+        obj.pop("audience")
+        if groups:
+            obj["audience"] = groups[0]
 
 
 def tombstone(hub_uri: str, post: Post, deleted_at: float) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import Account
+from fedihub.content import html_text
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound
 from fedihub.events import participation
@@ -21,8 +22,10 @@ from fedihub.polls.tally import result_text
 from fedihub.posts import federate
 from fedihub.posts import store as posts
 from fedihub.posts.kinds import PostDraft, parse_draft
+from fedihub.posts.mentions import resolve_mentions
 from fedihub.posts.render import display_title, local_time, zone_of
 from fedihub.posts.store import Post
+from fedihub.posts.tags import link_mentions
 from fedihub.services import Services
 
 
@@ -42,7 +45,8 @@ async def publish(
     now: float | None = None,
 ) -> Post:
     """Stores a post, its Create (and, for a call, its first occurrences) and the deliveries."""
-    draft = await _with_proposal_results(svc, hub, parse_draft(kind, text, hub.timezone))
+    draft = await _with_mentions(svc, await _with_proposal_results(
+        svc, hub, parse_draft(kind, text, hub.timezone)))  # fmt: skip
     now = time.time() if now is None else now
     targets = await federate.audience(svc, hub, _unsaved(hub, draft))
     async with svc.db.transaction() as tx:
@@ -75,6 +79,18 @@ async def _with_proposal_results(svc: Services, hub: LocalActor, draft: PostDraf
 
 
 FROZEN_ONCE_VOTED = ("options", "multiple", "members_only")
+
+
+async def _with_mentions(svc: Services, draft: PostDraft) -> PostDraft:
+    """Handles in the text are resolved now (an unknown one is an error), linked, and kept with
+    the post so every later rendering tags and addresses them the same way."""
+    mentions = await resolve_mentions(svc, html_text(draft.content_html))
+    if not mentions:
+        return draft
+    return replace(
+        draft, content_html=link_mentions(draft.content_html, mentions),
+        fields={**draft.fields, "mentions": mentions},
+    )  # fmt: skip
 
 
 async def _keep_the_vote(tx: Transaction, post: Post, draft: PostDraft) -> PostDraft:
@@ -151,7 +167,8 @@ async def edit(
             f"post {post_id} is one occurrence of call {post.series_id}: edit the call, or"
             " cancel just this occurrence"
         )
-    draft = await _with_proposal_results(svc, hub, parse_draft(post.kind, text, hub.timezone))
+    draft = await _with_mentions(svc, await _with_proposal_results(
+        svc, hub, parse_draft(post.kind, text, hub.timezone)))  # fmt: skip
     now = time.time() if now is None else now
     targets = await federate.audience(svc, hub, post)
     async with svc.db.transaction() as tx:

@@ -139,7 +139,7 @@ def test_posting_rules(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     fails(
         capsys,
         ["post", "--data", str(data), "nohub", "--as", "maria", str(post)],
-        "no hub named 'nohub'",
+        "no hub or account named 'nohub'",
     )
     fails(
         capsys,

@@ -1,0 +1,1 @@
+"""Hubs as groups: members and roles, posts re-shared to followers, the moderation queue."""

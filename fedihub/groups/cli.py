@@ -1,0 +1,107 @@
+"""`fedihub hub set|member|queue` and `fedihub reshare`: running a hub as a group."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from fedihub.errors import BadRequest
+from fedihub.follows.service import resolve_handle_or_uri
+from fedihub.groups import membership, resharing
+from fedihub.groups import store as groups
+from fedihub.hubs.service import require_hub
+from fedihub.services import Services
+
+CommandMaker = Callable[..., argparse.ArgumentParser]
+
+
+def add_group_commands(hub: Any, sub: Any, command: CommandMaker) -> None:
+    p = command(hub, "set", "change how a hub is run", _set)
+    p.add_argument("hub")
+    p.add_argument("--join-policy", choices=membership.POLICIES)
+    p.add_argument("--posting-restricted-to-mods", choices=["yes", "no"])
+    p.add_argument("--reshare", choices=["none", "all", "tags"],
+                   help="what it re-shares of the hubs and actors it follows")  # fmt: skip
+    p.add_argument("--tags", help="for --reshare tags: '#climate,#housing'")
+
+    p = command(hub, "member", "list, add, invite, remove, approve or reject members", _member)
+    p.add_argument("action", choices=["list", "add", "invite", "remove", "approve", "reject"])
+    p.add_argument("hub")
+    p.add_argument("actor", nargs="?", help="an actor id or @name@host")
+    p.add_argument("--role", choices=membership.ROLES, default="member")
+
+    p = command(hub, "queue", "posts waiting for a moderator: list, approve, reject", _queue)
+    p.add_argument("action", choices=["list", "approve", "reject"])
+    p.add_argument("hub")
+    p.add_argument("item", nargs="?", type=int, help="the queued item's number")
+
+    p = command(sub, "reshare", "re-share a post from anywhere to a hub's followers", _reshare)
+    p.add_argument("--as", dest="as_hub", required=True, metavar="HUB")
+    p.add_argument("url")
+
+
+async def _set(svc: Services, args: argparse.Namespace) -> None:
+    hub = await require_hub(svc.db, args.hub)
+    settings: dict[str, object] = {}
+    if args.join_policy:
+        settings["join_policy"] = args.join_policy
+    if args.posting_restricted_to_mods:
+        settings["posting_restricted_to_mods"] = int(args.posting_restricted_to_mods == "yes")
+    if args.reshare:
+        settings["reshare_policy"] = args.reshare
+    if args.tags is not None:
+        tags = [t.strip().lstrip("#").lower() for t in args.tags.split(",") if t.strip()]
+        if not tags or any(not t.replace("_", "").replace("-", "").isalnum() for t in tags):
+            raise BadRequest("--tags: hashtags like '#climate,#housing'")
+        settings["reshare_tags"] = ",".join(tags)
+    if settings.get("reshare_policy") == "tags" and not (args.tags or hub.reshare_tags):
+        raise BadRequest("--reshare tags needs --tags")
+    if not settings:
+        raise BadRequest("nothing to change: see `fedihub hub set --help`")
+    await groups.set_hub_settings(svc.db, hub.id, **settings)
+    print(f"updated {hub.username}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+
+
+async def _actor_uri(svc: Services, given: str | None) -> str:
+    if not given:
+        raise BadRequest("name the actor: an id (https://…) or @name@host")
+    if given.startswith(("https://", "http://")):
+        return given
+    return (await resolve_handle_or_uri(svc, given)).uri
+
+
+async def _member(svc: Services, args: argparse.Namespace) -> None:
+    hub = await require_hub(svc.db, args.hub)
+    if args.action == "list":
+        for m in await groups.members(svc.db, hub.id):
+            print(f"{m.role}\t{m.state}\t{m.actor_uri}")
+        return
+    uri = await _actor_uri(svc, args.actor)
+    if args.action in ("add", "invite"):
+        await membership.set_member(svc, hub, uri, role=args.role, invite=args.action == "invite")
+    elif args.action == "remove":
+        await membership.left(svc, hub, uri)
+    else:
+        await membership.answer_pending(svc, hub, uri, approve=args.action == "approve")
+    print(f"{args.action}: {uri}")
+
+
+async def _queue(svc: Services, args: argparse.Namespace) -> None:
+    hub = await require_hub(svc.db, args.hub)
+    if args.action == "list":
+        for q in await groups.queued(svc.db, hub.id):
+            print(f"{q.id}\t{q.actor_uri}\t{q.object_uri}\t{q.reason}")
+        return
+    if args.item is None:
+        raise BadRequest(f"queue {args.action} needs the item's number (see `queue list`)")
+    decided = await resharing.decide_queued(svc, hub, args.item, args.action == "approve")
+    print(f"{args.action}d {decided.object_uri}")
+
+
+async def _reshare(svc: Services, args: argparse.Namespace) -> None:
+    hub = await require_hub(svc.db, args.as_hub)
+    original = await resharing.fetch_original(svc, args.url)
+    author = str(original["attributedTo"])
+    done = await resharing.reshare(svc, hub, original, author, activity=None, is_reply=False)
+    print(f"re-shared {original['id']}" if done else "already re-shared: nothing sent")

@@ -1,0 +1,151 @@
+"""Who belongs to a hub and with which role: local accounts and remote actors alike.
+
+A remote actor joins with `Join` (or `Follow`, on an open hub) and leaves with `Leave` or `Undo`.
+Open hubs take everyone; on `approval` hubs a moderator decides; `invite` hubs take those
+invited. Organisers (local accounts that may post as the hub) are its admins. Moderators are
+listed in the hub's FEP-1b12 moderators collection, and changes to it go out as Add/Remove.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fedihub.actors import store as actors
+from fedihub.actors.model import LocalActor
+from fedihub.db import Transaction
+from fedihub.errors import BadRequest, NotFound
+from fedihub.follows import store as follows
+from fedihub.groups import store
+from fedihub.outbox import compose
+from fedihub.outbox import store as outbox
+from fedihub.outbox.recipients import fan_out_targets, personal_target
+from fedihub.services import Services
+
+ROLES = ("admin", "moderator", "member")
+POLICIES = ("open", "approval", "invite")
+MODERATING = ("admin", "moderator")
+
+
+async def role_of(svc: Services, hub: LocalActor, actor_uri: str) -> str | None:
+    """'admin', 'moderator' or 'member' for members (organisers are admins), else None."""
+    base = svc.config.base_url
+    if any(o.uri(base) == actor_uri for o in await actors.organizers(svc.db, hub.id)):
+        return "admin"
+    found = await store.member(svc.db, hub.id, actor_uri)
+    return found.role if found is not None and found.state == "member" else None
+
+
+async def is_member(svc: Services, hub: LocalActor, actor_uri: str) -> bool:
+    """Members, and on an open hub its followers too: there, following is joining (as on
+    Lemmy and Guppe), and unfollowing is leaving."""
+    if await role_of(svc, hub, actor_uri) is not None:
+        return True
+    if hub.join_policy != "open":
+        return False
+    return await follows.follower_state(svc.db, hub.id, actor_uri) == "accepted"
+
+
+async def moderators(svc: Services, hub: LocalActor) -> list[str]:
+    """The FEP-1b12 moderators collection: organisers, then members given a moderating role."""
+    base = svc.config.base_url
+    uris = [o.uri(base) for o in await actors.organizers(svc.db, hub.id)]
+    return uris + [u for u in await store.moderator_uris(svc.db, hub.id) if u not in uris]
+
+
+def _join(hub_uri: str, actor_uri: str, join_uri: str) -> dict:
+    return {"id": join_uri, "type": "Join", "actor": actor_uri, "object": hub_uri}
+
+
+async def _answer_join(
+    tx: Transaction, svc: Services, hub: LocalActor, kind: str, actor_uri: str, join_uri: str
+) -> None:
+    remote = await actors.get_remote_actor(svc.db, actor_uri)
+    if remote is None:
+        return  # a local account needs no answer
+    hub_uri = hub.uri(svc.config.base_url)
+    answer = compose.answer(
+        kind, svc.new_activity_uri(), hub_uri, _join(hub_uri, actor_uri, join_uri)
+    )
+    await outbox.enqueue(tx, actor_id=hub.id, activity=answer, targets=[personal_target(remote)],
+                         is_public=False)  # fmt: skip
+
+
+async def join_received(svc: Services, hub: LocalActor, actor_uri: str, join_uri: str) -> str:
+    """'member', 'pending' (a moderator will decide) or 'refused' (not invited)."""
+    now = time.time()
+    async with svc.db.transaction() as tx:
+        existing = await store.member(tx, hub.id, actor_uri)
+        if (
+            (existing is not None and existing.state == "member")
+            or hub.join_policy == "open"
+            or (existing and existing.state == "invited")
+        ):
+            state = "member"
+        elif hub.join_policy == "approval":
+            state = "pending"
+        else:
+            await _answer_join(tx, svc, hub, "Reject", actor_uri, join_uri)
+            return "refused"
+        await store.save_member(tx, hub.id, actor_uri, state=state, now=now,
+                                join_activity_uri=join_uri)  # fmt: skip
+        if state == "member":
+            await _answer_join(tx, svc, hub, "Accept", actor_uri, join_uri)
+    svc.wake_delivery()
+    return state
+
+
+async def left(svc: Services, hub: LocalActor, actor_uri: str) -> bool:
+    async with svc.db.transaction() as tx:
+        gone = await store.remove_member(tx, hub.id, actor_uri)
+        if gone is not None and gone.role in MODERATING and gone.state == "member":
+            await _announce_moderators(tx, svc, hub, "Remove", actor_uri)
+    svc.wake_delivery()
+    return gone is not None
+
+
+async def answer_pending(svc: Services, hub: LocalActor, actor_uri: str, approve: bool) -> None:
+    pending = await store.member(svc.db, hub.id, actor_uri)
+    if pending is None or pending.state != "pending":
+        raise NotFound(f"no pending request from {actor_uri} to join {hub.username}")
+    async with svc.db.transaction() as tx:
+        if approve:
+            await store.save_member(tx, hub.id, actor_uri, state="member", now=time.time())
+        else:
+            await store.remove_member(tx, hub.id, actor_uri)
+        if pending.join_activity_uri:
+            kind = "Accept" if approve else "Reject"
+            await _answer_join(tx, svc, hub, kind, actor_uri, pending.join_activity_uri)
+    svc.wake_delivery()
+
+
+async def set_member(
+    svc: Services, hub: LocalActor, actor_uri: str, *, role: str = "member", invite: bool = False
+) -> None:
+    """Adds a member (or an invitation, on an invite hub) or changes a member's role. A change
+    to who moderates goes to followers as Add/Remove on the moderators collection."""
+    if role not in ROLES:
+        raise BadRequest(f"role: one of {', '.join(ROLES)}")
+    if not actor_uri.startswith(("https://", "http://")):
+        raise BadRequest(f"{actor_uri!r} is not an actor id (https://…)")
+    async with svc.db.transaction() as tx:
+        before = await store.member(tx, hub.id, actor_uri)
+        state = "invited" if invite and (before is None or before.state != "member") else "member"
+        await store.save_member(tx, hub.id, actor_uri, state=state, role=role, now=time.time())
+        was_moderating = (
+            before is not None and before.state == "member" and before.role in MODERATING
+        )
+        moderating = state == "member" and role in MODERATING
+        if moderating != was_moderating:
+            kind = "Add" if moderating else "Remove"
+            await _announce_moderators(tx, svc, hub, kind, actor_uri)
+    svc.wake_delivery()
+
+
+async def _announce_moderators(
+    tx: Transaction, svc: Services, hub: LocalActor, kind: str, actor_uri: str
+) -> None:
+    hub_uri = hub.uri(svc.config.base_url)
+    activity = compose.moderators_change(svc.new_activity_uri(), kind, hub_uri, actor_uri)
+    followers = await follows.accepted_remote_followers(svc.db, hub.id)
+    await outbox.enqueue(tx, actor_id=hub.id, activity=activity,
+                         targets=fan_out_targets(followers), is_public=True)  # fmt: skip

@@ -1,0 +1,223 @@
+"""A hub carries what its members post into it to everyone who follows it, and passes on what
+the hubs it follows post, by its own policy (FEP-1b12).
+
+Each re-share goes out in the two forms the fediverse uses: `Announce` of the whole `Create` for
+group-aware servers (Lemmy, PieFed, Mbin, Friendica), and `Announce` of the object's id, a
+boost, which Mastodon shows (it ignores an Announce of an activity, so nothing shows twice).
+Replies are carried in the first form only: boosting every comment floods timelines. A hub
+never re-shares the same object twice nor its own posts coming back, so two hubs following each
+other cannot loop.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fedihub.activitystreams import host_of, id_of
+from fedihub.actors import store as actors
+from fedihub.actors.model import LocalActor
+from fedihub.content import sanitize_incoming
+from fedihub.errors import NotFound, OriginError
+from fedihub.follows import store as follows
+from fedihub.groups import membership, store
+from fedihub.network import store as network
+from fedihub.outbox import compose
+from fedihub.outbox import store as outbox
+from fedihub.outbox.recipients import fan_out_targets
+from fedihub.posts.tags import hashtags
+from fedihub.services import Services
+
+ADDRESS_FIELDS = ("to", "cc", "audience")
+
+
+def addressed_hub_uris(obj: dict[str, Any], base_url: str) -> list[str]:
+    """Our hubs an object is addressed to: in to/cc/audience, or mentioned. Pure."""
+    found: list[str] = []
+    for field in ADDRESS_FIELDS:
+        value = obj.get(field)
+        found += [id_of(v) or "" for v in (value if isinstance(value, list) else [value])]
+    tags = obj.get("tag")
+    for tag in tags if isinstance(tags, list) else []:
+        if isinstance(tag, dict) and tag.get("type") == "Mention":
+            found.append(id_of(tag.get("href")) or "")
+    prefix = f"{base_url}/hubs/"
+    hubs = (u for u in found if u.startswith(prefix) and "/" not in u[len(prefix) :])
+    return list(dict.fromkeys(hubs))
+
+
+def tags_of(obj: dict[str, Any]) -> set[str]:
+    """An object's hashtags, lower-case without '#', from its tags and its text."""
+    names = {
+        str(t.get("name", "")).lstrip("#").lower()
+        for t in (obj.get("tag") if isinstance(obj.get("tag"), list) else [])
+        if isinstance(t, dict) and t.get("type") == "Hashtag"
+    }
+    content = obj.get("content")
+    return (names | set(hashtags(content))) - {""} if isinstance(content, str) else names - {""}
+
+
+async def _hubs_for(svc: Services, obj: dict[str, Any]) -> list[LocalActor]:
+    uris = addressed_hub_uris(obj, svc.config.base_url)
+    reply_to = id_of(obj.get("inReplyTo"))
+    hubs = [h for u in uris if (h := await actors.actor_for_uri(svc.db, svc.config.base_url, u))]
+    if reply_to:  # a reply in a thread the hub carries belongs to the hub too
+        for hub_id in await store.hubs_carrying(svc.db, reply_to):
+            hub = await actors.get_actor_by_id(svc.db, hub_id)
+            hubs += [hub] if hub is not None else []
+    return list({h.id: h for h in hubs if h.kind == "group"}.values())
+
+
+async def posted_into_hubs(svc: Services, activity: dict, sender: str) -> str | None:
+    """A Create addressed to our hubs: re-shared by each, or queued for its moderators.
+    None when it is addressed to none of them."""
+    obj = activity["object"]
+    hubs = await _hubs_for(svc, obj)
+    if not hubs:
+        return None
+    notes = [await _received_for(svc, hub, activity, sender) for hub in hubs]
+    return "; ".join(notes)
+
+
+async def _received_for(svc: Services, hub: LocalActor, activity: dict, sender: str) -> str:
+    obj = activity["object"]
+    is_reply = id_of(obj.get("inReplyTo")) is not None
+    role = await membership.role_of(svc, hub, sender)
+    if role is None and not await membership.is_member(svc, hub, sender):
+        return await _hold(svc, hub, activity, sender, "not a member")
+    if hub.posting_restricted_to_mods and not is_reply and role not in membership.MODERATING:
+        return await _hold(svc, hub, activity, sender, "only moderators post here")
+    shared = await reshare(svc, hub, obj, sender, activity=activity, is_reply=is_reply)
+    return f"{hub.username} re-shared {obj['id']}" if shared else "already re-shared"
+
+
+async def _hold(svc: Services, hub: LocalActor, activity: dict, sender: str, reason: str) -> str:
+    await store.queue(svc.db, hub.id, sender, activity["object"]["id"], activity, reason,
+                      time.time())  # fmt: skip
+    return f"held for {hub.username}'s moderators: {reason}"
+
+
+async def reshare(
+    svc: Services,
+    hub: LocalActor,
+    obj: dict[str, Any],
+    author: str,
+    *,
+    activity: dict | None,
+    is_reply: bool,
+) -> bool:
+    """Sends the re-share to the hub's followers, once per object. `activity` is the author's
+    own Create when we have it (then both forms go out), else only the boost."""
+    if host_of(obj["id"]) == host_of(svc.config.base_url):
+        return False  # our own posts coming back
+    now = time.time()
+    clean = sanitize_incoming(obj)
+    await network.save(svc.db, author, clean)  # shown on the dashboard
+    hub_uri = hub.uri(svc.config.base_url)
+    targets = fan_out_targets(await follows.accepted_remote_followers(svc.db, hub.id))
+    async with svc.db.transaction() as tx:
+        if not await store.record_reshare(tx, hub.id, obj["id"], author, is_reply, now):
+            return False
+        forms: list[str | dict] = []
+        if activity is not None:
+            forms.append({**activity, "object": {**clean, "audience": hub_uri}})
+        if not is_reply:
+            forms.append(obj["id"])
+        for shared in forms:
+            announce = compose.announce(svc.new_activity_uri(), hub_uri, shared, now, author)
+            await outbox.enqueue(tx, actor_id=hub.id, activity=announce, targets=targets,
+                                 is_public=True, now=now)  # fmt: skip
+    svc.wake_delivery()
+    return True
+
+
+async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
+    """The author edited or deleted something hubs re-shared: they pass the change on."""
+    object_id = id_of(activity.get("object"))
+    if object_id is None:
+        return 0
+    hub_ids = await store.hubs_that_reshared(svc.db, object_id, sender)
+    now = time.time()
+    for hub_id in hub_ids:
+        hub = await actors.get_actor_by_id(svc.db, hub_id)
+        if hub is None:
+            continue
+        targets = fan_out_targets(await follows.accepted_remote_followers(svc.db, hub.id))
+        hub_uri = hub.uri(svc.config.base_url)
+        announce = compose.announce(svc.new_activity_uri(), hub_uri, activity, now, sender)
+        async with svc.db.transaction() as tx:
+            await outbox.enqueue(tx, actor_id=hub.id, activity=announce, targets=targets,
+                                 is_public=True, now=now)  # fmt: skip
+    if hub_ids:
+        svc.wake_delivery()
+    return len(hub_ids)
+
+
+async def announced_by_followed(svc: Services, booster: str, object_id: str) -> list[str]:
+    """A followed actor boosted something: hubs whose policy wants it re-share the original,
+    fetched from its own server (a forged re-share never gets further than this)."""
+    hubs = []
+    for hub_id in await follows.local_actors_following(svc.db, booster):
+        hub = await actors.get_actor_by_id(svc.db, hub_id)
+        if hub is not None and hub.kind == "group" and hub.reshare_policy != "none":
+            hubs.append(hub)
+    if not hubs or host_of(object_id) == host_of(svc.config.base_url):
+        return []
+    original = await fetch_original(svc, object_id)
+    if id_of(original.get("inReplyTo")) is not None:
+        return []
+    author = id_of(original.get("attributedTo")) or booster
+    return [
+        hub.username
+        for hub in hubs
+        if wanted(hub, original)
+        and await reshare(svc, hub, original, author, activity=None, is_reply=False)
+    ]
+
+
+def wanted(hub: LocalActor, obj: dict[str, Any]) -> bool:
+    """Whether a hub's policy re-shares this top-level post of someone it follows."""
+    if hub.reshare_policy == "all":
+        return True
+    return hub.reshare_policy == "tags" and bool(tags_of(obj) & set(hub.reshare_tags))
+
+
+async def by_policy(
+    svc: Services, sender: str, obj: dict[str, Any], activity: dict | None
+) -> list[str]:
+    """Hubs that follow `sender` pass on its top-level posts as their policy says."""
+    if id_of(obj.get("inReplyTo")) is not None:
+        return []
+    shared = []
+    for hub_id in await follows.local_actors_following(svc.db, sender):
+        hub = await actors.get_actor_by_id(svc.db, hub_id)
+        if hub is None or hub.kind != "group" or not wanted(hub, obj):
+            continue
+        author = id_of(obj.get("attributedTo")) or sender
+        if await reshare(svc, hub, obj, author, activity=activity, is_reply=False):
+            shared.append(hub.username)
+    return shared
+
+
+async def fetch_original(svc: Services, object_id: str) -> dict[str, Any]:
+    """What a boost points at, as its own server serves it: an Announce's embedded copy is the
+    booster's claim about someone else's post, never trusted."""
+    original = await svc.resolver.fetch_object(object_id)
+    author = id_of(original.get("attributedTo"))
+    if author is None or host_of(author) != host_of(object_id):
+        raise OriginError("the re-shared object is not attributed to an actor on its own server")
+    return original
+
+
+async def decide_queued(svc: Services, hub: LocalActor, queued_id: int, approve: bool) -> Any:
+    """A moderator's decision on a held post: approved, it is re-shared as if a member sent it."""
+    async with svc.db.transaction() as tx:
+        decided = await store.decide(tx, hub.id, queued_id, "approved" if approve else "rejected")
+    if decided is None:
+        raise NotFound(f"no post waiting with number {queued_id} in {hub.username}'s queue")
+    if approve:
+        obj = decided.activity["object"]
+        is_reply = id_of(obj.get("inReplyTo")) is not None
+        await reshare(svc, hub, obj, decided.actor_uri, activity=decided.activity,
+                      is_reply=is_reply)  # fmt: skip
+    return decided

@@ -1,0 +1,155 @@
+"""SQL for hub membership, re-shares and the moderation queue."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from fedihub.db import Database, Transaction
+
+
+@dataclass(frozen=True)
+class Member:
+    actor_uri: str
+    role: str
+    state: str
+    join_activity_uri: str | None
+
+
+async def member(db: Database | Transaction, hub_id: int, actor_uri: str) -> Member | None:
+    row = await db.fetchone(
+        "SELECT actor_uri, role, state, join_activity_uri FROM hub_members"
+        " WHERE hub_id = ? AND actor_uri = ?",
+        (hub_id, actor_uri),
+    )
+    return Member(*row) if row else None
+
+
+async def save_member(
+    tx: Transaction,
+    hub_id: int,
+    actor_uri: str,
+    *,
+    state: str,
+    now: float,
+    role: str | None = None,
+    join_activity_uri: str | None = None,
+) -> None:
+    """Adds or updates a membership; a role already granted stays unless one is given."""
+    await tx.execute(
+        "INSERT INTO hub_members (hub_id, actor_uri, role, state, join_activity_uri, created_at)"
+        " VALUES (?, ?, coalesce(?, 'member'), ?, ?, ?) ON CONFLICT (hub_id, actor_uri) DO UPDATE"
+        " SET state = excluded.state, role = coalesce(?, hub_members.role),"
+        " join_activity_uri = coalesce(excluded.join_activity_uri, hub_members.join_activity_uri)",
+        (hub_id, actor_uri, role, state, join_activity_uri, now, role),
+    )
+
+
+async def remove_member(tx: Transaction, hub_id: int, actor_uri: str) -> Member | None:
+    row = await tx.fetchone(
+        "DELETE FROM hub_members WHERE hub_id = ? AND actor_uri = ?"
+        " RETURNING actor_uri, role, state, join_activity_uri",
+        (hub_id, actor_uri),
+    )
+    return Member(*row) if row else None
+
+
+async def members(db: Database, hub_id: int, state: str | None = None) -> list[Member]:
+    rows = await db.fetchall(
+        "SELECT actor_uri, role, state, join_activity_uri FROM hub_members WHERE hub_id = ?"
+        " AND (? IS NULL OR state = ?) ORDER BY role, created_at",
+        (hub_id, state, state),
+    )
+    return [Member(*row) for row in rows]
+
+
+async def moderator_uris(db: Database, hub_id: int) -> list[str]:
+    rows = await db.fetchall(
+        "SELECT actor_uri FROM hub_members WHERE hub_id = ? AND state = 'member'"
+        " AND role IN ('admin', 'moderator') ORDER BY created_at",
+        (hub_id,),
+    )
+    return [row[0] for row in rows]
+
+
+async def record_reshare(
+    tx: Transaction, hub_id: int, object_uri: str, author_uri: str, is_reply: bool, now: float
+) -> bool:
+    """False if the hub already re-shared this object: nothing goes out twice or in a loop."""
+    changed = await tx.execute(
+        "INSERT INTO reshares (hub_id, object_uri, author_uri, is_reply, created_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (hub_id, object_uri, author_uri, int(is_reply), now),
+    )
+    return changed > 0
+
+
+async def hubs_that_reshared(db: Database, object_uri: str, author_uri: str) -> list[int]:
+    rows = await db.fetchall(
+        "SELECT hub_id FROM reshares WHERE object_uri = ? AND author_uri = ?",
+        (object_uri, author_uri),
+    )
+    return [row[0] for row in rows]
+
+
+async def hubs_carrying(db: Database, object_uri: str) -> list[int]:
+    """Hubs that re-shared an object: a reply to it belongs in their threads too."""
+    rows = await db.fetchall("SELECT hub_id FROM reshares WHERE object_uri = ?", (object_uri,))
+    return [row[0] for row in rows]
+
+
+async def reshared_by(db: Database, hub_id: int, object_uri: str) -> bool:
+    row = await db.fetchone(
+        "SELECT 1 FROM reshares WHERE hub_id = ? AND object_uri = ?", (hub_id, object_uri)
+    )
+    return row is not None
+
+
+async def queue(
+    db: Database, hub_id: int, actor_uri: str, object_uri: str, activity: dict, reason: str,
+    now: float,
+) -> bool:  # fmt: skip
+    changed = await db.execute(
+        "INSERT INTO moderation_queue (hub_id, actor_uri, object_uri, activity, reason,"
+        " received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (hub_id, actor_uri, object_uri, json.dumps(activity), reason, now),
+    )
+    return changed > 0
+
+
+@dataclass(frozen=True)
+class Queued:
+    id: int
+    actor_uri: str
+    object_uri: str
+    activity: dict
+    reason: str
+    state: str
+
+
+async def queued(db: Database, hub_id: int, state: str = "pending") -> list[Queued]:
+    rows = await db.fetchall(
+        "SELECT id, actor_uri, object_uri, activity, reason, state FROM moderation_queue"
+        " WHERE hub_id = ? AND state = ? ORDER BY id",
+        (hub_id, state),
+    )
+    return [Queued(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+
+
+async def decide(tx: Transaction, hub_id: int, queued_id: int, state: str) -> Queued | None:
+    row = await tx.fetchone(
+        "UPDATE moderation_queue SET state = ? WHERE id = ? AND hub_id = ? AND state = 'pending'"
+        " RETURNING id, actor_uri, object_uri, activity, reason, state",
+        (state, queued_id, hub_id),
+    )
+    return Queued(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) if row else None
+
+
+async def set_hub_settings(db: Database, hub_id: int, **settings: object) -> None:
+    allowed = {"join_policy", "posting_restricted_to_mods", "reshare_policy", "reshare_tags"}
+    assert set(settings) <= allowed
+    if settings:
+        assignments = ", ".join(f"{name} = ?" for name in settings)
+        await db.execute(
+            f"UPDATE local_actors SET {assignments} WHERE id = ?", (*settings.values(), hub_id)
+        )

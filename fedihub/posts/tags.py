@@ -1,0 +1,48 @@
+"""@name@host mentions and #hashtags in what people write: found, linked in the HTML, tagged for
+the fediverse. Pure. A mention of a hub is how a post is addressed to it (FEP-1b12): the hub's
+server then re-shares it. Resolving handles to actors is mentions.py's (WebFinger)."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from fedihub.content import html_text
+from fedihub.errors import BadRequest
+
+MENTION = re.compile(r"(?<![\w/@])@([a-z0-9_.-]{1,64})@([a-z0-9.-]{1,253}(?::\d{1,5})?)", re.I)
+HASHTAG = re.compile(r"(?<![\w&#/])#([^\W_][\w-]{0,62})", re.UNICODE)
+MAX_MENTIONS = 20
+
+
+def find_mentions(text: str) -> list[str]:
+    """'@name@host' handles in order of appearance, each once."""
+    found = dict.fromkeys(f"@{m.group(1)}@{m.group(2).lower()}" for m in MENTION.finditer(text))
+    if len(found) > MAX_MENTIONS:
+        raise BadRequest(f"a post may mention at most {MAX_MENTIONS} accounts")
+    return list(found)
+
+
+def hashtags(html: str) -> list[str]:
+    """Lower-case hashtags (without '#') in a post's text, each once."""
+    found = (m.group(1).lower() for m in HASHTAG.finditer(html_text(html)))
+    return list(dict.fromkeys(tag for tag in found if not tag.isdigit()))  # "#1" is no tag
+
+
+def hashtag_objects(html: str, origin: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "Hashtag", "name": f"#{tag}", "href": f"{origin}/directory?q=%23{quote(tag)}"}
+        for tag in hashtags(html)
+    ]
+
+
+def link_mentions(html: str, mentions: list[dict[str, Any]]) -> str:
+    """Each handle in the text becomes the link Mastodon writes for a mention."""
+    for mention in mentions:
+        user = mention["name"].split("@")[1]
+        link = (f'<span class="h-card"><a href="{escape(mention["href"])}" class="u-url mention">'
+                f"@<span>{escape(user)}</span></a></span>")  # fmt: skip
+        html = re.sub(rf"(?<![\w/@>]){re.escape(escape(mention['name']))}(?![\w@])", link, html)
+    return html
