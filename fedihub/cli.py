@@ -40,6 +40,7 @@ from fedihub.posts.federate import current_tally
 from fedihub.posts.kinds import KINDS
 from fedihub.posts.render import display_title
 from fedihub.services import Services, services_for
+from fedihub.webfeeds.cli import add_feed_commands
 
 Command = Callable[[Services, argparse.Namespace], Awaitable[None]]
 
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timezone", default="UTC", help="IANA zone its events and calls are shown in")
     command(hub, "list", "list this instance's hubs", _hub_list)
     add_group_commands(hub, sub, command)
+    add_feed_commands(hub, command)
 
     account = sub.add_parser("account", help="manage accounts").add_subparsers(
         dest="account_command", required=True, metavar="ACTION"

@@ -70,9 +70,10 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
-def check_url(url: str, insecure_http: bool) -> None:
+def check_url(url: str, insecure_http: bool, any_scheme: bool = False) -> None:
     """Raises FetchError unless we may send a request to `url`. Names are checked when resolved
-    (GuardedResolver); IP literals never reach a resolver, so they are checked here."""
+    (GuardedResolver); IP literals never reach a resolver, so they are checked here.
+    `any_scheme` lets plain http through (websites' feeds), never to private addresses."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -80,7 +81,7 @@ def check_url(url: str, insecure_http: bool) -> None:
     except ValueError as e:
         raise FetchError(f"refusing to fetch {url!r}: malformed URL") from e
     allowed_scheme = parts.scheme == "https" or (
-        parts.scheme == "http" and insecure_http and is_loopback_host(host)
+        parts.scheme == "http" and (any_scheme or (insecure_http and is_loopback_host(host)))
     )
     if not allowed_scheme or not host:
         raise FetchError(f"refusing to fetch {url!r}: only https URLs are allowed")
@@ -107,6 +108,18 @@ def is_activity_json(content_type: str) -> bool:
     if media == ACTIVITY_JSON:
         return True
     return media == "application/ld+json" and "activitystreams" in params
+
+
+@dataclass(frozen=True)
+class FeedResponse:
+    status: int
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    url: str
+
+
+FEED_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"
 
 
 @dataclass(frozen=True)
@@ -224,6 +237,30 @@ class HttpClient:
                 return PostResult(status=resp.status, retry_after=resp.headers.get("retry-after"))
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             return PostResult(status=0, retry_after=None, error=f"{type(e).__name__}: {e}")
+
+    async def get_feed(
+        self, url: str, etag: str | None, last_modified: str | None, limit: int
+    ) -> FeedResponse:
+        """A website's RSS or Atom feed, politely: a conditional GET (ETag, Last-Modified),
+        redirects followed and checked, the body capped (a feed that never ends is cut off)."""
+        headers = {"user-agent": self.user_agent, "accept": FEED_ACCEPT}
+        if etag:
+            headers["if-none-match"] = etag
+        if last_modified:
+            headers["if-modified-since"] = last_modified
+        for _ in range(MAX_REDIRECTS + 1):
+            check_url(url, self.config.insecure_http, any_scheme=True)
+            try:
+                async with self.session.get(url, headers=headers, allow_redirects=False) as resp:
+                    if resp.status in (301, 302, 303, 307, 308) and "location" in resp.headers:
+                        url = str(resp.url.join(yarl.URL(resp.headers["location"])))
+                        continue
+                    body = await read_capped(resp, limit) if resp.status == 200 else b""
+                    return FeedResponse(resp.status, body, resp.headers.get("etag"),
+                                        resp.headers.get("last-modified"), url)  # fmt: skip
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as e:
+                raise FetchError(f"{url}: {type(e).__name__}: {e}") from e
+        raise FetchError(f"{url}: too many redirects")
 
     async def webfinger(self, username: str, domain: str) -> str:
         """The actor id that `acct:username@domain` names."""

@@ -31,6 +31,8 @@ class Config:
     # Participant counts (and poll tallies) go out at most once per this many seconds per post.
     count_update_delay_s: float = 60.0
     scheduler_interval_s: float = 30.0
+    # How often a hub polls each website feed it imports (longer after failures).
+    feed_interval_s: float = 1800.0
 
     @property
     def scheme(self) -> str:

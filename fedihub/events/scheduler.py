@@ -1,6 +1,6 @@
 """Work that falls due with time rather than with a request: federating the next occurrences
-of recurring calls, closing polls whose time is up, and sending the deferred Update of a post
-whose counts (participants, votes) changed.
+of recurring calls, closing polls whose time is up, sending the deferred Update of a post
+whose counts (participants, votes) changed, and polling the website feeds hubs import.
 
 Runs inside `fedihub serve`; every step works from rows in the database, so a restart loses
 nothing and `run_once(now)` lets tests step it with a clock of their own.
@@ -20,6 +20,7 @@ from fedihub.posts import federate
 from fedihub.posts import store as posts
 from fedihub.posts.service import federate_upcoming_occurrences
 from fedihub.services import Services
+from fedihub.webfeeds.service import poll_due
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class SchedulerRun:
     occurrences: int
     updates: int
     closed: int = 0
+    imported: int = 0
 
 
 class Scheduler:
@@ -44,7 +46,8 @@ class Scheduler:
         created = await federate_upcoming_occurrences(self.svc, now)
         closed = await close_due(self.svc, now)
         updates = await self.send_due_updates(now)
-        return SchedulerRun(created, updates, closed)
+        imported = await poll_due(self.svc, now)
+        return SchedulerRun(created, updates, closed, imported)
 
     async def send_due_updates(self, now: float) -> int:
         """One Update per post whose counts changed, however many changes it had."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from fedihub.actors.model import LocalActor
@@ -43,8 +44,10 @@ async def publish(
     kind: str,
     text: str,
     now: float | None = None,
+    then: Callable[[Transaction, Post], Awaitable[None]] | None = None,
 ) -> Post:
-    """Stores a post, its Create (and, for a call, its first occurrences) and the deliveries."""
+    """Stores a post, its Create (and, for a call, its first occurrences) and the deliveries;
+    `then` does more in the same transaction (and may raise to undo it all)."""
     draft = await _with_mentions(svc, await _with_proposal_results(
         svc, hub, parse_draft(kind, text, hub.timezone)))  # fmt: skip
     now = time.time() if now is None else now
@@ -57,6 +60,8 @@ async def publish(
         await federate.send_create(tx, svc, hub, post, targets, now)
         if post.kind == "call":
             await _federate_occurrences(tx, svc, hub, post, targets, now)
+        if then is not None:
+            await then(tx, post)
     svc.wake_delivery()
     return post
 

@@ -1,0 +1,103 @@
+"""Subscribing hubs to their groups' websites, and polling those feeds politely: conditional
+GETs, a backoff on failure, size and time limits, and each entry published once, even across
+restarts (the entry is recorded in the same transaction as the post it became)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from urllib.parse import urlsplit
+
+from fedihub.actors import store as actors
+from fedihub.actors.model import LocalActor
+from fedihub.client import check_url
+from fedihub.db import Transaction
+from fedihub.errors import BadRequest, FedihubError, FetchError
+from fedihub.posts import service as posts
+from fedihub.posts.store import Post
+from fedihub.services import Services
+from fedihub.webfeeds import store
+from fedihub.webfeeds.parse import Entry, as_markdown, parse_feed
+
+log = logging.getLogger(__name__)
+FIRST_FETCH_ENTRIES = 5  # a new subscription does not flood followers with a site's archive
+MAX_ENTRIES_PER_FETCH = 20
+MAX_FEED_BYTES = 2 * 1024 * 1024
+MAX_BACKOFF_S = 86_400.0
+
+
+class AlreadyPublished(Exception):
+    """Another run published this entry first; the post is rolled back."""
+
+
+async def add_feed(svc: Services, hub: LocalActor, url: str) -> bool:
+    check_url(url, svc.config.insecure_http, any_scheme=True)
+    return await store.add(svc.db, hub.id, url, time.time())
+
+
+async def poll_due(svc: Services, now: float) -> int:
+    """Polls every feed whose time has come; returns how many entries became posts."""
+    published = 0
+    for source in await store.due(svc.db, now):
+        published += await poll(svc, source, now)
+    return published
+
+
+async def poll(svc: Services, source: store.Source, now: float) -> int:
+    interval = svc.config.feed_interval_s
+    try:
+        response = await svc.client.get_feed(
+            source.url, source.etag, source.last_modified, MAX_FEED_BYTES
+        )
+        if response.status == 304:
+            await store.fetched(
+                svc.db, source, etag=source.etag, last_modified=source.last_modified,
+                title=None, next_fetch_at=now + interval,
+            )  # fmt: skip
+            return 0
+        if response.status != 200:
+            raise FetchError(f"{source.url}: HTTP {response.status}")
+        feed = await asyncio.to_thread(parse_feed, response.body)  # CPU-bound: off the loop
+    except FedihubError as e:
+        delay = min(interval * 2**source.failures, MAX_BACKOFF_S)
+        log.info("feed %s failed (%d in a row): %s", source.url, source.failures + 1, e.message)
+        await store.failed(svc.db, source, e.message, now + delay)
+        return 0
+    hub = await actors.get_actor_by_id(svc.db, source.hub_id)
+    assert hub is not None, "feed sources belong to hubs (foreign key)"
+    site = feed.title or urlsplit(source.url).netloc
+    published = 0
+    for entry in await _new_entries(svc, source, feed.entries):
+        published += await _publish(svc, hub, source, entry, site, now)
+    await store.fetched(svc.db, source, etag=response.etag, last_modified=response.last_modified,
+                        title=feed.title or None, next_fetch_at=now + interval)  # fmt: skip
+    return published
+
+
+async def _new_entries(svc: Services, source: store.Source, entries: list[Entry]) -> list[Entry]:
+    """Entries not yet published, oldest first, at most a few on a feed's first fetch."""
+    seen = await store.seen(svc.db, source.id, [e.id for e in entries])
+    fresh = [e for e in entries if e.id not in seen]
+    fresh = fresh[: FIRST_FETCH_ENTRIES if source.first_fetch else MAX_ENTRIES_PER_FETCH]
+    return sorted(fresh, key=lambda e: e.published or 0.0)
+
+
+async def _publish(
+    svc: Services, hub: LocalActor, source: store.Source, entry: Entry, site: str, now: float
+) -> int:
+    async def record(tx: Transaction, post: Post) -> None:
+        if not await store.mark_seen(tx, source.id, entry.id, post.id, now):
+            raise AlreadyPublished(entry.id)
+
+    try:
+        await posts.publish(svc, hub, None, "update", as_markdown(entry, site), then=record)
+    except AlreadyPublished:
+        return 0
+    except BadRequest as e:
+        # An entry we cannot publish (too long, say) is recorded, so it is not tried for ever.
+        log.info("feed %s: entry %s skipped: %s", source.url, entry.id, e.message)
+        async with svc.db.transaction() as tx:
+            await store.mark_seen(tx, source.id, entry.id, None, now)
+        return 0
+    return 1
