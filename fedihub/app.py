@@ -33,7 +33,7 @@ from fedihub.outbox.worker import DeliveryWorker
 from fedihub.polls.views import add_poll_routes
 from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
-from fedihub.web import dashboard, pages
+from fedihub.web import dashboard, directory, pages
 from fedihub.web.respond import make_templates
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,12 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     add_post_routes(app)
     add_poll_routes(app)
     add_inbox_routes(app)
-    for module_routes in (discovery.routes, outbox_views.routes, pages.routes, dashboard.routes):
+    for module_routes in (
+        discovery.routes,
+        outbox_views.routes,
+        pages.routes,
+        dashboard.routes,
+        directory.routes,
+    ):
         app.router.add_routes(module_routes)
     return app

@@ -1,0 +1,100 @@
+"""A directory across the federation: this instance's hubs and the groups it has met elsewhere
+(followed, re-shared, mentioned), searchable by name and by hashtag, as HTML and as JSON, so
+people find related initiatives on other instances."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from aiohttp import web
+
+from fedihub.actors import store as actors
+from fedihub.content import html_text, sanitize_html
+from fedihub.keys import services_key
+from fedihub.posts import store as posts
+from fedihub.posts.tags import hashtags
+from fedihub.services import Services
+from fedihub.web.respond import html
+
+routes = web.RouteTableDef()
+MAX_REMOTE = 500
+MAX_QUERY = 100
+
+
+@dataclass(frozen=True)
+class Listing:
+    name: str
+    handle: str
+    url: str
+    summary: str  # plain text
+    tags: list[str]
+    local: bool
+
+
+def matches(listing: Listing, query: str) -> bool:
+    """'#tag' finds hubs that use the hashtag; other words search names and descriptions."""
+    query = query.strip().lower()
+    if not query:
+        return True
+    if query.startswith("#"):
+        return query[1:] in listing.tags
+    haystack = f"{listing.name} {listing.handle} {listing.summary}".lower()
+    return all(word in haystack for word in query.split())
+
+
+async def _local(svc: Services) -> list[Listing]:
+    found = []
+    for hub in await actors.list_actors(svc.db, "group"):
+        recent = await posts.latest_posts(svc.db, hub.id, 30)
+        tags = hashtags(hub.summary) + [t for p in recent for t in hashtags(p.content_html)]
+        found.append(Listing(
+            name=hub.name, handle=f"@{hub.username}@{svc.config.domain}",
+            url=hub.uri(svc.config.base_url), summary=html_text(hub.summary),
+            tags=sorted(set(tags)), local=True,
+        ))  # fmt: skip
+    return found
+
+
+async def _remote(svc: Services) -> list[Listing]:
+    """Groups met elsewhere, with the hashtags of what we have seen them post."""
+    rows = await svc.db.fetchall(
+        "SELECT a.uri, a.host, a.preferred_username, a.document,"
+        " (SELECT group_concat(o.document, char(30)) FROM (SELECT document FROM received_objects"
+        "   WHERE (actor_uri = a.uri OR attributed_to = a.uri) AND deleted_at IS NULL"
+        "   ORDER BY received_at DESC LIMIT 30) o) AS recent"
+        " FROM remote_actors a WHERE a.type = 'Group' ORDER BY a.fetched_at DESC LIMIT ?",
+        (MAX_REMOTE,),
+    )
+    found = []
+    for row in rows:
+        document = json.loads(row["document"])
+        summary = html_text(sanitize_html(str(document.get("summary") or "")))
+        tags = hashtags(summary)
+        for text in (row["recent"] or "").split("\x1e"):
+            content = json.loads(text).get("content") if text else None
+            tags += hashtags(content) if isinstance(content, str) else []
+        url = document.get("url") if isinstance(document.get("url"), str) else row["uri"]
+        found.append(Listing(
+            name=str(document.get("name") or row["preferred_username"] or row["uri"])[:200],
+            handle=f"@{row['preferred_username']}@{row['host']}", url=url, summary=summary[:500],
+            tags=sorted(set(tags)), local=False,
+        ))  # fmt: skip
+    return found
+
+
+async def directory_listings(svc: Services, query: str) -> list[Listing]:
+    return [x for x in await _local(svc) + await _remote(svc) if matches(x, query[:MAX_QUERY])]
+
+
+@routes.get("/directory")
+async def directory(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    query = request.query.get("q", "")
+    listings = await directory_listings(svc, query)
+    if (
+        "application/json" in request.headers.get("Accept", "")
+        or request.query.get("format") == "json"
+    ):
+        return web.json_response({"query": query, "hubs": [asdict(x) for x in listings]})
+    return html(request, "directory.html", query=query, listings=listings)
