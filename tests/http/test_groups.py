@@ -169,3 +169,36 @@ async def test_the_directory_finds_hubs_here_and_elsewhere_by_name_and_hashtag(
     everything = await app_client.get("/directory", headers={"Accept": "text/html"})
     text = await everything.text()
     assert "Housing justice" in text and "Relief" in text and "elsewhere" in text
+
+
+async def test_edits_and_deletes_of_a_reshared_post_follow_it(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    hub_uri = hub.uri(services.config.base_url)
+    mia = remote.add_actor("mia")
+    follower = remote.add_actor("fay", host_index=1)
+    await membership.set_member(services, hub, mia.id)
+    await services.resolver.actor(follower.id)
+    await services.db.execute(
+        "INSERT INTO followers VALUES (?, ?, 'f', 'accepted', 0)", (hub.id, follower.id)
+    )
+    create = mention(mia, hub_uri, 1)
+    assert (await remote.post(f"{hub_uri}/inbox", create, mia)).ok
+    await drain(app_client)
+    edited = {
+        **create["object"],
+        "content": "<p>Hello, edited</p>",
+        "updated": "2026-11-24T00:00:00Z",
+    }
+    update = {"id": f"{mia.id}/u/1", "type": "Update", "actor": mia.id, "object": edited}
+    delete = {"id": f"{mia.id}/d/1", "type": "Delete", "actor": mia.id,
+              "object": {"id": edited["id"], "type": "Tombstone"}}  # fmt: skip
+    for activity in (update, delete):
+        assert (await remote.post(f"{hub_uri}/inbox", activity, mia)).ok
+        await drain(app_client)
+    passed = [r.activity["object"] for r in remote.received_by("/inbox")
+              if r.path == "/inbox" and r.activity["type"] == "Announce"
+              and isinstance(r.activity["object"], dict)]  # fmt: skip
+    assert [(a["type"], a["id"]) for a in passed] == [
+        ("Create", create["id"]), ("Update", update["id"]), ("Delete", delete["id"])
+    ]  # fmt: skip
