@@ -10,6 +10,8 @@
     shared inbox; the receiver verifies every signature with bovine. We time from the commit of
     the post (its row's created_at) to the arrival of the last delivery.
 (c) idle RSS of `fedihub serve` after start-up, read from /proc.
+(d) pages: requests per second and median latency for a busy hub's dashboard, calendar, Atom
+    feed, the home page, the directory and a poll's page (see bench_pages).
 """
 
 from __future__ import annotations
@@ -173,12 +175,79 @@ async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str,
             "server_cpu_s": server_cpu, "receiver_cpu_s": receiver_cpu}  # fmt: skip
 
 
+async def _fill_hub(data: Path, events: int, updates: int) -> None:
+    """A busy hub, written in-process (one CLI call per post would take minutes)."""
+    from fedihub.hubs.service import create_hub, require_hub
+    from fedihub.polls.service import vote
+    from fedihub.posts.service import publish
+    from fedihub.services import services_for
+
+    async with services_for(data) as svc:
+        await create_hub(svc.db, "busy", name="Busy hub", timezone="America/New_York")
+        hub = await require_hub(svc.db, "busy")
+        day = 86_400.0
+        for n in range(updates):
+            await publish(svc, hub, None, "update", f"# Update {n}\n\nNews #climate number {n}.")
+        for n in range(events):
+            date = time.strftime("%Y-%m-%d", time.gmtime(time.time() + (n % 60 + 1) * day))
+            text = (f"---\ntitle: Event {n}\nstart: {date} 18:00\nend: {date} 20:00\n"
+                    f"capacity: 50\nlocation: Hall {n}\n---\nBring a friend.")  # fmt: skip
+            await publish(svc, hub, None, "event", text)
+        for n in range(20):
+            start = time.strftime("%Y-%m-%d 20:00", time.gmtime(time.time() + day))
+            await publish(svc, hub, None, "call", f"---\ntitle: Call {n}\nstart: {start}\n"
+                          f"end: {start[:-5]}21:00\nschedule: FREQ=WEEKLY\ndial_in: +1 555 0100\n"
+                          "---\nAgenda.")  # fmt: skip
+        closes = time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() + 7 * day))
+        poll = await publish(svc, hub, None, "poll", f"---\ncloses: {closes}\n---\nMarch?")
+        for n in range(1000):
+            await vote(svc, hub, poll, f"https://voters.example/u/{n}", [n % 3], time.time())
+
+
+async def bench_pages(
+    root: Path, requests: int = 300, connections: int = 8
+) -> dict[str, tuple[float, float, float, int]]:
+    """Requests per second for the pages and feeds of a hub with 300 events, 20 weekly calls,
+    500 updates and a poll with 1,000 votes, over `connections` keep-alive connections."""
+    a = FedihubInstance(root, "pages")
+    a.init()
+    await _fill_hub(a.data, events=300, updates=500)
+    await a.start()
+    results = {}
+    async with aiohttp.ClientSession() as session:
+        for path in ("/hubs/busy", "/hubs/busy/calendar.ics", "/hubs/busy/feed.atom",
+                     "/", "/directory?q=%23climate", "/hubs/busy/posts/821"):  # fmt: skip
+            url = a.base_url + path
+            began = time.perf_counter()
+            async with session.get(url) as resp:  # the first request: a cold cache, if any
+                assert resp.status == 200, (path, resp.status)
+                size = len(await resp.read())
+            first_ms = (time.perf_counter() - began) * 1000
+            latencies: list[float] = []
+
+            async def worker(n: int, url: str = url, latencies: list[float] = latencies) -> None:
+                for _ in range(n):
+                    began = time.perf_counter()
+                    async with session.get(url) as resp:
+                        await resp.read()
+                    latencies.append(time.perf_counter() - began)
+
+            began = time.perf_counter()
+            await asyncio.gather(*(worker(requests // connections) for _ in range(connections)))
+            elapsed = time.perf_counter() - began
+            latencies.sort()
+            median_ms = latencies[len(latencies) // 2] * 1000
+            results[path] = (len(latencies) / elapsed, median_ms, first_ms, size)
+    await a.stop()
+    return results
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--inbox", type=int, default=20_000)
     parser.add_argument("--instances", type=int, default=1_000)
     parser.add_argument("--followers", type=int, default=10_000)
-    parser.add_argument("--only", choices=["inbox", "fanout", "rss"])
+    parser.add_argument("--only", choices=["inbox", "fanout", "rss", "pages"])
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="fedihub-bench-"))
     print(f"machine: {platform.processor() or platform.machine()}, {platform.system()},"
@@ -190,6 +259,10 @@ async def main() -> None:
         print(f"(a) inbox: {r['activities']} signed activities verified and stored in "
               f"{r['seconds']:.2f} s = {r['per_second']:.0f}/s; the server used "
               f"{r['server_cpu_s']:.2f} s of CPU ({r['cpu_us_each']:.0f} µs each)")  # fmt: skip
+    if args.only in (None, "pages"):
+        for path, (rate, median_ms, first_ms, size) in (await bench_pages(root)).items():
+            print(f"(d) {path}: {rate:.0f} requests/s, median {median_ms:.1f} ms"
+                  f" (first request {first_ms:.0f} ms), {size} bytes")  # fmt: skip
     if args.only in (None, "fanout"):
         r = await bench_fan_out(root, args.instances, args.followers)
         print(f"(b) fan-out: {r['followers']} followers on {r['deliveries']} instances, last "

@@ -18,6 +18,7 @@ from fedihub.inbox.store import InboxWriter
 from fedihub.inbox.views import add_inbox_routes
 from fedihub.inbox.worker import InboxWorker
 from fedihub.keys import (
+    calendar_cache_key,
     config_key,
     delivery_worker_key,
     inbox_worker_key,
@@ -34,6 +35,7 @@ from fedihub.polls.views import add_poll_routes
 from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
 from fedihub.web import dashboard, directory, pages
+from fedihub.web.cache import DocumentCache
 from fedihub.web.respond import make_templates
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app[templates_key] = make_templates(config)
     app[shutting_down_key] = asyncio.Event()
     app[tally_streams_key] = asyncio.Semaphore(MAX_TALLY_STREAMS)
+    app[calendar_cache_key] = DocumentCache()
     app.on_shutdown.append(_signal_shutdown)
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_workers_ctx(run_workers))

@@ -13,6 +13,7 @@ from fedihub.inbox.store import InboxWriter
 from fedihub.inbox.worker import InboxWorker
 from fedihub.outbox.worker import DeliveryWorker
 from fedihub.services import Services
+from fedihub.web.cache import DocumentCache
 
 config_key = web.AppKey("config", Config)
 services_key = web.AppKey("services", Services)
@@ -24,3 +25,4 @@ scheduler_key = web.AppKey("scheduler", Scheduler)
 # Set when the server begins to stop, so long-lived responses (event streams) end promptly.
 shutting_down_key = web.AppKey("shutting_down", asyncio.Event)
 tally_streams_key = web.AppKey("tally_streams", asyncio.Semaphore)
+calendar_cache_key = web.AppKey("calendar_cache", DocumentCache)

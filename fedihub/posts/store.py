@@ -204,3 +204,14 @@ async def recurring_series(db: Database) -> list[Post]:
         " AND deleted_at IS NULL AND status != 'cancelled'"
     )
     return [_post(r) for r in rows]
+
+
+async def calendar_fingerprint(db: Database, actor_id: int | None) -> str:
+    """Changes whenever a calendar's content may: a post added, edited, cancelled or deleted."""
+    hub_filter = "WHERE actor_id = ?" if actor_id is not None else ""
+    row = await db.fetchone(
+        "SELECT count(*), max(id), max(coalesce(updated_at, 0)), max(coalesce(deleted_at, 0))"
+        f" FROM posts {hub_filter}",
+        (actor_id,) if actor_id is not None else (),
+    )
+    return ":".join(str(v) for v in row) if row else ""

@@ -6,6 +6,8 @@ browser shows and what Mastodon or Mobilizon receive never drift apart.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
 from dataclasses import dataclass, replace
 
@@ -16,7 +18,7 @@ from fedihub.actors.model import LocalActor
 from fedihub.db import Database
 from fedihub.events import store as events
 from fedihub.follows import store as follow_store
-from fedihub.keys import services_key
+from fedihub.keys import calendar_cache_key, services_key
 from fedihub.network import store as network
 from fedihub.network.present import NetworkItem, present
 from fedihub.posts import render
@@ -178,31 +180,40 @@ async def calendar_entry(
     )
 
 
-async def _calendar(
-    db: Database, base: str, hub: LocalActor | None, name: str, now: float
-) -> bytes:
-    since = now - 30 * 86_400  # a month back, so a calendar keeps recent history
-    entries = []
-    owners: dict[int, LocalActor] = {}
-    for post in await posts.calendar_posts(db, hub.id if hub else None, since):
-        owner = hub or await _owner(db, owners, post)
-        entries.append(await calendar_entry(db, owner.uri(base), owner.name, post))
-    return feeds.build_calendar(entries, name=name, now=now)
+async def _calendar(request: web.Request, hub: LocalActor | None, name: str) -> web.Response:
+    """A calendar is costly to write (~0.5 ms an event, in icalendar) and apps poll it often:
+    it is kept under a fingerprint of its posts, answered 304 to a client that has it, and
+    written off the event loop when it must be."""
+    svc = request.app[services_key]
+    db, base, now = svc.db, svc.config.base_url, time.time()
+    day = int(now // 86_400)  # what "a month back" covers moves daily
+    version = f"{await posts.calendar_fingerprint(db, hub.id if hub else None)}:{day}"
+    etag = f'"{hashlib.sha256(version.encode()).hexdigest()[:32]}"'
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers={"ETag": etag})
+    cache, key = request.app[calendar_cache_key], f"hub:{hub.id}" if hub else "instance"
+    body = cache.get(key, etag)
+    if body is None:
+        since = now - 30 * 86_400  # a month back, so a calendar keeps recent history
+        entries = []
+        owners: dict[int, LocalActor] = {}
+        for post in await posts.calendar_posts(db, hub.id if hub else None, since):
+            owner = hub or await _owner(db, owners, post)
+            entries.append(await calendar_entry(db, owner.uri(base), owner.name, post))
+        body = await asyncio.to_thread(feeds.build_calendar, entries, name=name, now=now)
+        cache.put(key, etag, body)
+    return calendar_response(body, etag=etag)
 
 
 @routes.get("/hubs/{username}/calendar.ics")
 async def hub_calendar(request: web.Request) -> web.Response:
-    svc = request.app[services_key]
     hub = await _hub(request)
-    body = await _calendar(svc.db, svc.config.base_url, hub, hub.name, time.time())
-    return calendar_response(body)
+    return await _calendar(request, hub, hub.name)
 
 
 @routes.get("/calendar.ics")
 async def instance_calendar(request: web.Request) -> web.Response:
-    svc = request.app[services_key]
-    name = svc.config.instance_name
-    return calendar_response(await _calendar(svc.db, svc.config.base_url, None, name, time.time()))
+    return await _calendar(request, None, request.app[services_key].config.instance_name)
 
 
 def _feed_entry(hub: LocalActor, hub_uri: str, post: Post) -> feeds.FeedEntry:

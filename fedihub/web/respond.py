@@ -57,8 +57,12 @@ def html(request: web.Request, template: str, status: int = 200, **context: Any)
     )  # fmt: skip
 
 
-def calendar_response(body: bytes, filename: str | None = None) -> web.Response:
+def calendar_response(
+    body: bytes, filename: str | None = None, etag: str | None = None
+) -> web.Response:
     headers = {"Cache-Control": "public, max-age=300"}
+    if etag:
+        headers["ETag"] = etag
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=headers)

@@ -299,3 +299,18 @@ async def test_editing_a_calls_length_moves_its_occurrences_end(
             "SELECT id FROM posts WHERE series_id = ?", (series.id,)
         )
         await posts.edit(services, hub, occurrence_id, text)
+
+
+async def test_a_calendar_is_kept_until_its_posts_change(
+    app_client: TestClient, services: Services, hub: LocalActor
+) -> None:
+    text = "---\ntitle: Picket\nstart: 2027-03-01 10:00\nend: 2027-03-01 12:00\n---\n"
+    event = await posts.publish(services, hub, None, "event", text)
+    first = await app_client.get("/hubs/climate/calendar.ics")
+    etag = first.headers["ETag"]
+    again = await app_client.get("/hubs/climate/calendar.ics", headers={"If-None-Match": etag})
+    assert again.status == 304
+    await posts.cancel(services, hub, event.id)
+    changed = await app_client.get("/hubs/climate/calendar.ics", headers={"If-None-Match": etag})
+    assert changed.status == 200 and changed.headers["ETag"] != etag
+    assert b"STATUS:CANCELLED" in await changed.read()
