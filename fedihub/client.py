@@ -70,10 +70,10 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
-def check_url(url: str, insecure_http: bool, any_scheme: bool = False) -> None:
+def check_url(url: str, insecure_http: bool, allow_plain_http: bool = False) -> None:
     """Raises FetchError unless we may send a request to `url`. Names are checked when resolved
     (GuardedResolver); IP literals never reach a resolver, so they are checked here.
-    `any_scheme` lets plain http through (websites' feeds), never to private addresses."""
+    `allow_plain_http` lets http through (websites' feeds), never to private addresses."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -81,7 +81,7 @@ def check_url(url: str, insecure_http: bool, any_scheme: bool = False) -> None:
     except ValueError as e:
         raise FetchError(f"refusing to fetch {url!r}: malformed URL") from e
     allowed_scheme = parts.scheme == "https" or (
-        parts.scheme == "http" and (any_scheme or (insecure_http and is_loopback_host(host)))
+        parts.scheme == "http" and (allow_plain_http or (insecure_http and is_loopback_host(host)))
     )
     if not allowed_scheme or not host:
         raise FetchError(f"refusing to fetch {url!r}: only https URLs are allowed")
@@ -249,7 +249,7 @@ class HttpClient:
         if last_modified:
             headers["if-modified-since"] = last_modified
         for _ in range(MAX_REDIRECTS + 1):
-            check_url(url, self.config.insecure_http, any_scheme=True)
+            check_url(url, self.config.insecure_http, allow_plain_http=True)
             try:
                 async with self.session.get(url, headers=headers, allow_redirects=False) as resp:
                     if resp.status in (301, 302, 303, 307, 308) and "location" in resp.headers:

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from fedihub.activitystreams import id_of
 from fedihub.errors import BadRequest
 from fedihub.follows.service import resolve_handle_or_uri
 from fedihub.groups import membership, resharing
@@ -102,6 +103,6 @@ async def _queue(svc: Services, args: argparse.Namespace) -> None:
 async def _reshare(svc: Services, args: argparse.Namespace) -> None:
     hub = await require_hub(svc.db, args.as_hub)
     original = await resharing.fetch_original(svc, args.url)
-    author = str(original["attributedTo"])
+    author = id_of(original.get("attributedTo")) or args.url
     done = await resharing.reshare(svc, hub, original, author, activity=None, is_reply=False)
     print(f"re-shared {original['id']}" if done else "already re-shared: nothing sent")

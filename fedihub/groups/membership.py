@@ -84,30 +84,39 @@ async def join_received(svc: Services, hub: LocalActor, actor_uri: str, join_uri
         elif hub.join_policy == "approval":
             state = "pending"
         else:
+            state = "refused"
+        if state == "refused":
             await _answer_join(tx, svc, hub, "Reject", actor_uri, join_uri)
-            return "refused"
-        await store.save_member(tx, hub.id, actor_uri, state=state, now=now,
-                                join_activity_uri=join_uri)  # fmt: skip
+        else:
+            await store.save_member(tx, hub.id, actor_uri, state=state, now=now,
+                                    join_activity_uri=join_uri)  # fmt: skip
         if state == "member":
             await _answer_join(tx, svc, hub, "Accept", actor_uri, join_uri)
+            invited_to_moderate = existing is not None and existing.state == "invited"
+            if invited_to_moderate and existing.role in MODERATING:
+                await _announce_moderators(tx, svc, hub, "Add", actor_uri)
     svc.wake_delivery()
     return state
 
 
 async def left(svc: Services, hub: LocalActor, actor_uri: str) -> bool:
+    """Leaving a hub; on an open hub, where following is joining, it ends the following too."""
     async with svc.db.transaction() as tx:
         gone = await store.remove_member(tx, hub.id, actor_uri)
         if gone is not None and gone.role in MODERATING and gone.state == "member":
             await _announce_moderators(tx, svc, hub, "Remove", actor_uri)
+        unfollowed = hub.join_policy == "open" and await follows.delete_follower(
+            tx, hub.id, actor_uri
+        )
     svc.wake_delivery()
-    return gone is not None
+    return gone is not None or bool(unfollowed)
 
 
 async def answer_pending(svc: Services, hub: LocalActor, actor_uri: str, approve: bool) -> None:
-    pending = await store.member(svc.db, hub.id, actor_uri)
-    if pending is None or pending.state != "pending":
-        raise NotFound(f"no pending request from {actor_uri} to join {hub.username}")
     async with svc.db.transaction() as tx:
+        pending = await store.member(tx, hub.id, actor_uri)  # read where two answers serialise
+        if pending is None or pending.state != "pending":
+            raise NotFound(f"no pending request from {actor_uri} to join {hub.username}")
         if approve:
             await store.save_member(tx, hub.id, actor_uri, state="member", now=time.time())
         else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fedihub.activitystreams import host_of, id_of
+from fedihub.activitystreams import PUBLIC, host_of, id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.content import sanitize_incoming
@@ -29,6 +29,7 @@ from fedihub.posts.tags import hashtags
 from fedihub.services import Services
 
 ADDRESS_FIELDS = ("to", "cc", "audience")
+MAX_HUBS_PER_POST = 5  # an activity naming hundreds of our hubs is not a post, it is a flood
 
 
 def addressed_hub_uris(obj: dict[str, Any], base_url: str) -> list[str]:
@@ -43,7 +44,17 @@ def addressed_hub_uris(obj: dict[str, Any], base_url: str) -> list[str]:
             found.append(id_of(tag.get("href")) or "")
     prefix = f"{base_url}/hubs/"
     hubs = (u for u in found if u.startswith(prefix) and "/" not in u[len(prefix) :])
-    return list(dict.fromkeys(hubs))
+    return list(dict.fromkeys(hubs))[:MAX_HUBS_PER_POST]
+
+
+def is_public(obj: dict[str, Any]) -> bool:
+    """Only public (or unlisted) posts are re-shared: a hub never turns a direct or
+    followers-only message into a public one (Mastodon boosts only these, too)."""
+    audience = []
+    for field in ("to", "cc"):
+        value = obj.get(field)
+        audience += value if isinstance(value, list) else [value]
+    return any(id_of(a) in (PUBLIC, "as:Public", "Public") for a in audience)
 
 
 def tags_of(obj: dict[str, Any]) -> set[str]:
@@ -79,11 +90,25 @@ async def posted_into_hubs(svc: Services, activity: dict, sender: str) -> str | 
     return "; ".join(notes)
 
 
+async def _in_thread(svc: Services, hub: LocalActor, parent: str | None) -> bool:
+    """A reply counts as one in the hub's threads only where the hub carries the thread (or
+    wrote the post): any other `inReplyTo` is a top-level post in disguise."""
+    if parent is None:
+        return False
+    if parent.startswith(hub.uri(svc.config.base_url) + "/posts/"):
+        return True
+    return hub.id in await store.hubs_carrying(svc.db, parent)
+
+
 async def _received_for(svc: Services, hub: LocalActor, activity: dict, sender: str) -> str:
     obj = activity["object"]
-    is_reply = id_of(obj.get("inReplyTo")) is not None
+    if not is_public(obj):
+        return f"not public: {hub.username} does not re-share it"
+    is_reply = await _in_thread(svc, hub, id_of(obj.get("inReplyTo")))
     role = await membership.role_of(svc, hub, sender)
     if role is None and not await membership.is_member(svc, hub, sender):
+        if is_reply:  # a non-member's reply stays in the thread but is not carried
+            return f"a reply from a non-member: {hub.username} does not carry it"
         return await _hold(svc, hub, activity, sender, "not a member")
     if hub.posting_restricted_to_mods and not is_reply and role not in membership.MODERATING:
         return await _hold(svc, hub, activity, sender, "only moderators post here")
@@ -110,11 +135,13 @@ async def reshare(
     own Create when we have it (then both forms go out), else only the boost."""
     if host_of(obj["id"]) == host_of(svc.config.base_url):
         return False  # our own posts coming back
+    if not is_public(obj) or await svc.blocked.covers(host_of(author)):
+        return False
     now = time.time()
     clean = sanitize_incoming(obj)
     await network.save(svc.db, author, clean)  # shown on the dashboard
     hub_uri = hub.uri(svc.config.base_url)
-    targets = fan_out_targets(await follows.accepted_remote_followers(svc.db, hub.id))
+    targets = await _follower_targets(svc, hub)
     async with svc.db.transaction() as tx:
         if not await store.record_reshare(tx, hub.id, obj["id"], author, is_reply, now):
             return False
@@ -131,6 +158,12 @@ async def reshare(
     return True
 
 
+async def _follower_targets(svc: Services, hub: LocalActor) -> list:
+    followers = await follows.accepted_remote_followers(svc.db, hub.id)
+    skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
+    return fan_out_targets(followers, skip_hosts=skip)
+
+
 async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
     """The author edited or deleted something hubs re-shared: they pass the change on."""
     object_id = id_of(activity.get("object"))
@@ -142,9 +175,12 @@ async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
         hub = await actors.get_actor_by_id(svc.db, hub_id)
         if hub is None:
             continue
-        targets = fan_out_targets(await follows.accepted_remote_followers(svc.db, hub.id))
+        targets = await _follower_targets(svc, hub)
         hub_uri = hub.uri(svc.config.base_url)
-        announce = compose.announce(svc.new_activity_uri(), hub_uri, activity, now, sender)
+        passed = dict(activity)
+        if isinstance(passed.get("object"), dict) and passed["object"].get("type") != "Tombstone":
+            passed["object"] = {**sanitize_incoming(passed["object"]), "audience": hub_uri}
+        announce = compose.announce(svc.new_activity_uri(), hub_uri, passed, now, sender)
         async with svc.db.transaction() as tx:
             await outbox.enqueue(tx, actor_id=hub.id, activity=announce, targets=targets,
                                  is_public=True, now=now)  # fmt: skip
@@ -153,16 +189,24 @@ async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
     return len(hub_ids)
 
 
-async def announced_by_followed(svc: Services, booster: str, object_id: str) -> list[str]:
-    """A followed actor boosted something: hubs whose policy wants it re-share the original,
-    fetched from its own server (a forged re-share never gets further than this)."""
+async def _hubs_following(svc: Services, actor_uri: str) -> list[LocalActor]:
+    """Our hubs that follow `actor_uri` and pass on something of what they follow."""
     hubs = []
-    for hub_id in await follows.local_actors_following(svc.db, booster):
+    for hub_id in await follows.local_actors_following(svc.db, actor_uri):
         hub = await actors.get_actor_by_id(svc.db, hub_id)
         if hub is not None and hub.kind == "group" and hub.reshare_policy != "none":
             hubs.append(hub)
+    return hubs
+
+
+async def announced_by_followed(svc: Services, booster: str, object_id: str) -> list[str]:
+    """A followed actor boosted something: hubs whose policy wants it re-share the original,
+    fetched from its own server (a forged re-share never gets further than this)."""
+    hubs = await _hubs_following(svc, booster)
     if not hubs or host_of(object_id) == host_of(svc.config.base_url):
         return []
+    if await svc.blocked.covers(host_of(object_id)):
+        return []  # blocks apply to boosted originals too
     original = await fetch_original(svc, object_id)
     if id_of(original.get("inReplyTo")) is not None:
         return []
@@ -189,9 +233,8 @@ async def by_policy(
     if id_of(obj.get("inReplyTo")) is not None:
         return []
     shared = []
-    for hub_id in await follows.local_actors_following(svc.db, sender):
-        hub = await actors.get_actor_by_id(svc.db, hub_id)
-        if hub is None or hub.kind != "group" or not wanted(hub, obj):
+    for hub in await _hubs_following(svc, sender):
+        if not wanted(hub, obj):
             continue
         author = id_of(obj.get("attributedTo")) or sender
         if await reshare(svc, hub, obj, author, activity=activity, is_reply=False):
@@ -211,13 +254,14 @@ async def fetch_original(svc: Services, object_id: str) -> dict[str, Any]:
 
 async def decide_queued(svc: Services, hub: LocalActor, queued_id: int, approve: bool) -> Any:
     """A moderator's decision on a held post: approved, it is re-shared as if a member sent it."""
+    waiting = await store.queued_item(svc.db, hub.id, queued_id)
+    if waiting is None:
+        raise NotFound(f"no post waiting with number {queued_id} in {hub.username}'s queue")
+    if approve:  # re-shared first: if that fails, the post is still waiting, not lost
+        obj = waiting.activity["object"]
+        is_reply = await _in_thread(svc, hub, id_of(obj.get("inReplyTo")))
+        await reshare(svc, hub, obj, waiting.actor_uri, activity=waiting.activity,
+                      is_reply=is_reply)  # fmt: skip
     async with svc.db.transaction() as tx:
         decided = await store.decide(tx, hub.id, queued_id, "approved" if approve else "rejected")
-    if decided is None:
-        raise NotFound(f"no post waiting with number {queued_id} in {hub.username}'s queue")
-    if approve:
-        obj = decided.activity["object"]
-        is_reply = id_of(obj.get("inReplyTo")) is not None
-        await reshare(svc, hub, obj, decided.actor_uri, activity=decided.activity,
-                      is_reply=is_reply)  # fmt: skip
-    return decided
+    return decided or waiting

@@ -98,13 +98,6 @@ async def hubs_carrying(db: Database, object_uri: str) -> list[int]:
     return [row[0] for row in rows]
 
 
-async def reshared_by(db: Database, hub_id: int, object_uri: str) -> bool:
-    row = await db.fetchone(
-        "SELECT 1 FROM reshares WHERE hub_id = ? AND object_uri = ?", (hub_id, object_uri)
-    )
-    return row is not None
-
-
 async def queue(
     db: Database, hub_id: int, actor_uri: str, object_uri: str, activity: dict, reason: str,
     now: float,
@@ -136,6 +129,25 @@ async def queued(db: Database, hub_id: int, state: str = "pending") -> list[Queu
     return [Queued(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
 
 
+async def queued_item(db: Database, hub_id: int, queued_id: int) -> Queued | None:
+    row = await db.fetchone(
+        "SELECT id, actor_uri, object_uri, activity, reason, state FROM moderation_queue"
+        " WHERE id = ? AND hub_id = ? AND state = 'pending'",
+        (queued_id, hub_id),
+    )
+    return Queued(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) if row else None
+
+
+async def withdraw(db: Database, object_uri: str, actor_uri: str) -> bool:
+    """Its author deleted a post waiting for moderators: there is nothing left to approve."""
+    changed = await db.execute(
+        "UPDATE moderation_queue SET state = 'withdrawn' WHERE object_uri = ? AND actor_uri = ?"
+        " AND state = 'pending'",
+        (object_uri, actor_uri),
+    )
+    return changed > 0
+
+
 async def decide(tx: Transaction, hub_id: int, queued_id: int, state: str) -> Queued | None:
     row = await tx.fetchone(
         "UPDATE moderation_queue SET state = ? WHERE id = ? AND hub_id = ? AND state = 'pending'"
@@ -145,9 +157,14 @@ async def decide(tx: Transaction, hub_id: int, queued_id: int, state: str) -> Qu
     return Queued(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) if row else None
 
 
+HUB_SETTINGS = frozenset({"join_policy", "posting_restricted_to_mods", "reshare_policy",
+                          "reshare_tags"})  # fmt: skip
+
+
 async def set_hub_settings(db: Database, hub_id: int, **settings: object) -> None:
-    allowed = {"join_policy", "posting_restricted_to_mods", "reshare_policy", "reshare_tags"}
-    assert set(settings) <= allowed
+    unknown = set(settings) - HUB_SETTINGS  # names go into the SQL: only known columns
+    if unknown:
+        raise ValueError(f"not a hub setting: {sorted(unknown)}")
     if settings:
         assignments = ", ".join(f"{name} = ?" for name in settings)
         await db.execute(

@@ -20,6 +20,7 @@ from fedihub.events.participation import EventClosed
 from fedihub.follows import service as follows
 from fedihub.follows import store as follow_store
 from fedihub.groups import membership, resharing
+from fedihub.groups import store as group_store
 from fedihub.inbox.precheck import local_hub, local_post
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import is_actor_type, vote_in
@@ -164,10 +165,11 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     answered = await _answer_to_our_post(svc, item, obj)
     if answered is not None:
         return answered
-    carried = await resharing.posted_into_hubs(svc, item.document, item.actor_uri)
+    published = await _as_published(svc, item, obj)  # verified before anything is done with it
+    as_sent = {**item.document, "object": published}
+    carried = await resharing.posted_into_hubs(svc, as_sent, item.actor_uri)
     if not await _followed_sender_or_group(svc, item, obj):
         return carried or "ignored: from an actor nobody here follows"
-    published = await _as_published(svc, item, obj)
     await network.save(svc.db, item.actor_uri, sanitize_incoming(published))
     group = id_of(published.get("attributedTo")) or item.actor_uri
     activity = item.document if group == item.actor_uri else None
@@ -217,6 +219,8 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
     if await poll_store.delete_reply(svc.db, object_id, item.actor_uri):
         return f"deleted reply {object_id}"
     passed_on = await resharing.pass_on_change(svc, item.document, item.actor_uri)
+    if await group_store.withdraw(svc.db, object_id, item.actor_uri):
+        return f"withdrew {object_id} from the moderation queue"
     if not passed_on and not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return "ignored: delete from an actor nobody here follows"
     changed = await network.tombstone(svc.db, item.actor_uri, object_id)

@@ -31,6 +31,9 @@ CREATE TABLE reshares (
   created_at REAL NOT NULL,
   PRIMARY KEY (hub_id, object_uri)
 );
+CREATE INDEX reshares_object ON reshares(object_uri);
+CREATE INDEX reshares_author ON reshares(author_uri);
+CREATE INDEX received_objects_attributed ON received_objects(attributed_to);
 
 -- Posts addressed to a hub by people who may not post in it yet: a moderator decides.
 CREATE TABLE moderation_queue (
@@ -40,7 +43,8 @@ CREATE TABLE moderation_queue (
   object_uri TEXT NOT NULL,
   activity TEXT NOT NULL,
   reason TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'approved', 'rejected')),
+  state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'approved', 'rejected', 'withdrawn')),
   received_at REAL NOT NULL,
   UNIQUE (hub_id, object_uri)
 );

@@ -45,11 +45,13 @@ async def publish(
     text: str,
     now: float | None = None,
     then: Callable[[Transaction, Post], Awaitable[None]] | None = None,
+    resolve_mentions: bool = True,
 ) -> Post:
     """Stores a post, its Create (and, for a call, its first occurrences) and the deliveries;
     `then` does more in the same transaction (and may raise to undo it all)."""
-    draft = await _with_mentions(svc, await _with_proposal_results(
-        svc, hub, parse_draft(kind, text, hub.timezone)))  # fmt: skip
+    draft = await _with_proposal_results(svc, hub, parse_draft(kind, text, hub.timezone))
+    if resolve_mentions:  # text from elsewhere (a website's feed) must not address anyone
+        draft = await _with_mentions(svc, draft)
     now = time.time() if now is None else now
     targets = await federate.audience(svc, hub, _unsaved(hub, draft))
     async with svc.db.transaction() as tx:
@@ -175,7 +177,10 @@ async def edit(
     draft = await _with_mentions(svc, await _with_proposal_results(
         svc, hub, parse_draft(post.kind, text, hub.timezone)))  # fmt: skip
     now = time.time() if now is None else now
-    targets = await federate.audience(svc, hub, post)
+    # Those it mentions now hear of the edit too, and those it mentioned before.
+    before = await federate.audience(svc, hub, post)
+    after = await federate.audience(svc, hub, replace(post, fields=draft.fields))
+    targets = list({t.inbox: t for t in before + after}.values())
     async with svc.db.transaction() as tx:
         post = await posts.get_post_by_id(tx, post.id) or post  # what votes and closes left
         if post.is_question:

@@ -38,11 +38,23 @@ def hashtag_objects(html: str, origin: str) -> list[dict[str, Any]]:
     ]
 
 
+TAG = re.compile(r"(<[^>]*>)")
+
+
 def link_mentions(html: str, mentions: list[dict[str, Any]]) -> str:
-    """Each handle in the text becomes the link Mastodon writes for a mention."""
+    """Each handle in the text (not in tags or attributes, not inside a link already) becomes
+    the link Mastodon writes for a mention."""
+    links = {}
     for mention in mentions:
         user = mention["name"].split("@")[1]
-        link = (f'<span class="h-card"><a href="{escape(mention["href"])}" class="u-url mention">'
-                f"@<span>{escape(user)}</span></a></span>")  # fmt: skip
-        html = re.sub(rf"(?<![\w/@>]){re.escape(escape(mention['name']))}(?![\w@])", link, html)
-    return html
+        links[mention["name"].lower()] = (
+            f'<span class="h-card"><a href="{escape(mention["href"])}" class="u-url mention">'
+            f"@<span>{escape(user)}</span></a></span>"
+        )
+    parts, in_link = TAG.split(html), 0
+    for n, part in enumerate(parts):
+        if n % 2:  # a tag
+            in_link += 1 if part.lower().startswith("<a ") else -1 if part.lower() == "</a>" else 0
+        elif not in_link:
+            parts[n] = MENTION.sub(lambda m: links.get(m.group(0).lower(), m.group(0)), part)
+    return "".join(parts)

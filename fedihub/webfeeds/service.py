@@ -32,7 +32,7 @@ class AlreadyPublished(Exception):
 
 
 async def add_feed(svc: Services, hub: LocalActor, url: str) -> bool:
-    check_url(url, svc.config.insecure_http, any_scheme=True)
+    check_url(url, svc.config.insecure_http, allow_plain_http=True)
     return await store.add(svc.db, hub.id, url, time.time())
 
 
@@ -40,7 +40,12 @@ async def poll_due(svc: Services, now: float) -> int:
     """Polls every feed whose time has come; returns how many entries became posts."""
     published = 0
     for source in await store.due(svc.db, now):
-        published += await poll(svc, source, now)
+        try:
+            published += await poll(svc, source, now)
+        except Exception as e:  # one broken feed must not stop the others, nor be retried hot
+            log.exception("feed %s: polling failed", source.url)
+            delay = min(svc.config.feed_interval_s * 2**source.failures, MAX_BACKOFF_S)
+            await store.failed(svc.db, source, f"{type(e).__name__}: {e}", now + delay)
     return published
 
 
@@ -76,11 +81,17 @@ async def poll(svc: Services, source: store.Source, now: float) -> int:
 
 
 async def _new_entries(svc: Services, source: store.Source, entries: list[Entry]) -> list[Entry]:
-    """Entries not yet published, oldest first, at most a few on a feed's first fetch."""
+    """Entries not yet published, oldest first: the newest few on a feed's first fetch, at most
+    twenty later. Entries past the limit on a later fetch wait for the next one."""
     seen = await store.seen(svc.db, source.id, [e.id for e in entries])
     fresh = [e for e in entries if e.id not in seen]
-    fresh = fresh[: FIRST_FETCH_ENTRIES if source.first_fetch else MAX_ENTRIES_PER_FETCH]
-    return sorted(fresh, key=lambda e: e.published or 0.0)
+    keep = FIRST_FETCH_ENTRIES if source.first_fetch else MAX_ENTRIES_PER_FETCH
+    if source.first_fetch and len(fresh) > keep:
+        # The archive behind the newest few is marked seen, so it never floods in later.
+        async with svc.db.transaction() as tx:
+            for old in fresh[keep:]:
+                await store.mark_seen(tx, source.id, old.id, None, time.time())
+    return sorted(fresh[:keep], key=lambda e: e.published or 0.0)
 
 
 async def _publish(
@@ -91,7 +102,8 @@ async def _publish(
             raise AlreadyPublished(entry.id)
 
     try:
-        await posts.publish(svc, hub, None, "update", as_markdown(entry, site), then=record)
+        await posts.publish(svc, hub, None, "update", as_markdown(entry, site), then=record,
+                            resolve_mentions=False)  # fmt: skip
     except AlreadyPublished:
         return 0
     except BadRequest as e:

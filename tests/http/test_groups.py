@@ -4,13 +4,15 @@ posts from members and non-members, forged re-shares, and the directory."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor
-from fedihub.groups import membership
+from fedihub.errors import NotFound
+from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
 from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key, inbox_worker_key
@@ -18,6 +20,8 @@ from fedihub.posts import service as posts
 from fedihub.services import Services
 from tests.support.fixtures import load
 from tests.support.remote import RemoteServer
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 AP = {"Accept": "application/activity+json"}
 
@@ -130,7 +134,7 @@ async def test_a_forged_reshare_is_checked_against_the_original(
     )
     victim = f"{remote.base_url(1)}/notes/1"  # on another host, posted by someone else
     remote.publish({"id": victim, "type": "Note", "attributedTo": f"{remote.base_url(1)}/users/v",
-                    "content": "<p>the real words</p>"})  # fmt: skip
+                    "content": "<p>the real words</p>", "to": [PUBLIC]})  # fmt: skip
     names = {"https://lemmy.example/c/labor": lemmy.id, "https://lemmy.example": remote.base_url()}
     announce = load("lemmy-announce-create-page", **names)
     announce["object"]["object"] = {"id": victim, "type": "Note", "content": "<p>forged</p>",
@@ -159,13 +163,20 @@ async def test_the_directory_finds_hubs_here_and_elsewhere_by_name_and_hashtag(
     assert housing is not None
     await posts.publish(services, housing, None, "update", "Rent strike #tenants")
     elsewhere = remote.add_actor("relief", actor_type="Group")
-    await services.resolver.actor(elsewhere.id)  # met through a follow or a re-share
+    await services.resolver.actor(elsewhere.id)
+    await services.db.execute(  # met through a follow
+        "INSERT INTO following VALUES (?, ?, 'f', 'accepted', 0)", (hub.id, elsewhere.id)
+    )
+    stranger = remote.add_actor("spam", actor_type="Group")
+    await services.resolver.actor(stranger.id)  # only signed a request to us: not listed
     page = json.loads(await (await app_client.get("/directory?format=json&q=%23tenants")).text())
     assert [x["handle"] for x in page["hubs"]] == [f"@housing@{services.config.domain}"]
     page = json.loads(await (await app_client.get("/directory?format=json&q=%23climate")).text())
     assert [x["name"] for x in page["hubs"]] == ["Climate"]
     page = json.loads(await (await app_client.get("/directory?format=json&q=relief")).text())
     assert [(x["name"], x["local"]) for x in page["hubs"]] == [("Relief", False)]
+    page = json.loads(await (await app_client.get("/directory?format=json&q=spam")).text())
+    assert page["hubs"] == []
     everything = await app_client.get("/directory", headers={"Accept": "text/html"})
     text = await everything.text()
     assert "Housing justice" in text and "Relief" in text and "elsewhere" in text
@@ -202,3 +213,122 @@ async def test_edits_and_deletes_of_a_reshared_post_follow_it(
     assert [(a["type"], a["id"]) for a in passed] == [
         ("Create", create["id"]), ("Update", update["id"]), ("Delete", delete["id"])
     ]  # fmt: skip
+
+
+async def test_only_public_posts_are_reshared_and_the_queue_is_moderated(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    await groups.set_hub_settings(services.db, hub.id, posting_restricted_to_mods=1)
+    hub_uri = hub.uri(services.config.base_url)
+    mia, sid = remote.add_actor("mia"), remote.add_actor("sid")
+    await membership.set_member(services, hub, mia.id)
+    direct = mention(mia, hub_uri, 1)
+    direct["object"]["to"] = [hub_uri]  # a direct message to the hub
+    disguised = mention(mia, hub_uri, 2)  # a top-level post pretending to be a reply
+    disguised["object"]["inReplyTo"] = "https://nowhere.example/x"
+    stranger_reply = mention(sid, hub_uri, 3)
+    stranger_reply["object"]["inReplyTo"] = f"{hub_uri}/posts/1"
+    held = mention(sid, hub_uri, 4)
+    deleted_while_held = mention(sid, hub_uri, 5)
+    for activity, author in ((direct, mia), (disguised, mia), (stranger_reply, sid),
+                             (held, sid), (deleted_while_held, sid)):  # fmt: skip
+        assert (await remote.post(f"{hub_uri}/inbox", activity, author)).ok
+    delete = {"id": f"{sid.id}/d/5", "type": "Delete", "actor": sid.id,
+              "object": deleted_while_held["object"]["id"]}  # fmt: skip
+    assert (await remote.post(f"{hub_uri}/inbox", delete, sid)).ok
+    await drain(app_client)
+    assert await services.db.fetchval("SELECT count(*) FROM reshares") == 0
+    queue = {q.object_uri: q for q in await groups.queued(services.db, hub.id)}
+    assert set(queue) == {disguised["object"]["id"], held["object"]["id"]}
+    waiting = queue[held["object"]["id"]]
+    await resharing.decide_queued(services, hub, waiting.id, approve=True)
+    assert await services.db.fetchval("SELECT object_uri FROM reshares") == waiting.object_uri
+    withdrawn = await services.db.fetchval(
+        "SELECT id FROM moderation_queue WHERE state = 'withdrawn'"
+    )
+    with pytest.raises(NotFound):
+        await resharing.decide_queued(services, hub, withdrawn, approve=True)
+
+
+async def test_an_invited_moderator_joins_and_leaving_an_open_hub_unfollows(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    hub_uri = hub.uri(services.config.base_url)
+    await groups.set_hub_settings(services.db, hub.id, join_policy="invite")
+    max_ = remote.add_actor("max")
+    await membership.set_member(services, hub, max_.id, role="moderator", invite=True)
+    assert await membership.moderators(services, hub) == []  # invited, not yet a member
+    assert (await remote.post(f"{hub_uri}/inbox", join(max_.id, hub_uri), max_)).ok
+    await drain(app_client)
+    assert await membership.moderators(services, hub) == [max_.id]
+    await groups.set_hub_settings(services.db, hub.id, join_policy="open")
+    open_hub = await store.get_actor(services.db, "group", "climate")
+    assert open_hub is not None
+    await services.db.execute(
+        "INSERT INTO followers VALUES (?, ?, 'f', 'accepted', 0)", (hub.id, f"{max_.id}x")
+    )
+    assert await membership.is_member(services, open_hub, f"{max_.id}x")
+    assert await membership.left(services, open_hub, f"{max_.id}x")
+    assert not await membership.is_member(services, open_hub, f"{max_.id}x")
+
+
+async def test_another_actors_update_of_a_reshared_post_is_not_passed_on(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    hub_uri = hub.uri(services.config.base_url)
+    mia, mallory = remote.add_actor("mia"), remote.add_actor("mallory", key="mallory")
+    await membership.set_member(services, hub, mia.id)
+    create = mention(mia, hub_uri, 1)
+    assert (await remote.post(f"{hub_uri}/inbox", create, mia)).ok
+    await drain(app_client)
+    forged = {**create["object"], "attributedTo": mallory.id, "content": "<p>changed</p>"}
+    update = {"id": f"{mallory.id}/u/1", "type": "Update", "actor": mallory.id, "object": forged}
+    await remote.post(f"{hub_uri}/inbox", update, mallory)
+    await drain(app_client)
+    passed = await services.db.fetchval(
+        "SELECT count(*) FROM outbox_activities WHERE type = 'Announce'"
+        " AND json_extract(document, '$.object.type') = 'Update'"
+    )
+    assert passed == 0
+
+
+async def test_a_feeds_archive_does_not_flood_in_and_its_text_addresses_nobody(
+    app_client: TestClient, services: Services, hub: LocalActor
+) -> None:
+    from aiohttp import web
+
+    from fedihub.webfeeds.service import poll_due
+    from tests.support.network import free_port
+
+    def entry(n: int) -> str:
+        return (f"<item><guid>e{n}</guid><title>Entry {n}</title><link>https://s.example/{n}</link>"
+                f"<pubDate>0{n} Nov 2026 10:00:00 GMT</pubDate>"
+                f"<description>Ask @someone@unreachable.invalid</description></item>")  # fmt: skip
+
+    body = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Site</title>"
+            + "".join(entry(n) for n in range(8, 0, -1)) + "</channel></rss>")  # fmt: skip
+
+    async def feed(request: web.Request) -> web.Response:
+        return web.Response(text=body, content_type="application/rss+xml")
+
+    site = web.Application()
+    site.router.add_get("/rss", feed)
+    runner = web.AppRunner(site, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        from fedihub.webfeeds.service import add_feed
+
+        await add_feed(services, hub, f"http://127.0.0.1:{port}/rss")
+        assert await poll_due(services, time.time()) == 5
+        assert await poll_due(services, time.time() + 3600) == 0  # the older three were marked
+    finally:
+        await runner.cleanup()
+    titles = [r[0] for r in await services.db.fetchall("SELECT title FROM posts ORDER BY id")]
+    assert titles == [f"Entry {n}" for n in range(4, 9)]
+    assert await services.db.fetchval("SELECT count(*) FROM feed_items") == 8
+    mentions = await services.db.fetchval(
+        "SELECT count(*) FROM posts WHERE json_extract(fields, '$.mentions') IS NOT NULL"
+    )
+    assert mentions == 0
