@@ -34,9 +34,9 @@ from fedihub.outbox.worker import DeliveryWorker
 from fedihub.polls.views import add_poll_routes
 from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
-from fedihub.web import dashboard, directory, pages
+from fedihub.web import auth, dashboard, directory, organise, pages
 from fedihub.web.cache import DocumentCache
-from fedihub.web.respond import make_templates
+from fedihub.web.respond import html, make_templates, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except FedihubError as e:
         # Bad input is the sender's problem: say what it was, once, without a traceback.
         log.info("%s %s -> %d: %s", request.method, request.path, e.http_status, e.message)
+        if _is_browser(request):
+            return html(request, "error.html", status=e.http_status, message=e.message)
         return web.json_response({"error": e.message}, status=e.http_status)
+
+
+def _is_browser(request: web.Request) -> bool:
+    """People get a page; servers and scripts get JSON."""
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and not wants_json(request)
 
 
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -109,7 +117,8 @@ async def _signal_shutdown(app: web.Application) -> None:
 def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     """`run_workers=False` lets tests step the inbox and delivery workers by hand."""
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=config.max_inbox_body_bytes
+        middlewares=[error_middleware, auth.session_middleware],
+        client_max_size=config.max_inbox_body_bytes,
     )
     app[config_key] = config
     app[templates_key] = make_templates(config)
@@ -128,6 +137,8 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         outbox_views.routes,
         pages.routes,
         dashboard.routes,
+        auth.routes,
+        organise.routes,
         directory.routes,
     ):
         app.router.add_routes(module_routes)

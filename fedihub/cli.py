@@ -17,6 +17,7 @@ from typing import Any
 
 from fedihub import __version__
 from fedihub.accounts import service as accounts
+from fedihub.accounts import sessions
 from fedihub.activitystreams import iso
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor
@@ -100,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--admin", action="store_true")
     p.add_argument("--password-file", type=Path, help="read the password from this file")
+    p = command(account, "reset-link", "print a one-time link to choose a new password", _reset)
+    p.add_argument("username")
+    p = command(account, "invite", "print an invitation link (sign-up by invitation)", _invite)
+    p.add_argument("--uses", type=int, default=1)
+    p.add_argument("--days", type=float, default=7.0)
 
     p = command(sub, "post", "publish Markdown (with YAML front matter) as a hub", _post)
     p.add_argument("hub", help="the hub, or your own account name to post as yourself")
@@ -248,6 +254,19 @@ async def _hub_and_organiser(svc: Services, args: argparse.Namespace) -> tuple[L
 
 def _post_url(svc: Services, hub: LocalActor, post_id: int) -> str:
     return render.post_uri(hub.uri(svc.config.base_url), post_id)
+
+
+async def _reset(svc: Services, args: argparse.Namespace) -> None:
+    account = await accounts.require_account(svc.db, args.username)
+    token = await sessions.create_reset(svc.db, account.actor.id)
+    print(f"{svc.config.base_url}/reset/{token}  (valid {sessions.RESET_HOURS} hours, once)")
+
+
+async def _invite(svc: Services, args: argparse.Namespace) -> None:
+    if not 1 <= args.uses <= 10_000 or not 0 < args.days <= 365:
+        raise BadRequest("--uses 1 to 10000, --days up to 365")
+    code = await sessions.create_invitation(svc.db, args.uses, args.days)
+    print(f"{svc.config.base_url}/signup?invite={code}")
 
 
 async def _post(svc: Services, args: argparse.Namespace) -> None:

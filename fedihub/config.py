@@ -21,6 +21,7 @@ class Config:
     insecure_http: bool = False
     instance_name: str = "fedihub"
     instance_summary: str = "A fedihub instance"
+    signup_mode: str = "closed"  # open | invite | closed
     max_inbox_body_bytes: int = 1_048_576
     delivery_concurrency: int = 128
     delivery_per_host: int = 8

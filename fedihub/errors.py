@@ -50,6 +50,10 @@ class FetchError(FedihubError):
     http_status = 502
 
 
+class TooManyRequests(FedihubError):
+    http_status = 429
+
+
 class TooBusy(FedihubError):
     http_status = 503
 

@@ -26,3 +26,6 @@ scheduler_key = web.AppKey("scheduler", Scheduler)
 shutting_down_key = web.AppKey("shutting_down", asyncio.Event)
 tally_streams_key = web.AppKey("tally_streams", asyncio.Semaphore)
 calendar_cache_key = web.AppKey("calendar_cache", DocumentCache)
+# Per request: who is looking, loaded from the session cookie by web/auth.py.
+session_key = web.RequestKey("session", object)  # Session | None
+account_key = web.RequestKey("account", object)  # Account | None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
@@ -13,6 +16,7 @@ from fedihub.errors import BadRequest, Conflict, Forbidden
 
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not anyone's password")  # for timing: see check_password
 
 
 async def create_account(db: Database, username: str, password: str, *, is_admin: bool) -> int:
@@ -43,11 +47,40 @@ async def create_account(db: Database, username: str, password: str, *, is_admin
     return actor_id
 
 
+async def check_password(db: Database, username: str, password: str) -> Account | None:
+    """The account, if the password is right. Argon2 is slow by design (tens of ms of CPU):
+    it runs in a thread, and a missing account costs as much as a wrong password."""
+    account = await store.get_account(db, username)
+    stored = await db.fetchval(
+        "SELECT password_hash FROM accounts WHERE actor_id = ?",
+        (account.actor.id if account else -1,),
+    )
+    try:
+        await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return None
+    return account if stored else None
+
+
+async def set_password(db: Database, account: Account, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    hashed = await asyncio.to_thread(_hasher.hash, password)
+    await db.execute(
+        "UPDATE accounts SET password_hash = ? WHERE actor_id = ?", (hashed, account.actor.id)
+    )
+
+
 async def require_account(db: Database, username: str) -> Account:
     account = await store.get_account(db, username)
     if account is None:
         raise BadRequest(f"no account named {username!r}")
     return account
+
+
+async def account_by_id(db: Database, actor_id: int) -> Account | None:
+    actor = await store.get_actor_by_id(db, actor_id)
+    return await store.get_account(db, actor.username) if actor else None
 
 
 async def require_can_act_for(db: Database, account: Account, actor: LocalActor) -> None:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from fedihub.activitystreams import ACTIVITY_JSON, iso, wants_activity_json
 from fedihub.config import Config
-from fedihub.keys import templates_key
+from fedihub.keys import account_key, session_key, templates_key
 
 
 def template_dir() -> Path:
@@ -50,7 +50,11 @@ def activity_json(document: Any, status: int = 200) -> web.Response:
 
 
 def html(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    body = request.app[templates_key].get_template(template).render(**context)
+    session = request.get(session_key)
+    page = request.app[templates_key].get_template(template)
+    body = page.render(
+        account=request.get(account_key), csrf=getattr(session, "csrf_token", ""), **context
+    )
     return web.Response(
         status=status, text=body, content_type="text/html", charset="utf-8",
         headers={"Vary": "Accept"},

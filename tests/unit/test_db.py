@@ -22,6 +22,8 @@ def write_version_1_database(path: Path) -> None:
         " created_at) VALUES ('group', 'climate', 'Climate', 'pub', 'priv', 1.0);"
         "INSERT INTO followers VALUES (1, 'https://m.example/users/a', 'https://m.example/f/1',"
         " 'accepted', 2.0);"
+        "INSERT INTO posts (actor_id, type, title, source_markdown, content_html, published_at)"
+        " VALUES (1, 'Article', 'Port shutdown', '# Port shutdown', '<p>x</p>', 3.0);"
     )
     conn.commit()
     conn.close()
@@ -39,6 +41,11 @@ async def test_old_database_upgrades_without_loss(tmp_path: Path) -> None:
         )
         assert await db.fetchval("SELECT count(*) FROM followers") == 1
         assert await db.fetchval("SELECT count(*) FROM deliveries") == 0  # the new table exists
+        # 0003 rebuilt the posts table for six kinds: the old post is an update now.
+        post = await db.fetchone("SELECT kind, title, fields, status FROM posts")
+        assert post is not None and tuple(post) == ("update", "Port shutdown", "{}", "confirmed")
+        hub = await db.fetchone("SELECT timezone, join_policy FROM local_actors")
+        assert hub is not None and tuple(hub) == ("UTC", "open")
     finally:
         await db.close()
 

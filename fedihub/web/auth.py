@@ -1,0 +1,240 @@
+"""Signing up, in and out, changing and resetting a password: the web's accounts.
+
+Every form carries the session's CSRF token (`csrf_form` checks it before anything else is
+read), sign-in is throttled per username and per client address, and a session id is never
+reused across signing in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fedihub.accounts import service as accounts
+from fedihub.accounts import sessions
+from fedihub.accounts.sessions import Session
+from fedihub.actors.store import Account
+from fedihub.errors import BadRequest, FedihubError, Forbidden, TooManyRequests
+from fedihub.keys import account_key, services_key, session_key
+from fedihub.web.respond import html
+
+routes = web.RouteTableDef()
+COOKIE = "fedihub_session"
+SIGNUP_MODES = ("open", "invite", "closed")
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Pages know who is looking: the session and account are loaded for requests that carry
+    the cookie (servers' requests do not, and cost nothing here)."""
+    if COOKIE in request.cookies:
+        request[account_key] = await current_account(request)
+    return await handler(request)
+
+
+async def current_session(request: web.Request) -> Session | None:
+    if session_key not in request:
+        svc = request.app[services_key]
+        request[session_key] = await sessions.load(svc.db, request.cookies.get(COOKIE))
+    found = request[session_key]
+    return found if isinstance(found, Session) else None
+
+
+async def current_account(request: web.Request) -> Account | None:
+    session = await current_session(request)
+    if session is None or session.account_id is None:
+        return None
+    return await accounts.account_by_id(request.app[services_key].db, session.account_id)
+
+
+async def require_signed_in(request: web.Request) -> Account:
+    account = await current_account(request)
+    if account is None:
+        raise web.HTTPFound(f"/signin?next={request.path_qs}")
+    return account
+
+
+def _set_cookie(request: web.Request, response: web.StreamResponse, session: Session) -> None:
+    secure = not request.app[services_key].config.insecure_http
+    response.set_cookie(COOKIE, session.cookie, httponly=True, samesite="Lax", secure=secure,
+                        max_age=sessions.SESSION_DAYS * 86_400, path="/")  # fmt: skip
+
+
+async def form_page(
+    request: web.Request, template: str, status: int = 200, **context: Any
+) -> web.Response:
+    """A page with a form: it gets a CSRF token, from a new (anonymous) session if need be."""
+    session = await current_session(request)
+    fresh = session is None
+    if session is None:
+        session = await sessions.start(request.app[services_key].db, None)
+    request[session_key] = session
+    response = html(request, template, status=status, **context)
+    if fresh:
+        _set_cookie(request, response, session)
+    return response
+
+
+async def csrf_form(request: web.Request) -> Any:
+    """The submitted form, once its CSRF token matches the session's (403 otherwise)."""
+    form = await request.post()
+    token = form.get("csrf")
+    if not sessions.csrf_matches(
+        await current_session(request), token if isinstance(token, str) else None
+    ):
+        raise Forbidden("this form has expired or did not come from this site: reload and retry")
+    return form
+
+
+def _field(form: Any, name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _next(form: Any) -> str:
+    target = _field(form, "next")
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@routes.get("/signin")
+async def signin_page(request: web.Request) -> web.Response:
+    return await form_page(request, "signin.html", next=request.query.get("next", "/"), error=None)
+
+
+@routes.post("/signin")
+async def signin(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    svc = request.app[services_key]
+    username, password = _field(form, "username").lower(), form.get("password", "")
+    keys = [f"user:{username}", f"addr:{request.remote or '?'}"]
+    wait = await sessions.throttled_for(svc.db, keys)
+    if wait > 0:
+        raise TooManyRequests(
+            f"too many failed sign-ins: try again in {int(wait // 60) + 1} minutes"
+        )
+    account = await accounts.check_password(
+        svc.db, username, password if isinstance(password, str) else ""
+    )
+    if account is None:
+        await sessions.record_failure(svc.db, keys)
+        return await form_page(request, "signin.html", status=401, next=_next(form),
+                               error="That username and password do not match.")  # fmt: skip
+    old = await current_session(request)
+    if old is not None:
+        await sessions.end(svc.db, old.cookie)
+    session = await sessions.start(svc.db, account.actor.id)
+    response = web.HTTPSeeOther(_next(form))
+    _set_cookie(request, response, session)
+    raise response  # a redirect (with its cookie)
+
+
+@routes.post("/signout")
+async def signout(request: web.Request) -> web.StreamResponse:
+    await csrf_form(request)
+    session = await current_session(request)
+    if session is not None:
+        await sessions.end(request.app[services_key].db, session.cookie)
+    response = web.HTTPSeeOther("/")
+    response.del_cookie(COOKIE, path="/")
+    raise response  # a redirect (with its cookie)
+
+
+def _signup_mode(request: web.Request) -> str:
+    mode = request.app[services_key].config.signup_mode
+    return mode if mode in SIGNUP_MODES else "closed"
+
+
+@routes.get("/signup")
+async def signup_page(request: web.Request) -> web.Response:
+    mode = _signup_mode(request)
+    return await form_page(request, "signup.html", mode=mode, error=None,
+                           invite=request.query.get("invite", ""))  # fmt: skip
+
+
+@routes.post("/signup")
+async def signup(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    svc = request.app[services_key]
+    mode = _signup_mode(request)
+    invite = _field(form, "invite")
+    try:
+        if mode == "closed":
+            raise Forbidden("this instance does not take sign-ups; ask its admins for an account")
+        if form.get("password") != form.get("password_again"):
+            raise BadRequest("the two passwords differ")
+        if mode == "invite" and not await sessions.use_invitation(svc.db, invite):
+            raise Forbidden("this invitation is not valid (any more)")
+        username = _field(form, "username").lower()
+        await accounts.create_account(
+            svc.db, username, str(form.get("password", "")), is_admin=False
+        )
+    except FedihubError as e:
+        return await form_page(request, "signup.html", status=e.http_status, mode=mode,
+                               error=e.message, invite=invite)  # fmt: skip
+    account = await accounts.require_account(svc.db, username)
+    session = await sessions.start(svc.db, account.actor.id)
+    response = web.HTTPSeeOther("/hubs/new")
+    _set_cookie(request, response, session)
+    raise response  # a redirect (with its cookie)
+
+
+@routes.get("/settings/password")
+async def password_page(request: web.Request) -> web.Response:
+    await require_signed_in(request)
+    return await form_page(request, "password.html", error=None, done=False)
+
+
+@routes.post("/settings/password")
+async def change_password(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    account = await require_signed_in(request)
+    svc = request.app[services_key]
+    try:
+        if (
+            await accounts.check_password(
+                svc.db, account.actor.username, str(form.get("current", ""))
+            )
+            is None
+        ):
+            raise BadRequest("the current password is not right")
+        if form.get("password") != form.get("password_again"):
+            raise BadRequest("the two new passwords differ")
+        await accounts.set_password(svc.db, account, str(form.get("password", "")))
+    except FedihubError as e:
+        return await form_page(request, "password.html", status=e.http_status, error=e.message,
+                               done=False)  # fmt: skip
+    await sessions.end_all(svc.db, account.actor.id)  # other browsers sign in again
+    session = await sessions.start(svc.db, account.actor.id)
+    response = await form_page(request, "password.html", error=None, done=True)
+    _set_cookie(request, response, session)
+    return response
+
+
+@routes.get("/reset/{token}")
+async def reset_page(request: web.Request) -> web.Response:
+    svc = request.app[services_key]
+    if await sessions.reset_account(svc.db, request.match_info["token"]) is None:
+        raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
+    return await form_page(request, "reset.html", error=None, token=request.match_info["token"])
+
+
+@routes.post("/reset/{token}")
+async def reset(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    svc = request.app[services_key]
+    token = request.match_info["token"]
+    account_id = await sessions.reset_account(svc.db, token)
+    account = await accounts.account_by_id(svc.db, account_id) if account_id else None
+    if account is None:
+        raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
+    try:
+        if form.get("password") != form.get("password_again"):
+            raise BadRequest("the two passwords differ")
+        await accounts.set_password(svc.db, account, str(form.get("password", "")))
+    except FedihubError as e:
+        return await form_page(request, "reset.html", status=e.http_status, error=e.message,
+                               token=token)  # fmt: skip
+    await sessions.use_reset(svc.db, token)
+    await sessions.end_all(svc.db, account.actor.id)
+    raise web.HTTPSeeOther("/signin")

@@ -1,0 +1,115 @@
+"""Organisers' pages: start a hub, write any kind of post (with a preview), edit one. The
+forms call the same capability functions as the CLI; only a hub's organisers (or an admin)
+may post in it or edit it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fedihub.accounts.service import require_can_act_for
+from fedihub.actors.model import LocalActor
+from fedihub.actors.store import Account
+from fedihub.errors import FedihubError
+from fedihub.hubs.service import create_hub, require_hub
+from fedihub.keys import services_key
+from fedihub.posts import render
+from fedihub.posts import service as posts
+from fedihub.posts.kinds import KINDS, parse_draft
+from fedihub.web.auth import csrf_form, form_page, require_signed_in
+
+routes = web.RouteTableDef()
+EXAMPLES = {
+    "update": "# A title (optional)\n\nWhat happened, in Markdown.",
+    "minutes": "\n".join(["---", "meeting_date: 2026-12-01", "decisions:", "  - ", "actions:",
+                          "  - {task: , owner: , due: }", "---", "Notes."]),
+    "event": "\n".join(["---", "title: ", "start: 2026-12-05 18:00", "end: 2026-12-05 20:00",
+                        "location: ", "capacity: ", "---", "What it is about."]),
+    "call": "\n".join(["---", "title: Weekly call", "start: 2026-12-07 20:00",
+                       "end: 2026-12-07 21:00", "schedule: FREQ=WEEKLY", "dial_in: ", "---",
+                       "Agenda."]),
+    "poll": "---\ncloses: 2026-12-08 20:00\n---\nThe question.",
+    "proposal": "---\ntitle: \ncloses: 2026-12-08 20:00\nwho: members\n---\nThe proposal.",
+}  # fmt: skip
+
+
+async def _compose_page(
+    request: web.Request, hub: LocalActor, kind: str, text: str, post_id: int | None,
+    *, error: str | None = None, preview: Any = None, status: int = 200,
+) -> web.Response:  # fmt: skip
+    context = {"hub": hub, "kinds": KINDS, "kind": kind, "text": text, "error": error,
+               "preview": preview, "post_id": post_id}  # fmt: skip
+    return await form_page(request, "compose.html", status=status, **context)
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+@routes.get("/hubs/new")
+async def new_hub_page(request: web.Request) -> web.Response:
+    await require_signed_in(request)
+    return await form_page(request, "hub_new.html", error=None, values={})
+
+
+@routes.post("/hubs/new")
+async def new_hub(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    account = await require_signed_in(request)
+    svc = request.app[services_key]
+    values = {k: _text(form, k).strip() for k in ("slug", "name", "summary", "timezone")}
+    try:
+        await create_hub(svc.db, values["slug"].lower(), name=values["name"],
+                         summary=values["summary"], organizer=account,
+                         timezone=values["timezone"] or "UTC")  # fmt: skip
+    except FedihubError as e:
+        return await form_page(request, "hub_new.html", status=e.http_status, error=e.message,
+                               values=values)  # fmt: skip
+    raise web.HTTPSeeOther(f"/hubs/{values['slug'].lower()}")
+
+
+async def _organiser(request: web.Request) -> tuple[LocalActor, Account]:
+    account = await require_signed_in(request)
+    hub = await require_hub(request.app[services_key].db, request.match_info["username"])
+    await require_can_act_for(request.app[services_key].db, account, hub)  # 403 otherwise
+    return hub, account
+
+
+@routes.get("/hubs/{username}/compose")
+async def compose_page(request: web.Request) -> web.Response:
+    hub, _ = await _organiser(request)
+    kind = request.query.get("kind", "update")
+    kind = kind if kind in KINDS else "update"
+    return await _compose_page(request, hub, kind, EXAMPLES[kind], None)
+
+
+@routes.post("/hubs/{username}/compose")
+async def compose(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    hub, account = await _organiser(request)
+    svc = request.app[services_key]
+    kind, text = _text(form, "kind"), _text(form, "text")
+    post_id = int(form["post_id"]) if _text(form, "post_id").isdigit() else None
+    try:
+        if "preview" in form:
+            draft = parse_draft(kind, text, hub.timezone)  # checked as it would be, not stored
+            return await _compose_page(request, hub, kind, text, post_id, preview=draft)
+        if post_id is not None:
+            post = await posts.edit(svc, hub, post_id, text)
+        else:
+            post = await posts.publish(svc, hub, account, kind, text)
+    except FedihubError as e:
+        return await _compose_page(request, hub, kind, text, post_id, error=e.message,
+                                   status=e.http_status)  # fmt: skip
+    hub_uri = hub.uri(svc.config.base_url)
+    raise web.HTTPSeeOther(render.post_uri(hub_uri, post.id).removeprefix(svc.config.base_url))
+
+
+@routes.get(r"/hubs/{username}/posts/{post_id:\d{1,18}}/edit")
+async def edit_page(request: web.Request) -> web.Response:
+    hub, _ = await _organiser(request)
+    post_id = int(request.match_info["post_id"])
+    post = await posts.require_post(request.app[services_key], hub, post_id)
+    return await _compose_page(request, hub, post.kind, post.source_markdown, post.id)

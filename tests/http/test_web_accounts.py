@@ -1,0 +1,173 @@
+"""The web's accounts and organisers' forms, through real HTTP: sign-up by mode, sign-in and
+its throttle, CSRF refusals, password change and reset, and an organiser of one hub who cannot
+post in or edit another."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from fedihub.accounts import sessions
+from fedihub.accounts.service import create_account, require_account
+from fedihub.hubs.service import create_hub
+from fedihub.keys import services_key
+from fedihub.posts import service as posts
+from fedihub.services import Services
+
+HTML = {"Accept": "text/html"}
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+async def form_token(client: TestClient, path: str) -> str:
+    return csrf_of(await (await client.get(path, headers=HTML)).text())
+
+
+async def sign_in(client: TestClient, username: str, password: str = "correct horse") -> int:
+    token = await form_token(client, "/signin")
+    data = {"csrf": token, "username": username, "password": password}
+    resp = await client.post("/signin", data=data, allow_redirects=False)
+    return resp.status
+
+
+@pytest.fixture
+async def two_hubs(services: Services) -> None:
+    for name in ("ana", "ben"):
+        await create_account(services.db, name, "correct horse", is_admin=False)
+    ana = await require_account(services.db, "ana")
+    ben = await require_account(services.db, "ben")
+    await create_hub(services.db, "climate", name="Climate", organizer=ana)
+    await create_hub(services.db, "housing", name="Housing", organizer=ben)
+
+
+def set_signup(app_client: TestClient, mode: str) -> None:
+    svc = app_client.app[services_key]
+    svc.config = replace(svc.config, signup_mode=mode)
+
+
+async def test_a_form_without_its_csrf_token_is_refused(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    for data in ({}, {"csrf": "forged"}):
+        data = {**data, "username": "ana", "password": "correct horse"}
+        resp = await app_client.post("/signin", data=data, headers=HTML)
+        assert resp.status == 403 and "did not come from this site" in await resp.text()
+    assert await sign_in(app_client, "ana") == 303
+    token = await form_token(app_client, "/hubs/climate/compose")
+    text = "Buses at noon."
+    refused = await app_client.post("/hubs/climate/compose", data={"kind": "update", "text": text})
+    assert refused.status == 403
+    assert await services.db.fetchval("SELECT count(*) FROM posts") == 0
+    data = {"csrf": token, "kind": "update", "text": text}
+    posted = await app_client.post("/hubs/climate/compose", data=data, allow_redirects=False)
+    assert posted.status == 303 and posted.headers["Location"].startswith("/hubs/climate/posts/")
+
+
+async def test_sign_in_is_throttled_after_five_failures(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    for _ in range(sessions.MAX_FAILURES):
+        assert await sign_in(app_client, "ana", "wrong password") == 401
+    assert await sign_in(app_client, "ana", "wrong password") == 429
+    assert await sign_in(app_client, "ana") == 429  # even the right one, until the window ends
+    assert await sign_in(app_client, "ben") == 429  # and from the same address for others
+    await services.db.execute("UPDATE sign_in_failures SET at = at - 3600")
+    assert await sign_in(app_client, "ana") == 303
+
+
+async def test_an_organiser_of_one_hub_cannot_post_in_or_edit_another(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    housing = await services.db.fetchval("SELECT id FROM local_actors WHERE username = 'housing'")
+    from fedihub.actors.store import get_actor_by_id
+
+    hub = await get_actor_by_id(services.db, housing)
+    assert hub is not None
+    post = await posts.publish(services, hub, None, "update", "Rent strike.")
+    assert await sign_in(app_client, "ana") == 303
+    for path in ("/hubs/housing/compose", f"/hubs/housing/posts/{post.id}/edit"):
+        resp = await app_client.get(path, headers=HTML)
+        assert resp.status == 403 and "ana does not organise housing" in await resp.text()
+    token = await form_token(app_client, "/hubs/climate/compose")  # a valid token of ana's
+    for data in ({"kind": "update", "text": "Hijacked"},
+                 {"kind": "update", "text": "Hijacked", "post_id": str(post.id)}):  # fmt: skip
+        resp = await app_client.post("/hubs/housing/compose", data={"csrf": token, **data})
+        assert resp.status == 403
+    texts = [r[0] for r in await services.db.fetchall("SELECT source_markdown FROM posts")]
+    assert texts == ["Rent strike."]
+    anonymous = await app_client.post("/hubs/climate/compose", allow_redirects=False)
+    assert anonymous.status in (302, 403)
+
+
+async def test_sign_up_follows_the_instance_setting(
+    app_client: TestClient, services: Services
+) -> None:
+    form = {"username": "cleo", "password": "long enough", "password_again": "long enough"}
+    set_signup(app_client, "closed")
+    assert "does not take sign-ups" in await (await app_client.get("/signup")).text()
+    token = await form_token(app_client, "/signin")  # the session's token, for a forged post
+    closed = await app_client.post("/signup", data={"csrf": token, **form}, headers=HTML)
+    assert closed.status == 403
+    set_signup(app_client, "invite")
+    no_code = await app_client.post("/signup", data={"csrf": token, **form, "invite": "nope"})
+    assert no_code.status == 403
+    code = await sessions.create_invitation(services.db, uses=1, days=1)
+    invited = await app_client.post("/signup", allow_redirects=False,
+                                    data={"csrf": token, **form, "invite": code})  # fmt: skip
+    assert invited.status == 303 and invited.headers["Location"] == "/hubs/new"
+    again = await app_client.post("/signup", data={"csrf": token, **form, "username": "dan",
+                                                   "invite": code})  # fmt: skip
+    assert again.status == 403  # one use
+    set_signup(app_client, "open")
+    token = await form_token(app_client, "/signup")
+    data = {"csrf": token, "username": "eve", "password": "short", "password_again": "short"}
+    short = await app_client.post("/signup", data=data)
+    assert short.status == 400 and "at least 8" in await short.text()
+
+
+async def test_a_new_account_starts_a_hub_from_the_web(
+    app_client: TestClient, services: Services
+) -> None:
+    set_signup(app_client, "open")
+    token = await form_token(app_client, "/signup")
+    password = {"password": "long enough", "password_again": "long enough"}
+    await app_client.post("/signup", data={"csrf": token, "username": "fay", **password})
+    token = await form_token(app_client, "/hubs/new")
+    made = await app_client.post("/hubs/new", allow_redirects=False, data={
+        "csrf": token, "slug": "relief", "name": "Storm relief", "summary": "Kitchens",
+        "timezone": "America/New_York"})  # fmt: skip
+    assert made.status == 303 and made.headers["Location"] == "/hubs/relief"
+    preview = await app_client.post("/hubs/relief/compose", data={
+        "csrf": token, "kind": "event", "preview": "1",
+        "text": "---\ntitle: Kitchen\nstart: 2027-01-10 10:00\nend: 2027-01-10 09:00\n---\n",
+    })  # fmt: skip
+    assert preview.status == 400 and "ends before it starts" in await preview.text()
+    assert await services.db.fetchval("SELECT count(*) FROM posts") == 0  # a preview stores nothing
+
+
+async def test_password_change_and_a_one_time_reset_link(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    assert await sign_in(app_client, "ana") == 303
+    token = await form_token(app_client, "/settings/password")
+    changed = await app_client.post("/settings/password", data={
+        "csrf": token, "current": "correct horse", "password": "battery staple",
+        "password_again": "battery staple"})  # fmt: skip
+    assert changed.status == 200 and "Your password is changed" in await changed.text()
+    ana = await require_account(services.db, "ana")
+    link = await sessions.create_reset(services.db, ana.actor.id)
+    token = await form_token(app_client, f"/reset/{link}")
+    data = {"csrf": token, "password": "third password", "password_again": "third password"}
+    reset = await app_client.post(f"/reset/{link}", allow_redirects=False, data=data)
+    assert reset.status == 303
+    used = await app_client.get(f"/reset/{link}", headers=HTML)
+    assert used.status == 403  # once only
+    assert await sign_in(app_client, "ana", "battery staple") == 401
+    assert await sign_in(app_client, "ana", "third password") == 303
