@@ -29,6 +29,8 @@ from fedihub.keys import (
     tally_streams_key,
     templates_key,
 )
+from fedihub.media import service as media_service
+from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.outbox import views as outbox_views
 from fedihub.outbox.worker import DeliveryWorker
 from fedihub.polls.views import add_poll_routes
@@ -118,7 +120,8 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     """`run_workers=False` lets tests step the inbox and delivery workers by hand."""
     app = web.Application(
         middlewares=[error_middleware, auth.session_middleware],
-        client_max_size=config.max_inbox_body_bytes,
+        # Forms may carry an image; the inbox applies its own, smaller cap as it reads.
+        client_max_size=max(config.max_inbox_body_bytes, MAX_UPLOAD_BYTES + 65_536),
     )
     app[config_key] = config
     app[templates_key] = make_templates(config)
@@ -139,6 +142,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         dashboard.routes,
         auth.routes,
         organise.routes,
+        media_service.routes,
         directory.routes,
     ):
         app.router.add_routes(module_routes)

@@ -304,6 +304,9 @@ def post_object(
         obj["content"] = scheduled_html(post, None)
         obj["summary"] = series_line(post)
     _tag_and_address(obj, post, hub_uri, by_group)
+    images = post.fields.get("attachments") or []
+    if images:  # Image attachments with their alt text, before any event Link
+        obj["attachment"] = images + obj.get("attachment", [])
     return obj
 
 

@@ -46,12 +46,15 @@ async def publish(
     now: float | None = None,
     then: Callable[[Transaction, Post], Awaitable[None]] | None = None,
     resolve_mentions: bool = True,
+    attachments: list[dict] | None = None,
 ) -> Post:
     """Stores a post, its Create (and, for a call, its first occurrences) and the deliveries;
     `then` does more in the same transaction (and may raise to undo it all)."""
     draft = await _with_proposal_results(svc, hub, parse_draft(kind, text, hub.timezone))
     if resolve_mentions:  # text from elsewhere (a website's feed) must not address anyone
         draft = await _with_mentions(svc, draft)
+    if attachments:
+        draft = replace(draft, fields={**draft.fields, "attachments": attachments})
     now = time.time() if now is None else now
     targets = await federate.audience(svc, hub, _unsaved(hub, draft))
     async with svc.db.transaction() as tx:
@@ -185,6 +188,10 @@ async def edit(
         post = await posts.get_post_by_id(tx, post.id) or post  # what votes and closes left
         if post.is_question:
             draft = await _keep_the_vote(tx, post, draft)
+        if post.fields.get("attachments"):  # images stay with the post through edits
+            draft = replace(
+                draft, fields={**draft.fields, "attachments": post.fields["attachments"]}
+            )
         future = await posts.occurrences_of(tx, post.id, now) if post.kind == "call" else []
         edited = await posts.update_post(tx, post, draft, now)
         await federate.send_update(tx, svc, hub, edited, targets, now)

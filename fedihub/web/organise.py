@@ -14,6 +14,8 @@ from fedihub.actors.store import Account
 from fedihub.errors import FedihubError
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import services_key
+from fedihub.media.images import MAX_UPLOAD_BYTES
+from fedihub.media.service import store_upload
 from fedihub.posts import render
 from fedihub.posts import service as posts
 from fedihub.posts.kinds import KINDS, parse_draft
@@ -70,6 +72,18 @@ async def new_hub(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/hubs/{values['slug'].lower()}")
 
 
+async def _uploaded_images(svc: Any, hub: LocalActor, form: Any) -> list[dict]:
+    """The form's image, re-encoded and stored, as an attachment; its alt text is required."""
+    upload = form.get("image")
+    if not isinstance(upload, web.FileField):
+        return []
+    data = upload.file.read(MAX_UPLOAD_BYTES + 1)
+    if not data:
+        return []  # the field was left empty
+    media = await store_upload(svc, hub, data, _text(form, "alt"))
+    return [media.as_attachment(svc.config.base_url)]
+
+
 async def _organiser(request: web.Request) -> tuple[LocalActor, Account]:
     account = await require_signed_in(request)
     hub = await require_hub(request.app[services_key].db, request.match_info["username"])
@@ -99,7 +113,8 @@ async def compose(request: web.Request) -> web.StreamResponse:
         if post_id is not None:
             post = await posts.edit(svc, hub, post_id, text)
         else:
-            post = await posts.publish(svc, hub, account, kind, text)
+            images = await _uploaded_images(svc, hub, form)
+            post = await posts.publish(svc, hub, account, kind, text, attachments=images)
     except FedihubError as e:
         return await _compose_page(request, hub, kind, text, post_id, error=e.message,
                                    status=e.http_status)  # fmt: skip

@@ -171,3 +171,43 @@ async def test_password_change_and_a_one_time_reset_link(
     assert used.status == 403  # once only
     assert await sign_in(app_client, "ana", "battery staple") == 401
     assert await sign_in(app_client, "ana", "third password") == 303
+
+
+async def test_an_update_with_an_image_federates_it_with_its_alt_text(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    import io
+
+    from aiohttp import FormData
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (30, 20), (10, 120, 10)).save(picture, "JPEG")
+    assert await sign_in(app_client, "ana") == 303
+    token = await form_token(app_client, "/hubs/climate/compose")
+
+    def form(alt: str) -> FormData:
+        data = FormData()
+        for name, value in (("csrf", token), ("kind", "update"), ("text", "The banner."),
+                            ("alt", alt)):  # fmt: skip
+            data.add_field(name, value)
+        data.add_field("image", picture.getvalue(), filename="b.jpg", content_type="image/jpeg")
+        return data
+
+    no_alt = await app_client.post("/hubs/climate/compose", data=form(" "))
+    assert no_alt.status == 400 and "Describe the image" in await no_alt.text()
+    posted = await app_client.post("/hubs/climate/compose", data=form("A green banner"),
+                                   allow_redirects=False)  # fmt: skip
+    assert posted.status == 303
+    note = await (await app_client.get(posted.headers["Location"],
+                                       headers={"Accept": "application/activity+json"})).json(
+        content_type=None)  # fmt: skip
+    (image,) = note["attachment"]
+    assert (image["type"], image["name"], image["mediaType"]) == (
+        "Image", "A green banner", "image/jpeg")  # fmt: skip
+    served = await app_client.get(image["url"].removeprefix(services.config.base_url))
+    assert served.status == 200 and served.content_type == "image/jpeg"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "immutable" in served.headers["Cache-Control"]
+    page = await (await app_client.get(posted.headers["Location"], headers=HTML)).text()
+    assert 'alt="A green banner"' in page

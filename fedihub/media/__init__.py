@@ -1,0 +1,1 @@
+"""Images people upload: checked, re-encoded without their metadata, served safely."""

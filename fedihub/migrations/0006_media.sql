@@ -1,0 +1,12 @@
+-- Uploaded images, re-encoded and stored under data/media/ by a random name.
+CREATE TABLE media (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  owner_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  content_type TEXT NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  alt TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
