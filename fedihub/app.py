@@ -19,6 +19,7 @@ from fedihub.inbox.views import add_inbox_routes
 from fedihub.inbox.worker import InboxWorker
 from fedihub.keys import (
     calendar_cache_key,
+    catalogs_key,
     config_key,
     delivery_worker_key,
     inbox_worker_key,
@@ -36,8 +37,9 @@ from fedihub.outbox.worker import DeliveryWorker
 from fedihub.polls.views import add_poll_routes
 from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
-from fedihub.web import auth, dashboard, directory, organise, pages
+from fedihub.web import auth, dashboard, directory, i18n, organise, pages
 from fedihub.web.cache import DocumentCache
+from fedihub.web.i18n import load_catalogs
 from fedihub.web.respond import html, make_templates, wants_json
 
 log = logging.getLogger(__name__)
@@ -128,6 +130,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app[shutting_down_key] = asyncio.Event()
     app[tally_streams_key] = asyncio.Semaphore(MAX_TALLY_STREAMS)
     app[calendar_cache_key] = DocumentCache()
+    app[catalogs_key] = load_catalogs()
     app.on_shutdown.append(_signal_shutdown)
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_workers_ctx(run_workers))
@@ -143,6 +146,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         auth.routes,
         organise.routes,
         media_service.routes,
+        i18n.routes,
         directory.routes,
     ):
         app.router.add_routes(module_routes)

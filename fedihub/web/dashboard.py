@@ -15,10 +15,11 @@ from aiohttp import web
 
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
+from fedihub.actors.store import Account
 from fedihub.db import Database
 from fedihub.events import store as events
 from fedihub.follows import store as follow_store
-from fedihub.keys import calendar_cache_key, services_key
+from fedihub.keys import account_key, calendar_cache_key, services_key
 from fedihub.network import store as network
 from fedihub.network.present import NetworkItem, present
 from fedihub.posts import render
@@ -119,9 +120,14 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
     network_items: list[NetworkItem] = [
         present(doc) for doc in await network.seen_by(svc.db, hub.id, LATEST)
     ]
+    viewer = request.get(account_key)
+    can_organise = isinstance(viewer, Account) and (
+        viewer.is_admin or await actors.is_organizer(svc.db, hub.id, viewer.actor.id)
+    )
     return html(
         request,
         "dashboard.html",
+        can_organise=can_organise,
         hub=hub,
         hub_uri=hub_uri,
         handle=f"@{hub.username}@{svc.config.domain}",

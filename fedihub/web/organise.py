@@ -22,6 +22,9 @@ from fedihub.posts.kinds import KINDS, parse_draft
 from fedihub.web.auth import csrf_form, form_page, require_signed_in
 
 routes = web.RouteTableDef()
+# The names people see; gettext_noop-style markers, translated in the template.
+KIND_NAMES = {"update": "Update", "minutes": "Minutes", "event": "Event", "call": "Call",
+              "poll": "Poll", "proposal": "Proposal"}  # fmt: skip
 EXAMPLES = {
     "update": "# A title (optional)\n\nWhat happened, in Markdown.",
     "minutes": "\n".join(["---", "meeting_date: 2026-12-01", "decisions:", "  - ", "actions:",
@@ -41,7 +44,7 @@ async def _compose_page(
     *, error: str | None = None, preview: Any = None, status: int = 200,
 ) -> web.Response:  # fmt: skip
     context = {"hub": hub, "kinds": KINDS, "kind": kind, "text": text, "error": error,
-               "preview": preview, "post_id": post_id}  # fmt: skip
+               "preview": preview, "post_id": post_id, "kind_names": KIND_NAMES}  # fmt: skip
     return await form_page(request, "compose.html", status=status, **context)
 
 

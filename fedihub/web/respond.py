@@ -11,7 +11,8 @@ from aiohttp import web
 
 from fedihub.activitystreams import ACTIVITY_JSON, iso, wants_activity_json
 from fedihub.config import Config
-from fedihub.keys import account_key, session_key, templates_key
+from fedihub.keys import account_key, catalogs_key, session_key, templates_key
+from fedihub.web.i18n import LANGUAGES, language_of
 
 
 def template_dir() -> Path:
@@ -26,6 +27,7 @@ def make_templates(config: Config) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(template_dir()),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
     env.filters["iso"] = iso
     env.globals.update(
@@ -52,12 +54,16 @@ def activity_json(document: Any, status: int = 200) -> web.Response:
 def html(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     session = request.get(session_key)
     page = request.app[templates_key].get_template(template)
+    lang = language_of(request)
+    words = request.app[catalogs_key].get(lang)
     body = page.render(
-        account=request.get(account_key), csrf=getattr(session, "csrf_token", ""), **context
-    )
+        account=request.get(account_key), csrf=getattr(session, "csrf_token", ""), lang=lang,
+        languages=LANGUAGES, here=request.path_qs, gettext=words.gettext, _=words.gettext,
+        ngettext=words.ngettext, **context,
+    )  # fmt: skip
     return web.Response(
         status=status, text=body, content_type="text/html", charset="utf-8",
-        headers={"Vary": "Accept"},
+        headers={"Vary": "Accept, Accept-Language, Cookie", "Content-Language": lang},
     )  # fmt: skip
 
 

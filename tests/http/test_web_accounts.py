@@ -211,3 +211,20 @@ async def test_an_update_with_an_image_federates_it_with_its_alt_text(
     assert "immutable" in served.headers["Cache-Control"]
     page = await (await app_client.get(posted.headers["Location"], headers=HTML)).text()
     assert 'alt="A green banner"' in page
+
+
+async def test_pages_speak_the_visitors_language_and_the_switcher_remembers(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    spanish = await app_client.get("/hubs/climate", headers={**HTML, "Accept-Language": "es"})
+    text = await spanish.text()
+    assert '<html lang="es">' in text and "Sigue este espacio" in text
+    assert spanish.headers["Content-Language"] == "es"
+    english = await (await app_client.get("/hubs/climate", headers=HTML)).text()
+    assert '<html lang="en">' in english and "Follow this hub" in english
+    switched = await app_client.get("/lang/es?next=/hubs/climate", allow_redirects=False)
+    assert switched.status == 303 and switched.headers["Location"] == "/hubs/climate"
+    after = await (await app_client.get("/hubs/climate", headers=HTML)).text()
+    assert "Sigue este espacio" in after  # the cookie wins over the browser's English
+    away = await app_client.get("/lang/es?next=//evil.example", allow_redirects=False)
+    assert away.headers["Location"] == "/"  # never sends anyone off-site

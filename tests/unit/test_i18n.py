@@ -1,0 +1,60 @@
+"""The interface's languages: every message in the templates has its Spanish translation, the
+catalogs load, and the language is negotiated as browsers ask for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from fedihub.web.i18n import LOCALE_DIR, accepted_language, load_catalogs
+from fedihub.web.respond import template_dir
+
+KIND_NAMES = {"Update", "Minutes", "Event", "Call", "Poll", "Proposal"}  # looked up at run time
+
+
+def template_messages() -> set[str]:
+    found = set()
+    method_map = [("**.html", "jinja2")]
+    options = {"**.html": {"extensions": "jinja2.ext.i18n"}}
+    for _, _, message, _, _ in extract_from_dir(str(template_dir()), method_map, options):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_message_has_its_spanish_translation() -> None:
+    with (LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale="es")
+    translated = {
+        (m.id if isinstance(m.id, str) else m.id[0])
+        for m in catalog
+        if m.id and all(m.string if isinstance(m.string, tuple) else [m.string])
+    }
+    wanted = template_messages() | KIND_NAMES
+    assert len(wanted) > 100
+    assert sorted(wanted - translated) == []
+
+
+def test_catalogs_load_and_translate() -> None:
+    catalogs = load_catalogs()
+    spanish = catalogs.get("es")
+    assert spanish.gettext("Sign in") == "Iniciar sesión"
+    assert spanish.ngettext("%(count)s follower", "%(count)s followers", 2) % {"count": 2} == (
+        "2 seguidores"
+    )
+    assert catalogs.get("xx").gettext("Sign in") == "Sign in"  # unknown: English
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [("es-MX,es;q=0.9,en;q=0.5", "es"), ("en-GB,en;q=0.9,es;q=0.8", "en"), ("fr", "en"),
+     ("fr;q=1,es;q=0.2", "es"), ("es;q=0", "en"), ("", "en"), ("es;q=abc", "en")],
+)  # fmt: skip
+def test_the_browsers_language_is_honoured(header: str, lang: str) -> None:
+    assert accepted_language(header) == lang
+
+
+def test_catalogs_ship_inside_the_package() -> None:
+    assert Path(LOCALE_DIR).is_dir() and "fedihub" in str(LOCALE_DIR)
