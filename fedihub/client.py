@@ -119,6 +119,7 @@ class FeedResponse:
     url: str
 
 
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 FEED_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"
 
 
@@ -264,6 +265,27 @@ class HttpClient:
 
     async def webfinger(self, username: str, domain: str) -> str:
         """The actor id that `acct:username@domain` names."""
+        for link in await self._webfinger_links(username, domain):
+            if (
+                link.get("rel") == "self"
+                and is_activity_json(str(link.get("type", "")))
+                and isinstance(link.get("href"), str)
+            ):
+                return str(link["href"])
+        raise FetchError(f"@{username}@{domain}: WebFinger names no ActivityPub actor")
+
+    async def subscribe_template(self, username: str, domain: str) -> str:
+        """Where `username@domain`'s server lets them follow someone (a `{uri}` template)."""
+        for link in await self._webfinger_links(username, domain):
+            template = link.get("template")
+            if link.get("rel") != SUBSCRIBE_REL or not isinstance(template, str):
+                continue
+            # Never send a visitor to a javascript: (or any non-web) address.
+            if urlsplit(template).scheme == "https" or self.config.insecure_http:
+                return template
+        raise FetchError(f"@{username}@{domain}: that server offers no remote follow")
+
+    async def _webfinger_links(self, username: str, domain: str) -> list[dict[str, Any]]:
         scheme = (
             "http"
             if self.config.insecure_http and is_loopback_host(domain.split(":")[0])
@@ -284,15 +306,8 @@ class HttpClient:
                 data = json.loads(await read_capped(resp, 65_536))
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError, RecursionError) as e:
             raise FetchError(f"@{username}@{domain}: WebFinger failed: {e}") from e
-        for link in data.get("links", []) if isinstance(data, dict) else []:
-            if (
-                isinstance(link, dict)
-                and link.get("rel") == "self"
-                and is_activity_json(str(link.get("type", "")))
-                and isinstance(link.get("href"), str)
-            ):
-                return str(link["href"])
-        raise FetchError(f"@{username}@{domain}: WebFinger names no ActivityPub actor")
+        links = data.get("links", []) if isinstance(data, dict) else []
+        return [link for link in links if isinstance(link, dict)] if isinstance(links, list) else []
 
 
 async def read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:

@@ -28,6 +28,7 @@ class LocalActor:
     posting_restricted_to_mods: bool = False
     reshare_policy: str = "none"  # hubs: what they re-share of whom they follow: none|all|tags
     reshare_tags: tuple[str, ...] = ()  # lower-case, without '#'
+    language: str = "en"  # hubs: what they write in, for posts' contentMap
 
     def path(self) -> str:
         if self.kind == "application":

@@ -13,7 +13,7 @@ from fedihub.db import Database, Transaction
 
 _ACTOR_COLUMNS = (
     "id, kind, username, name, summary, manually_approves_followers, public_key_pem, created_at,"
-    " timezone, join_policy, posting_restricted_to_mods, reshare_policy, reshare_tags"
+    " timezone, join_policy, posting_restricted_to_mods, reshare_policy, reshare_tags, language"
 )
 
 
@@ -32,6 +32,7 @@ def _actor(row: sqlite3.Row) -> LocalActor:
         posting_restricted_to_mods=bool(row["posting_restricted_to_mods"]),
         reshare_policy=row["reshare_policy"],
         reshare_tags=tuple(t for t in row["reshare_tags"].split(",") if t),
+        language=row["language"],
     )
 
 

@@ -12,6 +12,7 @@ from fedihub.follows.service import resolve_handle_or_uri
 from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
 from fedihub.hubs.service import require_hub
+from fedihub.posts.fieldreaders import parse_language
 from fedihub.services import Services
 
 CommandMaker = Callable[..., argparse.ArgumentParser]
@@ -25,6 +26,7 @@ def add_group_commands(hub: Any, sub: Any, command: CommandMaker) -> None:
     p.add_argument("--reshare", choices=["none", "all", "tags"],
                    help="what it re-shares of the hubs and actors it follows")  # fmt: skip
     p.add_argument("--tags", help="for --reshare tags: '#climate,#housing'")
+    p.add_argument("--language", help="what the hub writes in: en, es, pt-BR…")
 
     p = command(hub, "member", "list, add, invite, remove, approve or reject members", _member)
     p.add_argument("action", choices=["list", "add", "invite", "remove", "approve", "reject"])
@@ -51,6 +53,8 @@ async def _set(svc: Services, args: argparse.Namespace) -> None:
         settings["posting_restricted_to_mods"] = int(args.posting_restricted_to_mods == "yes")
     if args.reshare:
         settings["reshare_policy"] = args.reshare
+    if args.language:
+        settings["language"] = parse_language(args.language)
     if args.tags is not None:
         tags = [t.strip().lstrip("#").lower() for t in args.tags.split(",") if t.strip()]
         if not tags or any(not t.replace("_", "").replace("-", "").isalnum() for t in tags):

@@ -1,4 +1,7 @@
--- Uploaded images, re-encoded and stored under data/media/ by a random name.
+-- Uploaded images, re-encoded and stored under data/media/ by a random name; the language a
+-- hub writes in (its posts' contentMap unless a post says otherwise).
+ALTER TABLE local_actors ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+
 CREATE TABLE media (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,

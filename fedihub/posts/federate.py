@@ -29,7 +29,7 @@ async def object_for(
     tally = await current_tally(db, post) if post.is_question else None
     return render.post_object(
         hub.uri(base_url), post, series=series, attendance=attendance, tally=tally,
-        by_group=hub.kind == "group",
+        by_group=hub.kind == "group", language=hub.language,
     )  # fmt: skip
 
 

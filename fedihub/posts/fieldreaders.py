@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -240,3 +241,13 @@ def post_ids(meta: dict[str, Any], key: str) -> list[int]:
     ):
         raise BadRequest(f"{key}: a list of post numbers")
     return value
+
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+def parse_language(value: Any) -> str:
+    """A BCP 47 tag like en, es, pt-BR: what a post's contentMap is keyed by."""
+    if not isinstance(value, str) or not LANGUAGE.match(value.strip()):
+        raise BadRequest("language: a language tag such as en, es or pt-BR")
+    return value.strip()

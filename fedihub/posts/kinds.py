@@ -188,6 +188,7 @@ def parse_draft(kind: str, text: str, hub_timezone: str) -> PostDraft:
         raise BadRequest(f"a post may be at most {MAX_POST_BYTES} bytes")
     meta, body = split_front_matter(text)
     parser, allowed = PARSERS[kind]
+    language = read.parse_language(meta.pop("language")) if "language" in meta else None
     unknown = sorted(set(meta) - allowed)
     if unknown:
         raise BadRequest(
@@ -199,6 +200,8 @@ def parse_draft(kind: str, text: str, hub_timezone: str) -> PostDraft:
         raise BadRequest(f"title: a {kind} needs a title")
     zone = read.parse_timezone(meta.get("timezone") or hub_timezone)
     fields, starts_at, ends_at, status = parser(meta, zone)
+    if language:
+        fields["language"] = language
     if kind == "minutes" and not title:
         title = f"Minutes of {fields['meeting_date']}"
     if kind in ("update", "poll", "proposal") and not html.strip():

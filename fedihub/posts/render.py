@@ -264,6 +264,7 @@ def post_object(
     attendance: Attendance | None = None,
     tally: Tally | None = None,
     by_group: bool = True,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """The object at the post's id. `series` is the call series of an occurrence; `by_group`
     is False for an account's own posts, whose audience is the hub they mention, if any."""
@@ -304,10 +305,19 @@ def post_object(
         obj["content"] = scheduled_html(post, None)
         obj["summary"] = series_line(post)
     _tag_and_address(obj, post, hub_uri, by_group)
+    if language := post.fields.get("language") or language:
+        _languages(obj, language)
     images = post.fields.get("attachments") or []
     if images:  # Image attachments with their alt text, before any event Link
         obj["attachment"] = images + obj.get("attachment", [])
     return obj
+
+
+def _languages(obj: dict[str, Any], language: str) -> None:
+    """contentMap (and nameMap, summaryMap): the post's text keyed by its language."""
+    for field in ("content", "name", "summary"):
+        if isinstance(obj.get(field), str):
+            obj[f"{field}Map"] = {language: obj[field]}
 
 
 def _tag_and_address(obj: dict[str, Any], post: Post, actor_uri: str, by_group: bool) -> None:

@@ -1,9 +1,15 @@
-"""Pages for people that belong to no actor: remote interaction."""
+"""Pages for people that belong to no actor: remote interaction and remote following."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aiohttp import web
 
+from fedihub.errors import BadRequest, FedihubError
+from fedihub.follows.service import parse_handle
+from fedihub.hubs.service import require_hub
+from fedihub.keys import services_key
 from fedihub.web.respond import html
 
 routes = web.RouteTableDef()
@@ -12,3 +18,18 @@ routes = web.RouteTableDef()
 @routes.get("/authorize_interaction")
 async def authorize_interaction(request: web.Request) -> web.Response:
     return html(request, "interact.html", uri=request.query.get("uri", ""))  # fmt: skip
+
+
+@routes.get("/follow")
+async def follow_from_your_server(request: web.Request) -> web.StreamResponse:
+    """The "follow from your own server" box: looks up the visitor's server (WebFinger) and
+    sends them to its follow page for the hub, where they are already signed in."""
+    svc = request.app[services_key]
+    hub = await require_hub(svc.db, request.query.get("hub", ""))
+    try:
+        username, domain = parse_handle(request.query.get("handle", ""))
+        template = await svc.client.subscribe_template(username, domain)
+    except FedihubError as e:
+        raise BadRequest(f"could not find your server's follow page: {e.message}") from e
+    target = f"{hub.username}@{svc.config.domain}"
+    raise web.HTTPSeeOther(template.replace("{uri}", quote(target, safe="@")))

@@ -228,3 +228,24 @@ async def test_pages_speak_the_visitors_language_and_the_switcher_remembers(
     assert "Sigue este espacio" in after  # the cookie wins over the browser's English
     away = await app_client.get("/lang/es?next=//evil.example", allow_redirects=False)
     assert away.headers["Location"] == "/"  # never sends anyone off-site
+
+
+async def test_follow_from_your_own_server_sends_the_visitor_there(
+    app_client: TestClient,
+    services: Services,
+    remote,
+    two_hubs: None,  # type: ignore[no-untyped-def]
+) -> None:
+    alice = remote.add_actor("alice")
+    host = alice.base_url.split("//")[1]
+    resp = await app_client.get("/follow", params={"hub": "climate", "handle": f"@alice@{host}"},
+                                allow_redirects=False)  # fmt: skip
+    assert resp.status == 303
+    assert resp.headers["Location"] == (
+        f"http://{host}/authorize_interaction?uri=climate@{services.config.domain}"
+    )
+    bad = await app_client.get("/follow", params={"hub": "climate", "handle": "not a handle"},
+                               headers=HTML)  # fmt: skip
+    assert bad.status == 400 and "could not find your server" in await bad.text()
+    page = await (await app_client.get("/hubs/climate", headers=HTML)).text()
+    assert 'action="/follow"' in page and 'name="handle"' in page

@@ -237,7 +237,13 @@ class RemoteServer:
         return web.json_response(
             {
                 "subject": resource,
-                "links": [{"rel": "self", "type": "application/activity+json", "href": actor.id}],
+                "links": [
+                    {"rel": "self", "type": "application/activity+json", "href": actor.id},
+                    {
+                        "rel": "http://ostatus.org/schema/1.0/subscribe",
+                        "template": f"http://{host}/authorize_interaction?uri={{uri}}",
+                    },
+                ],
             }
         )
 

@@ -58,3 +58,24 @@ def test_the_browsers_language_is_honoured(header: str, lang: str) -> None:
 
 def test_catalogs_ship_inside_the_package() -> None:
     assert Path(LOCALE_DIR).is_dir() and "fedihub" in str(LOCALE_DIR)
+
+
+def test_posts_carry_their_language() -> None:
+    from fedihub.errors import BadRequest
+    from fedihub.posts.kinds import parse_draft
+    from fedihub.posts.render import post_object
+    from fedihub.posts.store import Post
+
+    def rendered(text: str, hub_language: str) -> dict:
+        d = parse_draft("update", text, "UTC")
+        post = Post(1, 1, None, "update", d.title, d.source_markdown, d.content_html, d.fields,
+                    None, None, "confirmed", None, 0.0, None, None)  # fmt: skip
+        return post_object("https://h.example/hubs/a", post, language=hub_language)
+
+    spanish = rendered("---\nlanguage: es\n---\n# Hola\n\nQué tal", "en")
+    assert spanish["contentMap"] == {"es": "<p>Qué tal</p>"} and spanish["nameMap"] == {
+        "es": "Hola"
+    }
+    assert rendered("Hello", "pt-BR")["contentMap"] == {"pt-BR": "<p>Hello</p>"}  # the hub's
+    with pytest.raises(BadRequest, match="language"):
+        parse_draft("update", "---\nlanguage: <script>\n---\nx", "UTC")
