@@ -37,7 +37,7 @@ from fedihub.outbox.worker import DeliveryWorker
 from fedihub.polls.views import add_poll_routes
 from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
-from fedihub.web import auth, dashboard, directory, i18n, organise, pages
+from fedihub.web import auth, dashboard, directory, i18n, manage, organise, pages
 from fedihub.web.cache import DocumentCache
 from fedihub.web.i18n import load_catalogs
 from fedihub.web.respond import html, make_templates, wants_json
@@ -145,6 +145,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         dashboard.routes,
         auth.routes,
         organise.routes,
+        manage.routes,
         media_service.routes,
         i18n.routes,
         directory.routes,

@@ -29,6 +29,8 @@ class LocalActor:
     reshare_policy: str = "none"  # hubs: what they re-share of whom they follow: none|all|tags
     reshare_tags: tuple[str, ...] = ()  # lower-case, without '#'
     language: str = "en"  # hubs: what they write in, for posts' contentMap
+    icon: str | None = None  # media names of the avatar and the header image
+    header: str | None = None
 
     def path(self) -> str:
         if self.kind == "application":

@@ -37,6 +37,10 @@ def render_actor(actor: LocalActor, base_url: str) -> dict:
             "publicKeyPem": actor.public_key_pem,
         },
     }
+    for field, name in (("icon", actor.icon), ("image", actor.header)):
+        if name:
+            kind = "image/png" if name.endswith(".png") else "image/jpeg"
+            doc[field] = {"type": "Image", "mediaType": kind, "url": f"{base_url}/media/{name}"}
     if actor.kind == "group":
         # FEP-1b12: a group lists its moderators as a collection in attributedTo.
         doc["attributedTo"] = f"{uri}/moderators"

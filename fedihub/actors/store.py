@@ -13,7 +13,8 @@ from fedihub.db import Database, Transaction
 
 _ACTOR_COLUMNS = (
     "id, kind, username, name, summary, manually_approves_followers, public_key_pem, created_at,"
-    " timezone, join_policy, posting_restricted_to_mods, reshare_policy, reshare_tags, language"
+    " timezone, join_policy, posting_restricted_to_mods, reshare_policy, reshare_tags, language,"
+    " icon, header"
 )
 
 
@@ -33,6 +34,8 @@ def _actor(row: sqlite3.Row) -> LocalActor:
         reshare_policy=row["reshare_policy"],
         reshare_tags=tuple(t for t in row["reshare_tags"].split(",") if t),
         language=row["language"],
+        icon=row["icon"],
+        header=row["header"],
     )
 
 

@@ -158,7 +158,8 @@ async def decide(tx: Transaction, hub_id: int, queued_id: int, state: str) -> Qu
 
 
 HUB_SETTINGS = frozenset({"join_policy", "posting_restricted_to_mods", "reshare_policy",
-                          "reshare_tags", "language"})  # fmt: skip
+                          "reshare_tags", "language", "name", "summary", "timezone", "icon",
+                          "header"})  # fmt: skip
 
 
 async def set_hub_settings(db: Database, hub_id: int, **settings: object) -> None:

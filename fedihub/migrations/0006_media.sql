@@ -1,6 +1,9 @@
 -- Uploaded images, re-encoded and stored under data/media/ by a random name; the language a
 -- hub writes in (its posts' contentMap unless a post says otherwise).
 ALTER TABLE local_actors ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+-- A hub's avatar and header: names of images in the media table.
+ALTER TABLE local_actors ADD COLUMN icon TEXT;
+ALTER TABLE local_actors ADD COLUMN header TEXT;
 
 CREATE TABLE media (
   id INTEGER PRIMARY KEY,

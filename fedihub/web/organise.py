@@ -87,7 +87,7 @@ async def _uploaded_images(svc: Any, hub: LocalActor, form: Any) -> list[dict]:
     return [media.as_attachment(svc.config.base_url)]
 
 
-async def _organiser(request: web.Request) -> tuple[LocalActor, Account]:
+async def require_organiser(request: web.Request) -> tuple[LocalActor, Account]:
     account = await require_signed_in(request)
     hub = await require_hub(request.app[services_key].db, request.match_info["username"])
     await require_can_act_for(request.app[services_key].db, account, hub)  # 403 otherwise
@@ -96,7 +96,7 @@ async def _organiser(request: web.Request) -> tuple[LocalActor, Account]:
 
 @routes.get("/hubs/{username}/compose")
 async def compose_page(request: web.Request) -> web.Response:
-    hub, _ = await _organiser(request)
+    hub, _ = await require_organiser(request)
     kind = request.query.get("kind", "update")
     kind = kind if kind in KINDS else "update"
     return await _compose_page(request, hub, kind, EXAMPLES[kind], None)
@@ -105,7 +105,7 @@ async def compose_page(request: web.Request) -> web.Response:
 @routes.post("/hubs/{username}/compose")
 async def compose(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
-    hub, account = await _organiser(request)
+    hub, account = await require_organiser(request)
     svc = request.app[services_key]
     kind, text = _text(form, "kind"), _text(form, "text")
     post_id = int(form["post_id"]) if _text(form, "post_id").isdigit() else None
@@ -127,7 +127,7 @@ async def compose(request: web.Request) -> web.StreamResponse:
 
 @routes.get(r"/hubs/{username}/posts/{post_id:\d{1,18}}/edit")
 async def edit_page(request: web.Request) -> web.Response:
-    hub, _ = await _organiser(request)
+    hub, _ = await require_organiser(request)
     post_id = int(request.match_info["post_id"])
     post = await posts.require_post(request.app[services_key], hub, post_id)
     return await _compose_page(request, hub, post.kind, post.source_markdown, post.id)

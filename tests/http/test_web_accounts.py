@@ -249,3 +249,55 @@ async def test_follow_from_your_own_server_sends_the_visitor_there(
     assert bad.status == 400 and "could not find your server" in await bad.text()
     page = await (await app_client.get("/hubs/climate", headers=HTML)).text()
     assert 'action="/follow"' in page and 'name="handle"' in page
+
+
+async def test_organisers_run_their_hub_from_the_browser(
+    app_client: TestClient,
+    services: Services,
+    remote,
+    two_hubs: None,  # type: ignore[no-untyped-def]
+) -> None:
+    import io
+
+    from aiohttp import FormData
+    from PIL import Image
+
+    from fedihub.groups import membership
+    from fedihub.hubs.service import require_hub
+
+    hub = await require_hub(services.db, "climate")
+    sam = remote.add_actor("sam")
+    await membership.set_member(services, hub, sam.id)
+    assert await sign_in(app_client, "ben") == 303  # ben runs housing, not climate
+    assert (await app_client.get("/hubs/climate/manage", headers=HTML)).status == 403
+    assert await sign_in(app_client, "ana") == 303
+    page = await (await app_client.get("/hubs/climate/manage", headers=HTML)).text()
+    assert sam.id in page and "0 delivered, 0 waiting, 0 given up" in page
+    token = csrf_of(page)
+    avatar = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 0, 0)).save(avatar, "PNG")
+    data = FormData()
+    for name, value in (("csrf", token), ("name", "Climate strike"), ("summary", "Fridays"),
+                        ("timezone", "Europe/Madrid"), ("language", "es"),
+                        ("join_policy", "approval")):  # fmt: skip
+        data.add_field(name, value)
+    data.add_field("icon", avatar.getvalue(), filename="a.png", content_type="image/png")
+    saved = await app_client.post("/hubs/climate/manage/settings", data=data,
+                                  allow_redirects=False)  # fmt: skip
+    assert saved.status == 303
+    actor = await (await app_client.get("/hubs/climate",
+                                        headers={"Accept": "application/activity+json"})).json(
+        content_type=None)  # fmt: skip
+    # An opaque PNG is re-encoded as a JPEG (only transparency keeps PNG).
+    assert actor["name"] == "Climate strike" and actor["icon"]["mediaType"] == "image/jpeg"
+    hub = await require_hub(services.db, "climate")
+    assert (hub.timezone, hub.language, hub.join_policy) == ("Europe/Madrid", "es", "approval")
+    role = await app_client.post("/hubs/climate/manage/member", allow_redirects=False, data={
+        "csrf": token, "actor": sam.id, "action": "role", "role": "moderator"})  # fmt: skip
+    assert role.status == 303
+    assert await membership.moderators(services, hub) == [
+        f"{services.config.base_url}/users/ana", sam.id
+    ]  # fmt: skip
+    bad = await app_client.post("/hubs/climate/manage/settings", data={
+        "csrf": token, "name": "x", "timezone": "Mars/Olympus"}, headers=HTML)  # fmt: skip
+    assert bad.status == 400 and "unknown time zone" in await bad.text()

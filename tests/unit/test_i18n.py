@@ -12,7 +12,12 @@ from babel.messages.pofile import read_po
 from fedihub.web.i18n import LOCALE_DIR, accepted_language, load_catalogs
 from fedihub.web.respond import template_dir
 
-KIND_NAMES = {"Update", "Minutes", "Event", "Call", "Poll", "Proposal"}  # looked up at run time
+# Looked up at run time (kinds of post, join policies, roles), so not found by extraction.
+KIND_NAMES = {
+    "Update", "Minutes", "Event", "Call", "Poll", "Proposal",
+    "Anyone may join", "A moderator approves", "By invitation only",
+    "Admin", "Moderator", "Member",
+}  # fmt: skip
 
 
 def template_messages() -> set[str]:

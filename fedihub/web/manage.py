@@ -1,0 +1,135 @@
+"""Running a hub from the browser: its settings (with avatar and header), its members, roles
+and pending requests, the posts waiting for moderators, and how deliveries are going. Only its
+organisers (or an admin) get here; every change is a CSRF-checked form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fedihub.content import render_markdown
+from fedihub.errors import BadRequest, FedihubError
+from fedihub.follows import service as follows
+from fedihub.groups import membership, resharing
+from fedihub.groups import store as groups
+from fedihub.keys import services_key
+from fedihub.media.images import MAX_UPLOAD_BYTES
+from fedihub.media.service import store_upload
+from fedihub.posts.fieldreaders import parse_language, parse_timezone
+from fedihub.web.auth import csrf_form, form_page
+from fedihub.web.organise import require_organiser
+
+routes = web.RouteTableDef()
+RECENT_FAILURES = 20
+# What people read for each policy and role; translated in the template.
+POLICY_NAMES = {"open": "Anyone may join", "approval": "A moderator approves",
+                "invite": "By invitation only"}  # fmt: skip
+ROLE_NAMES = {"admin": "Admin", "moderator": "Moderator", "member": "Member"}
+
+
+async def _deliveries(svc: Any, hub_id: int) -> tuple[dict[str, int], list[Any]]:
+    rows = await svc.db.fetchall(
+        "SELECT d.state, count(*) FROM deliveries d JOIN outbox_activities a"
+        " ON a.id = d.activity_id WHERE a.actor_id = ? GROUP BY d.state",
+        (hub_id,),
+    )
+    failures = await svc.db.fetchall(
+        "SELECT d.host, d.last_status, d.last_error, a.type FROM deliveries d"
+        " JOIN outbox_activities a ON a.id = d.activity_id WHERE a.actor_id = ?"
+        " AND d.state = 'gave_up' ORDER BY d.finished_at DESC LIMIT ?",
+        (hub_id, RECENT_FAILURES),
+    )
+    return {r[0]: r[1] for r in rows}, failures
+
+
+@routes.get("/hubs/{username}/manage")
+async def manage_page(
+    request: web.Request, error: str | None = None, status: int = 200
+) -> web.Response:
+    hub, _ = await require_organiser(request)
+    svc = request.app[services_key]
+    counts, failures = await _deliveries(svc, hub.id)
+    return await form_page(
+        request, "manage.html", status=status, hub=hub, error=error,
+        members=await groups.members(svc.db, hub.id),
+        follow_requests=await follows.list_followers(svc, hub, "pending"),
+        queued=await groups.queued(svc.db, hub.id),
+        counts=counts, failures=failures, roles=ROLE_NAMES, policies=POLICY_NAMES,
+    )  # fmt: skip
+
+
+async def _image(svc: Any, hub: Any, form: Any, field: str, alt: str) -> str | None:
+    upload = form.get(field)
+    if not isinstance(upload, web.FileField):
+        return None
+    data = upload.file.read(MAX_UPLOAD_BYTES + 1)
+    return (await store_upload(svc, hub, data, alt)).name if data else None
+
+
+@routes.post("/hubs/{username}/manage/settings")
+async def save_settings(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    hub, _ = await require_organiser(request)
+    svc = request.app[services_key]
+    try:
+        name = str(form.get("name", "")).strip()
+        if not name:
+            raise BadRequest("a hub needs a name")
+        policy = str(form.get("join_policy", hub.join_policy))
+        if policy not in membership.POLICIES:
+            raise BadRequest("join policy: open, approval or invite")
+        settings: dict[str, object] = {
+            "name": name[:200],
+            "summary": render_markdown(str(form.get("summary", "")))[1],
+            "timezone": parse_timezone(str(form.get("timezone", "UTC"))).key,
+            "language": parse_language(str(form.get("language", "en"))),
+            "join_policy": policy,
+            "posting_restricted_to_mods": int(form.get("posting_restricted_to_mods") == "on"),
+        }
+        for field in ("icon", "header"):
+            stored = await _image(svc, hub, form, field, f"{name} ({field})")
+            if stored:
+                settings[field] = stored
+    except FedihubError as e:
+        return await manage_page(request, error=e.message, status=e.http_status)
+    await groups.set_hub_settings(svc.db, hub.id, **settings)
+    raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
+
+
+@routes.post("/hubs/{username}/manage/member")
+async def change_member(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    hub, _ = await require_organiser(request)
+    svc = request.app[services_key]
+    actor, action = str(form.get("actor", "")), str(form.get("action", ""))
+    try:
+        if action == "role":
+            await membership.set_member(svc, hub, actor, role=str(form.get("role", "member")))
+        elif action == "remove":
+            await membership.left(svc, hub, actor)
+        elif action in ("approve", "reject"):
+            if form.get("kind") == "follow":
+                await follows.answer_request(svc, hub, actor, approve=action == "approve")
+            else:
+                await membership.answer_pending(svc, hub, actor, approve=action == "approve")
+        else:
+            raise BadRequest("unknown action")
+    except FedihubError as e:
+        return await manage_page(request, error=e.message, status=e.http_status)
+    raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
+
+
+@routes.post("/hubs/{username}/manage/queue")
+async def decide(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    hub, _ = await require_organiser(request)
+    svc = request.app[services_key]
+    item = str(form.get("item", ""))
+    try:
+        if not item.isdigit():
+            raise BadRequest("which post?")
+        await resharing.decide_queued(svc, hub, int(item), form.get("action") == "approve")
+    except FedihubError as e:
+        return await manage_page(request, error=e.message, status=e.http_status)
+    raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
