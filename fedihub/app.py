@@ -37,7 +37,7 @@ from fedihub.outbox.worker import DeliveryWorker
 from fedihub.polls.views import add_poll_routes
 from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
-from fedihub.web import auth, dashboard, directory, i18n, manage, organise, pages
+from fedihub.web import admin, auth, dashboard, directory, i18n, manage, organise, pages
 from fedihub.web.cache import DocumentCache
 from fedihub.web.i18n import load_catalogs
 from fedihub.web.respond import html, make_templates, wants_json
@@ -69,6 +69,7 @@ def _is_browser(request: web.Request) -> bool:
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     svc = await open_services(app[config_key])
     app[services_key] = svc
+    await admin.apply_stored_settings(app)
     yield
     await close_services(svc)
 
@@ -146,6 +147,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         auth.routes,
         organise.routes,
         manage.routes,
+        admin.routes,
         media_service.routes,
         i18n.routes,
         directory.routes,

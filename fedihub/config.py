@@ -22,6 +22,8 @@ class Config:
     instance_name: str = "fedihub"
     instance_summary: str = "A fedihub instance"
     signup_mode: str = "closed"  # open | invite | closed
+    instance_rules: str = ""  # Markdown: the code of conduct people agree to
+    instance_contact: str = ""
     max_inbox_body_bytes: int = 1_048_576
     delivery_concurrency: int = 128
     delivery_per_host: int = 8

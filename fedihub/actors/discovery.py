@@ -72,6 +72,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
         local_posts=counts["posts"],
         name=svc.config.instance_name,
         summary=svc.config.instance_summary,
+        open_registrations=svc.config.signup_mode == "open",
     )
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
     return web.Response(

@@ -90,7 +90,14 @@ def render_nodeinfo_links(base_url: str) -> dict:
 
 
 def render_nodeinfo(
-    version: str, *, users: int, hubs: int, local_posts: int, name: str, summary: str
+    version: str,
+    *,
+    users: int,
+    hubs: int,
+    local_posts: int,
+    name: str,
+    summary: str,
+    open_registrations: bool = False,
 ) -> dict:
     software = {"name": "fedihub", "version": __version__}
     return {
@@ -98,7 +105,7 @@ def render_nodeinfo(
         "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": ["atom1.0"]},
-        "openRegistrations": False,
+        "openRegistrations": open_registrations,
         "usage": {
             "users": {"total": users, "activeMonth": users, "activeHalfyear": users},
             "localPosts": local_posts,

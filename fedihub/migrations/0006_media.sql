@@ -16,3 +16,9 @@ CREATE TABLE media (
   alt TEXT NOT NULL,
   created_at REAL NOT NULL
 );
+
+-- Instance settings an admin changes in the browser; they override config.toml's.
+CREATE TABLE instance_settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);

@@ -301,3 +301,29 @@ async def test_organisers_run_their_hub_from_the_browser(
     bad = await app_client.post("/hubs/climate/manage/settings", data={
         "csrf": token, "name": "x", "timezone": "Mars/Olympus"}, headers=HTML)  # fmt: skip
     assert bad.status == 400 and "unknown time zone" in await bad.text()
+
+
+async def test_the_admin_sets_up_the_instance_and_pages_stay_light(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    await create_account(services.db, "root", "correct horse", is_admin=True)
+    assert await sign_in(app_client, "ana") == 303
+    assert (await app_client.get("/admin", headers=HTML)).status == 403
+    assert await sign_in(app_client, "root") == 303
+    page = await (await app_client.get("/admin", headers=HTML)).text()
+    assert "ana" in page and "root" in page
+    saved = await app_client.post("/admin", allow_redirects=False, data={
+        "csrf": csrf_of(page), "instance_name": "Occupy Sandy hubs",
+        "instance_summary": "Relief, together", "instance_rules": "- Be kind\n- No ads",
+        "instance_contact": "relief@example.org", "signup_mode": "open"})  # fmt: skip
+    assert saved.status == 303
+    home = await (await app_client.get("/", headers=HTML)).text()
+    assert "<h1>Occupy Sandy hubs</h1>" in home
+    nodeinfo = await (await app_client.get("/nodeinfo/2.1")).json()
+    assert nodeinfo["metadata"]["nodeName"] == "Occupy Sandy hubs"
+    assert nodeinfo["openRegistrations"] is True
+    about = await (await app_client.get("/about", headers=HTML)).text()
+    assert "<li>Be kind</li>" in about and "relief@example.org" in about
+    for path in ("/", "/hubs/climate", "/directory", "/signin", "/about", "/admin"):
+        body = await (await app_client.get(path, headers=HTML)).read()
+        assert len(body) < 100_000, f"{path} weighs {len(body)} bytes"

@@ -16,7 +16,7 @@ from fedihub.web.respond import template_dir
 KIND_NAMES = {
     "Update", "Minutes", "Event", "Call", "Poll", "Proposal",
     "Anyone may join", "A moderator approves", "By invitation only",
-    "Admin", "Moderator", "Member",
+    "Admin", "Moderator", "Member", "Open to anyone", "By invitation", "Closed",
 }  # fmt: skip
 
 
