@@ -24,6 +24,9 @@ class Config:
     signup_mode: str = "closed"  # open | invite | closed
     instance_rules: str = ""  # Markdown: the code of conduct people agree to
     instance_contact: str = ""
+    # Behind a reverse proxy, the visitor's address is the last X-Forwarded-For entry (the
+    # deploy/ examples set it); only turn this on when every request comes through the proxy.
+    behind_proxy: bool = False
     max_inbox_body_bytes: int = 1_048_576
     delivery_concurrency: int = 128
     delivery_per_host: int = 8

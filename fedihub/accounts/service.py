@@ -19,15 +19,24 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not anyone's password")  # for timing: see check_password
 
 
-async def create_account(db: Database, username: str, password: str, *, is_admin: bool) -> int:
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+async def check_new_account(db: Database, username: str, password: str) -> None:
+    """Everything create_account would refuse, checked without creating anything."""
     if not valid_username(username):
         raise BadRequest(
             f"invalid username {username!r}: use 1-30 lower-case letters, digits or underscores"
         )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    check_new_password(password)
     if await store.get_actor_by_username(db, username):
         raise Conflict(f"the name {username!r} is already taken on this instance")
+
+
+async def create_account(db: Database, username: str, password: str, *, is_admin: bool) -> int:
+    await check_new_account(db, username, password)
     public_pem, private_pem = generate_rsa_keypair()
     async with db.transaction() as tx:
         actor_id = await store.insert_actor(
@@ -63,8 +72,7 @@ async def check_password(db: Database, username: str, password: str) -> Account 
 
 
 async def set_password(db: Database, account: Account, password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    check_new_password(password)
     hashed = await asyncio.to_thread(_hasher.hash, password)
     await db.execute(
         "UPDATE accounts SET password_hash = ? WHERE actor_id = ?", (hashed, account.actor.id)

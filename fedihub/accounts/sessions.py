@@ -17,7 +17,8 @@ from fedihub.db import Database
 SESSION_DAYS = 30
 ANONYMOUS_HOURS = 12
 FAILURE_WINDOW_S = 15 * 60
-MAX_FAILURES = 5  # per username and per client address, in the window
+MAX_FAILURES = 5  # per username from one address, in the window
+MAX_FAILURES_PER_ADDRESS = 20  # per address, whatever the names (people share addresses)
 RESET_HOURS = 24
 
 
@@ -72,26 +73,35 @@ def csrf_matches(session: Session | None, sent: str | None) -> bool:
     )
 
 
-async def throttled_for(db: Database, keys: list[str]) -> float:
-    """Seconds until another sign-in may be tried for any of `keys` (0: go ahead)."""
+async def throttled_for(db: Database, limits: dict[str, int]) -> float:
+    """Seconds until another sign-in may be tried under every key's limit (0: go ahead)."""
     now = time.time()
     wait = 0.0
-    for key in keys:
+    for key, limit in limits.items():
         rows = await db.fetchall(
             "SELECT at FROM sign_in_failures WHERE key = ? AND at > ? ORDER BY at",
             (key, now - FAILURE_WINDOW_S),
         )
-        if len(rows) >= MAX_FAILURES:
-            wait = max(wait, rows[-MAX_FAILURES]["at"] + FAILURE_WINDOW_S - now)
+        if len(rows) >= limit:
+            wait = max(wait, rows[-limit]["at"] + FAILURE_WINDOW_S - now)
     return wait
 
 
-async def record_failure(db: Database, keys: list[str]) -> None:
+async def record_failure(db: Database, keys: list[str]) -> float:
+    """Counts an attempt as failed until forget_failure says it was not; returns its time."""
     now = time.time()
     async with db.transaction() as tx:
         await tx.execute("DELETE FROM sign_in_failures WHERE at < ?", (now - FAILURE_WINDOW_S,))
         await tx.executemany(
             "INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", [(k, now) for k in keys]
+        )
+    return now
+
+
+async def forget_failure(db: Database, keys: list[str], at: float) -> None:
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "DELETE FROM sign_in_failures WHERE key = ? AND at = ?", [(k, at) for k in keys]
         )
 
 

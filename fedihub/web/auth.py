@@ -8,6 +8,7 @@ reused across signing in.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -17,7 +18,7 @@ from fedihub.accounts.sessions import Session
 from fedihub.actors.store import Account
 from fedihub.errors import BadRequest, FedihubError, Forbidden, TooManyRequests
 from fedihub.keys import account_key, services_key, session_key
-from fedihub.web.respond import html
+from fedihub.web.respond import html, local_target
 
 routes = web.RouteTableDef()
 COOKIE = "fedihub_session"
@@ -51,8 +52,16 @@ async def current_account(request: web.Request) -> Account | None:
 async def require_signed_in(request: web.Request) -> Account:
     account = await current_account(request)
     if account is None:
-        raise web.HTTPFound(f"/signin?next={request.path_qs}")
+        raise web.HTTPFound(f"/signin?next={quote(request.path_qs, safe='')}")
     return account
+
+
+def client_address(request: web.Request) -> str:
+    """The visitor's address; behind a reverse proxy (`behind_proxy`), the one it appended."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if request.app[services_key].config.behind_proxy and forwarded:
+        return forwarded.split(",")[-1].strip()[:64]
+    return request.remote or "?"
 
 
 def _set_cookie(request: web.Request, response: web.StreamResponse, session: Session) -> None:
@@ -93,8 +102,7 @@ def _field(form: Any, name: str) -> str:
 
 
 def _next(form: Any) -> str:
-    target = _field(form, "next")
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    return local_target(_field(form, "next"))
 
 
 @routes.get("/signin")
@@ -107,19 +115,25 @@ async def signin(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     svc = request.app[services_key]
     username, password = _field(form, "username").lower(), form.get("password", "")
-    keys = [f"user:{username}", f"addr:{request.remote or '?'}"]
-    wait = await sessions.throttled_for(svc.db, keys)
+    address = client_address(request)
+    # A name guessed from one address is stopped soon; one address trying many names later
+    # (people share addresses); a name alone never, or anyone could lock anyone out.
+    limits = {f"pair:{username}|{address}": sessions.MAX_FAILURES,
+              f"addr:{address}": sessions.MAX_FAILURES_PER_ADDRESS}  # fmt: skip
+    wait = await sessions.throttled_for(svc.db, limits)
     if wait > 0:
         raise TooManyRequests(
             f"too many failed sign-ins: try again in {int(wait // 60) + 1} minutes"
         )
+    # Counted before the (slow) check, so parallel guesses cannot all slip past the limit.
+    attempt = await sessions.record_failure(svc.db, list(limits))
     account = await accounts.check_password(
         svc.db, username, password if isinstance(password, str) else ""
     )
     if account is None:
-        await sessions.record_failure(svc.db, keys)
         return await form_page(request, "signin.html", status=401, next=_next(form),
                                error="That username and password do not match.")  # fmt: skip
+    await sessions.forget_failure(svc.db, list(limits), attempt)
     old = await current_session(request)
     if old is not None:
         await sessions.end(svc.db, old.cookie)
@@ -163,12 +177,11 @@ async def signup(request: web.Request) -> web.StreamResponse:
             raise Forbidden("this instance does not take sign-ups; ask its admins for an account")
         if form.get("password") != form.get("password_again"):
             raise BadRequest("the two passwords differ")
+        username, password = _field(form, "username").lower(), str(form.get("password", ""))
+        await accounts.check_new_account(svc.db, username, password)  # before an invite is used
         if mode == "invite" and not await sessions.use_invitation(svc.db, invite):
             raise Forbidden("this invitation is not valid (any more)")
-        username = _field(form, "username").lower()
-        await accounts.create_account(
-            svc.db, username, str(form.get("password", "")), is_admin=False
-        )
+        await accounts.create_account(svc.db, username, password, is_admin=False)
     except FedihubError as e:
         return await form_page(request, "signup.html", status=e.http_status, mode=mode,
                                error=e.message, invite=invite)  # fmt: skip
@@ -206,6 +219,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
                                done=False)  # fmt: skip
     await sessions.end_all(svc.db, account.actor.id)  # other browsers sign in again
     session = await sessions.start(svc.db, account.actor.id)
+    request[session_key] = session  # the page's forms carry the new session's token
     response = await form_page(request, "password.html", error=None, done=True)
     _set_cookie(request, response, session)
     return response
@@ -228,13 +242,16 @@ async def reset(request: web.Request) -> web.StreamResponse:
     account = await accounts.account_by_id(svc.db, account_id) if account_id else None
     if account is None:
         raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
+    password = str(form.get("password", ""))
     try:
-        if form.get("password") != form.get("password_again"):
+        if form.get("password_again") != password:
             raise BadRequest("the two passwords differ")
-        await accounts.set_password(svc.db, account, str(form.get("password", "")))
+        accounts.check_new_password(password)
     except FedihubError as e:
         return await form_page(request, "reset.html", status=e.http_status, error=e.message,
                                token=token)  # fmt: skip
-    await sessions.use_reset(svc.db, token)
+    if not await sessions.use_reset(svc.db, token):  # claimed first: a link works once
+        raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
+    await accounts.set_password(svc.db, account, password)
     await sessions.end_all(svc.db, account.actor.id)
     raise web.HTTPSeeOther("/signin")

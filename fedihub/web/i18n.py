@@ -36,6 +36,10 @@ def load_catalogs(locale_dir: Path = LOCALE_DIR) -> Catalogs:
             continue
         with po.open("rb") as f:
             catalog = read_po(f, locale=lang)
+        for message, _errors in list(catalog.check()):
+            # A translation that drops or misspells a %(placeholder)s would crash its page:
+            # the English text is shown instead.
+            del catalog[message.id]
         compiled = io.BytesIO()
         write_mo(compiled, catalog)
         compiled.seek(0)
@@ -70,14 +74,17 @@ def language_of(request: web.Request) -> str:
 routes = web.RouteTableDef()
 
 
+def local_target(target: str) -> str:
+    from fedihub.web.respond import local_target as keep_local  # respond imports this module
+
+    return keep_local(target)
+
+
 @routes.get("/lang/{lang}")
 async def choose_language(request: web.Request) -> web.StreamResponse:
     """The switcher: remembers the choice for a year and goes back where the visitor was."""
     lang = request.match_info["lang"]
-    back = request.query.get("next", "/")
-    if not back.startswith("/") or back.startswith("//"):
-        back = "/"
-    response = web.HTTPSeeOther(back)
+    response = web.HTTPSeeOther(local_target(request.query.get("next", "/")))
     if lang in LANGUAGES:
         response.set_cookie(COOKIE, lang, max_age=365 * 86_400, samesite="Lax", path="/")
     raise response

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from fedihub.activitystreams import host_of
 from fedihub.errors import BadRequest, FedihubError
 from fedihub.follows.service import parse_handle
 from fedihub.hubs.service import require_hub
@@ -28,7 +29,12 @@ async def follow_from_your_server(request: web.Request) -> web.StreamResponse:
     hub = await require_hub(svc.db, request.query.get("hub", ""))
     try:
         username, domain = parse_handle(request.query.get("handle", ""))
+        if ":" in domain and not svc.config.insecure_http:
+            raise BadRequest("a server's address has no port")
         template = await svc.client.subscribe_template(username, domain)
+        if host_of(template) != host_of(f"https://{domain}"):
+            # Only ever to the visitor's own server: never an open redirect for anyone else.
+            raise BadRequest("that server's follow page is on another host")
     except FedihubError as e:
         raise BadRequest(f"could not find your server's follow page: {e.message}") from e
     target = f"{hub.username}@{svc.config.domain}"
