@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fedihub.activitystreams import AS_CONTEXT, POST_CONTEXT, PUBLIC, iso
 
 
@@ -52,31 +54,27 @@ def undo_follow(activity_uri: str, actor_uri: str, follow_uri: str, target_uri: 
     }
 
 
-def create(activity_uri: str, actor_uri: str, obj: dict) -> dict:
+def _about_object(kind: str, activity_uri: str, actor_uri: str, obj: dict, published: Any) -> dict:
+    """A Create or Update, addressed as its object is."""
     return {
         "@context": POST_CONTEXT,
         "id": activity_uri,
-        "type": "Create",
+        "type": kind,
         "actor": actor_uri,
-        "published": obj.get("published"),
+        "published": published,
         "to": obj.get("to", []),
         "cc": obj.get("cc", []),
         "object": obj,
     }
+
+
+def create(activity_uri: str, actor_uri: str, obj: dict) -> dict:
+    return _about_object("Create", activity_uri, actor_uri, obj, obj.get("published"))
 
 
 def update(activity_uri: str, actor_uri: str, obj: dict, published_at: float) -> dict:
     """An edit (the object carries a newer `updated`) or a refresh of counts (it does not)."""
-    return {
-        "@context": POST_CONTEXT,
-        "id": activity_uri,
-        "type": "Update",
-        "actor": actor_uri,
-        "published": iso(published_at),
-        "to": obj.get("to", []),
-        "cc": obj.get("cc", []),
-        "object": obj,
-    }
+    return _about_object("Update", activity_uri, actor_uri, obj, iso(published_at))
 
 
 def delete(activity_uri: str, actor_uri: str, tombstone: dict, followers_uri: str) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.instances import FedihubInstance
+from tests.support.instances import FedihubInstance, follow_and_wait
 from tests.support.network import eventually
 
 pytestmark = pytest.mark.federation
@@ -27,18 +27,6 @@ async def hub(instance: FedihubInstance, slug: str, *settings: str) -> str:
     if settings:
         await instance.acli("hub", "set", "--data", instance.data, slug, *settings)
     return f"{instance.base_url}/hubs/{slug}"
-
-
-async def follow(instance: FedihubInstance, who: str, handle: str) -> None:
-    await instance.acli("follow", "--data", instance.data, "--as", who, handle)
-
-    async def accepted() -> bool:
-        rows = instance.query(
-            "SELECT f.state FROM following f JOIN local_actors a ON a.id = f.local_actor_id"
-            " WHERE a.username = ?", (who,))  # fmt: skip
-        return bool(rows) and all(state == "accepted" for (state,) in rows)
-
-    await eventually(accepted, what=f"{who} on {instance.name} to be accepted by {handle}")
 
 
 async def post(
@@ -73,8 +61,8 @@ async def test_posting_into_a_hub_from_another_instance(
     await accounts(c, password_file, "carol")
     for instance in (a, b, c):
         await instance.start()
-    await follow(b, "alice", f"@climate@{a.domain}")  # an open hub: following is joining
-    await follow(c, "carol", f"@climate@{a.domain}")
+    await follow_and_wait(b, "alice", f"@climate@{a.domain}")  # an open hub: following is joining
+    await follow_and_wait(c, "carol", f"@climate@{a.domain}")
 
     note = await post(b, "alice", f"Buses leave at noon, @climate@{a.domain} #climate", tmp_path)
 
@@ -120,8 +108,8 @@ async def test_a_coalition_reshares_by_hashtag_and_hubs_do_not_loop(
     coalition = await hub(c, "coalition", "--reshare", "tags", "--tags", "#climate")
     for instance in (a, b, c):
         await instance.start()
-    await follow(c, "coalition", f"@climate@{a.domain}")
-    await follow(c, "coalition", f"@labor@{b.domain}")
+    await follow_and_wait(c, "coalition", f"@climate@{a.domain}")
+    await follow_and_wait(c, "coalition", f"@labor@{b.domain}")
 
     about_climate = await post(a, "climate", "March on Saturday #climate", tmp_path, "org")
     about_labor = await post(b, "labor", "Shop stewards meet Monday #labor", tmp_path, "org")
@@ -141,8 +129,8 @@ async def test_a_coalition_reshares_by_hashtag_and_hubs_do_not_loop(
     # post on once, and neither passes its own post back.
     await a.acli("hub", "set", "--data", a.data, "climate", "--reshare", "all")
     await b.acli("hub", "set", "--data", b.data, "labor", "--reshare", "all")
-    await follow(a, "climate", f"@labor@{b.domain}")
-    await follow(b, "labor", f"@climate@{a.domain}")
+    await follow_and_wait(a, "climate", f"@labor@{b.domain}")
+    await follow_and_wait(b, "labor", f"@climate@{a.domain}")
     ping = await post(a, "climate", "Solidarity forever", tmp_path, "org")
 
     async def labor_passed_it_on() -> bool:

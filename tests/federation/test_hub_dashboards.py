@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.support.fixtures import load
-from tests.support.instances import FedihubInstance
+from tests.support.instances import FedihubInstance, follow_and_wait
 from tests.support.network import eventually
 from tests.support.remote import RemoteServer
 
@@ -72,12 +72,7 @@ async def hub_on_a_followed_by_hub_on_b(
     await b.acli("hub", "create", "--data", b.data, "coalition", "--name", "Coalition")
     await a.start()
     await b.start()
-    await b.acli("follow", "--data", b.data, "--as", "coalition", f"@climate@{a.domain}")
-
-    async def accepted() -> bool:
-        return bool(b.query("SELECT 1 FROM following WHERE state = 'accepted'"))
-
-    await eventually(accepted, what="B's hub to be accepted as a follower")
+    await follow_and_wait(b, "coalition", f"@climate@{a.domain}")
 
 
 async def test_every_kind_federates_and_edits_arrive(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.instances import FedihubInstance
+from tests.support.instances import FedihubInstance, follow_and_wait
 from tests.support.network import eventually
 
 pytestmark = pytest.mark.federation
@@ -41,12 +41,7 @@ async def test_a_vote_from_another_instance_updates_both_sides(
     await b.acli("hub", "create", "--data", b.data, "coalition", "--name", "Coalition")
     await a.start()
     await b.start()
-    await b.acli("follow", "--data", b.data, "--as", "coalition", f"@climate@{a.domain}")
-
-    async def following() -> bool:
-        return bool(b.query("SELECT 1 FROM following WHERE state = 'accepted'"))
-
-    await eventually(following, what="B's hub to follow A's hub")
+    await follow_and_wait(b, "coalition", f"@climate@{a.domain}")
     closes = time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() + 86_400))
     poll_file = tmp_path / "poll.md"
     poll_file.write_text(f"---\ncloses: {closes}\n---\nShall we march on Saturday?\n")

@@ -99,3 +99,18 @@ class FedihubInstance:
         with sqlite3.connect(f"file:{self.data / 'fedihub.sqlite3'}?mode=ro", uri=True) as conn:
             conn.execute("PRAGMA busy_timeout = 5000")
             return conn.execute(sql, params).fetchall()
+
+
+async def follow_and_wait(instance: FedihubInstance, who: str, handle: str) -> None:
+    """`who` on `instance` follows `handle`, and the Accept has come back."""
+    from tests.support.network import eventually
+
+    await instance.acli("follow", "--data", instance.data, "--as", who, handle)
+
+    async def accepted() -> bool:
+        rows = instance.query(
+            "SELECT f.state FROM following f JOIN local_actors a ON a.id = f.local_actor_id"
+            " WHERE a.username = ?", (who,))  # fmt: skip
+        return bool(rows) and all(state == "accepted" for (state,) in rows)
+
+    await eventually(accepted, what=f"{who} on {instance.name} to be accepted by {handle}")
