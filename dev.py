@@ -72,9 +72,12 @@ def run() -> None:
     if not (DATA / "config.toml").exists():
         domain = f"localhost:{DEMO_PORT}"
         sh(fedihub, "init", "--data", DATA, "--domain", domain, "--insecure-http")
+        with (DATA / "config.toml").open("a") as config:  # a demo: anyone may try signing up
+            config.write('signup_mode = "open"\n')
         password = DATA / "demo-password.txt"
         password.write_text("organise-together\n")
-        sh(fedihub, "account", "create", "--data", DATA, "organiser", "--password-file", password)
+        sh(fedihub, "account", "create", "--data", DATA, "organiser", "--admin",
+           "--password-file", password)  # fmt: skip
         sh(fedihub, "hub", "create", "--data", DATA, "demo", "--name", "Demo hub",
            "--summary", "A hub to try fedihub: follow it, post to it.",
            "--organizer", "organiser", "--timezone", "America/New_York")  # fmt: skip
