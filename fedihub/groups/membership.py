@@ -18,7 +18,8 @@ from fedihub.follows import store as follows
 from fedihub.groups import store
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
-from fedihub.outbox.recipients import fan_out_targets, personal_target
+from fedihub.outbox.recipients import personal_target
+from fedihub.posts import federate
 from fedihub.services import Services
 
 ROLES = ("admin", "moderator", "member")
@@ -155,6 +156,5 @@ async def _announce_moderators(
 ) -> None:
     hub_uri = hub.uri(svc.config.base_url)
     activity = compose.moderators_change(svc.new_activity_uri(), kind, hub_uri, actor_uri)
-    followers = await follows.accepted_remote_followers(svc.db, hub.id)
-    await outbox.enqueue(tx, actor_id=hub.id, activity=activity,
-                         targets=fan_out_targets(followers), is_public=True)  # fmt: skip
+    targets = await federate.follower_targets(svc, hub)
+    await outbox.enqueue(tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True)

@@ -24,7 +24,7 @@ from fedihub.groups import membership, store
 from fedihub.network import store as network
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
-from fedihub.outbox.recipients import fan_out_targets
+from fedihub.posts import federate
 from fedihub.posts.tags import hashtags
 from fedihub.services import Services
 
@@ -141,7 +141,7 @@ async def reshare(
     clean = sanitize_incoming(obj)
     await network.save(svc.db, author, clean)  # shown on the dashboard
     hub_uri = hub.uri(svc.config.base_url)
-    targets = await _follower_targets(svc, hub)
+    targets = await federate.follower_targets(svc, hub)
     async with svc.db.transaction() as tx:
         if not await store.record_reshare(tx, hub.id, obj["id"], author, is_reply, now):
             return False
@@ -158,12 +158,6 @@ async def reshare(
     return True
 
 
-async def _follower_targets(svc: Services, hub: LocalActor) -> list:
-    followers = await follows.accepted_remote_followers(svc.db, hub.id)
-    skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
-    return fan_out_targets(followers, skip_hosts=skip)
-
-
 async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
     """The author edited or deleted something hubs re-shared: they pass the change on."""
     object_id = id_of(activity.get("object"))
@@ -175,7 +169,7 @@ async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
         hub = await actors.get_actor_by_id(svc.db, hub_id)
         if hub is None:
             continue
-        targets = await _follower_targets(svc, hub)
+        targets = await federate.follower_targets(svc, hub)
         hub_uri = hub.uri(svc.config.base_url)
         passed = dict(activity)
         if isinstance(passed.get("object"), dict) and passed["object"].get("type") != "Tombstone":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
+from fedihub.actors.store import RemoteActor
 from fedihub.db import Database, Transaction
 from fedihub.events import store as events
 from fedihub.follows import store as follows
@@ -48,6 +49,16 @@ async def audience(svc: Services, hub: LocalActor, post: Post) -> list[Target]:
         remote += await actors.get_remote_actors(svc.db, mentioned)
     if post.is_question:  # voters hear of tallies and the result even if they do not follow
         remote += await actors.get_remote_actors(svc.db, await polls.voter_uris(svc.db, post.id))
+    return await reachable(svc, remote)
+
+
+async def follower_targets(svc: Services, actor: LocalActor) -> list[Target]:
+    """Where something everyone following `actor` should see goes."""
+    return await reachable(svc, await follows.accepted_remote_followers(svc.db, actor.id))
+
+
+async def reachable(svc: Services, remote: list[RemoteActor]) -> list[Target]:
+    """Their inboxes, shared ones collapsed, without blocked hosts or hosts given up on."""
     skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
     return fan_out_targets(remote, skip_hosts=skip)
 

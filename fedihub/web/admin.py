@@ -13,6 +13,7 @@ from fedihub.errors import BadRequest, FedihubError, Forbidden
 from fedihub.keys import services_key, templates_key
 from fedihub.services import Services
 from fedihub.web.auth import SIGNUP_MODES, csrf_form, form_page, require_signed_in
+from fedihub.web.forms import form_text
 
 routes = web.RouteTableDef()
 EDITABLE = ("instance_name", "instance_summary", "instance_rules", "instance_contact",
@@ -63,7 +64,7 @@ async def save(request: web.Request) -> web.StreamResponse:
     await _require_admin(request)
     svc = request.app[services_key]
     try:
-        values = {key: str(form.get(key, "")).strip() for key in EDITABLE}
+        values = {key: form_text(form, key) for key in EDITABLE}
         if not values["instance_name"]:
             raise BadRequest("the instance needs a name")
         if values["signup_mode"] not in SIGNUP_MODES:

@@ -18,7 +18,8 @@ from fedihub.accounts.sessions import Session
 from fedihub.actors.store import Account
 from fedihub.errors import BadRequest, FedihubError, Forbidden, TooManyRequests
 from fedihub.keys import account_key, services_key, session_key
-from fedihub.web.respond import html, local_target
+from fedihub.web.forms import form_text, local_target
+from fedihub.web.respond import html
 
 routes = web.RouteTableDef()
 COOKIE = "fedihub_session"
@@ -96,13 +97,8 @@ async def csrf_form(request: web.Request) -> Any:
     return form
 
 
-def _field(form: Any, name: str) -> str:
-    value = form.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _next(form: Any) -> str:
-    return local_target(_field(form, "next"))
+    return local_target(form_text(form, "next"))
 
 
 @routes.get("/signin")
@@ -114,7 +110,10 @@ async def signin_page(request: web.Request) -> web.Response:
 async def signin(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     svc = request.app[services_key]
-    username, password = _field(form, "username").lower(), form.get("password", "")
+    username, password = (
+        form_text(form, "username").lower(),
+        form_text(form, "password", strip=False),
+    )
     address = client_address(request)
     # A name guessed from one address is stopped soon; one address trying many names later
     # (people share addresses); a name alone never, or anyone could lock anyone out.
@@ -171,13 +170,18 @@ async def signup(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     svc = request.app[services_key]
     mode = _signup_mode(request)
-    invite = _field(form, "invite")
+    invite = form_text(form, "invite")
     try:
         if mode == "closed":
             raise Forbidden("this instance does not take sign-ups; ask its admins for an account")
-        if form.get("password") != form.get("password_again"):
+        if form_text(form, "password", strip=False) != form_text(
+            form, "password_again", strip=False
+        ):
             raise BadRequest("the two passwords differ")
-        username, password = _field(form, "username").lower(), str(form.get("password", ""))
+        username, password = (
+            form_text(form, "username").lower(),
+            str(form_text(form, "password", strip=False)),
+        )
         await accounts.check_new_account(svc.db, username, password)  # before an invite is used
         if mode == "invite" and not await sessions.use_invitation(svc.db, invite):
             raise Forbidden("this invitation is not valid (any more)")
@@ -206,14 +210,16 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     try:
         if (
             await accounts.check_password(
-                svc.db, account.actor.username, str(form.get("current", ""))
+                svc.db, account.actor.username, form_text(form, "current", strip=False)
             )
             is None
         ):
             raise BadRequest("the current password is not right")
-        if form.get("password") != form.get("password_again"):
+        if form_text(form, "password", strip=False) != form_text(
+            form, "password_again", strip=False
+        ):
             raise BadRequest("the two new passwords differ")
-        await accounts.set_password(svc.db, account, str(form.get("password", "")))
+        await accounts.set_password(svc.db, account, str(form_text(form, "password", strip=False)))
     except FedihubError as e:
         return await form_page(request, "password.html", status=e.http_status, error=e.message,
                                done=False)  # fmt: skip
@@ -242,9 +248,9 @@ async def reset(request: web.Request) -> web.StreamResponse:
     account = await accounts.account_by_id(svc.db, account_id) if account_id else None
     if account is None:
         raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
-    password = str(form.get("password", ""))
+    password = str(form_text(form, "password", strip=False))
     try:
-        if form.get("password_again") != password:
+        if form_text(form, "password_again", strip=False) != password:
             raise BadRequest("the two passwords differ")
         accounts.check_new_password(password)
     except FedihubError as e:

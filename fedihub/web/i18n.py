@@ -13,6 +13,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from fedihub.web.forms import local_target
+
 LANGUAGES = {"en": "English", "es": "Español"}  # the source language first
 DEFAULT = "en"
 COOKIE = "lang"
@@ -72,12 +74,6 @@ def language_of(request: web.Request) -> str:
 
 
 routes = web.RouteTableDef()
-
-
-def local_target(target: str) -> str:
-    from fedihub.web.respond import local_target as keep_local  # respond imports this module
-
-    return keep_local(target)
 
 
 @routes.get("/lang/{lang}")

@@ -14,10 +14,10 @@ from fedihub.follows import service as follows
 from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
 from fedihub.keys import services_key
-from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.media.service import store_upload
 from fedihub.posts.fieldreaders import parse_language, parse_timezone
 from fedihub.web.auth import csrf_form, form_page
+from fedihub.web.forms import form_text, uploaded_bytes
 from fedihub.web.organise import require_organiser
 
 routes = web.RouteTableDef()
@@ -60,10 +60,7 @@ async def manage_page(
 
 
 async def _image(svc: Any, hub: Any, form: Any, field: str, alt: str) -> str | None:
-    upload = form.get(field)
-    if not isinstance(upload, web.FileField):
-        return None
-    data = upload.file.read(MAX_UPLOAD_BYTES + 1)
+    data = uploaded_bytes(form, field)
     return (await store_upload(svc, hub, data, alt)).name if data else None
 
 
@@ -73,17 +70,17 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
     hub, _ = await require_organiser(request)
     svc = request.app[services_key]
     try:
-        name = str(form.get("name", "")).strip()
+        name = form_text(form, "name")
         if not name:
             raise BadRequest("a hub needs a name")
-        policy = str(form.get("join_policy", hub.join_policy))
+        policy = form_text(form, "join_policy", hub.join_policy)
         if policy not in membership.POLICIES:
             raise BadRequest("join policy: open, approval or invite")
         settings: dict[str, object] = {
             "name": name[:200],
-            "summary": render_markdown(str(form.get("summary", "")))[1],
-            "timezone": parse_timezone(str(form.get("timezone", "UTC"))).key,
-            "language": parse_language(str(form.get("language", "en"))),
+            "summary": render_markdown(form_text(form, "summary"))[1],
+            "timezone": parse_timezone(form_text(form, "timezone", "UTC")).key,
+            "language": parse_language(form_text(form, "language", "en")),
             "join_policy": policy,
             "posting_restricted_to_mods": int(form.get("posting_restricted_to_mods") == "on"),
         }
@@ -102,10 +99,10 @@ async def change_member(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     hub, _ = await require_organiser(request)
     svc = request.app[services_key]
-    actor, action = str(form.get("actor", "")), str(form.get("action", ""))
+    actor, action = form_text(form, "actor"), form_text(form, "action")
     try:
         if action == "role":
-            await membership.set_member(svc, hub, actor, role=str(form.get("role", "member")))
+            await membership.set_member(svc, hub, actor, role=form_text(form, "role", "member"))
         elif action == "remove":
             await membership.left(svc, hub, actor)
         elif action in ("approve", "reject"):
@@ -125,7 +122,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     hub, _ = await require_organiser(request)
     svc = request.app[services_key]
-    item = str(form.get("item", ""))
+    item = form_text(form, "item")
     try:
         if not item.isdigit():
             raise BadRequest("which post?")

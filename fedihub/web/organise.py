@@ -14,12 +14,12 @@ from fedihub.actors.store import Account
 from fedihub.errors import FedihubError
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import services_key
-from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.media.service import store_upload
 from fedihub.posts import render
 from fedihub.posts import service as posts
 from fedihub.posts.kinds import KINDS, parse_draft
 from fedihub.web.auth import csrf_form, form_page, require_signed_in
+from fedihub.web.forms import form_text, uploaded_bytes
 
 routes = web.RouteTableDef()
 # The names people see; gettext_noop-style markers, translated in the template.
@@ -48,11 +48,6 @@ async def _compose_page(
     return await form_page(request, "compose.html", status=status, **context)
 
 
-def _text(form: Any, name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
-
-
 @routes.get("/hubs/new")
 async def new_hub_page(request: web.Request) -> web.Response:
     await require_signed_in(request)
@@ -64,7 +59,7 @@ async def new_hub(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     account = await require_signed_in(request)
     svc = request.app[services_key]
-    values = {k: _text(form, k).strip() for k in ("slug", "name", "summary", "timezone")}
+    values = {k: form_text(form, k) for k in ("slug", "name", "summary", "timezone")}
     try:
         await create_hub(svc.db, values["slug"].lower(), name=values["name"],
                          summary=values["summary"], organizer=account,
@@ -77,13 +72,10 @@ async def new_hub(request: web.Request) -> web.StreamResponse:
 
 async def _uploaded_images(svc: Any, hub: LocalActor, form: Any) -> list[dict]:
     """The form's image, re-encoded and stored, as an attachment; its alt text is required."""
-    upload = form.get("image")
-    if not isinstance(upload, web.FileField):
+    data = uploaded_bytes(form, "image")
+    if data is None:
         return []
-    data = upload.file.read(MAX_UPLOAD_BYTES + 1)
-    if not data:
-        return []  # the field was left empty
-    media = await store_upload(svc, hub, data, _text(form, "alt"))
+    media = await store_upload(svc, hub, data, form_text(form, "alt"))
     return [media.as_attachment(svc.config.base_url)]
 
 
@@ -107,8 +99,8 @@ async def compose(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     hub, account = await require_organiser(request)
     svc = request.app[services_key]
-    kind, text = _text(form, "kind"), _text(form, "text")
-    post_id = int(form["post_id"]) if _text(form, "post_id").isdigit() else None
+    kind, text = form_text(form, "kind"), form_text(form, "text")
+    post_id = int(form["post_id"]) if form_text(form, "post_id").isdigit() else None
     try:
         if "preview" in form:
             draft = parse_draft(kind, text, hub.timezone)  # checked as it would be, not stored

@@ -83,16 +83,3 @@ def atom_response(body: bytes) -> web.Response:
         body=body, content_type="application/atom+xml", charset="utf-8",
         headers={"Cache-Control": "public, max-age=300"},
     )  # fmt: skip
-
-
-def local_target(target: str, default: str = "/") -> str:
-    """A redirect target that stays on this site: a path, never '//host' nor a path that a
-    browser (or yarl, which drops tabs and newlines) could turn into one."""
-    if (
-        not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or any(ord(c) < 32 or ord(c) == 127 for c in target)
-    ):
-        return default
-    return target

@@ -37,3 +37,12 @@ def new_instance(
         return instance
 
     return make
+
+
+@pytest.fixture
+def counts_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Participant counts and poll tallies would wait a minute to be batched; here they go out
+    as soon as the scheduler runs, and it runs every half second. Servers started after this
+    inherit the settings from the environment."""
+    monkeypatch.setenv("FEDIHUB_COUNT_UPDATE_DELAY_S", "0")
+    monkeypatch.setenv("FEDIHUB_SCHEDULER_INTERVAL_S", "0.5")

@@ -17,15 +17,8 @@ from tests.support.instances import FedihubInstance, follow_and_wait
 from tests.support.network import eventually
 from tests.support.remote import RemoteServer
 
-pytestmark = pytest.mark.federation
+pytestmark = [pytest.mark.federation, pytest.mark.usefixtures("counts_at_once")]
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-@pytest.fixture(autouse=True)
-def _quick_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Counts would wait a minute to be batched; here they go out as soon as the scheduler runs.
-    monkeypatch.setenv("FEDIHUB_COUNT_UPDATE_DELAY_S", "0")
-    monkeypatch.setenv("FEDIHUB_SCHEDULER_INTERVAL_S", "0.5")
 
 
 def days_ahead(days: int, hour: int) -> str:

@@ -13,13 +13,7 @@ import pytest
 from tests.support.instances import FedihubInstance, follow_and_wait
 from tests.support.network import eventually
 
-pytestmark = pytest.mark.federation
-
-
-@pytest.fixture(autouse=True)
-def _quick_tallies(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FEDIHUB_COUNT_UPDATE_DELAY_S", "0")
-    monkeypatch.setenv("FEDIHUB_SCHEDULER_INTERVAL_S", "0.5")
+pytestmark = [pytest.mark.federation, pytest.mark.usefixtures("counts_at_once")]
 
 
 def question_on(b: FedihubInstance, uri: str) -> dict | None:

@@ -1,0 +1,40 @@
+"""Reading what a browser's form sent, the one way every page does it: text fields as text
+(a file sent under a text field's name is no text), uploads capped, redirects kept on-site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fedihub.media.images import MAX_UPLOAD_BYTES
+
+
+def form_text(form: Any, name: str, default: str = "", *, strip: bool = True) -> str:
+    """A text field's value; passwords keep their spaces (`strip=False`)."""
+    value = form.get(name, default)
+    if not isinstance(value, str):
+        return default
+    return value.strip() if strip else value
+
+
+def uploaded_bytes(form: Any, name: str) -> bytes | None:
+    """A file field's content (one byte past the cap, so the cap can be enforced), or None when
+    the field is missing or left empty."""
+    upload = form.get(name)
+    if not isinstance(upload, web.FileField):
+        return None
+    return upload.file.read(MAX_UPLOAD_BYTES + 1) or None
+
+
+def local_target(target: str, default: str = "/") -> str:
+    """A redirect target that stays on this site: a path, never '//host' nor a path that a
+    browser (or yarl, which drops tabs and newlines) could turn into one."""
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
+        return default
+    return target
