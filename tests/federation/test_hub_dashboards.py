@@ -200,6 +200,13 @@ async def test_remote_join_leave_waitlist_and_counts(
         accept = answers("Accept", sam)[0]
         assert accept["object"] == {"id": f"{sam.id}/join/1", "type": "Join", "actor": sam.id,
                                     "object": event}  # fmt: skip
+
+        # Joins are processed one at a time in arrival order, but sam's Accept can reach
+        # Mobilizon before jo's Join has been handled: wait for jo's row, then check both.
+        async def jo_handled() -> bool:
+            return len(a.query("SELECT 1 FROM event_participants")) == 2
+
+        await eventually(jo_handled, what="jo's Join handled")
         states = dict(a.query("SELECT actor_uri, state FROM event_participants"))
         assert states == {sam.id: "going", jo.id: "waitlisted"} and answers("Accept", jo) == []
         full = await arrived(b, event, lambda d: d.get("participantCount") == 1, "count 1 on B")
