@@ -40,7 +40,7 @@ from fedihub.services import close_services, open_services
 from fedihub.web import admin, auth, dashboard, directory, i18n, manage, organise, pages
 from fedihub.web.cache import DocumentCache
 from fedihub.web.i18n import load_catalogs
-from fedihub.web.respond import html, make_templates, wants_json
+from fedihub.web.respond import html, in_their_words, make_templates, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # Bad input is the sender's problem: say what it was, once, without a traceback.
         log.info("%s %s -> %d: %s", request.method, request.path, e.http_status, e.message)
         if _is_browser(request):
-            return html(request, "error.html", status=e.http_status, message=e.message)
+            return html(
+                request, "error.html", status=e.http_status, message=in_their_words(request, e)
+            )
         return web.json_response({"error": e.message}, status=e.http_status)
 
 

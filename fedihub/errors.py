@@ -3,13 +3,28 @@
 Derived from Exception (never BaseException) so cancellation is never swallowed.
 """
 
+from collections.abc import Callable
+
 
 class FedihubError(Exception):
+    """`message` is English, with `%(name)s` placeholders filled from `params`. Pages show it
+    in the reader's language (`translated`); logs and API answers keep the English."""
+
     http_status = 400
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params: object) -> None:
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message
+        super().__init__(self.message)
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        words = gettext(self.template)
+        try:
+            return words % self.params if self.params else words
+        except (KeyError, ValueError, TypeError):
+            # A catalog checked at load time cannot get here; a hand-made one falls back.
+            return self.message
 
 
 class BadRequest(FedihubError):

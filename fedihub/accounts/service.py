@@ -21,18 +21,21 @@ _DUMMY_HASH = _hasher.hash("not anyone's password")  # for timing: see check_pas
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise BadRequest(
+            "the password must have at least %(min)s characters", min=MIN_PASSWORD_LENGTH
+        )
 
 
 async def check_new_account(db: Database, username: str, password: str) -> None:
     """Everything create_account would refuse, checked without creating anything."""
     if not valid_username(username):
         raise BadRequest(
-            f"invalid username {username!r}: use 1-30 lower-case letters, digits or underscores"
+            "invalid username %(name)r: use 1-30 lower-case letters, digits or underscores",
+            name=username,
         )
     check_new_password(password)
     if await store.get_actor_by_username(db, username):
-        raise Conflict(f"the name {username!r} is already taken on this instance")
+        raise Conflict("the name %(name)r is already taken on this instance", name=username)
 
 
 async def create_account(db: Database, username: str, password: str, *, is_admin: bool) -> int:
@@ -82,7 +85,7 @@ async def set_password(db: Database, account: Account, password: str) -> None:
 async def require_account(db: Database, username: str) -> Account:
     account = await store.get_account(db, username)
     if account is None:
-        raise BadRequest(f"no account named {username!r}")
+        raise BadRequest("no account named %(name)r", name=username)
     return account
 
 
@@ -97,4 +100,6 @@ async def require_can_act_for(db: Database, account: Account, actor: LocalActor)
         return
     if actor.kind == "group" and await store.is_organizer(db, actor.id, account.actor.id):
         return
-    raise Forbidden(f"{account.actor.username} does not organise {actor.username}")
+    raise Forbidden(
+        "%(account)s does not organise %(hub)s", account=account.actor.username, hub=actor.username
+    )

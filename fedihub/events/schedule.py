@@ -32,7 +32,9 @@ def parse_rule(rule: str, start: dt.datetime) -> rrule:
     parts = dict(p.split("=", 1) for p in upper.split(";") if "=" in p)
     unknown = set(parts) - ALLOWED_PARTS
     if unknown:
-        raise BadRequest(f"schedule: {sorted(unknown)[0]} is not supported in a call schedule")
+        raise BadRequest(
+            "schedule: %(part)s is not supported in a call schedule", part=sorted(unknown)[0]
+        )
     _check_month_days(parts)
     # BYHOUR and friends would make a "daily" rule fire every hour.
     if parts.get("FREQ") in TOO_FREQUENT or {"BYHOUR", "BYMINUTE", "BYSECOND"} & set(parts):
@@ -42,7 +44,7 @@ def parse_rule(rule: str, start: dt.datetime) -> rrule:
     try:
         parsed = rrulestr(text, dtstart=start)
     except (ValueError, TypeError, KeyError) as e:
-        raise BadRequest(f"schedule: not a valid RRULE ({e})") from e
+        raise BadRequest("schedule: not a valid RRULE (%(reason)s)", reason=str(e)) from e
     if not isinstance(parsed, rrule):
         raise BadRequest("schedule: one RRULE, not a set")
     # A rule can be valid and never fire (30 February): dateutil would search for ever.

@@ -21,7 +21,9 @@ HANDLE_RE = re.compile(r"^@?([^@\s/]+)@([^@\s/]+)$")
 def parse_handle(handle: str) -> tuple[str, str]:
     match = HANDLE_RE.match(handle.strip())
     if not match:
-        raise BadRequest(f"{handle!r} is not a fediverse handle like @name@example.org")
+        raise BadRequest(
+            "%(handle)r is not a fediverse handle like @name@example.org", handle=handle
+        )
     return match.group(1), match.group(2).lower()
 
 
@@ -68,7 +70,7 @@ async def unfollow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remo
     target = await resolve_handle_or_uri(svc, handle_or_uri)
     follow_uri = await follows.follow_uri(svc.db, local.id, target.uri)
     if follow_uri is None:
-        raise NotFound(f"{local.username} does not follow {target.uri}")
+        raise NotFound("%(hub)s does not follow %(target)s", hub=local.username, target=target.uri)
     activity = compose.undo_follow(
         svc.new_activity_uri(), local.uri(svc.config.base_url), follow_uri, target.uri
     )
@@ -114,7 +116,11 @@ async def answer_request(
 ) -> None:
     follow_uri = await follows.pending_follow_uri(svc.db, local.id, follower_uri)
     if follow_uri is None:
-        raise NotFound(f"no pending follow request from {follower_uri} to {local.username}")
+        raise NotFound(
+            "no pending follow request from %(actor)s to %(hub)s",
+            actor=follower_uri,
+            hub=local.username,
+        )
     follower = await svc.resolver.actor(follower_uri)
     local_uri = local.uri(svc.config.base_url)
     follow_activity = {

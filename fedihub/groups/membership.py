@@ -117,7 +117,11 @@ async def answer_pending(svc: Services, hub: LocalActor, actor_uri: str, approve
     async with svc.db.transaction() as tx:
         pending = await store.member(tx, hub.id, actor_uri)  # read where two answers serialise
         if pending is None or pending.state != "pending":
-            raise NotFound(f"no pending request from {actor_uri} to join {hub.username}")
+            raise NotFound(
+                "no pending request from %(actor)s to join %(hub)s",
+                actor=actor_uri,
+                hub=hub.username,
+            )
         if approve:
             await store.save_member(tx, hub.id, actor_uri, state="member", now=time.time())
         else:
@@ -134,9 +138,9 @@ async def set_member(
     """Adds a member (or an invitation, on an invite hub) or changes a member's role. A change
     to who moderates goes to followers as Add/Remove on the moderators collection."""
     if role not in ROLES:
-        raise BadRequest(f"role: one of {', '.join(ROLES)}")
+        raise BadRequest("role: one of %(choices)s", choices=", ".join(ROLES))
     if not actor_uri.startswith(("https://", "http://")):
-        raise BadRequest(f"{actor_uri!r} is not an actor id (https://…)")
+        raise BadRequest("%(uri)r is not an actor id (https://…)", uri=actor_uri)
     async with svc.db.transaction() as tx:
         before = await store.member(tx, hub.id, actor_uri)
         state = "invited" if invite and (before is None or before.state != "member") else "member"

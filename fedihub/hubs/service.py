@@ -23,11 +23,13 @@ async def create_hub(
     timezone: str = "UTC",
 ) -> int:
     if not valid_username(slug):
-        raise BadRequest(f"invalid hub name {slug!r}: use 1-30 lower-case letters, digits or _")
+        raise BadRequest(
+            "invalid hub name %(name)r: use 1-30 lower-case letters, digits or _", name=slug
+        )
     if not name.strip():
-        raise BadRequest("a hub needs a display name (--name)")
+        raise BadRequest("a hub needs a display name")
     if await store.get_actor_by_username(db, slug):
-        raise Conflict(f"the name {slug!r} is already taken on this instance")
+        raise Conflict("the name %(name)r is already taken on this instance", name=slug)
     zone = parse_timezone(timezone).key
     _, summary_html = render_markdown(summary) if summary else (None, "")
     public_pem, private_pem = generate_rsa_keypair()
@@ -54,5 +56,5 @@ async def create_hub(
 async def require_hub(db: Database, slug: str) -> LocalActor:
     hub = await store.get_actor(db, "group", slug)
     if hub is None:
-        raise NotFound(f"no hub named {slug!r}")
+        raise NotFound("no hub named %(name)r", name=slug)
     return hub

@@ -32,7 +32,9 @@ class Encoded:
 
 def reencode(upload: bytes) -> Encoded:
     if len(upload) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(f"an image may be at most {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
+        raise PayloadTooLarge(
+            "an image may be at most %(mb)s MB", mb=MAX_UPLOAD_BYTES // 1024 // 1024
+        )
     try:
         with warnings.catch_warnings():  # Pillow only warns of a bomb; here it is refused
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -47,7 +47,7 @@ async def store_upload(svc: Services, owner: LocalActor, upload: bytes, alt: str
     if not alt:
         raise BadRequest("describe the image (its alt text) for people who cannot see it")
     if len(alt) > MAX_ALT:
-        raise BadRequest(f"the image description may be at most {MAX_ALT} characters")
+        raise BadRequest("the image description may be at most %(max)s characters", max=MAX_ALT)
     encoded = await asyncio.to_thread(reencode, upload)
     name = f"{secrets.token_urlsafe(18)}.{encoded.extension}"
     path = media_dir(svc) / name

@@ -50,7 +50,11 @@ def choice_for(post: Post, name: str) -> int:
     """The option a vote names, matched exactly as Mastodon sends it (its `name`)."""
     options = post.fields["options"]
     if name not in options:
-        raise BadRequest(f"{name!r} is not an option of this poll ({', '.join(options)})")
+        raise BadRequest(
+            "%(name)r is not an option of this poll (%(choices)s)",
+            name=name,
+            choices=", ".join(options),
+        )
     return int(options.index(name))
 
 
@@ -202,7 +206,7 @@ async def record_outcome(
         raise BadRequest("outcomes are recorded for proposals")
     outcome = outcome.strip().lower().replace("-", " ")
     if outcome not in OUTCOMES:
-        raise BadRequest(f"outcome: one of {', '.join(OUTCOMES)}")
+        raise BadRequest("outcome: one of %(choices)s", choices=", ".join(OUTCOMES))
     recorded = await _close(svc, hub, post, time.time() if now is None else now, outcome)
     assert recorded is not None
     return recorded
@@ -224,12 +228,16 @@ async def vote_remote(
     per option, to the personal inbox of the poll's author."""
     question = await svc.resolver.fetch_object(question_uri)
     if question.get("type") != "Question":
-        raise BadRequest(f"{question_uri} is not a poll")
+        raise BadRequest("%(uri)s is not a poll", uri=question_uri)
     options = question.get("anyOf") or question.get("oneOf") or []
     names = [o.get("name") for o in options if isinstance(o, dict)]
     for name in option_names:
         if name not in names:
-            raise BadRequest(f"{name!r} is not an option ({', '.join(map(str, names))})")
+            raise BadRequest(
+                "%(name)r is not an option (%(choices)s)",
+                name=name,
+                choices=", ".join(map(str, names)),
+            )
     if len(option_names) > 1 and "anyOf" not in question:
         raise BadRequest("this poll takes one choice")
     if question.get("closed") or _past(question.get("endTime")):

@@ -29,20 +29,20 @@ def parse_timezone(name: Any) -> ZoneInfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise BadRequest(f"timezone: unknown time zone {name!r}") from e
+        raise BadRequest("timezone: unknown time zone %(zone)r", zone=name) from e
 
 
 def text(meta: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     value = meta.get(key)
     if value is None or value == "":
         if required:
-            raise BadRequest(f"{key}: required")
+            raise BadRequest("%(field)s: required", field=key)
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BadRequest(f"{key}: expected text")
+        raise BadRequest("%(field)s: expected text", field=key)
     text = str(value).strip()
     if len(text) > MAX_TEXT:
-        raise BadRequest(f"{key}: at most {MAX_TEXT} characters")
+        raise BadRequest("%(field)s: at most %(max)s characters", field=key, max=MAX_TEXT)
     return text
 
 
@@ -51,7 +51,7 @@ def url(meta: dict[str, Any], key: str) -> str | None:
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise BadRequest(f"{key}: expected an http(s) link, not {url!r}")
+            raise BadRequest("%(field)s: expected an http(s) link, not %(url)r", field=key, url=url)
     return url
 
 
@@ -64,11 +64,13 @@ def text_list(meta: dict[str, Any], key: str) -> list[str]:
             [part for part in value.split(",") if part.strip()] if key == "attendees" else [value]
         )
     if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
-        raise BadRequest(f"{key}: expected a list of at most {MAX_LIST_ITEMS} lines")
+        raise BadRequest(
+            "%(field)s: expected a list of at most %(max)s lines", field=key, max=MAX_LIST_ITEMS
+        )
     items = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
-            raise BadRequest(f"{key}: each entry must be text")
+            raise BadRequest("%(field)s: each entry must be text", field=key)
         items.append(str(item).strip()[:MAX_TEXT])
     return [i for i in items if i]
 
@@ -77,7 +79,7 @@ def date(meta: dict[str, Any], key: str, *, required: bool = False) -> str | Non
     value = meta.get(key)
     if value is None:
         if required:
-            raise BadRequest(f"{key}: required (YYYY-MM-DD)")
+            raise BadRequest("%(field)s: required (YYYY-MM-DD)", field=key)
         return None
     if isinstance(value, dt.datetime):
         value = value.date()
@@ -86,7 +88,9 @@ def date(meta: dict[str, Any], key: str, *, required: bool = False) -> str | Non
     try:
         return dt.date.fromisoformat(str(value).strip()).isoformat()
     except ValueError as e:
-        raise BadRequest(f"{key}: {value!r} is not a date (YYYY-MM-DD)") from e
+        raise BadRequest(
+            "%(field)s: %(value)r is not a date (YYYY-MM-DD)", field=key, value=value
+        ) from e
 
 
 def parse_local_time(value: Any, zone: ZoneInfo, key: str) -> dt.datetime:
@@ -94,20 +98,34 @@ def parse_local_time(value: Any, zone: ZoneInfo, key: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date) or value is None:
-        raise BadRequest(f"{key}: give a date and a time, like 2026-12-01 19:00")
+        raise BadRequest("%(field)s: give a date and a time, like 2026-12-01 19:00", field=key)
     else:
         try:
             moment = dt.datetime.fromisoformat(str(value).strip())
         except ValueError as e:
-            raise BadRequest(f"{key}: {value!r} is not a date and time (2026-12-01 19:00)") from e
+            raise BadRequest(
+                "%(field)s: %(value)r is not a date and time (2026-12-01 19:00)",
+                field=key,
+                value=value,
+            ) from e
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise BadRequest(f"{key}: a year between {MIN_YEAR} and {MAX_YEAR}")
+        raise BadRequest(
+            "%(field)s: a year between %(first)s and %(last)s",
+            field=key,
+            first=MIN_YEAR,
+            last=MAX_YEAR,
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
         # A wall-clock time skipped by a DST change does not exist; say so instead of guessing.
         round_trip = moment.astimezone(dt.UTC).astimezone(zone)
         if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
-            raise BadRequest(f"{key}: {value} does not exist in {zone.key} (clocks change then)")
+            raise BadRequest(
+                "%(field)s: %(value)s does not exist in %(zone)s (clocks change then)",
+                field=key,
+                value=value,
+                zone=zone.key,
+            )
     return moment
 
 
@@ -121,7 +139,7 @@ def times(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dt.datetime, dt.datetim
     if end <= start:
         raise BadRequest("end: the event ends before it starts")
     if end - start > dt.timedelta(days=MAX_EVENT_DAYS):
-        raise BadRequest(f"end: an event may last at most {MAX_EVENT_DAYS} days")
+        raise BadRequest("end: an event may last at most %(days)s days", days=MAX_EVENT_DAYS)
     return start, end
 
 
@@ -130,7 +148,7 @@ def status(meta: dict[str, Any]) -> Status:
     if status == "canceled":
         status = "cancelled"
     if status not in STATUSES:
-        raise BadRequest(f"status: one of {', '.join(STATUSES)}")
+        raise BadRequest("status: one of %(choices)s", choices=", ".join(STATUSES))
     return status  # type: ignore[return-value]
 
 
@@ -145,9 +163,9 @@ def capacity(meta: dict[str, Any]) -> int | None:
 
 def _coordinate(value: Any, key: str, limit: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRequest(f"location.{key}: expected a number")
+        raise BadRequest("location.%(field)s: expected a number", field=key)
     if not math.isfinite(value) or abs(value) > limit:
-        raise BadRequest(f"location.{key}: out of range")
+        raise BadRequest("location.%(field)s: out of range", field=key)
     return float(value)
 
 
@@ -164,7 +182,7 @@ def location(meta: dict[str, Any]) -> dict[str, Any] | None:
         raise BadRequest("location: a place name, or name/street/locality/… lines")
     unknown = sorted(map(str, set(value) - {"name", "latitude", "longitude", *ADDRESS_KEYS}))
     if unknown:
-        raise BadRequest(f"location: unknown field {unknown[0]!r}")
+        raise BadRequest("location: unknown field %(field)r", field=unknown[0])
     place: dict[str, Any] = {k: text(value, k) for k in ("name", *ADDRESS_KEYS) if value.get(k)}
     if not place.get("name"):
         raise BadRequest("location.name: required")
@@ -181,7 +199,7 @@ def actions(meta: dict[str, Any]) -> list[dict[str, str | None]]:
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
-        raise BadRequest(f"actions: a list of at most {MAX_LIST_ITEMS} items")
+        raise BadRequest("actions: a list of at most %(max)s items", max=MAX_LIST_ITEMS)
     actions = []
     for item in value:
         if isinstance(item, str):
@@ -201,7 +219,7 @@ def actions(meta: dict[str, Any]) -> list[dict[str, str | None]]:
 def flag(meta: dict[str, Any], key: str, default: bool = False) -> bool:
     value = meta.get(key, default)
     if not isinstance(value, bool):
-        raise BadRequest(f"{key}: true or false")
+        raise BadRequest("%(field)s: true or false", field=key)
     return value
 
 
@@ -216,9 +234,9 @@ def options(meta: dict[str, Any]) -> list[str]:
         return list(STRAW_POLL)
     options = text_list(meta, "options")
     if not 2 <= len(options) <= MAX_OPTIONS:
-        raise BadRequest(f"options: between 2 and {MAX_OPTIONS} options")
+        raise BadRequest("options: between 2 and %(max)s options", max=MAX_OPTIONS)
     if any(len(o) > MAX_OPTION_CHARS for o in options):
-        raise BadRequest(f"options: at most {MAX_OPTION_CHARS} characters each")
+        raise BadRequest("options: at most %(max)s characters each", max=MAX_OPTION_CHARS)
     if len({o.casefold() for o in options}) != len(options):
         raise BadRequest("options: each option must differ from the others")
     return options
@@ -239,7 +257,7 @@ def post_ids(meta: dict[str, Any], key: str) -> list[int]:
     if len(value) > MAX_LIST_ITEMS or not all(
         isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
     ):
-        raise BadRequest(f"{key}: a list of post numbers")
+        raise BadRequest("%(field)s: a list of post numbers", field=key)
     return value
 
 

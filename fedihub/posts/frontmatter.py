@@ -39,16 +39,23 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         raise BadRequest("the front matter opened with '---' is never closed by another '---'")
     raw = "".join(lines[1:end])
     if len(raw.encode()) > MAX_FRONT_MATTER_BYTES:
-        raise BadRequest(f"the front matter is longer than {MAX_FRONT_MATTER_BYTES} bytes")
+        raise BadRequest(
+            "the front matter is longer than %(max)s bytes", max=MAX_FRONT_MATTER_BYTES
+        )
     try:
         # safe_load builds only plain data: no tags that construct Python objects.
         meta = yaml.load(raw, Loader=_Loader)
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
-        line = f" on line {where.line + 2}" if where is not None else ""
-        raise BadRequest(f"the front matter is not valid YAML{line}") from e
+        if where is None:
+            raise BadRequest("the front matter is not valid YAML") from e
+        raise BadRequest(
+            "the front matter is not valid YAML on line %(line)s", line=where.line + 2
+        ) from e
     except ValueError as e:  # a date that does not exist, like 2026-02-30
-        raise BadRequest(f"the front matter has an impossible value: {e}") from e
+        raise BadRequest(
+            "the front matter has an impossible value: %(reason)s", reason=str(e)
+        ) from e
     except RecursionError as e:
         raise BadRequest("the front matter is nested too deeply") from e
     if meta is None:

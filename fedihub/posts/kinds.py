@@ -183,21 +183,26 @@ PARSERS: dict[str, tuple[Parser, frozenset[str]]] = {
 def parse_draft(kind: str, text: str, hub_timezone: str) -> PostDraft:
     """Checks a whole post of `kind`; times without an offset are in `timezone:` or the hub's."""
     if kind not in PARSERS:
-        raise BadRequest(f"unknown kind of post {kind!r}: one of {', '.join(KINDS)}")
+        raise BadRequest(
+            "unknown kind of post %(kind)r: one of %(choices)s", kind=kind, choices=", ".join(KINDS)
+        )
     if len(text.encode()) > MAX_POST_BYTES:
-        raise BadRequest(f"a post may be at most {MAX_POST_BYTES} bytes")
+        raise BadRequest("a post may be at most %(max)s bytes", max=MAX_POST_BYTES)
     meta, body = split_front_matter(text)
     parser, allowed = PARSERS[kind]
     language = read.parse_language(meta.pop("language")) if "language" in meta else None
     unknown = sorted(set(meta) - allowed)
     if unknown:
         raise BadRequest(
-            f"{unknown[0]}: not a field of a {kind} (fields: {', '.join(sorted(allowed))})"
+            "%(field)s: not a field of a %(kind)s (fields: %(fields)s)",
+            field=unknown[0],
+            kind=kind,
+            fields=", ".join(sorted(allowed)),
         )
     heading, html = render_markdown(body)
     title = read.text(meta, "title") or heading
     if kind in ("event", "call", "proposal") and not title:
-        raise BadRequest(f"title: a {kind} needs a title")
+        raise BadRequest("title: a %(kind)s needs a title", kind=kind)
     zone = read.parse_timezone(meta.get("timezone") or hub_timezone)
     fields, starts_at, ends_at, status = parser(meta, zone)
     if language:

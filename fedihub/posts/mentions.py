@@ -20,7 +20,7 @@ async def resolve_mentions(svc: Services, text: str) -> list[dict[str, Any]]:
         if domain in (svc.config.domain, svc.config.host):
             local = await actors.get_actor_by_username(svc.db, username)
             if local is None or local.kind == "application":
-                raise BadRequest(f"no one here is called {handle}")
+                raise BadRequest("no one here is called %(handle)s", handle=handle)
             kind = "Group" if local.kind == "group" else "Person"
             resolved.append({"type": "Mention", "href": local.uri(svc.config.base_url),
                              "name": handle, "actor_type": kind})  # fmt: skip
@@ -28,7 +28,9 @@ async def resolve_mentions(svc: Services, text: str) -> list[dict[str, Any]]:
         try:
             actor = await resolve_handle_or_uri(svc, handle)
         except FedihubError as e:
-            raise BadRequest(f"could not find {handle}: {e.message}") from e
+            raise BadRequest(
+                "could not find %(handle)s: %(reason)s", handle=handle, reason=e.message
+            ) from e
         resolved.append({"type": "Mention", "href": actor.uri, "name": handle,
                          "actor_type": actor.type})  # fmt: skip
     return resolved

@@ -33,7 +33,7 @@ from fedihub.services import Services
 async def require_post(svc: Services, hub: LocalActor, post_id: int) -> Post:
     post = await posts.get_post(svc.db, hub.id, post_id)
     if post is None or post.deleted_at is not None:
-        raise NotFound(f"hub {hub.username!r} has no post {post_id}")
+        raise NotFound("hub %(hub)r has no post %(post)s", hub=hub.username, post=post_id)
     return post
 
 
@@ -77,7 +77,7 @@ async def _with_proposal_results(svc: Services, hub: LocalActor, draft: PostDraf
     for post_id in draft.fields.get("proposals") or []:
         proposal = await posts.get_post(svc.db, hub.id, post_id)
         if proposal is None or proposal.kind != "proposal" or proposal.deleted_at:
-            raise BadRequest(f"proposals: post {post_id} is not a proposal of this hub")
+            raise BadRequest("proposals: post %(post)s is not a proposal of this hub", post=post_id)
         tally = await federate.current_tally(svc.db, proposal)
         closed = proposal.closed_at is not None
         outcome = proposal.fields.get("outcome")
@@ -111,7 +111,9 @@ async def _keep_the_vote(tx: Transaction, post: Post, draft: PostDraft) -> PostD
         raise BadRequest("the poll is closed: its record can no longer be edited")
     changed = [k for k in FROZEN_ONCE_VOTED if draft.fields.get(k) != post.fields.get(k)]
     if changed and await polls.votes(tx, post.id):
-        raise BadRequest(f"{changed[0]}: people have voted, so this can no longer change")
+        raise BadRequest(
+            "%(field)s: people have voted, so this can no longer change", field=changed[0]
+        )
     if post.kind != "proposal":
         return draft
     return replace(draft, fields={**draft.fields, "outcome": post.fields.get("outcome")})
@@ -174,8 +176,10 @@ async def edit(
     post = await require_post(svc, hub, post_id)
     if post.is_occurrence:
         raise BadRequest(
-            f"post {post_id} is one occurrence of call {post.series_id}: edit the call, or"
-            " cancel just this occurrence"
+            "post %(post)s is one occurrence of call %(series)s: edit the call, or cancel just"
+            " this occurrence",
+            post=post_id,
+            series=post.series_id,
         )
     draft = await _with_mentions(svc, await _with_proposal_results(
         svc, hub, parse_draft(post.kind, text, hub.timezone)))  # fmt: skip
@@ -232,8 +236,9 @@ async def cancel(svc: Services, hub: LocalActor, post_id: int, now: float | None
     post = await require_post(svc, hub, post_id)
     if not post.is_scheduled:
         raise BadRequest(
-            f"post {post_id} is not an event or a call occurrence: to call off a whole series,"
-            " edit it with `status: cancelled`"
+            "post %(post)s is not an event or a call occurrence: to call off a whole series,"
+            " edit it with `status: cancelled`",
+            post=post_id,
         )
     if post.status == "cancelled":
         return post

@@ -21,7 +21,7 @@ def find_mentions(text: str) -> list[str]:
     """'@name@host' handles in order of appearance, each once."""
     found = dict.fromkeys(f"@{m.group(1)}@{m.group(2).lower()}" for m in MENTION.finditer(text))
     if len(found) > MAX_MENTIONS:
-        raise BadRequest(f"a post may mention at most {MAX_MENTIONS} accounts")
+        raise BadRequest("a post may mention at most %(max)s accounts", max=MAX_MENTIONS)
     return list(found)
 
 

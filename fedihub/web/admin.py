@@ -14,6 +14,7 @@ from fedihub.keys import services_key, templates_key
 from fedihub.services import Services
 from fedihub.web.auth import SIGNUP_MODES, csrf_form, form_page, require_signed_in
 from fedihub.web.forms import form_text
+from fedihub.web.respond import in_their_words
 
 routes = web.RouteTableDef()
 EDITABLE = ("instance_name", "instance_summary", "instance_rules", "instance_contact",
@@ -70,9 +71,9 @@ async def save(request: web.Request) -> web.StreamResponse:
         if values["signup_mode"] not in SIGNUP_MODES:
             raise BadRequest("sign-up: open, invite or closed")
         if any(len(v) > MAX_SETTING for v in values.values()):
-            raise BadRequest(f"each setting may be at most {MAX_SETTING} characters")
+            raise BadRequest("each setting may be at most %(max)s characters", max=MAX_SETTING)
     except FedihubError as e:
-        return await admin_page(request, error=e.message, status=e.http_status)
+        return await admin_page(request, error=in_their_words(request, e), status=e.http_status)
     async with svc.db.transaction() as tx:
         await tx.executemany(
             "INSERT INTO instance_settings (key, value) VALUES (?, ?)"

@@ -19,7 +19,7 @@ from fedihub.actors.store import Account
 from fedihub.errors import BadRequest, FedihubError, Forbidden, TooManyRequests
 from fedihub.keys import account_key, services_key, session_key
 from fedihub.web.forms import form_text, local_target
-from fedihub.web.respond import html
+from fedihub.web.respond import html, in_their_words
 
 routes = web.RouteTableDef()
 COOKIE = "fedihub_session"
@@ -122,7 +122,8 @@ async def signin(request: web.Request) -> web.StreamResponse:
     wait = await sessions.throttled_for(svc.db, limits)
     if wait > 0:
         raise TooManyRequests(
-            f"too many failed sign-ins: try again in {int(wait // 60) + 1} minutes"
+            "too many failed sign-ins: try again in %(minutes)s minutes",
+            minutes=int(wait // 60) + 1,
         )
     # Counted before the (slow) check, so parallel guesses cannot all slip past the limit.
     attempt = await sessions.record_failure(svc.db, list(limits))
@@ -188,7 +189,7 @@ async def signup(request: web.Request) -> web.StreamResponse:
         await accounts.create_account(svc.db, username, password, is_admin=False)
     except FedihubError as e:
         return await form_page(request, "signup.html", status=e.http_status, mode=mode,
-                               error=e.message, invite=invite)  # fmt: skip
+                               error=in_their_words(request, e), invite=invite)  # fmt: skip
     account = await accounts.require_account(svc.db, username)
     session = await sessions.start(svc.db, account.actor.id)
     response = web.HTTPSeeOther("/hubs/new")
@@ -221,8 +222,8 @@ async def change_password(request: web.Request) -> web.StreamResponse:
             raise BadRequest("the two new passwords differ")
         await accounts.set_password(svc.db, account, str(form_text(form, "password", strip=False)))
     except FedihubError as e:
-        return await form_page(request, "password.html", status=e.http_status, error=e.message,
-                               done=False)  # fmt: skip
+        return await form_page(request, "password.html", status=e.http_status,
+                               error=in_their_words(request, e), done=False)  # fmt: skip
     await sessions.end_all(svc.db, account.actor.id)  # other browsers sign in again
     session = await sessions.start(svc.db, account.actor.id)
     request[session_key] = session  # the page's forms carry the new session's token
@@ -254,8 +255,8 @@ async def reset(request: web.Request) -> web.StreamResponse:
             raise BadRequest("the two passwords differ")
         accounts.check_new_password(password)
     except FedihubError as e:
-        return await form_page(request, "reset.html", status=e.http_status, error=e.message,
-                               token=token)  # fmt: skip
+        return await form_page(request, "reset.html", status=e.http_status,
+                               error=in_their_words(request, e), token=token)  # fmt: skip
     if not await sessions.use_reset(svc.db, token):  # claimed first: a link works once
         raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
     await accounts.set_password(svc.db, account, password)

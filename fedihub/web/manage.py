@@ -19,6 +19,7 @@ from fedihub.posts.fieldreaders import parse_language, parse_timezone
 from fedihub.web.auth import csrf_form, form_page
 from fedihub.web.forms import form_text, uploaded_bytes
 from fedihub.web.organise import require_organiser
+from fedihub.web.respond import in_their_words
 
 routes = web.RouteTableDef()
 RECENT_FAILURES = 20
@@ -89,7 +90,7 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
             if stored:
                 settings[field] = stored
     except FedihubError as e:
-        return await manage_page(request, error=e.message, status=e.http_status)
+        return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
     await groups.set_hub_settings(svc.db, hub.id, **settings)
     raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
 
@@ -113,7 +114,7 @@ async def change_member(request: web.Request) -> web.StreamResponse:
         else:
             raise BadRequest("unknown action")
     except FedihubError as e:
-        return await manage_page(request, error=e.message, status=e.http_status)
+        return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
     raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
 
 
@@ -128,5 +129,5 @@ async def decide(request: web.Request) -> web.StreamResponse:
             raise BadRequest("which post?")
         await resharing.decide_queued(svc, hub, int(item), form.get("action") == "approve")
     except FedihubError as e:
-        return await manage_page(request, error=e.message, status=e.http_status)
+        return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
     raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")

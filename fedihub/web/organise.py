@@ -20,6 +20,7 @@ from fedihub.posts import service as posts
 from fedihub.posts.kinds import KINDS, parse_draft
 from fedihub.web.auth import csrf_form, form_page, require_signed_in
 from fedihub.web.forms import form_text, uploaded_bytes
+from fedihub.web.respond import in_their_words
 
 routes = web.RouteTableDef()
 # The names people see; gettext_noop-style markers, translated in the template.
@@ -65,8 +66,8 @@ async def new_hub(request: web.Request) -> web.StreamResponse:
                          summary=values["summary"], organizer=account,
                          timezone=values["timezone"] or "UTC")  # fmt: skip
     except FedihubError as e:
-        return await form_page(request, "hub_new.html", status=e.http_status, error=e.message,
-                               values=values)  # fmt: skip
+        return await form_page(request, "hub_new.html", status=e.http_status,
+                               error=in_their_words(request, e), values=values)  # fmt: skip
     raise web.HTTPSeeOther(f"/hubs/{values['slug'].lower()}")
 
 
@@ -111,7 +112,8 @@ async def compose(request: web.Request) -> web.StreamResponse:
             images = await _uploaded_images(svc, hub, form)
             post = await posts.publish(svc, hub, account, kind, text, attachments=images)
     except FedihubError as e:
-        return await _compose_page(request, hub, kind, text, post_id, error=e.message,
+        error = in_their_words(request, e)
+        return await _compose_page(request, hub, kind, text, post_id, error=error,
                                    status=e.http_status)  # fmt: skip
     hub_uri = hub.uri(svc.config.base_url)
     raise web.HTTPSeeOther(render.post_uri(hub_uri, post.id).removeprefix(svc.config.base_url))

@@ -8,9 +8,11 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from babel.support import NullTranslations
 
 from fedihub.activitystreams import ACTIVITY_JSON, iso, wants_activity_json
 from fedihub.config import Config
+from fedihub.errors import FedihubError
 from fedihub.keys import account_key, catalogs_key, session_key, templates_key
 from fedihub.web.i18n import LANGUAGES, language_of
 
@@ -51,11 +53,20 @@ def activity_json(document: Any, status: int = 200) -> web.Response:
     )
 
 
+def words_for(request: web.Request) -> NullTranslations:
+    return request.app[catalogs_key].get(language_of(request))
+
+
+def in_their_words(request: web.Request, error: FedihubError) -> str:
+    """What went wrong, in the language of the page the person is reading."""
+    return error.translated(words_for(request).gettext)
+
+
 def html(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     session = request.get(session_key)
     page = request.app[templates_key].get_template(template)
     lang = language_of(request)
-    words = request.app[catalogs_key].get(lang)
+    words = words_for(request)
     body = page.render(
         account=request.get(account_key), csrf=getattr(session, "csrf_token", ""), lang=lang,
         languages=LANGUAGES, here=request.path_qs, gettext=words.gettext, _=words.gettext,

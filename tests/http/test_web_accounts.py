@@ -237,6 +237,26 @@ async def test_pages_speak_the_visitors_language_and_the_switcher_remembers(
         assert away.headers["Location"] == "/", sneaky  # never sends anyone off-site
 
 
+async def test_form_errors_speak_the_visitors_language(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    spanish = {**HTML, "Accept-Language": "es-MX,es;q=0.9"}
+    refused = await app_client.post("/signin", data={"username": "ana"}, headers=spanish)
+    assert refused.status == 403
+    assert "este formulario ha caducado" in await refused.text()
+    assert await sign_in(app_client, "ana") == 303
+    token = await form_token(app_client, "/hubs/climate/compose")
+    text = "---\ntitle: Asamblea\nstart: 2026-12-01 19:00\nend: 2026-12-01 18:00\n---\nEn la plaza."
+    data = {"csrf": token, "kind": "event", "text": text}
+    resp = await app_client.post("/hubs/climate/compose", data=data, headers=spanish)
+    page = await resp.text()
+    assert resp.status == 400 and "end: el evento termina antes de empezar" in page
+    assert "En la plaza." in page  # what was written comes back to be fixed, not lost
+    english = await app_client.post("/hubs/climate/compose", data=data, headers=HTML)
+    assert "end: the event ends before it starts" in await english.text()
+    assert await services.db.fetchval("SELECT count(*) FROM posts") == 0
+
+
 async def test_follow_from_your_own_server_sends_the_visitor_there(
     app_client: TestClient,
     services: Services,

@@ -29,6 +29,42 @@ def template_messages() -> set[str]:
     return found
 
 
+ERRORS = ("BadRequest", "NotFound", "Forbidden", "Conflict", "PayloadTooLarge", "TooManyRequests",
+          "EventClosed", "PollClosed")  # fmt: skip
+# The packages whose errors people meet on pages; the rest answer other servers, in English.
+PEOPLE_FACING = (
+    "posts",
+    "events",
+    "polls",
+    "media",
+    "web",
+    "accounts",
+    "groups",
+    "hubs",
+    "follows",
+)
+
+
+def error_messages() -> set[str]:
+    package = Path(LOCALE_DIR).parent
+    found = set()
+    for name in PEOPLE_FACING:
+        for _, _, message, _, _ in extract_from_dir(
+            str(package / name), [("**/cli.py", "ignore"), ("**.py", "python")],
+            keywords=dict.fromkeys(ERRORS),
+        ):  # fmt: skip
+            found.add(message)
+    return found
+
+
+def test_error_messages_are_found_in_the_code() -> None:
+    found = error_messages()
+    assert "end: the event ends before it starts" in found
+    assert "%(field)s: required" in found
+    assert "too many failed sign-ins: try again in %(minutes)s minutes" in found
+    assert not any("{" in m and "}" in m for m in found), "an f-string cannot be translated"
+
+
 def test_every_message_has_its_spanish_translation() -> None:
     with (LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalog = read_po(f, locale="es")
@@ -37,8 +73,8 @@ def test_every_message_has_its_spanish_translation() -> None:
         for m in catalog
         if m.id and all(m.string if isinstance(m.string, tuple) else [m.string])
     }
-    wanted = template_messages() | KIND_NAMES
-    assert len(wanted) > 100
+    wanted = template_messages() | KIND_NAMES | error_messages()
+    assert len(wanted) > 200
     assert sorted(wanted - translated) == []
 
 
@@ -84,3 +120,35 @@ def test_posts_carry_their_language() -> None:
     assert rendered("Hello", "pt-BR")["contentMap"] == {"pt-BR": "<p>Hello</p>"}  # the hub's
     with pytest.raises(BadRequest, match="language"):
         parse_draft("update", "---\nlanguage: <script>\n---\nx", "UTC")
+
+
+def test_every_error_message_survives_the_catalogs_placeholder_check() -> None:
+    # load_catalogs drops a translation whose placeholders differ from the English.
+    spanish = load_catalogs().get("es")
+    assert sorted(m for m in error_messages() if spanish.gettext(m) == m) == []
+
+
+def test_an_error_reads_in_the_readers_language_and_logs_keep_english() -> None:
+    from fedihub.errors import BadRequest
+    from fedihub.posts.kinds import parse_draft
+
+    spanish = load_catalogs().get("es").gettext
+    backwards = "---\ntitle: T\nstart: 2026-12-01 19:00\nend: 2026-12-01 18:00\n---\nx"
+    with pytest.raises(BadRequest) as ends_early:
+        parse_draft("event", backwards, "UTC")
+    assert ends_early.value.message == "end: the event ends before it starts"
+    assert ends_early.value.translated(spanish) == "end: el evento termina antes de empezar"
+    with pytest.raises(BadRequest) as on_mars:
+        parse_draft("event", "---\ntitle: T\ntimezone: Mars/Olympus\n---\nx", "UTC")
+    assert str(on_mars.value) == "timezone: unknown time zone 'Mars/Olympus'"
+    assert on_mars.value.translated(spanish) == "timezone: zona horaria desconocida 'Mars/Olympus'"
+
+
+def test_a_translation_with_the_wrong_placeholders_falls_back_to_english() -> None:
+    from fedihub.errors import BadRequest
+
+    error = BadRequest("%(field)s: required", field="start")
+    assert error.translated(lambda _: "%(campo)s: obligatorio") == "start: required"
+    assert error.translated(lambda _: "%(field)d") == "start: required"
+    # A message without parameters is never %-formatted, so a literal % is safe.
+    assert BadRequest("100% sure").translated(lambda m: m) == "100% sure"
