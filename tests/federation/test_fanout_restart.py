@@ -76,7 +76,9 @@ async def post_then_interrupt(
 
             await eventually(part_delivered, what="the fan-out to start")
             at_interrupt = sum(creates(remote).values())
-            await a.stop(how)
+            code = await a.stop(how)
+            if how == signal.SIGTERM:
+                assert code == 0, f"not a graceful stop: exit code {code}"
             remote.delay_s = 0.0
             await a.start()
             expected = expected_inboxes(remote)

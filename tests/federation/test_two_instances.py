@@ -67,12 +67,16 @@ async def test_follow_post_unfollow_between_two_instances(
     await eventually(received, what="B to receive the hub's post")
     (document,) = b.query("SELECT document FROM received_objects WHERE uri = ?", (post_uri,))[0]
     assert "calls every <strong>Monday</strong>" in document and '"type": "Article"' in document
-    # B stored it only after verifying A's signature; A saw B accept the delivery.
-    create_deliveries = a.query(
-        "SELECT state, last_status FROM deliveries d JOIN outbox_activities a"
-        " ON a.id = d.activity_id WHERE a.type = 'Create'"
-    )
-    assert create_deliveries == [("sent", 202)]
+
+    # B stored it only after verifying A's signature; A saw B accept the delivery (recorded a
+    # moment after B answered, so waited for).
+    async def create_delivered() -> bool:
+        return a.query(
+            "SELECT state, last_status FROM deliveries d JOIN outbox_activities a"
+            " ON a.id = d.activity_id WHERE a.type = 'Create'"
+        ) == [("sent", 202)]
+
+    await eventually(create_delivered, what="A to record B's 202 for the Create")
 
     await b.acli("unfollow", "--data", b.data, "--as", "alice", hub)
 

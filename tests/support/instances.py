@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import aiohttp
 
-from tests.support.network import free_port
+from tests.support.network import eventually, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,20 +71,24 @@ class FedihubInstance:
                 await asyncio.sleep(0.05)
         raise AssertionError(f"{self.name} did not start")
 
-    async def stop(self, sig: int = signal.SIGTERM) -> None:
+    async def stop(self, sig: int = signal.SIGTERM, grace_s: float = 60.0) -> int | None:
+        """Signals the server and returns its exit code; after `grace_s` it is killed (and the
+        code says so: -9), so a test of a graceful stop can tell it was not one."""
+        code = None
         if self.process and self.process.poll() is None:
             self.process.send_signal(sig)
-            for _ in range(300):
+            for _ in range(int(grace_s / 0.05)):
                 if self.process.poll() is not None:
                     break
                 await asyncio.sleep(0.05)
             else:
                 self.process.kill()
-                self.process.wait()
+            code = self.process.wait()
         self.process = None
         if self._log_file:
             self._log_file.close()
             self._log_file = None
+        return code
 
     async def http_get(self, path: str, accept: str = "text/html") -> str:
         async with (
@@ -103,8 +107,6 @@ class FedihubInstance:
 
 async def follow_and_wait(instance: FedihubInstance, who: str, handle: str) -> None:
     """`who` on `instance` follows `handle`, and the Accept has come back."""
-    from tests.support.network import eventually
-
     await instance.acli("follow", "--data", instance.data, "--as", who, handle)
 
     async def accepted() -> bool:
@@ -114,3 +116,25 @@ async def follow_and_wait(instance: FedihubInstance, who: str, handle: str) -> N
         return bool(rows) and all(state == "accepted" for (state,) in rows)
 
     await eventually(accepted, what=f"{who} on {instance.name} to be accepted by {handle}")
+
+
+async def settle(*instances: FedihubInstance) -> None:
+    """Waits until every instance has handled all it received and finished all it sends.
+
+    Deliveries are read before inboxes (a finished delivery is already stored by its receiver),
+    and the calm must be seen twice in a row: handling an item can queue a new delivery between
+    one read and the next."""
+    sending = "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'sending')"
+    handling = "SELECT count(*) FROM inbox_items WHERE state IN ('pending', 'processing')"
+    calm_reads = 0
+
+    async def calm_twice() -> bool:
+        nonlocal calm_reads
+        idle = all(x.query(sending)[0][0] == 0 for x in instances) and all(
+            x.query(handling)[0][0] == 0 for x in instances
+        )
+        calm_reads = calm_reads + 1 if idle else 0
+        return calm_reads >= 2
+
+    names = ", ".join(x.name for x in instances)
+    await eventually(calm_twice, what=f"{names} to handle and deliver everything")

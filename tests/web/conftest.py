@@ -21,6 +21,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser tests skip themselves
+    pass
+else:
+    # Playwright's assertions retry for 5 s by default; give a loaded CI machine the same 20 s
+    # as `eventually`. A check that holds returns at once, so this costs nothing when green.
+    expect.set_options(timeout=20_000)
+
+
 @dataclass(frozen=True)
 class Site:
     instance: FedihubInstance
