@@ -142,16 +142,17 @@ async def reshare(
     await network.save(svc.db, author, clean)  # shown on the dashboard
     hub_uri = hub.uri(svc.config.base_url)
     targets = await federate.follower_targets(svc, hub)
+    boost_uri = None if is_reply else svc.new_activity_uri()
     async with svc.db.transaction() as tx:
-        if not await store.record_reshare(tx, hub.id, obj["id"], author, is_reply, now):
+        if not await store.record_reshare(tx, hub.id, obj["id"], author, boost_uri, now):
             return False
-        forms: list[str | dict] = []
+        announces = []
         if activity is not None:
-            forms.append({**activity, "object": {**clean, "audience": hub_uri}})
-        if not is_reply:
-            forms.append(obj["id"])
-        for shared in forms:
-            announce = compose.announce(svc.new_activity_uri(), hub_uri, shared, now, author)
+            shared = {**activity, "object": {**clean, "audience": hub_uri}}
+            announces.append(compose.announce(svc.new_activity_uri(), hub_uri, shared, now, author))
+        if boost_uri is not None:
+            announces.append(compose.announce(boost_uri, hub_uri, obj["id"], now, author))
+        for announce in announces:
             await outbox.enqueue(tx, actor_id=hub.id, activity=announce, targets=targets,
                                  is_public=True, now=now)  # fmt: skip
     svc.wake_delivery()
@@ -159,13 +160,15 @@ async def reshare(
 
 
 async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
-    """The author edited or deleted something hubs re-shared: they pass the change on."""
+    """The author edited or deleted something hubs re-shared: they pass the change on to
+    group-aware servers, and on a delete each hub also undoes its boost, so Mastodon's
+    followers of the hub, who may never hear of the author's Delete, stop showing it."""
     object_id = id_of(activity.get("object"))
     if object_id is None:
         return 0
-    hub_ids = await store.hubs_that_reshared(svc.db, object_id, sender)
+    resharers = await store.hubs_that_reshared(svc.db, object_id, sender)
     now = time.time()
-    for hub_id in hub_ids:
+    for hub_id, _ in resharers:
         hub = await actors.get_actor_by_id(svc.db, hub_id)
         if hub is None:
             continue
@@ -174,13 +177,19 @@ async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
         passed = dict(activity)
         if isinstance(passed.get("object"), dict) and passed["object"].get("type") != "Tombstone":
             passed["object"] = {**sanitize_incoming(passed["object"]), "audience": hub_uri}
-        announce = compose.announce(svc.new_activity_uri(), hub_uri, passed, now, sender)
+        outgoing = [compose.announce(svc.new_activity_uri(), hub_uri, passed, now, sender)]
         async with svc.db.transaction() as tx:
-            await outbox.enqueue(tx, actor_id=hub.id, activity=announce, targets=targets,
-                                 is_public=True, now=now)  # fmt: skip
-    if hub_ids:
+            deleted = activity.get("type") == "Delete"
+            boost_uri = await store.take_boost(tx, hub_id, object_id) if deleted else None
+            if boost_uri is not None:
+                boost = compose.announce(boost_uri, hub_uri, object_id, now, sender)
+                outgoing.append(compose.undo(svc.new_activity_uri(), hub_uri, boost))
+            for sent in outgoing:
+                await outbox.enqueue(tx, actor_id=hub.id, activity=sent, targets=targets,
+                                     is_public=True, now=now)  # fmt: skip
+    if resharers:
         svc.wake_delivery()
-    return len(hub_ids)
+    return len(resharers)
 
 
 async def _hubs_following(svc: Services, actor_uri: str) -> list[LocalActor]:

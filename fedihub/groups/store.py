@@ -73,23 +73,47 @@ async def moderator_uris(db: Database, hub_id: int) -> list[str]:
 
 
 async def record_reshare(
-    tx: Transaction, hub_id: int, object_uri: str, author_uri: str, is_reply: bool, now: float
+    tx: Transaction,
+    hub_id: int,
+    object_uri: str,
+    author_uri: str,
+    boost_uri: str | None,
+    now: float,
 ) -> bool:
-    """False if the hub already re-shared this object: nothing goes out twice or in a loop."""
+    """False if the hub already re-shared this object: nothing goes out twice or in a loop.
+    Replies are carried without a boost (`boost_uri` None)."""
     changed = await tx.execute(
-        "INSERT INTO reshares (hub_id, object_uri, author_uri, is_reply, created_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (hub_id, object_uri, author_uri, int(is_reply), now),
+        "INSERT INTO reshares (hub_id, object_uri, author_uri, is_reply, boost_uri, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (hub_id, object_uri, author_uri, int(boost_uri is None), boost_uri, now),
     )
     return changed > 0
 
 
-async def hubs_that_reshared(db: Database, object_uri: str, author_uri: str) -> list[int]:
+async def hubs_that_reshared(
+    db: Database, object_uri: str, author_uri: str
+) -> list[tuple[int, str | None]]:
+    """Each hub that re-shared the author's object, with the id of its boost (if any)."""
     rows = await db.fetchall(
-        "SELECT hub_id FROM reshares WHERE object_uri = ? AND author_uri = ?",
+        "SELECT hub_id, boost_uri FROM reshares WHERE object_uri = ? AND author_uri = ?",
         (object_uri, author_uri),
     )
-    return [row[0] for row in rows]
+    return [(row[0], row[1]) for row in rows]
+
+
+async def take_boost(tx: Transaction, hub_id: int, object_uri: str) -> str | None:
+    """The hub's boost of the object, forgotten as it is taken: it is undone only once."""
+    row = await tx.fetchone(
+        "SELECT boost_uri FROM reshares WHERE hub_id = ? AND object_uri = ?", (hub_id, object_uri)
+    )
+    if row is None or row[0] is None:
+        return None
+    # RETURNING would give the new value (NULL), hence read, then clear.
+    await tx.execute(
+        "UPDATE reshares SET boost_uri = NULL WHERE hub_id = ? AND object_uri = ?",
+        (hub_id, object_uri),
+    )
+    return str(row[0])
 
 
 async def hubs_carrying(db: Database, object_uri: str) -> list[int]:

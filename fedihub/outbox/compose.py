@@ -43,15 +43,21 @@ def reject_follow(activity_uri: str, actor_uri: str, follow_activity: dict) -> d
     return answer("Reject", activity_uri, actor_uri, {**follow_activity, "type": "Follow"})
 
 
-def undo_follow(activity_uri: str, actor_uri: str, follow_uri: str, target_uri: str) -> dict:
+def undo(activity_uri: str, actor_uri: str, undone: dict) -> dict:
+    """Takes back one of our activities, addressed to whoever it was addressed to."""
     return {
         "@context": AS_CONTEXT,
         "id": activity_uri,
         "type": "Undo",
         "actor": actor_uri,
-        "to": [target_uri],
-        "object": {"id": follow_uri, "type": "Follow", "actor": actor_uri, "object": target_uri},
+        **{key: undone[key] for key in ("to", "cc") if key in undone},
+        "object": {key: undone[key] for key in ("id", "type", "actor", "object")},
     }
+
+
+def undo_follow(activity_uri: str, actor_uri: str, follow_uri: str, target_uri: str) -> dict:
+    follow = {"id": follow_uri, "type": "Follow", "actor": actor_uri, "object": target_uri}
+    return undo(activity_uri, actor_uri, {**follow, "to": [target_uri]})
 
 
 def _about_object(kind: str, activity_uri: str, actor_uri: str, obj: dict, published: Any) -> dict:

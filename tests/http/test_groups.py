@@ -213,6 +213,17 @@ async def test_edits_and_deletes_of_a_reshared_post_follow_it(
     assert [(a["type"], a["id"]) for a in passed] == [
         ("Create", create["id"]), ("Update", update["id"]), ("Delete", delete["id"])
     ]  # fmt: skip
+    # Mastodon ignores an Announce of a Delete: the hub takes its boost back instead, once.
+    again = {**delete, "id": f"{mia.id}/d/2"}
+    assert (await remote.post(f"{hub_uri}/inbox", again, mia)).ok
+    await drain(app_client)
+    to_follower = [r.activity for r in remote.received_by("/inbox") if r.path == "/inbox"]
+    (boost,) = [a for a in to_follower if a["type"] == "Announce" and a["object"] == edited["id"]]
+    (undo,) = [a for a in to_follower if a["type"] == "Undo"]
+    assert undo["actor"] == hub_uri and undo["object"] == {
+        "id": boost["id"], "type": "Announce", "actor": hub_uri, "object": edited["id"]
+    }  # fmt: skip
+    assert PUBLIC in undo["to"] and f"{hub_uri}/followers" in undo["cc"]
 
 
 async def test_only_public_posts_are_reshared_and_the_queue_is_moderated(
