@@ -20,7 +20,7 @@ from fedihub.accounts import service as accounts
 from fedihub.accounts import sessions
 from fedihub.activitystreams import iso
 from fedihub.actors import store
-from fedihub.actors.model import LocalActor
+from fedihub.actors.model import JOIN_POLICIES, LocalActor
 from fedihub.actors.store import Account
 from fedihub.config import load_config
 from fedihub.errors import BadRequest, ConfigError, FedihubError, NotFound
@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--organizer", metavar="USERNAME", help="an account that may post as the hub")
     p.add_argument("--timezone", default="UTC", help="IANA zone its events and calls are shown in")
+    p.add_argument(
+        "--languages", default="en", help="what it writes in, its usual one first: 'es en'"
+    )
+    p.add_argument("--join-policy", choices=JOIN_POLICIES, default="open")
     command(hub, "list", "list this instance's hubs", _hub_list)
     add_group_commands(hub, sub, command)
     add_feed_commands(hub, command)
@@ -229,6 +233,8 @@ async def _hub_create(svc: Services, args: argparse.Namespace) -> None:
         approve_followers=args.approve_followers,
         organizer=organizer,
         timezone=args.timezone,
+        languages=args.languages,
+        join_policy=args.join_policy,
     )
     print(f"created hub @{args.slug}@{svc.config.domain} at {svc.config.base_url}/hubs/{args.slug}")
 

@@ -11,6 +11,8 @@ ActorKind = Literal["application", "group", "person"]
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
 PATH_PREFIX: dict[str, str] = {"group": "hubs", "person": "users"}
 INSTANCE_ACTOR_PATH = "/actor"
+# Who may join a hub: anyone (as on Lemmy and Guppe), whom a moderator approves, or invitees.
+JOIN_POLICIES = ("open", "approval", "invite")
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,14 @@ class LocalActor:
     posting_restricted_to_mods: bool = False
     reshare_policy: str = "none"  # hubs: what they re-share of whom they follow: none|all|tags
     reshare_tags: tuple[str, ...] = ()  # lower-case, without '#'
-    language: str = "en"  # hubs: what they write in, for posts' contentMap
+    languages: tuple[str, ...] = ("en",)  # hubs: what they write in, the first by default
     icon: str | None = None  # media names of the avatar and the header image
     header: str | None = None
+
+    @property
+    def language(self) -> str:
+        """A post's language when it names none: keys its contentMap."""
+        return self.languages[0]
 
     def path(self) -> str:
         if self.kind == "application":

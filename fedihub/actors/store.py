@@ -13,7 +13,7 @@ from fedihub.db import Database, Transaction
 
 _ACTOR_COLUMNS = (
     "id, kind, username, name, summary, manually_approves_followers, public_key_pem, created_at,"
-    " timezone, join_policy, posting_restricted_to_mods, reshare_policy, reshare_tags, language,"
+    " timezone, join_policy, posting_restricted_to_mods, reshare_policy, reshare_tags, languages,"
     " icon, header"
 )
 
@@ -33,7 +33,7 @@ def _actor(row: sqlite3.Row) -> LocalActor:
         posting_restricted_to_mods=bool(row["posting_restricted_to_mods"]),
         reshare_policy=row["reshare_policy"],
         reshare_tags=tuple(t for t in row["reshare_tags"].split(",") if t),
-        language=row["language"],
+        languages=tuple(row["languages"].split()) or ("en",),
         icon=row["icon"],
         header=row["header"],
     )
@@ -50,10 +50,13 @@ async def insert_actor(
     public_key_pem: str,
     private_key_pem: str,
     timezone: str = "UTC",
+    languages: tuple[str, ...] = ("en",),
+    join_policy: str = "open",
 ) -> int:
     return await tx.insert(
         "INSERT INTO local_actors (kind, username, name, summary, manually_approves_followers,"
-        " public_key_pem, private_key_pem, created_at, timezone) VALUES (?,?,?,?,?,?,?,?,?)",
+        " public_key_pem, private_key_pem, created_at, timezone, languages, join_policy)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
             kind,
             username,
@@ -64,6 +67,8 @@ async def insert_actor(
             private_key_pem,
             time.time(),
             timezone,
+            " ".join(languages),
+            join_policy,
         ),
     )
 

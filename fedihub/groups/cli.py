@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from fedihub.activitystreams import id_of
+from fedihub.actors.model import JOIN_POLICIES
 from fedihub.errors import BadRequest
 from fedihub.follows.service import resolve_handle_or_uri
 from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
 from fedihub.hubs.service import require_hub
-from fedihub.posts.fieldreaders import parse_language
+from fedihub.posts.fieldreaders import parse_languages
 from fedihub.services import Services
 
 CommandMaker = Callable[..., argparse.ArgumentParser]
@@ -21,12 +22,13 @@ CommandMaker = Callable[..., argparse.ArgumentParser]
 def add_group_commands(hub: Any, sub: Any, command: CommandMaker) -> None:
     p = command(hub, "set", "change how a hub is run", _set)
     p.add_argument("hub")
-    p.add_argument("--join-policy", choices=membership.POLICIES)
+    p.add_argument("--join-policy", choices=JOIN_POLICIES)
     p.add_argument("--posting-restricted-to-mods", choices=["yes", "no"])
     p.add_argument("--reshare", choices=["none", "all", "tags"],
                    help="what it re-shares of the hubs and actors it follows")  # fmt: skip
     p.add_argument("--tags", help="for --reshare tags: '#climate,#housing'")
-    p.add_argument("--language", help="what the hub writes in: en, es, pt-BR…")
+    p.add_argument("--languages", "--language", dest="languages",
+                   help="what the hub writes in, its usual one first: 'es en'")  # fmt: skip
 
     p = command(hub, "member", "list, add, invite, remove, approve or reject members", _member)
     p.add_argument("action", choices=["list", "add", "invite", "remove", "approve", "reject"])
@@ -53,8 +55,8 @@ async def _set(svc: Services, args: argparse.Namespace) -> None:
         settings["posting_restricted_to_mods"] = int(args.posting_restricted_to_mods == "yes")
     if args.reshare:
         settings["reshare_policy"] = args.reshare
-    if args.language:
-        settings["language"] = parse_language(args.language)
+    if args.languages:
+        settings["languages"] = " ".join(parse_languages(args.languages))
     if args.tags is not None:
         tags = [t.strip().lstrip("#").lower() for t in args.tags.split(",") if t.strip()]
         if not tags or any(not t.replace("_", "").replace("-", "").isalnum() for t in tags):

@@ -23,7 +23,6 @@ from fedihub.posts import federate
 from fedihub.services import Services
 
 ROLES = ("admin", "moderator", "member")
-POLICIES = ("open", "approval", "invite")
 MODERATING = ("admin", "moderator")
 
 

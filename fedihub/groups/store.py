@@ -182,7 +182,7 @@ async def decide(tx: Transaction, hub_id: int, queued_id: int, state: str) -> Qu
 
 
 HUB_SETTINGS = frozenset({"join_policy", "posting_restricted_to_mods", "reshare_policy",
-                          "reshare_tags", "language", "name", "summary", "timezone", "icon",
+                          "reshare_tags", "languages", "name", "summary", "timezone", "icon",
                           "header"})  # fmt: skip
 
 

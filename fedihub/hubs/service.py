@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
-from fedihub.actors.model import LocalActor, valid_username
+from fedihub.actors.model import JOIN_POLICIES, LocalActor, valid_username
 from fedihub.actors.store import Account
 from fedihub.content import render_markdown
 from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, NotFound
-from fedihub.posts.fieldreaders import parse_timezone
+from fedihub.posts.fieldreaders import parse_languages, parse_timezone
 
 
 async def create_hub(
@@ -21,7 +21,10 @@ async def create_hub(
     approve_followers: bool = False,
     organizer: Account | None = None,
     timezone: str = "UTC",
+    languages: str = "en",
+    join_policy: str = "open",
 ) -> int:
+    """A new hub; `languages` is what it writes in, its usual one first ('es en')."""
     if not valid_username(slug):
         raise BadRequest(
             "invalid hub name %(name)r: use 1-30 lower-case letters, digits or _", name=slug
@@ -31,6 +34,9 @@ async def create_hub(
     if await store.get_actor_by_username(db, slug):
         raise Conflict("the name %(name)r is already taken on this instance", name=slug)
     zone = parse_timezone(timezone).key
+    if join_policy not in JOIN_POLICIES:
+        raise BadRequest("join policy: open, approval or invite")
+    written_in = parse_languages(languages)
     _, summary_html = render_markdown(summary) if summary else (None, "")
     public_pem, private_pem = generate_rsa_keypair()
     async with db.transaction() as tx:
@@ -44,6 +50,8 @@ async def create_hub(
             public_key_pem=public_pem,
             private_key_pem=private_pem,
             timezone=zone,
+            languages=written_in,
+            join_policy=join_policy,
         )
         if organizer is not None:
             await tx.execute(

@@ -269,3 +269,16 @@ def parse_language(value: Any) -> str:
     if not isinstance(value, str) or not LANGUAGE.match(value.strip()):
         raise BadRequest("language: a language tag such as en, es or pt-BR")
     return value.strip()
+
+
+MAX_LANGUAGES = 10
+
+
+def parse_languages(text: str) -> tuple[str, ...]:
+    """'es, en pt-BR': the languages a hub writes in, in order, each once."""
+    tags = [t for t in re.split(r"[\s,;]+", text) if t]
+    if not tags:
+        raise BadRequest("languages: at least one, such as en or es")
+    if len(tags) > MAX_LANGUAGES:
+        raise BadRequest("languages: at most %(max)s", max=MAX_LANGUAGES)
+    return tuple(dict.fromkeys(parse_language(t) for t in tags))

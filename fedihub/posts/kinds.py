@@ -180,8 +180,9 @@ PARSERS: dict[str, tuple[Parser, frozenset[str]]] = {
 }
 
 
-def parse_draft(kind: str, text: str, hub_timezone: str) -> PostDraft:
-    """Checks a whole post of `kind`; times without an offset are in `timezone:` or the hub's."""
+def parse_draft(kind: str, text: str, hub_timezone: str, language: str | None = None) -> PostDraft:
+    """Checks a whole post of `kind`; times without an offset are in `timezone:` or the hub's.
+    `language` is the one chosen beside the text, unless its front matter names one."""
     if kind not in PARSERS:
         raise BadRequest(
             "unknown kind of post %(kind)r: one of %(choices)s", kind=kind, choices=", ".join(KINDS)
@@ -190,7 +191,10 @@ def parse_draft(kind: str, text: str, hub_timezone: str) -> PostDraft:
         raise BadRequest("a post may be at most %(max)s bytes", max=MAX_POST_BYTES)
     meta, body = split_front_matter(text)
     parser, allowed = PARSERS[kind]
-    language = read.parse_language(meta.pop("language")) if "language" in meta else None
+    if "language" in meta:
+        language = read.parse_language(meta.pop("language"))
+    elif language is not None:
+        language = read.parse_language(language)
     unknown = sorted(set(meta) - allowed)
     if unknown:
         raise BadRequest(

@@ -47,10 +47,12 @@ async def publish(
     then: Callable[[Transaction, Post], Awaitable[None]] | None = None,
     resolve_mentions: bool = True,
     attachments: list[dict] | None = None,
+    language: str | None = None,
 ) -> Post:
     """Stores a post, its Create (and, for a call, its first occurrences) and the deliveries;
     `then` does more in the same transaction (and may raise to undo it all)."""
-    draft = await _with_proposal_results(svc, hub, parse_draft(kind, text, hub.timezone))
+    draft = parse_draft(kind, text, hub.timezone, language)
+    draft = await _with_proposal_results(svc, hub, draft)
     if resolve_mentions:  # text from elsewhere (a website's feed) must not address anyone
         draft = await _with_mentions(svc, draft)
     if attachments:
@@ -170,7 +172,12 @@ async def federate_upcoming_occurrences(svc: Services, now: float) -> int:
 
 
 async def edit(
-    svc: Services, hub: LocalActor, post_id: int, text: str, now: float | None = None
+    svc: Services,
+    hub: LocalActor,
+    post_id: int,
+    text: str,
+    now: float | None = None,
+    language: str | None = None,
 ) -> Post:
     """Replaces a post's text and fields; followers (and participants) receive an Update."""
     post = await require_post(svc, hub, post_id)
@@ -182,7 +189,7 @@ async def edit(
             series=post.series_id,
         )
     draft = await _with_mentions(svc, await _with_proposal_results(
-        svc, hub, parse_draft(post.kind, text, hub.timezone)))  # fmt: skip
+        svc, hub, parse_draft(post.kind, text, hub.timezone, language)))  # fmt: skip
     now = time.time() if now is None else now
     # Those it mentions now hear of the edit too, and those it mentioned before.
     before = await federate.audience(svc, hub, post)

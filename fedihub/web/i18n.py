@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -64,6 +65,15 @@ def accepted_language(header: str) -> str:
         if primary in LANGUAGES and quality > 0:
             ranked.append((quality, primary))
     return max(ranked, key=lambda r: r[0])[1] if ranked else DEFAULT
+
+
+def language_name(tag: str, reader_language: str) -> str:
+    """'pt-BR' as a reader of `reader_language` calls it ('portugués (Brasil)'); the tag itself
+    when Babel does not know it."""
+    try:
+        return Locale.parse(tag, sep="-").get_display_name(reader_language) or tag
+    except (ValueError, TypeError, UnknownLocaleError):
+        return tag
 
 
 def language_of(request: web.Request) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from fedihub.actors.model import JOIN_POLICIES
 from fedihub.content import render_markdown
 from fedihub.errors import BadRequest, FedihubError
 from fedihub.follows import service as follows
@@ -15,17 +16,15 @@ from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
-from fedihub.posts.fieldreaders import parse_language, parse_timezone
+from fedihub.posts.fieldreaders import parse_languages, parse_timezone
 from fedihub.web.auth import csrf_form, form_page
 from fedihub.web.forms import form_text, uploaded_bytes
-from fedihub.web.organise import require_organiser
+from fedihub.web.organise import POLICY_NAMES, require_organiser
 from fedihub.web.respond import in_their_words
 
 routes = web.RouteTableDef()
 RECENT_FAILURES = 20
 # What people read for each policy and role; translated in the template.
-POLICY_NAMES = {"open": "Anyone may join", "approval": "A moderator approves",
-                "invite": "By invitation only"}  # fmt: skip
 ROLE_NAMES = {"admin": "Admin", "moderator": "Moderator", "member": "Member"}
 
 
@@ -75,13 +74,15 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         if not name:
             raise BadRequest("a hub needs a name")
         policy = form_text(form, "join_policy", hub.join_policy)
-        if policy not in membership.POLICIES:
+        if policy not in JOIN_POLICIES:
             raise BadRequest("join policy: open, approval or invite")
         settings: dict[str, object] = {
             "name": name[:200],
             "summary": render_markdown(form_text(form, "summary"))[1],
             "timezone": parse_timezone(form_text(form, "timezone", "UTC")).key,
-            "language": parse_language(form_text(form, "language", "en")),
+            "languages": " ".join(
+                parse_languages(form_text(form, "languages", " ".join(hub.languages)))
+            ),
             "join_policy": policy,
             "posting_restricted_to_mods": int(form.get("posting_restricted_to_mods") == "on"),
         }

@@ -22,6 +22,9 @@ from fedihub.web.auth import csrf_form, form_page, require_signed_in
 from fedihub.web.forms import form_text, uploaded_bytes
 from fedihub.web.respond import in_their_words
 
+# How the join policies read on pages (translated there).
+POLICY_NAMES = {"open": "Anyone may join", "approval": "A moderator approves",
+                "invite": "By invitation only"}  # fmt: skip
 routes = web.RouteTableDef()
 # The names people see; gettext_noop-style markers, translated in the template.
 KIND_NAMES = {"update": "Update", "minutes": "Minutes", "event": "Event", "call": "Call",
@@ -43,16 +46,19 @@ EXAMPLES = {
 async def _compose_page(
     request: web.Request, hub: LocalActor, kind: str, text: str, post_id: int | None,
     *, error: str | None = None, preview: Any = None, status: int = 200,
+    language: str | None = None,
 ) -> web.Response:  # fmt: skip
     context = {"hub": hub, "kinds": KINDS, "kind": kind, "text": text, "error": error,
-               "preview": preview, "post_id": post_id, "kind_names": KIND_NAMES}  # fmt: skip
+               "preview": preview, "post_id": post_id, "kind_names": KIND_NAMES,
+               "language": language or hub.language}  # fmt: skip
     return await form_page(request, "compose.html", status=status, **context)
 
 
 @routes.get("/hubs/new")
 async def new_hub_page(request: web.Request) -> web.Response:
     await require_signed_in(request)
-    return await form_page(request, "hub_new.html", error=None, values={})
+    return await form_page(request, "hub_new.html", error=None, values={},
+                           policies=POLICY_NAMES)  # fmt: skip
 
 
 @routes.post("/hubs/new")
@@ -60,14 +66,20 @@ async def new_hub(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     account = await require_signed_in(request)
     svc = request.app[services_key]
-    values = {k: form_text(form, k) for k in ("slug", "name", "summary", "timezone")}
+    # Left out (not left blank), languages and join policy take the defaults a new hub has.
+    defaults = {"slug": "", "name": "", "summary": "", "timezone": "", "languages": "en",
+                "join_policy": "open"}  # fmt: skip
+    values = {k: form_text(form, k, default) for k, default in defaults.items()}
     try:
         await create_hub(svc.db, values["slug"].lower(), name=values["name"],
                          summary=values["summary"], organizer=account,
-                         timezone=values["timezone"] or "UTC")  # fmt: skip
+                         timezone=values["timezone"] or "UTC",
+                         languages=values["languages"],
+                         join_policy=values["join_policy"])  # fmt: skip
     except FedihubError as e:
         return await form_page(request, "hub_new.html", status=e.http_status,
-                               error=in_their_words(request, e), values=values)  # fmt: skip
+                               error=in_their_words(request, e), values=values,
+                               policies=POLICY_NAMES)  # fmt: skip
     raise web.HTTPSeeOther(f"/hubs/{values['slug'].lower()}")
 
 
@@ -102,19 +114,23 @@ async def compose(request: web.Request) -> web.StreamResponse:
     svc = request.app[services_key]
     kind, text = form_text(form, "kind"), form_text(form, "text")
     post_id = int(form["post_id"]) if form_text(form, "post_id").isdigit() else None
+    language = form_text(form, "language") or None  # offered when the hub writes in several
     try:
         if "preview" in form:
-            draft = parse_draft(kind, text, hub.timezone)  # checked as it would be, not stored
-            return await _compose_page(request, hub, kind, text, post_id, preview=draft)
+            # Checked as it would be, not stored.
+            draft = parse_draft(kind, text, hub.timezone, language)
+            return await _compose_page(request, hub, kind, text, post_id, preview=draft,
+                                       language=language)  # fmt: skip
         if post_id is not None:
-            post = await posts.edit(svc, hub, post_id, text)
+            post = await posts.edit(svc, hub, post_id, text, language=language)
         else:
             images = await _uploaded_images(svc, hub, form)
-            post = await posts.publish(svc, hub, account, kind, text, attachments=images)
+            post = await posts.publish(svc, hub, account, kind, text, attachments=images,
+                                       language=language)  # fmt: skip
     except FedihubError as e:
         error = in_their_words(request, e)
         return await _compose_page(request, hub, kind, text, post_id, error=error,
-                                   status=e.http_status)  # fmt: skip
+                                   status=e.http_status, language=language)  # fmt: skip
     hub_uri = hub.uri(svc.config.base_url)
     raise web.HTTPSeeOther(render.post_uri(hub_uri, post.id).removeprefix(svc.config.base_url))
 
@@ -124,4 +140,5 @@ async def edit_page(request: web.Request) -> web.Response:
     hub, _ = await require_organiser(request)
     post_id = int(request.match_info["post_id"])
     post = await posts.require_post(request.app[services_key], hub, post_id)
-    return await _compose_page(request, hub, post.kind, post.source_markdown, post.id)
+    return await _compose_page(request, hub, post.kind, post.source_markdown, post.id,
+                               language=post.fields.get("language"))  # fmt: skip

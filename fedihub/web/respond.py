@@ -14,7 +14,7 @@ from fedihub.activitystreams import ACTIVITY_JSON, iso, wants_activity_json
 from fedihub.config import Config
 from fedihub.errors import FedihubError
 from fedihub.keys import account_key, catalogs_key, session_key, templates_key
-from fedihub.web.i18n import LANGUAGES, language_of
+from fedihub.web.i18n import DEFAULT, LANGUAGES, language_name, language_of
 
 
 def template_dir() -> Path:
@@ -22,6 +22,12 @@ def template_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent.parent / "templates"  # a source checkout
+
+
+@jinja2.pass_context
+def _language_name(context: Any, tag: str) -> str:
+    """A language tag as the page's reader calls it: {{ "pt-BR" | language_name }}."""
+    return language_name(tag, context.get("lang", DEFAULT))
 
 
 def make_templates(config: Config) -> jinja2.Environment:
@@ -32,6 +38,7 @@ def make_templates(config: Config) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.filters["iso"] = iso
+    env.filters["language_name"] = _language_name
     env.globals.update(
         instance_name=config.instance_name,
         instance_summary=config.instance_summary,

@@ -12,12 +12,14 @@ from aiohttp.test_utils import TestClient
 
 from fedihub.accounts import sessions
 from fedihub.accounts.service import create_account, require_account
+from fedihub.hubs import service as hubs
 from fedihub.hubs.service import create_hub
 from fedihub.keys import services_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
 
 HTML = {"Accept": "text/html"}
+AP = {"Accept": "application/activity+json"}
 
 
 def csrf_of(page: str) -> str:
@@ -156,6 +158,44 @@ async def test_a_new_account_starts_a_hub_from_the_web(
     })  # fmt: skip
     assert preview.status == 400 and "ends before it starts" in await preview.text()
     assert await services.db.fetchval("SELECT count(*) FROM posts") == 0  # a preview stores nothing
+
+
+async def test_a_hub_writes_in_several_languages_and_each_post_says_which(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    assert await sign_in(app_client, "ana") == 303
+    token = await form_token(app_client, "/hubs/new")
+    new = {"csrf": token, "slug": "ollas", "name": "Ollas comunes", "languages": "es en",
+           "join_policy": "approval"}  # fmt: skip
+    for bad, why in (("es klingon!", "a language tag such as"), ("", "at least one"),
+                     (" ".join(["es"] * 11), "at most 10")):  # fmt: skip
+        refused = await app_client.post("/hubs/new", data={**new, "languages": bad}, headers=HTML)
+        assert refused.status == 400 and why in await refused.text(), bad
+    made = await app_client.post("/hubs/new", data=new, allow_redirects=False)
+    assert made.status == 303
+    hub = await hubs.require_hub(services.db, "ollas")
+    assert (hub.languages, hub.language, hub.join_policy) == (("es", "en"), "es", "approval")
+    dashboard = await app_client.get("/hubs/ollas", headers={**HTML, "Accept-Language": "es"})
+    assert "escribe en español, inglés" in await dashboard.text()
+    compose = await (await app_client.get("/hubs/ollas/compose", headers=HTML)).text()
+    assert '<option value="es" lang="es" selected>Spanish</option>' in compose
+    assert '<option value="en" lang="en">English</option>' in compose
+
+    async def content_map(language: str | None, text: str) -> dict:
+        data = {"csrf": token, "kind": "update", "text": text}
+        if language:
+            data["language"] = language
+        posted = await app_client.post("/hubs/ollas/compose", data=data, allow_redirects=False)
+        assert posted.status == 303
+        doc = await (await app_client.get(posted.headers["Location"], headers=AP)).json(
+            content_type=None
+        )
+        return doc["contentMap"]
+
+    assert list(await content_map(None, "Olla en la plaza")) == ["es"]  # the hub's usual one
+    assert list(await content_map("en", "Soup kitchen at noon")) == ["en"]  # chosen beside it
+    said = "---\nlanguage: pt-BR\n---\nPanela na praça"
+    assert list(await content_map("en", said)) == ["pt-BR"]  # the text's own front matter wins
 
 
 async def test_password_change_and_a_one_time_reset_link(
@@ -305,7 +345,7 @@ async def test_organisers_run_their_hub_from_the_browser(
     Image.new("RGB", (64, 64), (200, 0, 0)).save(avatar, "PNG")
     data = FormData()
     for name, value in (("csrf", token), ("name", "Climate strike"), ("summary", "Fridays"),
-                        ("timezone", "Europe/Madrid"), ("language", "es"),
+                        ("timezone", "Europe/Madrid"), ("languages", "es, pt-BR es"),
                         ("join_policy", "approval")):  # fmt: skip
         data.add_field(name, value)
     data.add_field("icon", avatar.getvalue(), filename="a.png", content_type="image/png")
@@ -318,7 +358,9 @@ async def test_organisers_run_their_hub_from_the_browser(
     # An opaque PNG is re-encoded as a JPEG (only transparency keeps PNG).
     assert actor["name"] == "Climate strike" and actor["icon"]["mediaType"] == "image/jpeg"
     hub = await require_hub(services.db, "climate")
-    assert (hub.timezone, hub.language, hub.join_policy) == ("Europe/Madrid", "es", "approval")
+    assert (hub.timezone, hub.languages, hub.join_policy) == (
+        "Europe/Madrid", ("es", "pt-BR"), "approval"
+    )  # fmt: skip
     role = await app_client.post("/hubs/climate/manage/member", allow_redirects=False, data={
         "csrf": token, "actor": sam.id, "action": "role", "role": "moderator"})  # fmt: skip
     assert role.status == 303

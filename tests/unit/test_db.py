@@ -44,8 +44,8 @@ async def test_old_database_upgrades_without_loss(tmp_path: Path) -> None:
         # 0003 rebuilt the posts table for six kinds: the old post is an update now.
         post = await db.fetchone("SELECT kind, title, fields, status FROM posts")
         assert post is not None and tuple(post) == ("update", "Port shutdown", "{}", "confirmed")
-        hub = await db.fetchone("SELECT timezone, join_policy FROM local_actors")
-        assert hub is not None and tuple(hub) == ("UTC", "open")
+        hub = await db.fetchone("SELECT timezone, join_policy, languages FROM local_actors")
+        assert hub is not None and tuple(hub) == ("UTC", "open", "en")  # 0006's one, renamed
     finally:
         await db.close()
 

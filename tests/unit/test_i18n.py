@@ -152,3 +152,35 @@ def test_a_translation_with_the_wrong_placeholders_falls_back_to_english() -> No
     assert error.translated(lambda _: "%(field)d") == "start: required"
     # A message without parameters is never %-formatted, so a literal % is safe.
     assert BadRequest("100% sure").translated(lambda m: m) == "100% sure"
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [("es", ("es",)), ("es, en pt-BR", ("es", "en", "pt-BR")), ("en;en  es", ("en", "es"))],
+)
+def test_a_hubs_languages_are_read_in_order_each_once(text: str, tags: tuple[str, ...]) -> None:
+    from fedihub.posts.fieldreaders import parse_languages
+
+    assert parse_languages(text) == tags
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("", "at least one"), (" , ", "at least one"), ("es <script>", "a language tag"),
+     ("e", "a language tag"), ("ES", "a language tag"), (" ".join(["es"] * 11), "at most 10")],
+)  # fmt: skip
+def test_hostile_language_lists_are_refused(text: str, why: str) -> None:
+    from fedihub.errors import BadRequest
+    from fedihub.posts.fieldreaders import parse_languages
+
+    with pytest.raises(BadRequest) as refused:
+        parse_languages(text)
+    assert why in refused.value.message
+
+
+def test_languages_are_named_in_the_readers_language() -> None:
+    from fedihub.web.i18n import language_name
+
+    assert language_name("pt-BR", "es") == "portugués (Brasil)"
+    assert language_name("es", "en") == "Spanish"
+    assert language_name("qq", "en") == "qq"  # unknown to Babel: the tag itself
