@@ -117,8 +117,10 @@ async def _received_for(svc: Services, hub: LocalActor, activity: dict, sender: 
 
 
 async def _hold(svc: Services, hub: LocalActor, activity: dict, sender: str, reason: str) -> str:
-    await store.queue(svc.db, hub.id, sender, activity["object"]["id"], activity, reason,
-                      time.time())  # fmt: skip
+    outcome = await store.queue(svc.db, hub.id, sender, activity["object"]["id"], activity,
+                                reason, time.time())  # fmt: skip
+    if outcome == "too many waiting":
+        return f"not held: {sender} already has {store.MAX_WAITING_PER_ACTOR} posts waiting"
     return f"held for {hub.username}'s moderators: {reason}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 from fedihub.db import Database, Transaction
 
@@ -122,16 +123,29 @@ async def hubs_carrying(db: Database, object_uri: str) -> list[int]:
     return [row[0] for row in rows]
 
 
+# One account cannot bury a hub's queue: past this many waiting posts, its next ones are not
+# queued (they stay in the inbox's record) until moderators have decided on some.
+MAX_WAITING_PER_ACTOR = 20
+
+
 async def queue(
     db: Database, hub_id: int, actor_uri: str, object_uri: str, activity: dict, reason: str,
     now: float,
-) -> bool:  # fmt: skip
-    changed = await db.execute(
-        "INSERT INTO moderation_queue (hub_id, actor_uri, object_uri, activity, reason,"
-        " received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (hub_id, actor_uri, object_uri, json.dumps(activity), reason, now),
-    )
-    return changed > 0
+) -> Literal["queued", "already queued", "too many waiting"]:  # fmt: skip
+    async with db.transaction() as tx:
+        waiting = await tx.fetchone(
+            "SELECT count(*) FROM moderation_queue WHERE hub_id = ? AND actor_uri = ?"
+            " AND state = 'pending'",
+            (hub_id, actor_uri),
+        )
+        if waiting is not None and waiting[0] >= MAX_WAITING_PER_ACTOR:
+            return "too many waiting"
+        changed = await tx.execute(
+            "INSERT INTO moderation_queue (hub_id, actor_uri, object_uri, activity, reason,"
+            " received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (hub_id, actor_uri, object_uri, json.dumps(activity), reason, now),
+        )
+    return "queued" if changed else "already queued"
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,32 @@ async def test_members_posts_are_reshared_and_others_wait_for_a_moderator(
     assert sorted(r[0] for r in forms) == ["object", "object", "text"]  # 2 Creates, 1 boost
 
 
+async def test_one_non_member_cannot_bury_the_moderation_queue(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    await groups.set_hub_settings(services.db, hub.id, join_policy="approval")
+    hub_uri = hub.uri(services.config.base_url)
+    flooder, other = remote.add_actor("sid"), remote.add_actor("ona")
+    limit = groups.MAX_WAITING_PER_ACTOR
+    for n in range(limit + 5):
+        assert (await remote.post(f"{hub_uri}/inbox", mention(flooder, hub_uri, n), flooder)).ok
+    assert (await remote.post(f"{hub_uri}/inbox", mention(other, hub_uri, 1), other)).ok
+    await drain(app_client)
+    waiting = [q.actor_uri for q in await groups.queued(services.db, hub.id)]
+    assert waiting.count(flooder.id) == limit and waiting.count(other.id) == 1
+    handled = await services.db.fetchval("SELECT count(*) FROM inbox_items WHERE state = 'done'")
+    assert handled == limit + 6  # every post was received, and kept in the inbox's record
+    # Once a moderator decides on one, the next post from the same account is held again.
+    first = (await groups.queued(services.db, hub.id))[0]
+    await resharing.decide_queued(services, hub, first.id, approve=False)
+    more = mention(flooder, hub_uri, 99)
+    assert (await remote.post(f"{hub_uri}/inbox", more, flooder)).ok
+    await drain(app_client)
+    assert f"{flooder.id}/notes/99" in {
+        q.object_uri for q in await groups.queued(services.db, hub.id)
+    }
+
+
 async def test_a_forged_reshare_is_checked_against_the_original(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
 ) -> None:
