@@ -22,6 +22,7 @@ from fedihub.keys import (
     catalogs_key,
     config_key,
     delivery_worker_key,
+    follow_lookups_key,
     inbox_worker_key,
     inbox_writer_key,
     scheduler_key,
@@ -41,9 +42,13 @@ from fedihub.web import admin, auth, dashboard, directory, i18n, manage, organis
 from fedihub.web.cache import DocumentCache
 from fedihub.web.i18n import load_catalogs
 from fedihub.web.respond import html, in_their_words, make_templates, wants_json
+from fedihub.web.throttle import PerAddressLimit
 
 log = logging.getLogger(__name__)
 
+# A visitor's "follow from your own server" looks up the server they name: plenty for people,
+# too few to make this instance hammer someone else's WebFinger.
+FOLLOW_LOOKUPS_PER_MINUTE = 10
 MAX_TALLY_STREAMS = 200  # live tallies open at once; each costs a query a second
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -134,6 +139,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app[tally_streams_key] = asyncio.Semaphore(MAX_TALLY_STREAMS)
     app[calendar_cache_key] = DocumentCache()
     app[catalogs_key] = load_catalogs()
+    app[follow_lookups_key] = PerAddressLimit(FOLLOW_LOOKUPS_PER_MINUTE, 60.0)
     app.on_shutdown.append(_signal_shutdown)
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_workers_ctx(run_workers))

@@ -15,6 +15,7 @@ from fedihub.outbox.worker import DeliveryWorker
 from fedihub.services import Services
 from fedihub.web.cache import DocumentCache
 from fedihub.web.i18n import Catalogs
+from fedihub.web.throttle import PerAddressLimit
 
 config_key = web.AppKey("config", Config)
 services_key = web.AppKey("services", Services)
@@ -28,6 +29,7 @@ shutting_down_key = web.AppKey("shutting_down", asyncio.Event)
 tally_streams_key = web.AppKey("tally_streams", asyncio.Semaphore)
 calendar_cache_key = web.AppKey("calendar_cache", DocumentCache)
 catalogs_key = web.AppKey("catalogs", Catalogs)
+follow_lookups_key = web.AppKey("follow_lookups", PerAddressLimit)
 # Per request: who is looking, loaded from the session cookie by web/auth.py.
 session_key = web.RequestKey("session", object)  # Session | None
 account_key = web.RequestKey("account", object)  # Account | None

@@ -7,10 +7,11 @@ from urllib.parse import quote
 from aiohttp import web
 
 from fedihub.activitystreams import host_of
-from fedihub.errors import BadRequest, FedihubError
+from fedihub.errors import BadRequest, FedihubError, TooManyRequests
 from fedihub.follows.service import parse_handle
 from fedihub.hubs.service import require_hub
-from fedihub.keys import services_key
+from fedihub.keys import follow_lookups_key, services_key
+from fedihub.web.auth import client_address
 from fedihub.web.respond import html
 
 routes = web.RouteTableDef()
@@ -27,6 +28,8 @@ async def follow_from_your_server(request: web.Request) -> web.StreamResponse:
     sends them to its follow page for the hub, where they are already signed in."""
     svc = request.app[services_key]
     hub = await require_hub(svc.db, request.query.get("hub", ""))
+    if not request.app[follow_lookups_key].allow(client_address(request)):
+        raise TooManyRequests("too many look-ups from your address: try again in a minute")
     try:
         username, domain = parse_handle(request.query.get("handle", ""))
         if ":" in domain and not svc.config.insecure_http:

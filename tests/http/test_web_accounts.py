@@ -316,6 +316,15 @@ async def test_follow_from_your_own_server_sends_the_visitor_there(
     assert bad.status == 400 and "could not find your server" in await bad.text()
     page = await (await app_client.get("/hubs/climate", headers=HTML)).text()
     assert 'action="/follow"' in page and 'name="handle"' in page
+    # Each look-up makes us fetch from the server named: one address gets a few a minute.
+    looked_up = len(remote.webfinger_lookups)
+    statuses = []
+    for n in range(12):
+        params = {"hub": "climate", "handle": f"@a{n}@{host}"}
+        resp = await app_client.get("/follow", params=params, headers=HTML, allow_redirects=False)
+        statuses.append(resp.status)
+    assert statuses == [400] * 8 + [429] * 4  # 2 look-ups above; no such users on that server
+    assert len(remote.webfinger_lookups) - looked_up == 8
 
 
 async def test_organisers_run_their_hub_from_the_browser(

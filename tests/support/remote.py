@@ -148,6 +148,7 @@ class RemoteServer:
         self.arrival_times: list[float] = []
         self.rejected: list[str] = []
         self.fetched: list[str] = []  # actor documents others fetched from us
+        self.webfinger_lookups: list[str] = []  # resources asked for
         self._keys: dict[str, CryptographicIdentifier] = {}
         self._key_lock = asyncio.Lock()
         self._runner: web.AppRunner | None = None
@@ -229,6 +230,7 @@ class RemoteServer:
 
     async def _webfinger(self, request: web.Request) -> web.Response:
         resource = request.query.get("resource", "")
+        self.webfinger_lookups.append(resource)
         username = resource.removeprefix("acct:").split("@")[0]
         host = request.headers.get("Host", "")
         actor = self.actors.get(f"http://{host}/users/{username}")

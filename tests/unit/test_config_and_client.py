@@ -112,3 +112,21 @@ def test_ip_literals_inside_and_malformed_urls_are_refused(url: str) -> None:
         with pytest.raises(FetchError):
             check_url(url, insecure_http=True)
     check_url("https://93.184.216.34/users/a", insecure_http=False)
+
+
+def test_a_per_address_limit_counts_a_sliding_window_and_forgets_idle_addresses() -> None:
+    from fedihub.web import throttle
+
+    now = [0.0]
+    limit = throttle.PerAddressLimit(3, 60.0, clock=lambda: now[0])
+    assert [limit.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limit.allow("b")  # addresses are counted apart
+    now[0] = 59.0
+    assert not limit.allow("a")
+    now[0] = 60.5  # the first three uses have left the window
+    assert [limit.allow("a") for _ in range(4)] == [True, True, True, False]
+    for n in range(throttle.MAX_ADDRESSES + 1):
+        limit.allow(f"10.0.{n // 256}.{n % 256}")
+    now[0] = 200.0
+    limit.allow("c")  # past the cap, addresses idle for a whole window are forgotten
+    assert len(limit._uses) == 1
