@@ -40,6 +40,7 @@ from fedihub.posts import service as post_service
 from fedihub.posts.federate import current_tally
 from fedihub.posts.kinds import KINDS
 from fedihub.posts.render import display_title
+from fedihub.reports.cli import add_report_commands
 from fedihub.services import Services, services_for
 from fedihub.webfeeds.cli import add_feed_commands
 
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     command(hub, "list", "list this instance's hubs", _hub_list)
     add_group_commands(hub, sub, command)
     add_feed_commands(hub, command)
+    add_report_commands(sub, command)
 
     account = sub.add_parser("account", help="manage accounts").add_subparsers(
         dest="account_command", required=True, metavar="ACTION"

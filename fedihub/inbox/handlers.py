@@ -28,6 +28,8 @@ from fedihub.network import store as network
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
 from fedihub.polls.service import choice_for
+from fedihub.reports import service as reports
+from fedihub.reports.flags import read_flag
 from fedihub.services import Services
 
 Handler = Callable[[Services, InboxItem], Awaitable[str]]
@@ -247,6 +249,10 @@ async def on_announce(svc: Services, item: InboxItem) -> str:
     return f"stored boost; re-shared by {', '.join(passed_on)}" if passed_on else "stored boost"
 
 
+async def on_flag(svc: Services, item: InboxItem) -> str:
+    return await reports.receive(svc, read_flag(item.activity_uri, item.actor_uri, item.document))
+
+
 HANDLERS: dict[str, Handler] = {
     "Follow": on_follow,
     "Undo": on_undo,
@@ -258,4 +264,5 @@ HANDLERS: dict[str, Handler] = {
     "Announce": on_announce,
     "Join": on_join,
     "Leave": on_leave,
+    "Flag": on_flag,
 }

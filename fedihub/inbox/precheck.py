@@ -21,6 +21,7 @@ from fedihub.network import store as network
 from fedihub.polls.service import check_open, choice_for
 from fedihub.posts import store as posts
 from fedihub.posts.store import Post
+from fedihub.reports.flags import read_flag
 from fedihub.services import Services
 
 _POST_PATH = re.compile(r"^/hubs/([a-z0-9_]{1,30})/posts/(\d{1,18})$")
@@ -100,11 +101,16 @@ async def _leave(svc: Services, activity: Incoming) -> None:
         raise NotFound("no event or hub here with that id")
 
 
+async def _flag(svc: Services, activity: Incoming) -> None:
+    read_flag(activity.id, activity.actor, activity.document)  # a report says what it reports
+
+
 PRECHECKS: dict[str, Callable[[Services, Incoming], Awaitable[None]]] = {
     "Create": _create,
     "Update": _authorship,
     "Join": _join,
     "Leave": _leave,
+    "Flag": _flag,
 }
 
 

@@ -7,10 +7,13 @@ from dataclasses import replace
 
 from aiohttp import web
 
+from fedihub.actors.store import Account
 from fedihub.content import render_markdown
 from fedihub.db import Database
 from fedihub.errors import BadRequest, FedihubError, Forbidden
 from fedihub.keys import services_key, templates_key
+from fedihub.reports import service as reports
+from fedihub.reports import store as report_store
 from fedihub.services import Services
 from fedihub.web.auth import SIGNUP_MODES, csrf_form, form_page, require_signed_in
 from fedihub.web.forms import form_text
@@ -34,10 +37,11 @@ async def apply_stored_settings(app: web.Application) -> None:
     )
 
 
-async def _require_admin(request: web.Request) -> None:
+async def _require_admin(request: web.Request) -> Account:
     account = await require_signed_in(request)
     if not account.is_admin:
         raise Forbidden("only the instance's admins may change its settings")
+    return account
 
 
 async def _accounts(db: Database) -> list[tuple[str, bool, float]]:
@@ -56,7 +60,24 @@ async def admin_page(
     svc = request.app[services_key]
     return await form_page(request, "admin.html", status=status, error=error,
                            settings=svc.config, modes=SIGNUP_MODES, mode_names=MODE_NAMES,
-                           accounts=await _accounts(svc.db))  # fmt: skip
+                           accounts=await _accounts(svc.db),
+                           reports=await report_store.open_reports(svc.db, None))  # fmt: skip
+
+
+@routes.post("/admin/report")
+async def resolve_report(request: web.Request) -> web.StreamResponse:
+    """Reports about people here (not about a hub) are the admins' to answer."""
+    form = await csrf_form(request)
+    account = await _require_admin(request)
+    report = form_text(form, "report")
+    try:
+        if not report.isdigit():
+            raise BadRequest("which report?")
+        await reports.resolve(request.app[services_key], int(report), None,
+                              account.actor.username, form_text(form, "resolution"))  # fmt: skip
+    except FedihubError as e:
+        return await admin_page(request, error=in_their_words(request, e), status=e.http_status)
+    raise web.HTTPSeeOther("/admin")
 
 
 @routes.post("/admin")

@@ -17,6 +17,8 @@ from fedihub.groups import store as groups
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
 from fedihub.posts.fieldreaders import parse_languages, parse_timezone
+from fedihub.reports import service as reports
+from fedihub.reports import store as report_store
 from fedihub.web.auth import csrf_form, form_page
 from fedihub.web.forms import form_text, uploaded_bytes
 from fedihub.web.organise import POLICY_NAMES, require_organiser
@@ -55,6 +57,7 @@ async def manage_page(
         members=await groups.members(svc.db, hub.id),
         follow_requests=await follows.list_followers(svc, hub, "pending"),
         queued=await groups.queued(svc.db, hub.id),
+        reports=await report_store.open_reports(svc.db, hub.id),
         counts=counts, failures=failures, roles=ROLE_NAMES, policies=POLICY_NAMES,
     )  # fmt: skip
 
@@ -114,6 +117,22 @@ async def change_member(request: web.Request) -> web.StreamResponse:
                 await membership.answer_pending(svc, hub, actor, approve=action == "approve")
         else:
             raise BadRequest("unknown action")
+    except FedihubError as e:
+        return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
+    raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
+
+
+@routes.post("/hubs/{username}/manage/report")
+async def resolve_report(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    hub, account = await require_organiser(request)
+    svc = request.app[services_key]
+    report = form_text(form, "report")
+    try:
+        if not report.isdigit():
+            raise BadRequest("which report?")
+        await reports.resolve(svc, int(report), hub.id, account.actor.username,
+                              form_text(form, "resolution"))  # fmt: skip
     except FedihubError as e:
         return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
     raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")

@@ -4,7 +4,6 @@ post in or edit another."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 import pytest
@@ -17,26 +16,7 @@ from fedihub.hubs.service import create_hub
 from fedihub.keys import services_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
-
-HTML = {"Accept": "text/html"}
-AP = {"Accept": "application/activity+json"}
-
-
-def csrf_of(page: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
-
-
-async def form_token(client: TestClient, path: str) -> str:
-    return csrf_of(await (await client.get(path, headers=HTML)).text())
-
-
-async def sign_in(client: TestClient, username: str, password: str = "correct horse") -> int:
-    token = await form_token(client, "/signin")
-    data = {"csrf": token, "username": username, "password": password}
-    resp = await client.post("/signin", data=data, allow_redirects=False)
-    return resp.status
+from tests.support.web import AP, HTML, csrf_of, form_token, sign_in
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ PEOPLE_FACING = (
     "groups",
     "hubs",
     "follows",
+    "reports",
 )
 
 

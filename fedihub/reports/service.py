@@ -1,0 +1,50 @@
+"""Receiving reports and resolving them."""
+
+from __future__ import annotations
+
+import time
+
+from fedihub.actors import store as actors
+from fedihub.errors import BadRequest, NotFound
+from fedihub.inbox.precheck import local_post
+from fedihub.reports import store
+from fedihub.reports.flags import Flag
+from fedihub.reports.store import Report
+from fedihub.services import Services
+
+MAX_RESOLUTION_CHARS = 2000
+
+
+async def receive(svc: Services, flag: Flag) -> str:
+    """Files the report with each hub whose actor or posts it names, and with the admins when
+    it names a person here; what is not ours is left out (another server answers for it)."""
+    concerns: dict[int | None, list[str]] = {}
+    for uri in flag.objects:
+        found = await local_post(svc, uri)
+        actor = found[0] if found else await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
+        if actor is None or actor.kind == "application":
+            continue
+        concerns.setdefault(actor.id if actor.kind == "group" else None, []).append(uri)
+    if not concerns:
+        return "ignored: a report that names nothing of ours"
+    now = time.time()
+    async with svc.db.transaction() as tx:
+        for hub_id, uris in concerns.items():
+            await store.save(tx, hub_id, flag.activity_uri, flag.reporter_uri, uris,
+                             flag.comment, now)  # fmt: skip
+    return f"report filed for {len(concerns)} hub(s) or admins"
+
+
+async def resolve(
+    svc: Services, report_id: int, hub_id: int | None, by: str, resolution: str
+) -> Report:
+    """Marks a report answered, saying what was done and by whom."""
+    note = resolution.strip()
+    if not note:
+        raise BadRequest("say what was done about the report")
+    if len(note) > MAX_RESOLUTION_CHARS:
+        raise BadRequest("the note may be at most %(max)s characters", max=MAX_RESOLUTION_CHARS)
+    resolved = await store.resolve(svc.db, report_id, hub_id, by, note, time.time())
+    if resolved is None:
+        raise NotFound("no open report %(id)s here", id=report_id)
+    return resolved
