@@ -16,7 +16,7 @@ from fedihub.reports import service as reports
 from fedihub.reports import store as report_store
 from fedihub.services import Services
 from fedihub.web.auth import SIGNUP_MODES, csrf_form, form_page, require_signed_in
-from fedihub.web.forms import form_text
+from fedihub.web.forms import form_number, form_text
 from fedihub.web.respond import in_their_words
 
 routes = web.RouteTableDef()
@@ -69,12 +69,10 @@ async def resolve_report(request: web.Request) -> web.StreamResponse:
     """Reports about people here (not about a hub) are the admins' to answer."""
     form = await csrf_form(request)
     account = await _require_admin(request)
-    report = form_text(form, "report")
     try:
-        if not report.isdigit():
-            raise BadRequest("which report?")
-        await reports.resolve(request.app[services_key], int(report), None,
-                              account.actor.username, form_text(form, "resolution"))  # fmt: skip
+        report = form_number(form, "report", "which report?")
+        await reports.resolve(request.app[services_key], report, None, account.actor.username,
+                              form_text(form, "resolution"))  # fmt: skip
     except FedihubError as e:
         return await admin_page(request, error=in_their_words(request, e), status=e.http_status)
     raise web.HTTPSeeOther("/admin")

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from fedihub.errors import BadRequest
 from fedihub.media.images import MAX_UPLOAD_BYTES
 
 
@@ -16,6 +17,15 @@ def form_text(form: Any, name: str, default: str = "", *, strip: bool = True) ->
     if not isinstance(value, str):
         return default
     return value.strip() if strip else value
+
+
+def form_number(form: Any, name: str, question: str) -> int:
+    """A whole number the page put in a hidden field (which report, which post); `question`
+    is the error when it is missing or not a number."""
+    value = form_text(form, name)
+    if not value.isdigit() or len(value) > 18:
+        raise BadRequest(question)
+    return int(value)
 
 
 def uploaded_bytes(form: Any, name: str) -> bytes | None:

@@ -20,7 +20,7 @@ from fedihub.posts.fieldreaders import parse_languages, parse_timezone
 from fedihub.reports import service as reports
 from fedihub.reports import store as report_store
 from fedihub.web.auth import csrf_form, form_page
-from fedihub.web.forms import form_text, uploaded_bytes
+from fedihub.web.forms import form_number, form_text, uploaded_bytes
 from fedihub.web.organise import POLICY_NAMES, require_organiser
 from fedihub.web.respond import in_their_words
 
@@ -127,11 +127,9 @@ async def resolve_report(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     hub, account = await require_organiser(request)
     svc = request.app[services_key]
-    report = form_text(form, "report")
     try:
-        if not report.isdigit():
-            raise BadRequest("which report?")
-        await reports.resolve(svc, int(report), hub.id, account.actor.username,
+        report = form_number(form, "report", "which report?")
+        await reports.resolve(svc, report, hub.id, account.actor.username,
                               form_text(form, "resolution"))  # fmt: skip
     except FedihubError as e:
         return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
@@ -143,11 +141,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
     form = await csrf_form(request)
     hub, _ = await require_organiser(request)
     svc = request.app[services_key]
-    item = form_text(form, "item")
     try:
-        if not item.isdigit():
-            raise BadRequest("which post?")
-        await resharing.decide_queued(svc, hub, int(item), form.get("action") == "approve")
+        item = form_number(form, "item", "which post?")
+        await resharing.decide_queued(svc, hub, item, form.get("action") == "approve")
     except FedihubError as e:
         return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
     raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")

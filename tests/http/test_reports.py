@@ -69,13 +69,15 @@ async def test_a_report_reaches_the_hubs_organisers_who_resolve_it_on_the_record
     token = csrf_of(page)
     (report_id,) = [r[0] for r in await services.db.fetchall("SELECT id FROM reports LIMIT 1")]
 
-    async def resolve(hub: str, resolution: str) -> int:
-        form = {"csrf": token, "report": str(report_id), "resolution": resolution}
+    async def resolve(hub: str, resolution: str, report: str = str(report_id)) -> int:
+        form = {"csrf": token, "report": report, "resolution": resolution}
         resp = await app_client.post(f"/hubs/{hub}/manage/report", data=form, headers=HTML,
                                      allow_redirects=False)  # fmt: skip
         return resp.status
 
     assert await resolve("climate", " ") == 400  # say what was done
+    for hostile in ("", "-1", "1e3", "9" * 40):
+        assert await resolve("climate", "x", hostile) == 400, hostile  # which report?
     assert await resolve("housing", "x") == 403  # ana does not organise housing
     assert await resolve("climate", "Post deleted, account warned.") == 303
     resolved = await services.db.fetchone(
