@@ -31,7 +31,7 @@ from fedihub.keys import (
     tally_streams_key,
     templates_key,
 )
-from fedihub.media import service as media_service
+from fedihub.media import views as media_views
 from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.outbox import views as outbox_views
 from fedihub.outbox.worker import DeliveryWorker
@@ -156,7 +156,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         organise.routes,
         manage.routes,
         admin.routes,
-        media_service.routes,
+        media_views.routes,
         i18n.routes,
         directory.routes,
     ):

@@ -1,6 +1,7 @@
 """Work that falls due with time rather than with a request: federating the next occurrences
 of recurring calls, closing polls whose time is up, sending the deferred Update of a post
-whose counts (participants, votes) changed, and polling the website feeds hubs import.
+whose counts (participants, votes) changed, polling the website feeds hubs import, and (hourly)
+removing images nothing shows any more.
 
 Runs inside `fedihub serve`; every step works from rows in the database, so a restart loses
 nothing and `run_once(now)` lets tests step it with a clock of their own.
@@ -15,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from fedihub.events import store as events
+from fedihub.media.service import remove_unused
 from fedihub.polls.service import close_due
 from fedihub.posts import federate
 from fedihub.posts import store as posts
@@ -31,12 +33,17 @@ class SchedulerRun:
     updates: int
     closed: int = 0
     imported: int = 0
+    images_removed: int = 0
+
+
+MEDIA_CHECK_EVERY_S = 3600.0
 
 
 class Scheduler:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         self._wake = asyncio.Event()
+        self._media_checked_at: float | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -47,7 +54,11 @@ class Scheduler:
         closed = await close_due(self.svc, now)
         updates = await self.send_due_updates(now)
         imported = await poll_due(self.svc, now)
-        return SchedulerRun(created, updates, closed, imported)
+        removed = 0
+        if self._media_checked_at is None or now - self._media_checked_at >= MEDIA_CHECK_EVERY_S:
+            removed = await remove_unused(self.svc, now)
+            self._media_checked_at = now
+        return SchedulerRun(created, updates, closed, imported, removed)
 
     async def send_due_updates(self, now: float) -> int:
         """One Update per post whose counts changed, however many changes it had."""

@@ -1,23 +1,23 @@
-"""Storing uploaded images and serving them: written under data/media by random names, with
-types and headers that can never pass for an ActivityPub document or a page."""
+"""Storing uploaded images under data/media by random names, and removing those nothing shows."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiohttp import web
-
 from fedihub.actors.model import LocalActor
-from fedihub.errors import BadRequest, NotFound
-from fedihub.keys import services_key
+from fedihub.errors import BadRequest
 from fedihub.media.images import reencode
 from fedihub.services import Services
 
 MAX_ALT = 1500  # Mastodon's limit for image descriptions
+# How long a stored upload waits for the post or settings it was made for before it counts as
+# unused: publishing takes seconds, so an hour only ever keeps abandoned uploads a little longer.
+UNUSED_AFTER_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -61,20 +61,35 @@ async def store_upload(svc: Services, owner: LocalActor, upload: bytes, alt: str
     return Media(name, encoded.content_type, encoded.width, encoded.height, alt)
 
 
-routes = web.RouteTableDef()
+async def _names_in_use(svc: Services) -> set[str]:
+    used = set()
+    for icon, header in await svc.db.fetchall("SELECT icon, header FROM local_actors"):
+        used.update(n for n in (icon, header) if n)
+    # Only live posts count: a deleted post's images go with it.
+    rows = await svc.db.fetchall(
+        "SELECT fields FROM posts WHERE deleted_at IS NULL AND fields LIKE '%\"attachments\"%'"
+    )
+    for (fields,) in rows:
+        for attachment in json.loads(fields).get("attachments") or []:
+            url = attachment.get("url") if isinstance(attachment, dict) else None
+            if isinstance(url, str):
+                used.add(url.rsplit("/", 1)[-1])
+    return used
 
 
-@routes.get(r"/media/{name:[A-Za-z0-9_-]{24}\.(?:jpg|png)}")
-async def serve(request: web.Request) -> web.StreamResponse:
-    svc = request.app[services_key]
-    name = request.match_info["name"]
-    content_type = await svc.db.fetchval("SELECT content_type FROM media WHERE name = ?", (name,))
-    path = media_dir(svc) / name
-    if content_type is None or not path.is_file():
-        raise NotFound("no such image")
-    return web.FileResponse(path, headers={
-        "Content-Type": content_type,
-        "Cache-Control": "public, max-age=31536000, immutable",  # names are never reused
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-    })  # fmt: skip
+async def remove_unused(svc: Services, now: float) -> int:
+    """Deletes images nothing shows any more (a replaced avatar or header, the images of deleted
+    posts, uploads whose post was never published); returns how many. Rows go first, so a file
+    is never served without its row, and a file already gone is no error."""
+    in_use = await _names_in_use(svc)
+    rows = await svc.db.fetchall(
+        "SELECT name FROM media WHERE created_at < ?", (now - UNUSED_AFTER_S,)
+    )
+    unused = [name for (name,) in rows if name not in in_use]
+    if not unused:
+        return 0
+    async with svc.db.transaction() as tx:
+        await tx.executemany("DELETE FROM media WHERE name = ?", [(n,) for n in unused])
+    for name in unused:
+        await asyncio.to_thread((media_dir(svc) / name).unlink, missing_ok=True)
+    return len(unused)
