@@ -16,6 +16,8 @@ import pytest
 from tests.support.instances import FedihubInstance
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The accessibility audit, evaluated in a page: a list of what is wrong (see audit.js).
+AUDIT = (Path(__file__).parent / "audit.js").read_text()
 ZONE = ZoneInfo("America/New_York")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip

@@ -4,19 +4,17 @@ follow box reached and submitted with the keyboard alone)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.web.conftest import CHROMIUM, Site
+from tests.web.conftest import AUDIT, CHROMIUM, Site
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
 
-AUDIT = (Path(__file__).parent / "audit.js").read_text()
 PAGES = ["/", "/directory", "/about", "/signin", "/signup", "/hubs/{slug}",
          "/hubs/{slug}/posts/1", "/lang/es?next=/hubs/{slug}"]  # fmt: skip
 

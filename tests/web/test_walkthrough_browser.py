@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.instances import REPO, FedihubInstance
-from tests.web.conftest import CHROMIUM, run_apart
+from tests.web.conftest import AUDIT, CHROMIUM, run_apart
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -61,12 +61,14 @@ def test_sign_up_start_a_hub_post_with_an_image_and_switch_to_spanish(
                                    locale="en-GB")  # fmt: skip
     page = context.new_page()
     page.goto(f"{instance.base_url}/signup")
+    assert page.evaluate(AUDIT) == []
     page.get_by_label("Username (lower-case letters, digits, _)").fill("maria")
     page.get_by_label("Password (8 characters or more)").fill("organise together")
     page.get_by_label("Password again").fill("organise together")
     shot(page, "1-signup")
     page.get_by_role("button", name="Create my account").click()
     expect(page).to_have_url(f"{instance.base_url}/hubs/new")
+    assert page.evaluate(AUDIT) == []
 
     page.get_by_label("Name", exact=True).fill("Storm relief")
     page.get_by_label("Short name for its address (lower-case letters, digits, _)").fill("relief")
@@ -77,6 +79,7 @@ def test_sign_up_start_a_hub_post_with_an_image_and_switch_to_spanish(
     expect(page.get_by_role("heading", level=1)).to_have_text("Storm relief")
 
     page.get_by_role("link", name="Write a post").click()
+    assert page.evaluate(AUDIT) == []
     page.get_by_label("Update in Markdown; structured fields go between the --- lines").fill(
         "# Kitchen open\n\nHot meals from noon at the community hall."
     )
@@ -100,6 +103,11 @@ def test_sign_up_start_a_hub_post_with_an_image_and_switch_to_spanish(
         "naturalWidth", 320
     )
     shot(page, "4-dashboard")
+    assert page.evaluate(AUDIT) == []  # signed in: the organiser's links and sign-out too
+    page.get_by_role("link", name="Run this hub").click()
+    expect(page.get_by_role("heading", name="Reports")).to_be_visible()
+    assert page.evaluate(AUDIT) == []
+    page.go_back()
 
     page.get_by_role("link", name="Español").click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
