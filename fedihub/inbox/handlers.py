@@ -28,6 +28,7 @@ from fedihub.network import store as network
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
 from fedihub.polls.service import choice_for
+from fedihub.reactions import service as reactions
 from fedihub.reports import service as reports
 from fedihub.reports.flags import read_flag
 from fedihub.services import Services
@@ -112,6 +113,9 @@ async def on_undo(svc: Services, item: InboxItem) -> str:
         return await _undo_follow(svc, item, undone)
     if undone_type == "Join":  # some servers send Undo{Join} where Mobilizon sends Leave
         return await _leave(svc, item, id_of(undone.get("object")))
+    if undone_type in ("Like", "Announce"):
+        kind = "like" if undone_type == "Like" else "share"
+        return await reactions.take_back(svc, kind, item.actor_uri, undone)
     return f"ignored: undo of {undone_type}"
 
 
@@ -229,7 +233,18 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
     return "deleted" if changed else "ignored: delete of another actor's object"
 
 
+async def on_like(svc: Services, item: InboxItem) -> str:
+    liked = id_of(item.document.get("object")) or ""
+    counted = await reactions.react(svc, "like", item.actor_uri, item.activity_uri, liked)
+    return counted or "ignored: a favourite of something not ours"
+
+
 async def on_announce(svc: Services, item: InboxItem) -> str:
+    boosted_here = id_of(item.document.get("object")) or ""
+    if counted := await reactions.react(
+        svc, "share", item.actor_uri, item.activity_uri, boosted_here
+    ):
+        return counted  # a boost of one of our posts
     if not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return "ignored: boost from an actor nobody here follows"
     boosted = id_of(item.document.get("object"))
@@ -265,4 +280,5 @@ HANDLERS: dict[str, Handler] = {
     "Join": on_join,
     "Leave": on_leave,
     "Flag": on_flag,
+    "Like": on_like,
 }

@@ -17,6 +17,7 @@ from fedihub.polls.tally import Tally, count
 from fedihub.posts import render
 from fedihub.posts import store as posts
 from fedihub.posts.store import Post
+from fedihub.reactions import store as reactions
 from fedihub.services import Services
 
 
@@ -31,6 +32,7 @@ async def object_for(
     return render.post_object(
         hub.uri(base_url), post, series=series, attendance=attendance, tally=tally,
         by_group=hub.kind == "group", language=hub.language,
+        reactions=await reactions.counts(db, post.id),
     )  # fmt: skip
 
 

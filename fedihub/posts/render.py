@@ -31,6 +31,14 @@ EVENT_STATUS = {
 
 
 @dataclass(frozen=True)
+class Reactions:
+    """Favourites and boosts a post received from elsewhere."""
+
+    likes: int = 0
+    shares: int = 0
+
+
+@dataclass(frozen=True)
 class Attendance:
     going: int = 0
     waitlisted: int = 0
@@ -265,6 +273,7 @@ def post_object(
     tally: Tally | None = None,
     by_group: bool = True,
     language: str | None = None,
+    reactions: Reactions | None = None,
 ) -> dict[str, Any]:
     """The object at the post's id. `series` is the call series of an occurrence; `by_group`
     is False for an account's own posts, whose audience is the hub they mention, if any."""
@@ -310,6 +319,9 @@ def post_object(
     images = post.fields.get("attachments") or []
     if images:  # Image attachments with their alt text, before any event Link
         obj["attachment"] = images + obj.get("attachment", [])
+    if reactions is not None:  # Mastodon shows these totals for posts from other servers
+        obj["likes"] = {"type": "Collection", "totalItems": reactions.likes}
+        obj["shares"] = {"type": "Collection", "totalItems": reactions.shares}
     return obj
 
 

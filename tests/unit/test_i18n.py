@@ -3,6 +3,7 @@ catalogs load, and the language is negotiated as browsers ask for it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,24 @@ def test_every_message_has_its_spanish_translation() -> None:
     wanted = template_messages() | KIND_NAMES | error_messages()
     assert len(wanted) > 200
     assert sorted(wanted - translated) == []
+
+
+def test_no_template_text_escapes_translation() -> None:
+    """Words in a template outside {% trans %} and _() would stay English on Spanish pages."""
+    untranslated = []
+    for path in sorted(Path(template_dir()).glob("*.html")):
+        # Class names and commands (<code>) are not words for people to read.
+        source = re.sub(r'class="[^"]*"|<code>.*?</code>', " ", path.read_text(), flags=re.S)
+        text = source
+        for pattern in (r"<(script|style).*?</\1>", r"\{%\s*trans.*?endtrans\s*%\}", r"\{#.*?#\}",
+                        r"\{\{.*?\}\}", r"\{%.*?%\}", r"<[^>]+>", r"&\w+;"):  # fmt: skip
+            text = re.sub(pattern, " ", text, flags=re.S)
+        untranslated += [f"{path.name}: {w}" for w in re.findall(r"[A-Za-z]{2,}", text)]
+        for expression in re.findall(r"\{\{(.*?)\}\}", source, flags=re.S):
+            # A bare English string an expression prints ("met" if … else "not met") leaks too.
+            printed = r"(?:^\s*|\belse\s+|\bor\s+)(['\"])([A-Za-z][a-z ]{2,})\1"
+            untranslated += [f"{path.name}: {m[1]}" for m in re.findall(printed, expression)]
+    assert untranslated == [], untranslated
 
 
 def test_catalogs_load_and_translate() -> None:

@@ -1,0 +1,1 @@
+"""Favourites and boosts of our posts, sent by other servers: counted, never shown as posts."""
