@@ -38,7 +38,17 @@ from fedihub.outbox.worker import DeliveryWorker
 from fedihub.polls.views import add_poll_routes
 from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
-from fedihub.web import admin, auth, dashboard, directory, i18n, manage, organise, pages
+from fedihub.web import (
+    admin,
+    auth,
+    dashboard,
+    directory,
+    i18n,
+    manage,
+    organise,
+    pages,
+    take_part,
+)
 from fedihub.web.cache import DocumentCache
 from fedihub.web.i18n import load_catalogs
 from fedihub.web.respond import html, in_their_words, make_templates, wants_json
@@ -159,6 +169,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         media_views.routes,
         i18n.routes,
         directory.routes,
+        take_part.routes,
     ):
         app.router.add_routes(module_routes)
     return app

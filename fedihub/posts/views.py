@@ -12,7 +12,7 @@ from fedihub.actors.views import actor_from_request
 from fedihub.db import Database
 from fedihub.errors import NotFound
 from fedihub.events import store as events
-from fedihub.keys import services_key
+from fedihub.keys import account_key, services_key
 from fedihub.network.present import present
 from fedihub.polls import store as polls
 from fedihub.polls.tally import result_text
@@ -46,6 +46,8 @@ async def post_document(request: web.Request) -> web.Response:
     series = await posts.get_post_by_id(svc.db, post.series_id) if post.series_id else None
     attendance = await events.attendance(svc.db, post.id) if post.is_scheduled else None
     question = await _question_view(svc.db, post) if post.is_question else None
+    account = request.get(account_key)
+    mine = await _viewers_part(svc, post, account) if account is not None else None
     return html(
         request,
         "post.html",
@@ -58,7 +60,20 @@ async def post_document(request: web.Request) -> web.Response:
         summary=render.summary_line(post, series) if post.is_scheduled else obj.get("summary"),
         now=time.time(),
         question=question,
+        mine=mine,
     )
+
+
+async def _viewers_part(svc: Any, post: Post, account: Any) -> dict[str, Any]:
+    """What the signed-in viewer has done here: their votes and reason, or their place."""
+    me = account.actor.uri(svc.config.base_url)
+    votes = [v for v in await polls.votes(svc.db, post.id) if v.actor_uri == me]
+    place = None
+    if post.is_scheduled:
+        place = next((p.state for p in await events.participants(svc.db, post.id)
+                      if p.actor_uri == me), None)  # fmt: skip
+    return {"choices": {v.choice for v in votes}, "reason": next((v.reason for v in votes), ""),
+            "place": place}  # fmt: skip
 
 
 async def _question_view(db: Database, post: Post) -> dict[str, Any]:

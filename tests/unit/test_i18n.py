@@ -18,6 +18,7 @@ KIND_NAMES = {
     "Update", "Minutes", "Event", "Call", "Poll", "Proposal",
     "Anyone may join", "A moderator approves", "By invitation only",
     "Admin", "Moderator", "Member", "Open to anyone", "By invitation", "Closed",
+    "Agree", "Abstain", "Disagree", "Block",
 }  # fmt: skip
 
 
@@ -84,8 +85,9 @@ def test_no_template_text_escapes_translation() -> None:
     """Words in a template outside {% trans %} and _() would stay English on Spanish pages."""
     untranslated = []
     for path in sorted(Path(template_dir()).glob("*.html")):
-        # Class names and commands (<code>) are not words for people to read.
-        source = re.sub(r'class="[^"]*"|<code>.*?</code>', " ", path.read_text(), flags=re.S)
+        # Class names, input types and commands (<code>) are not words for people to read.
+        machine = r'(?:class|type)="[^"]*"|<code>.*?</code>'
+        source = re.sub(machine, " ", path.read_text(), flags=re.S)
         text = source
         for pattern in (r"<(script|style).*?</\1>", r"\{%\s*trans.*?endtrans\s*%\}", r"\{#.*?#\}",
                         r"\{\{.*?\}\}", r"\{%.*?%\}", r"<[^>]+>", r"&\w+;"):  # fmt: skip

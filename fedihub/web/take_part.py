@@ -1,0 +1,96 @@
+"""Taking part from the browser, for accounts on this instance: voting in a poll, responding to
+a proposal with a reason, asking a question under a poll, going to an event. Each form calls the
+same capability the CLI and the inbox call; a refusal shows on the error page, translated."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from html import escape
+from typing import Any
+
+from aiohttp import web
+
+from fedihub.actors.model import LocalActor
+from fedihub.errors import BadRequest
+from fedihub.events import participation
+from fedihub.hubs.service import require_hub
+from fedihub.keys import services_key
+from fedihub.polls import service as polls
+from fedihub.posts import render
+from fedihub.posts import service as posts
+from fedihub.posts.store import Post
+from fedihub.services import Services
+from fedihub.web.auth import csrf_form, require_signed_in
+from fedihub.web.forms import form_text
+
+routes = web.RouteTableDef()
+POST_PATH = r"/hubs/{username}/posts/{post_id:\d{1,18}}"
+MAX_QUESTION_CHARS = 2000
+
+
+async def _taking_part(request: web.Request) -> tuple[Any, Services, LocalActor, Post, str]:
+    """The form, the hub and post it is about, and the id of the account taking part."""
+    form = await csrf_form(request)
+    account = await require_signed_in(request)
+    svc = request.app[services_key]
+    hub = await require_hub(svc.db, request.match_info["username"])
+    post = await posts.require_post(svc, hub, int(request.match_info["post_id"]))
+    return form, svc, hub, post, account.actor.uri(svc.config.base_url)
+
+
+def _back_to(svc: Services, hub: LocalActor, post: Post) -> web.HTTPSeeOther:
+    page = render.post_uri(hub.uri(svc.config.base_url), post.id)
+    return web.HTTPSeeOther(page.removeprefix(svc.config.base_url) + "#take-part")
+
+
+@routes.post(POST_PATH + "/vote")
+async def vote(request: web.Request) -> web.StreamResponse:
+    form, svc, hub, post, voter = await _taking_part(request)
+    if post.kind != "poll":
+        raise BadRequest("only polls take votes here; respond to a proposal with a reason")
+    names = [n for n in form.getall("choice", []) if isinstance(n, str)]
+    if not names:
+        raise BadRequest("choose an option")
+    choices = list(dict.fromkeys(polls.choice_for(post, name) for name in names))
+    await polls.vote(svc, hub, post, voter, choices, time.time())
+    raise _back_to(svc, hub, post)
+
+
+@routes.post(POST_PATH + "/respond")
+async def respond(request: web.Request) -> web.StreamResponse:
+    form, svc, hub, post, voter = await _taking_part(request)
+    answer, reason = form_text(form, "answer"), form_text(form, "reason")
+    await polls.respond(svc, hub, post, voter, answer, reason, time.time())
+    raise _back_to(svc, hub, post)
+
+
+@routes.post(POST_PATH + "/question")
+async def ask(request: web.Request) -> web.StreamResponse:
+    """A question under a poll or proposal, kept in its thread on this page."""
+    form, svc, hub, post, asker = await _taking_part(request)
+    if not post.is_question:
+        raise BadRequest("questions are asked under polls and proposals")
+    question = form_text(form, "question")
+    if not question:
+        raise BadRequest("write your question")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BadRequest("a question may be at most %(max)s characters", max=MAX_QUESTION_CHARS)
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in question.splitlines() if p.strip())
+    reply = {"id": f"{asker}/questions/{secrets.token_urlsafe(12)}", "type": "Note",
+             "attributedTo": asker, "content": paragraphs}  # fmt: skip
+    await polls.record_reply(svc, post, asker, reply, time.time())
+    raise _back_to(svc, hub, post)
+
+
+@routes.post(POST_PATH + "/attend")
+async def attend(request: web.Request) -> web.StreamResponse:
+    form, svc, hub, post, person = await _taking_part(request)
+    action = form_text(form, "action")
+    if action == "join":
+        await participation.join(svc, hub, post, person, svc.new_activity_uri(), time.time())
+    elif action == "leave":
+        await participation.leave(svc, hub, post, person, time.time())
+    else:
+        raise BadRequest("join or leave?")
+    raise _back_to(svc, hub, post)
