@@ -26,6 +26,20 @@ async def attendance(db: Database | Transaction, post_id: int) -> Attendance:
     return Attendance(going=counts.get("going", 0), waitlisted=counts.get("waitlisted", 0))
 
 
+async def attendance_of(db: Database, post_ids: list[int]) -> dict[int, Attendance]:
+    """`attendance` for many posts in one query (a page listing events)."""
+    if not post_ids:
+        return {}
+    marks = ",".join("?" * len(post_ids))
+    rows = await db.fetchall(
+        f"SELECT post_id, sum(state = 'going'), sum(state = 'waitlisted')"
+        f" FROM event_participants WHERE post_id IN ({marks}) GROUP BY post_id",
+        post_ids,
+    )
+    found = {row[0]: Attendance(going=row[1], waitlisted=row[2]) for row in rows}
+    return {post_id: found.get(post_id, Attendance()) for post_id in post_ids}
+
+
 async def participant(tx: Transaction, post_id: int, actor_uri: str) -> Participant | None:
     row = await tx.fetchone(
         "SELECT actor_uri, join_activity_uri, state, message, joined_at FROM event_participants"

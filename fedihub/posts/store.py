@@ -140,6 +140,15 @@ async def get_post_by_id(db: Database | Transaction, post_id: int) -> Post | Non
     return _post(row) if row else None
 
 
+async def posts_by_id(db: Database, post_ids: set[int]) -> dict[int, Post]:
+    """Many posts by id in one query (the series of the occurrences a page lists)."""
+    if not post_ids:
+        return {}
+    marks = ",".join("?" * len(post_ids))
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM posts WHERE id IN ({marks})", list(post_ids))
+    return {row["id"]: _post(row) for row in rows}
+
+
 async def latest_posts(
     db: Database, actor_id: int, limit: int, kinds: tuple[str, ...] = ()
 ) -> list[Post]:

@@ -72,9 +72,13 @@ async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[U
     base = svc.config.base_url
     found = []
     hubs: dict[int, LocalActor] = {}
-    for post in await posts.upcoming(svc.db, hub.id if hub else None, now, UPCOMING):
+    listed = await posts.upcoming(svc.db, hub.id if hub else None, now, UPCOMING)
+    # Three queries for the whole list, not two more per event.
+    all_series = await posts.posts_by_id(svc.db, {p.series_id for p in listed if p.series_id})
+    attendance = await events.attendance_of(svc.db, [p.id for p in listed])
+    for post in listed:
         owner = hub or await _owner(svc.db, hubs, post)
-        series = await posts.get_post_by_id(svc.db, post.series_id) if post.series_id else None
+        series = all_series.get(post.series_id) if post.series_id else None
         fields = (series or post).fields
         assert post.starts_at is not None and post.ends_at is not None
         zone = render.zone_of(post, series)
@@ -87,7 +91,7 @@ async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[U
                 when=render.when_line(post.starts_at, post.ends_at, zone),
                 where=render.place_line(fields),
                 status=post.status,
-                going=(await events.attendance(svc.db, post.id)).going,
+                going=attendance[post.id].going,
                 capacity=fields.get("capacity"),
                 hub_name=owner.name,
                 hub_url=owner.uri(base),

@@ -9,9 +9,11 @@ import time
 from aiohttp.test_utils import TestClient
 
 from fedihub.accounts.service import create_account
+from fedihub.events import store as events
 from fedihub.groups import membership
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.posts import service as posts
+from fedihub.posts.render import Attendance
 from fedihub.services import Services
 from tests.support.web import HTML, csrf_of, sign_in
 
@@ -99,6 +101,13 @@ async def test_an_account_votes_asks_responds_and_goes_from_the_browser(
     assert (await send("event", "attend", action="join"))[0] == 303
     page = await (await app_client.get(path["event"], headers=HTML)).text()
     assert "You are on the waitlist." in page  # one place, and ana has it
+    # The dashboard's one-query count agrees with the per-event one, and knows empty posts.
+    counts = await events.attendance_of(services.db, [event.id, poll.id])
+    assert counts == {
+        event.id: await events.attendance(services.db, event.id),
+        poll.id: Attendance(),
+    }
+    assert counts[event.id] == Attendance(going=1, waitlisted=1)
     assert await sign_in(app_client, "ana") == 303
     token = csrf_of(await (await app_client.get(path["event"], headers=HTML)).text())
     assert (await send("event", "attend", action="leave"))[0] == 303
