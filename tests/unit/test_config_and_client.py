@@ -114,19 +114,22 @@ def test_ip_literals_inside_and_malformed_urls_are_refused(url: str) -> None:
     check_url("https://93.184.216.34/users/a", insecure_http=False)
 
 
-def test_a_per_address_limit_counts_a_sliding_window_and_forgets_idle_addresses() -> None:
+def test_a_per_address_limit_counts_a_sliding_window_and_stays_bounded() -> None:
     from fedihub.web import throttle
 
     now = [0.0]
     limit = throttle.PerAddressLimit(3, 60.0, clock=lambda: now[0])
-    assert [limit.allow("a") for _ in range(4)] == [True, True, True, False]
-    assert limit.allow("b")  # addresses are counted apart
+    assert [limit.allow("192.0.2.1") for _ in range(4)] == [True, True, True, False]
+    assert limit.allow("192.0.2.2")  # addresses are counted apart
     now[0] = 59.0
-    assert not limit.allow("a")
+    assert not limit.allow("192.0.2.1")
     now[0] = 60.5  # the first three uses have left the window
-    assert [limit.allow("a") for _ in range(4)] == [True, True, True, False]
-    for n in range(throttle.MAX_ADDRESSES + 1):
-        limit.allow(f"10.0.{n // 256}.{n % 256}")
-    now[0] = 200.0
-    limit.allow("c")  # past the cap, addresses idle for a whole window are forgotten
-    assert len(limit._uses) == 1
+    assert [limit.allow("192.0.2.1") for _ in range(4)] == [True, True, True, False]
+    # One host's /64 is one client, however many of its addresses it uses.
+    assert [limit.allow(f"2001:db8::{n:x}") for n in range(4)] == [True, True, True, False]
+    assert limit.allow("2001:db8:0:1::1")  # the next /64 is someone else
+    # Endless addresses: memory stays bounded, the least recently seen are forgotten first.
+    for n in range(throttle.MAX_ADDRESSES + 500):
+        limit.allow(f"2001:db8:{n >> 16:x}:{n & 0xFFFF:x}::1")
+    assert len(limit._uses) == throttle.MAX_ADDRESSES
+    assert "2001:db8::/64" not in limit._uses
