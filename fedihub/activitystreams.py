@@ -84,6 +84,12 @@ def host_of(uri: str) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def same_server_like(uri: str) -> str:
+    """A SQL LIKE pattern (with ESCAPE '\\') for ids on the same scheme://host as `uri`."""
+    origin = "/".join(uri.split("/", 3)[:3])
+    return origin.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+
+
 def id_of(value: Any) -> str | None:
     """The id of a link-or-object value, or None when it has none."""
     if isinstance(value, str):

@@ -109,18 +109,20 @@ async def _received_for(svc: Services, hub: LocalActor, activity: dict, sender: 
     if role is None and not await membership.is_member(svc, hub, sender):
         if is_reply:  # a non-member's reply stays in the thread but is not carried
             return f"a reply from a non-member: {hub.username} does not carry it"
-        return await _hold(svc, hub, activity, sender, "not a member")
+        return await _hold(svc, hub, activity, sender, "not a member", stranger=True)
     if hub.posting_restricted_to_mods and not is_reply and role not in membership.MODERATING:
-        return await _hold(svc, hub, activity, sender, "only moderators post here")
+        return await _hold(svc, hub, activity, sender, "only moderators post here", stranger=False)
     shared = await reshare(svc, hub, obj, sender, activity=activity, is_reply=is_reply)
     return f"{hub.username} re-shared {obj['id']}" if shared else "already re-shared"
 
 
-async def _hold(svc: Services, hub: LocalActor, activity: dict, sender: str, reason: str) -> str:
+async def _hold(
+    svc: Services, hub: LocalActor, activity: dict, sender: str, reason: str, *, stranger: bool
+) -> str:
     outcome = await store.queue(svc.db, hub.id, sender, activity["object"]["id"], activity,
-                                reason, time.time())  # fmt: skip
+                                reason, time.time(), stranger=stranger)  # fmt: skip
     if outcome == "too many waiting":
-        return f"not held: {sender} already has {store.MAX_WAITING_PER_ACTOR} posts waiting"
+        return f"not held: too many posts from {sender} or its server already wait"
     return f"held for {hub.username}'s moderators: {reason}"
 
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
+from fedihub.activitystreams import same_server_like
 from fedihub.db import Database, Transaction
 
 
@@ -123,22 +124,28 @@ async def hubs_carrying(db: Database, object_uri: str) -> list[int]:
     return [row[0] for row in rows]
 
 
-# One account cannot bury a hub's queue: past this many waiting posts, its next ones are not
-# queued (they stay in the inbox's record) until moderators have decided on some.
+# Strangers (non-members) cannot bury a hub's queue: past this many waiting posts from one
+# account, or from one server, their next ones are not queued (they stay in the inbox's record)
+# until moderators have decided on some. Members' held posts are always queued.
 MAX_WAITING_PER_ACTOR = 20
+MAX_WAITING_PER_SERVER = 100
 
 
 async def queue(
     db: Database, hub_id: int, actor_uri: str, object_uri: str, activity: dict, reason: str,
-    now: float,
+    now: float, *, stranger: bool,
 ) -> Literal["queued", "already queued", "too many waiting"]:  # fmt: skip
+    same_server = same_server_like(actor_uri)
     async with db.transaction() as tx:
-        waiting = await tx.fetchone(
-            "SELECT count(*) FROM moderation_queue WHERE hub_id = ? AND actor_uri = ?"
-            " AND state = 'pending'",
-            (hub_id, actor_uri),
+        row = await tx.fetchone(
+            "SELECT sum(actor_uri = ?), count(*) FROM moderation_queue WHERE hub_id = ?"
+            " AND state = 'pending' AND actor_uri LIKE ? ESCAPE '\\'",
+            (actor_uri, hub_id, same_server),
         )
-        if waiting is not None and waiting[0] >= MAX_WAITING_PER_ACTOR:
+        from_actor, from_server = (row[0] or 0, row[1]) if row else (0, 0)
+        if stranger and (
+            from_actor >= MAX_WAITING_PER_ACTOR or from_server >= MAX_WAITING_PER_SERVER
+        ):
             return "too many waiting"
         changed = await tx.execute(
             "INSERT INTO moderation_queue (hub_id, actor_uri, object_uri, activity, reason,"

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from fedihub.activitystreams import id_of
 from fedihub.actors import store as actors
-from fedihub.actors.model import LocalActor
+from fedihub.actors.model import PATH_PREFIX, LocalActor
 from fedihub.errors import Forbidden, NotFound, OriginError
 from fedihub.events.participation import EventClosed, check_joinable, reject
 from fedihub.groups.membership import is_member
@@ -24,20 +24,24 @@ from fedihub.posts.store import Post
 from fedihub.reports.flags import read_flag
 from fedihub.services import Services
 
-_POST_PATH = re.compile(r"^/hubs/([a-z0-9_]{1,30})/posts/(\d{1,18})$")
+_POST_PATH = re.compile(r"^/(hubs|users)/([a-z0-9_]{1,30})/posts/(\d{1,18})$")
+_KIND_OF_PREFIX = {prefix: kind for kind, prefix in PATH_PREFIX.items()}
 
 
-async def local_post(svc: Services, uri: str) -> tuple[LocalActor, Post] | None:
-    """The hub and post a URI of ours names, if it names one."""
+async def local_post(
+    svc: Services, uri: str, *, accounts_too: bool = False
+) -> tuple[LocalActor, Post] | None:
+    """The hub and post a URI of ours names, if it names one; with `accounts_too`, a post an
+    account made as itself as well (a report or a favourite may be about one)."""
     base = svc.config.base_url
     if not uri.startswith(base + "/"):
         return None
     match = _POST_PATH.match(uri[len(base) :])
-    if match is None:
+    if match is None or (match.group(1) == "users" and not accounts_too):
         return None
-    hub = await actors.get_actor(svc.db, "group", match.group(1))
-    post = await posts.get_post(svc.db, hub.id, int(match.group(2))) if hub else None
-    return (hub, post) if hub and post else None
+    owner = await actors.get_actor(svc.db, _KIND_OF_PREFIX[match.group(1)], match.group(2))  # type: ignore[arg-type]
+    post = await posts.get_post(svc.db, owner.id, int(match.group(3))) if owner else None
+    return (owner, post) if owner and post else None
 
 
 async def _authorship(svc: Services, activity: Incoming) -> None:

@@ -16,7 +16,7 @@ async def react(
     svc: Services, kind: Kind, actor_uri: str, activity_uri: str, object_uri: str
 ) -> str | None:
     """Counts a favourite or boost of one of our posts; None when the object is not ours."""
-    found = await local_post(svc, object_uri)
+    found = await local_post(svc, object_uri, accounts_too=True)
     if found is None:
         return None
     _, post = found
@@ -32,7 +32,7 @@ async def take_back(svc: Services, kind: Kind, actor_uri: str, undone: Any) -> s
     if undone_id and await store.remove(svc.db, kind, actor_uri, undone_id):
         return f"took back a {kind}"
     found = (
-        await local_post(svc, id_of(undone.get("object")) or "")
+        await local_post(svc, id_of(undone.get("object")) or "", accounts_too=True)
         if isinstance(undone, dict)
         else None
     )

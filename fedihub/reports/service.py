@@ -20,7 +20,7 @@ async def receive(svc: Services, flag: Flag) -> str:
     it names a person here; what is not ours is left out (another server answers for it)."""
     concerns: dict[int | None, list[str]] = {}
     for uri in flag.objects:
-        found = await local_post(svc, uri)
+        found = await local_post(svc, uri, accounts_too=True)
         actor = found[0] if found else await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
         if actor is None or actor.kind == "application":
             continue
@@ -28,11 +28,14 @@ async def receive(svc: Services, flag: Flag) -> str:
     if not concerns:
         return "ignored: a report that names nothing of ours"
     now = time.time()
+    filed = 0
     async with svc.db.transaction() as tx:
         for hub_id, uris in concerns.items():
-            await store.save(tx, hub_id, flag.activity_uri, flag.reporter_uri, uris,
-                             flag.comment, now)  # fmt: skip
-    return f"report filed for {len(concerns)} hub(s) or admins"
+            filed += await store.save(tx, hub_id, flag.activity_uri, flag.reporter_uri, uris,
+                                      flag.comment, now)  # fmt: skip
+    if not filed:
+        return "ignored: filed before, or its server has too many reports open here"
+    return f"report filed for {filed} hub(s) or admins"
 
 
 async def resolve(

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from fedihub.activitystreams import same_server_like
 from fedihub.db import Database, Transaction
 
 
@@ -32,10 +33,25 @@ def _report(row: sqlite3.Row) -> Report:
                   row[7], row[8], row[9])  # fmt: skip
 
 
+# One server's open reports about one hub (or its people) past which more are not filed, so a
+# hostile server cannot bury the moderators' list; a page shows the oldest SHOWN.
+MAX_OPEN_PER_SERVER = 50
+SHOWN = 100
+
+
 async def save(
     tx: Transaction, hub_id: int | None, activity_uri: str, reporter_uri: str,
     objects: list[str], comment: str, now: float,
 ) -> bool:  # fmt: skip
+    """False when it was filed before, or its server already has too many open here."""
+    same_server = same_server_like(reporter_uri)
+    open_from_server = await tx.fetchone(
+        "SELECT count(*) FROM reports WHERE hub_id IS ? AND resolved_at IS NULL"
+        " AND reporter_uri LIKE ? ESCAPE '\\'",
+        (hub_id, same_server),
+    )
+    if open_from_server is not None and open_from_server[0] >= MAX_OPEN_PER_SERVER:
+        return False
     changed = await tx.execute(
         "INSERT INTO reports (hub_id, activity_uri, reporter_uri, objects, comment, received_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -47,8 +63,9 @@ async def save(
 async def open_reports(db: Database, hub_id: int | None) -> list[Report]:
     """Unresolved reports about a hub, or (None) about people, oldest first."""
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM reports WHERE hub_id IS ? AND resolved_at IS NULL ORDER BY id",
-        (hub_id,),
+        f"SELECT {_COLUMNS} FROM reports WHERE hub_id IS ? AND resolved_at IS NULL ORDER BY id"
+        " LIMIT ?",
+        (hub_id, SHOWN),
     )
     return [_report(r) for r in rows]
 

@@ -149,6 +149,25 @@ async def test_one_non_member_cannot_bury_the_moderation_queue(
         q.object_uri for q in await groups.queued(services.db, hub.id)
     }
 
+    # Many accounts on one server share a cap of their own.
+    before = len(await groups.queued(services.db, hub.id))  # 21: all from host 0
+    crowd = [remote.add_actor(f"c{n}", host_index=1) for n in range(6)]
+    for n in range(groups.MAX_WAITING_PER_SERVER + 5):
+        author = crowd[n % len(crowd)]
+        assert (await remote.post(f"{hub_uri}/inbox", mention(author, hub_uri, n), author)).ok
+    await drain(app_client)
+    assert len(await groups.queued(services.db, hub.id)) - before == groups.MAX_WAITING_PER_SERVER
+
+    # A member's posts held on a moderators-only hub are never capped: none is dropped.
+    await groups.set_hub_settings(services.db, hub.id, posting_restricted_to_mods=1)
+    member = remote.add_actor("mia", host_index=1)
+    await membership.set_member(services, hub, member.id)
+    for n in range(limit + 2):
+        assert (await remote.post(f"{hub_uri}/inbox", mention(member, hub_uri, n), member)).ok
+    await drain(app_client)
+    held = [q for q in await groups.queued(services.db, hub.id) if q.actor_uri == member.id]
+    assert len(held) == limit + 2
+
 
 async def test_a_forged_reshare_is_checked_against_the_original(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor

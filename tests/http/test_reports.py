@@ -12,6 +12,7 @@ from fedihub.cli import main
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import inbox_worker_key
 from fedihub.posts import service as posts
+from fedihub.reports import store as report_store
 from fedihub.services import Services
 from tests.support.fixtures import load
 from tests.support.remote import RemoteServer
@@ -76,7 +77,7 @@ async def test_a_report_reaches_the_hubs_organisers_who_resolve_it_on_the_record
         return resp.status
 
     assert await resolve("climate", " ") == 400  # say what was done
-    for hostile in ("", "-1", "1e3", "9" * 40):
+    for hostile in ("", "-1", "1e3", "9" * 40, "²", "١"):  # '²'.isdigit(), yet int() fails
         assert await resolve("climate", "x", hostile) == 400, hostile  # which report?
     assert await resolve("housing", "x") == 403  # ana does not organise housing
     assert await resolve("climate", "Post deleted, account warned.") == 303
@@ -103,3 +104,26 @@ async def test_a_report_reaches_the_hubs_organisers_who_resolve_it_on_the_record
     assert await cli("resolve", "2", "--as", "root", "--note", "Spoke with ben.") == 0
     person = await services.db.fetchone("SELECT resolved_by, resolution FROM reports WHERE id = 2")
     assert tuple(person) == ("root", "Spoke with ben.")
+
+
+async def test_reports_about_an_accounts_post_reach_the_admins_and_a_flood_is_capped(
+    app_client: TestClient, services: Services, remote: RemoteServer
+) -> None:
+    base = services.config.base_url
+    await create_account(services.db, "ben", "correct horse", is_admin=False)
+    ben = await require_account(services.db, "ben")
+    own_post = await posts.publish(services, ben.actor, ben, "update", "My own words.")
+    await create_hub(services.db, "climate", name="Climate")
+    mastodon = remote.add_actor("actor", actor_type="Application")
+    about_post = flag(mastodon, 1, [f"{base}/users/ben/posts/{own_post.id}"])
+    assert (await remote.post(f"{base}/inbox", about_post, mastodon)).status == 202
+    # One server keeps sending reports about a hub: past the cap they are not filed.
+    for n in range(report_store.MAX_OPEN_PER_SERVER + 3):
+        spam = flag(mastodon, 100 + n, [f"{base}/hubs/climate"], f"report {n}")
+        assert (await remote.post(f"{base}/inbox", spam, mastodon)).status == 202
+    await handle(app_client)
+    person = await report_store.open_reports(services.db, None)
+    assert [r.objects for r in person] == [(about_post["object"][0],)]
+    hub = await require_hub(services.db, "climate")
+    filed = await report_store.open_reports(services.db, hub.id)
+    assert len(filed) == report_store.MAX_OPEN_PER_SERVER
