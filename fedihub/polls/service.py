@@ -146,13 +146,16 @@ async def respond(
     svc.wake_scheduler()
 
 
-async def record_reply(svc: Services, post: Post, actor_uri: str, obj: dict, now: float) -> str:
+async def record_reply(
+    svc: Services, post: Post, actor_uri: str, obj: dict, now: float, *, as_reason: bool = True
+) -> str:
     """A reply under a poll or proposal (a question, a reason): kept in the thread, never counted.
-    A voter's first reply under a proposal also stands as the reason for their response."""
+    A voter's first reply under a proposal also stands as the reason for their response, unless
+    it was asked as a question (`as_reason=False`: the web's question box)."""
     reason = html_text(obj["content"])[:MAX_REASON] if isinstance(obj.get("content"), str) else ""
     async with svc.db.transaction() as tx:
         await polls.save_reply(tx, post.id, actor_uri, obj, now)
-        if post.kind == "proposal" and reason:
+        if post.kind == "proposal" and reason and as_reason:
             await polls.set_reason(tx, post.id, actor_uri, reason)
     return f"kept reply {obj['id']} under post {post.id}"
 

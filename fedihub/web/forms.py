@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +24,7 @@ def form_number(form: Any, name: str, question: str) -> int:
     """A whole number the page put in a hidden field (which report, which post); `question`
     is the error when it is missing or not a number."""
     value = form_text(form, name)
-    if not value.isdigit() or len(value) > 18:
+    if not re.fullmatch(r"[0-9]{1,18}", value):  # not str.isdigit: it takes '²', int() does not
         raise BadRequest(question)
     return int(value)
 

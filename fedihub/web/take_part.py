@@ -71,6 +71,8 @@ async def ask(request: web.Request) -> web.StreamResponse:
     form, svc, hub, post, asker = await _taking_part(request)
     if not post.is_question:
         raise BadRequest("questions are asked under polls and proposals")
+    now = time.time()
+    polls.check_open(post, now)
     question = form_text(form, "question")
     if not question:
         raise BadRequest("write your question")
@@ -79,7 +81,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
     paragraphs = "".join(f"<p>{escape(p)}</p>" for p in question.splitlines() if p.strip())
     reply = {"id": f"{asker}/questions/{secrets.token_urlsafe(12)}", "type": "Note",
              "attributedTo": asker, "content": paragraphs}  # fmt: skip
-    await polls.record_reply(svc, post, asker, reply, time.time())
+    await polls.record_reply(svc, post, asker, reply, now, as_reason=False)
     raise _back_to(svc, hub, post)
 
 

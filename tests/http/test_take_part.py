@@ -12,6 +12,7 @@ from fedihub.accounts.service import create_account
 from fedihub.events import store as events
 from fedihub.groups import membership
 from fedihub.hubs.service import create_hub, require_hub
+from fedihub.polls import service as polls
 from fedihub.posts import service as posts
 from fedihub.posts.render import Attendance
 from fedihub.services import Services
@@ -91,6 +92,15 @@ async def test_an_account_votes_asks_responds_and_goes_from_the_browser(
     assert (await send("proposal", "respond", answer="agree", reason="Discussed now"))[0] == 303
     page = await (await app_client.get(path["proposal"], headers=HTML)).text()
     assert "1 block" not in page and 'value="agree" required checked' in page
+    # A question is a question, not the asker's reason; once closed, neither can change.
+    assert (await send("proposal", "question", question="What does it cost?"))[0] == 303
+    reason = await services.db.fetchval(
+        "SELECT reason FROM poll_votes WHERE post_id = ?", (proposal.id,)
+    )
+    assert reason == "Discussed now"
+    await polls.close_now(services, hub, proposal)
+    assert (await send("proposal", "question", question="Too late?"))[0] == 409
+    assert (await send("proposal", "respond", answer="block", reason="Too late"))[0] == 409
 
     assert (await send("event", "attend", action="dance"))[0] == 400
     assert (await send("event", "attend", action="join"))[0] == 303
