@@ -19,9 +19,14 @@ class FedihubError(Exception):
         super().__init__(self.message)
 
     def translated(self, gettext: Callable[[str], str]) -> str:
+        """In the reader's words; an error given as a parameter (the cause) is translated too."""
         words = gettext(self.template)
+        params = {
+            name: value.translated(gettext) if isinstance(value, FedihubError) else value
+            for name, value in self.params.items()
+        }
         try:
-            return words % self.params if self.params else words
+            return words % params if params else words
         except (KeyError, ValueError, TypeError):
             # A catalog checked at load time cannot get here; a hand-made one falls back.
             return self.message

@@ -29,7 +29,7 @@ async def resolve_mentions(svc: Services, text: str) -> list[dict[str, Any]]:
             actor = await resolve_handle_or_uri(svc, handle)
         except FedihubError as e:
             raise BadRequest(
-                "could not find %(handle)s: %(reason)s", handle=handle, reason=e.message
+                "could not find %(handle)s: %(reason)s", handle=handle, reason=e
             ) from e
         resolved.append({"type": "Mention", "href": actor.uri, "name": handle,
                          "actor_type": actor.type})  # fmt: skip

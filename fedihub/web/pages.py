@@ -39,8 +39,6 @@ async def follow_from_your_server(request: web.Request) -> web.StreamResponse:
             # Only ever to the visitor's own server: never an open redirect for anyone else.
             raise BadRequest("that server's follow page is on another host")
     except FedihubError as e:
-        raise BadRequest(
-            "could not find your server's follow page: %(reason)s", reason=e.message
-        ) from e
+        raise BadRequest("could not find your server's follow page: %(reason)s", reason=e) from e
     target = f"{hub.username}@{svc.config.domain}"
     raise web.HTTPSeeOther(template.replace("{uri}", quote(target, safe="@")))

@@ -172,6 +172,7 @@ def test_a_translation_with_the_wrong_placeholders_falls_back_to_english() -> No
     error = BadRequest("%(field)s: required", field="start")
     assert error.translated(lambda _: "%(campo)s: obligatorio") == "start: required"
     assert error.translated(lambda _: "%(field)d") == "start: required"
+    assert error.translated(lambda m: m) == "start: required"
     # A message without parameters is never %-formatted, so a literal % is safe.
     assert BadRequest("100% sure").translated(lambda m: m) == "100% sure"
 
@@ -206,3 +207,13 @@ def test_languages_are_named_in_the_readers_language() -> None:
     assert language_name("pt-BR", "es") == "portugués (Brasil)"
     assert language_name("es", "en") == "Spanish"
     assert language_name("qq", "en") == "qq"  # unknown to Babel: the tag itself
+
+
+def test_an_error_given_as_a_cause_is_translated_with_its_wrapper() -> None:
+    from fedihub.errors import BadRequest
+
+    spanish = load_catalogs().get("es").gettext
+    cause = BadRequest("no one here is called %(handle)s", handle="@zoe")
+    wrapped = BadRequest("could not find %(handle)s: %(reason)s", handle="@zoe", reason=cause)
+    assert wrapped.message == "could not find @zoe: no one here is called @zoe"
+    assert wrapped.translated(spanish) == "no se encontró a @zoe: aquí nadie se llama @zoe"
