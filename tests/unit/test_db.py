@@ -70,3 +70,33 @@ async def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
         assert await db.fetchval("SELECT count(*) FROM blocked_hosts") == 0
     finally:
         await db.close()
+
+
+async def test_boosts_sent_before_0007_are_found_so_they_can_be_undone(tmp_path: Path) -> None:
+    path = tmp_path / "v6.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL);"
+    )
+    for version, name, sql in migration_scripts()[:6]:
+        conn.executescript(sql)
+        conn.execute("INSERT INTO schema_version VALUES (?, ?, 'then')", (version, name))
+    hub = "https://h.example/hubs/climate"
+    note = "https://m.example/users/ana/notes/1"
+    conn.executescript(
+        "INSERT INTO local_actors (kind, username, name, public_key_pem, private_key_pem,"
+        " created_at) VALUES ('group', 'climate', 'Climate', 'pub', 'priv', 1.0);"
+        "INSERT INTO outbox_activities (uri, actor_id, type, is_public, document, created_at)"
+        f" VALUES ('{hub}/a/1', 1, 'Announce', 1, '{{\"object\": {{\"id\": \"x\"}}}}', 2.0),"
+        f" ('{hub}/a/2', 1, 'Announce', 1, '{{\"object\": \"{note}\"}}', 2.0);"
+        f"INSERT INTO reshares (hub_id, object_uri, author_uri, is_reply, created_at)"
+        f" VALUES (1, '{note}', 'https://m.example/users/ana', 0, 2.0);"
+    )
+    conn.commit()
+    conn.close()
+    db = await Database.open(path)
+    try:
+        assert await db.fetchval("SELECT boost_uri FROM reshares") == f"{hub}/a/2"
+    finally:
+        await db.close()
