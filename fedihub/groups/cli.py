@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
 from fedihub.activitystreams import id_of
 from fedihub.actors.model import JOIN_POLICIES
+from fedihub.commands import CommandMaker
 from fedihub.errors import BadRequest
 from fedihub.follows.service import resolve_handle_or_uri
 from fedihub.groups import membership, resharing
@@ -15,8 +15,6 @@ from fedihub.groups import store as groups
 from fedihub.hubs.service import require_hub
 from fedihub.posts.fieldreaders import parse_languages
 from fedihub.services import Services
-
-CommandMaker = Callable[..., argparse.ArgumentParser]
 
 
 def add_group_commands(hub: Any, sub: Any, command: CommandMaker) -> None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from fedihub.accounts.service import require_account, require_can_act_for
+from fedihub.commands import CommandMaker
 from fedihub.errors import Forbidden
 from fedihub.hubs.service import require_hub
 from fedihub.reports import service, store
 from fedihub.services import Services
 
 
-def add_report_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+def add_report_commands(sub: Any, command: CommandMaker) -> None:
     reports = sub.add_parser("reports", help="reports from other servers").add_subparsers(
         dest="reports_command", required=True, metavar="ACTION"
     )

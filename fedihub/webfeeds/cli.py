@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
+from fedihub.commands import CommandMaker
 from fedihub.errors import BadRequest, NotFound
 from fedihub.hubs.service import require_hub
 from fedihub.services import Services
@@ -13,7 +13,7 @@ from fedihub.webfeeds import store
 from fedihub.webfeeds.service import add_feed
 
 
-def add_feed_commands(hub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+def add_feed_commands(hub: Any, command: CommandMaker) -> None:
     p = command(hub, "feed", "publish a website's RSS or Atom feed in a hub", _feed)
     p.add_argument("action", choices=["add", "remove", "list"])
     p.add_argument("hub")

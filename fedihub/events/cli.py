@@ -1,0 +1,49 @@
+"""`fedihub event join|leave|participants`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from typing import Any
+
+from fedihub.accounts import service as accounts
+from fedihub.activitystreams import iso
+from fedihub.commands import CommandMaker
+from fedihub.errors import BadRequest
+from fedihub.events import participation
+from fedihub.events import store as events
+from fedihub.hubs.service import require_hub
+from fedihub.posts.service import require_post
+from fedihub.services import Services
+
+
+def add_event_commands(sub: Any, command: CommandMaker) -> None:
+    p = command(sub, "event", "take part in an event, or list its participants (CSV)", _event)
+    p.add_argument("action", choices=["join", "leave", "participants"])
+    p.add_argument("hub")
+    p.add_argument("post_id", type=int)
+    p.add_argument("--as", dest="as_user", metavar="USERNAME", help="the account (join/leave)")
+
+
+async def _event(svc: Services, args: argparse.Namespace) -> None:
+    hub = await require_hub(svc.db, args.hub)
+    post = await require_post(svc, hub, args.post_id)
+    if args.action == "participants":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["actor", "state", "joined_at", "message"])
+        for p in await events.participants(svc.db, post.id):
+            writer.writerow([p.actor_uri, p.state, iso(p.joined_at), p.message])
+        return
+    if not args.as_user:
+        raise BadRequest(f"event {args.action} needs --as USERNAME")
+    account = await accounts.require_account(svc.db, args.as_user)
+    actor_uri = account.actor.uri(svc.config.base_url)
+    now = time.time()
+    if args.action == "join":
+        state = await participation.join(svc, hub, post, actor_uri, svc.new_activity_uri(), now)
+        print(f"{args.as_user}: {state}")
+    else:
+        left = await participation.leave(svc, hub, post, actor_uri, now)
+        print(f"{args.as_user}: {'left' if left else 'was not taking part'}")
