@@ -21,13 +21,14 @@ from fedihub.follows import service as follows
 from fedihub.follows import store as follow_store
 from fedihub.groups import membership, resharing
 from fedihub.groups import store as group_store
-from fedihub.inbox.precheck import local_hub, local_post
+from fedihub.inbox.precheck import local_hub
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import is_actor_type, vote_in
 from fedihub.network import store as network
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
 from fedihub.polls.service import choice_for
+from fedihub.posts.service import local_post
 from fedihub.reactions import service as reactions
 from fedihub.reports import service as reports
 from fedihub.reports.flags import read_flag

@@ -6,42 +6,21 @@ Kept to cheap reads: everything else waits for the inbox worker.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Awaitable, Callable
 
 from fedihub.activitystreams import id_of
 from fedihub.actors import store as actors
-from fedihub.actors.model import PATH_PREFIX, LocalActor
+from fedihub.actors.model import LocalActor
 from fedihub.errors import Forbidden, NotFound, OriginError
 from fedihub.events.participation import EventClosed, check_joinable, reject
 from fedihub.groups.membership import is_member
 from fedihub.inbox.validate import Incoming, foreign_author, vote_in
 from fedihub.network import store as network
 from fedihub.polls.service import check_open, choice_for
-from fedihub.posts import store as posts
-from fedihub.posts.store import Post
+from fedihub.posts.service import local_post
 from fedihub.reports.flags import read_flag
 from fedihub.services import Services
-
-_POST_PATH = re.compile(r"^/(hubs|users)/([a-z0-9_]{1,30})/posts/(\d{1,18})$")
-_KIND_OF_PREFIX = {prefix: kind for kind, prefix in PATH_PREFIX.items()}
-
-
-async def local_post(
-    svc: Services, uri: str, *, accounts_too: bool = False
-) -> tuple[LocalActor, Post] | None:
-    """The hub and post a URI of ours names, if it names one; with `accounts_too`, a post an
-    account made as itself as well (a report or a favourite may be about one)."""
-    base = svc.config.base_url
-    if not uri.startswith(base + "/"):
-        return None
-    match = _POST_PATH.match(uri[len(base) :])
-    if match is None or (match.group(1) == "users" and not accounts_too):
-        return None
-    owner = await actors.get_actor(svc.db, _KIND_OF_PREFIX[match.group(1)], match.group(2))  # type: ignore[arg-type]
-    post = await posts.get_post(svc.db, owner.id, int(match.group(3))) if owner else None
-    return (owner, post) if owner and post else None
 
 
 async def _authorship(svc: Services, activity: Incoming) -> None:

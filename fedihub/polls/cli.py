@@ -10,12 +10,11 @@ from fedihub.accounts import service as accounts
 from fedihub.commands import CommandMaker, hub_and_organiser, post_url
 from fedihub.errors import BadRequest
 from fedihub.hubs.service import require_hub
-from fedihub.inbox.precheck import local_post
 from fedihub.polls import service as polls
 from fedihub.polls.tally import result_text
 from fedihub.posts.federate import current_tally
 from fedihub.posts.render import display_title
-from fedihub.posts.service import require_post
+from fedihub.posts.service import local_post, require_post
 from fedihub.services import Services
 
 

@@ -7,11 +7,13 @@ The one place the CLI and the web forms go through: each change is checked in fu
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from fedihub.actors.model import LocalActor
+from fedihub.actors import store as actors
+from fedihub.actors.model import PATH_PREFIX, LocalActor
 from fedihub.actors.store import Account
 from fedihub.content import html_text
 from fedihub.db import Transaction
@@ -35,6 +37,26 @@ async def require_post(svc: Services, hub: LocalActor, post_id: int) -> Post:
     if post is None or post.deleted_at is not None:
         raise NotFound("hub %(hub)r has no post %(post)s", hub=hub.username, post=post_id)
     return post
+
+
+_POST_PATH = re.compile(r"^/(hubs|users)/([a-z0-9_]{1,30})/posts/(\d{1,18})$")
+_KIND_OF_PREFIX = {prefix: kind for kind, prefix in PATH_PREFIX.items()}
+
+
+async def local_post(
+    svc: Services, uri: str, *, accounts_too: bool = False
+) -> tuple[LocalActor, Post] | None:
+    """The hub and post a URI of ours names, if it names one; with `accounts_too`, a post an
+    account made as itself as well (a report or a favourite may be about one)."""
+    base = svc.config.base_url
+    if not uri.startswith(base + "/"):
+        return None
+    match = _POST_PATH.match(uri[len(base) :])
+    if match is None or (match.group(1) == "users" and not accounts_too):
+        return None
+    owner = await actors.get_actor(svc.db, _KIND_OF_PREFIX[match.group(1)], match.group(2))  # type: ignore[arg-type]
+    post = await posts.get_post(svc.db, owner.id, int(match.group(3))) if owner else None
+    return (owner, post) if owner and post else None
 
 
 async def publish(

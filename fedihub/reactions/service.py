@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from fedihub.activitystreams import id_of
-from fedihub.inbox.precheck import local_post
+from fedihub.posts.service import local_post
 from fedihub.reactions import store
 from fedihub.reactions.store import Kind
 from fedihub.services import Services

@@ -6,7 +6,7 @@ import time
 
 from fedihub.actors import store as actors
 from fedihub.errors import BadRequest, NotFound
-from fedihub.inbox.precheck import local_post
+from fedihub.posts.service import local_post
 from fedihub.reports import store
 from fedihub.reports.flags import Flag
 from fedihub.reports.store import Report
