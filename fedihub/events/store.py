@@ -18,16 +18,11 @@ class Participant:
 
 
 async def attendance(db: Database | Transaction, post_id: int) -> Attendance:
-    rows = await db.fetchall(
-        "SELECT state, count(*) AS n FROM event_participants WHERE post_id = ? GROUP BY state",
-        (post_id,),
-    )
-    counts = {row["state"]: row["n"] for row in rows}
-    return Attendance(going=counts.get("going", 0), waitlisted=counts.get("waitlisted", 0))
+    return (await attendance_of(db, [post_id]))[post_id]
 
 
-async def attendance_of(db: Database, post_ids: list[int]) -> dict[int, Attendance]:
-    """`attendance` for many posts in one query (a page listing events)."""
+async def attendance_of(db: Database | Transaction, post_ids: list[int]) -> dict[int, Attendance]:
+    """How many are going and waiting, for each post, in one query (a page lists many)."""
     if not post_ids:
         return {}
     marks = ",".join("?" * len(post_ids))
@@ -40,8 +35,10 @@ async def attendance_of(db: Database, post_ids: list[int]) -> dict[int, Attendan
     return {post_id: found.get(post_id, Attendance()) for post_id in post_ids}
 
 
-async def participant(tx: Transaction, post_id: int, actor_uri: str) -> Participant | None:
-    row = await tx.fetchone(
+async def participant(
+    db: Database | Transaction, post_id: int, actor_uri: str
+) -> Participant | None:
+    row = await db.fetchone(
         "SELECT actor_uri, join_activity_uri, state, message, joined_at FROM event_participants"
         " WHERE post_id = ? AND actor_uri = ?",
         (post_id, actor_uri),

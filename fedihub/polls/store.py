@@ -9,20 +9,20 @@ from fedihub.db import Database, Transaction
 from fedihub.polls.tally import Vote
 
 
-async def votes(db: Database | Transaction, post_id: int) -> list[Vote]:
+async def votes(
+    db: Database | Transaction, post_id: int, actor_uri: str | None = None
+) -> list[Vote]:
+    """Every vote on a post, or (`actor_uri`) one voter's."""
     rows = await db.fetchall(
         "SELECT actor_uri, choice, counted, reason FROM poll_votes WHERE post_id = ?"
-        " ORDER BY voted_at, rowid",
-        (post_id,),
+        " AND (? IS NULL OR actor_uri = ?) ORDER BY voted_at, rowid",
+        (post_id, actor_uri, actor_uri),
     )
     return [Vote(r["actor_uri"], r["choice"], bool(r["counted"]), r["reason"]) for r in rows]
 
 
 async def choices_of(tx: Transaction, post_id: int, actor_uri: str) -> set[int]:
-    rows = await tx.fetchall(
-        "SELECT choice FROM poll_votes WHERE post_id = ? AND actor_uri = ?", (post_id, actor_uri)
-    )
-    return {row[0] for row in rows}
+    return {v.choice for v in await votes(tx, post_id, actor_uri)}
 
 
 async def add_vote(

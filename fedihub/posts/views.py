@@ -67,13 +67,10 @@ async def post_document(request: web.Request) -> web.Response:
 async def _viewers_part(svc: Any, post: Post, account: Any) -> dict[str, Any]:
     """What the signed-in viewer has done here: their votes and reason, or their place."""
     me = account.actor.uri(svc.config.base_url)
-    votes = [v for v in await polls.votes(svc.db, post.id) if v.actor_uri == me]
-    place = None
-    if post.is_scheduled:
-        place = next((p.state for p in await events.participants(svc.db, post.id)
-                      if p.actor_uri == me), None)  # fmt: skip
+    votes = await polls.votes(svc.db, post.id, me) if post.is_question else []
+    place = await events.participant(svc.db, post.id, me) if post.is_scheduled else None
     return {"choices": {v.choice for v in votes}, "reason": next((v.reason for v in votes), ""),
-            "place": place}  # fmt: skip
+            "place": place.state if place else None}  # fmt: skip
 
 
 async def _question_view(db: Database, post: Post) -> dict[str, Any]:
