@@ -11,6 +11,24 @@ from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, NotFound
 from fedihub.posts.fieldreaders import parse_languages, parse_timezone
 
+MAX_NAME_CHARS = 200
+
+
+def read_hub_name(value: str) -> str:
+    """A hub's display name, as the new-hub form, the settings page and the CLI give it."""
+    name = value.strip()
+    if not name:
+        raise BadRequest("a hub needs a display name")
+    if len(name) > MAX_NAME_CHARS:
+        raise BadRequest("a hub's name may be at most %(max)s characters", max=MAX_NAME_CHARS)
+    return name
+
+
+def read_join_policy(value: str) -> str:
+    if value not in JOIN_POLICIES:
+        raise BadRequest("join policy: open, approval or invite")
+    return value
+
 
 async def create_hub(
     db: Database,
@@ -29,13 +47,11 @@ async def create_hub(
         raise BadRequest(
             "invalid hub name %(name)r: use 1-30 lower-case letters, digits or _", name=slug
         )
-    if not name.strip():
-        raise BadRequest("a hub needs a display name")
+    name = read_hub_name(name)
     if await store.get_actor_by_username(db, slug):
         raise Conflict("the name %(name)r is already taken on this instance", name=slug)
     zone = parse_timezone(timezone).key
-    if join_policy not in JOIN_POLICIES:
-        raise BadRequest("join policy: open, approval or invite")
+    join_policy = read_join_policy(join_policy)
     written_in = parse_languages(languages)
     _, summary_html = render_markdown(summary) if summary else (None, "")
     public_pem, private_pem = generate_rsa_keypair()
@@ -44,7 +60,7 @@ async def create_hub(
             tx,
             kind="group",
             username=slug,
-            name=name.strip(),
+            name=name,
             summary=summary_html,
             manually_approves_followers=approve_followers,
             public_key_pem=public_pem,

@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from fedihub.actors.model import JOIN_POLICIES
 from fedihub.content import render_markdown
 from fedihub.errors import BadRequest, FedihubError
 from fedihub.follows import service as follows
 from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
+from fedihub.hubs.service import read_hub_name, read_join_policy
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
 from fedihub.posts.fieldreaders import parse_languages, parse_timezone
@@ -73,20 +73,15 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
     hub, _ = await require_organiser(request)
     svc = request.app[services_key]
     try:
-        name = form_text(form, "name")
-        if not name:
-            raise BadRequest("a hub needs a name")
-        policy = form_text(form, "join_policy", hub.join_policy)
-        if policy not in JOIN_POLICIES:
-            raise BadRequest("join policy: open, approval or invite")
+        name = read_hub_name(form_text(form, "name"))
         settings: dict[str, object] = {
-            "name": name[:200],
+            "name": name,
             "summary": render_markdown(form_text(form, "summary"))[1],
             "timezone": parse_timezone(form_text(form, "timezone", "UTC")).key,
             "languages": " ".join(
                 parse_languages(form_text(form, "languages", " ".join(hub.languages)))
             ),
-            "join_policy": policy,
+            "join_policy": read_join_policy(form_text(form, "join_policy", hub.join_policy)),
             "posting_restricted_to_mods": int(form.get("posting_restricted_to_mods") == "on"),
         }
         for field in ("icon", "header"):

@@ -151,6 +151,9 @@ async def test_a_hub_writes_in_several_languages_and_each_post_says_which(
                      (" ".join(["es"] * 11), "at most 10")):  # fmt: skip
         refused = await app_client.post("/hubs/new", data={**new, "languages": bad}, headers=HTML)
         assert refused.status == 400 and why in await refused.text(), bad
+    for name, why in (("  ", "needs a display name"), ("x" * 201, "at most 200")):
+        refused = await app_client.post("/hubs/new", data={**new, "name": name}, headers=HTML)
+        assert refused.status == 400 and why in await refused.text(), why
     made = await app_client.post("/hubs/new", data=new, allow_redirects=False)
     assert made.status == 303
     hub = await hubs.require_hub(services.db, "ollas")
@@ -359,6 +362,10 @@ async def test_organisers_run_their_hub_from_the_browser(
     bad = await app_client.post("/hubs/climate/manage/settings", data={
         "csrf": token, "name": "x", "timezone": "Mars/Olympus"}, headers=HTML)  # fmt: skip
     assert bad.status == 400 and "unknown time zone" in await bad.text()
+    for name, why in (("", "needs a display name"), ("x" * 201, "at most 200")):
+        bad = await app_client.post("/hubs/climate/manage/settings", headers=HTML,
+                                    data={"csrf": token, "name": name})  # fmt: skip
+        assert bad.status == 400 and why in await bad.text(), why
 
 
 async def test_the_admin_sets_up_the_instance_and_pages_stay_light(
