@@ -131,8 +131,7 @@ async def compose(request: web.Request) -> web.StreamResponse:
         error = in_their_words(request, e)
         return await _compose_page(request, hub, kind, text, post_id, error=error,
                                    status=e.http_status, language=language)  # fmt: skip
-    hub_uri = hub.uri(svc.config.base_url)
-    raise web.HTTPSeeOther(render.post_uri(hub_uri, post.id).removeprefix(svc.config.base_url))
+    raise web.HTTPSeeOther(render.post_uri(hub.path(), post.id))  # the page, on this site
 
 
 @routes.get(r"/hubs/{username}/posts/{post_id:\d{1,18}}/edit")

@@ -39,9 +39,8 @@ async def _taking_part(request: web.Request) -> tuple[Any, Services, LocalActor,
     return form, svc, hub, post, account.actor.uri(svc.config.base_url)
 
 
-def _back_to(svc: Services, hub: LocalActor, post: Post) -> web.HTTPSeeOther:
-    page = render.post_uri(hub.uri(svc.config.base_url), post.id)
-    return web.HTTPSeeOther(page.removeprefix(svc.config.base_url) + "#take-part")
+def _back_to(hub: LocalActor, post: Post) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(render.post_uri(hub.path(), post.id) + "#take-part")
 
 
 @routes.post(POST_PATH + "/vote")
@@ -54,7 +53,7 @@ async def vote(request: web.Request) -> web.StreamResponse:
         raise BadRequest("choose an option")
     choices = list(dict.fromkeys(polls.choice_for(post, name) for name in names))
     await polls.vote(svc, hub, post, voter, choices, time.time())
-    raise _back_to(svc, hub, post)
+    raise _back_to(hub, post)
 
 
 @routes.post(POST_PATH + "/respond")
@@ -62,7 +61,7 @@ async def respond(request: web.Request) -> web.StreamResponse:
     form, svc, hub, post, voter = await _taking_part(request)
     answer, reason = form_text(form, "answer"), form_text(form, "reason")
     await polls.respond(svc, hub, post, voter, answer, reason, time.time())
-    raise _back_to(svc, hub, post)
+    raise _back_to(hub, post)
 
 
 @routes.post(POST_PATH + "/question")
@@ -82,7 +81,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
     reply = {"id": f"{asker}/questions/{secrets.token_urlsafe(12)}", "type": "Note",
              "attributedTo": asker, "content": paragraphs}  # fmt: skip
     await polls.record_reply(svc, post, asker, reply, now, as_reason=False)
-    raise _back_to(svc, hub, post)
+    raise _back_to(hub, post)
 
 
 @routes.post(POST_PATH + "/attend")
@@ -95,4 +94,4 @@ async def attend(request: web.Request) -> web.StreamResponse:
         await participation.leave(svc, hub, post, person, time.time())
     else:
         raise BadRequest("join or leave?")
-    raise _back_to(svc, hub, post)
+    raise _back_to(hub, post)
