@@ -54,18 +54,19 @@ async def _set(svc: Services, args: argparse.Namespace) -> None:
     if args.reshare:
         settings["reshare_policy"] = args.reshare
     if args.languages:
-        settings["languages"] = " ".join(parse_languages(args.languages))
+        settings["languages"] = parse_languages(args.languages)
     if args.tags is not None:
         tags = [t.strip().lstrip("#").lower() for t in args.tags.split(",") if t.strip()]
         if not tags or any(not t.replace("_", "").replace("-", "").isalnum() for t in tags):
             raise BadRequest("--tags: hashtags like '#climate,#housing'")
-        settings["reshare_tags"] = ",".join(tags)
+        settings["reshare_tags"] = tuple(tags)
     if settings.get("reshare_policy") == "tags" and not (args.tags or hub.reshare_tags):
         raise BadRequest("--reshare tags needs --tags")
     if not settings:
         raise BadRequest("nothing to change: see `fedihub hub set --help`")
     await groups.set_hub_settings(svc.db, hub.id, **settings)
-    print(f"updated {hub.username}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    shown = {k: " ".join(v) if isinstance(v, tuple) else v for k, v in settings.items()}
+    print(f"updated {hub.username}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
 
 
 async def _actor_uri(svc: Services, given: str | None) -> str:

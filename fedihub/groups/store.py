@@ -207,12 +207,18 @@ HUB_SETTINGS = frozenset({"join_policy", "posting_restricted_to_mods", "reshare_
                           "header"})  # fmt: skip
 
 
+# Lists are stored as text; actors/store.py reads them back the same way.
+_STORED_AS = {"languages": " ".join, "reshare_tags": ",".join}
+
+
 async def set_hub_settings(db: Database, hub_id: int, **settings: object) -> None:
     unknown = set(settings) - HUB_SETTINGS  # names go into the SQL: only known columns
     if unknown:
         raise ValueError(f"not a hub setting: {sorted(unknown)}")
+    values = [
+        _STORED_AS[name](value) if name in _STORED_AS and isinstance(value, tuple) else value  # type: ignore[arg-type]
+        for name, value in settings.items()
+    ]
     if settings:
         assignments = ", ".join(f"{name} = ?" for name in settings)
-        await db.execute(
-            f"UPDATE local_actors SET {assignments} WHERE id = ?", (*settings.values(), hub_id)
-        )
+        await db.execute(f"UPDATE local_actors SET {assignments} WHERE id = ?", (*values, hub_id))

@@ -78,9 +78,7 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
             "name": name,
             "summary": render_markdown(form_text(form, "summary"))[1],
             "timezone": parse_timezone(form_text(form, "timezone", "UTC")).key,
-            "languages": " ".join(
-                parse_languages(form_text(form, "languages", " ".join(hub.languages)))
-            ),
+            "languages": parse_languages(form_text(form, "languages", " ".join(hub.languages))),
             "join_policy": read_join_policy(form_text(form, "join_policy", hub.join_policy)),
             "posting_restricted_to_mods": int(form.get("posting_restricted_to_mods") == "on"),
         }
