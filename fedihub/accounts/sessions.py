@@ -19,6 +19,12 @@ ANONYMOUS_HOURS = 12
 FAILURE_WINDOW_S = 15 * 60
 MAX_FAILURES = 5  # per username from one address, in the window
 MAX_FAILURES_PER_ADDRESS = 20  # per address, whatever the names (people share addresses)
+# Per username, from any address: a guesser who rotates addresses (one IPv6 host can hold
+# whole networks of them) is stopped at 20 guesses a window, under 2,000 a day, hopeless
+# against any but the commonest passwords. The cost: by failing 20 times under a name, anyone
+# can keep its owner from signing in for up to the window after their last try; the lock-out
+# then ends by itself. Four times MAX_FAILURES, so a few mistyped passwords lock nobody out.
+MAX_FAILURES_PER_ACCOUNT = 20
 RESET_HOURS = 24
 
 

@@ -1,8 +1,8 @@
 """Signing up, in and out, changing and resetting a password: the web's accounts.
 
 Every form carries the session's CSRF token (`csrf_form` checks it before anything else is
-read), sign-in is throttled per username and per client address, and a session id is never
-reused across signing in.
+read), sign-in is throttled per username from one address, per address (IPv6 by /64) and
+per username from any address, and a session id is never reused across signing in.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fedihub.errors import BadRequest, FedihubError, Forbidden, TooManyRequests
 from fedihub.keys import account_key, services_key, session_key
 from fedihub.web.forms import form_text, local_target
 from fedihub.web.respond import html, in_their_words
+from fedihub.web.throttle import client_key
 
 routes = web.RouteTableDef()
 COOKIE = "fedihub_session"
@@ -114,13 +115,17 @@ async def signin(request: web.Request) -> web.StreamResponse:
         form_text(form, "username").lower(),
         form_text(form, "password", strip=False),
     )
-    address = client_address(request)
+    address = client_key(client_address(request))  # an IPv6 visitor counts as its /64
     # A name guessed from one address is stopped soon; one address trying many names later
-    # (people share addresses); a name alone never, or anyone could lock anyone out.
+    # (people share addresses); a name guessed from many addresses later still. That last
+    # lets anyone delay a person's sign-in for up to the window (see MAX_FAILURES_PER_ACCOUNT):
+    # the price of stopping a guesser who rotates addresses. Names that have no account are
+    # counted and refused alike, so the answer never tells which names exist.
     limits = {f"pair:{username}|{address}": sessions.MAX_FAILURES,
-              f"addr:{address}": sessions.MAX_FAILURES_PER_ADDRESS}  # fmt: skip
+              f"addr:{address}": sessions.MAX_FAILURES_PER_ADDRESS,
+              f"acct:{username}": sessions.MAX_FAILURES_PER_ACCOUNT}  # fmt: skip
     wait = await sessions.throttled_for(svc.db, limits)
-    if wait > 0:
+    if wait > 0:  # one answer whichever limit it was
         raise TooManyRequests(
             "too many failed sign-ins: try again in %(minutes)s minutes",
             minutes=int(wait // 60) + 1,

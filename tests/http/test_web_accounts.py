@@ -4,9 +4,11 @@ post in or edit another."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from fedihub.accounts import sessions
@@ -16,6 +18,7 @@ from fedihub.hubs.service import create_hub
 from fedihub.keys import services_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
+from tests.support.network import free_port
 from tests.support.web import AP, HTML, csrf_of, form_token, sign_in
 
 
@@ -65,6 +68,64 @@ async def test_sign_in_is_throttled_after_five_failures(
     for n in range(sessions.MAX_FAILURES_PER_ADDRESS):  # one address trying many names
         assert await sign_in(app_client, f"guess{n}", "wrong password") == 401
     assert await sign_in(app_client, "ben") == 429
+
+
+def put_behind_proxy(app_client: TestClient) -> None:
+    svc = app_client.app[services_key]
+    svc.config = replace(svc.config, behind_proxy=True)
+
+
+async def sign_in_from(
+    app_client: TestClient, address: str, username: str, password: str = "correct horse"
+) -> ClientResponse:
+    """A sign-in that the proxy says came from `address` (the app is `behind_proxy`)."""
+    token = await form_token(app_client, "/signin")
+    data = {"csrf": token, "username": username, "password": password}
+    headers = {**HTML, "X-Forwarded-For": f"203.0.113.9, {address}"}  # the proxy's is last
+    resp = await app_client.post("/signin", data=data, headers=headers, allow_redirects=False)
+    await resp.read()
+    return resp
+
+
+async def test_sign_in_counts_an_ipv6_visitor_by_its_64(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    put_behind_proxy(app_client)
+    for n in range(sessions.MAX_FAILURES):  # a new address of the same /64 for every guess
+        address = f"2001:db8:1:2::{n + 1:x}"
+        assert (await sign_in_from(app_client, address, "ana", "wrong")).status == 401
+    assert (await sign_in_from(app_client, "2001:db8:1:2::ffff", "ana")).status == 429
+    assert (await sign_in_from(app_client, "2001:db8:1:3::1", "ana")).status == 303  # next /64
+    await services.db.execute("UPDATE sign_in_failures SET at = at - 3600")
+    for n in range(sessions.MAX_FAILURES_PER_ADDRESS):  # many names, many addresses, one /64
+        address = f"2001:db8:1:2:{n:x}:{n:x}::1"
+        assert (await sign_in_from(app_client, address, f"guess{n}", "wrong")).status == 401
+    assert (await sign_in_from(app_client, "2001:db8:1:2:ffff::9", "ben")).status == 429
+    assert (await sign_in_from(app_client, "2001:db8:1:4::1", "ben")).status == 303
+    await services.db.execute("UPDATE sign_in_failures SET at = at - 3600")
+    for n in range(sessions.MAX_FAILURES):  # an IPv4 address is itself, mapped or not
+        address = "10.0.0.1" if n % 2 else "::ffff:10.0.0.1"
+        assert (await sign_in_from(app_client, address, "ben", "wrong")).status == 401
+    assert (await sign_in_from(app_client, "10.0.0.1", "ben")).status == 429
+
+
+async def test_a_guesser_rotating_addresses_meets_the_per_account_limit(
+    app_client: TestClient, services: Services, two_hubs: None
+) -> None:
+    put_behind_proxy(app_client)
+    for n in range(sessions.MAX_FAILURES_PER_ACCOUNT):  # every guess from an address of its own
+        for name, network in (("ana", 1), ("nobody", 2)):  # nobody has no account
+            address = f"10.{network}.{n}.1"
+            assert (await sign_in_from(app_client, address, name, "wrong")).status == 401
+    existing = await sign_in_from(app_client, "10.9.9.9", "ana")  # the right password, too late
+    missing = await sign_in_from(app_client, "10.9.9.8", "nobody", "correct horse")
+    assert existing.status == missing.status == 429
+    page = await existing.read()
+    assert page == await missing.read()  # nothing tells a real name from a made-up one
+    assert b"too many failed sign-ins" in page
+    assert (await sign_in_from(app_client, "10.9.9.9", "ben")).status == 303  # others may
+    await services.db.execute("UPDATE sign_in_failures SET at = at - 3600")  # the window passes
+    assert (await sign_in_from(app_client, "10.1.0.1", "ana")).status == 303
 
 
 async def test_an_organiser_of_one_hub_cannot_post_in_or_edit_another(
@@ -296,7 +357,7 @@ async def test_follow_from_your_own_server_sends_the_visitor_there(
     )
     bad = await app_client.get("/follow", params={"hub": "climate", "handle": "not a handle"},
                                headers=HTML)  # fmt: skip
-    assert bad.status == 400 and "could not find your server" in await bad.text()
+    assert bad.status == 400 and "Write your address as @name@your.server" in await bad.text()
     page = await (await app_client.get("/hubs/climate", headers=HTML)).text()
     assert 'action="/follow"' in page and 'name="handle"' in page
     # Each look-up makes us fetch from the server named: one address gets a few a minute.
@@ -308,6 +369,34 @@ async def test_follow_from_your_own_server_sends_the_visitor_there(
         statuses.append(resp.status)
     assert statuses == [400] * 8 + [429] * 4  # 2 look-ups above; no such users on that server
     assert len(remote.webfinger_lookups) - looked_up == 8
+
+
+async def test_follow_from_your_own_server_says_what_to_do_not_what_failed(
+    app_client: TestClient, services: Services, two_hubs: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()  # nobody listens there
+    while str(port) in services.config.domain:
+        port = free_port()
+    caplog.set_level(logging.INFO)
+    params = {"hub": "climate", "handle": f"@nobody@127.0.0.1:{port}"}
+    resp = await app_client.get("/follow", params=params, headers=HTML, allow_redirects=False)
+    page = await resp.text()
+    assert resp.status == 400
+    for internal in ("Error", "ClientConnector", "Cannot connect", "webfinger"):
+        assert internal.lower() not in page.lower(), internal
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]  # the footer's links echo the URL
+    assert str(port) not in main
+    assert "We could not reach that server" in page
+    assert f"searching for @climate@{services.config.domain} in your app" in page
+    reasons = [r for r in caplog.records if "Cannot connect" in r.getMessage()]
+    assert [r.levelno for r in reasons] == [logging.INFO]  # the operator still learns why
+    for handle in ("not a handle", "@nobody", "nobody@", "@a@b@c"):
+        params = {"hub": "climate", "handle": handle}
+        resp = await app_client.get("/follow", params=params, headers=HTML)
+        assert resp.status == 400 and "Write your address as @name@your.server" in await resp.text()
+    spanish = {**HTML, "Accept-Language": "es"}
+    resp = await app_client.get("/follow", params=params, headers=spanish)
+    assert "Escribe tu dirección como @nombre@tu.servidor" in await resp.text()
 
 
 async def test_organisers_run_their_hub_from_the_browser(
