@@ -127,7 +127,8 @@ def _check_cavage_rules(request: SignedRequest, parsed: Signature, now: float) -
             raise SignatureError("malformed Date header") from e
         check_time(signed_at, now)
     elif "(created)" in fields and parsed.created is not None:
-        check_time(float(parsed.created), now)
+        # Compared as an int: float() of a 400-digit "created" raised OverflowError (a 500).
+        check_time(parsed.created, now)
     else:
         raise SignatureError("signature must cover date or (created)")
     if parsed.expires is not None and parsed.expires < now:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import reprlib
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +22,8 @@ MAX_OPTION_CHARS = 50  # Mastodon's limit for an option's text
 STRAW_POLL = ("Agree", "Disagree", "I have questions")  # press 2, 3 or 5 on the call
 Status = Literal["confirmed", "tentative", "cancelled"]
 STATUSES: tuple[str, ...] = get_args(Status)
+_SHORT = reprlib.Repr()  # a glimpse of a list for an error message: two levels, a few items
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 2, 3, 3, 30
 
 
 def parse_timezone(name: Any) -> ZoneInfo:
@@ -28,7 +31,9 @@ def parse_timezone(name: Any) -> ZoneInfo:
         raise BadRequest("timezone: give an IANA zone name such as America/New_York")
     try:
         return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError) as e:
+    # OSError too: with the tzdata package, "America" (a folder) raised IsADirectoryError and a
+    # 300-character name "File name too long" (tests/unit/test_properties_frontmatter.py).
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:
         raise BadRequest("timezone: unknown time zone %(zone)r", zone=name) from e
 
 
@@ -49,8 +54,11 @@ def text(meta: dict[str, Any], key: str, *, required: bool = False) -> str | Non
 def url(meta: dict[str, Any], key: str) -> str | None:
     url = text(meta, key)
     if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.netloc:
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "https://[::1" raised ValueError, not a BadRequest (property tests)
+            parts = None
+        if parts is None or parts.scheme not in ("https", "http") or not parts.netloc:
             raise BadRequest("%(field)s: expected an http(s) link, not %(url)r", field=key, url=url)
     return url
 
@@ -85,6 +93,10 @@ def date(meta: dict[str, Any], key: str, *, required: bool = False) -> str | Non
         value = value.date()
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, list | dict):
+        # Never str() or repr() a list in full: YAML aliases nest one inside another, and 500
+        # bytes of them ("billion laughs") are 10**9 items once walked. Found by property tests.
+        value = _SHORT.repr(value)
     try:
         return dt.date.fromisoformat(str(value).strip()).isoformat()
     except ValueError as e:
@@ -97,7 +109,8 @@ def parse_local_time(value: Any, zone: ZoneInfo, key: str) -> dt.datetime:
     """A wall-clock time in `zone` ("2026-03-08 19:00"), or an explicit offset, as an aware time."""
     if isinstance(value, dt.datetime):
         moment = value
-    elif isinstance(value, dt.date) or value is None:
+    elif isinstance(value, dt.date | list | dict) or value is None:
+        # A list is never str()-ed: see date() on YAML aliases.
         raise BadRequest("%(field)s: give a date and a time, like 2026-12-01 19:00", field=key)
     else:
         try:
@@ -144,7 +157,8 @@ def times(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dt.datetime, dt.datetim
 
 
 def status(meta: dict[str, Any]) -> Status:
-    status = str(meta.get("status", "confirmed")).strip().lower()
+    value = meta.get("status", "confirmed")  # a list is never str()-ed: see date()
+    status = value.strip().lower() if isinstance(value, str) else ""
     if status == "canceled":
         status = "cancelled"
     if status not in STATUSES:

@@ -105,7 +105,8 @@ def _poll(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dict[str, Any], Any, An
 
 
 def _proposal(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dict[str, Any], Any, Any, Status]:
-    who = str(meta.get("who", "members")).strip().lower()
+    who = meta.get("who", "members")  # never str() a list: YAML aliases can make it 10**9 long
+    who = who.strip().lower() if isinstance(who, str) else ""
     if who not in ("members", "anyone"):
         raise BadRequest("who: members or anyone")
     fields = {

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
 from fedihub.web.i18n import LOCALE_DIR, accepted_language, load_catalogs
@@ -32,7 +32,7 @@ def template_messages() -> set[str]:
 
 
 ERRORS = ("BadRequest", "NotFound", "Forbidden", "Conflict", "PayloadTooLarge", "TooManyRequests",
-          "EventClosed", "PollClosed")  # fmt: skip
+          "RequestTimeout", "EventClosed", "PollClosed")  # fmt: skip
 # The packages whose errors people meet on pages; the rest answer other servers, in English.
 PEOPLE_FACING = (
     "posts",
@@ -45,6 +45,7 @@ PEOPLE_FACING = (
     "hubs",
     "follows",
     "reports",
+    "content.py",  # what people write: Markdown too deeply nested
 )
 
 
@@ -52,8 +53,13 @@ def error_messages() -> set[str]:
     package = Path(LOCALE_DIR).parent
     found = set()
     for name in PEOPLE_FACING:
+        path = package / name
+        if path.is_file():
+            found |= {m for _, m, _, _ in extract_from_file(
+                "python", str(path), keywords=dict.fromkeys(ERRORS))}  # fmt: skip
+            continue
         for _, _, message, _, _ in extract_from_dir(
-            str(package / name), [("**/cli.py", "ignore"), ("**.py", "python")],
+            str(path), [("**/cli.py", "ignore"), ("**.py", "python")],
             keywords=dict.fromkeys(ERRORS),
         ):  # fmt: skip
             found.add(message)
