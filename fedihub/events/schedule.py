@@ -48,9 +48,17 @@ def parse_rule(rule: str, start: dt.datetime) -> rrule:
     if not isinstance(parsed, rrule):
         raise BadRequest("schedule: one RRULE, not a set")
     # A rule can be valid and never fire (30 February): dateutil would search for ever.
-    if parsed.replace(until=start + FIRST_WITHIN).after(start, inc=True) is None:
+    if _bounded(parsed, start + FIRST_WITHIN).after(start, inc=True) is None:
         raise BadRequest("schedule: the rule has no date in the next two years")
     return parsed
+
+
+def _bounded(parsed: rrule, until: dt.datetime) -> rrule:
+    """The rule stopped at `until`. A rule with COUNT is bounded already, and dateutil refuses
+    COUNT with UNTIL (RFC 5545 forbids both), so it is kept as it is."""
+    if getattr(parsed, "_count", None) is not None:  # dateutil has no public accessor
+        return parsed
+    return parsed.replace(until=until)
 
 
 def _check_month_days(parts: dict[str, str]) -> None:
@@ -85,7 +93,7 @@ def occurrences(
     zone = start.tzinfo
     window_start = dt.datetime.fromtimestamp(after, dt.UTC).astimezone(zone)
     window_end = dt.datetime.fromtimestamp(until, dt.UTC).astimezone(zone)
-    bounded = parsed.replace(until=window_end)  # never iterates past the window
+    bounded = _bounded(parsed, window_end)  # never iterates past the window
     found = []
     for moment in bounded.xafter(window_start - dt.timedelta(seconds=1), count=MAX_OCCURRENCES):
         if moment >= window_end:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -420,3 +421,14 @@ def test_present_garbage_does_not_raise():
 
 def test_present_non_list_attachment_does_not_raise():
     assert present({"id": "https://bad.example/e/2", "attachment": 5}).online_url is None
+
+
+def test_a_schedule_with_a_count_is_expanded_without_adding_an_until() -> None:
+    """dateutil deprecates COUNT with UNTIL (RFC 5545 forbids both; a later version raises):
+    a rule with COUNT is bounded by its count, found by the front-matter properties."""
+    start = dt.datetime(2026, 1, 1, 20, 0, tzinfo=ZoneInfo("America/New_York"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = occurrences("FREQ=DAILY;COUNT=3", start, dt.timedelta(hours=1),
+                            start.timestamp() - 1, start.timestamp() + 30 * 86400)  # fmt: skip
+    assert [b - start.timestamp() for b, _ in found] == [0, 86400, 2 * 86400]
