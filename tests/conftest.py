@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import settings
 
 from fedihub.app import create_app
 from fedihub.config import Config, load_config
@@ -16,6 +18,12 @@ from tests.support.network import free_port
 from tests.support.remote import RemoteServer
 
 DATA = Path(__file__).parent / "data"
+
+# Property tests draw the same examples on every run, so CI is never red by the luck of a draw
+# (a property that fails is kept as an @example). `HYPOTHESIS_PROFILE=explore` draws new ones.
+settings.register_profile("fedihub", derandomize=True, database=None)
+settings.register_profile("explore", max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fedihub"))
 
 
 @pytest.fixture
