@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from fedihub.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -31,14 +33,35 @@ def migration_scripts() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-async def _open(path: Path) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    await conn.execute("PRAGMA synchronous = NORMAL")
+def _connect(path: Path) -> sqlite3.Connection:
+    """One connection, set up; it runs in a worker thread (`asyncio.to_thread`), so whatever
+    fails here (a directory that cannot be written, a file that is not a database) fails before
+    aiosqlite starts the thread that would otherwise outlive the error and keep the process
+    from exiting."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+async def _open(path: Path) -> aiosqlite.Connection:
+    ready = await asyncio.to_thread(_connect, path)
+    # From here on only aiosqlite's thread uses the connection (hence check_same_thread=False).
+    conn = await aiosqlite.Connection(lambda: ready, iter_chunk_size=64)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+async def _close_all(connections: list[aiosqlite.Connection]) -> None:
+    for conn in reversed(connections):
+        with suppress(Exception):
+            await conn.close()
 
 
 class Database:
@@ -49,11 +72,23 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        writer = await _open(path)
-        reader = await _open(path)
-        db = cls(writer, reader)
-        await db.migrate()
-        return db
+        """Opens (creating if need be) and migrates the database. On any failure whatever was
+        opened is closed again, and SQLite's complaint becomes a ConfigError naming the file."""
+        opened: list[aiosqlite.Connection] = []
+        try:
+            opened.append(await _open(path))  # the writer
+            opened.append(await _open(path))  # the reader
+            db = cls(*opened)
+            await db.migrate()
+            return db
+        except sqlite3.Error as e:
+            await _close_all(opened)
+            raise ConfigError(
+                "cannot open the database %(path)s: %(reason)s", path=str(path), reason=str(e)
+            ) from e
+        except BaseException:
+            await _close_all(opened)
+            raise
 
     async def close(self) -> None:
         await self._reader.close()
