@@ -18,25 +18,70 @@ class BlockedHosts:
         self._ttl_s = ttl_s
         self._clock = clock
         self._hosts: frozenset[str] = frozenset()
+        self._normal: frozenset[str] = frozenset()
         self._read_at: float | None = None
 
     async def covers(self, host: str) -> bool:
-        """True for a blocked host and for any subdomain of one, as Mastodon's domain blocks."""
-        blocked = await self.get()
-        if host in blocked:
+        """True for a blocked host and for any subdomain of one, as Mastodon's domain blocks.
+        `host` is written as `host_of` writes it ("evil.example:8443", "[2001:db8::1]:8443").
+        A block without a port covers every port of its host; one with a port, that port."""
+        blocked = await self._normalised()
+        host = normalise_host(host)
+        name, _ = split_port(host)
+        if host in blocked or name in blocked:
             return True
-        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-        try:
-            ipaddress.ip_address(name.strip("[]"))
-            return name in blocked  # an address has no parent domains
-        except ValueError:
-            parts = name.split(".")
-            return any(".".join(parts[i:]) in blocked for i in range(len(parts)))
+        if name.startswith("[") or _is_address(name):
+            return False  # an address has no parent domains
+        parts = name.split(".")
+        return any(".".join(parts[i:]) in blocked for i in range(1, len(parts)))
 
     async def get(self) -> frozenset[str]:
+        """The blocks as stored."""
         now = self._clock()
         if self._read_at is None or now - self._read_at > self._ttl_s:
             rows = await self._db.fetchall("SELECT host FROM blocked_hosts")
             self._hosts = frozenset(r[0] for r in rows)
+            self._normal = frozenset(normalise_host(h) for h in self._hosts)
             self._read_at = now
         return self._hosts
+
+    async def _normalised(self) -> frozenset[str]:
+        await self.get()
+        return self._normal
+
+
+def split_port(host: str) -> tuple[str, str]:
+    """("name", ":port" or "") of host[:port]; an IPv6 literal keeps its brackets, and one
+    written without them ("2001:db8::1") has no port."""
+    if host.startswith("["):
+        end = host.find("]") + 1
+        return (host[:end], host[end:]) if end else (host, "")
+    if host.count(":") == 1:
+        name, _, port = host.partition(":")
+        return name, ":" + port
+    return host, ""
+
+
+def normalise_host(host: str) -> str:
+    """One spelling for each host[:port], so a block cannot be dodged by writing an address
+    another way ("[2001:DB8:0::1]", "[::ffff:192.0.2.1]" for 192.0.2.1): lower case, no
+    trailing dot, addresses in their canonical form, IPv6 ones in brackets as `host_of` has them."""
+    name, port = split_port(host.strip().lower())
+    name = name.rstrip(".")
+    try:
+        ip = ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return name + port
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is None:
+            return f"[{ip.compressed}]{port}"
+        ip = ip.ipv4_mapped
+    return f"{ip}{port}"
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True

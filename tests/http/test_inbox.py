@@ -294,6 +294,39 @@ async def test_a_block_on_an_address_does_not_spread_to_other_addresses(services
     assert not await services.blocked.covers("127.0.0.1:8080")  # addresses have no parents
 
 
+@pytest.mark.parametrize(
+    ("block", "host", "covered"),
+    [("[2001:db8::1]", "[2001:db8::1]:8443", True), ("[2001:db8::1]", "[2001:db8::1]", True),
+     ("[2001:db8::1]", "[2001:db8:0:0::1]:8443", True), ("2001:db8::1", "[2001:db8::1]:80", True),
+     ("[2001:DB8::1]", "[2001:db8::1]:8443", True), ("[2001:db8::1]", "[2001:db8::2]:8443", False),
+     ("[2001:db8::1]:8443", "[2001:db8::1]:8443", True),
+     ("[2001:db8::1]:8443", "[2001:db8::1]:9000", False),
+     ("192.0.2.7", "192.0.2.7:8443", True), ("192.0.2.7", "[::ffff:192.0.2.7]:8443", True),
+     ("192.0.2.7:8443", "192.0.2.7:9000", False), ("evil.example", "evil.example:8443", True),
+     ("evil.example", "sub.evil.example:8443", True),
+     ("evil.example", "notevil.example:8443", False), ("0.7", "192.0.2.7:8443", False)],
+)  # fmt: skip
+async def test_a_block_covers_every_port_of_its_host(
+    services: Services, block: str, host: str, covered: bool
+) -> None:
+    await services.db.execute(
+        "INSERT INTO blocked_hosts (host, created_at) VALUES (?, 0)", (block,)
+    )
+    assert await services.blocked.covers(host) is covered
+
+
+async def test_an_actor_on_a_blocked_ipv6_address_is_403_on_any_port(
+    app_client: TestClient, services: Services
+) -> None:
+    await services.db.execute(
+        "INSERT INTO blocked_hosts (host, created_at) VALUES ('[2001:db8::1]', 0)"
+    )
+    actor = "https://[2001:db8::1]:8443/users/a"
+    follow = {"id": actor + "#f", "type": "Follow", "actor": actor, "object": "https://x.example/h"}
+    resp = await app_client.post("/inbox", json=follow)  # refused before any signature work
+    await refused(resp.status, services, 403)
+
+
 async def follow_alice_and_send(services: Services, remote: RemoteServer, activity: dict) -> None:
     alice = remote.add_actor("alice", key="alice")
     await services.db.execute(
