@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -57,6 +58,14 @@ POST_CONTEXT: list[Any] = [
     },
 ]
 
+# Keys whose values are links: pages print them as `href`s and the worker may fetch them, so at
+# any depth they must be http(s). Not `to`/`cc` ("as:Public" is allowed there) nor Mastodon's
+# `conversation` (a tag: URI), which we never link to or fetch.
+LINK_KEYS = frozenset(
+    {"id", "actor", "object", "target", "inReplyTo", "url", "href", "attributedTo", "audience"}
+)
+WEB_SCHEMES = ("https://", "http://")
+
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
@@ -103,3 +112,34 @@ def id_of(value: Any) -> str | None:
 def wants_activity_json(accept: str) -> bool:
     accept = accept.lower()
     return "application/activity+json" in accept or "application/ld+json" in accept
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_json(text: str | bytes) -> Any:
+    """JSON from another server, strictly: NaN and Infinity are not JSON (RFC 8259), though
+    Python's parser takes them, and a NaN would then reach counts, dates and the database."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def first_non_web_link(document: dict[str, Any]) -> str | None:
+    """The key of the first link (at any depth) that is not an http(s) URL, or None. Walked
+    with a stack, not recursion, so a deeply nested document cannot exhaust the call stack."""
+    stack: list[Any] = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+            continue
+        if not isinstance(value, dict):
+            continue
+        for key, inner in value.items():
+            if key in LINK_KEYS:
+                links = inner if isinstance(inner, list) else [inner]
+                if any(isinstance(v, str) and not v.startswith(WEB_SCHEMES) for v in links):
+                    return key
+            if isinstance(inner, dict | list):
+                stack.append(inner)
+    return None

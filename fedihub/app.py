@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
@@ -12,8 +13,9 @@ from aiohttp import web
 from fedihub.actors import discovery
 from fedihub.actors.views import add_actor_routes
 from fedihub.config import Config
-from fedihub.errors import FedihubError
+from fedihub.errors import FedihubError, TooManyRequests
 from fedihub.events.scheduler import Scheduler
+from fedihub.inbox.budget import HostBudgets
 from fedihub.inbox.store import InboxWriter
 from fedihub.inbox.views import add_inbox_routes
 from fedihub.inbox.worker import InboxWorker
@@ -23,6 +25,7 @@ from fedihub.keys import (
     config_key,
     delivery_worker_key,
     follow_lookups_key,
+    inbox_budgets_key,
     inbox_worker_key,
     inbox_writer_key,
     scheduler_key,
@@ -50,6 +53,7 @@ from fedihub.web import (
     take_part,
 )
 from fedihub.web.cache import DocumentCache
+from fedihub.web.headers import STATIC_DIR, security_headers
 from fedihub.web.i18n import load_catalogs
 from fedihub.web.respond import html, in_their_words, make_templates, wants_json
 from fedihub.web.throttle import PerAddressLimit
@@ -71,10 +75,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # Bad input is the sender's problem: say what it was, once, without a traceback.
         log.info("%s %s -> %d: %s", request.method, request.path, e.http_status, e.message)
         if _is_browser(request):
-            return html(
+            response = html(
                 request, "error.html", status=e.http_status, message=in_their_words(request, e)
             )
-        return web.json_response({"error": e.message}, status=e.http_status)
+        else:
+            response = web.json_response({"error": e.message}, status=e.http_status)
+        if isinstance(e, TooManyRequests) and e.retry_after_s is not None:
+            response.headers["Retry-After"] = str(math.ceil(e.retry_after_s))
+        return response
 
 
 def _is_browser(request: web.Request) -> bool:
@@ -150,7 +158,11 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app[calendar_cache_key] = DocumentCache()
     app[catalogs_key] = load_catalogs()
     app[follow_lookups_key] = PerAddressLimit(FOLLOW_LOOKUPS_PER_MINUTE, 60.0)
+    app[inbox_budgets_key] = HostBudgets(
+        config.inbox_requests_per_minute_per_host, config.inbox_bytes_per_day_per_host
+    )
     app.on_shutdown.append(_signal_shutdown)
+    app.on_response_prepare.append(security_headers(config.insecure_http))
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_workers_ctx(run_workers))
     add_actor_routes(app)
@@ -172,4 +184,5 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         take_part.routes,
     ):
         app.router.add_routes(module_routes)
+    app.router.add_static("/static", STATIC_DIR)  # the pages' scripts: no inline script at all
     return app

@@ -91,7 +91,14 @@ def serve(data_dir: Path, host: str, port: int, log_level: str = "INFO") -> int:
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     print(f"fedihub serving {config.base_url} on http://{host}:{port}", flush=True)
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    # The header timeout is aiohttp's keep-alive timeout, a public run_app setting: in aiohttp
+    # 3.14.5 its timer starts when a connection opens and again after each response, is not
+    # pushed back by bytes that arrive, and closes the connection if no complete request line
+    # and headers came in meanwhile. That is the header timeout, with no subclass of aiohttp's
+    # protocol. (Releases before aio-libs/aiohttp#13681 armed it only after a first response;
+    # tests/federation/test_slow_clients.py would notice.) Bodies: `body_timeout_s`, in handlers.
+    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None,
+                keepalive_timeout=config.header_timeout_s)  # fmt: skip
     return 0
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +28,13 @@ from bovine.crypto.http_signature import build_signature
 from bovine.crypto.types import CryptographicSecret
 
 from fedihub import __version__
-from fedihub.activitystreams import ACTIVITY_JSON, LD_JSON_AS, host_of
+from fedihub.activitystreams import (
+    ACTIVITY_JSON,
+    LD_JSON_AS,
+    first_non_web_link,
+    host_of,
+    strict_json,
+)
 from fedihub.config import Config, is_loopback_host
 from fedihub.errors import FetchError
 
@@ -38,11 +43,46 @@ MAX_REDIRECTS = 3
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated (RFC 4291), still routed by some
+
+
 def address_allowed(address: str, allow_loopback: bool) -> bool:
+    """Whether a request may go to `address`: a public one, or loopback on a development
+    instance. An IPv6 address that carries an IPv4 address (NAT64, 6to4, Teredo, mapped,
+    compatible) reaches that IPv4 address, so it is judged by it: 64:ff9b::7f00:1 is 127.0.0.1
+    to a NAT64 gateway, and Python's `is_global` calls it public."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in NAT64_LOCAL_USE:
+            # Where the IPv4 address sits depends on the prefix length each network picks
+            # (RFC 6052: /48 to /96), so nothing here can say which address it reaches; and
+            # IANA lists the prefix as not globally reachable.
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded:
+            return all(_ip_allowed(v4, allow_loopback) for v4 in embedded)
+    return _ip_allowed(ip, allow_loopback)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address leads to, if it is one of the forms that carry them."""
+    if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d
+        return (ip.ipv4_mapped,)
+    if ip.teredo is not None:  # 2001::/32: (server, client), the client's bits un-inverted
+        return ip.teredo
+    if ip.sixtofour is not None:  # 2002:aabb:ccdd::/48
+        return (ip.sixtofour,)
+    if ip in NAT64 or (ip in IPV4_COMPATIBLE and int(ip) > 1):  # not :: or ::1, IPv6's own
+        return (ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF),)
+    return ()
+
+
+def _ip_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> bool:
     if ip.is_loopback:
         return allow_loopback
     return ip.is_global
@@ -193,6 +233,9 @@ class HttpClient:
             document, final_url = await self._get_document(claimed, secret)
             if document.get("id") != final_url:
                 raise FetchError(f"{url}: document id does not match its URL")
+        if (field := first_non_web_link(document)) is not None:
+            # Pages link to what we fetch and workers fetch its links: never a javascript: URL.
+            raise FetchError("%(url)s: %(field)s is not an http(s) link", url=url, field=field)
         return document
 
     async def _get_document(
@@ -216,7 +259,7 @@ class HttpClient:
             except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as e:
                 raise FetchError(f"{url}: {type(e).__name__}: {e}") from e
             try:
-                document = json.loads(body)
+                document = strict_json(body)
             except (ValueError, RecursionError) as e:
                 raise FetchError(f"{url}: invalid JSON") from e
             if not isinstance(document, dict):
@@ -266,12 +309,14 @@ class HttpClient:
     async def webfinger(self, username: str, domain: str) -> str:
         """The actor id that `acct:username@domain` names."""
         for link in await self._webfinger_links(username, domain):
+            href = link.get("href")
             if (
                 link.get("rel") == "self"
                 and is_activity_json(str(link.get("type", "")))
-                and isinstance(link.get("href"), str)
+                and isinstance(href, str)
+                and self._web_url(href)
             ):
-                return str(link["href"])
+                return href
         raise FetchError(f"@{username}@{domain}: WebFinger names no ActivityPub actor")
 
     async def subscribe_template(self, username: str, domain: str) -> str:
@@ -281,9 +326,19 @@ class HttpClient:
             if link.get("rel") != SUBSCRIBE_REL or not isinstance(template, str):
                 continue
             # Never send a visitor to a javascript: (or any non-web) address.
-            if urlsplit(template).scheme == "https" or self.config.insecure_http:
+            if self._web_url(template):
                 return template
         raise FetchError(f"@{username}@{domain}: that server offers no remote follow")
+
+    def _web_url(self, url: str) -> bool:
+        """An https URL with a host (http too on a development instance): what WebFinger may
+        send us to, or send a visitor to."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "https://[::1/" and the like
+            return False
+        schemes = ("https", "http") if self.config.insecure_http else ("https",)
+        return parts.scheme in schemes and bool(parts.netloc) and url.startswith(parts.scheme)
 
     async def _webfinger_links(self, username: str, domain: str) -> list[dict[str, Any]]:
         scheme = (
@@ -303,7 +358,7 @@ class HttpClient:
             ) as resp:
                 if resp.status != 200:
                     raise FetchError(f"@{username}@{domain}: WebFinger answered HTTP {resp.status}")
-                data = json.loads(await read_capped(resp, 65_536))
+                data = strict_json(await read_capped(resp, 65_536))
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError, RecursionError) as e:
             raise FetchError(f"@{username}@{domain}: WebFinger failed: {e}") from e
         links = data.get("links", []) if isinstance(data, dict) else []

@@ -28,9 +28,22 @@ class Config:
     # deploy/ examples set it); only turn this on when every request comes through the proxy.
     behind_proxy: bool = False
     max_inbox_body_bytes: int = 1_048_576
+    # Inbox items handled at once, and at most this many from one sending host, so a host whose
+    # activities make us wait (fetches that never answer) holds only its own slots.
+    inbox_concurrency: int = 16
+    inbox_per_host: int = 4
+    # Per sending host: requests a minute, and bytes of activities stored a day. Past either the
+    # inbox answers 429 with Retry-After; servers retry later, so nothing is lost.
+    inbox_requests_per_minute_per_host: int = 600
+    inbox_bytes_per_day_per_host: int = 64 * 1_048_576
     delivery_concurrency: int = 128
     delivery_per_host: int = 8
     fetch_timeout_s: float = 30.0
+    # Slow clients: a connection must send its request line and headers within
+    # `header_timeout_s` of connecting (or of its previous response), and a request body must
+    # arrive within `body_timeout_s`; otherwise it is closed, or answered 408.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
     signing_threads: int = field(default_factory=lambda: os.cpu_count() or 2)
     # How far ahead each occurrence of a recurring call is federated as its own Event.
     call_lead_days: float = 7.0

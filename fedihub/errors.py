@@ -44,6 +44,12 @@ class PayloadTooLarge(FedihubError):
     http_status = 413
 
 
+class RequestTimeout(FedihubError):
+    """The client took too long to send its request (a body trickled in)."""
+
+    http_status = 408
+
+
 class SignatureError(FedihubError):
     """The request's HTTP signature is missing, malformed, stale or does not verify."""
 
@@ -72,6 +78,11 @@ class FetchError(FedihubError):
 
 class TooManyRequests(FedihubError):
     http_status = 429
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None, **params: object):
+        super().__init__(message, **params)
+        # Sent as Retry-After: servers (Mastodon among them) wait that long before retrying.
+        self.retry_after_s = retry_after_s
 
 
 class TooBusy(FedihubError):

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from fedihub.config import Config
 from fedihub.events.scheduler import Scheduler
+from fedihub.inbox.budget import HostBudgets
 from fedihub.inbox.store import InboxWriter
 from fedihub.inbox.worker import InboxWorker
 from fedihub.outbox.worker import DeliveryWorker
@@ -22,6 +23,7 @@ services_key = web.AppKey("services", Services)
 templates_key = web.AppKey("templates", jinja2.Environment)
 inbox_writer_key = web.AppKey("inbox_writer", InboxWriter)
 inbox_worker_key = web.AppKey("inbox_worker", InboxWorker)
+inbox_budgets_key = web.AppKey("inbox_budgets", HostBudgets)
 delivery_worker_key = web.AppKey("delivery_worker", DeliveryWorker)
 scheduler_key = web.AppKey("scheduler", Scheduler)
 # Set when the server begins to stop, so long-lived responses (event streams) end promptly.

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fedihub.activitystreams import host_of, id_of
@@ -69,8 +72,10 @@ class Resolver:
         self._instance_actor_id: int | None = None
         # One fetch per URI at a time: a burst of requests naming an unknown key or actor
         # (answers to a fan-out, boosts of a popular post) would otherwise fetch it once each.
-        # Striped locks keep this bounded; two URIs sharing a stripe merely take turns.
-        self._stripes = [asyncio.Lock() for _ in range(64)]
+        # A lock per URI, not shared stripes: a host that never answers must not hold up
+        # fetches of anyone else's key. Each lock lives only while someone holds or awaits it.
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_users: Counter[str] = Counter()
 
     async def fetch_object(self, uri: str) -> dict[str, Any]:
         """Any object (a poll to vote in, say), fetched fresh and signed by the instance actor."""
@@ -82,8 +87,17 @@ class Resolver:
         secret = await self._keyring.secret_for(self._instance_actor_id)
         return await self._client.fetch_json(uri, secret)
 
-    def _lock_for(self, uri: str) -> asyncio.Lock:
-        return self._stripes[hash(uri) % len(self._stripes)]
+    @asynccontextmanager
+    async def _one_fetch_of(self, uri: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(uri, asyncio.Lock())
+        self._lock_users[uri] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._lock_users[uri] -= 1
+            if self._lock_users[uri] == 0:
+                del self._lock_users[uri], self._locks[uri]
 
     async def actor(self, uri: str, *, refresh: bool = False) -> RemoteActor:
         # A refresh is satisfied only by a fetch made while it waited for the lock.
@@ -91,7 +105,7 @@ class Resolver:
         cached = await store.get_remote_actor(self._db, uri)
         if cached and time.time() - cached.fetched_at < fresh_for:
             return cached
-        async with self._lock_for(uri):
+        async with self._one_fetch_of(uri):
             cached = await store.get_remote_actor(self._db, uri)
             if cached and time.time() - cached.fetched_at < fresh_for:
                 return cached
@@ -120,7 +134,7 @@ class Resolver:
             refresh = False
         if not refresh and (known := await self._cached_key(key_id)):
             return known
-        async with self._lock_for(key_id):
+        async with self._one_fetch_of(key_id):
             hit = self._keys.get(key_id)
             if hit and time.time() - hit[2] < JUST_FETCHED_S:  # fetched while we waited
                 return hit[0], hit[1]

@@ -9,7 +9,10 @@ import contextlib
 import json
 import sqlite3
 import time
+from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fedihub.activitystreams import host_of
 from fedihub.db import Database
@@ -74,10 +77,10 @@ class InboxWriter:
                 inserted.append(a.id not in known)
                 known.add(a.id)  # the same id twice in one batch is stored once
             await tx.executemany(
-                "INSERT INTO inbox_items (activity_uri, actor_uri, type, document,"
-                " next_try_at, received_at) VALUES (?, ?, ?, ?, ?, ?)"
+                "INSERT INTO inbox_items (activity_uri, actor_uri, actor_host, type, document,"
+                " next_try_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (activity_uri) DO NOTHING",
-                [(a.id, a.actor, a.type, a.raw, now, now)
+                [(a.id, a.actor, host_of(a.actor), a.type, a.raw, now, now)
                  for a, fresh in zip(activities, inserted, strict=True) if fresh],
             )  # fmt: skip
             # A valid signed request from a host shows it is alive (as Mastodon does).
@@ -90,8 +93,9 @@ class InboxItem:
     id: int
     activity_uri: str
     actor_uri: str
+    actor_host: str
     type: str
-    document: dict
+    document: dict[str, Any]
     attempts: int
     readable: bool = True
 
@@ -102,8 +106,8 @@ def _item(row: sqlite3.Row) -> InboxItem:
     except (ValueError, RecursionError):
         document, readable = {}, False  # marked failed by the worker; never stops the queue
     return InboxItem(
-        row["id"], row["activity_uri"], row["actor_uri"], row["type"], document, row["attempts"],
-        readable,
+        row["id"], row["activity_uri"], row["actor_uri"], row["actor_host"], row["type"],
+        document, row["attempts"], readable,
     )  # fmt: skip
 
 
@@ -113,16 +117,52 @@ async def release_all_claims(db: Database) -> int:
     )
 
 
-async def claim_due(db: Database, now: float, limit: int, lease_s: float) -> list[InboxItem]:
+async def claim_due(
+    db: Database,
+    *,
+    now: float,
+    limit: int,
+    per_host: int,
+    in_flight: Mapping[str, int],
+    busy_actors: Collection[str],
+    lease_s: float,
+) -> list[InboxItem]:
+    """Leases up to `limit` due items, never more than `per_host` in flight from one host, and
+    one at a time per actor, so one actor's Follow and its Undo are handled in order. A lease
+    that ran out (its worker died) is due again."""
+    busy = sum(in_flight.values())
     async with db.transaction() as tx:
+        # Ranked per host, so one host's backlog never hides the others'. Each half of the
+        # UNION is served by the (state, next_try_at) index; an OR would scan the table.
+        ranked = await tx.fetchall(
+            "WITH candidates AS (SELECT id, actor_uri, actor_host FROM inbox_items"
+            "   WHERE state = 'pending' AND next_try_at <= ? UNION ALL"
+            "   SELECT id, actor_uri, actor_host FROM inbox_items"
+            "   WHERE state = 'processing' AND locked_until < ?),"
+            " due AS (SELECT id, actor_uri, actor_host,"
+            "   row_number() OVER (PARTITION BY actor_host ORDER BY id) AS rank"
+            "   FROM candidates)"
+            " SELECT id, actor_uri, actor_host, rank FROM due WHERE rank <= ?"
+            " ORDER BY rank, id LIMIT ?",
+            (now, now, per_host, limit + busy),
+        )
+        chosen: list[int] = []
+        taken: Counter[str] = Counter()
+        actors = set(busy_actors)
+        for r in sorted(ranked, key=lambda r: r["id"]):  # oldest first within each actor
+            host = r["actor_host"]
+            if r["actor_uri"] in actors or in_flight.get(host, 0) + taken[host] >= per_host:
+                continue
+            actors.add(r["actor_uri"])  # later items of this actor wait for this one
+            taken[host] += 1
+            chosen.append(r["id"])
+        if not chosen:
+            return []
         rows = await tx.fetchall(
-            "UPDATE inbox_items SET state = 'processing', locked_until = ? WHERE id IN"
-            # Two halves, each served by the (state, next_try_at) index; an OR would scan.
-            " (SELECT id FROM (SELECT id FROM inbox_items WHERE state = 'pending'"
-            "  AND next_try_at <= ? UNION ALL SELECT id FROM inbox_items"
-            "  WHERE state = 'processing' AND locked_until < ?) ORDER BY id LIMIT ?)"
-            " RETURNING id, activity_uri, actor_uri, type, document, attempts",
-            (now + lease_s, now, now, limit),
+            "UPDATE inbox_items SET state = 'processing', locked_until = ?"
+            " WHERE id IN (SELECT value FROM json_each(?))"
+            " RETURNING id, activity_uri, actor_uri, actor_host, type, document, attempts",
+            (now + lease_s, json.dumps(chosen[:limit])),
         )
     return sorted((_item(r) for r in rows), key=lambda i: i.id)
 
@@ -132,6 +172,9 @@ class Result:
     item_id: int
     error: str | None = None
     retry_at: float | None = None  # set: back to pending until then
+    # Ignored or refused: the body is dropped at once (only its id, type and reason stay until
+    # pruned), so activities that change nothing here cannot fill the disk for two weeks.
+    drop_body: bool = False
 
 
 async def record_results(db: Database, results: list[Result], now: float) -> None:
@@ -141,7 +184,8 @@ async def record_results(db: Database, results: list[Result], now: float) -> Non
     async with db.transaction() as tx:
         await tx.executemany(
             "UPDATE inbox_items SET state = ?, attempts = attempts + 1, error = ?,"
-            " processed_at = ?, next_try_at = coalesce(?, next_try_at), locked_until = NULL"
+            " processed_at = ?, next_try_at = coalesce(?, next_try_at), locked_until = NULL,"
+            " document = CASE WHEN ? THEN '' ELSE document END"
             " WHERE id = ?",
             [
                 (
@@ -149,6 +193,7 @@ async def record_results(db: Database, results: list[Result], now: float) -> Non
                     r.error,
                     None if r.retry_at is not None else now,
                     r.retry_at,
+                    r.drop_body and r.retry_at is None,
                     r.item_id,
                 )
                 for r in results

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from fedihub.activitystreams import host_of, id_of
+from fedihub.activitystreams import (
+    WEB_SCHEMES,
+    first_non_web_link,
+    host_of,
+    id_of,
+    strict_json,
+)
 from fedihub.errors import BadRequest, OriginError
 
 # Types whose embedded object must come from the signer's own host.
@@ -27,7 +32,7 @@ class Incoming:
 def parse_activity(body: bytes) -> Incoming:
     try:
         raw = body.decode("utf-8")  # strictly UTF-8 (RFC 8259), so `raw` parses back the same
-        document = json.loads(raw)
+        document = strict_json(raw)
     except (ValueError, RecursionError) as e:
         raise BadRequest("the body is not valid UTF-8 JSON") from e
     if not isinstance(document, dict):
@@ -37,14 +42,16 @@ def parse_activity(body: bytes) -> Incoming:
         document.get("type"),
         id_of(document.get("actor")),
     )
-    if not isinstance(activity_id, str) or not activity_id.startswith(("https://", "http://")):
+    if not isinstance(activity_id, str) or not activity_id.startswith(WEB_SCHEMES):
         raise BadRequest("the activity has no http(s) id")
     if len(activity_id) > MAX_ID_LENGTH:
         raise BadRequest("the activity id is too long")
     if not isinstance(kind, str) or not kind:
         raise BadRequest("the activity has no type")
-    if not actor or not actor.startswith(("https://", "http://")):
+    if not actor or not actor.startswith(WEB_SCHEMES):
         raise BadRequest("the activity has no actor")
+    if (bad := first_non_web_link(document)) is not None:
+        raise BadRequest("%(field)s: only http(s) links are accepted", field=bad)
     return Incoming(id=activity_id, type=kind, actor=actor, document=document, raw=raw)
 
 

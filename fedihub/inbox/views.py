@@ -6,11 +6,12 @@ from aiohttp import web
 
 from fedihub.activitystreams import host_of
 from fedihub.actors import store as actors
-from fedihub.errors import Forbidden, PayloadTooLarge, SignatureError
+from fedihub.errors import Forbidden, PayloadTooLarge, SignatureError, TooManyRequests
 from fedihub.inbox.precheck import precheck
 from fedihub.inbox.validate import check_origins, is_self_delete, parse_activity
-from fedihub.keys import inbox_worker_key, inbox_writer_key, services_key
+from fedihub.keys import inbox_budgets_key, inbox_worker_key, inbox_writer_key, services_key
 from fedihub.signatures import SignedRequest, verify_request
+from fedihub.web.forms import body_deadline  # the one deadline for every body read
 
 INBOX_PATHS = ("/inbox", "/actor/inbox", "/hubs/{username}/inbox", "/users/{username}/inbox")
 
@@ -20,11 +21,12 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.read(65_536):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-        chunks.append(chunk)
+    async with body_deadline(request.app[services_key].config.body_timeout_s):
+        while chunk := await request.content.read(65_536):
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+            chunks.append(chunk)
     return b"".join(chunks)
 
 
@@ -36,8 +38,15 @@ async def post_inbox(request: web.Request) -> web.Response:
             raise web.HTTPNotFound(text="no such actor")
     body = await read_body(request, svc.config.max_inbox_body_bytes)
     activity = parse_activity(body)
-    if await svc.blocked.covers(host_of(activity.actor)):
+    host = host_of(activity.actor)
+    if await svc.blocked.covers(host):
         raise Forbidden("this instance does not accept activities from that host")
+    budgets = request.app[inbox_budgets_key]
+    if (wait_s := budgets.wait_s(host)) > 0:
+        raise TooManyRequests(
+            "this server has sent more than this instance accepts: try again later",
+            retry_after_s=wait_s,
+        )
     # Pure checks on what the activity claims, before any key is fetched to verify the claim.
     check_origins(activity, own_host=host_of(svc.config.base_url))
     if is_self_delete(activity) and await actors.get_remote_actor(svc.db, activity.actor) is None:
@@ -54,8 +63,11 @@ async def post_inbox(request: web.Request) -> web.Response:
     )
     if signer != activity.actor:
         raise SignatureError("the activity's actor is not the owner of the signing key")
+    budgets.charge(host, requests=1)  # refused by a precheck or not, it was a request
     await precheck(svc, activity)
-    if await request.app[inbox_writer_key].store(activity):
+    fresh = await request.app[inbox_writer_key].store(activity)
+    if fresh:
+        budgets.charge(host, stored_bytes=len(body))
         request.app[inbox_worker_key].wake()
     return web.Response(status=202)
 

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from fedihub.activitystreams import id_of
+from fedihub.activitystreams import WEB_SCHEMES, id_of
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ def present(obj: dict) -> NetworkItem:
     return NetworkItem(
         id=str(obj.get("id")),
         type=str(kind),
-        url=url if url.startswith(("https://", "http://")) else str(obj.get("id")),
+        # Links are checked on arrival; this also holds for rows stored before that check.
+        url=next((u for u in (url, str(obj.get("id"))) if u.startswith(WEB_SCHEMES)), ""),
         title=_text(obj.get("name")),
         content_html=obj.get("content") if isinstance(obj.get("content"), str) else "",
         summary=_text(obj.get("summary")),

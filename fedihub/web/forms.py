@@ -3,13 +3,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 
-from fedihub.errors import BadRequest
+from fedihub.errors import BadRequest, RequestTimeout
 from fedihub.media.images import MAX_UPLOAD_BYTES
+
+
+@asynccontextmanager
+async def body_deadline(limit_s: float) -> AsyncIterator[None]:
+    """Reading a request's body must be done within `limit_s` (`body_timeout_s`) in all, however
+    it trickles in: a client sending a byte now and then (slowloris) gets 408 instead of holding
+    a handler. Every body read goes through here: `read_form` for pages, the inbox's `read_body`."""
+    try:
+        async with asyncio.timeout(limit_s):
+            yield
+    except TimeoutError as e:
+        raise RequestTimeout(
+            "the request took more than %(seconds)s seconds to arrive", seconds=f"{limit_s:g}"
+        ) from e
+
+
+async def read_form(request: web.Request, limit_s: float) -> Any:
+    """What a form sent (fields and uploads), read within `limit_s` (see `body_deadline`)."""
+    async with body_deadline(limit_s):
+        return await request.post()
 
 
 def form_text(form: Any, name: str, default: str = "", *, strip: bool = True) -> str:

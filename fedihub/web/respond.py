@@ -10,7 +10,7 @@ import jinja2
 from aiohttp import web
 from babel.support import NullTranslations
 
-from fedihub.activitystreams import ACTIVITY_JSON, iso, wants_activity_json
+from fedihub.activitystreams import ACTIVITY_JSON, WEB_SCHEMES, iso, wants_activity_json
 from fedihub.config import Config
 from fedihub.errors import FedihubError
 from fedihub.keys import account_key, catalogs_key, session_key, templates_key
@@ -30,6 +30,15 @@ def _language_name(context: Any, tag: str) -> str:
     return language_name(tag, context.get("lang", DEFAULT))
 
 
+def http_url(value: object) -> str:
+    """A link for an `href` or `src`: itself when it is an http(s) URL or a path, else "#".
+    Every URL a template links to goes through it (a test checks), so an id planted as
+    `javascript:…` by another server, or stored before the inbox refused such ids, never runs."""
+    if isinstance(value, str) and (value.startswith(WEB_SCHEMES) or value.startswith("/")):
+        return value  # a path on this server has no scheme to abuse
+    return "#"
+
+
 def make_templates(config: Config) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir()),
@@ -38,6 +47,7 @@ def make_templates(config: Config) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.filters["iso"] = iso
+    env.filters["http_url"] = http_url
     env.filters["language_name"] = _language_name
     env.globals.update(
         instance_name=config.instance_name,

@@ -151,6 +151,9 @@ class RemoteServer:
         self.webfinger_lookups: list[str] = []  # resources asked for
         self._keys: dict[str, CryptographicIdentifier] = {}
         self._key_lock = asyncio.Lock()
+        # GETs under /stall/ never answer (until stop): a host that holds connections open.
+        self.stalled: list[str] = []
+        self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._validate = build_validate_http_signature_raw(self._fetch_key)
@@ -190,6 +193,7 @@ class RemoteServer:
         self._session = aiohttp.ClientSession(connector=connector)
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._session:
             await self._session.close()
         if self._runner:
@@ -219,6 +223,9 @@ class RemoteServer:
         """Any other document a test published with `publish(obj)`, served at its id."""
         url = f"http://{request.headers.get('Host', '')}{request.path}"
         self.fetched.append(url)
+        if request.path.startswith("/stall/"):
+            self.stalled.append(url)
+            await self._stopping.wait()
         if url not in self.objects:
             return web.Response(status=404)
         return web.Response(

@@ -114,6 +114,43 @@ def test_ip_literals_inside_and_malformed_urls_are_refused(url: str) -> None:
     check_url("https://93.184.216.34/users/a", insecure_http=False)
 
 
+# IPv6 addresses that carry an IPv4 address reach that IPv4 address (through a NAT64 gateway, a
+# 6to4 or Teredo relay, or the host's own dual stack), so they are judged by it.
+EMBEDDING_LOOPBACK = ["64:ff9b::7f00:1", "2002:7f00:1::1", "::ffff:127.0.0.1", "::127.0.0.1"]
+EMBEDDING_PRIVATE = [
+    "64:ff9b::a00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::c0a8:101", "2002:c0a8:101::",
+    "2002:a00:1::1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::10.0.0.1",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo: client 192.0.2.45 (inverted bits)
+    "2001:0:a00:1::f7f7:f7f7",  # Teredo: server 10.0.0.1, client 8.8.8.8
+    "64:ff9b:1::808:808",  # local-use NAT64: where the IPv4 address sits is the network's choice
+]  # fmt: skip
+EMBEDDING_PUBLIC = ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8",
+                    "2001:0:808:808::f7f7:f7f7"]  # fmt: skip
+
+
+@pytest.mark.parametrize("address", EMBEDDING_LOOPBACK + EMBEDDING_PRIVATE)
+def test_ipv6_that_embeds_an_inside_ipv4_is_refused(address: str) -> None:
+    assert address_allowed(address, allow_loopback=False) is False
+    # A development instance may reach loopback however it is written, nothing else inside.
+    assert address_allowed(address, allow_loopback=True) is (address in EMBEDDING_LOOPBACK)
+    with pytest.raises(FetchError, match="not a public address"):
+        check_url(f"https://[{address}]:8443/x", insecure_http=False)
+    if address not in EMBEDDING_LOOPBACK:
+        with pytest.raises(FetchError, match="not a public address"):
+            check_url(f"https://[{address}]/x", insecure_http=True)
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PUBLIC)
+def test_ipv6_that_embeds_a_public_ipv4_is_allowed(address: str) -> None:
+    assert address_allowed(address, allow_loopback=False)
+    check_url(f"https://[{address}]:8443/x", insecure_http=False)
+
+
+def test_ipv6_loopback_and_unspecified_are_not_read_as_ipv4_compatible() -> None:
+    assert address_allowed("::1", allow_loopback=True) and not address_allowed("::1", False)
+    assert not address_allowed("::", allow_loopback=True)
+
+
 def test_a_per_address_limit_counts_a_sliding_window_and_stays_bounded() -> None:
     from fedihub.web import throttle
 
