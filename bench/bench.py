@@ -101,12 +101,16 @@ async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str
             await asyncio.gather(*(sender() for _ in range(connections)))
             elapsed = time.perf_counter() - started
             server_cpu = cpu_seconds(a.process.pid) - cpu_before
+        # How far the worker got meanwhile: it shares the server's CPU with the intake.
+        handled = a.query("SELECT count(*) FROM inbox_items WHERE state NOT IN"
+                          " ('pending', 'processing') AND type = 'Like'")[0][0]  # fmt: skip
         await a.stop()
     stored = a.query("SELECT count(*) FROM inbox_items WHERE type = 'Like'")[0][0]
     assert statuses.count(202) == count, {s: statuses.count(s) for s in set(statuses)}
     assert stored == count + len(senders)
     return {"activities": count, "seconds": elapsed, "per_second": count / elapsed,
-            "server_cpu_s": server_cpu, "cpu_us_each": server_cpu / count * 1e6}  # fmt: skip
+            "server_cpu_s": server_cpu, "cpu_us_each": server_cpu / count * 1e6,
+            "handled": handled}  # fmt: skip
 
 
 async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str, float]:
@@ -262,7 +266,8 @@ async def main() -> None:
         r = await bench_inbox(root, args.inbox)
         print(f"(a) inbox: {r['activities']} signed activities verified and stored in "
               f"{r['seconds']:.2f} s = {r['per_second']:.0f}/s; the server used "
-              f"{r['server_cpu_s']:.2f} s of CPU ({r['cpu_us_each']:.0f} µs each)")  # fmt: skip
+              f"{r['server_cpu_s']:.2f} s of CPU ({r['cpu_us_each']:.0f} µs each); the worker had"
+              f" handled {r['handled']} of them by then")  # fmt: skip
     if args.only in (None, "pages"):
         for path, (rate, median_ms, first_ms, size) in (await bench_pages(root)).items():
             print(f"(d) {path}: {rate:.0f} requests/s, median {median_ms:.1f} ms"

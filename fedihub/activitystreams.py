@@ -118,10 +118,14 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# One decoder for every call: json.loads with a hook would build a new one each time.
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def strict_json(text: str | bytes) -> Any:
     """JSON from another server, strictly: NaN and Infinity are not JSON (RFC 8259), though
     Python's parser takes them, and a NaN would then reach counts, dates and the database."""
-    return json.loads(text, parse_constant=_refuse_constant)
+    return _STRICT_DECODER.decode(text.decode("utf-8") if isinstance(text, bytes) else text)
 
 
 def first_non_web_link(document: dict[str, Any]) -> str | None:
@@ -132,14 +136,17 @@ def first_non_web_link(document: dict[str, Any]) -> str | None:
         value = stack.pop()
         if isinstance(value, list):
             stack.extend(value)
-            continue
-        if not isinstance(value, dict):
-            continue
-        for key, inner in value.items():
-            if key in LINK_KEYS:
-                links = inner if isinstance(inner, list) else [inner]
-                if any(isinstance(v, str) and not v.startswith(WEB_SCHEMES) for v in links):
-                    return key
-            if isinstance(inner, dict | list):
-                stack.append(inner)
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(inner, str):
+                    if key in LINK_KEYS and not inner.startswith(WEB_SCHEMES):
+                        return key
+                elif isinstance(inner, list):
+                    if key in LINK_KEYS and any(
+                        isinstance(v, str) and not v.startswith(WEB_SCHEMES) for v in inner
+                    ):
+                        return key
+                    stack.append(inner)
+                elif isinstance(inner, dict):
+                    stack.append(inner)
     return None

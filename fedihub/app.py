@@ -13,6 +13,7 @@ from aiohttp import web
 from fedihub.actors import discovery
 from fedihub.actors.views import add_actor_routes
 from fedihub.config import Config
+from fedihub.deadlines import Watchdog
 from fedihub.errors import FedihubError, TooManyRequests
 from fedihub.events.scheduler import Scheduler
 from fedihub.inbox.budget import HostBudgets
@@ -33,6 +34,7 @@ from fedihub.keys import (
     shutting_down_key,
     tally_streams_key,
     templates_key,
+    watchdog_key,
 )
 from fedihub.media import views as media_views
 from fedihub.media.images import MAX_UPLOAD_BYTES
@@ -46,6 +48,7 @@ from fedihub.web import (
     auth,
     dashboard,
     directory,
+    headers,
     i18n,
     manage,
     organise,
@@ -53,7 +56,7 @@ from fedihub.web import (
     take_part,
 )
 from fedihub.web.cache import DocumentCache
-from fedihub.web.headers import STATIC_DIR, security_headers
+from fedihub.web.headers import NOSNIFF
 from fedihub.web.i18n import load_catalogs
 from fedihub.web.respond import html, in_their_words, make_templates, wants_json
 from fedihub.web.throttle import PerAddressLimit
@@ -79,7 +82,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 request, "error.html", status=e.http_status, message=in_their_words(request, e)
             )
         else:
-            response = web.json_response({"error": e.message}, status=e.http_status)
+            response = web.json_response(
+                {"error": e.message}, status=e.http_status, headers=NOSNIFF
+            )
         if isinstance(e, TooManyRequests) and e.retry_after_s is not None:
             response.headers["Retry-After"] = str(math.ceil(e.retry_after_s))
         return response
@@ -89,6 +94,14 @@ def _is_browser(request: web.Request) -> bool:
     """People get a page; servers and scripts get JSON."""
     accept = request.headers.get("Accept", "")
     return "text/html" in accept and not wants_json(request)
+
+
+async def _watchdog_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[watchdog_key].run(), name="watchdog")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -162,7 +175,8 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         config.inbox_requests_per_minute_per_host, config.inbox_bytes_per_day_per_host
     )
     app.on_shutdown.append(_signal_shutdown)
-    app.on_response_prepare.append(security_headers(config.insecure_http))
+    app[watchdog_key] = Watchdog()
+    app.cleanup_ctx.append(_watchdog_ctx)
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_workers_ctx(run_workers))
     add_actor_routes(app)
@@ -182,7 +196,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         i18n.routes,
         directory.routes,
         take_part.routes,
+        headers.routes,
     ):
         app.router.add_routes(module_routes)
-    app.router.add_static("/static", STATIC_DIR)  # the pages' scripts: no inline script at all
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Callable
+from functools import lru_cache
 
 from fedihub.db import Database
 
@@ -62,6 +63,7 @@ def split_port(host: str) -> tuple[str, str]:
     return host, ""
 
 
+@lru_cache(maxsize=65_536)  # on every inbox POST: the same few hosts again and again
 def normalise_host(host: str) -> str:
     """One spelling for each host[:port], so a block cannot be dodged by writing an address
     another way ("[2001:DB8:0::1]", "[::ffff:192.0.2.1]" for 192.0.2.1): lower case, no

@@ -8,6 +8,7 @@ import jinja2
 from aiohttp import web
 
 from fedihub.config import Config
+from fedihub.deadlines import Watchdog
 from fedihub.events.scheduler import Scheduler
 from fedihub.inbox.budget import HostBudgets
 from fedihub.inbox.store import InboxWriter
@@ -32,6 +33,8 @@ tally_streams_key = web.AppKey("tally_streams", asyncio.Semaphore)
 calendar_cache_key = web.AppKey("calendar_cache", DocumentCache)
 catalogs_key = web.AppKey("catalogs", Catalogs)
 follow_lookups_key = web.AppKey("follow_lookups", PerAddressLimit)
+# Keeps the time limits on reading request bodies (web/forms.py body_deadline).
+watchdog_key = web.AppKey("watchdog", Watchdog)
 # Per request: who is looking, loaded from the session cookie by web/auth.py.
 session_key = web.RequestKey("session", object)  # Session | None
 account_key = web.RequestKey("account", object)  # Account | None

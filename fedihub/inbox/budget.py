@@ -40,19 +40,20 @@ class HostBudgets:
 
     def _refilled(self, host: str) -> _Buckets:
         now = self._clock()
-        buckets = self._hosts.pop(host, None)
+        buckets = self._hosts.get(host)
         if buckets is None:
-            buckets = _Buckets(self._requests_max, self._bytes_max, now)
-        else:
-            elapsed = max(0.0, now - buckets.at)
+            buckets = self._hosts[host] = _Buckets(self._requests_max, self._bytes_max, now)
+            if len(self._hosts) > MAX_HOSTS:
+                self._hosts.popitem(last=False)  # the least recently seen
+            return buckets
+        self._hosts.move_to_end(host)  # now the most recently seen
+        elapsed = now - buckets.at
+        if elapsed > 0:
             buckets.requests = min(
                 self._requests_max, buckets.requests + elapsed * self._request_rate
             )
             buckets.bytes = min(self._bytes_max, buckets.bytes + elapsed * self._byte_rate)
             buckets.at = now
-        self._hosts[host] = buckets  # now the most recently seen
-        while len(self._hosts) > MAX_HOSTS:
-            self._hosts.popitem(last=False)
         return buckets
 
     def wait_s(self, host: str) -> float:

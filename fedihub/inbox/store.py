@@ -9,8 +9,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,48 +122,48 @@ async def claim_due(
     now: float,
     limit: int,
     per_host: int,
-    in_flight: Mapping[str, int],
-    busy_actors: Collection[str],
+    full_hosts: Collection[str],
+    full_actors: Collection[str],
     lease_s: float,
 ) -> list[InboxItem]:
-    """Leases up to `limit` due items, never more than `per_host` in flight from one host, and
-    one at a time per actor, so one actor's Follow and its Undo are handled in order. A lease
-    that ran out (its worker died) is due again."""
-    busy = sum(in_flight.values())
+    """Leases up to `limit` due items, oldest first, at most `per_host` from each host and none
+    from hosts and actors that already hold their share (the caller's caps are soft: one
+    claim may pass them by a claim's worth). A lease that ran out (its worker died) is due
+    again. One statement, so the claim holds the single writer as briefly as it can."""
     async with db.transaction() as tx:
-        # Ranked per host, so one host's backlog never hides the others'. Each half of the
-        # UNION is served by the (state, next_try_at) index; an OR would scan the table.
-        ranked = await tx.fetchall(
-            "WITH candidates AS (SELECT id, actor_uri, actor_host FROM inbox_items"
-            "   WHERE state = 'pending' AND next_try_at <= ? UNION ALL"
-            "   SELECT id, actor_uri, actor_host FROM inbox_items"
-            "   WHERE state = 'processing' AND locked_until < ?),"
-            " due AS (SELECT id, actor_uri, actor_host,"
-            "   row_number() OVER (PARTITION BY actor_host ORDER BY id) AS rank"
-            "   FROM candidates)"
-            " SELECT id, actor_uri, actor_host, rank FROM due WHERE rank <= ?"
-            " ORDER BY rank, id LIMIT ?",
-            (now, now, per_host, limit + busy),
-        )
-        chosen: list[int] = []
-        taken: Counter[str] = Counter()
-        actors = set(busy_actors)
-        for r in sorted(ranked, key=lambda r: r["id"]):  # oldest first within each actor
-            host = r["actor_host"]
-            if r["actor_uri"] in actors or in_flight.get(host, 0) + taken[host] >= per_host:
-                continue
-            actors.add(r["actor_uri"])  # later items of this actor wait for this one
-            taken[host] += 1
-            chosen.append(r["id"])
-        if not chosen:
-            return []
         rows = await tx.fetchall(
-            "UPDATE inbox_items SET state = 'processing', locked_until = ?"
-            " WHERE id IN (SELECT value FROM json_each(?))"
+            # Each host with pending items, found by seeking the (state, actor_host, next_try_at)
+            # index from one host to the next, then the first few due items of each: the cost
+            # grows with the hosts waiting, not with one host's backlog.
+            "WITH RECURSIVE hosts(host) AS ("
+            "   SELECT min(actor_host) FROM inbox_items WHERE state = 'pending'"
+            "   UNION ALL SELECT (SELECT min(actor_host) FROM inbox_items"
+            "     WHERE state = 'pending' AND actor_host > host) FROM hosts"
+            "   WHERE host IS NOT NULL),"
+            " due AS (SELECT i.id FROM hosts JOIN inbox_items i ON i.id IN"
+            "  (SELECT id FROM inbox_items WHERE state = 'pending' AND actor_host = hosts.host"
+            "   AND next_try_at <= ? AND actor_uri NOT IN (SELECT value FROM json_each(?))"
+            "   ORDER BY next_try_at, id LIMIT ?)"
+            "  WHERE hosts.host NOT IN (SELECT value FROM json_each(?))"
+            "  UNION ALL SELECT id FROM inbox_items"
+            "   WHERE state = 'processing' AND locked_until < ?)"
+            " UPDATE inbox_items SET state = 'processing', locked_until = ?"
+            " WHERE id IN (SELECT id FROM due ORDER BY id LIMIT ?)"
             " RETURNING id, activity_uri, actor_uri, actor_host, type, document, attempts",
-            (now + lease_s, json.dumps(chosen[:limit])),
-        )
+            (now, json.dumps(sorted(full_actors)), per_host, json.dumps(sorted(full_hosts)), now,
+             now + lease_s, limit),
+        )  # fmt: skip
     return sorted((_item(r) for r in rows), key=lambda i: i.id)
+
+
+async def renew_leases(db: Database, ids: Collection[int], until: float) -> None:
+    """Items a worker still holds stay its own: their leases move on to `until`."""
+    if ids:
+        await db.execute(
+            "UPDATE inbox_items SET locked_until = ? WHERE state = 'processing'"
+            " AND id IN (SELECT value FROM json_each(?))",
+            (until, json.dumps(sorted(ids))),
+        )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,13 @@ from fedihub.actors import store as actors
 from fedihub.errors import Forbidden, PayloadTooLarge, SignatureError, TooManyRequests
 from fedihub.inbox.precheck import precheck
 from fedihub.inbox.validate import check_origins, is_self_delete, parse_activity
-from fedihub.keys import inbox_budgets_key, inbox_worker_key, inbox_writer_key, services_key
+from fedihub.keys import (
+    inbox_budgets_key,
+    inbox_worker_key,
+    inbox_writer_key,
+    services_key,
+    watchdog_key,
+)
 from fedihub.signatures import SignedRequest, verify_request
 from fedihub.web.forms import body_deadline  # the one deadline for every body read
 
@@ -21,7 +27,8 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async with body_deadline(request.app[services_key].config.body_timeout_s):
+    timeout_s = request.app[services_key].config.body_timeout_s
+    with body_deadline(request.app[watchdog_key], timeout_s):
         while chunk := await request.content.read(65_536):
             size += len(chunk)
             if size > limit:
@@ -63,11 +70,13 @@ async def post_inbox(request: web.Request) -> web.Response:
     )
     if signer != activity.actor:
         raise SignatureError("the activity's actor is not the owner of the signing key")
-    budgets.charge(host, requests=1)  # refused by a precheck or not, it was a request
-    await precheck(svc, activity)
-    fresh = await request.app[inbox_writer_key].store(activity)
+    fresh = False
+    try:
+        await precheck(svc, activity)
+        fresh = await request.app[inbox_writer_key].store(activity)
+    finally:  # refused by a precheck or not, it was a request
+        budgets.charge(host, requests=1, stored_bytes=len(body) if fresh else 0)
     if fresh:
-        budgets.charge(host, stored_bytes=len(body))
         request.app[inbox_worker_key].wake()
     return web.Response(status=202)
 

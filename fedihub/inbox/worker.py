@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
+from fedihub.deadlines import Watchdog
 from fedihub.errors import FedihubError, FetchError
 from fedihub.inbox import store
 from fedihub.inbox.handlers import HANDLERS
@@ -22,8 +23,22 @@ from fedihub.services import Services
 
 log = logging.getLogger(__name__)
 
+# Claimed and held in memory at most: in all, per host, per actor. Big enough that a busy host's
+# items are claimed in large batches (a claim costs about a millisecond, whatever its size);
+# the caps only keep one host or actor from taking every place. Leases of held items are
+# renewed every LEASE_S / 3, however long a stalled host keeps its items waiting, so a row is
+# claimed again only when its worker died.
 LEASE_S = 300.0
 MAX_ATTEMPTS = 8
+HELD_MAX = 1024
+HELD_PER_HOST = 256
+HELD_PER_ACTOR = 64
+# A busy inbox claims and records in batches, at most this often, so it adds few transactions
+# to the single writer that the inbox's own intake also needs.
+BATCH_EVERY_S = 0.02
+FLUSH_AT = 64
+# A host's items run through one lane until every lane of it has been on one item this long.
+SLOW_S = 0.05
 # Long enough for an actor and an object fetch (each cut at 10 s of silence by the client),
 # short enough that a host that never answers is dropped and retried later.
 HANDLER_TIMEOUT_S = 20.0
@@ -43,6 +58,11 @@ def is_ignored(note: str) -> bool:
 
 
 class InboxWorker:
+    """Claims due items in batches and holds them in memory, one line per sending host, then
+    works through each line in `inbox_per_host` lanes (at most `inbox_concurrency` lanes in all),
+    oldest first and one item at a time per actor. At most HELD_PER_HOST items are held per host
+    and HELD_PER_ACTOR per actor, so a stalled host's items wait in its own short line."""
+
     def __init__(
         self,
         svc: Services,
@@ -55,10 +75,19 @@ class InboxWorker:
         self._concurrency = svc.config.inbox_concurrency
         self._per_host = svc.config.inbox_per_host
         self._wake = asyncio.Event()
-        self._in_flight: Counter[str] = Counter()
-        self._actors: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._lines: dict[str, list[InboxItem]] = {}  # per host: held, not started, oldest first
+        self._held_ids: set[int] = set()
+        self._held_by_host: Counter[str] = Counter()
+        self._held_by_actor: Counter[str] = Counter()
+        self._lanes_by_host: Counter[str] = Counter()
+        self._on_item_since: defaultdict[str, list[float]] = defaultdict(list)  # per host lane
+        self._running_actors: set[str] = set()
+        self._lanes: set[asyncio.Task[None]] = set()
+        self._watchdog = Watchdog()
         self._results: list[Result] = []
+        self._claimed_at = self._flushed_at = 0.0
+        self._renewed_at = clock()
+        self._more_due = True  # until a claim says otherwise
 
     def wake(self) -> None:
         self._wake.set()
@@ -67,15 +96,25 @@ class InboxWorker:
         """Handles every item due now (one pass, waiting for them); returns how many. Tests
         step the worker with it; `fedihub serve` runs the streaming `run_forever`."""
         handled = 0
-        while claimed := await self._claim():
-            handled += len(claimed)
-            await asyncio.gather(*(self._handle(item) for item in claimed))
-            await self._flush()
+        watchdog = asyncio.create_task(self._watchdog.run())
+        try:
+            while claimed := await self._claim():
+                handled += len(claimed)
+                self._open_lanes()
+                while self._lanes:
+                    await asyncio.wait(
+                        list(self._lanes), timeout=SLOW_S, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    self._open_lanes()  # a slow host's next lane, or an actor's next item
+                await self._flush()
+        finally:
+            watchdog.cancel()
         return handled
 
     async def run_forever(self) -> None:
         await store.release_all_claims(self._svc.db)
         pruned_at = 0.0
+        watchdog = asyncio.create_task(self._watchdog.run())
         try:
             while True:
                 try:
@@ -86,58 +125,127 @@ class InboxWorker:
                     log.exception("inbox worker pass failed; retrying")
                     await asyncio.sleep(1.0)
         finally:
-            for task in self._tasks:
-                task.cancel()  # leases run out and the items are handled after a restart
+            watchdog.cancel()
+            for lane in self._lanes:
+                lane.cancel()  # leases run out and the items are handled after a restart
 
     async def _step(self, pruned_at: float) -> float:
-        """One pass: prune now and then, claim what fits, record what finished, then wait."""
+        """One pass: prune now and then; claim (at most every BATCH_EVERY_S, unless the last
+        claim was full); open lanes; record what finished; then wait. Claiming and recording
+        in batches keeps a busy inbox from adding a transaction per item to the one writer
+        that the intake also needs."""
         now = self._clock()
         if now - pruned_at > PRUNE_EVERY_S:
             await store.prune_finished(self._svc.db, now - KEEP_FINISHED_S)
             pruned_at = now
-        claimed = await self._claim() if len(self._tasks) < self._concurrency else []
-        for item in claimed:
-            task = asyncio.create_task(self._handle(item))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        await self._flush()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
-        elif not claimed:
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+        if now - self._renewed_at > LEASE_S / 3:
+            await store.renew_leases(self._svc.db, self._held_ids, now + LEASE_S)
+            self._renewed_at = now
+        if self._more_due or now - self._claimed_at >= BATCH_EVERY_S:
+            room = HELD_MAX - len(self._held_ids)
+            claimed = await self._claim() if room > 0 else []
+            self._more_due = len(claimed) >= room > 0  # it stopped at the limit: more wait
+            self._claimed_at = now
+        self._open_lanes()
+        if self._results and (len(self._results) >= FLUSH_AT or not self._lanes
+                              or now - self._flushed_at >= BATCH_EVERY_S):  # fmt: skip
+            await self._flush()
+            self._flushed_at = now
+        if self._more_due:
+            return pruned_at
+        if self._lanes:
+            await asyncio.wait(
+                list(self._lanes), timeout=BATCH_EVERY_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            return pruned_at
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+        # Whatever else arrives meanwhile is claimed with it, in one batch.
+        await asyncio.sleep(max(0.0, self._claimed_at + BATCH_EVERY_S - self._clock()))
         return pruned_at
 
     async def _claim(self) -> list[InboxItem]:
         claimed = await store.claim_due(
             self._svc.db,
             now=self._clock(),
-            limit=self._concurrency - len(self._tasks),
-            per_host=self._per_host,
-            in_flight=self._in_flight,
-            busy_actors=self._actors,
+            limit=HELD_MAX - len(self._held_ids),
+            per_host=HELD_PER_HOST,
+            full_hosts=[h for h, n in self._held_by_host.items() if n >= HELD_PER_HOST],
+            full_actors=[a for a, n in self._held_by_actor.items() if n >= HELD_PER_ACTOR],
             lease_s=LEASE_S,
         )
-        for item in claimed:  # counted now, so the next claim sees these slots as taken
-            self._in_flight[item.actor_host] += 1
-            self._actors.add(item.actor_uri)
-        return claimed
+        fresh = [item for item in claimed if item.id not in self._held_ids]
+        for item in fresh:
+            self._lines.setdefault(item.actor_host, []).append(item)
+            self._held_ids.add(item.id)
+            self._held_by_host[item.actor_host] += 1
+            self._held_by_actor[item.actor_uri] += 1
+        return fresh
 
-    async def _handle(self, item: InboxItem) -> None:
+    def _open_lanes(self) -> None:
+        """One lane per host with work; a second (up to `inbox_per_host`) only while every lane
+        of that host has been on its item for SLOW_S: fast items go through one lane, as
+        cheaply as a plain loop, and only a host that makes us wait gets more."""
+        now = time.monotonic()
+        for host, line in self._lines.items():
+            while line and len(self._lanes) < self._concurrency:
+                lanes = self._lanes_by_host[host]
+                if lanes >= self._per_host or self._next_in(line) is None:
+                    break
+                if lanes and not all(now - t >= SLOW_S for t in self._on_item_since[host]):
+                    break
+                self._lanes_by_host[host] += 1
+                lane = asyncio.create_task(self._lane(host))
+                self._lanes.add(lane)
+                lane.add_done_callback(self._lanes.discard)
+
+    def _next_in(self, line: list[InboxItem]) -> InboxItem | None:
+        """The oldest held item whose actor has nothing running: an actor's items keep order."""
+        return next((i for i in line if i.actor_uri not in self._running_actors), None)
+
+    async def _lane(self, host: str) -> None:
+        """Works through one host's line, an item at a time, until nothing there may run."""
+        line = self._lines[host]
         try:
-            self._results.append(await self._process(item))
+            while (item := self._next_in(line)) is not None:
+                line.remove(item)
+                self._running_actors.add(item.actor_uri)
+                since, started = self._on_item_since[host], time.monotonic()
+                since.append(started)
+                try:
+                    self._results.append(await self._process(item))
+                finally:
+                    since.remove(started)
+                    self._running_actors.discard(item.actor_uri)
+                    self._release(item)
         finally:
-            self._in_flight[item.actor_host] -= 1
-            if self._in_flight[item.actor_host] <= 0:
-                del self._in_flight[item.actor_host]
-            self._actors.discard(item.actor_uri)
+            self._lanes_by_host[host] -= 1
+            if self._lanes_by_host[host] <= 0:
+                del self._lanes_by_host[host]
+            if not line and host not in self._lanes_by_host:
+                del self._lines[host], self._on_item_since[host]
+
+    def _release(self, item: InboxItem) -> None:
+        self._held_ids.discard(item.id)
+        for counter, key in ((self._held_by_host, item.actor_host),
+                             (self._held_by_actor, item.actor_uri)):  # fmt: skip
+            counter[key] -= 1
+            if counter[key] <= 0:
+                del counter[key]
 
     async def _flush(self) -> None:
         # Whatever finished since the last write goes in one transaction.
         if self._results:
             batch, self._results = self._results, []
             await store.record_results(self._svc.db, batch, self._clock())
+
+    def _fetch_failed(self, item: InboxItem, reason: str) -> Result:
+        """Another server did not give us what the item needs: retried later, then given up."""
+        if item.attempts + 1 >= MAX_ATTEMPTS:
+            log.warning("inbox %s %s failed: %s", item.type, item.activity_uri, reason)
+            return Result(item.id, error=reason, drop_body=True)
+        return Result(item.id, reason, self._clock() + retry_delay_s(item.attempts))
 
     async def _process(self, item: InboxItem) -> Result:
         if not item.readable:
@@ -146,14 +254,12 @@ class InboxWorker:
         if handler is None:
             return Result(item.id, drop_body=True)
         try:
-            async with asyncio.timeout(self._handler_timeout_s):
+            with self._watchdog.limit(self._handler_timeout_s):
                 note = await handler(self._svc, item)
-        except (FetchError, TimeoutError) as e:
-            reason = e.message if isinstance(e, FetchError) else "another server took too long"
-            if item.attempts + 1 >= MAX_ATTEMPTS:
-                log.warning("inbox %s %s failed: %s", item.type, item.activity_uri, reason)
-                return Result(item.id, error=reason, drop_body=True)
-            return Result(item.id, reason, self._clock() + retry_delay_s(item.attempts))
+        except FetchError as e:
+            return self._fetch_failed(item, e.message)
+        except TimeoutError:
+            return self._fetch_failed(item, "another server took too long")
         except FedihubError as e:
             log.info("inbox %s %s refused: %s", item.type, item.activity_uri, e.message)
             return Result(item.id, error=e.message, drop_body=True)

@@ -17,7 +17,7 @@ from fedihub.accounts import sessions
 from fedihub.accounts.sessions import Session
 from fedihub.actors.store import Account
 from fedihub.errors import BadRequest, FedihubError, Forbidden, TooManyRequests
-from fedihub.keys import account_key, services_key, session_key
+from fedihub.keys import account_key, services_key, session_key, watchdog_key
 from fedihub.web.forms import form_text, local_target, read_form
 from fedihub.web.respond import html, in_their_words
 from fedihub.web.throttle import client_key
@@ -89,7 +89,9 @@ async def form_page(
 
 async def csrf_form(request: web.Request) -> Any:
     """The submitted form, once its CSRF token matches the session's (403 otherwise)."""
-    form = await read_form(request, request.app[services_key].config.body_timeout_s)
+    form = await read_form(
+        request, request.app[watchdog_key], request.app[services_key].config.body_timeout_s
+    )
     token = form.get("csrf")
     if not sessions.csrf_matches(
         await current_session(request), token if isinstance(token, str) else None

@@ -3,25 +3,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
 
+from fedihub.deadlines import Watchdog
 from fedihub.errors import BadRequest, RequestTimeout
 from fedihub.media.images import MAX_UPLOAD_BYTES
 
 
-@asynccontextmanager
-async def body_deadline(limit_s: float) -> AsyncIterator[None]:
-    """Reading a request's body must be done within `limit_s` (`body_timeout_s`) in all, however
-    it trickles in: a client sending a byte now and then (slowloris) gets 408 instead of holding
-    a handler. Every body read goes through here: `read_form` for pages, the inbox's `read_body`."""
+@contextmanager
+def body_deadline(watchdog: Watchdog, limit_s: float) -> Iterator[None]:
+    """Reading a request's body must be done within `body_timeout_s` in all, however it
+    trickles in: a client sending a byte now and then (slowloris) gets 408 instead of holding
+    a handler. Every body read goes through here: `read_form` for pages, the inbox's
+    `read_body`. Kept by the app's watchdog (see fedihub/deadlines.py), not a timer a read."""
     try:
-        async with asyncio.timeout(limit_s):
+        with watchdog.limit(limit_s):
             yield
     except TimeoutError as e:
         raise RequestTimeout(
@@ -29,9 +30,9 @@ async def body_deadline(limit_s: float) -> AsyncIterator[None]:
         ) from e
 
 
-async def read_form(request: web.Request, limit_s: float) -> Any:
-    """What a form sent (fields and uploads), read within `limit_s` (see `body_deadline`)."""
-    async with body_deadline(limit_s):
+async def read_form(request: web.Request, watchdog: Watchdog, limit_s: float) -> Any:
+    """What a form sent (fields and uploads), read within the body deadline."""
+    with body_deadline(watchdog, limit_s):
         return await request.post()
 
 

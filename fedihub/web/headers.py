@@ -1,14 +1,18 @@
-"""Headers every response carries, so a page cannot be framed, sniffed or made to run script
-that this server did not ship (a Content-Security-Policy without inline script)."""
+"""What a page may run and where it may be shown: a Content-Security-Policy without inline
+script, no framing, no sniffing; and the pages' own scripts, served from static files.
+
+The headers are added where responses are made (`respond.html` for every page, the JSON
+helpers), not by a hook on every response: that hook cost the inbox ~10 µs a request."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from functools import cache
 from pathlib import Path
 
 from aiohttp import web
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 # Scripts only from our own /static files; the live tally's stream from ourselves; images are
 # our uploads. Styles stay inline (one <style> per page keeps each page a single request):
@@ -20,23 +24,33 @@ _POLICY = (
 )
 
 
-def content_security_policy(insecure_http: bool) -> str:
-    return _POLICY.format(forms="https: http:" if insecure_http else "https:")
+@cache
+def page_headers(insecure_http: bool) -> dict[str, str]:
+    forms = "https: http:" if insecure_http else "https:"
+    return {
+        "Content-Security-Policy": _POLICY.format(forms=forms),
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        **NOSNIFF,
+    }
 
 
-def security_headers(
-    insecure_http: bool,
-) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
-    """An `on_response_prepare` hook: headers for every response, the policy for HTML."""
-    policy = content_security_policy(insecure_http)
+@cache
+def _static_file(name: str) -> bytes | None:
+    """A script shipped in fedihub/static, read once; None for any other name."""
+    scripts = {p.name: p for p in STATIC_DIR.glob("*.js")}
+    return scripts[name].read_bytes() if name in scripts else None
 
-    async def add(request: web.Request, response: web.StreamResponse) -> None:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.content_type == "text/html":
-            response.headers.setdefault("Content-Security-Policy", policy)
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "public, max-age=3600"
 
-    return add
+routes = web.RouteTableDef()
+
+
+@routes.get("/static/{name}")
+async def static_script(request: web.Request) -> web.Response:
+    body = _static_file(request.match_info["name"])
+    if body is None:
+        raise web.HTTPNotFound()  # a script's address, asked for by a browser, not a person
+    return web.Response(
+        body=body, content_type="text/javascript", charset="utf-8",
+        headers={"Cache-Control": "public, max-age=3600", **NOSNIFF},
+    )  # fmt: skip

@@ -13,7 +13,8 @@ from babel.support import NullTranslations
 from fedihub.activitystreams import ACTIVITY_JSON, WEB_SCHEMES, iso, wants_activity_json
 from fedihub.config import Config
 from fedihub.errors import FedihubError
-from fedihub.keys import account_key, catalogs_key, session_key, templates_key
+from fedihub.keys import account_key, catalogs_key, config_key, session_key, templates_key
+from fedihub.web.headers import NOSNIFF, page_headers
 from fedihub.web.i18n import DEFAULT, LANGUAGES, language_name, language_of
 
 
@@ -66,7 +67,7 @@ def activity_json(document: Any, status: int = 200) -> web.Response:
         status=status,
         body=json.dumps(document).encode(),
         content_type=ACTIVITY_JSON,
-        headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"},
+        headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*", **NOSNIFF},
     )
 
 
@@ -91,7 +92,8 @@ def html(request: web.Request, template: str, status: int = 200, **context: Any)
     )  # fmt: skip
     return web.Response(
         status=status, text=body, content_type="text/html", charset="utf-8",
-        headers={"Vary": "Accept, Accept-Language, Cookie", "Content-Language": lang},
+        headers={"Vary": "Accept, Accept-Language, Cookie", "Content-Language": lang,
+                 **page_headers(request.app[config_key].insecure_http)},
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ that changed nothing here."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from fedihub.config import Config, load_config
 from fedihub.inbox.budget import HostBudgets
+from fedihub.inbox.worker import InboxWorker
 from fedihub.keys import inbox_worker_key
 from fedihub.services import Services
 from tests.support.remote import AS, RemoteActor, RemoteServer
@@ -102,3 +104,32 @@ async def test_the_budget_settings_come_from_the_environment(
 ) -> None:
     monkeypatch.setenv("FEDIHUB_INBOX_REQUESTS_PER_MINUTE_PER_HOST", "7")
     assert load_config(instance_config.data_dir).inbox_requests_per_minute_per_host == 7
+
+
+async def test_a_handler_waiting_on_a_silent_server_is_cut_off_and_retried(
+    app_client: TestClient, services: Services, remote: RemoteServer
+) -> None:
+    """A member's Create for their group makes us fetch the group server's copy; that server
+    never answers. The handler is cut off, the item goes back to wait for a retry, and an
+    unrelated item from another host is handled meanwhile."""
+    member = remote.add_actor("member", host_index=1)
+    group = remote.add_actor("group", host_index=1, actor_type="Group")
+    other = remote.add_actor("other", host_index=0)
+    obj = {"id": f"{remote.base_url(1)}/stall/1", "type": "Note", "attributedTo": group.id,
+           "content": "never fetched"}  # fmt: skip
+    create = {"@context": AS, "id": f"{member.id}/creates/1", "type": "Create",
+              "actor": member.id, "object": obj}  # fmt: skip
+    inbox = f"{services.config.base_url}/inbox"
+    assert (await remote.post(inbox, create, member)).status == 202
+    assert (await remote.post(inbox, like(other, 1), other)).status == 202
+    worker = InboxWorker(services, handler_timeout_s=0.5)
+    started = time.monotonic()
+    assert await worker.run_once() == 2
+    assert time.monotonic() - started < 5  # cut off at 0.5 s, checked twice a second
+    rows = await services.db.fetchall("SELECT actor_uri, state, error, attempts FROM inbox_items")
+    by_actor = {r["actor_uri"]: r for r in rows}
+    assert by_actor[other.id]["state"] == "done"
+    assert by_actor[member.id]["state"] == "pending"  # kept, to be tried again later
+    assert by_actor[member.id]["error"] == "another server took too long"
+    assert by_actor[member.id]["attempts"] == 1
+    assert remote.stalled == [obj["id"]]

@@ -1,0 +1,51 @@
+"""Time limits on awaits, kept by one watchdog task instead of a timer per await.
+
+`asyncio.timeout` arms and cancels a timer each time: a few microseconds, which on the inbox's
+hot path (every body read, every item handled) cost more than the work itself. Here an await
+registers its task and deadline in a dict; a watchdog looks every `every_s` seconds and cancels
+what is overdue, and the limit turns that cancellation into TimeoutError. Deadlines are kept
+to within `every_s`: plenty for limits of seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+
+
+class Watchdog:
+    def __init__(self, every_s: float = 0.5) -> None:
+        self._every_s = every_s
+        self._due: dict[asyncio.Task[object], float] = {}
+        self._cut: set[asyncio.Task[object]] = set()
+
+    @contextlib.contextmanager
+    def limit(self, seconds: float) -> Iterator[None]:
+        """`with watchdog.limit(20): await …` raises TimeoutError once the awaits inside
+        have taken longer than `seconds` (give or take `every_s`)."""
+        task = asyncio.current_task()
+        assert task is not None, "a limit is for awaits inside a task"
+        self._due[task] = time.monotonic() + seconds
+        try:
+            yield
+        except asyncio.CancelledError:
+            if task not in self._cut:
+                raise  # cancelled by someone else: the server is stopping
+            self._cut.discard(task)
+            task.uncancel()
+            raise TimeoutError from None
+        finally:
+            self._due.pop(task, None)
+            if task in self._cut:  # cut just as it finished: the cancellation is still pending
+                self._cut.discard(task)
+                task.uncancel()
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._every_s)
+            now = time.monotonic()
+            for task, due in list(self._due.items()):
+                if now > due and task not in self._cut:
+                    self._cut.add(task)
+                    task.cancel()

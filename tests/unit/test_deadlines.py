@@ -1,0 +1,40 @@
+"""The watchdog that keeps time limits: an await past its limit raises TimeoutError, one
+within it is untouched, and a cancellation from elsewhere stays a cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from fedihub.deadlines import Watchdog
+
+
+async def test_an_await_past_its_limit_raises_timeout_and_the_task_goes_on() -> None:
+    watchdog = Watchdog(every_s=0.05)
+    runner = asyncio.create_task(watchdog.run())
+    started = time.monotonic()
+    with pytest.raises(TimeoutError), watchdog.limit(0.1):
+        await asyncio.sleep(10)
+    assert 0.1 <= time.monotonic() - started < 1.0
+    await asyncio.sleep(0.01)  # the task was not left cancelled: it can await again
+    with watchdog.limit(1.0):
+        await asyncio.sleep(0.01)
+    runner.cancel()
+
+
+async def test_a_cancellation_from_elsewhere_is_not_a_timeout() -> None:
+    watchdog = Watchdog(every_s=0.05)
+    runner = asyncio.create_task(watchdog.run())
+
+    async def limited() -> None:
+        with watchdog.limit(10):
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(limited())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    runner.cancel()
