@@ -93,6 +93,16 @@ def host_of(uri: str) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def same_host(uri: str, other: str) -> bool:
+    """host_of(uri) == host_of(other). Cheap when `uri` starts with `other`'s scheme://netloc/,
+    as an activity's id does with its actor's, and without filling host_of's cache with ids
+    that are never seen twice."""
+    end = other.find("/", other.find("://") + 3)
+    if end > 0 and uri.startswith(other[: end + 1]):
+        return True
+    return host_of(uri) == host_of(other)
+
+
 def same_server_like(uri: str) -> str:
     """A SQL LIKE pattern (with ESCAPE '\\') for ids on the same scheme://host as `uri`."""
     origin = "/".join(uri.split("/", 3)[:3])

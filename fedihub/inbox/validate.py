@@ -10,6 +10,7 @@ from fedihub.activitystreams import (
     first_non_web_link,
     host_of,
     id_of,
+    same_host,
     strict_json,
 )
 from fedihub.errors import BadRequest, OriginError
@@ -62,7 +63,7 @@ def check_origins(activity: Incoming, own_host: str) -> None:
         raise OriginError(
             "activities claiming this instance's actors are not accepted from outside"
         )
-    if host_of(activity.id) != actor_host:
+    if not same_host(activity.id, activity.actor):
         raise OriginError("the activity id is not on the actor's host")
     if activity.type not in AUTHORED_TYPES:
         return
@@ -70,12 +71,12 @@ def check_origins(activity: Incoming, own_host: str) -> None:
     object_id = id_of(obj)
     if object_id is None:
         raise BadRequest(f"a {activity.type} needs an object with an id")
-    if host_of(object_id) != actor_host:
+    if not same_host(object_id, activity.actor):
         raise OriginError(f"a {activity.type} of an object on another host is not accepted")
     if isinstance(obj, dict):
         for field in ("attributedTo", "actor"):
             owner = id_of(obj.get(field))
-            if owner is not None and host_of(owner) != actor_host:
+            if owner is not None and not same_host(owner, activity.actor):
                 raise OriginError(f"the object's {field} is not on the actor's host")
 
 

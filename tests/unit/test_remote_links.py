@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from fedihub.activitystreams import first_non_web_link, strict_json
+from fedihub.activitystreams import first_non_web_link, host_of, same_host, strict_json
 from fedihub.errors import BadRequest
 from fedihub.inbox.validate import parse_activity
 from fedihub.web.respond import http_url, template_dir
@@ -110,3 +110,23 @@ def test_documents_fetched_from_other_servers_are_strict_json_too(text: str) -> 
     with pytest.raises(ValueError, match="is not JSON"):
         strict_json(text)
     assert strict_json('{"votersCount": 3}') == {"votersCount": 3}
+
+
+@pytest.mark.parametrize(
+    ("uri", "actor"),
+    [
+        ("https://a.example/x", "https://a.example/users/u"),
+        ("https://A.example/x", "https://a.example/u"),
+        ("https://a.example:443/x", "https://a.example/u"),
+        ("https://a.example@evil.example/x", "https://a.example/u"),
+        ("https://evil.example/x", "https://a.example@evil.example/u"),
+        ("http://a.example/x", "https://a.example/u"),
+        ("https://a.example.evil/x", "https://a.example/u"),
+        ("https://a.example", "https://a.example/u"),
+        ("https://a.example/x", "https://a.example"),
+        ("https://[::1]:8/x", "https://[::1]:8/u"),
+        ("https://[::1]:9/x", "https://[::1]:8/u"),
+    ],
+)
+def test_the_quick_same_host_check_agrees_with_host_of(uri: str, actor: str) -> None:
+    assert same_host(uri, actor) == (host_of(uri) == host_of(actor))
