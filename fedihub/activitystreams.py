@@ -65,6 +65,9 @@ LINK_KEYS = frozenset(
     {"id", "actor", "object", "target", "inReplyTo", "url", "href", "attributedTo", "audience"}
 )
 WEB_SCHEMES = ("https://", "http://")
+# A Link's href may also be a torrent's magnet (PeerTube lists one beside each video file): no
+# browser runs it as script, and pages print only http(s) links anyway (the http_url filter).
+HREF_SCHEMES = (*WEB_SCHEMES, "magnet:?")
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -149,7 +152,9 @@ def first_non_web_link(document: dict[str, Any]) -> str | None:
         elif isinstance(value, dict):
             for key, inner in value.items():
                 if isinstance(inner, str):
-                    if key in LINK_KEYS and not inner.startswith(WEB_SCHEMES):
+                    if key in LINK_KEYS and not inner.startswith(
+                        HREF_SCHEMES if key == "href" else WEB_SCHEMES
+                    ):
                         return key
                 elif isinstance(inner, list):
                     if key in LINK_KEYS and any(

@@ -46,6 +46,7 @@ ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix
 NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215
 IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated (RFC 4291), still routed by some
+IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # SIIT (RFC 2765): ::ffff:0:a.b.c.d
 
 
 def address_allowed(address: str, allow_loopback: bool) -> bool:
@@ -77,7 +78,8 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ..
         return ip.teredo
     if ip.sixtofour is not None:  # 2002:aabb:ccdd::/48
         return (ip.sixtofour,)
-    if ip in NAT64 or (ip in IPV4_COMPATIBLE and int(ip) > 1):  # not :: or ::1, IPv6's own
+    if ip in NAT64 or ip in IPV4_TRANSLATED or (ip in IPV4_COMPATIBLE and int(ip) > 1):
+        # (IPv4-compatible: not :: or ::1, which are IPv6's own.)
         return (ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF),)
     return ()
 

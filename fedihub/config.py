@@ -29,8 +29,9 @@ class Config:
     behind_proxy: bool = False
     max_inbox_body_bytes: int = 1_048_576
     # Inbox items handled at once, and at most this many from one sending host, so a host whose
-    # activities make us wait (fetches that never answer) holds only its own slots.
-    inbox_concurrency: int = 16
+    # activities make us wait (fetches that never answer) holds only its own slots: a few such
+    # hosts together cannot take every slot.
+    inbox_concurrency: int = 32
     inbox_per_host: int = 4
     # Per sending host: requests a minute, and bytes of activities stored a day. Past either the
     # inbox answers 429 with Retry-After; servers retry later, so nothing is lost.

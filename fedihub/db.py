@@ -137,13 +137,21 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: aiosqlite runs BEGIN even when the task awaiting it is
+                # cancelled, and a transaction left open would refuse every later write.
+                await self._writer.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._writer)
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # none open if BEGIN itself failed
+                    await asyncio.shield(self._writer.execute("ROLLBACK"))
                 raise
-            await self._writer.execute("COMMIT")
+            commit = asyncio.ensure_future(self._writer.execute("COMMIT"))
+            try:
+                await asyncio.shield(commit)
+            except asyncio.CancelledError:
+                await commit  # let it finish: what it wrote happened, and the caller is told
+                raise
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own transaction; returns the rows changed."""

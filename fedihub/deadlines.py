@@ -22,24 +22,27 @@ class Watchdog:
 
     @contextlib.contextmanager
     def limit(self, seconds: float) -> Iterator[None]:
-        """`with watchdog.limit(20): await …` raises TimeoutError once the awaits inside
+        """`with watchdog.limit(30): await …` raises TimeoutError once the awaits inside
         have taken longer than `seconds` (give or take `every_s`)."""
         task = asyncio.current_task()
         assert task is not None, "a limit is for awaits inside a task"
-        self._due[task] = time.monotonic() + seconds
+        outer = self._due.get(task)  # a limit inside another keeps the sooner of the two
+        due = time.monotonic() + seconds
+        self._due[task] = due if outer is None else min(due, outer)
         try:
             yield
         except asyncio.CancelledError:
             if task not in self._cut:
                 raise  # cancelled by someone else: the server is stopping
             self._cut.discard(task)
-            task.uncancel()
+            if task.uncancel() > 0:
+                raise  # someone else cancelled it too: stopping wins over a timeout
             raise TimeoutError from None
         finally:
-            self._due.pop(task, None)
-            if task in self._cut:  # cut just as it finished: the cancellation is still pending
-                self._cut.discard(task)
-                task.uncancel()
+            if outer is None:
+                self._due.pop(task, None)
+            else:
+                self._due[task] = outer
 
     async def run(self) -> None:
         while True:

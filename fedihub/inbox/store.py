@@ -123,13 +123,12 @@ async def claim_due(
     limit: int,
     per_host: int,
     full_hosts: Collection[str],
-    full_actors: Collection[str],
     lease_s: float,
 ) -> list[InboxItem]:
     """Leases up to `limit` due items, oldest first, at most `per_host` from each host and none
-    from hosts and actors that already hold their share (the caller's caps are soft: one
-    claim may pass them by a claim's worth). A lease that ran out (its worker died) is due
-    again. One statement, so the claim holds the single writer as briefly as it can."""
+    from `full_hosts`, which hold their share already (a soft cap: one claim may pass it by a
+    claim's worth). A lease that ran out (its worker died) is due again. One statement, so the
+    claim holds the single writer as briefly as it can."""
     async with db.transaction() as tx:
         rows = await tx.fetchall(
             # Each host with pending items, found by seeking the (state, actor_host, next_try_at)
@@ -142,16 +141,14 @@ async def claim_due(
             "   WHERE host IS NOT NULL),"
             " due AS (SELECT i.id FROM hosts JOIN inbox_items i ON i.id IN"
             "  (SELECT id FROM inbox_items WHERE state = 'pending' AND actor_host = hosts.host"
-            "   AND next_try_at <= ? AND actor_uri NOT IN (SELECT value FROM json_each(?))"
-            "   ORDER BY next_try_at, id LIMIT ?)"
+            "   AND next_try_at <= ? ORDER BY next_try_at, id LIMIT ?)"
             "  WHERE hosts.host NOT IN (SELECT value FROM json_each(?))"
             "  UNION ALL SELECT id FROM inbox_items"
             "   WHERE state = 'processing' AND locked_until < ?)"
             " UPDATE inbox_items SET state = 'processing', locked_until = ?"
             " WHERE id IN (SELECT id FROM due ORDER BY id LIMIT ?)"
             " RETURNING id, activity_uri, actor_uri, actor_host, type, document, attempts",
-            (now, json.dumps(sorted(full_actors)), per_host, json.dumps(sorted(full_hosts)), now,
-             now + lease_s, limit),
+            (now, per_host, json.dumps(sorted(full_hosts)), now, now + lease_s, limit),
         )  # fmt: skip
     return sorted((_item(r) for r in rows), key=lambda i: i.id)
 

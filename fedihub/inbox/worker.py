@@ -1,9 +1,11 @@
 """Process stored inbox items: claim, dispatch to HANDLERS, record the result.
 
-Items are handled concurrently, at most `per_host` at once from one sending host and one at a
-time per actor (so an actor's Follow and Undo keep their order). A handler that waits on
-another server (a fetch that never answers) is cut off after HANDLER_TIMEOUT_S and retried
-later: a slow or hostile host holds only its own slots, never the inbox of everyone else."""
+Items are handled concurrently, at most `inbox_per_host` at once from one sending host and one
+at a time per actor, in the order they arrived (an item waiting for a retry is overtaken). A
+handler waiting on another server is bounded by the client's timeouts (nothing for 10 s, 30 s
+in all) and its item retried later: a slow or hostile host holds only its own lanes.
+
+Handlers are never cancelled part-way: one that was could leave a write half-done."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
-from fedihub.deadlines import Watchdog
 from fedihub.errors import FedihubError, FetchError
 from fedihub.inbox import store
 from fedihub.inbox.handlers import HANDLERS
@@ -23,25 +24,20 @@ from fedihub.services import Services
 
 log = logging.getLogger(__name__)
 
-# Claimed and held in memory at most: in all, per host, per actor. Big enough that a busy host's
-# items are claimed in large batches (a claim costs about a millisecond, whatever its size);
-# the caps only keep one host or actor from taking every place. Leases of held items are
-# renewed every LEASE_S / 3, however long a stalled host keeps its items waiting, so a row is
-# claimed again only when its worker died.
+# Claimed and held in memory at most, in all and per host: big enough that a busy host's items
+# are claimed in large batches (a claim costs about a millisecond, whatever its size). Leases
+# of held items are renewed every LEASE_S / 3, however long a stalled host keeps its items
+# waiting, so a row is claimed again only when its worker died.
 LEASE_S = 300.0
 MAX_ATTEMPTS = 8
 HELD_MAX = 1024
 HELD_PER_HOST = 256
-HELD_PER_ACTOR = 64
 # A busy inbox claims and records in batches, at most this often, so it adds few transactions
 # to the single writer that the inbox's own intake also needs.
 BATCH_EVERY_S = 0.02
 FLUSH_AT = 64
 # A host's items run through one lane until every lane of it has been on one item this long.
 SLOW_S = 0.05
-# Long enough for an actor and an object fetch (each cut at 10 s of silence by the client),
-# short enough that a host that never answers is dropped and retried later.
-HANDLER_TIMEOUT_S = 20.0
 # Inbox rows are written in this process, which wakes the worker: polling is a safety net.
 IDLE_POLL_S = 1.0
 PRUNE_EVERY_S = 3600.0
@@ -59,31 +55,26 @@ def is_ignored(note: str) -> bool:
 
 class InboxWorker:
     """Claims due items in batches and holds them in memory, one line per sending host, then
-    works through each line in `inbox_per_host` lanes (at most `inbox_concurrency` lanes in all),
-    oldest first and one item at a time per actor. At most HELD_PER_HOST items are held per host
-    and HELD_PER_ACTOR per actor, so a stalled host's items wait in its own short line."""
+    works through each line in up to `inbox_per_host` lanes (at most `inbox_concurrency` in
+    all), oldest first and one item at a time per actor."""
 
     def __init__(
         self,
         svc: Services,
         clock: Callable[[], float] = time.time,
-        handler_timeout_s: float = HANDLER_TIMEOUT_S,
     ) -> None:
         self._svc = svc
         self._clock = clock
-        self._handler_timeout_s = handler_timeout_s
         self._concurrency = svc.config.inbox_concurrency
         self._per_host = svc.config.inbox_per_host
         self._wake = asyncio.Event()
         self._lines: dict[str, list[InboxItem]] = {}  # per host: held, not started, oldest first
         self._held_ids: set[int] = set()
         self._held_by_host: Counter[str] = Counter()
-        self._held_by_actor: Counter[str] = Counter()
         self._lanes_by_host: Counter[str] = Counter()
         self._on_item_since: defaultdict[str, list[float]] = defaultdict(list)  # per host lane
         self._running_actors: set[str] = set()
         self._lanes: set[asyncio.Task[None]] = set()
-        self._watchdog = Watchdog()
         self._results: list[Result] = []
         self._claimed_at = self._flushed_at = 0.0
         self._renewed_at = clock()
@@ -96,38 +87,37 @@ class InboxWorker:
         """Handles every item due now (one pass, waiting for them); returns how many. Tests
         step the worker with it; `fedihub serve` runs the streaming `run_forever`."""
         handled = 0
-        watchdog = asyncio.create_task(self._watchdog.run())
-        try:
-            while claimed := await self._claim():
-                handled += len(claimed)
-                self._open_lanes()
-                while self._lanes:
-                    await asyncio.wait(
-                        list(self._lanes), timeout=SLOW_S, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    self._open_lanes()  # a slow host's next lane, or an actor's next item
-                await self._flush()
-        finally:
-            watchdog.cancel()
+        while claimed := await self._claim():
+            handled += len(claimed)
+            self._open_lanes()
+            while self._lanes:
+                await asyncio.wait(
+                    list(self._lanes), timeout=SLOW_S, return_when=asyncio.FIRST_COMPLETED
+                )
+                self._open_lanes()  # a slow host's next lane, or an actor's next item
+            await self._flush()
         return handled
 
     async def run_forever(self) -> None:
         await store.release_all_claims(self._svc.db)
         pruned_at = 0.0
-        watchdog = asyncio.create_task(self._watchdog.run())
         try:
             while True:
                 try:
                     pruned_at = await self._step(pruned_at)
                 except Exception:
-                    # A database error must not stop the inbox for good; claimed rows come
-                    # back when their lease runs out.
+                    # A database error must not stop the inbox for good: what could not be
+                    # recorded is kept and recorded on a later pass.
                     log.exception("inbox worker pass failed; retrying")
                     await asyncio.sleep(1.0)
         finally:
-            watchdog.cancel()
+            # Stopping: items under way are not finished, so they are not recorded, and the
+            # next start makes them due again (release_all_claims); finished ones are recorded.
             for lane in self._lanes:
-                lane.cancel()  # leases run out and the items are handled after a restart
+                lane.cancel()
+            await asyncio.gather(*self._lanes, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self._flush()
 
     async def _step(self, pruned_at: float) -> float:
         """One pass: prune now and then; claim (at most every BATCH_EVERY_S, unless the last
@@ -172,7 +162,6 @@ class InboxWorker:
             limit=HELD_MAX - len(self._held_ids),
             per_host=HELD_PER_HOST,
             full_hosts=[h for h, n in self._held_by_host.items() if n >= HELD_PER_HOST],
-            full_actors=[a for a, n in self._held_by_actor.items() if n >= HELD_PER_ACTOR],
             lease_s=LEASE_S,
         )
         fresh = [item for item in claimed if item.id not in self._held_ids]
@@ -180,20 +169,20 @@ class InboxWorker:
             self._lines.setdefault(item.actor_host, []).append(item)
             self._held_ids.add(item.id)
             self._held_by_host[item.actor_host] += 1
-            self._held_by_actor[item.actor_uri] += 1
         return fresh
 
     def _open_lanes(self) -> None:
-        """One lane per host with work; a second (up to `inbox_per_host`) only while every lane
-        of that host has been on its item for SLOW_S: fast items go through one lane, as
+        """One lane per host with work; another (up to `inbox_per_host`) only while every lane
+        of that host is on an item and has been for SLOW_S: fast items go through one lane, as
         cheaply as a plain loop, and only a host that makes us wait gets more."""
         now = time.monotonic()
         for host, line in self._lines.items():
             while line and len(self._lanes) < self._concurrency:
-                lanes = self._lanes_by_host[host]
+                lanes, since = self._lanes_by_host[host], self._on_item_since[host]
                 if lanes >= self._per_host or self._next_in(line) is None:
                     break
-                if lanes and not all(now - t >= SLOW_S for t in self._on_item_since[host]):
+                busy_and_slow = len(since) == lanes and all(now - t >= SLOW_S for t in since)
+                if lanes and not busy_and_slow:
                     break
                 self._lanes_by_host[host] += 1
                 lane = asyncio.create_task(self._lane(host))
@@ -228,17 +217,20 @@ class InboxWorker:
 
     def _release(self, item: InboxItem) -> None:
         self._held_ids.discard(item.id)
-        for counter, key in ((self._held_by_host, item.actor_host),
-                             (self._held_by_actor, item.actor_uri)):  # fmt: skip
-            counter[key] -= 1
-            if counter[key] <= 0:
-                del counter[key]
+        self._held_by_host[item.actor_host] -= 1
+        if self._held_by_host[item.actor_host] <= 0:
+            del self._held_by_host[item.actor_host]
 
     async def _flush(self) -> None:
-        # Whatever finished since the last write goes in one transaction.
+        """Whatever finished since the last write, in one transaction; kept for the next try
+        if the write fails, so no finished item is handled again."""
         if self._results:
             batch, self._results = self._results, []
-            await store.record_results(self._svc.db, batch, self._clock())
+            try:
+                await store.record_results(self._svc.db, batch, self._clock())
+            except BaseException:
+                self._results[:0] = batch
+                raise
 
     def _fetch_failed(self, item: InboxItem, reason: str) -> Result:
         """Another server did not give us what the item needs: retried later, then given up."""
@@ -254,12 +246,9 @@ class InboxWorker:
         if handler is None:
             return Result(item.id, drop_body=True)
         try:
-            with self._watchdog.limit(self._handler_timeout_s):
-                note = await handler(self._svc, item)
+            note = await handler(self._svc, item)
         except FetchError as e:
             return self._fetch_failed(item, e.message)
-        except TimeoutError:
-            return self._fetch_failed(item, "another server took too long")
         except FedihubError as e:
             log.info("inbox %s %s refused: %s", item.type, item.activity_uri, e.message)
             return Result(item.id, error=e.message, drop_body=True)

@@ -36,10 +36,9 @@ def page_headers(insecure_http: bool) -> dict[str, str]:
 
 
 @cache
-def _static_file(name: str) -> bytes | None:
-    """A script shipped in fedihub/static, read once; None for any other name."""
-    scripts = {p.name: p for p in STATIC_DIR.glob("*.js")}
-    return scripts[name].read_bytes() if name in scripts else None
+def _scripts() -> dict[str, bytes]:
+    """The scripts shipped in fedihub/static, read once: only these names are ever served."""
+    return {p.name: p.read_bytes() for p in STATIC_DIR.glob("*.js")}
 
 
 routes = web.RouteTableDef()
@@ -47,7 +46,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/static/{name}")
 async def static_script(request: web.Request) -> web.Response:
-    body = _static_file(request.match_info["name"])
+    body = _scripts().get(request.match_info["name"])
     if body is None:
         raise web.HTTPNotFound()  # a script's address, asked for by a browser, not a person
     return web.Response(

@@ -116,10 +116,11 @@ def test_ip_literals_inside_and_malformed_urls_are_refused(url: str) -> None:
 
 # IPv6 addresses that carry an IPv4 address reach that IPv4 address (through a NAT64 gateway, a
 # 6to4 or Teredo relay, or the host's own dual stack), so they are judged by it.
-EMBEDDING_LOOPBACK = ["64:ff9b::7f00:1", "2002:7f00:1::1", "::ffff:127.0.0.1", "::127.0.0.1"]
+EMBEDDING_LOOPBACK = ["64:ff9b::7f00:1", "2002:7f00:1::1", "::ffff:127.0.0.1", "::127.0.0.1",
+                      "::ffff:0:7f00:1"]  # the last: SIIT (IPv4-translated)
 EMBEDDING_PRIVATE = [
     "64:ff9b::a00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::c0a8:101", "2002:c0a8:101::",
-    "2002:a00:1::1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::10.0.0.1",
+    "2002:a00:1::1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::10.0.0.1", "::ffff:0:a00:1",
     "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo: client 192.0.2.45 (inverted bits)
     "2001:0:a00:1::f7f7:f7f7",  # Teredo: server 10.0.0.1, client 8.8.8.8
     "64:ff9b:1::808:808",  # local-use NAT64: where the IPv4 address sits is the network's choice

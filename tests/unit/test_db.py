@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from fedihub.db import Database, migration_scripts
 
@@ -100,3 +103,31 @@ async def test_boosts_sent_before_0007_are_found_so_they_can_be_undone(tmp_path:
         assert await db.fetchval("SELECT boost_uri FROM reshares") == f"{hub}/a/2"
     finally:
         await db.close()
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transaction_open(
+    tmp_path: Path,
+) -> None:
+    """aiosqlite runs BEGIN even when the task awaiting it is cancelled; the transaction it
+    opened must be rolled back, or every later write fails ("within a transaction")."""
+    db = await Database.open(tmp_path / "db.sqlite3")
+    other = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock (a CLI command)
+
+    async def write() -> None:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT OR IGNORE INTO blocked_hosts (host, created_at) VALUES ('a.example', 0)"
+            )
+
+    task = asyncio.create_task(write())
+    await asyncio.sleep(0.2)  # waiting in BEGIN, on the busy timeout
+    task.cancel()
+    await asyncio.sleep(0.1)
+    other.execute("ROLLBACK")
+    other.close()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await write()  # the next write works
+    assert await db.fetchval("SELECT count(*) FROM blocked_hosts") == 1
+    await db.close()

@@ -38,3 +38,31 @@ async def test_a_cancellation_from_elsewhere_is_not_a_timeout() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     runner.cancel()
+
+
+async def test_stopping_wins_over_a_timeout_that_comes_with_it() -> None:
+    watchdog = Watchdog(every_s=0.05)
+    runner = asyncio.create_task(watchdog.run())
+
+    async def limited() -> None:
+        with watchdog.limit(0.05):
+            try:
+                await asyncio.sleep(10)
+            finally:
+                asyncio.current_task().cancel()  # type: ignore[union-attr]  # a stop, too
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.create_task(limited())
+    runner.cancel()
+
+
+async def test_an_inner_limit_keeps_the_outer_one() -> None:
+    watchdog = Watchdog(every_s=0.05)
+    runner = asyncio.create_task(watchdog.run())
+    started = time.monotonic()
+    with pytest.raises(TimeoutError), watchdog.limit(0.2):
+        with watchdog.limit(10):
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(10)
+    assert time.monotonic() - started < 1.0
+    runner.cancel()

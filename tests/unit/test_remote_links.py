@@ -130,3 +130,23 @@ def test_documents_fetched_from_other_servers_are_strict_json_too(text: str) -> 
 )
 def test_the_quick_same_host_check_agrees_with_host_of(uri: str, actor: str) -> None:
     assert same_host(uri, actor) == (host_of(uri) == host_of(actor))
+
+
+def test_a_peertube_video_with_its_magnet_link_is_accepted() -> None:
+    """PeerTube lists a torrent's magnet beside each file of a video; refusing it would refuse
+    every video. A magnet is no script, and pages print only http(s) links."""
+    document = activity(
+        type="Video",
+        url=[
+            {"type": "Link", "mediaType": "text/html", "href": "https://a.example/w/1"},
+            {"type": "Link", "mediaType": "application/x-bittorrent;x-scheme-handler/magnet",
+             "href": "magnet:?xs=https%3A%2F%2Fa.example%2F1.torrent&xt=urn:btih:00"},
+        ],
+    )  # fmt: skip
+    assert parse_activity(json.dumps(document).encode()).id == document["id"]
+    document["object"]["url"][1]["href"] = "javascript:alert(1)"
+    with pytest.raises(BadRequest):
+        parse_activity(json.dumps(document).encode())
+    document["object"]["url"] = "magnet:?xt=urn:btih:00"  # a url itself is a web page's
+    with pytest.raises(BadRequest):
+        parse_activity(json.dumps(document).encode())
