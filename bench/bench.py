@@ -59,11 +59,16 @@ async def bench_idle_rss(root: Path) -> float:
     return value
 
 
-async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str, float]:
-    # The per-host budgets stay on (each request is checked and charged) but are set above
-    # what the load generator sends, so every request is answered 202 and stored.
+def budgets_above(count: int) -> None:
+    """The per-host budgets stay on (each request is checked and charged) but are set above
+    what the load generator sends, so every request is answered 202 and stored. Servers
+    started after this inherit it from the environment."""
     os.environ["FEDIHUB_INBOX_REQUESTS_PER_MINUTE_PER_HOST"] = str(100 * count)
     os.environ["FEDIHUB_INBOX_BYTES_PER_DAY_PER_HOST"] = str(10_000 * count)
+
+
+async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str, float]:
+    budgets_above(count)
     async with RemoteServer(hosts=1) as remote:
         a = FedihubInstance(root, "inbox")
         a.init()

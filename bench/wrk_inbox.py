@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import budgets_above, cpu_seconds  # bench/bench.py, beside this file
 from tests.support.instances import FedihubInstance
 from tests.support.remote import RemoteServer, sign_cavage_post
 
@@ -100,12 +100,6 @@ function done(summary, latency, requests)
                        e.connect, e.read, e.write, e.status, e.timeout))
 end
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (as bench/bench.py reads it)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -184,10 +178,7 @@ def write_script(directory: Path, names: list[str]) -> Path:
 
 async def run(args: argparse.Namespace, wrk: str, root: Path) -> int:
     count = args.requests
-    # As bench_inbox: the per-host budgets stay on (each request is checked and charged) but
-    # are set above what the load generator sends, so every request is answered 202 and stored.
-    os.environ["FEDIHUB_INBOX_REQUESTS_PER_MINUTE_PER_HOST"] = str(100 * count)
-    os.environ["FEDIHUB_INBOX_BYTES_PER_DAY_PER_HOST"] = str(10_000 * count)
+    budgets_above(count)
     async with RemoteServer(hosts=1) as remote:
         a = FedihubInstance(root, "inbox")
         a.init()
