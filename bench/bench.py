@@ -25,6 +25,8 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -67,26 +69,44 @@ def budgets_above(count: int) -> None:
     os.environ["FEDIHUB_INBOX_BYTES_PER_DAY_PER_HOST"] = str(10_000 * count)
 
 
-async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str, float]:
+SENDERS = 50
+
+
+@asynccontextmanager
+async def inbox_ready(
+    root: Path, count: int
+) -> AsyncIterator[tuple[FedihubInstance, str, list[tuple[bytes, dict[str, str]]]]]:
+    """One `fedihub serve` with a hub, SENDERS remote actors whose keys it has already fetched
+    (a warm-up Like each), and `count` distinct Likes signed ahead (signing is not what we
+    measure): (the instance, its inbox URL, [(body, headers)]). Stopped on leaving."""
     budgets_above(count)
     async with RemoteServer(hosts=1) as remote:
         a = FedihubInstance(root, "inbox")
         a.init()
         a.cli("hub", "create", "--data", a.data, "climate", "--name", "Climate")
         await a.start()
-        hub = f"{a.base_url}/hubs/climate"
-        inbox = f"{a.base_url}/inbox"
-        senders = [remote.add_actor(f"u{i}") for i in range(50)]
-        # Warm the key cache: the first activity from each sender makes fedihub fetch its key.
-        for actor in senders:
-            like = {"id": f"{actor.id}#warm", "type": "Like", "actor": actor.id, "object": hub}
-            assert (await remote.post(inbox, like, actor)).status == 202
-        requests = []
-        for i in range(count):
-            actor = senders[i % len(senders)]
-            like = {"id": f"{actor.id}#likes/{i}", "type": "Like", "actor": actor.id, "object": hub}
-            body = json.dumps(like).encode()
-            requests.append((body, sign_cavage_post(actor.secret, inbox, body)))
+        try:
+            hub = f"{a.base_url}/hubs/climate"
+            inbox = f"{a.base_url}/inbox"
+            senders = [remote.add_actor(f"u{i}") for i in range(SENDERS)]
+            for actor in senders:
+                like = {"id": f"{actor.id}#warm", "type": "Like", "actor": actor.id, "object": hub}
+                if (status := (await remote.post(inbox, like, actor)).status) != 202:
+                    raise SystemExit(f"FAIL: the warm-up Like of {actor.id} was answered {status}")
+            requests = []
+            for i in range(count):
+                actor = senders[i % len(senders)]
+                like = {"id": f"{actor.id}#likes/{i}", "type": "Like", "actor": actor.id,
+                        "object": hub}  # fmt: skip
+                body = json.dumps(like).encode()
+                requests.append((body, sign_cavage_post(actor.secret, inbox, body)))
+            yield a, inbox, requests
+        finally:
+            await a.stop()
+
+
+async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str, float]:
+    async with inbox_ready(root, count) as (a, inbox, requests):
         queue: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
         for item in requests:
             queue.put_nowait(item)
@@ -109,10 +129,9 @@ async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str
         # How far the worker got meanwhile: it shares the server's CPU with the intake.
         handled = a.query("SELECT count(*) FROM inbox_items WHERE state NOT IN"
                           " ('pending', 'processing') AND type = 'Like'")[0][0]  # fmt: skip
-        await a.stop()
     stored = a.query("SELECT count(*) FROM inbox_items WHERE type = 'Like'")[0][0]
     assert statuses.count(202) == count, {s: statuses.count(s) for s in set(statuses)}
-    assert stored == count + len(senders)
+    assert stored == count + SENDERS
     return {"activities": count, "seconds": elapsed, "per_second": count / elapsed,
             "server_cpu_s": server_cpu, "cpu_us_each": server_cpu / count * 1e6,
             "handled": handled}  # fmt: skip

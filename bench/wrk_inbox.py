@@ -4,7 +4,7 @@
     .venv/bin/python bench/wrk_inbox.py [--requests 30000] [--duration 5] [--connections 64]
                                         [--threads 2]
 
-Set up as bench/bench.py's bench_inbox: one `fedihub serve` with its per-host budgets on but
+Set up by bench/bench.py's inbox_ready, as bench_inbox is: one `fedihub serve` with its budgets on but
 set far above what we send, 50 remote senders on a loopback stand-in for Mastodon, each
 sender's key fetched once by a warm-up activity. N distinct `Like`s are then pre-signed
 (signing is not what we measure) and written as one file per wrk thread, each file a disjoint
@@ -29,11 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import budgets_above, cpu_seconds  # bench/bench.py, beside this file
-from tests.support.instances import FedihubInstance
-from tests.support.remote import RemoteServer, sign_cavage_post
+from bench import cpu_seconds, inbox_ready  # bench/bench.py, beside this file
 
-SENDERS = 50
 MARK = "fedihub-wrk:"  # how the Lua `done` marks the lines this script reads back
 LIKES = "SELECT count(DISTINCT activity_uri) FROM inbox_items WHERE type = 'Like'"
 
@@ -178,48 +175,25 @@ def write_script(directory: Path, names: list[str]) -> Path:
 
 async def run(args: argparse.Namespace, wrk: str, root: Path) -> int:
     count = args.requests
-    budgets_above(count)
-    async with RemoteServer(hosts=1) as remote:
-        a = FedihubInstance(root, "inbox")
-        a.init()
-        a.cli("hub", "create", "--data", a.data, "climate", "--name", "Climate")
-        await a.start()
-        try:
-            assert a.process is not None
-            hub = f"{a.base_url}/hubs/climate"
-            inbox = f"{a.base_url}/inbox"
-            senders = [remote.add_actor(f"u{i}") for i in range(SENDERS)]
-            # Warm the key cache: the first activity from each sender makes fedihub fetch its key.
-            for actor in senders:
-                like = {"id": f"{actor.id}#warm", "type": "Like", "actor": actor.id, "object": hub}
-                if (status := (await remote.post(inbox, like, actor)).status) != 202:
-                    raise SystemExit(f"FAIL: the warm-up Like of {actor.id} was answered {status}")
-            print(f"signing {count} Likes ...", flush=True)
-            requests = []
-            for i in range(count):
-                actor = senders[i % len(senders)]
-                like = {"id": f"{actor.id}#likes/{i}", "type": "Like", "actor": actor.id,
-                        "object": hub}  # fmt: skip
-                body = json.dumps(like).encode()
-                requests.append((body, sign_cavage_post(actor.secret, inbox, body)))
-            names = write_requests(root, requests, args.threads)
-            del requests
-            script = write_script(root, names)
-            command = [wrk, "-t", str(args.threads), "-c", str(args.connections),
-                       "-d", f"{args.duration}s", "--latency", "-s", str(script),
-                       f"http://127.0.0.1:{a.port}/inbox"]  # fmt: skip
-            print("$", " ".join(command), flush=True)
-            before = a.query(LIKES)[0][0]
-            cpu_before = cpu_seconds(a.process.pid)
-            # Run wrk without blocking this loop: the stand-in for Mastodon must keep answering.
-            proc = await asyncio.create_subprocess_exec(
-                *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-            )
-            out_b, err_b = await proc.communicate()
-            server_cpu = cpu_seconds(a.process.pid) - cpu_before
-            waiting = a.query("SELECT count(*) FROM inbox_items WHERE state = 'pending'")[0][0]
-        finally:
-            await a.stop()
+    print(f"starting fedihub and signing {count} Likes ...", flush=True)
+    async with inbox_ready(root, count) as (a, _, requests):
+        assert a.process is not None
+        names = write_requests(root, requests, args.threads)
+        del requests
+        script = write_script(root, names)
+        command = [wrk, "-t", str(args.threads), "-c", str(args.connections),
+                   "-d", f"{args.duration}s", "--latency", "-s", str(script),
+                   f"http://127.0.0.1:{a.port}/inbox"]  # fmt: skip
+        print("$", " ".join(command), flush=True)
+        before = a.query(LIKES)[0][0]
+        cpu_before = cpu_seconds(a.process.pid)
+        # Run wrk without blocking this loop: the stand-in for Mastodon must keep answering.
+        proc = await asyncio.create_subprocess_exec(
+            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out_b, err_b = await proc.communicate()
+        server_cpu = cpu_seconds(a.process.pid) - cpu_before
+        waiting = a.query("SELECT count(*) FROM inbox_items WHERE state = 'pending'")[0][0]
     stored = a.query(LIKES)[0][0] - before
     out, err = out_b.decode(), err_b.decode()
     print("".join(line + "\n" for line in out.splitlines() if not line.startswith(MARK)), end="")
