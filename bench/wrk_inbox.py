@@ -4,8 +4,8 @@
     .venv/bin/python bench/wrk_inbox.py [--requests 30000] [--duration 5] [--connections 64]
                                         [--threads 2]
 
-Set up by bench/bench.py's inbox_ready, as bench_inbox is: one `fedihub serve` with its budgets on but
-set far above what we send, 50 remote senders on a loopback stand-in for Mastodon, each
+Set up by bench/bench.py's inbox_ready, as bench_inbox is: one `fedihub serve` with its budgets
+on but set far above what we send, 50 remote senders on a loopback stand-in for Mastodon, each
 sender's key fetched once by a warm-up activity. N distinct `Like`s are then pre-signed
 (signing is not what we measure) and written as one file per wrk thread, each file a disjoint
 slice; a generated Lua script turns each line into a request with wrk.format in `init` and
