@@ -11,14 +11,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from fedihub.actors import discovery
-from fedihub.actors.views import add_actor_routes
 from fedihub.config import Config
 from fedihub.deadlines import Watchdog
 from fedihub.errors import FedihubError, TooManyRequests
 from fedihub.events.scheduler import Scheduler
 from fedihub.inbox.budget import HostBudgets
 from fedihub.inbox.store import InboxWriter
-from fedihub.inbox.views import add_inbox_routes
 from fedihub.inbox.worker import InboxWorker
 from fedihub.keys import (
     calendar_cache_key,
@@ -36,12 +34,8 @@ from fedihub.keys import (
     templates_key,
     watchdog_key,
 )
-from fedihub.media import views as media_views
 from fedihub.media.images import MAX_UPLOAD_BYTES
-from fedihub.outbox import views as outbox_views
 from fedihub.outbox.worker import DeliveryWorker
-from fedihub.polls.views import add_poll_routes
-from fedihub.posts.views import add_post_routes
 from fedihub.services import close_services, open_services
 from fedihub.web import (
     admin,
@@ -55,9 +49,15 @@ from fedihub.web import (
     pages,
     take_part,
 )
+from fedihub.web import media as media_views
+from fedihub.web import outbox as outbox_views
+from fedihub.web.actors import add_actor_routes
 from fedihub.web.cache import DocumentCache
 from fedihub.web.headers import NOSNIFF
 from fedihub.web.i18n import load_catalogs
+from fedihub.web.inbox import add_inbox_routes
+from fedihub.web.polls import add_poll_routes
+from fedihub.web.posts import add_post_routes
 from fedihub.web.respond import html, in_their_words, make_templates, wants_json
 from fedihub.web.throttle import PerAddressLimit
 

@@ -1,40 +1,49 @@
-"""Every piece of typed application state, in one place."""
+"""Every piece of typed application state, in one place.
+
+A leaf: the types are imported for the type checker only, so importing the keys loads nothing of
+the application (aiohttp's AppKey needs no runtime type; the annotation is what mypy reads).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-import jinja2
 from aiohttp import web
 
-from fedihub.config import Config
-from fedihub.deadlines import Watchdog
-from fedihub.events.scheduler import Scheduler
-from fedihub.inbox.budget import HostBudgets
-from fedihub.inbox.store import InboxWriter
-from fedihub.inbox.worker import InboxWorker
-from fedihub.outbox.worker import DeliveryWorker
-from fedihub.services import Services
-from fedihub.web.cache import DocumentCache
-from fedihub.web.i18n import Catalogs
-from fedihub.web.throttle import PerAddressLimit
+if TYPE_CHECKING:
+    import jinja2
 
-config_key = web.AppKey("config", Config)
-services_key = web.AppKey("services", Services)
-templates_key = web.AppKey("templates", jinja2.Environment)
-inbox_writer_key = web.AppKey("inbox_writer", InboxWriter)
-inbox_worker_key = web.AppKey("inbox_worker", InboxWorker)
-inbox_budgets_key = web.AppKey("inbox_budgets", HostBudgets)
-delivery_worker_key = web.AppKey("delivery_worker", DeliveryWorker)
-scheduler_key = web.AppKey("scheduler", Scheduler)
+    from fedihub.accounts.sessions import Session
+    from fedihub.actors.store import Account
+    from fedihub.config import Config
+    from fedihub.deadlines import Watchdog
+    from fedihub.events.scheduler import Scheduler
+    from fedihub.inbox.budget import HostBudgets
+    from fedihub.inbox.store import InboxWriter
+    from fedihub.inbox.worker import InboxWorker
+    from fedihub.outbox.worker import DeliveryWorker
+    from fedihub.services import Services
+    from fedihub.web.cache import DocumentCache
+    from fedihub.web.i18n import Catalogs
+    from fedihub.web.throttle import PerAddressLimit
+
+config_key: web.AppKey[Config] = web.AppKey("config")
+services_key: web.AppKey[Services] = web.AppKey("services")
+templates_key: web.AppKey[jinja2.Environment] = web.AppKey("templates")
+inbox_writer_key: web.AppKey[InboxWriter] = web.AppKey("inbox_writer")
+inbox_worker_key: web.AppKey[InboxWorker] = web.AppKey("inbox_worker")
+inbox_budgets_key: web.AppKey[HostBudgets] = web.AppKey("inbox_budgets")
+delivery_worker_key: web.AppKey[DeliveryWorker] = web.AppKey("delivery_worker")
+scheduler_key: web.AppKey[Scheduler] = web.AppKey("scheduler")
 # Set when the server begins to stop, so long-lived responses (event streams) end promptly.
-shutting_down_key = web.AppKey("shutting_down", asyncio.Event)
-tally_streams_key = web.AppKey("tally_streams", asyncio.Semaphore)
-calendar_cache_key = web.AppKey("calendar_cache", DocumentCache)
-catalogs_key = web.AppKey("catalogs", Catalogs)
-follow_lookups_key = web.AppKey("follow_lookups", PerAddressLimit)
+shutting_down_key: web.AppKey[asyncio.Event] = web.AppKey("shutting_down")
+tally_streams_key: web.AppKey[asyncio.Semaphore] = web.AppKey("tally_streams")
+calendar_cache_key: web.AppKey[DocumentCache] = web.AppKey("calendar_cache")
+catalogs_key: web.AppKey[Catalogs] = web.AppKey("catalogs")
+follow_lookups_key: web.AppKey[PerAddressLimit] = web.AppKey("follow_lookups")
 # Keeps the time limits on reading request bodies (web/forms.py body_deadline).
-watchdog_key = web.AppKey("watchdog", Watchdog)
+watchdog_key: web.AppKey[Watchdog] = web.AppKey("watchdog")
 # Per request: who is looking, loaded from the session cookie by web/auth.py.
-session_key = web.RequestKey("session", object)  # Session | None
-account_key = web.RequestKey("account", object)  # Account | None
+session_key: web.RequestKey[Session | None] = web.RequestKey("session")
+account_key: web.RequestKey[Account | None] = web.RequestKey("account")

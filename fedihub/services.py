@@ -12,6 +12,7 @@ from fedihub.actors.keyring import KeyRing
 from fedihub.actors.resolver import Resolver
 from fedihub.blocks import BlockedHosts
 from fedihub.client import HttpClient
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.config import Config, load_config
 from fedihub.db import Database
 
@@ -31,6 +32,8 @@ class Services:
     # Set by the server so work enqueued in-process is picked up at once; the CLI leaves it.
     wake_delivery: Callable[[], None] = field(default=_no_op)
     wake_scheduler: Callable[[], None] = field(default=_no_op)
+    # What time it is; tests pass a FixedClock. Everything that stores or compares a time reads it.
+    clock: Clock = SYSTEM_CLOCK
 
     def new_activity_uri(self) -> str:
         return f"{self.config.base_url}/activities/{uuid.uuid4()}"

@@ -8,7 +8,6 @@ from typing import Any
 from aiohttp import web
 
 from fedihub.activitystreams import POST_CONTEXT
-from fedihub.actors.views import actor_from_request
 from fedihub.db import Database
 from fedihub.errors import NotFound
 from fedihub.events import store as events
@@ -21,6 +20,7 @@ from fedihub.posts import store as posts
 from fedihub.posts.federate import current_tally
 from fedihub.posts.store import Post
 from fedihub.web import feeds
+from fedihub.web.actors import actor_from_request
 from fedihub.web.dashboard import calendar_entry
 from fedihub.web.respond import activity_json, calendar_response, html, wants_json
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from aiohttp import web
 
-from fedihub.actors.views import actor_from_request
 from fedihub.errors import NotFound, TooBusy
 from fedihub.keys import services_key, shutting_down_key, tally_streams_key
 from fedihub.polls.tally import result_text
@@ -20,6 +19,7 @@ from fedihub.posts import store as posts
 from fedihub.posts.federate import current_tally
 from fedihub.posts.store import Post
 from fedihub.services import Services
+from fedihub.web.actors import actor_from_request
 from fedihub.web.respond import html
 
 STREAM_LIFETIME_S = 3600.0  # EventSource reconnects by itself; no stream lives for ever

@@ -1,0 +1,193 @@
+"""The shape ../shared/ARCHITECTURE.md draws, checked: imports only go down the layers, and no two
+capabilities are built on each other.
+
+    routes        web/*, app, cli, the capabilities' cli modules, the inbox's dispatch by type
+    capabilities  accounts, hubs, groups, posts, events, polls, reactions, follows, reports, ...
+    protocol      inbox, outbox, actors, signatures, the one client, the collaborators (services)
+    storage       db, jobs, every `store` module, blocks
+    leaves        errors, activitystreams, content, config, clock, deadlines, keys
+
+Imports made for the type checker only (`if TYPE_CHECKING:`) are not counted: they load nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "fedihub"
+
+LEAVES = {"errors", "activitystreams", "content", "config", "clock", "deadlines", "keys"}
+STORAGE = {"db", "jobs", "blocks", "migrations"}
+PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance"}
+CAPABILITIES = {
+    "accounts", "hubs", "groups", "posts", "events", "polls", "reactions", "follows", "reports",
+    "webfeeds", "media", "network", "kinds",
+}  # fmt: skip
+ROUTES = {"web", "app", "cli", "commands"}
+RANK = {"leaf": 0, "storage": 1, "protocol": 2, "capability": 3, "routes": 4}
+# The inbox's table from activity type to handler, and its checks before storing, call
+# capabilities as a web route does.
+ROUTE_MODULES = {"fedihub.inbox.handlers", "fedihub.inbox.precheck"}
+# Being taken apart (issue 11); each entry goes when its import does, and the list may only shrink.
+KNOWN_UPWARD: set[tuple[str, str]] = {
+    ("fedihub.events.store", "fedihub.posts.render"),
+    ("fedihub.inbox.worker", "fedihub.inbox.handlers"),
+    ("fedihub.reactions.store", "fedihub.posts.render"),
+}
+KNOWN_CAPABILITY_CYCLES: list[list[str]] = [
+    ["events", "groups", "polls", "posts", "reactions", "webfeeds"],
+]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else ""
+    if module in ROUTE_MODULES or top in ROUTES or parts[-1] == "cli":
+        return "routes"
+    if top in LEAVES or module == "fedihub":
+        return "leaf"
+    if top in STORAGE or parts[-1] == "store":
+        return "storage"
+    if top in PROTOCOL:
+        return "protocol"
+    if top in CAPABILITIES:
+        return "capability"
+    raise AssertionError(f"{module}: put its package in a layer in {__file__}")
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """The fedihub modules `path` loads when imported or run, skipping TYPE_CHECKING blocks."""
+    tree = ast.parse(path.read_text(), str(path))
+    found: set[str] = set()
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped |= {id(n) for child in node.body for n in ast.walk(child)}
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if not node.module.startswith("fedihub"):
+                continue
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add(full if full in MODULES else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("fedihub")}
+    return found
+
+
+GRAPH = {name: runtime_imports(path) for name, path in MODULES.items()}
+
+
+def test_every_module_has_a_layer() -> None:
+    for name in MODULES:
+        layer(name)
+
+
+def package_of(module: str) -> str:
+    return module.rsplit(".", 1)[0]
+
+
+def is_upward(source: str, target: str) -> bool:
+    """A store may use its own package's types (posts.store reads posts.kinds); nothing else
+    imports a layer above its own."""
+    if layer(source) == "storage" and package_of(source) == package_of(target):
+        return False
+    return RANK[layer(target)] > RANK[layer(source)]
+
+
+def upward_imports() -> set[tuple[str, str]]:
+    return {(s, t) for s, targets in GRAPH.items() for t in targets if is_upward(s, t)}
+
+
+def test_imports_only_go_down() -> None:
+    found = upward_imports()
+    new = [f"{s} ({layer(s)}) imports {t} ({layer(t)})" for s, t in sorted(found - KNOWN_UPWARD)]
+    assert new == []
+    assert sorted(KNOWN_UPWARD - found) == [], "fixed: take it off KNOWN_UPWARD"
+
+
+def capability_of(module: str) -> str | None:
+    parts = module.split(".")
+    if len(parts) > 2 and layer(module) in ("capability", "storage") and parts[1] in CAPABILITIES:
+        return parts[1]
+    return None
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one member (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_two_capabilities_are_built_on_each_other() -> None:
+    edges: dict[str, set[str]] = defaultdict(set)
+    for source, targets in GRAPH.items():
+        mine = capability_of(source)
+        for target in targets:
+            theirs = capability_of(target)
+            if mine and theirs and mine != theirs:
+                edges[mine].add(theirs)
+    assert cycles(edges) == KNOWN_CAPABILITY_CYCLES
+
+
+def test_no_module_cycles() -> None:
+    assert cycles(GRAPH) == []
+
+
+@pytest.mark.parametrize("edges, expected", [
+    ({"a": {"b"}, "b": {"a"}}, [["a", "b"]]),
+    ({"a": {"b"}, "b": {"c"}, "c": set()}, []),
+    ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
+])  # fmt: skip
+def test_the_cycle_finder_finds_cycles(
+    edges: dict[str, set[str]], expected: list[list[str]]
+) -> None:
+    assert cycles(edges) == expected
+
+
+def test_the_layer_check_sees_an_upward_import(tmp_path: Path) -> None:
+    source = tmp_path / "x.py"
+    source.write_text("from typing import TYPE_CHECKING\nfrom fedihub.web import respond\n"
+                      "if TYPE_CHECKING:\n    from fedihub.app import build\n")  # fmt: skip
+    assert runtime_imports(source) == {"fedihub.web.respond"}
+    assert RANK[layer("fedihub.web.respond")] > RANK[layer("fedihub.posts.store")]
