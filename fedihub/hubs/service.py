@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from fedihub.accounts.store import Account
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
 from fedihub.actors.model import JOIN_POLICIES, LocalActor, valid_username
-from fedihub.actors.store import Account
 from fedihub.content import render_markdown
 from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, NotFound
@@ -70,10 +70,7 @@ async def create_hub(
             join_policy=join_policy,
         )
         if organizer is not None:
-            await tx.execute(
-                "INSERT INTO hub_organizers (hub_id, account_id) VALUES (?, ?)",
-                (hub_id, organizer.actor.id),
-            )
+            await store.add_organizer(tx, hub_id, organizer.actor.id)
     return hub_id
 
 

@@ -164,7 +164,7 @@ async def test_sign_up_follows_the_instance_setting(
     set_signup(app_client, "invite")
     no_code = await app_client.post("/signup", data={"csrf": token, **form, "invite": "nope"})
     assert no_code.status == 403
-    code = await sessions.create_invitation(services.db, uses=1, days=1)
+    code = await sessions.create_invitation(services.db, services.clock, uses=1, days=1)
     weak = {**form, "password": "short", "password_again": "short", "invite": code}
     failed = await app_client.post("/signup", data={"csrf": token, **weak})
     assert failed.status == 400  # refused before the invitation is spent: it still works below
@@ -252,7 +252,7 @@ async def test_password_change_and_a_one_time_reset_link(
         "password_again": "battery staple"})  # fmt: skip
     assert changed.status == 200 and "Your password is changed" in await changed.text()
     ana = await require_account(services.db, "ana")
-    link = await sessions.create_reset(services.db, ana.actor.id)
+    link = await sessions.create_reset(services.db, services.clock, ana.actor.id)
     token = await form_token(app_client, f"/reset/{link}")
     data = {"csrf": token, "password": "third password", "password_again": "third password"}
     reset = await app_client.post(f"/reset/{link}", allow_redirects=False, data=data)
