@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from fedihub.actors.model import PATH_PREFIX, ActorKind, LocalActor
+from fedihub.actors.model import PATH_PREFIX, ActorKind, JoinPolicy, LocalActor
 from fedihub.db import Database, Transaction
 
 _ACTOR_COLUMNS = (
@@ -51,7 +51,7 @@ async def insert_actor(
     private_key_pem: str,
     timezone: str = "UTC",
     languages: tuple[str, ...] = ("en",),
-    join_policy: str = "open",
+    join_policy: JoinPolicy = "open",
 ) -> int:
     return await tx.insert(
         "INSERT INTO local_actors (kind, username, name, summary, manually_approves_followers,"

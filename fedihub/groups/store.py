@@ -9,12 +9,15 @@ from typing import Any, Literal
 from fedihub.activitystreams import same_server_like
 from fedihub.db import Database, Transaction
 
+Role = Literal["admin", "moderator", "member"]
+MemberState = Literal["pending", "invited", "member"]  # asked to join, asked by the hub, in
+
 
 @dataclass(frozen=True)
 class Member:
     actor_uri: str
-    role: str
-    state: str
+    role: Role
+    state: MemberState
     join_activity_uri: str | None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fedihub.accounts.store import Account
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
-from fedihub.actors.model import JOIN_POLICIES, LocalActor, valid_username
+from fedihub.actors.model import JOIN_POLICIES, JoinPolicy, LocalActor, valid_username
 from fedihub.content import render_markdown
 from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, NotFound
@@ -24,10 +24,11 @@ def read_hub_name(value: str) -> str:
     return name
 
 
-def read_join_policy(value: str) -> str:
-    if value not in JOIN_POLICIES:
-        raise BadRequest("join policy: open, approval or invite")
-    return value
+def read_join_policy(value: str) -> JoinPolicy:
+    for policy in JOIN_POLICIES:
+        if value == policy:
+            return policy
+    raise BadRequest("join policy: open, approval or invite")
 
 
 async def create_hub(
@@ -51,7 +52,7 @@ async def create_hub(
     if await store.get_actor_by_username(db, slug):
         raise Conflict("the name %(name)r is already taken on this instance", name=slug)
     zone = parse_timezone(timezone).key
-    join_policy = read_join_policy(join_policy)
+    policy = read_join_policy(join_policy)
     written_in = parse_languages(languages)
     _, summary_html = render_markdown(summary) if summary else (None, "")
     public_pem, private_pem = generate_rsa_keypair()
@@ -67,7 +68,7 @@ async def create_hub(
             private_key_pem=private_pem,
             timezone=zone,
             languages=written_in,
-            join_policy=join_policy,
+            join_policy=policy,
         )
         if organizer is not None:
             await store.add_organizer(tx, hub_id, organizer.actor.id)

@@ -14,6 +14,7 @@ from fedihub.errors import BadRequest
 from fedihub.follows import service as follows
 from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
+from fedihub.groups.store import Role
 from fedihub.hubs.service import read_hub_name, read_join_policy
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
@@ -27,7 +28,7 @@ from fedihub.web.organise import POLICY_NAMES, Organiser, require_organiser
 routes = web.RouteTableDef()
 RECENT_FAILURES = 20
 # What people read for each policy and role; translated in the template.
-ROLE_NAMES = {"admin": "Admin", "moderator": "Moderator", "member": "Member"}
+ROLE_NAMES: dict[Role, str] = {"admin": "Admin", "moderator": "Moderator", "member": "Member"}
 
 
 async def _deliveries(svc: Any, hub_id: int) -> tuple[dict[str, int], list[Any]]:

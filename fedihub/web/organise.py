@@ -10,7 +10,7 @@ from aiohttp import web
 
 from fedihub.accounts.service import require_can_act_for
 from fedihub.accounts.store import Account
-from fedihub.actors.model import LocalActor
+from fedihub.actors.model import JoinPolicy, LocalActor
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
@@ -21,8 +21,9 @@ from fedihub.web.auth import form_action, form_page, require_signed_in
 from fedihub.web.forms import form_text, uploaded_bytes
 
 # How the join policies read on pages (translated there).
-POLICY_NAMES = {"open": "Anyone may join", "approval": "A moderator approves",
-                "invite": "By invitation only"}  # fmt: skip
+POLICY_NAMES: dict[JoinPolicy, str] = {"open": "Anyone may join",
+                                       "approval": "A moderator approves",
+                                       "invite": "By invitation only"}  # fmt: skip
 routes = web.RouteTableDef()
 Organiser = tuple[LocalActor, Account]  # a hub, and who acts for it
 # The names people see; gettext_noop-style markers, translated in the template.
