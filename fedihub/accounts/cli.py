@@ -43,7 +43,9 @@ def _read_password(path: Path | None) -> str:
 
 async def _create(svc: Services, args: argparse.Namespace) -> None:
     password = _read_password(args.password_file)
-    await accounts.create_account(svc.db, args.username, password, is_admin=args.admin)
+    await accounts.create_account(
+        svc.db, args.username, password, is_admin=args.admin, clock=svc.clock
+    )
     print(f"created account @{args.username}@{svc.config.domain}")
 
 

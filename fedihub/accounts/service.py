@@ -12,6 +12,7 @@ from fedihub.accounts.store import Account
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
 from fedihub.actors.model import LocalActor, valid_username
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, Forbidden
 
@@ -39,7 +40,9 @@ async def check_new_account(db: Database, username: str, password: str) -> None:
         raise Conflict("the name %(name)r is already taken on this instance", name=username)
 
 
-async def create_account(db: Database, username: str, password: str, *, is_admin: bool) -> int:
+async def create_account(
+    db: Database, username: str, password: str, *, is_admin: bool, clock: Clock = SYSTEM_CLOCK
+) -> int:
     await check_new_account(db, username, password)
     public_pem, private_pem = generate_rsa_keypair()
     async with db.transaction() as tx:
@@ -52,6 +55,7 @@ async def create_account(db: Database, username: str, password: str, *, is_admin
             manually_approves_followers=False,
             public_key_pem=public_pem,
             private_key_pem=private_pem,
+            created_at=clock.now(),
         )
         await accounts.insert_account(tx, actor_id, _hasher.hash(password), is_admin=is_admin)
     return actor_id

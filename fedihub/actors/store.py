@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +48,7 @@ async def insert_actor(
     manually_approves_followers: bool,
     public_key_pem: str,
     private_key_pem: str,
+    created_at: float,
     timezone: str = "UTC",
     languages: tuple[str, ...] = ("en",),
     join_policy: JoinPolicy = "open",
@@ -65,7 +65,7 @@ async def insert_actor(
             int(manually_approves_followers),
             public_key_pem,
             private_key_pem,
-            time.time(),
+            created_at,
             timezone,
             " ".join(languages),
             join_policy,

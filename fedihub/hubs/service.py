@@ -6,6 +6,7 @@ from fedihub.accounts.store import Account
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
 from fedihub.actors.model import JOIN_POLICIES, JoinPolicy, LocalActor, valid_username
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.content import render_markdown
 from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, NotFound
@@ -42,6 +43,7 @@ async def create_hub(
     timezone: str = "UTC",
     languages: str = "en",
     join_policy: str = "open",
+    clock: Clock = SYSTEM_CLOCK,
 ) -> int:
     """A new hub; `languages` is what it writes in, its usual one first ('es en')."""
     if not valid_username(slug):
@@ -66,6 +68,7 @@ async def create_hub(
             manually_approves_followers=approve_followers,
             public_key_pem=public_pem,
             private_key_pem=private_pem,
+            created_at=clock.now(),
             timezone=zone,
             languages=written_in,
             join_policy=policy,

@@ -220,7 +220,7 @@ async def _sign_up(request: web.Request, form: Any, mode: SignupMode) -> NoRetur
         svc.db, svc.clock, form_text(form, "invite")
     ):
         raise Forbidden("this invitation is not valid (any more)")
-    await accounts.create_account(svc.db, username, password, is_admin=False)
+    await accounts.create_account(svc.db, username, password, is_admin=False, clock=svc.clock)
     account = await accounts.require_account(svc.db, username)
     raise await _signed_in(request, account, "/hubs/new")
 

@@ -76,10 +76,11 @@ def _new_hub_values(form: Any) -> dict[str, str]:
 
 async def _new_hub(request: web.Request, form: Any, account: Account) -> str:
     values = _new_hub_values(form)
-    await create_hub(request.app[services_key].db, values["slug"].lower(), name=values["name"],
+    svc = request.app[services_key]
+    await create_hub(svc.db, values["slug"].lower(), name=values["name"],
                      summary=values["summary"], organizer=account,
                      timezone=values["timezone"] or "UTC", languages=values["languages"],
-                     join_policy=values["join_policy"])  # fmt: skip
+                     join_policy=values["join_policy"], clock=svc.clock)  # fmt: skip
     return f"/hubs/{values['slug'].lower()}"
 
 
