@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from fedihub.accounts import service as accounts
+from fedihub.accounts.store import Account
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor
-from fedihub.actors.store import Account
 from fedihub.errors import NotFound
 from fedihub.posts import render
 from fedihub.services import Services

@@ -7,11 +7,15 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Literal, get_args
 
 from fedihub.errors import ConfigError
 
 CONFIG_FILE = "config.toml"
 DATABASE_FILE = "fedihub.sqlite3"
+# Who may create an account: anyone, whoever has an invitation, or nobody (admins use the CLI).
+SignupMode = Literal["open", "invite", "closed"]
+SIGNUP_MODES: tuple[SignupMode, ...] = get_args(SignupMode)
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class Config:
     insecure_http: bool = False
     instance_name: str = "fedihub"
     instance_summary: str = "A fedihub instance"
-    signup_mode: str = "closed"  # open | invite | closed
+    signup_mode: SignupMode = "closed"
     instance_rules: str = ""  # Markdown: the code of conduct people agree to
     instance_contact: str = ""
     # Behind a reverse proxy, the visitor's address is the last X-Forwarded-For entry (the

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
+from fedihub.clock import SYSTEM_CLOCK
 from fedihub.config import CONFIG_FILE, Config, load_config, validate_domain, write_config
 from fedihub.db import Database
 from fedihub.errors import ConfigError
@@ -39,6 +40,7 @@ async def init_instance(data_dir: Path, domain: str, insecure_http: bool) -> Con
                 manually_approves_followers=True,
                 public_key_pem=public_pem,
                 private_key_pem=private_pem,
+                created_at=SYSTEM_CLOCK.now(),
             )
     finally:
         await db.close()

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from fedihub.accounts.sessions import Session
-    from fedihub.actors.store import Account
+    from fedihub.accounts.store import Account
     from fedihub.config import Config
     from fedihub.deadlines import Watchdog
     from fedihub.events.scheduler import Scheduler

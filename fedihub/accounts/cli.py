@@ -43,18 +43,20 @@ def _read_password(path: Path | None) -> str:
 
 async def _create(svc: Services, args: argparse.Namespace) -> None:
     password = _read_password(args.password_file)
-    await accounts.create_account(svc.db, args.username, password, is_admin=args.admin)
+    await accounts.create_account(
+        svc.db, args.username, password, is_admin=args.admin, clock=svc.clock
+    )
     print(f"created account @{args.username}@{svc.config.domain}")
 
 
 async def _reset(svc: Services, args: argparse.Namespace) -> None:
     account = await accounts.require_account(svc.db, args.username)
-    token = await sessions.create_reset(svc.db, account.actor.id)
+    token = await sessions.create_reset(svc.db, svc.clock, account.actor.id)
     print(f"{svc.config.base_url}/reset/{token}  (valid {sessions.RESET_HOURS} hours, once)")
 
 
 async def _invite(svc: Services, args: argparse.Namespace) -> None:
     if not 1 <= args.uses <= 10_000 or not 0 < args.days <= 365:
         raise BadRequest("--uses 1 to 10000, --days up to 365")
-    code = await sessions.create_invitation(svc.db, args.uses, args.days)
+    code = await sessions.create_invitation(svc.db, svc.clock, args.uses, args.days)
     print(f"{svc.config.base_url}/signup?invite={code}")

@@ -7,10 +7,12 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
+from fedihub.accounts import store as accounts
+from fedihub.accounts.store import Account
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
 from fedihub.actors.model import LocalActor, valid_username
-from fedihub.actors.store import Account
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, Forbidden
 
@@ -38,7 +40,9 @@ async def check_new_account(db: Database, username: str, password: str) -> None:
         raise Conflict("the name %(name)r is already taken on this instance", name=username)
 
 
-async def create_account(db: Database, username: str, password: str, *, is_admin: bool) -> int:
+async def create_account(
+    db: Database, username: str, password: str, *, is_admin: bool, clock: Clock = SYSTEM_CLOCK
+) -> int:
     await check_new_account(db, username, password)
     public_pem, private_pem = generate_rsa_keypair()
     async with db.transaction() as tx:
@@ -51,22 +55,17 @@ async def create_account(db: Database, username: str, password: str, *, is_admin
             manually_approves_followers=False,
             public_key_pem=public_pem,
             private_key_pem=private_pem,
+            created_at=clock.now(),
         )
-        await tx.execute(
-            "INSERT INTO accounts (actor_id, password_hash, is_admin) VALUES (?, ?, ?)",
-            (actor_id, _hasher.hash(password), int(is_admin)),
-        )
+        await accounts.insert_account(tx, actor_id, _hasher.hash(password), is_admin=is_admin)
     return actor_id
 
 
 async def check_password(db: Database, username: str, password: str) -> Account | None:
     """The account, if the password is right. Argon2 is slow by design (tens of ms of CPU):
     it runs in a thread, and a missing account costs as much as a wrong password."""
-    account = await store.get_account(db, username)
-    stored = await db.fetchval(
-        "SELECT password_hash FROM accounts WHERE actor_id = ?",
-        (account.actor.id if account else -1,),
-    )
+    account = await accounts.get_account(db, username)
+    stored = await accounts.password_hash(db, account.actor.id if account else -1)
     try:
         await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password)
     except (VerifyMismatchError, InvalidHashError):
@@ -77,13 +76,11 @@ async def check_password(db: Database, username: str, password: str) -> Account 
 async def set_password(db: Database, account: Account, password: str) -> None:
     check_new_password(password)
     hashed = await asyncio.to_thread(_hasher.hash, password)
-    await db.execute(
-        "UPDATE accounts SET password_hash = ? WHERE actor_id = ?", (hashed, account.actor.id)
-    )
+    await accounts.set_password_hash(db, account.actor.id, hashed)
 
 
 async def require_account(db: Database, username: str) -> Account:
-    account = await store.get_account(db, username)
+    account = await accounts.get_account(db, username)
     if account is None:
         raise BadRequest("no account named %(name)r", name=username)
     return account
@@ -91,7 +88,7 @@ async def require_account(db: Database, username: str) -> Account:
 
 async def account_by_id(db: Database, actor_id: int) -> Account | None:
     actor = await store.get_actor_by_id(db, actor_id)
-    return await store.get_account(db, actor.username) if actor else None
+    return await accounts.get_account(db, actor.username) if actor else None
 
 
 async def require_can_act_for(db: Database, account: Account, actor: LocalActor) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 
+from fedihub.accounts import store
+from fedihub.clock import Clock
 from fedihub.db import Database
 
 SESSION_DAYS = 30
@@ -39,36 +40,31 @@ class Session:
     csrf_token: str
 
 
-async def start(db: Database, account_id: int | None) -> Session:
+async def start(db: Database, clock: Clock, account_id: int | None) -> Session:
     """A new session (a new id at every sign-in: an id seen before signing in is never reused)."""
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    now = time.time()
+    now = clock.now()
     lifetime = SESSION_DAYS * 86_400 if account_id else ANONYMOUS_HOURS * 3600
-    await db.execute(
-        "INSERT INTO web_sessions (id_hash, account_id, csrf_token, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (_hash(cookie), account_id, csrf, now, now + lifetime),
+    await store.insert_session(
+        db, _hash(cookie), account_id, csrf, created_at=now, expires_at=now + lifetime
     )
     return Session(cookie, account_id, csrf)
 
 
-async def load(db: Database, cookie: str | None) -> Session | None:
+async def load(db: Database, clock: Clock, cookie: str | None) -> Session | None:
     if not cookie or len(cookie) > 100:
         return None
-    row = await db.fetchone(
-        "SELECT account_id, csrf_token FROM web_sessions WHERE id_hash = ? AND expires_at > ?",
-        (_hash(cookie), time.time()),
-    )
-    return Session(cookie, row["account_id"], row["csrf_token"]) if row else None
+    found = await store.live_session(db, _hash(cookie), clock.now())
+    return Session(cookie, *found) if found else None
 
 
 async def end(db: Database, cookie: str) -> None:
-    await db.execute("DELETE FROM web_sessions WHERE id_hash = ?", (_hash(cookie),))
+    await store.delete_session(db, _hash(cookie))
 
 
 async def end_all(db: Database, account_id: int) -> None:
     """After a password change or reset, every other browser is signed out."""
-    await db.execute("DELETE FROM web_sessions WHERE account_id = ?", (account_id,))
+    await store.delete_sessions_of(db, account_id)
 
 
 def csrf_matches(session: Session | None, sent: str | None) -> bool:
@@ -79,78 +75,50 @@ def csrf_matches(session: Session | None, sent: str | None) -> bool:
     )
 
 
-async def throttled_for(db: Database, limits: dict[str, int]) -> float:
+async def throttled_for(db: Database, clock: Clock, limits: dict[str, int]) -> float:
     """Seconds until another sign-in may be tried under every key's limit (0: go ahead)."""
-    now = time.time()
+    now = clock.now()
     wait = 0.0
     for key, limit in limits.items():
-        rows = await db.fetchall(
-            "SELECT at FROM sign_in_failures WHERE key = ? AND at > ? ORDER BY at",
-            (key, now - FAILURE_WINDOW_S),
-        )
-        if len(rows) >= limit:
-            wait = max(wait, rows[-limit]["at"] + FAILURE_WINDOW_S - now)
+        failed_at = await store.failures_since(db, key, now - FAILURE_WINDOW_S)
+        if len(failed_at) >= limit:
+            wait = max(wait, failed_at[-limit] + FAILURE_WINDOW_S - now)
     return wait
 
 
-async def record_failure(db: Database, keys: list[str]) -> float:
+async def record_failure(db: Database, clock: Clock, keys: list[str]) -> float:
     """Counts an attempt as failed until forget_failure says it was not; returns its time."""
-    now = time.time()
-    async with db.transaction() as tx:
-        await tx.execute("DELETE FROM sign_in_failures WHERE at < ?", (now - FAILURE_WINDOW_S,))
-        await tx.executemany(
-            "INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", [(k, now) for k in keys]
-        )
+    now = clock.now()
+    await store.insert_failures(db, keys, now, forget_before=now - FAILURE_WINDOW_S)
     return now
 
 
 async def forget_failure(db: Database, keys: list[str], at: float) -> None:
-    async with db.transaction() as tx:
-        await tx.executemany(
-            "DELETE FROM sign_in_failures WHERE key = ? AND at = ?", [(k, at) for k in keys]
-        )
+    await store.delete_failures(db, keys, at)
 
 
-async def create_reset(db: Database, account_id: int) -> str:
+async def create_reset(db: Database, clock: Clock, account_id: int) -> str:
     token = secrets.token_urlsafe(32)
-    await db.execute(
-        "INSERT INTO password_resets (token_hash, account_id, expires_at) VALUES (?, ?, ?)",
-        (_hash(token), account_id, time.time() + RESET_HOURS * 3600),
-    )
+    await store.insert_reset(db, _hash(token), account_id, clock.now() + RESET_HOURS * 3600)
     return token
 
 
-async def reset_account(db: Database, token: str) -> int | None:
-    row = await db.fetchone(
-        "SELECT account_id FROM password_resets WHERE token_hash = ? AND used_at IS NULL"
-        " AND expires_at > ?",
-        (_hash(token), time.time()),
-    )
-    return int(row[0]) if row else None
+async def reset_account(db: Database, clock: Clock, token: str) -> int | None:
+    return await store.reset_account_id(db, _hash(token), clock.now())
 
 
-async def use_reset(db: Database, token: str) -> bool:
-    changed = await db.execute(
-        "UPDATE password_resets SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
-        (time.time(), _hash(token)),
-    )
-    return changed > 0
+async def use_reset(db: Database, clock: Clock, token: str) -> bool:
+    return await store.mark_reset_used(db, _hash(token), clock.now())
 
 
-async def create_invitation(db: Database, uses: int, days: float) -> str:
+async def create_invitation(db: Database, clock: Clock, uses: int, days: float) -> str:
     code = secrets.token_urlsafe(16)
-    now = time.time()
-    await db.execute(
-        "INSERT INTO invitations (code_hash, uses_left, expires_at, created_at) VALUES (?,?,?,?)",
-        (_hash(code), uses, now + days * 86_400, now),
+    now = clock.now()
+    await store.insert_invitation(
+        db, _hash(code), uses, expires_at=now + days * 86_400, created_at=now
     )
     return code
 
 
-async def use_invitation(db: Database, code: str) -> bool:
-    changed = await db.execute(
-        "UPDATE invitations SET uses_left = uses_left - 1 WHERE code_hash = ? AND uses_left > 0"
-        " AND expires_at > ?",
-        (_hash(code), time.time()),
-    )
-    return changed > 0
+async def use_invitation(db: Database, clock: Clock, code: str) -> bool:
+    return await store.take_invitation_use(db, _hash(code), clock.now())

@@ -6,6 +6,7 @@ import json
 
 from aiohttp import web
 
+from fedihub.accounts import store as accounts
 from fedihub.activitystreams import host_of
 from fedihub.actors import store
 from fedihub.actors.render import (
@@ -59,17 +60,12 @@ async def nodeinfo_links(request: web.Request) -> web.Response:
 async def nodeinfo(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     version = request.match_info["version"]
-    counts = await svc.db.fetchone(
-        "SELECT (SELECT count(*) FROM accounts) AS users,"
-        " (SELECT count(*) FROM local_actors WHERE kind = 'group') AS hubs,"
-        " (SELECT count(*) FROM posts WHERE deleted_at IS NULL) AS posts"
-    )
-    assert counts is not None
+    counts = await accounts.usage(svc.db)
     document = render_nodeinfo(
         version,
-        users=counts["users"],
-        hubs=counts["hubs"],
-        local_posts=counts["posts"],
+        users=counts.users,
+        hubs=counts.hubs,
+        local_posts=counts.local_posts,
         name=svc.config.instance_name,
         summary=svc.config.instance_summary,
         open_registrations=svc.config.signup_mode == "open",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 ActorKind = Literal["application", "group", "person"]
 
@@ -12,7 +12,11 @@ USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
 PATH_PREFIX: dict[str, str] = {"group": "hubs", "person": "users"}
 INSTANCE_ACTOR_PATH = "/actor"
 # Who may join a hub: anyone (as on Lemmy and Guppe), whom a moderator approves, or invitees.
-JOIN_POLICIES = ("open", "approval", "invite")
+JoinPolicy = Literal["open", "approval", "invite"]
+JOIN_POLICIES: tuple[JoinPolicy, ...] = get_args(JoinPolicy)
+# What a hub re-shares of those it follows: nothing, everything, or posts with its hashtags.
+ResharePolicy = Literal["none", "all", "tags"]
+RESHARE_POLICIES: tuple[ResharePolicy, ...] = get_args(ResharePolicy)
 
 
 @dataclass(frozen=True)
@@ -26,9 +30,9 @@ class LocalActor:
     public_key_pem: str
     created_at: float
     timezone: str = "UTC"  # hubs: the zone their events and calls are shown in
-    join_policy: str = "open"  # hubs: open | approval | invite
+    join_policy: JoinPolicy = "open"  # hubs
     posting_restricted_to_mods: bool = False
-    reshare_policy: str = "none"  # hubs: what they re-share of whom they follow: none|all|tags
+    reshare_policy: ResharePolicy = "none"  # hubs
     reshare_tags: tuple[str, ...] = ()  # lower-case, without '#'
     languages: tuple[str, ...] = ("en",)  # hubs: what they write in, the first by default
     icon: str | None = None  # media names of the avatar and the header image

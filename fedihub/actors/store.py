@@ -1,14 +1,13 @@
-"""SQL for local actors, accounts, organisers and cached remote actors."""
+"""SQL for local actors, hub organisers and cached remote actors (accounts: accounts/store.py)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from fedihub.actors.model import PATH_PREFIX, ActorKind, LocalActor
+from fedihub.actors.model import PATH_PREFIX, ActorKind, JoinPolicy, LocalActor
 from fedihub.db import Database, Transaction
 
 _ACTOR_COLUMNS = (
@@ -49,9 +48,10 @@ async def insert_actor(
     manually_approves_followers: bool,
     public_key_pem: str,
     private_key_pem: str,
+    created_at: float,
     timezone: str = "UTC",
     languages: tuple[str, ...] = ("en",),
-    join_policy: str = "open",
+    join_policy: JoinPolicy = "open",
 ) -> int:
     return await tx.insert(
         "INSERT INTO local_actors (kind, username, name, summary, manually_approves_followers,"
@@ -65,7 +65,7 @@ async def insert_actor(
             int(manually_approves_followers),
             public_key_pem,
             private_key_pem,
-            time.time(),
+            created_at,
             timezone,
             " ".join(languages),
             join_policy,
@@ -129,23 +129,13 @@ async def actor_for_uri(db: Database, base_url: str, uri: str) -> LocalActor | N
     return None
 
 
-# Accounts and organisers
+# Organisers
 
 
-@dataclass(frozen=True)
-class Account:
-    actor: LocalActor
-    is_admin: bool
-
-
-async def get_account(db: Database, username: str) -> Account | None:
-    actor = await get_actor(db, "person", username)
-    if actor is None:
-        return None
-    row = await db.fetchone("SELECT is_admin FROM accounts WHERE actor_id = ?", (actor.id,))
-    if row is None:
-        return None
-    return Account(actor=actor, is_admin=bool(row["is_admin"]))
+async def add_organizer(tx: Transaction, hub_id: int, account_id: int) -> None:
+    await tx.execute(
+        "INSERT INTO hub_organizers (hub_id, account_id) VALUES (?, ?)", (hub_id, account_id)
+    )
 
 
 async def is_organizer(db: Database, hub_id: int, account_id: int) -> bool:
@@ -260,3 +250,42 @@ async def save_remote_actor(db: Database, actor: RemoteActor, document: dict[str
 async def forget_remote_actor(tx: Transaction, uri: str) -> None:
     """A remote account was deleted: drop its cached document and key."""
     await tx.execute("DELETE FROM remote_actors WHERE uri = ?", (uri,))
+
+
+@dataclass(frozen=True)
+class MetGroup:
+    """A remote group this instance has met, with what it last posted (newest first)."""
+
+    uri: str
+    host: str
+    preferred_username: str | None
+    document: dict[str, Any]
+    recent: list[dict[str, Any]]
+
+
+async def groups_met(db: Database, limit: int) -> list[MetGroup]:
+    """Remote groups followed, re-shared, or posting for their members, the latest fetched first,
+    each with up to 30 of the objects seen from it. A group that merely signed a request to us
+    is not among them."""
+    rows = await db.fetchall(
+        "SELECT a.uri, a.host, a.preferred_username, a.document,"
+        " (SELECT group_concat(o.document, char(30)) FROM (SELECT document FROM received_objects"
+        "   WHERE (actor_uri = a.uri OR attributed_to = a.uri) AND deleted_at IS NULL"
+        "   ORDER BY received_at DESC LIMIT 30) o) AS recent"
+        " FROM remote_actors a WHERE a.type = 'Group'"
+        "   AND (a.uri IN (SELECT actor_uri FROM following)"
+        "   OR a.uri IN (SELECT author_uri FROM reshares)"
+        "   OR a.uri IN (SELECT attributed_to FROM received_objects))"
+        " ORDER BY a.fetched_at DESC LIMIT ?",
+        (limit,),
+    )
+    return [
+        MetGroup(
+            uri=row["uri"],
+            host=row["host"],
+            preferred_username=row["preferred_username"],
+            document=json.loads(row["document"]),
+            recent=[json.loads(text) for text in (row["recent"] or "").split("\x1e") if text],
+        )
+        for row in rows
+    ]

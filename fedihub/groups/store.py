@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fedihub.activitystreams import same_server_like
 from fedihub.db import Database, Transaction
+
+Role = Literal["admin", "moderator", "member"]
+MemberState = Literal["pending", "invited", "member"]  # asked to join, asked by the hub, in
 
 
 @dataclass(frozen=True)
 class Member:
     actor_uri: str
-    role: str
-    state: str
+    role: Role
+    state: MemberState
     join_activity_uri: str | None
 
 
@@ -132,8 +135,8 @@ MAX_WAITING_PER_SERVER = 100
 
 
 async def queue(
-    db: Database, hub_id: int, actor_uri: str, object_uri: str, activity: dict, reason: str,
-    now: float, *, stranger: bool,
+    db: Database, hub_id: int, actor_uri: str, object_uri: str, activity: dict[str, Any],
+    reason: str, now: float, *, stranger: bool,
 ) -> Literal["queued", "already queued", "too many waiting"]:  # fmt: skip
     same_server = same_server_like(actor_uri)
     async with db.transaction() as tx:
@@ -160,7 +163,7 @@ class Queued:
     id: int
     actor_uri: str
     object_uri: str
-    activity: dict
+    activity: dict[str, Any]
     reason: str
     state: str
 
@@ -216,7 +219,7 @@ async def set_hub_settings(db: Database, hub_id: int, **settings: object) -> Non
     if unknown:
         raise ValueError(f"not a hub setting: {sorted(unknown)}")
     values = [
-        _STORED_AS[name](value) if name in _STORED_AS and isinstance(value, tuple) else value  # type: ignore[arg-type]
+        _STORED_AS[name](value) if name in _STORED_AS and isinstance(value, tuple) else value
         for name, value in settings.items()
     ]
     if settings:

@@ -50,6 +50,7 @@ async def _create(svc: Services, args: argparse.Namespace) -> None:
         timezone=args.timezone,
         languages=args.languages,
         join_policy=args.join_policy,
+        clock=svc.clock,
     )
     print(f"created hub @{args.slug}@{svc.config.domain} at {svc.config.base_url}/hubs/{args.slug}")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from fedihub.accounts.store import Account
 from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
-from fedihub.actors.model import JOIN_POLICIES, LocalActor, valid_username
-from fedihub.actors.store import Account
+from fedihub.actors.model import JOIN_POLICIES, JoinPolicy, LocalActor, valid_username
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.content import render_markdown
 from fedihub.db import Database
 from fedihub.errors import BadRequest, Conflict, NotFound
@@ -24,10 +25,11 @@ def read_hub_name(value: str) -> str:
     return name
 
 
-def read_join_policy(value: str) -> str:
-    if value not in JOIN_POLICIES:
-        raise BadRequest("join policy: open, approval or invite")
-    return value
+def read_join_policy(value: str) -> JoinPolicy:
+    for policy in JOIN_POLICIES:
+        if value == policy:
+            return policy
+    raise BadRequest("join policy: open, approval or invite")
 
 
 async def create_hub(
@@ -41,6 +43,7 @@ async def create_hub(
     timezone: str = "UTC",
     languages: str = "en",
     join_policy: str = "open",
+    clock: Clock = SYSTEM_CLOCK,
 ) -> int:
     """A new hub; `languages` is what it writes in, its usual one first ('es en')."""
     if not valid_username(slug):
@@ -51,7 +54,7 @@ async def create_hub(
     if await store.get_actor_by_username(db, slug):
         raise Conflict("the name %(name)r is already taken on this instance", name=slug)
     zone = parse_timezone(timezone).key
-    join_policy = read_join_policy(join_policy)
+    policy = read_join_policy(join_policy)
     written_in = parse_languages(languages)
     _, summary_html = render_markdown(summary) if summary else (None, "")
     public_pem, private_pem = generate_rsa_keypair()
@@ -65,15 +68,13 @@ async def create_hub(
             manually_approves_followers=approve_followers,
             public_key_pem=public_pem,
             private_key_pem=private_pem,
+            created_at=clock.now(),
             timezone=zone,
             languages=written_in,
-            join_policy=join_policy,
+            join_policy=policy,
         )
         if organizer is not None:
-            await tx.execute(
-                "INSERT INTO hub_organizers (hub_id, account_id) VALUES (?, ?)",
-                (hub_id, organizer.actor.id),
-            )
+            await store.add_organizer(tx, hub_id, organizer.actor.id)
     return hub_id
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fedihub.actors.model import LocalActor
 from fedihub.errors import BadRequest
+from fedihub.media import store
 from fedihub.media.images import reencode
 from fedihub.services import Services
 
@@ -31,7 +31,7 @@ class Media:
     def url(self, base_url: str) -> str:
         return f"{base_url}/media/{self.name}"
 
-    def as_attachment(self, base_url: str) -> dict:
+    def as_attachment(self, base_url: str) -> dict[str, Any]:
         """An `Image` attachment as Mastodon reads it; `name` is the alt text."""
         return {"type": "Image", "mediaType": self.content_type, "url": self.url(base_url),
                 "name": self.alt, "width": self.width, "height": self.height}  # fmt: skip
@@ -52,44 +52,22 @@ async def store_upload(svc: Services, owner: LocalActor, upload: bytes, alt: str
     name = f"{secrets.token_urlsafe(18)}.{encoded.extension}"
     path = media_dir(svc) / name
     await asyncio.to_thread(path.write_bytes, encoded.data)
-    await svc.db.execute(
-        "INSERT INTO media (name, owner_id, content_type, width, height, size, alt, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (name, owner.id, encoded.content_type, encoded.width, encoded.height,
-         len(encoded.data), alt, time.time()),
-    )  # fmt: skip
+    await store.insert_media(svc.db, name, owner.id, content_type=encoded.content_type,
+                             width=encoded.width, height=encoded.height, size=len(encoded.data),
+                             alt=alt, created_at=svc.clock.now())  # fmt: skip
     return Media(name, encoded.content_type, encoded.width, encoded.height, alt)
-
-
-async def _names_in_use(svc: Services) -> set[str]:
-    used = set()
-    for icon, header in await svc.db.fetchall("SELECT icon, header FROM local_actors"):
-        used.update(n for n in (icon, header) if n)
-    # Only live posts count: a deleted post's images go with it.
-    rows = await svc.db.fetchall(
-        "SELECT fields FROM posts WHERE deleted_at IS NULL AND fields LIKE '%\"attachments\"%'"
-    )
-    for (fields,) in rows:
-        for attachment in json.loads(fields).get("attachments") or []:
-            url = attachment.get("url") if isinstance(attachment, dict) else None
-            if isinstance(url, str):
-                used.add(url.rsplit("/", 1)[-1])
-    return used
 
 
 async def remove_unused(svc: Services, now: float) -> int:
     """Deletes images nothing shows any more (a replaced avatar or header, the images of deleted
     posts, uploads whose post was never published); returns how many. Rows go first, so a file
     is never served without its row, and a file already gone is no error."""
-    in_use = await _names_in_use(svc)
-    rows = await svc.db.fetchall(
-        "SELECT name FROM media WHERE created_at < ?", (now - UNUSED_AFTER_S,)
-    )
-    unused = [name for (name,) in rows if name not in in_use]
+    in_use = await store.names_in_use(svc.db)
+    old = await store.names_older_than(svc.db, now - UNUSED_AFTER_S)
+    unused = [name for name in old if name not in in_use]
     if not unused:
         return 0
-    async with svc.db.transaction() as tx:
-        await tx.executemany("DELETE FROM media WHERE name = ?", [(n,) for n in unused])
+    await store.delete_media(svc.db, unused)
     for name in unused:
         await asyncio.to_thread((media_dir(svc) / name).unlink, missing_ok=True)
     return len(unused)

@@ -11,10 +11,10 @@ import time
 from datetime import datetime
 from html import escape
 
+from fedihub.accounts.store import Account
 from fedihub.activitystreams import host_of, id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
-from fedihub.actors.store import Account
 from fedihub.content import html_text
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, Conflict, FetchError, Forbidden

@@ -12,9 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from fedihub.accounts.store import Account
 from fedihub.actors import store as actors
 from fedihub.actors.model import PATH_PREFIX, LocalActor
-from fedihub.actors.store import Account
 from fedihub.content import html_text
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound

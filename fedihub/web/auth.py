@@ -7,7 +7,8 @@ per username from any address, and a session id is never reused across signing i
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -15,7 +16,8 @@ from aiohttp import web
 from fedihub.accounts import service as accounts
 from fedihub.accounts import sessions
 from fedihub.accounts.sessions import Session
-from fedihub.actors.store import Account
+from fedihub.accounts.store import Account
+from fedihub.config import SIGNUP_MODES, SignupMode
 from fedihub.errors import BadRequest, FedihubError, Forbidden, TooManyRequests
 from fedihub.keys import account_key, services_key, session_key, watchdog_key
 from fedihub.web.forms import form_text, local_target, read_form
@@ -24,7 +26,7 @@ from fedihub.web.throttle import client_key
 
 routes = web.RouteTableDef()
 COOKIE = "fedihub_session"
-SIGNUP_MODES = ("open", "invite", "closed")
+Who = TypeVar("Who")
 
 
 @web.middleware
@@ -33,13 +35,14 @@ async def session_middleware(request: web.Request, handler: Any) -> web.StreamRe
     the cookie (servers' requests do not, and cost nothing here)."""
     if COOKIE in request.cookies:
         request[account_key] = await current_account(request)
-    return await handler(request)
+    response: web.StreamResponse = await handler(request)
+    return response
 
 
 async def current_session(request: web.Request) -> Session | None:
     if session_key not in request:
         svc = request.app[services_key]
-        request[session_key] = await sessions.load(svc.db, request.cookies.get(COOKIE))
+        request[session_key] = await sessions.load(svc.db, svc.clock, request.cookies.get(COOKIE))
     found = request[session_key]
     return found if isinstance(found, Session) else None
 
@@ -79,7 +82,8 @@ async def form_page(
     session = await current_session(request)
     fresh = session is None
     if session is None:
-        session = await sessions.start(request.app[services_key].db, None)
+        svc = request.app[services_key]
+        session = await sessions.start(svc.db, svc.clock, None)
     request[session_key] = session
     response = html(request, template, status=status, **context)
     if fresh:
@@ -98,6 +102,28 @@ async def csrf_form(request: web.Request) -> Any:
     ):
         raise Forbidden("this form has expired or did not come from this site: reload and retry")
     return form
+
+
+async def form_action(
+    request: web.Request,
+    allowed: Callable[[web.Request], Awaitable[Who]],
+    act: Callable[[web.Request, Any, Who], Awaitable[str | web.Response]],
+    again: Callable[[web.Request, Any, Who, str, int], Awaitable[web.Response]],
+) -> web.StreamResponse:
+    """What every form post does: check the CSRF token, then that this visitor may (`allowed`
+    returns who they are, or sends them to sign in, or refuses with 403), then `act`, which
+    answers with where to go next (a path: 303 there) or a page. When `act` refuses
+    (FedihubError), `again` shows the form once more with what was typed (the form) and the
+    error in the reader's language (with its status)."""
+    form = await csrf_form(request)
+    who = await allowed(request)
+    try:
+        done = await act(request, form, who)
+    except FedihubError as e:
+        return await again(request, form, who, in_their_words(request, e), e.http_status)
+    if isinstance(done, str):
+        raise web.HTTPSeeOther(done)
+    return done
 
 
 def _next(form: Any) -> str:
@@ -126,17 +152,15 @@ async def signin(request: web.Request) -> web.StreamResponse:
     limits = {f"pair:{username}|{address}": sessions.MAX_FAILURES,
               f"addr:{address}": sessions.MAX_FAILURES_PER_ADDRESS,
               f"acct:{username}": sessions.MAX_FAILURES_PER_ACCOUNT}  # fmt: skip
-    wait = await sessions.throttled_for(svc.db, limits)
+    wait = await sessions.throttled_for(svc.db, svc.clock, limits)
     if wait > 0:  # one answer whichever limit it was
         raise TooManyRequests(
             "too many failed sign-ins: try again in %(minutes)s minutes",
             minutes=int(wait // 60) + 1,
         )
     # Counted before the (slow) check, so parallel guesses cannot all slip past the limit.
-    attempt = await sessions.record_failure(svc.db, list(limits))
-    account = await accounts.check_password(
-        svc.db, username, password if isinstance(password, str) else ""
-    )
+    attempt = await sessions.record_failure(svc.db, svc.clock, list(limits))
+    account = await accounts.check_password(svc.db, username, password)
     if account is None:
         return await form_page(request, "signin.html", status=401, next=_next(form),
                                error="That username and password do not match.")  # fmt: skip
@@ -144,10 +168,16 @@ async def signin(request: web.Request) -> web.StreamResponse:
     old = await current_session(request)
     if old is not None:
         await sessions.end(svc.db, old.cookie)
-    session = await sessions.start(svc.db, account.actor.id)
-    response = web.HTTPSeeOther(_next(form))
+    raise await _signed_in(request, account, _next(form))
+
+
+async def _signed_in(request: web.Request, account: Account, to: str) -> web.HTTPSeeOther:
+    """A redirect to `to` carrying the cookie of a new session for `account` (to be raised)."""
+    svc = request.app[services_key]
+    session = await sessions.start(svc.db, svc.clock, account.actor.id)
+    response = web.HTTPSeeOther(to)
     _set_cookie(request, response, session)
-    raise response  # a redirect (with its cookie)
+    return response
 
 
 @routes.post("/signout")
@@ -161,111 +191,119 @@ async def signout(request: web.Request) -> web.StreamResponse:
     raise response  # a redirect (with its cookie)
 
 
-def _signup_mode(request: web.Request) -> str:
+async def _signup_mode(request: web.Request) -> SignupMode:
     mode = request.app[services_key].config.signup_mode
     return mode if mode in SIGNUP_MODES else "closed"
 
 
+async def _signup_page(
+    request: web.Request, form: Any, mode: SignupMode, error: str | None = None, status: int = 200
+) -> web.Response:
+    invite = form_text(form, "invite") if form is not None else request.query.get("invite", "")
+    return await form_page(request, "signup.html", status=status, mode=mode, error=error,
+                           invite=invite)  # fmt: skip
+
+
 @routes.get("/signup")
 async def signup_page(request: web.Request) -> web.Response:
-    mode = _signup_mode(request)
-    return await form_page(request, "signup.html", mode=mode, error=None,
-                           invite=request.query.get("invite", ""))  # fmt: skip
+    return await _signup_page(request, None, await _signup_mode(request))
+
+
+async def _sign_up(request: web.Request, form: Any, mode: SignupMode) -> NoReturn:
+    svc = request.app[services_key]
+    if mode == "closed":
+        raise Forbidden("this instance does not take sign-ups; ask its admins for an account")
+    password = _new_password(form, "the two passwords differ")
+    username = form_text(form, "username").lower()
+    await accounts.check_new_account(svc.db, username, password)  # before an invite is used
+    if mode == "invite" and not await sessions.use_invitation(
+        svc.db, svc.clock, form_text(form, "invite")
+    ):
+        raise Forbidden("this invitation is not valid (any more)")
+    await accounts.create_account(svc.db, username, password, is_admin=False, clock=svc.clock)
+    account = await accounts.require_account(svc.db, username)
+    raise await _signed_in(request, account, "/hubs/new")
 
 
 @routes.post("/signup")
 async def signup(request: web.Request) -> web.StreamResponse:
-    form = await csrf_form(request)
-    svc = request.app[services_key]
-    mode = _signup_mode(request)
-    invite = form_text(form, "invite")
-    try:
-        if mode == "closed":
-            raise Forbidden("this instance does not take sign-ups; ask its admins for an account")
-        if form_text(form, "password", strip=False) != form_text(
-            form, "password_again", strip=False
-        ):
-            raise BadRequest("the two passwords differ")
-        username, password = (
-            form_text(form, "username").lower(),
-            str(form_text(form, "password", strip=False)),
-        )
-        await accounts.check_new_account(svc.db, username, password)  # before an invite is used
-        if mode == "invite" and not await sessions.use_invitation(svc.db, invite):
-            raise Forbidden("this invitation is not valid (any more)")
-        await accounts.create_account(svc.db, username, password, is_admin=False)
-    except FedihubError as e:
-        return await form_page(request, "signup.html", status=e.http_status, mode=mode,
-                               error=in_their_words(request, e), invite=invite)  # fmt: skip
-    account = await accounts.require_account(svc.db, username)
-    session = await sessions.start(svc.db, account.actor.id)
-    response = web.HTTPSeeOther("/hubs/new")
-    _set_cookie(request, response, session)
-    raise response  # a redirect (with its cookie)
+    return await form_action(request, _signup_mode, _sign_up, _signup_page)
+
+
+def _new_password(form: Any, differ: str) -> str:
+    """The new password, typed twice alike (`differ` says they were not)."""
+    password = form_text(form, "password", strip=False)
+    if form_text(form, "password_again", strip=False) != password:
+        raise BadRequest(differ)
+    return password
+
+
+async def _password_page(
+    request: web.Request, form: Any, account: Account, error: str | None = None, status: int = 200
+) -> web.Response:
+    return await form_page(request, "password.html", status=status, error=error, done=False)
 
 
 @routes.get("/settings/password")
 async def password_page(request: web.Request) -> web.Response:
-    await require_signed_in(request)
-    return await form_page(request, "password.html", error=None, done=False)
+    return await _password_page(request, None, await require_signed_in(request))
 
 
-@routes.post("/settings/password")
-async def change_password(request: web.Request) -> web.StreamResponse:
-    form = await csrf_form(request)
-    account = await require_signed_in(request)
+async def _change_password(request: web.Request, form: Any, account: Account) -> web.Response:
     svc = request.app[services_key]
-    try:
-        if (
-            await accounts.check_password(
-                svc.db, account.actor.username, form_text(form, "current", strip=False)
-            )
-            is None
-        ):
-            raise BadRequest("the current password is not right")
-        if form_text(form, "password", strip=False) != form_text(
-            form, "password_again", strip=False
-        ):
-            raise BadRequest("the two new passwords differ")
-        await accounts.set_password(svc.db, account, str(form_text(form, "password", strip=False)))
-    except FedihubError as e:
-        return await form_page(request, "password.html", status=e.http_status,
-                               error=in_their_words(request, e), done=False)  # fmt: skip
+    current = form_text(form, "current", strip=False)
+    if await accounts.check_password(svc.db, account.actor.username, current) is None:
+        raise BadRequest("the current password is not right")
+    await accounts.set_password(
+        svc.db, account, _new_password(form, "the two new passwords differ")
+    )
     await sessions.end_all(svc.db, account.actor.id)  # other browsers sign in again
-    session = await sessions.start(svc.db, account.actor.id)
+    session = await sessions.start(svc.db, svc.clock, account.actor.id)
     request[session_key] = session  # the page's forms carry the new session's token
     response = await form_page(request, "password.html", error=None, done=True)
     _set_cookie(request, response, session)
     return response
 
 
+@routes.post("/settings/password")
+async def change_password(request: web.Request) -> web.StreamResponse:
+    return await form_action(request, require_signed_in, _change_password, _password_page)
+
+
+async def _reset_link_account(request: web.Request) -> Account:
+    """Whose password a reset link changes, while the link is unused and unexpired."""
+    svc = request.app[services_key]
+    account_id = await sessions.reset_account(svc.db, svc.clock, request.match_info["token"])
+    account = await accounts.account_by_id(svc.db, account_id) if account_id else None
+    if account is None:
+        raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
+    return account
+
+
+async def _reset_page(
+    request: web.Request, form: Any, account: Account, error: str | None = None, status: int = 200
+) -> web.Response:
+    return await form_page(request, "reset.html", status=status, error=error,
+                           token=request.match_info["token"])  # fmt: skip
+
+
 @routes.get("/reset/{token}")
 async def reset_page(request: web.Request) -> web.Response:
+    return await _reset_page(request, None, await _reset_link_account(request))
+
+
+async def _reset(request: web.Request, form: Any, account: Account) -> str:
     svc = request.app[services_key]
-    if await sessions.reset_account(svc.db, request.match_info["token"]) is None:
+    password = _new_password(form, "the two passwords differ")
+    accounts.check_new_password(password)
+    # Claimed first: a link works once.
+    if not await sessions.use_reset(svc.db, svc.clock, request.match_info["token"]):
         raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
-    return await form_page(request, "reset.html", error=None, token=request.match_info["token"])
+    await accounts.set_password(svc.db, account, password)
+    await sessions.end_all(svc.db, account.actor.id)
+    return "/signin"
 
 
 @routes.post("/reset/{token}")
 async def reset(request: web.Request) -> web.StreamResponse:
-    form = await csrf_form(request)
-    svc = request.app[services_key]
-    token = request.match_info["token"]
-    account_id = await sessions.reset_account(svc.db, token)
-    account = await accounts.account_by_id(svc.db, account_id) if account_id else None
-    if account is None:
-        raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
-    password = str(form_text(form, "password", strip=False))
-    try:
-        if form_text(form, "password_again", strip=False) != password:
-            raise BadRequest("the two passwords differ")
-        accounts.check_new_password(password)
-    except FedihubError as e:
-        return await form_page(request, "reset.html", status=e.http_status,
-                               error=in_their_words(request, e), token=token)  # fmt: skip
-    if not await sessions.use_reset(svc.db, token):  # claimed first: a link works once
-        raise Forbidden("this reset link is not valid (any more): ask an admin for a new one")
-    await accounts.set_password(svc.db, account, password)
-    await sessions.end_all(svc.db, account.actor.id)
-    raise web.HTTPSeeOther("/signin")
+    return await form_action(request, _reset_link_account, _reset, _reset_page)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 from aiohttp import web
 
+from fedihub.accounts.store import Account
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
-from fedihub.actors.store import Account
 from fedihub.db import Database
 from fedihub.events import store as events
 from fedihub.follows import store as follow_store

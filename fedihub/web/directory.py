@@ -4,7 +4,6 @@ people find related initiatives on other instances."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
@@ -60,32 +59,20 @@ async def _local(svc: Services) -> list[Listing]:
 async def _remote(svc: Services) -> list[Listing]:
     """Groups met elsewhere (followed, re-shared, posting for their members), with the hashtags
     of what we have seen them post. A group that merely signed a request to us is not listed."""
-    rows = await svc.db.fetchall(
-        "SELECT a.uri, a.host, a.preferred_username, a.document,"
-        " (SELECT group_concat(o.document, char(30)) FROM (SELECT document FROM received_objects"
-        "   WHERE (actor_uri = a.uri OR attributed_to = a.uri) AND deleted_at IS NULL"
-        "   ORDER BY received_at DESC LIMIT 30) o) AS recent"
-        " FROM remote_actors a WHERE a.type = 'Group'"
-        "   AND (a.uri IN (SELECT actor_uri FROM following)"
-        "   OR a.uri IN (SELECT author_uri FROM reshares)"
-        "   OR a.uri IN (SELECT attributed_to FROM received_objects))"
-        " ORDER BY a.fetched_at DESC LIMIT ?",
-        (MAX_REMOTE,),
-    )
     found = []
-    for row in rows:
-        document = json.loads(row["document"])
+    for group in await actors.groups_met(svc.db, MAX_REMOTE):
+        document = group.document
         summary = html_text(sanitize_html(str(document.get("summary") or "")))
         tags = hashtags(summary)
-        for text in (row["recent"] or "").split("\x1e"):
-            content = json.loads(text).get("content") if text else None
+        for seen in group.recent:
+            content = seen.get("content")
             tags += hashtags(content) if isinstance(content, str) else []
         url = document.get("url")
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
-            url = row["uri"]  # a javascript: link never reaches a page
+            url = group.uri  # a javascript: link never reaches a page
         found.append(Listing(
-            name=str(document.get("name") or row["preferred_username"] or row["uri"])[:200],
-            handle=f"@{row['preferred_username']}@{row['host']}", url=url, summary=summary[:500],
+            name=str(document.get("name") or group.preferred_username or group.uri)[:200],
+            handle=f"@{group.preferred_username}@{group.host}", url=url, summary=summary[:500],
             tags=sorted(set(tags)), local=False,
         ))  # fmt: skip
     return found

@@ -8,26 +8,27 @@ from typing import Any
 
 from aiohttp import web
 
+from fedihub.actors.model import LocalActor
 from fedihub.content import render_markdown
-from fedihub.errors import BadRequest, FedihubError
+from fedihub.errors import BadRequest
 from fedihub.follows import service as follows
 from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
+from fedihub.groups.store import Role
 from fedihub.hubs.service import read_hub_name, read_join_policy
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
 from fedihub.posts.fieldreaders import parse_languages, parse_timezone
 from fedihub.reports import service as reports
 from fedihub.reports import store as report_store
-from fedihub.web.auth import csrf_form, form_page
+from fedihub.web.auth import form_action, form_page
 from fedihub.web.forms import form_number, form_text, uploaded_bytes
-from fedihub.web.organise import POLICY_NAMES, require_organiser
-from fedihub.web.respond import in_their_words
+from fedihub.web.organise import POLICY_NAMES, Organiser, require_organiser
 
 routes = web.RouteTableDef()
 RECENT_FAILURES = 20
 # What people read for each policy and role; translated in the template.
-ROLE_NAMES = {"admin": "Admin", "moderator": "Moderator", "member": "Member"}
+ROLE_NAMES: dict[Role, str] = {"admin": "Admin", "moderator": "Moderator", "member": "Member"}
 
 
 async def _deliveries(svc: Any, hub_id: int) -> tuple[dict[str, int], list[Any]]:
@@ -45,11 +46,10 @@ async def _deliveries(svc: Any, hub_id: int) -> tuple[dict[str, int], list[Any]]
     return {r[0]: r[1] for r in rows}, failures
 
 
-@routes.get("/hubs/{username}/manage")
-async def manage_page(
-    request: web.Request, error: str | None = None, status: int = 200
+async def _manage_page(
+    request: web.Request, form: Any, who: Organiser, error: str | None = None, status: int = 200
 ) -> web.Response:
-    hub, _ = await require_organiser(request)
+    hub = who[0]
     svc = request.app[services_key]
     counts, failures = await _deliveries(svc, hub.id)
     return await form_page(
@@ -62,81 +62,89 @@ async def manage_page(
     )  # fmt: skip
 
 
+@routes.get("/hubs/{username}/manage")
+async def manage_page(request: web.Request) -> web.Response:
+    return await _manage_page(request, None, await require_organiser(request))
+
+
+def _back(hub: LocalActor) -> str:
+    return f"/hubs/{hub.username}/manage"
+
+
 async def _image(svc: Any, hub: Any, form: Any, field: str, alt: str) -> str | None:
     data = uploaded_bytes(form, field)
     return (await store_upload(svc, hub, data, alt)).name if data else None
 
 
+async def _save_settings(request: web.Request, form: Any, who: Organiser) -> str:
+    hub = who[0]
+    svc = request.app[services_key]
+    name = read_hub_name(form_text(form, "name"))
+    settings: dict[str, object] = {
+        "name": name,
+        "summary": render_markdown(form_text(form, "summary"))[1],
+        "timezone": parse_timezone(form_text(form, "timezone", "UTC")).key,
+        "languages": parse_languages(form_text(form, "languages", " ".join(hub.languages))),
+        "join_policy": read_join_policy(form_text(form, "join_policy", hub.join_policy)),
+        "posting_restricted_to_mods": int(form.get("posting_restricted_to_mods") == "on"),
+    }
+    for field in ("icon", "header"):
+        stored = await _image(svc, hub, form, field, f"{name} ({field})")
+        if stored:
+            settings[field] = stored
+    await groups.set_hub_settings(svc.db, hub.id, **settings)
+    return _back(hub)
+
+
 @routes.post("/hubs/{username}/manage/settings")
 async def save_settings(request: web.Request) -> web.StreamResponse:
-    form = await csrf_form(request)
-    hub, _ = await require_organiser(request)
+    return await form_action(request, require_organiser, _save_settings, _manage_page)
+
+
+async def _change_member(request: web.Request, form: Any, who: Organiser) -> str:
+    hub = who[0]
     svc = request.app[services_key]
-    try:
-        name = read_hub_name(form_text(form, "name"))
-        settings: dict[str, object] = {
-            "name": name,
-            "summary": render_markdown(form_text(form, "summary"))[1],
-            "timezone": parse_timezone(form_text(form, "timezone", "UTC")).key,
-            "languages": parse_languages(form_text(form, "languages", " ".join(hub.languages))),
-            "join_policy": read_join_policy(form_text(form, "join_policy", hub.join_policy)),
-            "posting_restricted_to_mods": int(form.get("posting_restricted_to_mods") == "on"),
-        }
-        for field in ("icon", "header"):
-            stored = await _image(svc, hub, form, field, f"{name} ({field})")
-            if stored:
-                settings[field] = stored
-    except FedihubError as e:
-        return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
-    await groups.set_hub_settings(svc.db, hub.id, **settings)
-    raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
+    actor, action = form_text(form, "actor"), form_text(form, "action")
+    if action == "role":
+        await membership.set_member(svc, hub, actor, role=form_text(form, "role", "member"))
+    elif action == "remove":
+        await membership.left(svc, hub, actor)
+    elif action in ("approve", "reject"):
+        if form.get("kind") == "follow":
+            await follows.answer_request(svc, hub, actor, approve=action == "approve")
+        else:
+            await membership.answer_pending(svc, hub, actor, approve=action == "approve")
+    else:
+        raise BadRequest("unknown action")
+    return _back(hub)
 
 
 @routes.post("/hubs/{username}/manage/member")
 async def change_member(request: web.Request) -> web.StreamResponse:
-    form = await csrf_form(request)
-    hub, _ = await require_organiser(request)
-    svc = request.app[services_key]
-    actor, action = form_text(form, "actor"), form_text(form, "action")
-    try:
-        if action == "role":
-            await membership.set_member(svc, hub, actor, role=form_text(form, "role", "member"))
-        elif action == "remove":
-            await membership.left(svc, hub, actor)
-        elif action in ("approve", "reject"):
-            if form.get("kind") == "follow":
-                await follows.answer_request(svc, hub, actor, approve=action == "approve")
-            else:
-                await membership.answer_pending(svc, hub, actor, approve=action == "approve")
-        else:
-            raise BadRequest("unknown action")
-    except FedihubError as e:
-        return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
-    raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
+    return await form_action(request, require_organiser, _change_member, _manage_page)
+
+
+async def _resolve_report(request: web.Request, form: Any, who: Organiser) -> str:
+    hub, account = who
+    report = form_number(form, "report", "which report?")
+    await reports.resolve(request.app[services_key], report, hub.id, account.actor.username,
+                          form_text(form, "resolution"))  # fmt: skip
+    return _back(hub)
 
 
 @routes.post("/hubs/{username}/manage/report")
 async def resolve_report(request: web.Request) -> web.StreamResponse:
-    form = await csrf_form(request)
-    hub, account = await require_organiser(request)
-    svc = request.app[services_key]
-    try:
-        report = form_number(form, "report", "which report?")
-        await reports.resolve(svc, report, hub.id, account.actor.username,
-                              form_text(form, "resolution"))  # fmt: skip
-    except FedihubError as e:
-        return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
-    raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
+    return await form_action(request, require_organiser, _resolve_report, _manage_page)
+
+
+async def _decide(request: web.Request, form: Any, who: Organiser) -> str:
+    hub = who[0]
+    item = form_number(form, "item", "which post?")
+    await resharing.decide_queued(request.app[services_key], hub, item,
+                                  form.get("action") == "approve")  # fmt: skip
+    return _back(hub)
 
 
 @routes.post("/hubs/{username}/manage/queue")
 async def decide(request: web.Request) -> web.StreamResponse:
-    form = await csrf_form(request)
-    hub, _ = await require_organiser(request)
-    svc = request.app[services_key]
-    try:
-        item = form_number(form, "item", "which post?")
-        await resharing.decide_queued(svc, hub, item, form.get("action") == "approve")
-    except FedihubError as e:
-        return await manage_page(request, error=in_their_words(request, e), status=e.http_status)
-    raise web.HTTPSeeOther(f"/hubs/{hub.username}/manage")
+    return await form_action(request, require_organiser, _decide, _manage_page)

@@ -7,6 +7,7 @@ import time
 
 from aiohttp.test_utils import TestClient
 
+from fedihub.accounts import store as accounts_store
 from fedihub.accounts.service import create_account
 from fedihub.actors import store
 from fedihub.hubs.service import create_hub
@@ -20,7 +21,7 @@ LD = {"Accept": 'application/ld+json; profile="https://www.w3.org/ns/activitystr
 
 async def make_hub(services: Services, approve: bool = False) -> None:
     await create_account(services.db, "alice", "correct horse", is_admin=False)
-    alice = await store.get_account(services.db, "alice")
+    alice = await accounts_store.get_account(services.db, "alice")
     await create_hub(services.db, "climate", name="Climate", summary="We **organise**",
                      approve_followers=approve, organizer=alice)  # fmt: skip
 
@@ -138,7 +139,7 @@ async def test_collections_are_paged(app_client: TestClient, services: Services)
 async def test_post_and_activity_dereference(app_client: TestClient, services: Services) -> None:
     await make_hub(services)
     hub = await store.get_actor(services.db, "group", "climate")
-    alice = await store.get_account(services.db, "alice")
+    alice = await accounts_store.get_account(services.db, "alice")
     assert hub and alice
     post = await publish(
         services, hub, alice, "update", "# Sleeping bags\n\nTampa has 50 for Vancouver."

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from fedihub.accounts import sessions
 from fedihub.accounts.service import create_account, require_account
+from fedihub.cli import cli_services
 from fedihub.hubs import service as hubs
 from fedihub.hubs.service import create_hub
 from fedihub.keys import services_key
@@ -164,7 +165,7 @@ async def test_sign_up_follows_the_instance_setting(
     set_signup(app_client, "invite")
     no_code = await app_client.post("/signup", data={"csrf": token, **form, "invite": "nope"})
     assert no_code.status == 403
-    code = await sessions.create_invitation(services.db, uses=1, days=1)
+    code = await sessions.create_invitation(services.db, services.clock, uses=1, days=1)
     weak = {**form, "password": "short", "password_again": "short", "invite": code}
     failed = await app_client.post("/signup", data={"csrf": token, **weak})
     assert failed.status == 400  # refused before the invitation is spent: it still works below
@@ -252,7 +253,7 @@ async def test_password_change_and_a_one_time_reset_link(
         "password_again": "battery staple"})  # fmt: skip
     assert changed.status == 200 and "Your password is changed" in await changed.text()
     ana = await require_account(services.db, "ana")
-    link = await sessions.create_reset(services.db, ana.actor.id)
+    link = await sessions.create_reset(services.db, services.clock, ana.actor.id)
     token = await form_token(app_client, f"/reset/{link}")
     data = {"csrf": token, "password": "third password", "password_again": "third password"}
     reset = await app_client.post(f"/reset/{link}", allow_redirects=False, data=data)
@@ -481,3 +482,23 @@ async def test_the_admin_sets_up_the_instance_and_pages_stay_light(
     for path in ("/", "/hubs/climate", "/directory", "/signin", "/about", "/admin"):
         body = await (await app_client.get(path, headers=HTML)).read()
         assert len(body) < 100_000, f"{path} weighs {len(body)} bytes"
+
+
+async def test_the_cli_reads_the_settings_an_admin_saved_in_the_browser(
+    app_client: TestClient, services: Services
+) -> None:
+    await create_account(services.db, "root", "correct horse", is_admin=True)
+    assert await sign_in(app_client, "root") == 303
+    token = csrf_of(await (await app_client.get("/admin", headers=HTML)).text())
+    typed = {"csrf": token, "instance_name": "Relief hubs", "instance_summary": "",
+             "instance_rules": "", "instance_contact": "", "signup_mode": "invite"}  # fmt: skip
+    refusals = [("instance_name", "", "the instance needs a name"),
+                ("signup_mode", "anyone", "sign-up: open, invite or closed"),
+                ("instance_rules", "x" * 20_001, "at most 20000 characters")]  # fmt: skip
+    for field, value, why in refusals:
+        refused = await app_client.post("/admin", headers=HTML, data={**typed, field: value})
+        assert refused.status == 400 and why in await refused.text(), why
+    saved = await app_client.post("/admin", allow_redirects=False, data=typed)
+    assert saved.status == 303
+    async with cli_services(services.config.data_dir) as cli:
+        assert (cli.config.instance_name, cli.config.signup_mode) == ("Relief hubs", "invite")

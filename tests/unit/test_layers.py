@@ -4,7 +4,7 @@ capabilities are built on each other.
     routes        web/*, app, cli, the capabilities' cli modules, the inbox's dispatch by type
     capabilities  accounts, hubs, groups, posts, events, polls, reactions, follows, reports, ...
     protocol      inbox, outbox, actors, signatures, the one client, the collaborators (services)
-    storage       db, jobs, every `store` module, blocks
+    storage       db, jobs, every `store` module, blocks, settings
     leaves        errors, activitystreams, content, config, clock, deadlines, keys
 
 Imports made for the type checker only (`if TYPE_CHECKING:`) are not counted: they load nothing.
@@ -21,7 +21,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "fedihub"
 
 LEAVES = {"errors", "activitystreams", "content", "config", "clock", "deadlines", "keys"}
-STORAGE = {"db", "jobs", "blocks", "migrations"}
+STORAGE = {"db", "jobs", "blocks", "migrations", "settings"}
 PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance"}
 CAPABILITIES = {
     "accounts", "hubs", "groups", "posts", "events", "polls", "reactions", "follows", "reports",

@@ -1,0 +1,340 @@
+-- The schema fedihub/migrations make, for reading; the migrations are what runs.
+-- Generated: python -m tests.unit.test_schema (tests/unit/test_schema.py checks it).
+
+CREATE TABLE accounts (
+  actor_id INTEGER PRIMARY KEY REFERENCES local_actors(id) ON DELETE CASCADE,
+  password_hash TEXT NOT NULL,
+  is_admin INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE blocked_hosts (
+  host TEXT PRIMARY KEY,
+  reason TEXT NOT NULL DEFAULT '',
+  created_at REAL NOT NULL
+);
+
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  activity_id INTEGER NOT NULL REFERENCES outbox_activities(id) ON DELETE CASCADE,
+  inbox TEXT NOT NULL,
+  host TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'sending', 'sent', 'gave_up')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_try_at REAL NOT NULL,
+  locked_until REAL,
+  last_status INTEGER,
+  last_error TEXT,
+  created_at REAL NOT NULL,
+  finished_at REAL,
+  UNIQUE (activity_id, inbox)
+);
+
+CREATE INDEX deliveries_due ON deliveries(state, next_try_at);
+
+CREATE TABLE event_participants (
+  post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  join_activity_uri TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('going', 'waitlisted')),
+  message TEXT NOT NULL DEFAULT '',
+  joined_at REAL NOT NULL,
+  PRIMARY KEY (post_id, actor_uri)
+);
+
+CREATE INDEX event_participants_queue ON event_participants(post_id, state, joined_at);
+
+CREATE TABLE feed_items (
+  source_id INTEGER NOT NULL REFERENCES feed_sources(id) ON DELETE CASCADE,
+  entry_id TEXT NOT NULL,
+  post_id INTEGER REFERENCES posts(id),
+  seen_at REAL NOT NULL,
+  PRIMARY KEY (source_id, entry_id)
+);
+
+CREATE TABLE feed_sources (
+  id INTEGER PRIMARY KEY,
+  hub_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  url TEXT NOT NULL,
+  etag TEXT,
+  last_modified TEXT,
+  next_fetch_at REAL NOT NULL,
+  failures INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  title TEXT,
+  created_at REAL NOT NULL,
+  UNIQUE (hub_id, url)
+);
+
+CREATE TABLE followers (
+  local_actor_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  follow_activity_uri TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'accepted')),
+  created_at REAL NOT NULL,
+  PRIMARY KEY (local_actor_id, actor_uri)
+);
+
+CREATE TABLE following (
+  local_actor_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  follow_activity_uri TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'rejected')),
+  created_at REAL NOT NULL,
+  PRIMARY KEY (local_actor_id, actor_uri)
+);
+
+CREATE TABLE host_failure_days (
+  host TEXT NOT NULL,
+  day TEXT NOT NULL,
+  PRIMARY KEY (host, day)
+);
+
+CREATE TABLE hub_members (
+  hub_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  role TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('admin', 'moderator', 'member')),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'invited', 'member')),
+  join_activity_uri TEXT,
+  created_at REAL NOT NULL,
+  PRIMARY KEY (hub_id, actor_uri)
+);
+
+CREATE INDEX hub_members_role ON hub_members(hub_id, state, role);
+
+CREATE TABLE hub_organizers (
+  hub_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  account_id INTEGER NOT NULL REFERENCES accounts(actor_id) ON DELETE CASCADE,
+  PRIMARY KEY (hub_id, account_id)
+);
+
+CREATE TABLE inbox_items (
+  id INTEGER PRIMARY KEY,
+  activity_uri TEXT NOT NULL UNIQUE,
+  actor_uri TEXT NOT NULL,
+  type TEXT NOT NULL,
+  document TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'processing', 'done', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_try_at REAL NOT NULL,
+  locked_until REAL,
+  error TEXT,
+  received_at REAL NOT NULL,
+  processed_at REAL
+, actor_host TEXT NOT NULL DEFAULT '');
+
+CREATE INDEX inbox_items_host_due ON inbox_items(state, actor_host, next_try_at);
+
+CREATE TABLE instance_settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE invitations (
+  code_hash TEXT PRIMARY KEY,
+  uses_left INTEGER NOT NULL,
+  expires_at REAL NOT NULL,
+  created_at REAL NOT NULL
+);
+
+CREATE TABLE local_actors (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('application', 'group', 'person')),
+  username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  name TEXT NOT NULL,
+  summary TEXT NOT NULL DEFAULT '',
+  manually_approves_followers INTEGER NOT NULL DEFAULT 0,
+  public_key_pem TEXT NOT NULL,
+  private_key_pem TEXT NOT NULL,
+  created_at REAL NOT NULL
+, timezone TEXT NOT NULL DEFAULT 'UTC', join_policy TEXT NOT NULL DEFAULT 'open'
+  CHECK (join_policy IN ('open', 'approval', 'invite')), posting_restricted_to_mods INTEGER NOT NULL DEFAULT 0, reshare_policy TEXT NOT NULL DEFAULT 'none'
+  CHECK (reshare_policy IN ('none', 'all', 'tags')), reshare_tags TEXT NOT NULL DEFAULT '', languages TEXT NOT NULL DEFAULT 'en', icon TEXT, header TEXT);
+
+CREATE TABLE media (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  owner_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  content_type TEXT NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  alt TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
+
+CREATE TABLE moderation_queue (
+  id INTEGER PRIMARY KEY,
+  hub_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  object_uri TEXT NOT NULL,
+  activity TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'approved', 'rejected', 'withdrawn')),
+  received_at REAL NOT NULL,
+  UNIQUE (hub_id, object_uri)
+);
+
+CREATE TABLE outbox_activities (
+  id INTEGER PRIMARY KEY,
+  uri TEXT NOT NULL UNIQUE,
+  actor_id INTEGER NOT NULL REFERENCES local_actors(id),
+  type TEXT NOT NULL,
+  is_public INTEGER NOT NULL,
+  document TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
+
+CREATE INDEX outbox_activities_actor ON outbox_activities(actor_id, id);
+
+CREATE TABLE password_resets (
+  token_hash TEXT PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(actor_id) ON DELETE CASCADE,
+  expires_at REAL NOT NULL,
+  used_at REAL
+);
+
+CREATE TABLE pending_updates (
+  post_id INTEGER PRIMARY KEY REFERENCES posts(id) ON DELETE CASCADE,
+  due_at REAL NOT NULL
+);
+
+CREATE TABLE poll_votes (
+  post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  choice INTEGER NOT NULL,
+  vote_uri TEXT,
+  counted INTEGER NOT NULL DEFAULT 1,
+  reason TEXT NOT NULL DEFAULT '',
+  voted_at REAL NOT NULL,
+  PRIMARY KEY (post_id, actor_uri, choice)
+);
+
+CREATE TABLE "posts" (
+  id INTEGER PRIMARY KEY,
+  actor_id INTEGER NOT NULL REFERENCES local_actors(id),
+  author_id INTEGER REFERENCES accounts(actor_id),
+  kind TEXT NOT NULL
+    CHECK (kind IN ('update', 'minutes', 'event', 'call', 'poll', 'proposal')),
+  title TEXT,
+  source_markdown TEXT NOT NULL,
+  content_html TEXT NOT NULL,
+  fields TEXT NOT NULL DEFAULT '{}',
+  starts_at REAL,
+  ends_at REAL,
+  status TEXT NOT NULL DEFAULT 'confirmed'
+    CHECK (status IN ('confirmed', 'tentative', 'cancelled')),
+  series_id INTEGER REFERENCES "posts"(id),
+  closed_at REAL,  -- polls and proposals: when the final result went out
+  published_at REAL NOT NULL,
+  updated_at REAL,
+  deleted_at REAL
+);
+
+CREATE INDEX posts_actor ON posts(actor_id, id);
+
+CREATE UNIQUE INDEX posts_occurrence ON posts(series_id, starts_at) WHERE series_id IS NOT NULL;
+
+CREATE INDEX posts_starts ON posts(starts_at) WHERE starts_at IS NOT NULL;
+
+CREATE TABLE reactions (
+  post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('like', 'share')),
+  actor_uri TEXT NOT NULL,
+  activity_uri TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  PRIMARY KEY (post_id, kind, actor_uri)
+);
+
+CREATE INDEX reactions_activity ON reactions(activity_uri);
+
+CREATE TABLE received_objects (
+  uri TEXT PRIMARY KEY,
+  actor_uri TEXT NOT NULL,
+  type TEXT NOT NULL,
+  document TEXT NOT NULL,
+  received_at REAL NOT NULL,
+  updated_at REAL,
+  deleted_at REAL
+, attributed_to TEXT, starts_at REAL);
+
+CREATE INDEX received_objects_actor ON received_objects(actor_uri, received_at);
+
+CREATE INDEX received_objects_attributed ON received_objects(attributed_to);
+
+CREATE TABLE remote_actors (
+  uri TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  type TEXT NOT NULL,
+  preferred_username TEXT,
+  inbox TEXT NOT NULL,
+  shared_inbox TEXT,
+  key_id TEXT,
+  public_key_pem TEXT,
+  document TEXT NOT NULL,
+  fetched_at REAL NOT NULL
+);
+
+CREATE INDEX remote_actors_key_id ON remote_actors(key_id);
+
+CREATE TABLE replies (
+  uri TEXT PRIMARY KEY,
+  post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  document TEXT NOT NULL,
+  received_at REAL NOT NULL,
+  deleted_at REAL
+);
+
+CREATE INDEX replies_post ON replies(post_id, received_at);
+
+CREATE TABLE reports (
+  id INTEGER PRIMARY KEY,
+  hub_id INTEGER REFERENCES local_actors(id) ON DELETE CASCADE,
+  activity_uri TEXT NOT NULL,
+  reporter_uri TEXT NOT NULL,
+  objects TEXT NOT NULL,  -- JSON list of the reported ids that are ours
+  comment TEXT NOT NULL,
+  received_at REAL NOT NULL,
+  resolved_at REAL,
+  resolved_by TEXT,  -- the username of whoever resolved it: moderation that answers for itself
+  resolution TEXT
+);
+
+CREATE UNIQUE INDEX reports_once ON reports(activity_uri, coalesce(hub_id, 0));
+
+CREATE INDEX reports_open ON reports(hub_id) WHERE resolved_at IS NULL;
+
+CREATE TABLE reshares (
+  hub_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  object_uri TEXT NOT NULL,
+  author_uri TEXT NOT NULL,
+  is_reply INTEGER NOT NULL DEFAULT 0,
+  created_at REAL NOT NULL, boost_uri TEXT,
+  PRIMARY KEY (hub_id, object_uri)
+);
+
+CREATE INDEX reshares_author ON reshares(author_uri);
+
+CREATE INDEX reshares_object ON reshares(object_uri);
+
+CREATE TABLE schema_version ( version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+
+CREATE TABLE sign_in_failures (
+  key TEXT NOT NULL,
+  at REAL NOT NULL
+);
+
+CREATE INDEX sign_in_failures_key ON sign_in_failures(key, at);
+
+CREATE TABLE web_sessions (
+  id_hash TEXT PRIMARY KEY,
+  account_id INTEGER REFERENCES accounts(actor_id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  expires_at REAL NOT NULL
+);
+
+CREATE INDEX web_sessions_account ON web_sessions(account_id);
