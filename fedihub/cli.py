@@ -20,6 +20,7 @@ from fedihub.follows.cli import add_follow_commands
 from fedihub.groups.cli import add_group_commands
 from fedihub.hubs.cli import add_hub_commands
 from fedihub.instance import init_instance
+from fedihub.kinds import registry
 from fedihub.outbox import store as outbox
 from fedihub.polls.cli import add_poll_commands
 from fedihub.posts.cli import add_post_commands
@@ -65,7 +66,7 @@ async def _run(args: argparse.Namespace) -> int:
         config = await init_instance(args.data, args.domain, args.insecure_http)
         print(f"created {args.data} for {config.base_url}")
         return 0
-    async with services_for(args.data) as svc:
+    async with services_for(args.data, registry()) as svc:
         await args.run(svc, args)
     return 0
 

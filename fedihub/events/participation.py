@@ -61,7 +61,7 @@ async def _send_answer(
 
 
 async def _counts_changed(tx: Transaction, svc: Services, post: Post, now: float) -> None:
-    await events.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
+    await posts.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
     svc.wake_scheduler()
 
 

@@ -6,7 +6,8 @@ import json
 import time
 
 from fedihub.db import Database, Transaction
-from fedihub.polls.tally import Vote
+from fedihub.polls.tally import Tally, Vote, count
+from fedihub.posts.store import Post
 
 
 async def votes(
@@ -135,3 +136,8 @@ async def set_outcome(tx: Transaction, post_id: int, outcome: str, now: float) -
         "UPDATE posts SET fields = json_set(fields, '$.outcome', ?), updated_at = ? WHERE id = ?",
         (outcome, now, post_id),
     )
+
+
+async def current_tally(db: Database | Transaction, post: Post) -> Tally:
+    options = post.fields["options"]
+    return count(options, await votes(db, post.id), post.fields.get("quorum"))

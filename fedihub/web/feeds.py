@@ -16,16 +16,9 @@ from dataclasses import dataclass
 from icalendar import Calendar, Event, vRecur, vText
 
 from fedihub.content import html_text
+from fedihub.events.render import ICAL_STATUS, local_time, place_line, scheduled_html, zone_of
 from fedihub.events.schedule import rule_text
-from fedihub.posts.render import (
-    ICAL_STATUS,
-    display_title,
-    fallback_title,
-    local_time,
-    place_line,
-    scheduled_html,
-    zone_of,
-)
+from fedihub.posts.render import display_title, fallback_title
 from fedihub.posts.store import Post
 
 PRODID = "-//fedihub//fedihub//EN"
@@ -87,7 +80,8 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
     event.add("created", _utc(post.published_at))
     # Subscribed calendars refresh an event only when LAST-MODIFIED moves.
     event.add("last-modified", _utc(post.updated_at or post.published_at))
-    schedule = post.fields.get("schedule") if post.kind == "call" and series is None else None
+    # Only a call series has a schedule; its occurrences borrow its fields, never its rule.
+    schedule = post.fields.get("schedule") if series is None else None
     if not schedule:
         return [event]
     # RRULE parts are case-insensitive but icalendar's parser only knows the upper-case names.

@@ -14,10 +14,10 @@ from fedihub.actors.store import Account
 from fedihub.errors import FedihubError
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import services_key
+from fedihub.kinds import KINDS, parse_draft
 from fedihub.media.service import store_upload
 from fedihub.posts import render
 from fedihub.posts import service as posts
-from fedihub.posts.kinds import KINDS, parse_draft
 from fedihub.web.auth import csrf_form, form_page, require_signed_in
 from fedihub.web.forms import form_text, uploaded_bytes
 from fedihub.web.respond import in_their_words
