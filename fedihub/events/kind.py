@@ -18,7 +18,7 @@ class ScheduledKind(PostKind):
     """A kind whose dated posts (`post.is_scheduled`) people join."""
 
     has_calendar = True
-    page_template = "kinds/scheduled.html"
+    page_template = "_kind_scheduled.html"
 
     async def load(self, db: Database | Transaction, post: Post) -> Attendance | None:
         return await events.attendance(db, post.id) if post.is_scheduled else None
@@ -43,10 +43,15 @@ class ScheduledKind(PostKind):
     async def page(
         self, db: Database, post: Post, viewer_uri: str | None, now: float
     ) -> dict[str, Any]:
-        """How many are going, and whether the viewer is."""
+        """How many are going, whether it can still be joined, and whether the viewer is going.
+        A call series is joined occurrence by occurrence."""
         if not post.is_scheduled:
-            return {}
-        page: dict[str, Any] = {"attendance": await events.attendance(db, post.id)}
+            return {"attendance": None}
+        joinable = post.status != "cancelled" and (post.ends_at or 0) > now
+        page: dict[str, Any] = {
+            "attendance": await events.attendance(db, post.id),
+            "take_part_open": joinable,
+        }
         if viewer_uri is not None:
             place = await events.participant(db, post.id, viewer_uri)
             page["mine"] = {"place": place.state if place else None}

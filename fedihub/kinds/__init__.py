@@ -30,14 +30,16 @@ class Registry:
     """Every kind by its name, in the order of `Kind`; and the reactions every post may have."""
 
     def __init__(self, kinds: list[PostKind]) -> None:
-        self._kinds = {kind.name: kind for kind in sorted(kinds, key=lambda k: KINDS.index(k.name))}
+        self._kinds: dict[str, PostKind] = {
+            kind.name: kind for kind in sorted(kinds, key=lambda k: KINDS.index(k.name))
+        }
 
     @property
     def names(self) -> tuple[Kind, ...]:
-        return tuple(self._kinds)
+        return tuple(kind.name for kind in self._kinds.values())
 
     def get(self, kind: str) -> PostKind:
-        found = self._kinds.get(kind)  # type: ignore[call-overload]
+        found = self._kinds.get(kind)
         if found is None:
             raise BadRequest(
                 "unknown kind of post %(kind)r: one of %(choices)s",

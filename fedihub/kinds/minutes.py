@@ -105,7 +105,7 @@ class Minutes(PostKind):
             attendees=tuple(read.text_list(meta, "attendees")),
             agenda=tuple(read.text_list(meta, "agenda")),
             decisions=tuple(read.text_list(meta, "decisions")),
-            actions=tuple(Action(**a) for a in read.actions(meta)),  # type: ignore[arg-type]
+            actions=tuple(Action(str(a["task"]), a["owner"], a["due"]) for a in read.actions(meta)),
             records=read.url(meta, "records"),
             proposals=tuple(read.post_ids(meta, "proposals")),
         )

@@ -49,6 +49,7 @@ class Poll(QuestionKind):
         {"title", "options", "multiple", "closes", "timezone", "members_only", "quorum"}
     )
     body_required = True
+    page_template = "_kind_poll.html"
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         options = read.options(meta)

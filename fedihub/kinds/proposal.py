@@ -46,6 +46,7 @@ class Proposal(QuestionKind):
     body_required = True
     notes = (BLOCK_NOTE,)
     records_outcome = True
+    page_template = "_kind_proposal.html"
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         who = meta.get("who", "members")  # never str() a list: YAML aliases can make it 10**9 long

@@ -19,7 +19,6 @@ from fedihub.posts.store import Post
 class QuestionKind(PostKind):
     """A kind people vote in."""
 
-    page_template = "kinds/question.html"
     notes: tuple[str, ...] = ()  # lines its Question's text ends with
     records_outcome = False  # an outcome the facilitator records, kept through edits
 
@@ -52,6 +51,7 @@ class QuestionKind(PostKind):
         replies = [present(r) for r in await polls.replies(db, post.id)]
         reasons = [v for v in await polls.votes(db, post.id) if v.reason]
         page: dict[str, Any] = {
+            "take_part_open": not closed,
             "question": {
                 "tally": tally,
                 "closed": closed,

@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from fedihub.activitystreams import host_of, id_of
 from fedihub.actors import store as actors
@@ -148,7 +149,13 @@ async def respond(
 
 
 async def record_reply(
-    svc: Services, post: Post, actor_uri: str, obj: dict, now: float, *, as_reason: bool = True
+    svc: Services,
+    post: Post,
+    actor_uri: str,
+    obj: dict[str, Any],
+    now: float,
+    *,
+    as_reason: bool = True,
 ) -> str:
     """A reply under a poll or proposal (a question, a reason): kept in the thread, never counted.
     A voter's first reply under a proposal also stands as the reason for their response, unless

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from fedihub.db import Database, Transaction
 from fedihub.polls.tally import Tally, Vote, count
@@ -80,7 +81,9 @@ async def voter_uris(db: Database, post_id: int) -> list[str]:
     return [row[0] for row in rows]
 
 
-async def save_reply(tx: Transaction, post_id: int, actor_uri: str, obj: dict, now: float) -> bool:
+async def save_reply(
+    tx: Transaction, post_id: int, actor_uri: str, obj: dict[str, Any], now: float
+) -> bool:
     return bool(
         await tx.execute(
             "INSERT INTO replies (uri, post_id, actor_uri, document, received_at)"
@@ -101,7 +104,7 @@ async def delete_reply(db: Database, uri: str, actor_uri: str) -> bool:
     )
 
 
-async def replies(db: Database, post_id: int, limit: int = 200) -> list[dict]:
+async def replies(db: Database, post_id: int, limit: int = 200) -> list[dict[str, Any]]:
     rows = await db.fetchall(
         "SELECT document FROM replies WHERE post_id = ? AND deleted_at IS NULL"
         " ORDER BY received_at LIMIT ?",

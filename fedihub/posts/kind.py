@@ -74,7 +74,8 @@ class PostKind:
     has_calendar = False  # an .ics of it, and an "Add to calendar" link on its page
     in_feed = False  # listed in the hub's Atom feed
     feed_categories: tuple[str, ...] = ()  # Atom categories of its entries
-    page_template: str | None = None  # its part of post.html, included there
+    # Its part of post.html: a template with the macros about(), take_part(), after_content().
+    page_template: str | None = None
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         raise NotImplementedError

@@ -89,7 +89,7 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
     found = [event]
     for begins in sorted(set(entry.cancelled_starts)):
         cancelled = _vevent(entry, stamp, begins, begins + post.ends_at - post.starts_at)
-        cancelled.add("recurrence-id", cancelled["DTSTART"].dt)
+        cancelled.add("recurrence-id", cancelled.decoded("DTSTART"))
         cancelled.add("description", f"Cancelled.\n\n{entry.hub_name}: {entry.url}")
         cancelled.add("status", "CANCELLED")
         found.append(cancelled)
@@ -116,7 +116,8 @@ def build_calendar(entries: list[CalendarEntry], *, name: str, now: float) -> by
         first = _utc(min(times)).date() - dt.timedelta(days=366)
         last = _utc(max(times)).date() + dt.timedelta(days=3660)
         calendar.add_missing_timezones(first_date=first, last_date=last)
-    return calendar.to_ical()
+    body: bytes = calendar.to_ical()
+    return body
 
 
 def _rfc3339(timestamp: float) -> str:
@@ -168,4 +169,5 @@ def build_atom(
             if term:
                 _add(entry, "category", term=term)
         _add(entry, "content", item.content_html, type="html")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document

@@ -9,7 +9,6 @@ from aiohttp import web
 from fedihub.activitystreams import POST_CONTEXT
 from fedihub.actors.store import Account
 from fedihub.errors import NotFound
-from fedihub.events.render import summary_line
 from fedihub.keys import account_key, services_key
 from fedihub.posts import federate, render
 from fedihub.posts import store as posts
@@ -43,8 +42,8 @@ async def post_document(request: web.Request) -> web.Response:
     account = request.get(account_key)
     viewer = account.actor.uri(svc.config.base_url) if isinstance(account, Account) else None
     now = svc.clock.now()
-    # What its kind shows besides the post (its template), and the viewer's part in it (`mine`).
-    page: dict[str, Any] = {"attendance": None, "question": None, "mine": None}
+    # What its kind shows besides the post (in its page_template), and the viewer's part in it.
+    page: dict[str, Any] = {"take_part_open": False, "mine": None}
     page.update(await kind.page(svc.db, post, viewer, now))
     return html(
         request,
@@ -55,7 +54,7 @@ async def post_document(request: web.Request) -> web.Response:
         kind=kind,
         series=series,
         obj=obj,
-        summary=summary_line(post, series) if post.is_scheduled else obj.get("summary"),
+        summary=obj.get("summary"),  # an event's states when and where
         now=now,
         **page,
     )
