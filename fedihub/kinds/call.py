@@ -60,6 +60,7 @@ class CallFields:
 
 class Call(ScheduledKind):
     name = "call"
+    fields_type = CallFields
     allowed = frozenset(
         {"title", "start", "end", "timezone", "schedule", "dial_in", "access_code", "online_url",
          "facilitator", "agenda", "status"}

@@ -52,6 +52,7 @@ class EventFields:
 
 class Event(ScheduledKind):
     name = "event"
+    fields_type = EventFields
     allowed = frozenset(
         {"title", "start", "end", "timezone", "location", "online_url", "capacity", "status",
          "category", "waitlist"}

@@ -90,6 +90,7 @@ def minutes_html(post: Post, hub_uri: str) -> str:
 
 class Minutes(PostKind):
     name = "minutes"
+    fields_type = MinutesFields
     allowed = frozenset(
         {"title", "meeting_date", "attendees", "agenda", "decisions", "actions", "records",
          "proposals"}

@@ -45,6 +45,7 @@ class PollFields:
 
 class Poll(QuestionKind):
     name = "poll"
+    fields_type = PollFields
     allowed = frozenset(
         {"title", "options", "multiple", "closes", "timezone", "members_only", "quorum"}
     )

@@ -41,6 +41,7 @@ class ProposalFields:
 
 class Proposal(QuestionKind):
     name = "proposal"
+    fields_type = ProposalFields
     allowed = frozenset({"title", "closes", "timezone", "who", "quorum"})
     title_required = True
     body_required = True

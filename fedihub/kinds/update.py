@@ -23,6 +23,7 @@ class UpdateFields:
 
 class Update(PostKind):
     name = "update"
+    fields_type = UpdateFields
     body_required = True
     in_feed = True
 

@@ -14,7 +14,7 @@ a BadRequest that names the field, so nothing half-checked is ever stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, get_args
 from zoneinfo import ZoneInfo
 
 from fedihub.content import render_markdown
@@ -36,9 +36,13 @@ MAX_POST_BYTES = 100_000
 
 
 class KindFields(Protocol):
-    """A kind's own fields, a frozen dataclass; stored as the JSON `to_json` gives."""
+    """A kind's own fields, a frozen dataclass; stored as the JSON `to_json` gives, read back
+    with `from_json` (which tolerates keys older posts lack)."""
 
     def to_json(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self: ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class PostKind:
     differently, and names its instance `KIND`; the defaults are those of a plain update."""
 
     name: Kind
+    fields_type: type[KindFields]
     allowed: frozenset[str] = frozenset({"title"})  # front matter keys besides `language`
     title_required = False
     body_required = False
@@ -79,6 +84,10 @@ class PostKind:
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         raise NotImplementedError
+
+    def fields(self, post: Post) -> KindFields:
+        """The post's own fields, typed (language, mentions and images are every post's)."""
+        return self.fields_type.from_json(post.fields)
 
     def default_title(self, fields: dict[str, Any]) -> str | None:
         """The title of a post that names none."""
