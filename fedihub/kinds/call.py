@@ -66,6 +66,7 @@ class Call(ScheduledKind):
          "facilitator", "agenda", "status"}
     )  # fmt: skip
     title_required = True
+    has_occurrences = True
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         start, end = read.times(meta, zone)

@@ -77,6 +77,7 @@ class PostKind:
     title_required = False
     body_required = False
     has_calendar = False  # an .ics of it, and an "Add to calendar" link on its page
+    has_occurrences = False  # a series whose dated occurrences are posts of their own
     in_feed = False  # listed in the hub's Atom feed
     feed_categories: tuple[str, ...] = ()  # Atom categories of its entries
     # Its part of post.html: a template with the macros about(), take_part(), after_content().

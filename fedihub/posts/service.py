@@ -174,7 +174,7 @@ async def delete(svc: Services, hub: LocalActor, post_id: int, now: float | None
     now = svc.clock.now() if now is None else now
     async with svc.db.transaction() as tx:
         doomed = [post]
-        if not post.is_occurrence:  # a call series goes with its occurrences
+        if svc.kinds.get(post.kind).has_occurrences and not post.is_occurrence:
             # Listed in the transaction: the scheduler may have just added one.
             doomed += await posts.occurrences_of(tx, post.id, after=0)
         await posts.mark_deleted(tx, [p.id for p in doomed], now)

@@ -172,13 +172,13 @@ async def _hub(request: web.Request) -> LocalActor:
 
 
 async def calendar_entry(
-    db: Database, hub_uri: str, hub_name: str, post: Post
+    db: Database, hub_uri: str, hub_name: str, post: Post, kind: PostKind
 ) -> feeds.CalendarEntry:
     """A post as a calendar lists it: a series with its cancelled dates, an occurrence with the
     series it borrows its text and place from."""
     series = await posts.get_post_by_id(db, post.series_id) if post.series_id else None
     cancelled: tuple[float, ...] = ()
-    if post.series_id is None:  # a series, with the dates it called off (an event has none)
+    if kind.has_occurrences and post.series_id is None:
         cancelled = tuple(
             o.starts_at for o in await posts.cancelled_occurrences(db, post.id) if o.starts_at
         )
@@ -210,7 +210,8 @@ async def _calendar(request: web.Request, hub: LocalActor | None, name: str) -> 
         owners: dict[int, LocalActor] = {}
         for post in await posts.calendar_posts(db, hub.id if hub else None, since):
             owner = hub or await _owner(db, owners, post)
-            entries.append(await calendar_entry(db, owner.uri(base), owner.name, post))
+            kind = svc.kinds.get(post.kind)
+            entries.append(await calendar_entry(db, owner.uri(base), owner.name, post, kind))
         body = await asyncio.to_thread(feeds.build_calendar, entries, name=name, now=now)
         cache.put(key, etag, body)
     return calendar_response(body, etag=etag)

@@ -65,9 +65,10 @@ async def post_calendar(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     hub = await actor_from_request(request)
     post, hub_uri = await _post_from_request(request)
-    if post.deleted_at is not None or not svc.kinds.get(post.kind).has_calendar:
+    kind = svc.kinds.get(post.kind)
+    if post.deleted_at is not None or not kind.has_calendar:
         raise NotFound("only events and calls have a calendar file")
-    entry = await calendar_entry(svc.db, hub_uri, hub.name, post)
+    entry = await calendar_entry(svc.db, hub_uri, hub.name, post, kind)
     body = feeds.build_calendar([entry], name=post.title or hub.name, now=svc.clock.now())
     return calendar_response(body, filename=f"{hub.username}-{post.id}.ics")
 
