@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from fedihub.events.schedule import describe
 from fedihub.events.store import Attendance
+from fedihub.posts.render import link_html, list_html
 from fedihub.posts.store import Post
 
 ICAL_STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
@@ -76,14 +77,6 @@ def series_line(series: Post) -> str:
     start = local_time(series.starts_at, zone_of(series, None))
     place = place_line(series.fields)
     return f"Repeats {describe(schedule, start)}" + (f" · {place}" if place else "")
-
-
-def list_html(items: list[str]) -> str:
-    return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else ""
-
-
-def link_html(url: str) -> str:
-    return f'<a href="{escape(url)}">{escape(url)}</a>'
 
 
 def scheduled_html(post: Post, series: Post | None) -> str:

@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 
 from fedihub.actors.model import LocalActor
 from fedihub.errors import BadRequest
-from fedihub.events.render import link_html, list_html
 from fedihub.polls.store import current_tally
 from fedihub.polls.tally import result_text
 from fedihub.posts import fieldreaders as read
 from fedihub.posts import store as posts
 from fedihub.posts.kind import Parsed, PostDraft, PostKind
-from fedihub.posts.render import display_title
+from fedihub.posts.render import display_title, link_html, list_html
 from fedihub.posts.store import Post
 from fedihub.services import Services
 

@@ -7,6 +7,7 @@ then gives it its own type and properties: an Event, a Question, minutes' decisi
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,14 @@ from fedihub.posts.tags import hashtag_objects
 
 def post_uri(hub_uri: str, post_id: int) -> str:
     return f"{hub_uri}/posts/{post_id}"
+
+
+def list_html(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else ""
+
+
+def link_html(url: str) -> str:
+    return f'<a href="{escape(url)}">{escape(url)}</a>'
 
 
 def post_object(
