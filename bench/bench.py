@@ -210,11 +210,12 @@ async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str,
 async def _fill_hub(data: Path, events: int, updates: int) -> None:
     """A busy hub, written in-process (one CLI call per post would take minutes)."""
     from fedihub.hubs.service import create_hub, require_hub
+    from fedihub.kinds import registry
     from fedihub.polls.service import vote
     from fedihub.posts.service import publish
     from fedihub.services import services_for
 
-    async with services_for(data) as svc:
+    async with services_for(data, registry()) as svc:
         await create_hub(svc.db, "busy", name="Busy hub", timezone="America/New_York")
         hub = await require_hub(svc.db, "busy")
         day = 86_400.0

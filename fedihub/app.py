@@ -34,6 +34,7 @@ from fedihub.keys import (
     templates_key,
     watchdog_key,
 )
+from fedihub.kinds import registry
 from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.outbox.worker import DeliveryWorker
 from fedihub.services import close_services, open_services
@@ -105,7 +106,7 @@ async def _watchdog_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
-    svc = await open_services(app[config_key])
+    svc = await open_services(app[config_key], registry())
     app[services_key] = svc
     await admin.apply_stored_settings(app)
     yield

@@ -22,6 +22,7 @@ from fedihub.follows.cli import add_follow_commands
 from fedihub.groups.cli import add_group_commands
 from fedihub.hubs.cli import add_hub_commands
 from fedihub.instance import init_instance
+from fedihub.kinds import registry
 from fedihub.outbox import store as outbox
 from fedihub.polls.cli import add_poll_commands
 from fedihub.posts.cli import add_post_commands
@@ -76,7 +77,7 @@ async def _run(args: argparse.Namespace) -> int:
 async def cli_services(data_dir: Path) -> AsyncIterator[Services]:
     """The collaborators a command runs with: the settings an admin stored at /admin count
     over config.toml's here as in the server."""
-    async with services_for(data_dir) as svc:
+    async with services_for(data_dir, registry()) as svc:
         svc.config = await settings.apply_stored(svc.config, svc.db)
         yield svc
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fedihub.actors.keyring import KeyRing
 from fedihub.actors.resolver import Resolver
@@ -15,6 +16,9 @@ from fedihub.client import HttpClient
 from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.config import Config, load_config
 from fedihub.db import Database
+
+if TYPE_CHECKING:  # the kinds are assembled above the capabilities (fedihub/kinds) and passed in
+    from fedihub.posts.kind import PostKinds
 
 
 def _no_op() -> None:
@@ -29,6 +33,8 @@ class Services:
     keyring: KeyRing
     resolver: Resolver
     blocked: BlockedHosts
+    # Every kind of post, with the hooks events and polls give theirs (posts asks it, never them).
+    kinds: PostKinds
     # Set by the server so work enqueued in-process is picked up at once; the CLI leaves it.
     wake_delivery: Callable[[], None] = field(default=_no_op)
     wake_scheduler: Callable[[], None] = field(default=_no_op)
@@ -39,11 +45,12 @@ class Services:
         return f"{self.config.base_url}/activities/{uuid.uuid4()}"
 
 
-async def open_services(config: Config) -> Services:
+async def open_services(config: Config, kinds: PostKinds) -> Services:
     db = await Database.open(config.database_path)
     client = HttpClient.create(config)
     keyring = KeyRing(db, config.base_url)
-    return Services(config, db, client, keyring, Resolver(db, client, keyring), BlockedHosts(db))
+    resolver = Resolver(db, client, keyring)
+    return Services(config, db, client, keyring, resolver, BlockedHosts(db), kinds)
 
 
 async def close_services(services: Services) -> None:
@@ -52,8 +59,8 @@ async def close_services(services: Services) -> None:
 
 
 @asynccontextmanager
-async def services_for(data_dir: Path) -> AsyncIterator[Services]:
-    services = await open_services(load_config(data_dir))
+async def services_for(data_dir: Path, kinds: PostKinds) -> AsyncIterator[Services]:
+    services = await open_services(load_config(data_dir), kinds)
     try:
         yield services
     finally:

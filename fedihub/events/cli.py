@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-import time
 from typing import Any
 
 from fedihub.accounts import service as accounts
@@ -40,7 +39,7 @@ async def _event(svc: Services, args: argparse.Namespace) -> None:
         raise BadRequest(f"event {args.action} needs --as USERNAME")
     account = await accounts.require_account(svc.db, args.as_user)
     actor_uri = account.actor.uri(svc.config.base_url)
-    now = time.time()
+    now = svc.clock.now()
     if args.action == "join":
         state = await participation.join(svc, hub, post, actor_uri, svc.new_activity_uri(), now)
         print(f"{args.as_user}: {state}")

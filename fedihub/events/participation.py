@@ -10,6 +10,7 @@ to followers as one deferred Update{Event} (events/scheduler.py), not one per ch
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
@@ -41,13 +42,13 @@ def check_joinable(post: Post, now: float) -> None:
         raise EventClosed("the event is over")
 
 
-def _join_activity(svc: Services, hub: LocalActor, post: Post, p: Participant) -> dict:
+def _join_activity(svc: Services, hub: LocalActor, post: Post, p: Participant) -> dict[str, Any]:
     event_uri = render.post_uri(hub.uri(svc.config.base_url), post.id)
     return {"id": p.join_activity_uri, "type": "Join", "actor": p.actor_uri, "object": event_uri}
 
 
 async def _send_answer(
-    tx: Transaction, svc: Services, hub: LocalActor, kind: str, join: dict, now: float
+    tx: Transaction, svc: Services, hub: LocalActor, kind: str, join: dict[str, Any], now: float
 ) -> None:
     """Answers go to the participant's personal inbox; local accounts need none."""
     remote = await actors.get_remote_actor(svc.db, join["actor"])
@@ -61,7 +62,7 @@ async def _send_answer(
 
 
 async def _counts_changed(tx: Transaction, svc: Services, post: Post, now: float) -> None:
-    await events.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
+    await posts.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
     svc.wake_scheduler()
 
 
@@ -113,7 +114,7 @@ async def join(
     return state
 
 
-async def reject(svc: Services, hub: LocalActor, join_activity: dict, now: float) -> None:
+async def reject(svc: Services, hub: LocalActor, join_activity: dict[str, Any], now: float) -> None:
     """Tells a remote participant their Join was refused (full, cancelled, over)."""
     async with svc.db.transaction() as tx:
         await _send_answer(tx, svc, hub, "Reject", {**join_activity, "type": "Join"}, now)

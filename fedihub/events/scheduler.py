@@ -15,12 +15,11 @@ import logging
 import time
 from dataclasses import dataclass
 
-from fedihub.events import store as events
+from fedihub.events.calls import federate_upcoming_occurrences
 from fedihub.media.service import remove_unused
 from fedihub.polls.service import close_due
 from fedihub.posts import federate
 from fedihub.posts import store as posts
-from fedihub.posts.service import federate_upcoming_occurrences
 from fedihub.services import Services
 from fedihub.webfeeds.service import poll_due
 
@@ -64,7 +63,7 @@ class Scheduler:
         """One Update per post whose counts changed, however many changes it had."""
         svc = self.svc
         async with svc.db.transaction() as tx:
-            due = await events.take_due_updates(tx, now)
+            due = await posts.take_due_updates(tx, now)
             for post_id in due:
                 post = await posts.get_post_by_id(tx, post_id)
                 if post is None or post.deleted_at is not None:
@@ -84,7 +83,7 @@ class Scheduler:
                 await self.run_once()
             except Exception:  # the edge of a background task: log once, try again later
                 log.exception("scheduler run failed")
-            next_due = await events.next_update_due(self.svc.db)
+            next_due = await posts.next_update_due(self.svc.db)
             pause = interval if next_due is None else min(interval, next_due - time.time())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(pause, 0.05))

@@ -1,11 +1,18 @@
-"""SQL for event participation and for deferred Updates of a post's counts."""
+"""SQL for event participation."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from fedihub.db import Database, Transaction
-from fedihub.posts.render import Attendance
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """How many are going to an event, and how many wait for a place."""
+
+    going: int = 0
+    waitlisted: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,25 +90,3 @@ async def participants(db: Database | Transaction, post_id: int) -> list[Partici
         (post_id,),
     )
     return [Participant(*row) for row in rows]
-
-
-async def defer_update(tx: Transaction, post_id: int, due_at: float) -> None:
-    """Asks for one Update of the post by `due_at`; an earlier request already waiting wins, so
-    a burst of changes is sent once, no later than the delay after the first."""
-    await tx.execute(
-        "INSERT INTO pending_updates (post_id, due_at) VALUES (?, ?)"
-        " ON CONFLICT (post_id) DO NOTHING",
-        (post_id, due_at),
-    )
-
-
-async def take_due_updates(tx: Transaction, now: float) -> list[int]:
-    rows = await tx.fetchall(
-        "DELETE FROM pending_updates WHERE due_at <= ? RETURNING post_id", (now,)
-    )
-    return [row[0] for row in rows]
-
-
-async def next_update_due(db: Database) -> float | None:
-    value = await db.fetchval("SELECT min(due_at) FROM pending_updates")
-    return float(value) if value is not None else None

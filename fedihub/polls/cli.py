@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from fedihub.accounts import service as accounts
@@ -11,8 +10,8 @@ from fedihub.commands import CommandMaker, hub_and_organiser, post_url
 from fedihub.errors import BadRequest
 from fedihub.hubs.service import require_hub
 from fedihub.polls import service as polls
+from fedihub.polls.store import current_tally
 from fedihub.polls.tally import result_text
-from fedihub.posts.federate import current_tally
 from fedihub.posts.render import display_title
 from fedihub.posts.service import local_post, require_post
 from fedihub.services import Services
@@ -59,7 +58,7 @@ async def _vote(svc: Services, args: argparse.Namespace) -> None:
         return
     hub, post = target
     choices = [polls.choice_for(post, name) for name in args.options]
-    recorded = await polls.vote(svc, hub, post, voter, choices, time.time())
+    recorded = await polls.vote(svc, hub, post, voter, choices, svc.clock.now())
     print(f"counted {len(recorded)} vote(s)" if recorded else "already voted: nothing changed")
 
 
@@ -68,7 +67,7 @@ async def _respond(svc: Services, args: argparse.Namespace) -> None:
     post = await require_post(svc, hub, args.post_id)
     account = await accounts.require_account(svc.db, args.as_user)
     voter = account.actor.uri(svc.config.base_url)
-    await polls.respond(svc, hub, post, voter, args.answer, args.reason, time.time())
+    await polls.respond(svc, hub, post, voter, args.answer, args.reason, svc.clock.now())
     print(f"{args.as_user}: {args.answer}")
 
 

@@ -8,8 +8,10 @@ Tallies go to followers and voters as one deferred Update{Question} per quiet pe
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from fedihub.accounts.store import Account
 from fedihub.activitystreams import host_of, id_of
@@ -18,7 +20,6 @@ from fedihub.actors.model import LocalActor
 from fedihub.content import html_text
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, Conflict, FetchError, Forbidden
-from fedihub.events import store as events
 from fedihub.groups.membership import is_member
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
@@ -27,6 +28,7 @@ from fedihub.polls import store as polls
 from fedihub.polls.tally import OUTCOMES
 from fedihub.posts import federate, render
 from fedihub.posts import store as posts
+from fedihub.posts.kind import PostDraft
 from fedihub.posts.store import Post
 from fedihub.services import Services
 
@@ -94,7 +96,7 @@ async def vote(
                                     counted=counted, reason="", now=now):  # fmt: skip
                 recorded.append(choice)
         if recorded:
-            await events.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
+            await posts.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
         if post.fields.get("questions_choice") in recorded:
             await _invite_questions(tx, svc, hub, post, voter_uri, now)
     if recorded:
@@ -142,12 +144,18 @@ async def respond(
     async with svc.db.transaction() as tx:
         post = await _current(tx, post, now)
         await polls.replace_response(tx, post.id, actor_uri, choice, member, reason, now)
-        await events.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
+        await posts.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
     svc.wake_scheduler()
 
 
 async def record_reply(
-    svc: Services, post: Post, actor_uri: str, obj: dict, now: float, *, as_reason: bool = True
+    svc: Services,
+    post: Post,
+    actor_uri: str,
+    obj: dict[str, Any],
+    now: float,
+    *,
+    as_reason: bool = True,
 ) -> str:
     """A reply under a poll or proposal (a question, a reason): kept in the thread, never counted.
     A voter's first reply under a proposal also stands as the reason for their response, unless
@@ -158,6 +166,27 @@ async def record_reply(
         if post.kind == "proposal" and reason and as_reason:
             await polls.set_reason(tx, post.id, actor_uri, reason)
     return f"kept reply {obj['id']} under post {post.id}"
+
+
+FROZEN_ONCE_VOTED = ("options", "multiple", "members_only")
+
+
+async def keep_the_vote(
+    tx: Transaction, post: Post, draft: PostDraft, *, keep_outcome: bool
+) -> PostDraft:
+    """Votes count against option positions, and Mastodon resets its votes when the options or
+    their kind change: once anyone has voted these stay as they were. A closed poll is a record
+    and is not edited; a proposal's recorded outcome is kept. Read in the edit's transaction."""
+    if post.closed_at is not None:
+        raise BadRequest("the poll is closed: its record can no longer be edited")
+    changed = [k for k in FROZEN_ONCE_VOTED if draft.fields.get(k) != post.fields.get(k)]
+    if changed and await polls.votes(tx, post.id):
+        raise BadRequest(
+            "%(field)s: people have voted, so this can no longer change", field=changed[0]
+        )
+    if not keep_outcome:
+        return draft
+    return replace(draft, fields={**draft.fields, "outcome": post.fields.get("outcome")})
 
 
 async def _close(
@@ -193,7 +222,7 @@ async def close_due(svc: Services, now: float) -> int:
 
 async def close_now(svc: Services, hub: LocalActor, post: Post, now: float | None = None) -> Post:
     """The facilitator ends the vote early ("voting is closed"); the result goes out at once."""
-    now = time.time() if now is None else now
+    now = svc.clock.now() if now is None else now
     check_open(post, now)
     closed = await _close(svc, hub, post, now)
     if closed is None:
@@ -210,7 +239,7 @@ async def record_outcome(
     outcome = outcome.strip().lower().replace("-", " ")
     if outcome not in OUTCOMES:
         raise BadRequest("outcome: one of %(choices)s", choices=", ".join(OUTCOMES))
-    recorded = await _close(svc, hub, post, time.time() if now is None else now, outcome)
+    recorded = await _close(svc, hub, post, svc.clock.now() if now is None else now, outcome)
     assert recorded is not None
     return recorded
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from fedihub.db import Database, Transaction
-from fedihub.polls.tally import Vote
+from fedihub.polls.tally import Tally, Vote, count
+from fedihub.posts.store import Post
 
 
 async def votes(
@@ -79,7 +81,9 @@ async def voter_uris(db: Database, post_id: int) -> list[str]:
     return [row[0] for row in rows]
 
 
-async def save_reply(tx: Transaction, post_id: int, actor_uri: str, obj: dict, now: float) -> bool:
+async def save_reply(
+    tx: Transaction, post_id: int, actor_uri: str, obj: dict[str, Any], now: float
+) -> bool:
     return bool(
         await tx.execute(
             "INSERT INTO replies (uri, post_id, actor_uri, document, received_at)"
@@ -100,7 +104,7 @@ async def delete_reply(db: Database, uri: str, actor_uri: str) -> bool:
     )
 
 
-async def replies(db: Database, post_id: int, limit: int = 200) -> list[dict]:
+async def replies(db: Database, post_id: int, limit: int = 200) -> list[dict[str, Any]]:
     rows = await db.fetchall(
         "SELECT document FROM replies WHERE post_id = ? AND deleted_at IS NULL"
         " ORDER BY received_at LIMIT ?",
@@ -135,3 +139,8 @@ async def set_outcome(tx: Transaction, post_id: int, outcome: str, now: float) -
         "UPDATE posts SET fields = json_set(fields, '$.outcome', ?), updated_at = ? WHERE id = ?",
         (outcome, now, post_id),
     )
+
+
+async def current_tally(db: Database | Transaction, post: Post) -> Tally:
+    options = post.fields["options"]
+    return count(options, await votes(db, post.id), post.fields.get("quorum"))

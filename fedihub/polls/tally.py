@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 OUTCOMES = ("adopted", "not adopted", "withdrawn")
 BLOCK = "Block"
@@ -33,7 +34,7 @@ class Tally:
     def quorum_met(self) -> bool:
         return self.quorum is None or self.voters >= self.quorum
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "options": [
                 {"name": name, "votes": n, "uncounted": u}

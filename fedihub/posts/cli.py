@@ -8,7 +8,7 @@ from typing import Any
 
 from fedihub.commands import CommandMaker, hub_and_organiser, post_url
 from fedihub.posts import service
-from fedihub.posts.kinds import KINDS
+from fedihub.posts.kind import KINDS
 from fedihub.services import Services
 
 

@@ -3,54 +3,47 @@ the caller's transaction. Shared by publishing, editing, participation and the s
 
 from __future__ import annotations
 
+from typing import Any
+
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
 from fedihub.db import Database, Transaction
-from fedihub.events import store as events
 from fedihub.follows import store as follows
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import Target, fan_out_targets
-from fedihub.polls import store as polls
-from fedihub.polls.tally import Tally, count
 from fedihub.posts import render
 from fedihub.posts import store as posts
+from fedihub.posts.kind import PostKinds
 from fedihub.posts.store import Post
-from fedihub.reactions import store as reactions
 from fedihub.services import Services
 
 
 async def object_for(
-    db: Database | Transaction, base_url: str, hub: LocalActor, post: Post
-) -> dict:
-    """The post as federated now: an occurrence borrows its series' fields, events carry counts.
-    Pass the open transaction to see what it has written."""
+    kinds: PostKinds, db: Database | Transaction, base_url: str, hub: LocalActor, post: Post
+) -> dict[str, Any]:
+    """The post as federated now: an occurrence borrows its series' fields, and its kind adds
+    what it counts (participants, votes). Pass the open transaction to see what it has written."""
+    kind = kinds.get(post.kind)
     series = await posts.get_post_by_id(db, post.series_id) if post.series_id else None
-    attendance = await events.attendance(db, post.id) if post.is_scheduled else None
-    tally = await current_tally(db, post) if post.is_question else None
     return render.post_object(
-        hub.uri(base_url), post, series=series, attendance=attendance, tally=tally,
+        hub.uri(base_url), post, kind, series=series, loaded=await kind.load(db, post),
         by_group=hub.kind == "group", language=hub.language,
-        reactions=await reactions.counts(db, post.id),
+        reactions=await kinds.reactions(db, post.id),
     )  # fmt: skip
 
 
-async def current_tally(db: Database | Transaction, post: Post) -> Tally:
-    return count(post.fields["options"], await polls.votes(db, post.id), post.fields.get("quorum"))
-
-
 async def audience(svc: Services, hub: LocalActor, post: Post) -> list[Target]:
-    """The hub's followers and, for events, remote participants who may not follow it."""
+    """The hub's followers; those its kind adds (an event's participants, a poll's voters: they
+    hear of it even if they do not follow); and those it mentions."""
     remote = await follows.accepted_remote_followers(svc.db, hub.id)
-    if post.is_scheduled:
-        uris = [p.actor_uri for p in await events.participants(svc.db, post.id)]
-        remote += await actors.get_remote_actors(svc.db, uris)
+    hearers = await svc.kinds.get(post.kind).hearers(svc.db, post)
     mentioned = [m["href"] for m in post.fields.get("mentions") or []]
-    if mentioned:  # they hear of it even if they do not follow: that is what mentioning means
-        remote += await actors.get_remote_actors(svc.db, mentioned)
-    if post.is_question:  # voters hear of tallies and the result even if they do not follow
-        remote += await actors.get_remote_actors(svc.db, await polls.voter_uris(svc.db, post.id))
+    # Mentioned actors hear of it even if they do not follow: that is what mentioning means.
+    for uris in (hearers, mentioned):
+        if uris:
+            remote += await actors.get_remote_actors(svc.db, uris)
     return await reachable(svc, remote)
 
 
@@ -68,7 +61,7 @@ async def reachable(svc: Services, remote: list[RemoteActor]) -> list[Target]:
 async def send_create(
     tx: Transaction, svc: Services, hub: LocalActor, post: Post, targets: list[Target], now: float
 ) -> None:
-    obj = await object_for(tx, svc.config.base_url, hub, post)
+    obj = await object_for(svc.kinds, tx, svc.config.base_url, hub, post)
     activity = compose.create(svc.new_activity_uri(), hub.uri(svc.config.base_url), obj)
     await outbox.enqueue(
         tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True, now=now
@@ -78,7 +71,7 @@ async def send_create(
 async def send_update(
     tx: Transaction, svc: Services, hub: LocalActor, post: Post, targets: list[Target], now: float
 ) -> None:
-    obj = await object_for(tx, svc.config.base_url, hub, post)
+    obj = await object_for(svc.kinds, tx, svc.config.base_url, hub, post)
     activity = compose.update(svc.new_activity_uri(), hub.uri(svc.config.base_url), obj, now)
     await outbox.enqueue(
         tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True, now=now
@@ -89,7 +82,7 @@ async def send_delete(
     tx: Transaction, svc: Services, hub: LocalActor, post: Post, targets: list[Target], now: float
 ) -> None:
     hub_uri = hub.uri(svc.config.base_url)
-    tombstone = render.tombstone(hub_uri, post, now)
+    tombstone = render.tombstone(hub_uri, post, svc.kinds.get(post.kind), now)
     activity = compose.delete(svc.new_activity_uri(), hub_uri, tombstone, f"{hub_uri}/followers")
     await outbox.enqueue(
         tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True, now=now

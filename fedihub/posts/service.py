@@ -1,16 +1,17 @@
 """Publishing, editing, cancelling and deleting hub posts of every kind.
 
 The one place the CLI and the web forms go through: each change is checked in full first
-(posts/kinds.py), then stored and federated in one transaction, so nothing is half-written.
+(posts/kind.py), then stored and federated in one transaction, so nothing is half-written.
+What a kind does besides (a call's occurrences, an event's waitlist, a poll's frozen options)
+comes from its hooks in the registry, `svc.kinds`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 from fedihub.accounts.store import Account
 from fedihub.actors import store as actors
@@ -18,15 +19,10 @@ from fedihub.actors.model import PATH_PREFIX, LocalActor
 from fedihub.content import html_text
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound
-from fedihub.events import participation
-from fedihub.events.schedule import occurrences
-from fedihub.polls import store as polls
-from fedihub.polls.tally import result_text
 from fedihub.posts import federate
 from fedihub.posts import store as posts
-from fedihub.posts.kinds import PostDraft, parse_draft
+from fedihub.posts.kind import PostDraft, parse_draft
 from fedihub.posts.mentions import resolve_mentions
-from fedihub.posts.render import display_title, local_time, zone_of
 from fedihub.posts.store import Post
 from fedihub.posts.tags import link_mentions
 from fedihub.services import Services
@@ -68,18 +64,19 @@ async def publish(
     now: float | None = None,
     then: Callable[[Transaction, Post], Awaitable[None]] | None = None,
     resolve_mentions: bool = True,
-    attachments: list[dict] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
     language: str | None = None,
 ) -> Post:
-    """Stores a post, its Create (and, for a call, its first occurrences) and the deliveries;
-    `then` does more in the same transaction (and may raise to undo it all)."""
-    draft = parse_draft(kind, text, hub.timezone, language)
-    draft = await _with_proposal_results(svc, hub, draft)
+    """Stores a post, its Create (and what its kind adds: a call's first occurrences) and the
+    deliveries; `then` does more in the same transaction (and may raise to undo it all)."""
+    post_kind = svc.kinds.get(kind)
+    draft = parse_draft(post_kind, text, hub.timezone, language)
+    draft = await post_kind.prepare(svc, hub, draft)
     if resolve_mentions:  # text from elsewhere (a website's feed) must not address anyone
         draft = await _with_mentions(svc, draft)
     if attachments:
         draft = replace(draft, fields={**draft.fields, "attachments": attachments})
-    now = time.time() if now is None else now
+    now = svc.clock.now() if now is None else now
     targets = await federate.audience(svc, hub, _unsaved(hub, draft))
     async with svc.db.transaction() as tx:
         post = await posts.insert_post(
@@ -87,32 +84,11 @@ async def publish(
             now=now,
         )  # fmt: skip
         await federate.send_create(tx, svc, hub, post, targets, now)
-        if post.kind == "call":
-            await _federate_occurrences(tx, svc, hub, post, targets, now)
+        await post_kind.after_publish(tx, svc, hub, post, targets, now)
         if then is not None:
             await then(tx, post)
     svc.wake_delivery()
     return post
-
-
-async def _with_proposal_results(svc: Services, hub: LocalActor, draft: PostDraft) -> PostDraft:
-    """Minutes that name proposals (`proposals: [12]`) record each one's result as a decision."""
-    lines = []
-    for post_id in draft.fields.get("proposals") or []:
-        proposal = await posts.get_post(svc.db, hub.id, post_id)
-        if proposal is None or proposal.kind != "proposal" or proposal.deleted_at:
-            raise BadRequest("proposals: post %(post)s is not a proposal of this hub", post=post_id)
-        tally = await federate.current_tally(svc.db, proposal)
-        closed = proposal.closed_at is not None
-        outcome = proposal.fields.get("outcome")
-        result = result_text(display_title(proposal), tally, closed=closed, outcome=outcome)
-        lines.append(f"Proposal {result}")
-    if not lines:
-        return draft
-    return replace(draft, fields={**draft.fields, "decisions": draft.fields["decisions"] + lines})
-
-
-FROZEN_ONCE_VOTED = ("options", "multiple", "members_only")
 
 
 async def _with_mentions(svc: Services, draft: PostDraft) -> PostDraft:
@@ -127,70 +103,10 @@ async def _with_mentions(svc: Services, draft: PostDraft) -> PostDraft:
     )  # fmt: skip
 
 
-async def _keep_the_vote(tx: Transaction, post: Post, draft: PostDraft) -> PostDraft:
-    """Votes count against option positions, and Mastodon resets its votes when the options or
-    their kind change: once anyone has voted these stay as they were. A closed poll is a record
-    and is not edited; a proposal's recorded outcome is kept. Read in the edit's transaction."""
-    if post.closed_at is not None:
-        raise BadRequest("the poll is closed: its record can no longer be edited")
-    changed = [k for k in FROZEN_ONCE_VOTED if draft.fields.get(k) != post.fields.get(k)]
-    if changed and await polls.votes(tx, post.id):
-        raise BadRequest(
-            "%(field)s: people have voted, so this can no longer change", field=changed[0]
-        )
-    if post.kind != "proposal":
-        return draft
-    return replace(draft, fields={**draft.fields, "outcome": post.fields.get("outcome")})
-
-
 def _unsaved(hub: LocalActor, draft: PostDraft) -> Post:
     """A not yet stored post, enough to work out who must hear of it."""
     return Post(0, hub.id, None, draft.kind, draft.title, "", "", draft.fields, draft.starts_at,
                 draft.ends_at, draft.status, None, 0.0, None, None)  # fmt: skip
-
-
-def upcoming_times(series: Post, now: float, lead_s: float) -> list[tuple[float, float]]:
-    """Occurrences of a call that start within the lead time (a one-off call has one)."""
-    assert series.starts_at is not None and series.ends_at is not None
-    rule = series.fields.get("schedule")
-    if not rule:
-        return (
-            [(series.starts_at, series.ends_at)] if now <= series.starts_at < now + lead_s else []
-        )
-    start = local_time(series.starts_at, zone_of(series, None))
-    duration = dt.timedelta(seconds=series.ends_at - series.starts_at)
-    return occurrences(rule, start, duration, after=max(now, series.starts_at), until=now + lead_s)
-
-
-async def _federate_occurrences(
-    tx: Transaction, svc: Services, hub: LocalActor, series: Post, targets: list, now: float
-) -> int:
-    """Each occurrence coming up within the lead time becomes its own Event, once; read in the
-    transaction, so a series deleted or cancelled meanwhile gets none."""
-    current = await posts.get_post_by_id(tx, series.id)
-    if current is None or current.deleted_at is not None or current.status == "cancelled":
-        return 0
-    series = current
-    created = 0
-    for starts_at, ends_at in upcoming_times(series, now, svc.config.call_lead_days * 86_400):
-        occurrence = await posts.insert_occurrence(tx, series, starts_at, ends_at, now)
-        if occurrence is not None:
-            await federate.send_create(tx, svc, hub, occurrence, targets, now)
-            created += 1
-    return created
-
-
-async def federate_upcoming_occurrences(svc: Services, now: float) -> int:
-    """Run by the scheduler: occurrences that came within the lead time since the last run."""
-    created = 0
-    for series in await posts.recurring_series(svc.db):
-        hub = await federate.hub_of(svc, series)
-        targets = await federate.audience(svc, hub, series)
-        async with svc.db.transaction() as tx:
-            created += await _federate_occurrences(tx, svc, hub, series, targets, now)
-    if created:
-        svc.wake_delivery()
-    return created
 
 
 async def edit(
@@ -210,54 +126,26 @@ async def edit(
             post=post_id,
             series=post.series_id,
         )
-    draft = await _with_mentions(svc, await _with_proposal_results(
-        svc, hub, parse_draft(post.kind, text, hub.timezone, language)))  # fmt: skip
-    now = time.time() if now is None else now
+    post_kind = svc.kinds.get(post.kind)
+    draft = parse_draft(post_kind, text, hub.timezone, language)
+    draft = await _with_mentions(svc, await post_kind.prepare(svc, hub, draft))
+    now = svc.clock.now() if now is None else now
     # Those it mentions now hear of the edit too, and those it mentioned before.
     before = await federate.audience(svc, hub, post)
     after = await federate.audience(svc, hub, replace(post, fields=draft.fields))
     targets = list({t.inbox: t for t in before + after}.values())
     async with svc.db.transaction() as tx:
         post = await posts.get_post_by_id(tx, post.id) or post  # what votes and closes left
-        if post.is_question:
-            draft = await _keep_the_vote(tx, post, draft)
+        draft = await post_kind.before_edit(tx, post, draft)
         if post.fields.get("attachments"):  # images stay with the post through edits
             draft = replace(
                 draft, fields={**draft.fields, "attachments": post.fields["attachments"]}
             )
-        future = await posts.occurrences_of(tx, post.id, now) if post.kind == "call" else []
         edited = await posts.update_post(tx, post, draft, now)
         await federate.send_update(tx, svc, hub, edited, targets, now)
-        if edited.kind == "event":
-            await participation.promote_waitlisted(tx, svc, hub, edited, now)
-        if edited.kind == "call":
-            await _follow_series(tx, svc, hub, edited, future, now)
-            await _federate_occurrences(tx, svc, hub, edited, targets, now)
+        await post_kind.after_edit(tx, svc, hub, edited, targets, now)
     svc.wake_delivery()
     return edited
-
-
-async def _follow_series(
-    tx: Transaction, svc: Services, hub: LocalActor, series: Post, future: list[Post], now: float
-) -> None:
-    """Future occurrences take the series' title, status and length; those the new schedule no
-    longer has are cancelled (kept visible as cancelled, as calendars expect)."""
-    horizon = max((o.starts_at or now for o in future), default=now) + 1
-    still = {s for s, _ in upcoming_times(series, now, horizon - now)}
-    assert series.starts_at is not None and series.ends_at is not None
-    length = series.ends_at - series.starts_at
-    for occurrence in future:
-        cancelled = (
-            series.status == "cancelled"
-            or occurrence.status == "cancelled"
-            or occurrence.starts_at not in still
-        )
-        status = "cancelled" if cancelled else series.status
-        assert occurrence.starts_at is not None
-        ends_at = occurrence.starts_at + length
-        changed = await posts.set_status(tx, occurrence, status, series.title, now, ends_at)
-        targets = await federate.audience(svc, hub, occurrence)
-        await federate.send_update(tx, svc, hub, changed, targets, now)
 
 
 async def cancel(svc: Services, hub: LocalActor, post_id: int, now: float | None = None) -> Post:
@@ -271,7 +159,7 @@ async def cancel(svc: Services, hub: LocalActor, post_id: int, now: float | None
         )
     if post.status == "cancelled":
         return post
-    now = time.time() if now is None else now
+    now = svc.clock.now() if now is None else now
     targets = await federate.audience(svc, hub, post)
     async with svc.db.transaction() as tx:
         cancelled = await posts.set_status(tx, post, "cancelled", post.title, now)
@@ -283,10 +171,10 @@ async def cancel(svc: Services, hub: LocalActor, post_id: int, now: float | None
 async def delete(svc: Services, hub: LocalActor, post_id: int, now: float | None = None) -> None:
     """Deletes a post (a call with its occurrences); each id then answers 410 with a Tombstone."""
     post = await require_post(svc, hub, post_id)
-    now = time.time() if now is None else now
+    now = svc.clock.now() if now is None else now
     async with svc.db.transaction() as tx:
         doomed = [post]
-        if post.kind == "call" and not post.is_occurrence:
+        if svc.kinds.get(post.kind).has_occurrences and not post.is_occurrence:
             # Listed in the transaction: the scheduler may have just added one.
             doomed += await posts.occurrences_of(tx, post.id, after=0)
         await posts.mark_deleted(tx, [p.id for p in doomed], now)

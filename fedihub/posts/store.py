@@ -1,4 +1,5 @@
-"""SQL for the posts hubs publish: updates, minutes, events, calls and call occurrences."""
+"""SQL for the posts hubs publish (updates, minutes, events, calls and call occurrences, polls,
+proposals), and for deferred Updates of a post whose counts (participants, votes) changed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fedihub.db import Database, Transaction
-from fedihub.posts.kinds import PostDraft
+from fedihub.posts.fieldreaders import Status
+from fedihub.posts.kind import Kind, PostDraft
 
 _COLUMNS = (
     "id, actor_id, author_id, kind, title, source_markdown, content_html, fields, starts_at,"
@@ -22,14 +24,14 @@ class Post:
     id: int
     actor_id: int
     author_id: int | None
-    kind: str
+    kind: Kind
     title: str | None
     source_markdown: str
     content_html: str
     fields: dict[str, Any]
     starts_at: float | None
     ends_at: float | None
-    status: str
+    status: Status
     series_id: int | None
     published_at: float
     updated_at: float | None
@@ -107,7 +109,7 @@ async def update_post(tx: Transaction, post: Post, draft: PostDraft, now: float)
 async def set_status(
     tx: Transaction,
     post: Post,
-    status: str,
+    status: Status,
     title: str | None,
     now: float,
     ends_at: float | None = None,
@@ -150,7 +152,7 @@ async def posts_by_id(db: Database, post_ids: set[int]) -> dict[int, Post]:
 
 
 async def latest_posts(
-    db: Database, actor_id: int, limit: int, kinds: tuple[str, ...] = ()
+    db: Database, actor_id: int, limit: int, kinds: tuple[Kind, ...] = ()
 ) -> list[Post]:
     """A hub's newest posts (occurrences excluded: their series stands for them)."""
     kind_filter = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds else ""
@@ -224,3 +226,25 @@ async def calendar_fingerprint(db: Database, actor_id: int | None) -> str:
         (actor_id,) if actor_id is not None else (),
     )
     return ":".join(str(v) for v in row) if row else ""
+
+
+async def defer_update(tx: Transaction, post_id: int, due_at: float) -> None:
+    """Asks for one Update of the post by `due_at`; an earlier request already waiting wins, so
+    a burst of changes is sent once, no later than the delay after the first."""
+    await tx.execute(
+        "INSERT INTO pending_updates (post_id, due_at) VALUES (?, ?)"
+        " ON CONFLICT (post_id) DO NOTHING",
+        (post_id, due_at),
+    )
+
+
+async def take_due_updates(tx: Transaction, now: float) -> list[int]:
+    rows = await tx.fetchall(
+        "DELETE FROM pending_updates WHERE due_at <= ? RETURNING post_id", (now,)
+    )
+    return [row[0] for row in rows]
+
+
+async def next_update_due(db: Database) -> float | None:
+    value = await db.fetchval("SELECT min(due_at) FROM pending_updates")
+    return float(value) if value is not None else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fedihub.activitystreams import id_of
@@ -22,7 +21,7 @@ async def react(
     _, post = found
     if post.deleted_at is not None:
         return "ignored: a reaction to a deleted post"
-    added = await store.add(svc.db, post.id, kind, actor_uri, activity_uri, time.time())
+    added = await store.add(svc.db, post.id, kind, actor_uri, activity_uri, svc.clock.now())
     return f"counted a {kind} of post {post.id}" if added else f"already counted that {kind}"
 
 

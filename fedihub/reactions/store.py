@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from fedihub.db import Database, Transaction
-from fedihub.posts.render import Reactions
 
 Kind = Literal["like", "share"]
+
+
+@dataclass(frozen=True)
+class Reactions:
+    """Favourites and boosts a post received from elsewhere."""
+
+    likes: int = 0
+    shares: int = 0
 
 
 async def add(

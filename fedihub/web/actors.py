@@ -21,8 +21,8 @@ from fedihub.errors import BadRequest, NotFound
 from fedihub.follows import store as follow_store
 from fedihub.groups.membership import moderators
 from fedihub.keys import services_key
+from fedihub.kinds import post_object
 from fedihub.posts import store as posts
-from fedihub.posts.render import post_object
 from fedihub.web.dashboard import hub_page
 from fedihub.web.respond import activity_json, html, wants_json
 

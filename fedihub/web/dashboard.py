@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from dataclasses import dataclass, replace
 
 from aiohttp import web
@@ -17,6 +16,7 @@ from fedihub.accounts.store import Account
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.db import Database
+from fedihub.events import render as event_render
 from fedihub.events import store as events
 from fedihub.follows import store as follow_store
 from fedihub.keys import account_key, calendar_cache_key, services_key
@@ -24,6 +24,7 @@ from fedihub.network import store as network
 from fedihub.network.present import NetworkItem, present
 from fedihub.posts import render
 from fedihub.posts import store as posts
+from fedihub.posts.kind import PostKind
 from fedihub.posts.store import Post
 from fedihub.services import Services
 from fedihub.web import feeds
@@ -81,15 +82,15 @@ async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[U
         series = all_series.get(post.series_id) if post.series_id else None
         fields = (series or post).fields
         assert post.starts_at is not None and post.ends_at is not None
-        zone = render.zone_of(post, series)
+        zone = event_render.zone_of(post, series)
         found.append(
             Upcoming(
                 url=render.post_uri(owner.uri(base), post.id),
                 title=(series or post).title or "",
-                is_call=post.kind == "call",
-                starts_iso=render.local_time(post.starts_at, zone).isoformat(),
-                when=render.when_line(post.starts_at, post.ends_at, zone),
-                where=render.place_line(fields),
+                is_call=post.is_occurrence,  # events have none
+                starts_iso=event_render.local_time(post.starts_at, zone).isoformat(),
+                when=event_render.when_line(post.starts_at, post.ends_at, zone),
+                where=event_render.place_line(fields),
                 status=post.status,
                 going=attendance[post.id].going,
                 capacity=fields.get("capacity"),
@@ -101,7 +102,7 @@ async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[U
 
 
 def _series(hub_uri: str, post: Post) -> CallSeries:
-    schedule = render.series_line(post)
+    schedule = event_render.series_line(post)
     return CallSeries(
         url=render.post_uri(hub_uri, post.id),
         title=post.title or "",
@@ -114,7 +115,7 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
     svc = request.app[services_key]
     base = svc.config.base_url
     hub_uri = hub.uri(base)
-    now = time.time()
+    now = svc.clock.now()
     calls = [
         _series(hub_uri, p)
         for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("call",))
@@ -140,7 +141,7 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
         upcoming=await _upcoming(svc, hub, now),
         calls=calls,
         updates=[
-            render.post_object(hub_uri, p)
+            render.post_object(hub_uri, p, svc.kinds.get(p.kind))
             for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("update",))
         ],
         minutes=await posts.latest_posts(svc.db, hub.id, 50, kinds=("minutes",)),
@@ -158,7 +159,7 @@ async def home(request: web.Request) -> web.Response:
     if wants_json(request):
         raise web.HTTPFound(svc.config.base_url + "/actor")
     hubs = await actors.list_actors(svc.db, "group")
-    upcoming = await _upcoming(svc, None, time.time())
+    upcoming = await _upcoming(svc, None, svc.clock.now())
     return html(request, "home.html", hubs=hubs, upcoming=upcoming)
 
 
@@ -171,13 +172,13 @@ async def _hub(request: web.Request) -> LocalActor:
 
 
 async def calendar_entry(
-    db: Database, hub_uri: str, hub_name: str, post: Post
+    db: Database, hub_uri: str, hub_name: str, post: Post, kind: PostKind
 ) -> feeds.CalendarEntry:
     """A post as a calendar lists it: a series with its cancelled dates, an occurrence with the
     series it borrows its text and place from."""
     series = await posts.get_post_by_id(db, post.series_id) if post.series_id else None
     cancelled: tuple[float, ...] = ()
-    if post.kind == "call" and post.series_id is None:
+    if kind.has_occurrences and post.series_id is None:
         cancelled = tuple(
             o.starts_at for o in await posts.cancelled_occurrences(db, post.id) if o.starts_at
         )
@@ -195,7 +196,7 @@ async def _calendar(request: web.Request, hub: LocalActor | None, name: str) -> 
     it is kept under a fingerprint of its posts, answered 304 to a client that has it, and
     written off the event loop when it must be."""
     svc = request.app[services_key]
-    db, base, now = svc.db, svc.config.base_url, time.time()
+    db, base, now = svc.db, svc.config.base_url, svc.clock.now()
     day = int(now // 86_400)  # what "a month back" covers moves daily
     version = f"{await posts.calendar_fingerprint(db, hub.id if hub else None)}:{day}"
     etag = f'"{hashlib.sha256(version.encode()).hexdigest()[:32]}"'
@@ -209,7 +210,8 @@ async def _calendar(request: web.Request, hub: LocalActor | None, name: str) -> 
         owners: dict[int, LocalActor] = {}
         for post in await posts.calendar_posts(db, hub.id if hub else None, since):
             owner = hub or await _owner(db, owners, post)
-            entries.append(await calendar_entry(db, owner.uri(base), owner.name, post))
+            kind = svc.kinds.get(post.kind)
+            entries.append(await calendar_entry(db, owner.uri(base), owner.name, post, kind))
         body = await asyncio.to_thread(feeds.build_calendar, entries, name=name, now=now)
         cache.put(key, etag, body)
     return calendar_response(body, etag=etag)
@@ -226,8 +228,8 @@ async def instance_calendar(request: web.Request) -> web.Response:
     return await _calendar(request, None, request.app[services_key].config.instance_name)
 
 
-def _feed_entry(hub: LocalActor, hub_uri: str, post: Post) -> feeds.FeedEntry:
-    obj = render.post_object(hub_uri, post)
+def _feed_entry(hub: LocalActor, hub_uri: str, post: Post, kind: PostKind) -> feeds.FeedEntry:
+    obj = render.post_object(hub_uri, post, kind)
     return feeds.FeedEntry(
         id=obj["id"],
         url=obj["url"],
@@ -236,7 +238,7 @@ def _feed_entry(hub: LocalActor, hub_uri: str, post: Post) -> feeds.FeedEntry:
         published=post.published_at,
         updated=post.updated_at,
         author_name=hub.name,
-        categories=("minutes",) if post.kind == "minutes" else (),
+        categories=kind.feed_categories,
     )
 
 
@@ -244,11 +246,12 @@ async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
     svc = request.app[services_key]
     base = svc.config.base_url
     targets = [hub] if hub else await actors.list_actors(svc.db, "group")
+    in_feed = tuple(name for name in svc.kinds.names if svc.kinds.get(name).in_feed)
     entries = []
     for owner in targets:
         hub_uri = owner.uri(base)
-        for post in await posts.latest_posts(svc.db, owner.id, 50, kinds=("update", "minutes")):
-            entries.append(_feed_entry(owner, hub_uri, post))
+        for post in await posts.latest_posts(svc.db, owner.id, 50, kinds=in_feed):
+            entries.append(_feed_entry(owner, hub_uri, post, svc.kinds.get(post.kind)))
     entries.sort(key=lambda e: e.published, reverse=True)
     entries = entries[:50]
     self_url = base + request.path

@@ -16,16 +16,9 @@ from dataclasses import dataclass
 from icalendar import Calendar, Event, vRecur, vText
 
 from fedihub.content import html_text
+from fedihub.events.render import ICAL_STATUS, local_time, place_line, scheduled_html, zone_of
 from fedihub.events.schedule import rule_text
-from fedihub.posts.render import (
-    ICAL_STATUS,
-    display_title,
-    fallback_title,
-    local_time,
-    place_line,
-    scheduled_html,
-    zone_of,
-)
+from fedihub.posts.render import display_title, fallback_title
 from fedihub.posts.store import Post
 
 PRODID = "-//fedihub//fedihub//EN"
@@ -87,7 +80,8 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
     event.add("created", _utc(post.published_at))
     # Subscribed calendars refresh an event only when LAST-MODIFIED moves.
     event.add("last-modified", _utc(post.updated_at or post.published_at))
-    schedule = post.fields.get("schedule") if post.kind == "call" and series is None else None
+    # Only a call series has a schedule; its occurrences borrow its fields, never its rule.
+    schedule = post.fields.get("schedule") if series is None else None
     if not schedule:
         return [event]
     # RRULE parts are case-insensitive but icalendar's parser only knows the upper-case names.
@@ -95,7 +89,7 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
     found = [event]
     for begins in sorted(set(entry.cancelled_starts)):
         cancelled = _vevent(entry, stamp, begins, begins + post.ends_at - post.starts_at)
-        cancelled.add("recurrence-id", cancelled["DTSTART"].dt)
+        cancelled.add("recurrence-id", cancelled.decoded("DTSTART"))
         cancelled.add("description", f"Cancelled.\n\n{entry.hub_name}: {entry.url}")
         cancelled.add("status", "CANCELLED")
         found.append(cancelled)
@@ -122,7 +116,8 @@ def build_calendar(entries: list[CalendarEntry], *, name: str, now: float) -> by
         first = _utc(min(times)).date() - dt.timedelta(days=366)
         last = _utc(max(times)).date() + dt.timedelta(days=3660)
         calendar.add_missing_timezones(first_date=first, last_date=last)
-    return calendar.to_ical()
+    body: bytes = calendar.to_ical()
+    return body
 
 
 def _rfc3339(timestamp: float) -> str:
@@ -174,4 +169,5 @@ def build_atom(
             if term:
                 _add(entry, "category", term=term)
         _add(entry, "content", item.content_html, type="html")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document

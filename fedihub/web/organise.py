@@ -13,10 +13,10 @@ from fedihub.accounts.store import Account
 from fedihub.actors.model import JoinPolicy, LocalActor
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import services_key
+from fedihub.kinds import KINDS, parse_draft
 from fedihub.media.service import store_upload
 from fedihub.posts import render
 from fedihub.posts import service as posts
-from fedihub.posts.kinds import KINDS, parse_draft
 from fedihub.web.auth import form_action, form_page, require_signed_in
 from fedihub.web.forms import form_text, uploaded_bytes
 

@@ -6,17 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from typing import Any
 
 from aiohttp import web
 
 from fedihub.errors import NotFound, TooBusy
 from fedihub.keys import services_key, shutting_down_key, tally_streams_key
+from fedihub.polls.store import current_tally
 from fedihub.polls.tally import result_text
 from fedihub.posts import render
 from fedihub.posts import store as posts
-from fedihub.posts.federate import current_tally
 from fedihub.posts.store import Post
 from fedihub.services import Services
 from fedihub.web.actors import actor_from_request
@@ -41,7 +40,7 @@ async def live_state(svc: Services, post: Post) -> dict[str, Any]:
     closed = (
         current.closed_at is not None
         or current.deleted_at is not None
-        or (current.ends_at or 0) <= time.time()
+        or (current.ends_at or 0) <= svc.clock.now()
     )
     outcome = current.fields.get("outcome")
     return {

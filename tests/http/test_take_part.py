@@ -10,11 +10,11 @@ from aiohttp.test_utils import TestClient
 
 from fedihub.accounts.service import create_account
 from fedihub.events import store as events
+from fedihub.events.store import Attendance
 from fedihub.groups import membership
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.polls import service as polls
 from fedihub.posts import service as posts
-from fedihub.posts.render import Attendance
 from fedihub.services import Services
 from tests.support.web import HTML, csrf_of, sign_in
 

@@ -131,8 +131,7 @@ def test_catalogs_ship_inside_the_package() -> None:
 
 def test_posts_carry_their_language() -> None:
     from fedihub.errors import BadRequest
-    from fedihub.posts.kinds import parse_draft
-    from fedihub.posts.render import post_object
+    from fedihub.kinds import parse_draft, post_object
     from fedihub.posts.store import Post
 
     def rendered(text: str, hub_language: str) -> dict:
@@ -158,7 +157,7 @@ def test_every_error_message_survives_the_catalogs_placeholder_check() -> None:
 
 def test_an_error_reads_in_the_readers_language_and_logs_keep_english() -> None:
     from fedihub.errors import BadRequest
-    from fedihub.posts.kinds import parse_draft
+    from fedihub.kinds import parse_draft
 
     spanish = load_catalogs().get("es").gettext
     backwards = "---\ntitle: T\nstart: 2026-12-01 19:00\nend: 2026-12-01 18:00\n---\nx"

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from fedihub.actors.store import RemoteActor
+from fedihub.kinds import post_object
 from fedihub.outbox import compose
 from fedihub.outbox.deliveries import MAX_ATTEMPTS, backoff_s, classify, parse_retry_after
 from fedihub.outbox.recipients import fan_out_targets, personal_target
-from fedihub.posts import render
 from fedihub.posts.store import Post
 from tests.support.fixtures import load
 
@@ -37,7 +37,7 @@ def test_undo_embeds_the_whole_follow() -> None:
 def test_post_is_public_and_copied_to_followers(title: str | None, kind: str) -> None:
     post = Post(1, 1, None, "update", title, "x", "<p>x</p>", {}, None, None, "confirmed", None,
                 0.0, None, None)  # fmt: skip
-    obj = render.post_object(HUB, post)
+    obj = post_object(HUB, post)
     create = compose.create("https://fedihub.example/activities/1", HUB, obj)
     assert obj["type"] == kind and obj["attributedTo"] == HUB
     assert create["to"] == ["https://www.w3.org/ns/activitystreams#Public"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fedihub.inbox.validate import vote_in
+from fedihub.kinds import parse_draft, post_object
 from fedihub.polls.tally import Vote, count, result_text
-from fedihub.posts.kinds import parse_draft
-from fedihub.posts.render import post_object
 from fedihub.posts.store import Post
 from tests.support.fixtures import load
 
@@ -55,7 +54,7 @@ def test_a_poll_is_a_question_mastodon_renders(multiple: bool, key: str) -> None
     post = Post(42, 1, None, "poll", None, draft.source_markdown, draft.content_html,
                 draft.fields, None, draft.ends_at, "confirmed", None, 0.0, None, None)  # fmt: skip
     tally = count(draft.fields["options"], [Vote("a", 2, True)])
-    obj = post_object(HUB, post, tally=tally)
+    obj = post_object(HUB, post, loaded=tally)
     expected = load("fedihub-question")
     assert obj["type"] == "Question" and obj["endTime"] == "2026-12-01T20:00:00Z"
     assert [o["name"] for o in obj[key]] == [o["name"] for o in expected["oneOf"]]

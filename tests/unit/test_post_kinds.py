@@ -15,9 +15,10 @@ import pytest
 
 from fedihub.errors import BadRequest
 from fedihub.events.schedule import describe, occurrences
+from fedihub.events.store import Attendance
+from fedihub.kinds import parse_draft, post_object, registry
 from fedihub.network.present import present
-from fedihub.posts.kinds import parse_draft
-from fedihub.posts.render import Attendance, post_object, tombstone
+from fedihub.posts.render import tombstone
 from fedihub.posts.store import Post
 
 HUB = "https://hub.example/actors/tenants"
@@ -286,7 +287,7 @@ def test_describe():
 
 
 def test_event_object():
-    obj = post_object(HUB, as_post(event_draft()), attendance=Attendance(going=12, waitlisted=3))
+    obj = post_object(HUB, as_post(event_draft()), loaded=Attendance(going=12, waitlisted=3))
     assert (obj["type"], obj["id"], obj["name"]) == ("Event", f"{HUB}/posts/7", "Tenant assembly")
     assert (obj["startTime"], obj["timezone"]) == ("2026-11-02T19:00:00-05:00", "America/New_York")
     assert obj["endTime"] == "2026-11-02T21:00:00-05:00"
@@ -309,7 +310,7 @@ def test_event_object():
 def test_event_in_person_only_has_single_place_and_full_capacity_floors_at_zero():
     text = EVENT.replace("online_url: https://meet.example/assembly\n", "")
     draft = parse_draft("event", text, "America/New_York")
-    obj = post_object(HUB, as_post(draft), attendance=Attendance(going=60))
+    obj = post_object(HUB, as_post(draft), loaded=Attendance(going=60))
     assert obj["location"]["type"] == "Place"
     assert obj["remainingAttendeeCapacity"] == 0
     assert "attachment" not in obj
@@ -365,17 +366,22 @@ def test_occurrence_takes_fields_from_series():
     assert (obj["context"], obj["isOnline"]) == (f"{HUB}/posts/3", True)
     assert (obj["startTime"], obj["timezone"]) == ("2026-11-02T20:00:00-05:00", "America/New_York")
     assert "Dial in: +1 555 0100 (access code 4321)" in obj["content"]
-    assert tombstone(HUB, occurrence, utc("2026-11-04T00:00:00"))["formerType"] == "Event"
+    assert (
+        tombstone(HUB, occurrence, registry().get("call"), utc("2026-11-04T00:00:00"))["formerType"]
+        == "Event"
+    )
 
 
 def test_tombstones():
     gone = utc("2026-12-01T00:00")
-    event = tombstone(HUB, as_post(event_draft()), gone)
+    event = tombstone(HUB, as_post(event_draft()), registry().get("event"), gone)
     assert event == {"id": f"{HUB}/posts/7", "type": "Tombstone", "formerType": "Event",
                      "deleted": "2026-12-01T00:00:00Z"}  # fmt: skip
     note = as_post(parse_draft("update", "just a note", "UTC"))
     minutes = as_post(parse_draft("minutes", MINUTES, "UTC"))
-    assert [tombstone(HUB, p, gone)["formerType"] for p in (note, minutes)] == ["Note", "Article"]
+    assert [
+        tombstone(HUB, p, registry().get(p.kind), gone)["formerType"] for p in (note, minutes)
+    ] == ["Note", "Article"]
 
 
 # 5. Presenting received events

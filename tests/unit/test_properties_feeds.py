@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fedihub.errors import BadRequest
-from fedihub.posts.kinds import parse_draft
+from fedihub.kinds import parse_draft
 from fedihub.webfeeds.parse import Entry, Feed, as_markdown, parse_feed
 from tests.support.properties import assert_clean, parsed_tags
 

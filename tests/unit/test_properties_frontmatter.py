@@ -16,13 +16,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fedihub.errors import BadRequest
+from fedihub.kinds import KINDS, parse_draft, registry
 from fedihub.posts.fieldreaders import STATUSES
 from fedihub.posts.frontmatter import split_front_matter
-from fedihub.posts.kinds import KINDS, PARSERS, PostDraft, parse_draft
+from fedihub.posts.kind import PostDraft
 from tests.support.properties import assert_clean
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ALL_FIELDS = sorted(set().union(*(allowed for _, allowed in PARSERS.values())) | {"language"})
+ALL_FIELDS = sorted(set().union(*(registry().get(k).allowed for k in KINDS)) | {"language"})
 
 
 def draft_or_bad_request(kind: str, text: str, zone: str = "America/New_York") -> PostDraft | None:
@@ -221,7 +222,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
 @st.composite
 def meta(draw: st.DrawFn, kind: str) -> dict[str, Any]:
     """Front matter for `kind`: mostly its own fields with plausible values, some of anything."""
-    own = sorted(PARSERS[kind][1] | {"language"})
+    own = sorted(registry().get(kind).allowed | {"language"})
     fields = draw(
         st.lists(
             often(st.sampled_from(own), st.sampled_from([*ALL_FIELDS, "colour"]), odds=12),
@@ -400,7 +401,9 @@ def test_nested_yaml_aliases_are_refused_quickly(
         lines["actions"] = f"[{{task: x, due: {value}}}]"
     else:
         lines[field] = value
-    front = "".join(f"{k}: {v}\n" for k, v in lines.items() if k in PARSERS[kind][1] or k == field)
+    front = "".join(
+        f"{k}: {v}\n" for k, v in lines.items() if k in registry().get(kind).allowed or k == field
+    )
     began = time.monotonic()
     try:
         parse_draft(kind, f"---\n{front}---\nBody.", "UTC")

@@ -1,0 +1,34 @@
+"""An update: news in Markdown, an Article with a title or a Note without one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fedihub.posts.kind import Parsed, PostKind
+
+
+@dataclass(frozen=True)
+class UpdateFields:
+    """An update has no fields of its own."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UpdateFields:
+        return cls()
+
+
+class Update(PostKind):
+    name = "update"
+    fields_type = UpdateFields
+    body_required = True
+    in_feed = True
+
+    def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
+        return Parsed(UpdateFields())
+
+
+KIND = Update()

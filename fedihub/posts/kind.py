@@ -1,0 +1,199 @@
+"""What every kind of hub post is, and a post's text checked into a draft. Pure: no I/O here.
+
+Each kind (update, minutes, event, call, poll, proposal) is declared once, as a `PostKind` in its
+own module of `fedihub/kinds/`: its fields, its front matter, its ActivityStreams shape, who hears
+of it and what its page shows. Posts, the base capability, never imports those modules (events
+and polls are built on posts): the registry is assembled above them and handed down in
+`Services.kinds`, so publishing, editing and federating ask it instead of testing the kind.
+
+A post is Markdown with optional YAML front matter. `parse_draft` turns it into a PostDraft whose
+`fields` are plain JSON (stored as they are) and whose times are UTC timestamps; anything wrong is
+a BadRequest that names the field, so nothing half-checked is ever stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, get_args
+from zoneinfo import ZoneInfo
+
+from fedihub.content import render_markdown
+from fedihub.errors import BadRequest
+from fedihub.posts import fieldreaders as read
+from fedihub.posts.fieldreaders import Status
+from fedihub.posts.frontmatter import split_front_matter
+
+if TYPE_CHECKING:
+    from fedihub.actors.model import LocalActor
+    from fedihub.db import Database, Transaction
+    from fedihub.outbox.recipients import Target
+    from fedihub.posts.store import Post
+    from fedihub.services import Services
+
+Kind = Literal["update", "minutes", "event", "call", "poll", "proposal"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+MAX_POST_BYTES = 100_000
+
+
+class KindFields(Protocol):
+    """A kind's own fields, a frozen dataclass; stored as the JSON `to_json` gives, read back
+    with `from_json` (which tolerates keys older posts lack)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self: ...
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a kind reads from the front matter: its fields, its times (UTC), its status."""
+
+    fields: KindFields
+    starts_at: float | None = None
+    ends_at: float | None = None
+    status: Status = "confirmed"
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    kind: Kind
+    title: str | None
+    source_markdown: str
+    content_html: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    starts_at: float | None = None
+    ends_at: float | None = None
+    status: Status = "confirmed"
+
+
+class PostKind:
+    """One kind of post. A kind's module subclasses this, overrides what the kind does
+    differently, and names its instance `KIND`; the defaults are those of a plain update."""
+
+    name: Kind
+    fields_type: type[KindFields]
+    allowed: frozenset[str] = frozenset({"title"})  # front matter keys besides `language`
+    title_required = False
+    body_required = False
+    has_calendar = False  # an .ics of it, and an "Add to calendar" link on its page
+    has_occurrences = False  # a series whose dated occurrences are posts of their own
+    in_feed = False  # listed in the hub's Atom feed
+    feed_categories: tuple[str, ...] = ()  # Atom categories of its entries
+    # Its part of post.html: a template with the macros about(), take_part(), after_content().
+    page_template: str | None = None
+
+    def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
+        raise NotImplementedError
+
+    def fields(self, post: Post) -> KindFields:
+        """The post's own fields, typed (language, mentions and images are every post's)."""
+        return self.fields_type.from_json(post.fields)
+
+    def default_title(self, fields: dict[str, Any]) -> str | None:
+        """The title of a post that names none."""
+        return None
+
+    async def load(self, db: Database | Transaction, post: Post) -> object:
+        """What rendering needs from the kind's own capability (attendance, a tally)."""
+        return None
+
+    def render(
+        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object
+    ) -> None:
+        """Gives `obj`, the generic Article or Note, the kind's type and properties."""
+
+    def former_type(self, post: Post) -> str | None:
+        """The type a Tombstone of it names, when not Article or Note."""
+        return None
+
+    async def hearers(self, db: Database, post: Post) -> list[str]:
+        """Actors besides the hub's followers who hear of it (participants, voters)."""
+        return []
+
+    async def prepare(self, svc: Services, hub: LocalActor, draft: PostDraft) -> PostDraft:
+        """A draft completed from what is stored, before it is published or edited."""
+        return draft
+
+    async def before_edit(self, tx: Transaction, post: Post, draft: PostDraft) -> PostDraft:
+        """The edit as it may be stored, read in its transaction; raises if it may not be."""
+        return draft
+
+    async def after_publish(
+        self, tx: Transaction, svc: Services, hub: LocalActor, post: Post,
+        targets: list[Target], now: float,
+    ) -> None:  # fmt: skip
+        """More to store and send in the publishing transaction."""
+
+    async def after_edit(
+        self, tx: Transaction, svc: Services, hub: LocalActor, post: Post,
+        targets: list[Target], now: float,
+    ) -> None:  # fmt: skip
+        """More to store and send in the editing transaction."""
+
+    async def page(
+        self, db: Database, post: Post, viewer_uri: str | None, now: float
+    ) -> dict[str, Any]:
+        """What the post's page shows besides the post (a tally, attendance) and, for a viewer
+        signed in, their part in it (`mine`: their vote, their place)."""
+        return {}
+
+
+class ReactionCounts(Protocol):
+    """Favourites and boosts a post received (reactions owns them)."""
+
+    @property
+    def likes(self) -> int: ...
+
+    @property
+    def shares(self) -> int: ...
+
+
+class PostKinds(Protocol):
+    """The registry of kinds, assembled above the capabilities (fedihub/kinds) and handed down."""
+
+    @property
+    def names(self) -> tuple[Kind, ...]: ...
+
+    def get(self, kind: str) -> PostKind: ...
+
+    async def reactions(self, db: Database | Transaction, post_id: int) -> ReactionCounts: ...
+
+
+def parse_draft(
+    kind: PostKind, text: str, hub_timezone: str, language: str | None = None
+) -> PostDraft:
+    """Checks a whole post of `kind`; times without an offset are in `timezone:` or the hub's.
+    `language` is the one chosen beside the text, unless its front matter names one."""
+    if len(text.encode()) > MAX_POST_BYTES:
+        raise BadRequest("a post may be at most %(max)s bytes", max=MAX_POST_BYTES)
+    meta, body = split_front_matter(text)
+    if "language" in meta:
+        language = read.parse_language(meta.pop("language"))
+    elif language is not None:
+        language = read.parse_language(language)
+    unknown = sorted(set(meta) - kind.allowed)
+    if unknown:
+        raise BadRequest(
+            "%(field)s: not a field of a %(kind)s (fields: %(fields)s)",
+            field=unknown[0],
+            kind=kind.name,
+            fields=", ".join(sorted(kind.allowed)),
+        )
+    heading, html = render_markdown(body)
+    title = read.text(meta, "title") or heading
+    if kind.title_required and not title:
+        raise BadRequest("title: a %(kind)s needs a title", kind=kind.name)
+    zone = read.parse_timezone(meta.get("timezone") or hub_timezone)
+    parsed = kind.parse(meta, zone)
+    fields = parsed.fields.to_json()
+    if language:
+        fields["language"] = language
+    title = title or kind.default_title(fields)
+    if kind.body_required and not html.strip():
+        raise BadRequest("the post is empty: write the text below the front matter")
+    # The whole text is kept, front matter included, so an edit starts from what was written.
+    return PostDraft(
+        kind.name, title, text.strip(), html, fields, parsed.starts_at, parsed.ends_at,
+        parsed.status,
+    )  # fmt: skip
