@@ -73,15 +73,16 @@ class InboxWorker:
         self._claimed_at = self._flushed_at = 0.0
         self._renewed_at = self._clock.now()
         self._more_due = True  # until a claim says otherwise
+        self._idle = False  # the last pass found nothing to do
         self._loop = WorkerLoop(
             "inbox", self._step, db=svc.db, clock=self._clock, idle_s=IDLE_POLL_S, policy=INBOX,
             on_stop=self._stop,
         )  # fmt: skip
 
     def wake(self) -> None:
-        """An item was stored. While lanes run, the loop looks again within BATCH_EVERY_S anyway:
-        waking it for every request would add a pass per request under load."""
-        if not self._lanes:
+        """An item was stored. Only an idle loop needs waking: a busy one looks again within
+        BATCH_EVERY_S anyway, and waking it for every request would add a pass per request."""
+        if self._idle:
             self._loop.wake()
 
     async def run_once(self) -> int:
@@ -130,12 +131,15 @@ class InboxWorker:
                               or now - self._flushed_at >= BATCH_EVERY_S):  # fmt: skip
             await self._flush()
             self._flushed_at = now
+        self._idle = False
         if self._more_due:
             return 0.0
         if self._lanes:
             return BATCH_EVERY_S
-        # Woken soon after a claim: whatever else arrives meanwhile is claimed with it.
-        return claim_in_s if claim_in_s > 0 else None
+        if claim_in_s > 0:  # whatever else arrives meanwhile is claimed with it, in one batch
+            return claim_in_s
+        self._idle = True
+        return None
 
     async def _claim(self) -> list[InboxItem]:
         claimed = await store.claim_due(
