@@ -73,7 +73,7 @@ async def poll(svc: Services, source: store.Source, now: float) -> int:
             )  # fmt: skip
             return 0
         if response.status != 200:
-            raise FetchError(f"{source.url}: HTTP {response.status}")
+            raise FetchError("%(url)s: HTTP %(status)s", url=source.url, status=response.status)
         feed = await asyncio.to_thread(parse_feed, response.body)  # CPU-bound: off the loop
     except FedihubError as e:
         log.info("feed %s failed (%d in a row): %s", source.url, source.failures + 1, e.message)
