@@ -74,6 +74,7 @@ class InboxWorker:
         self._renewed_at = self._clock.now()
         self._more_due = True  # until a claim says otherwise
         self._idle = False  # the last pass found nothing to do
+        self._stored_since_claim = False
         self._loop = WorkerLoop(
             "inbox", self._step, db=svc.db, clock=self._clock, idle_s=IDLE_POLL_S, policy=INBOX,
             on_stop=self._stop,
@@ -82,6 +83,7 @@ class InboxWorker:
     def wake(self) -> None:
         """An item was stored. Only an idle loop needs waking: a busy one looks again within
         BATCH_EVERY_S anyway, and waking it for every request would add a pass per request."""
+        self._stored_since_claim = True
         if self._idle:
             self._loop.wake()
 
@@ -123,9 +125,10 @@ class InboxWorker:
         claim_in_s = self._claimed_at + BATCH_EVERY_S - now
         if self._more_due or claim_in_s <= 0:
             room = HELD_MAX - len(self._held_ids)
+            self._stored_since_claim = False
             claimed = await self._claim() if room > 0 else []
             self._more_due = len(claimed) >= room > 0  # it stopped at the limit: more wait
-            self._claimed_at, claim_in_s = now, 0.0
+            self._claimed_at, claim_in_s = now, BATCH_EVERY_S
         self._open_lanes()
         if self._results and (len(self._results) >= FLUSH_AT or not self._lanes
                               or now - self._flushed_at >= BATCH_EVERY_S):  # fmt: skip
@@ -136,7 +139,7 @@ class InboxWorker:
             return 0.0
         if self._lanes:
             return BATCH_EVERY_S
-        if claim_in_s > 0:  # whatever else arrives meanwhile is claimed with it, in one batch
+        if self._stored_since_claim:  # claimed with whatever else arrives meanwhile, in one batch
             return claim_in_s
         self._idle = True
         return None
