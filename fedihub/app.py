@@ -14,8 +14,8 @@ from fedihub.actors import discovery
 from fedihub.config import Config
 from fedihub.deadlines import Watchdog
 from fedihub.errors import FedihubError, TooManyRequests
-from fedihub.events.scheduler import Scheduler
 from fedihub.inbox.budget import HostBudgets
+from fedihub.inbox.handlers import HANDLERS
 from fedihub.inbox.store import InboxWriter
 from fedihub.inbox.worker import InboxWorker
 from fedihub.keys import (
@@ -37,6 +37,7 @@ from fedihub.keys import (
 from fedihub.kinds import registry
 from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.outbox.worker import DeliveryWorker
+from fedihub.scheduler import Scheduler
 from fedihub.services import close_services, open_services
 from fedihub.web import (
     admin,
@@ -117,8 +118,8 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         svc = app[services_key]
         config = app[config_key]
-        writer = InboxWriter(svc.db)
-        inbox_worker = InboxWorker(svc)
+        writer = InboxWriter(svc.db, svc.clock)
+        inbox_worker = InboxWorker(svc, HANDLERS)
         delivery = DeliveryWorker(
             svc.db,
             svc.client,
@@ -126,6 +127,7 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
             concurrency=config.delivery_concurrency,
             per_host=config.delivery_per_host,
             drain_timeout_s=config.fetch_timeout_s + 5,
+            clock=svc.clock,
         )
         scheduler = Scheduler(svc)
         svc.wake_delivery = delivery.wake

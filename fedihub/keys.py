@@ -18,11 +18,11 @@ if TYPE_CHECKING:
     from fedihub.accounts.store import Account
     from fedihub.config import Config
     from fedihub.deadlines import Watchdog
-    from fedihub.events.scheduler import Scheduler
     from fedihub.inbox.budget import HostBudgets
     from fedihub.inbox.store import InboxWriter
     from fedihub.inbox.worker import InboxWorker
     from fedihub.outbox.worker import DeliveryWorker
+    from fedihub.scheduler import Scheduler
     from fedihub.services import Services
     from fedihub.web.cache import DocumentCache
     from fedihub.web.i18n import Catalogs

@@ -1,6 +1,6 @@
 """Durable inbox rows. Requests wait for the commit of a batch that holds their activity, so
 concurrent deliveries share one commit (group commit) and each still answers only once it is
-on disk."""
+on disk. The inbox is a job machine queue (fedihub/jobs.py); its claim is its own, below."""
 
 from __future__ import annotations
 
@@ -8,22 +8,35 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from fedihub.activitystreams import host_of
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database
 from fedihub.inbox.validate import Incoming
+from fedihub.jobs import QueuePolicy, Retry, exponential
 from fedihub.outbox.store import mark_hosts_healthy
 
 MAX_BATCH = 512
+# An item waiting on another server is retried 30 s, 1 min, 2 min, … later, eight times in all.
+# Rows written before the job machine keep their names: "processing" is running, and an item
+# given up on is "failed" like one that could never work.
+INBOX = QueuePolicy(
+    table="inbox_items",
+    key_column="actor_host",
+    finished_at_column="processed_at",
+    retry=Retry(exponential(30.0), max_attempts=8),
+    stored_names={"running": "processing", "gave_up": "failed"},
+)
+PENDING, RUNNING = INBOX.stored("pending"), INBOX.stored("running")
 
 
 class InboxWriter:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
         self._db = db
+        self._clock = clock
         self._queue: asyncio.Queue[tuple[Incoming, asyncio.Future[bool]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -61,7 +74,7 @@ class InboxWriter:
                     future.set_result(fresh)
 
     async def _write(self, activities: list[Incoming]) -> list[bool]:
-        now = time.time()
+        now = self._clock.now()
         async with self._db.transaction() as tx:
             known = {
                 row[0]
@@ -110,12 +123,6 @@ def _item(row: sqlite3.Row) -> InboxItem:
     )  # fmt: skip
 
 
-async def release_all_claims(db: Database) -> int:
-    return await db.execute(
-        "UPDATE inbox_items SET state = 'pending', locked_until = NULL WHERE state = 'processing'"
-    )
-
-
 async def claim_due(
     db: Database,
     *,
@@ -123,7 +130,6 @@ async def claim_due(
     limit: int,
     per_host: int,
     full_hosts: Collection[str],
-    lease_s: float,
 ) -> list[InboxItem]:
     """Leases up to `limit` due items, oldest first, at most `per_host` from each host and none
     from `full_hosts`, which hold their share already (a soft cap: one claim may pass it by a
@@ -134,33 +140,25 @@ async def claim_due(
             # Each host with pending items, found by seeking the (state, actor_host, next_try_at)
             # index from one host to the next, then the first few due items of each: the cost
             # grows with the hosts waiting, not with one host's backlog.
+            # PostgreSQL: the `due` rows get `FOR UPDATE SKIP LOCKED`, as in jobs.claim_due.
             "WITH RECURSIVE hosts(host) AS ("
-            "   SELECT min(actor_host) FROM inbox_items WHERE state = 'pending'"
+            "   SELECT min(actor_host) FROM inbox_items WHERE state = ?1"
             "   UNION ALL SELECT (SELECT min(actor_host) FROM inbox_items"
-            "     WHERE state = 'pending' AND actor_host > host) FROM hosts"
+            "     WHERE state = ?1 AND actor_host > host) FROM hosts"
             "   WHERE host IS NOT NULL),"
             " due AS (SELECT i.id FROM hosts JOIN inbox_items i ON i.id IN"
-            "  (SELECT id FROM inbox_items WHERE state = 'pending' AND actor_host = hosts.host"
-            "   AND next_try_at <= ? ORDER BY next_try_at, id LIMIT ?)"
-            "  WHERE hosts.host NOT IN (SELECT value FROM json_each(?))"
+            "  (SELECT id FROM inbox_items WHERE state = ?1 AND actor_host = hosts.host"
+            "   AND next_try_at <= ?3 ORDER BY next_try_at, id LIMIT ?4)"
+            "  WHERE hosts.host NOT IN (SELECT value FROM json_each(?5))"
             "  UNION ALL SELECT id FROM inbox_items"
-            "   WHERE state = 'processing' AND locked_until < ?)"
-            " UPDATE inbox_items SET state = 'processing', locked_until = ?"
-            " WHERE id IN (SELECT id FROM due ORDER BY id LIMIT ?)"
+            "   WHERE state = ?2 AND locked_until < ?3)"
+            " UPDATE inbox_items SET state = ?2, locked_until = ?6"
+            " WHERE id IN (SELECT id FROM due ORDER BY id LIMIT ?7)"
             " RETURNING id, activity_uri, actor_uri, actor_host, type, document, attempts",
-            (now, per_host, json.dumps(sorted(full_hosts)), now, now + lease_s, limit),
+            (PENDING, RUNNING, now, per_host, json.dumps(sorted(full_hosts)),
+             now + INBOX.lease_s, limit),
         )  # fmt: skip
     return sorted((_item(r) for r in rows), key=lambda i: i.id)
-
-
-async def renew_leases(db: Database, ids: Collection[int], until: float) -> None:
-    """Items a worker still holds stay its own: their leases move on to `until`."""
-    if ids:
-        await db.execute(
-            "UPDATE inbox_items SET locked_until = ? WHERE state = 'processing'"
-            " AND id IN (SELECT value FROM json_each(?))",
-            (until, json.dumps(sorted(ids))),
-        )
 
 
 @dataclass(frozen=True)
@@ -185,7 +183,9 @@ async def record_results(db: Database, results: list[Result], now: float) -> Non
             " WHERE id = ?",
             [
                 (
-                    "pending" if r.retry_at is not None else "failed" if r.error else "done",
+                    INBOX.stored(
+                        "pending" if r.retry_at is not None else "failed" if r.error else "done"
+                    ),
                     r.error,
                     None if r.retry_at is not None else now,
                     r.retry_at,
@@ -195,12 +195,3 @@ async def record_results(db: Database, results: list[Result], now: float) -> Non
                 for r in results
             ],
         )
-
-
-async def prune_finished(db: Database, older_than: float) -> int:
-    """Processed items older than this are history. Replays of them are refused anyway: their
-    signatures' dates are far outside the accepted window."""
-    return await db.execute(
-        "DELETE FROM inbox_items WHERE state IN ('done', 'failed') AND processed_at < ?",
-        (older_than,),
-    )

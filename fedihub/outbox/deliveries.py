@@ -1,10 +1,13 @@
-"""Decide what a delivery attempt's answer means. Pure: no clock, no randomness of its own."""
+"""Decide what a delivery attempt's answer means, and the delivery queue's policy. Pure: no
+clock, no randomness of its own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal
+
+from fedihub.jobs import QueuePolicy, Retry
 
 # Mastodon's schedule: 16 tries, attempt⁴ + 15 s apart, about two and a half days in all.
 MAX_ATTEMPTS = 16
@@ -24,6 +27,17 @@ class Outcome:
 def backoff_s(attempts: int, jitter: float) -> float:
     """Delay after `attempts` failed tries; `jitter` in [0, 1) spreads retries out."""
     return attempts**4 + 15 + jitter * 10 * (attempts + 1)
+
+
+# Rows written before the job machine keep their names: "sending" is running, "sent" is done.
+DELIVERIES = QueuePolicy(
+    table="deliveries",
+    key_column="host",
+    finished_at_column="finished_at",
+    retry=Retry(backoff_s, MAX_ATTEMPTS),
+    prune_every_s=60.0,
+    stored_names={"running": "sending", "done": "sent", "failed": "gave_up"},
+)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -57,9 +71,9 @@ def classify(
     if 400 <= status < 500 and status not in RETRYABLE_4XX:
         # The receiver understood and refused: retrying would not change its mind.
         return Outcome("gave_up", None, reason, host_failed=False)
-    if attempts >= MAX_ATTEMPTS:
+    next_try_at = DELIVERIES.retry.next_try_at(attempts, now, jitter)
+    if next_try_at is None:
         return Outcome("gave_up", None, f"{reason} after {attempts} attempts", host_failed=True)
-    delay = backoff_s(attempts, jitter)
-    if status in (429, 503):
-        delay = parse_retry_after(retry_after, now) or delay
-    return Outcome("pending", now + delay, reason, host_failed=status != 429)
+    if status in (429, 503) and (asked_s := parse_retry_after(retry_after, now)):
+        next_try_at = now + asked_s
+    return Outcome("pending", next_try_at, reason, host_failed=status != 429)

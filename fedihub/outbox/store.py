@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from fedihub import jobs
+from fedihub.clock import SYSTEM_CLOCK
 from fedihub.db import Database, Transaction
-from fedihub.outbox.deliveries import FAILURE_DAYS_BEFORE_UNAVAILABLE, Outcome
+from fedihub.outbox.deliveries import DELIVERIES, FAILURE_DAYS_BEFORE_UNAVAILABLE, Outcome
 from fedihub.outbox.recipients import Target
 
 
@@ -17,13 +19,13 @@ async def enqueue(
     tx: Transaction,
     *,
     actor_id: int,
-    activity: dict,
+    activity: dict[str, Any],
     targets: Sequence[Target],
     is_public: bool,
     now: float | None = None,
 ) -> int:
     """Stores the activity and one pending delivery per target, inside the caller's transaction."""
-    now = time.time() if now is None else now
+    now = SYSTEM_CLOCK.now() if now is None else now
     activity_id = await tx.insert(
         "INSERT INTO outbox_activities (uri, actor_id, type, is_public, document, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -46,50 +48,14 @@ class Delivery:
     attempts: int
 
 
-async def release_all_claims(db: Database) -> int:
-    """At start-up: rows a previous process was sending when it stopped go back in the queue."""
-    return await db.execute(
-        "UPDATE deliveries SET state = 'pending', locked_until = NULL WHERE state = 'sending'"
-    )
-
-
 async def claim_due(
-    db: Database,
-    *,
-    now: float,
-    limit: int,
-    per_host: int,
-    in_flight: Mapping[str, int],
-    lease_s: float,
+    db: Database, *, now: float, limit: int, per_host: int, in_flight: Mapping[str, int]
 ) -> list[Delivery]:
-    """Leases up to `limit` due deliveries, never more than `per_host` in flight to one host.
-    A lease that ran out (its sender died without recording an answer) is due again."""
-    busy = sum(in_flight.values())
-    async with db.transaction() as tx:
-        # Ranked per host, so one host's backlog never hides the others'. Each half of the
-        # UNION is served by the (state, next_try_at) index; an OR would scan the table.
-        ranked = await tx.fetchall(
-            "WITH candidates AS (SELECT id, host, next_try_at FROM deliveries"
-            "   WHERE state = 'pending' AND next_try_at <= ? UNION ALL"
-            "   SELECT id, host, next_try_at FROM deliveries"
-            "   WHERE state = 'sending' AND locked_until < ?),"
-            " due AS (SELECT id, host,"
-            "   row_number() OVER (PARTITION BY host ORDER BY next_try_at, id) AS rank"
-            "   FROM candidates)"
-            " SELECT id, host, rank FROM due WHERE rank <= ? ORDER BY rank, id LIMIT ?",
-            (now, now, per_host, limit + busy),
-        )
-        # Hosts with requests in flight get only their spare slots. At most `busy` ranked rows
-        # are passed over for that, which is why `busy` more rows were read.
-        chosen = [r["id"] for r in ranked if r["rank"] <= per_host - in_flight.get(r["host"], 0)]
-        if not chosen:
-            return []
-        rows = await tx.fetchall(
-            "UPDATE deliveries SET state = 'sending', locked_until = ?"
-            " WHERE id IN (SELECT value FROM json_each(?))"
-            " RETURNING id, activity_id, inbox, host, attempts",
-            (now + lease_s, json.dumps(chosen[:limit])),
-        )
+    """Leases up to `limit` due deliveries, never more than `per_host` in flight to one host."""
+    rows = await jobs.claim_due(
+        db, DELIVERIES, now=now, limit=limit, per_key=per_host, busy=in_flight,
+        columns="id, activity_id, inbox, host, attempts",
+    )  # fmt: skip
     return [Delivery(r["id"], r["activity_id"], r["inbox"], r["host"], r["attempts"]) for r in rows]
 
 
@@ -126,13 +92,13 @@ async def record_outcomes(
                     o.next_try_at if o.next_try_at is not None else now,
                     status or None,
                     o.reason,
-                    now if o.state != "pending" else None,
+                    now if o.state != DELIVERIES.stored("pending") else None,
                     d.id,
                 )
                 for d, o, status in results
             ],
         )
-        healthy = {d.host for d, o, _ in results if o.state == "sent"}
+        healthy = {d.host for d, o, _ in results if o.state == DELIVERIES.stored("done")}
         failing = {d.host for d, o, _ in results if o.host_failed} - healthy
         if healthy:
             await mark_hosts_healthy(tx, healthy)
@@ -166,20 +132,17 @@ async def give_up_unreachable(db: Database, hosts: frozenset[str], now: float) -
     if not hosts:
         return 0
     return await db.execute(
-        "UPDATE deliveries SET state = 'gave_up', last_error = 'host unavailable or blocked',"
-        " finished_at = ? WHERE state = 'pending' AND host IN (SELECT value FROM json_each(?))",
-        (now, json.dumps(sorted(hosts))),
+        "UPDATE deliveries SET state = ?, last_error = 'host unavailable or blocked',"
+        " finished_at = ? WHERE state = ? AND host IN (SELECT value FROM json_each(?))",
+        (
+            DELIVERIES.stored("gave_up"),
+            now,
+            DELIVERIES.stored("pending"),
+            json.dumps(sorted(hosts)),
+        ),
     )
 
 
 async def delivery_counts(db: Database) -> dict[str, int]:
     rows = await db.fetchall("SELECT state, count(*) AS n FROM deliveries GROUP BY state")
     return {r["state"]: r["n"] for r in rows}
-
-
-async def prune_finished(db: Database, older_than: float) -> int:
-    """Deliveries that ended before `older_than` are history: drop them."""
-    return await db.execute(
-        "DELETE FROM deliveries WHERE state IN ('sent', 'gave_up') AND finished_at < ?",
-        (older_than,),
-    )

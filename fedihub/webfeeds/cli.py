@@ -28,11 +28,11 @@ async def _feed(svc: Services, args: argparse.Namespace) -> None:
             print(f"{s.url}\t{s.title or ''}\t{state}")
         return
     if not args.url:
-        raise BadRequest(f"feed {args.action} needs the feed's URL")
+        raise BadRequest("feed %(action)s needs the feed's URL", action=args.action)
     if args.action == "add":
         added = await add_feed(svc, hub, args.url)
         print(f"{hub.username} will publish {args.url}" if added else "already subscribed")
     elif await store.remove(svc.db, hub.id, args.url):
         print(f"removed {args.url}")
     else:
-        raise NotFound(f"{hub.username} does not import {args.url}")
+        raise NotFound("%(hub)s does not import %(url)s", hub=hub.username, url=args.url)

@@ -43,7 +43,8 @@ def parse_feed(body: bytes) -> Feed:
     that is slightly malformed but readable (feedparser's 'bozo') is used."""
     parsed = feedparser.parse(body)
     if not parsed.entries and (parsed.bozo or not parsed.feed):
-        raise BadRequest(f"not an RSS or Atom feed ({parsed.get('bozo_exception', 'no entries')})")
+        reason = str(parsed.get("bozo_exception", "no entries"))
+        raise BadRequest("not an RSS or Atom feed (%(reason)s)", reason=reason)
     entries = []
     for item in parsed.entries:
         link = _link(item.get("link"))

@@ -1,12 +1,12 @@
 """Subscribing hubs to their groups' websites, and polling those feeds politely: conditional
 GETs, a backoff on failure, size and time limits, and each entry published once, even across
-restarts (the entry is recorded in the same transaction as the post it became)."""
+restarts (the entry is recorded in the same transaction as the post it became). The scheduler's
+loop polls them; a failing feed backs off by the job machine's rules and is never given up."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from urllib.parse import urlsplit
 
 from fedihub.actors import store as actors
@@ -14,6 +14,7 @@ from fedihub.actors.model import LocalActor
 from fedihub.client import check_url
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, FedihubError, FetchError
+from fedihub.jobs import Retry, exponential
 from fedihub.posts import service as posts
 from fedihub.posts.store import Post
 from fedihub.services import Services
@@ -27,13 +28,24 @@ MAX_FEED_BYTES = 2 * 1024 * 1024
 MAX_BACKOFF_S = 86_400.0
 
 
+def _retry(svc: Services) -> Retry:
+    """A failing feed is tried again an interval later, then two, four, … at most a day."""
+    return Retry(exponential(svc.config.feed_interval_s, MAX_BACKOFF_S), max_attempts=None)
+
+
+async def _failed(svc: Services, source: store.Source, error: str, now: float) -> None:
+    next_fetch_at = _retry(svc).next_try_at(source.failures + 1, now)
+    assert next_fetch_at is not None, "feeds are never given up"
+    await store.failed(svc.db, source, error, next_fetch_at)
+
+
 class AlreadyPublished(Exception):
     """Another run published this entry first; the post is rolled back."""
 
 
 async def add_feed(svc: Services, hub: LocalActor, url: str) -> bool:
     check_url(url, svc.config.insecure_http, allow_plain_http=True)
-    return await store.add(svc.db, hub.id, url, time.time())
+    return await store.add(svc.db, hub.id, url, svc.clock.now())
 
 
 async def poll_due(svc: Services, now: float) -> int:
@@ -44,8 +56,7 @@ async def poll_due(svc: Services, now: float) -> int:
             published += await poll(svc, source, now)
         except Exception as e:  # one broken feed must not stop the others, nor be retried hot
             log.exception("feed %s: polling failed", source.url)
-            delay = min(svc.config.feed_interval_s * 2**source.failures, MAX_BACKOFF_S)
-            await store.failed(svc.db, source, f"{type(e).__name__}: {e}", now + delay)
+            await _failed(svc, source, f"{type(e).__name__}: {e}", now)
     return published
 
 
@@ -62,12 +73,11 @@ async def poll(svc: Services, source: store.Source, now: float) -> int:
             )  # fmt: skip
             return 0
         if response.status != 200:
-            raise FetchError(f"{source.url}: HTTP {response.status}")
+            raise FetchError("%(url)s: HTTP %(status)s", url=source.url, status=response.status)
         feed = await asyncio.to_thread(parse_feed, response.body)  # CPU-bound: off the loop
     except FedihubError as e:
-        delay = min(interval * 2**source.failures, MAX_BACKOFF_S)
         log.info("feed %s failed (%d in a row): %s", source.url, source.failures + 1, e.message)
-        await store.failed(svc.db, source, e.message, now + delay)
+        await _failed(svc, source, e.message, now)
         return 0
     hub = await actors.get_actor_by_id(svc.db, source.hub_id)
     assert hub is not None, "feed sources belong to hubs (foreign key)"
@@ -90,7 +100,7 @@ async def _new_entries(svc: Services, source: store.Source, entries: list[Entry]
         # The archive behind the newest few is marked seen, so it never floods in later.
         async with svc.db.transaction() as tx:
             for old in fresh[keep:]:
-                await store.mark_seen(tx, source.id, old.id, None, time.time())
+                await store.mark_seen(tx, source.id, old.id, None, svc.clock.now())
     return sorted(fresh[:keep], key=lambda e: e.published or 0.0)
 
 

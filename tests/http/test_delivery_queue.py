@@ -20,7 +20,7 @@ async def queue(services: Services, targets: list[Target]) -> int:
 
 async def claim(services: Services, in_flight: dict[str, int], now: float | None = None):  # type: ignore[no-untyped-def]
     return await store.claim_due(
-        services.db, now=now or time.time(), limit=100, per_host=8, in_flight=in_flight, lease_s=300
+        services.db, now=now or time.time(), limit=100, per_host=8, in_flight=in_flight
     )
 
 
@@ -45,7 +45,9 @@ async def test_an_expired_lease_is_claimed_again(services: Services) -> None:
 
 
 async def test_finished_rows_are_pruned_after_two_weeks(services: Services) -> None:
-    from fedihub.inbox import store as inbox
+    from fedihub import jobs
+    from fedihub.inbox.store import INBOX
+    from fedihub.outbox.deliveries import DELIVERIES
 
     await queue(
         services,
@@ -65,8 +67,8 @@ async def test_finished_rows_are_pruned_after_two_weeks(services: Services) -> N
         " 0, 0, ?), ('https://x/2', 'https://x/u', 'Like', '{}', 'pending', 0, 0, NULL)",
         (now - 15 * 86400,),
     )
-    assert await store.prune_finished(services.db, now - 14 * 86400) == 1
-    assert await inbox.prune_finished(services.db, now - 14 * 86400) == 1
+    assert await jobs.prune_finished(services.db, DELIVERIES, now) == 1
+    assert await jobs.prune_finished(services.db, INBOX, now) == 1
     assert await services.db.fetchval("SELECT host FROM deliveries") == "b.example"
     assert await services.db.fetchval("SELECT activity_uri FROM inbox_items") == "https://x/2"
 

@@ -1,5 +1,6 @@
-"""SQL lives in the store modules (one per group of tables), `db.py` and the migrations: a query
-written anywhere else fails here, so the tables each store owns stay visible in one place."""
+"""SQL lives in the store modules (one per group of tables), `db.py`, the job machine (`jobs.py`)
+and the migrations: a query written anywhere else fails here, so the tables each store owns stay
+visible in one place."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ KNOWN_OUTSIDE: set[str] = {
 
 
 def may_hold_sql(path: Path) -> bool:
-    return path.name in ("store.py", "db.py") or "migrations" in path.parts
+    return path.name in ("store.py", "db.py", "jobs.py") or "migrations" in path.parts
 
 
 def sql_lines(source: str) -> list[int]:

@@ -3,27 +3,23 @@ of recurring calls, closing polls whose time is up, sending the deferred Update 
 whose counts (participants, votes) changed, polling the website feeds hubs import, and (hourly)
 removing images nothing shows any more.
 
-Runs inside `fedihub serve`; every step works from rows in the database, so a restart loses
-nothing and `run_once(now)` lets tests step it with a clock of their own.
+Runs inside `fedihub serve`, on the job machine's loop; every step works from rows in the
+database, so a restart loses nothing and `run_once(now)` lets tests step it at a time of their
+own. A routes-level module: it calls on several capabilities (posts, polls, media, feeds).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import time
 from dataclasses import dataclass
 
 from fedihub.events.calls import federate_upcoming_occurrences
+from fedihub.jobs import WorkerLoop
 from fedihub.media.service import remove_unused
 from fedihub.polls.service import close_due
 from fedihub.posts import federate
 from fedihub.posts import store as posts
 from fedihub.services import Services
 from fedihub.webfeeds.service import poll_due
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,19 +32,26 @@ class SchedulerRun:
 
 
 MEDIA_CHECK_EVERY_S = 3600.0
+# A pass runs at most this soon after the last, however close the next due row is.
+MIN_PAUSE_S = 0.05
 
 
 class Scheduler:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
-        self._wake = asyncio.Event()
         self._media_checked_at: float | None = None
+        interval = svc.config.scheduler_interval_s
+        self._loop = WorkerLoop(
+            "scheduler", self._step, db=svc.db, clock=svc.clock, idle_s=interval,
+            error_pause_s=interval,
+            settle_s=min(0.2, interval),  # let a burst settle into one transaction's worth
+        )  # fmt: skip
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def run_once(self, now: float | None = None) -> SchedulerRun:
-        now = time.time() if now is None else now
+        now = self.svc.clock.now() if now is None else now
         created = await federate_upcoming_occurrences(self.svc, now)
         closed = await close_due(self.svc, now)
         updates = await self.send_due_updates(now)
@@ -76,17 +79,12 @@ class Scheduler:
         return len(due)
 
     async def run_forever(self) -> None:
+        await self._loop.run_forever()
+
+    async def _step(self) -> float:
+        """A pass, then a pause until the next deferred Update is due (at most the interval)."""
+        await self.run_once()
         interval = self.svc.config.scheduler_interval_s
-        while True:
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception:  # the edge of a background task: log once, try again later
-                log.exception("scheduler run failed")
-            next_due = await posts.next_update_due(self.svc.db)
-            pause = interval if next_due is None else min(interval, next_due - time.time())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(pause, 0.05))
-            if self._wake.is_set():
-                # Let a burst settle into one transaction's worth of due rows.
-                await asyncio.sleep(min(0.2, interval))
+        next_due = await posts.next_update_due(self.svc.db)
+        pause = interval if next_due is None else min(interval, next_due - self.svc.clock.now())
+        return max(pause, MIN_PAUSE_S)

@@ -1,0 +1,280 @@
+"""The job machine: work that must survive a crash and be retried is a row with a declared state,
+an attempt count, a next-try time and a lease; this module claims due rows, releases leases left
+by a stopped process, applies each queue's backoff and give-up policy, prunes finished rows and
+runs the one worker loop that every queue (inbox, deliveries, the scheduler) steps.
+
+    pending ──claim──▶ running ──▶ done | failed | gave_up
+       ▲                  │
+       └──retry / lease ──┘   (a retry, an expired lease, or a restart puts it back)
+
+Rows keep the state names they were stored with (the deliveries table says `sending` and
+`sent`): a queue declares which stored name each state has, so pages, the CLI and existing
+databases read as before.
+
+SQLite has one writer, so a claim (one UPDATE … RETURNING inside `BEGIN IMMEDIATE`) cannot race
+another. On PostgreSQL the candidate SELECT in `claim_due` gains `FOR UPDATE SKIP LOCKED` (see
+there), so several processes may claim from one queue without waiting on each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from fedihub.clock import Clock
+from fedihub.db import Database
+
+log = logging.getLogger(__name__)
+
+JobState = Literal["pending", "running", "done", "failed", "gave_up"]
+# Done: it worked. Failed: it cannot work (bad input, a bug), kept for a look. Gave up: it might
+# have worked later, but the queue's policy says it has been tried long enough.
+FINISHED_STATES: tuple[JobState, ...] = ("done", "failed", "gave_up")
+Backoff = Callable[[int, float], float]  # (attempts made, jitter in [0, 1)) -> seconds to wait
+
+
+def exponential(first_s: float, cap_s: float = float("inf")) -> Backoff:
+    """`first_s` after the first failed attempt, doubling with each after it, at most `cap_s`."""
+
+    def delay_s(attempts: int, jitter: float) -> float:
+        return min(first_s * 2.0 ** max(attempts - 1, 0), cap_s)
+
+    return delay_s
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A queue's backoff and give-up policy. `max_attempts=None`: never give up (a feed is
+    polled for as long as it is subscribed)."""
+
+    backoff_s: Backoff
+    max_attempts: int | None
+
+    def next_try_at(self, attempts: int, now: float, jitter: float = 0.0) -> float | None:
+        """When to try again after `attempts` attempts (this one counted) failed; None: give up."""
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            return None
+        return now + self.backoff_s(attempts, jitter)
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """One queue's table and rules. The table has the columns `state`, `attempts`,
+    `next_try_at` and `locked_until` (the lease), one for the per-key caps (`key_column`) and
+    one saying when a row finished (`finished_at_column`)."""
+
+    table: str
+    key_column: str
+    finished_at_column: str
+    retry: Retry
+    lease_s: float = 300.0
+    keep_finished_s: float = 14 * 86400.0
+    prune_every_s: float = 3600.0
+    stored_names: Mapping[JobState, str] = field(default_factory=dict)
+
+    def stored(self, state: JobState) -> str:
+        """The name this queue's rows carry for `state`."""
+        return self.stored_names.get(state, state)
+
+    def stored_finished(self) -> list[str]:
+        return sorted({self.stored(s) for s in FINISHED_STATES})
+
+
+async def release_claims(db: Database, policy: QueuePolicy) -> int:
+    """At start-up: rows this process was running when it stopped go back in the queue.
+
+    One process works a queue today, so every lease is its own. When several share one, each
+    lease will carry its process's id and only that process's (or expired) leases go back."""
+    return await db.execute(
+        f"UPDATE {policy.table} SET state = ?, locked_until = NULL WHERE state = ?",
+        (policy.stored("pending"), policy.stored("running")),
+    )
+
+
+async def renew_leases(
+    db: Database, policy: QueuePolicy, ids: Collection[int], until: float
+) -> None:
+    """Rows a worker still holds stay its own: their leases move on to `until`."""
+    if ids:
+        await db.execute(
+            f"UPDATE {policy.table} SET locked_until = ? WHERE state = ?"
+            " AND id IN (SELECT value FROM json_each(?))",
+            (until, policy.stored("running"), json.dumps(sorted(ids))),
+        )
+
+
+async def prune_finished(db: Database, policy: QueuePolicy, now: float) -> int:
+    """Rows that finished more than `keep_finished_s` ago are history: drop them."""
+    names = policy.stored_finished()
+    return await db.execute(
+        f"DELETE FROM {policy.table} WHERE state IN (SELECT value FROM json_each(?))"
+        f" AND {policy.finished_at_column} < ?",
+        (json.dumps(names), now - policy.keep_finished_s),
+    )
+
+
+async def claim_due(
+    db: Database,
+    policy: QueuePolicy,
+    *,
+    now: float,
+    limit: int,
+    per_key: int,
+    busy: Mapping[str, int],
+    columns: str,
+) -> list[sqlite3.Row]:
+    """Leases up to `limit` due rows, oldest first, never more than `per_key` running at once
+    for one key (`busy` counts those already running here). A lease that ran out (its worker
+    died) is due again. Returns `columns` of the rows claimed."""
+    pending, running = policy.stored("pending"), policy.stored("running")
+    in_flight = sum(busy.values())
+    async with db.transaction() as tx:
+        # Ranked per key, so one key's backlog never hides the others'. Each half of the UNION
+        # is served by a (state, …, next_try_at) index; an OR would scan the table.
+        # PostgreSQL: both halves get `FOR UPDATE SKIP LOCKED`, so rows another process is
+        # claiming at this moment are passed over instead of waited for.
+        ranked = await tx.fetchall(
+            f"WITH candidates AS (SELECT id, {policy.key_column} AS key, next_try_at"
+            f"   FROM {policy.table} WHERE state = ? AND next_try_at <= ? UNION ALL"
+            f"   SELECT id, {policy.key_column}, next_try_at FROM {policy.table}"
+            "    WHERE state = ? AND locked_until < ?),"
+            " due AS (SELECT id, key,"
+            "   row_number() OVER (PARTITION BY key ORDER BY next_try_at, id) AS rank"
+            "   FROM candidates)"
+            " SELECT id, key, rank FROM due WHERE rank <= ? ORDER BY rank, id LIMIT ?",
+            (pending, now, running, now, per_key, limit + in_flight),
+        )
+        # Keys with work running get only their spare slots. At most `in_flight` ranked rows
+        # are passed over for that, which is why that many more rows were read.
+        chosen = [r["id"] for r in ranked if r["rank"] <= per_key - busy.get(r["key"], 0)]
+        if not chosen:
+            return []
+        return await tx.fetchall(
+            f"UPDATE {policy.table} SET state = ?, locked_until = ?"
+            f" WHERE id IN (SELECT value FROM json_each(?)) RETURNING {columns}",
+            (running, now + policy.lease_s, json.dumps(chosen[:limit])),
+        )
+
+
+class KeyedSlots:
+    """Per-key concurrency (per remote host): at most `per_key` taken at once for one key, so
+    one slow host holds only its own slots."""
+
+    def __init__(self, per_key: int) -> None:
+        self.per_key = per_key
+        self._taken: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return self._taken.total()
+
+    def taken(self, key: str) -> int:
+        return self._taken.get(key, 0)
+
+    def free(self, key: str) -> bool:
+        return self._taken.get(key, 0) < self.per_key
+
+    def full_keys(self) -> list[str]:
+        return [k for k, n in self._taken.items() if n >= self.per_key]
+
+    def as_counts(self) -> Mapping[str, int]:
+        return self._taken
+
+    def take(self, key: str) -> None:
+        self._taken[key] += 1
+
+    def give_back(self, key: str) -> None:
+        self._taken[key] -= 1
+        if self._taken[key] <= 0:
+            del self._taken[key]
+
+
+Step = Callable[[], Awaitable[float | None]]
+
+
+class WorkerLoop:
+    """The one worker loop. `step` does a pass and says when it wants the next: in so many
+    seconds, at once (0) or, with nothing to do, None (then `idle_s`, a safety net for work
+    written by another process). `wake()` (work was written in this process) ends any wait.
+
+    With a `policy`, the loop releases the queue's leftover claims when it starts and prunes its
+    finished rows every `prune_every_s`. A failed pass is logged and retried after
+    `error_pause_s`: a database error must not stop a queue for good. `stop()` ends the loop
+    after the pass under way; `on_stop` then runs (also when the task is cancelled)."""
+
+    def __init__(
+        self,
+        name: str,
+        step: Step,
+        *,
+        db: Database,
+        clock: Clock,
+        idle_s: float,
+        policy: QueuePolicy | None = None,
+        error_pause_s: float = 1.0,
+        settle_s: float = 0.0,
+        on_stop: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.name = name
+        self._step = step
+        self._db = db
+        self._clock = clock
+        self._idle_s = idle_s
+        self._policy = policy
+        self._error_pause_s = error_pause_s
+        self._settle_s = settle_s  # after a wake, let a burst gather into one pass
+        self._on_stop = on_stop
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._pruned_at: float | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def run_forever(self) -> None:
+        if self._policy is not None:
+            await release_claims(self._db, self._policy)
+        try:
+            while not self._stopping:
+                self._wake.clear()  # before the pass: a wake during it means another
+                try:
+                    await self._prune_now_and_then()
+                    delay = await self._step()
+                except Exception:
+                    log.exception("%s worker pass failed; retrying", self.name)
+                    delay = self._error_pause_s
+                await self._wait(self._idle_s if delay is None else delay)
+        finally:
+            if self._on_stop is not None:
+                await self._on_stop()
+
+    async def _prune_now_and_then(self) -> None:
+        if self._policy is None:
+            return
+        now = self._clock.now()
+        if self._pruned_at is None or now - self._pruned_at > self._policy.prune_every_s:
+            await prune_finished(self._db, self._policy, now)
+            self._pruned_at = now
+
+    async def _wait(self, delay_s: float) -> None:
+        if delay_s <= 0 or self._stopping:
+            await asyncio.sleep(0)  # others may run between passes
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay_s)
+        if self._wake.is_set() and self._settle_s and not self._stopping:
+            await asyncio.sleep(self._settle_s)

@@ -1,0 +1,198 @@
+"""The job machine on a real SQLite database, with a clock the tests set: claims and leases,
+release on start, backoff and give-up, pruning, per-key caps and the worker loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from fedihub import jobs
+from fedihub.clock import FixedClock
+from fedihub.db import Database
+from fedihub.jobs import KeyedSlots, QueuePolicy, Retry, WorkerLoop, exponential
+from fedihub.outbox.deliveries import DELIVERIES
+
+T0 = 1_800_000_000.0
+POLICY = QueuePolicy(
+    table="chores",
+    key_column="host",
+    finished_at_column="finished_at",
+    retry=Retry(exponential(10.0, cap_s=60.0), max_attempts=3),
+    lease_s=100.0,
+    keep_finished_s=1000.0,
+    stored_names={"running": "busy"},
+)
+COLUMNS = "id, host, attempts"
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "jobs.sqlite3")
+    await database.execute(
+        "CREATE TABLE chores (id INTEGER PRIMARY KEY, host TEXT NOT NULL,"
+        " state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"
+        " next_try_at REAL NOT NULL, locked_until REAL, finished_at REAL)"
+    )
+    yield database
+    await database.close()
+
+
+async def add(db: Database, host: str, due_at: float = T0, count: int = 1) -> None:
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO chores (host, next_try_at) VALUES (?, ?)", [(host, due_at)] * count
+        )
+
+
+async def claim(
+    db: Database, clock: FixedClock, *, per_key: int = 10, busy: dict[str, int] | None = None
+) -> list[int]:
+    rows = await jobs.claim_due(
+        db, POLICY, now=clock.now(), limit=10, per_key=per_key, busy=busy or {}, columns=COLUMNS
+    )
+    return sorted(r["id"] for r in rows)
+
+
+async def states(db: Database) -> list[str]:
+    return [r[0] for r in await db.fetchall("SELECT state FROM chores ORDER BY id")]
+
+
+async def test_due_rows_are_claimed_once_under_a_lease(db: Database) -> None:
+    clock = FixedClock(T0)
+    await add(db, "a.example")
+    await add(db, "a.example", due_at=T0 + 50)  # not yet due
+    assert await claim(db, clock) == [1]
+    assert await states(db) == ["busy", "pending"]  # the queue's own name for running
+    assert await db.fetchval("SELECT locked_until FROM chores WHERE id = 1") == T0 + 100
+    assert await claim(db, clock) == []  # leased
+
+
+async def test_an_expired_lease_makes_the_row_due_again(db: Database) -> None:
+    clock = FixedClock(T0)
+    await add(db, "a.example")
+    assert await claim(db, clock) == [1]
+    clock.advance(99)
+    assert await claim(db, clock) == []
+    clock.advance(2)  # its worker died: the lease ran out
+    assert await claim(db, clock) == [1]
+
+
+async def test_renewed_leases_keep_rows_their_workers(db: Database) -> None:
+    clock = FixedClock(T0)
+    await add(db, "a.example")
+    assert await claim(db, clock) == [1]
+    await jobs.renew_leases(db, POLICY, [1], T0 + 500)
+    clock.advance(200)
+    assert await claim(db, clock) == []
+
+
+async def test_claims_left_running_are_released_on_start(db: Database) -> None:
+    clock = FixedClock(T0)
+    await add(db, "a.example", count=2)
+    assert await claim(db, clock) == [1, 2]
+    assert await jobs.release_claims(db, POLICY) == 2
+    assert await states(db) == ["pending", "pending"]
+    assert await claim(db, clock) == [1, 2]  # at once, not after the lease
+
+
+async def test_per_key_caps_count_what_runs_already(db: Database) -> None:
+    clock = FixedClock(T0)
+    await add(db, "big.example", count=5)
+    await add(db, "small.example")
+    assert await claim(db, clock, per_key=3, busy={"big.example": 2}) == [1, 6]
+    assert await claim(db, clock, per_key=3, busy={"big.example": 3}) == []
+    assert await claim(db, clock, per_key=3) == [2, 3, 4]
+
+
+def test_backoff_doubles_up_to_its_cap_then_the_queue_gives_up() -> None:
+    retry = POLICY.retry
+    assert retry.next_try_at(1, T0) == T0 + 10
+    assert retry.next_try_at(2, T0) == T0 + 20
+    assert retry.next_try_at(3, T0) is None  # three attempts: given up
+    never = Retry(exponential(10.0, cap_s=60.0), max_attempts=None)
+    assert [never.next_try_at(n, 0.0) for n in (1, 2, 3, 4, 50)] == [10, 20, 40, 60, 60]
+
+
+def test_a_queue_keeps_its_stored_state_names() -> None:
+    assert [DELIVERIES.stored(s) for s in jobs.FINISHED_STATES] == ["sent", "gave_up", "gave_up"]
+    assert DELIVERIES.stored("running") == "sending"
+    assert DELIVERIES.stored_finished() == ["gave_up", "sent"]
+    assert POLICY.stored("pending") == "pending"
+
+
+async def test_finished_rows_are_pruned_once_old(db: Database) -> None:
+    await add(db, "a.example", count=4)
+    await db.execute(
+        "UPDATE chores SET state = CASE id WHEN 1 THEN 'done' WHEN 2 THEN 'gave_up'"
+        " WHEN 3 THEN 'done' ELSE 'pending' END,"
+        " finished_at = CASE id WHEN 3 THEN ? ELSE ? END",
+        (T0 - 10, T0 - 1001),
+    )
+    assert await jobs.prune_finished(db, POLICY, T0) == 2
+    assert await states(db) == ["done", "pending"]  # recent, and unfinished
+
+
+def test_keyed_slots_cap_each_key() -> None:
+    slots = KeyedSlots(2)
+    slots.take("a")
+    slots.take("a")
+    slots.take("b")
+    assert (slots.free("a"), slots.free("b"), len(slots)) == (False, True, 3)
+    assert slots.full_keys() == ["a"]
+    slots.give_back("a")
+    slots.give_back("b")
+    assert dict(slots.as_counts()) == {"a": 1}
+    assert slots.taken("b") == 0
+
+
+async def test_the_loop_releases_on_start_prunes_and_stops_cleanly(db: Database) -> None:
+    clock = FixedClock(T0)
+    await add(db, "a.example", count=2)
+    await db.execute("UPDATE chores SET state = 'busy' WHERE id = 1")
+    await db.execute("UPDATE chores SET state = 'done', finished_at = ? WHERE id = 2", (T0 - 2000,))
+    seen: list[list[str]] = []
+    stopped = asyncio.Event()
+
+    async def step() -> float | None:
+        seen.append(await states(db))
+        loop.stop()
+        return None
+
+    async def on_stop() -> None:
+        stopped.set()
+
+    loop = WorkerLoop("chores", step, db=db, clock=clock, idle_s=60.0, policy=POLICY,
+                      on_stop=on_stop)  # fmt: skip
+    await asyncio.wait_for(loop.run_forever(), 5)
+    assert seen == [["pending"]]  # released, and the old finished row pruned, before the pass
+    assert stopped.is_set()
+
+
+async def test_the_loop_sleeps_until_due_wakes_at_once_and_survives_a_failed_pass(
+    db: Database,
+) -> None:
+    passes = 0
+
+    async def step() -> float | None:
+        nonlocal passes
+        passes += 1
+        if passes == 1:
+            raise RuntimeError("database locked")  # retried after error_pause_s
+        if passes == 3:
+            loop.stop()
+        return None  # idle: only a wake brings the next pass this soon
+
+    loop = WorkerLoop("chores", step, db=db, clock=FixedClock(T0), idle_s=60.0,
+                      error_pause_s=0.01)  # fmt: skip
+    task = asyncio.create_task(loop.run_forever())
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if passes == 2:
+            break
+    assert passes == 2 and not task.done()  # asleep, for up to a minute
+    loop.wake()
+    await asyncio.wait_for(task, 5)
+    assert passes == 3
