@@ -9,14 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fedihub.activitystreams import host_of, id_of
+from fedihub.activitystreams import host_of, id_of, is_actor_type
 from fedihub.actors import store
 from fedihub.actors.keyring import KeyRing
 from fedihub.actors.store import RemoteActor
 from fedihub.client import HttpClient
 from fedihub.db import Database
 from fedihub.errors import FetchError, OriginError
-from fedihub.inbox.validate import is_actor_type
 
 CACHE_TTL_S = 24 * 3600
 JUST_FETCHED_S = 1.0
@@ -30,10 +29,10 @@ def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteA
         raise FetchError("actor document has no id")
     kind = document.get("type")
     if not is_actor_type(kind):
-        raise FetchError(f"{uri}: {kind!r} is not an actor type")
+        raise FetchError("%(uri)s: %(kind)r is not an actor type", uri=uri, kind=kind)
     inbox = document.get("inbox")
     if not isinstance(inbox, str) or host_of(inbox) != host_of(uri):
-        raise FetchError(f"{uri}: actor has no inbox on its own host")
+        raise FetchError("%(uri)s: actor has no inbox on its own host", uri=uri)
     endpoints = document.get("endpoints")
     shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
     if not isinstance(shared, str) or host_of(shared) != host_of(uri):
@@ -46,7 +45,7 @@ def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteA
         key_id = key["id"]
         key_pem = key.get("publicKeyPem") if isinstance(key.get("publicKeyPem"), str) else None
         if host_of(key_id) != host_of(uri) or id_of(key.get("owner")) not in (None, uri):
-            raise OriginError(f"{uri}: its key belongs to another host or owner")
+            raise OriginError("%(uri)s: its key belongs to another host or owner", uri=uri)
     username = document.get("preferredUsername")
     return RemoteActor(
         uri=uri,
@@ -115,7 +114,7 @@ class Resolver:
         document = await self._fetch(uri)
         actor = parse_actor_document(document, time.time())
         if actor.uri != uri:
-            raise FetchError(f"{uri}: fetched actor has id {actor.uri}")
+            raise FetchError("%(uri)s: fetched actor has id %(id)s", uri=uri, id=actor.uri)
         await store.save_remote_actor(self._db, actor, document)
         return actor
 
@@ -157,7 +156,7 @@ class Resolver:
             # A separate key document: its owner must name this key back.
             owner_uri = id_of(document.get("owner"))
             if not owner_uri:
-                raise FetchError(f"{key_id}: key document names no owner")
+                raise FetchError("%(key_id)s: key document names no owner", key_id=key_id)
         actor = (
             parse_actor_document(document, time.time())
             if owner_uri == document.get("id")
@@ -166,8 +165,12 @@ class Resolver:
         if owner_uri == document.get("id"):
             await store.save_remote_actor(self._db, actor, document)
         if actor.key_id != key_id or not actor.public_key_pem:
-            raise FetchError(f"{key_id}: the actor {owner_uri} does not claim this key")
+            raise FetchError(
+                "%(key_id)s: the actor %(owner)s does not claim this key",
+                key_id=key_id,
+                owner=owner_uri,
+            )
         if host_of(key_id) != actor.host:
-            raise OriginError(f"{key_id}: key and owner are on different hosts")
+            raise OriginError("%(key_id)s: key and owner are on different hosts", key_id=key_id)
         self._keys[key_id] = (actor.uri, actor.public_key_pem, time.time())
         return actor.uri, actor.public_key_pem

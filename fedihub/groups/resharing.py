@@ -263,7 +263,11 @@ async def decide_queued(svc: Services, hub: LocalActor, queued_id: int, approve:
     """A moderator's decision on a held post: approved, it is re-shared as if a member sent it."""
     waiting = await store.queued_item(svc.db, hub.id, queued_id)
     if waiting is None:
-        raise NotFound(f"no post waiting with number {queued_id} in {hub.username}'s queue")
+        raise NotFound(
+            "no post waiting with number %(number)s in %(hub)s's queue",
+            number=queued_id,
+            hub=hub.username,
+        )
     if approve:  # re-shared first: if that fails, the post is still waiting, not lost
         obj = waiting.activity["object"]
         is_reply = await _in_thread(svc, hub, id_of(obj.get("inReplyTo")))

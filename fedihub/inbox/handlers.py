@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fedihub.activitystreams import id_of
+from fedihub.activitystreams import id_of, is_actor_type
 from fedihub.actors import store
 from fedihub.actors.resolver import parse_actor_document
 from fedihub.content import sanitize_incoming
@@ -23,7 +23,7 @@ from fedihub.groups import membership, resharing
 from fedihub.groups import store as group_store
 from fedihub.inbox.precheck import local_hub
 from fedihub.inbox.store import InboxItem
-from fedihub.inbox.validate import is_actor_type, vote_in
+from fedihub.inbox.validate import vote_in
 from fedihub.network import store as network
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
