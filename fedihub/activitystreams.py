@@ -9,6 +9,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+# A JSON object: an ActivityStreams document as we build it, or as another server sent it.
+JsonObject = dict[str, Any]
+
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"

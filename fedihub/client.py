@@ -24,7 +24,7 @@ import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from bovine.crypto.helper import content_digest_sha256
-from bovine.crypto.http_signature import build_signature
+from bovine.crypto.http_signature import HttpSignature, build_signature
 from bovine.crypto.types import CryptographicSecret
 
 from fedihub import __version__
@@ -35,6 +35,7 @@ from fedihub.activitystreams import (
     host_of,
     strict_json,
 )
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.config import Config, is_loopback_host
 from fedihub.errors import FetchError
 
@@ -174,16 +175,19 @@ class PostResult:
 
 
 class HttpClient:
-    def __init__(self, config: Config, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, config: Config, session: aiohttp.ClientSession, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.config = config
         self.session = session
+        self.clock = clock  # what the signed Date header says
         self.user_agent = f"fedihub/{__version__} (+{config.base_url}/)"
         self._signing_pool = ThreadPoolExecutor(
             max_workers=config.signing_threads, thread_name_prefix="sign"
         )
 
     @classmethod
-    def create(cls, config: Config) -> HttpClient:
+    def create(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> HttpClient:
         connector = aiohttp.TCPConnector(
             resolver=GuardedResolver(allow_loopback=config.insecure_http),
             limit=config.delivery_concurrency + 16,
@@ -192,37 +196,50 @@ class HttpClient:
         )
         # sock_connect, not connect: waiting for a free pooled connection is not the host's fault.
         timeout = aiohttp.ClientTimeout(total=config.fetch_timeout_s, sock_connect=5, sock_read=10)
-        return cls(config, aiohttp.ClientSession(connector=connector, timeout=timeout))
+        return cls(config, aiohttp.ClientSession(connector=connector, timeout=timeout), clock)
 
     async def close(self) -> None:
         await self.session.close()
         self._signing_pool.shutdown(wait=False)
 
-    async def _sign(self, secret: CryptographicSecret, helper: Any) -> str:
+    async def _sign(self, secret: CryptographicSecret, helper: HttpSignature) -> str:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._signing_pool, helper.sign_for_http_draft, secret)
+        signature: str = await loop.run_in_executor(
+            self._signing_pool, helper.sign_for_http_draft, secret
+        )
+        return signature
+
+    def _signing_helper(self, url: str, method: str, *fields: tuple[str, str]) -> HttpSignature:
+        """bovine's helper over (request-target), host, date and `fields`, in that order."""
+        # bovine leaves build_signature and with_field unannotated; with_field adds in place.
+        helper: HttpSignature = build_signature(*_host_and_target(url, method))  # type: ignore[no-untyped-call]
+        for name, value in (("date", formatdate(self.clock.now(), usegmt=True)), *fields):
+            helper.with_field(name, value)  # type: ignore[no-untyped-call]
+        return helper
+
+    async def _signed_headers(
+        self, secret: CryptographicSecret, helper: HttpSignature
+    ) -> dict[str, str]:
+        signature = await self._sign(secret, helper)
+        headers: dict[str, str] = helper.headers
+        return {**headers, "signature": signature, "user-agent": self.user_agent}
 
     async def signed_headers_for_get(self, secret: CryptographicSecret, url: str) -> dict[str, str]:
-        helper = (
-            build_signature(*_host_and_target(url, "get"))
-            .with_field("date", formatdate(usegmt=True))
-            .with_field("accept", ACCEPT)
+        return await self._signed_headers(
+            secret, self._signing_helper(url, "get", ("accept", ACCEPT))
         )
-        signature = await self._sign(secret, helper)
-        return {**helper.headers, "signature": signature, "user-agent": self.user_agent}
 
     async def signed_headers_for_post(
         self, secret: CryptographicSecret, url: str, body: bytes
     ) -> dict[str, str]:
         """As Mastodon expects: (request-target) host date digest content-type."""
-        helper = (
-            build_signature(*_host_and_target(url, "post"))
-            .with_field("date", formatdate(usegmt=True))
-            .with_field("digest", content_digest_sha256(body, prefix="SHA-256"))
-            .with_field("content-type", ACTIVITY_JSON)
+        helper = self._signing_helper(
+            url,
+            "post",
+            ("digest", content_digest_sha256(body, prefix="SHA-256")),
+            ("content-type", ACTIVITY_JSON),
         )
-        signature = await self._sign(secret, helper)
-        return {**helper.headers, "signature": signature, "user-agent": self.user_agent}
+        return await self._signed_headers(secret, helper)
 
     async def fetch_json(self, url: str, secret: CryptographicSecret) -> dict[str, Any]:
         """Signed GET of an ActivityPub document; its `id` must be the URL it was served from."""

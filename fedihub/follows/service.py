@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from fedihub.activitystreams import host_of
+from fedihub.activitystreams import JsonObject, host_of
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
 from fedihub.db import Transaction
@@ -42,7 +42,9 @@ async def resolve_handle_or_uri(svc: Services, handle_or_uri: str) -> RemoteActo
     return await svc.resolver.actor(uri)
 
 
-async def _enqueue_to(tx: Transaction, sender: LocalActor, activity: dict, to: RemoteActor) -> None:
+async def _enqueue_to(
+    tx: Transaction, sender: LocalActor, activity: JsonObject, to: RemoteActor
+) -> None:
     """Follows and their answers go to the personal inbox (as Mastodon expects), not shared."""
     await outbox.enqueue(
         tx, actor_id=sender.id, activity=activity, targets=[personal_target(to)], is_public=False
@@ -92,7 +94,7 @@ async def follow_answered(svc: Services, follow_uri: str, answered_by: str, acce
 
 
 async def follow_received(
-    svc: Services, local: LocalActor, follower: RemoteActor, follow_activity: dict
+    svc: Services, local: LocalActor, follower: RemoteActor, follow_activity: JsonObject
 ) -> str:
     """Records the follower; answers at once unless the actor approves followers by hand.
     Returns the follower's state. A repeated Follow from a follower gets a fresh Accept."""

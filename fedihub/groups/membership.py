@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from fedihub.activitystreams import JsonObject
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
@@ -52,7 +53,7 @@ async def moderators(svc: Services, hub: LocalActor) -> list[str]:
     return uris + [u for u in await store.moderator_uris(svc.db, hub.id) if u not in uris]
 
 
-def _join(hub_uri: str, actor_uri: str, join_uri: str) -> dict:
+def _join(hub_uri: str, actor_uri: str, join_uri: str) -> JsonObject:
     return {"id": join_uri, "type": "Join", "actor": actor_uri, "object": hub_uri}
 
 
@@ -92,8 +93,8 @@ async def join_received(svc: Services, hub: LocalActor, actor_uri: str, join_uri
                                     join_activity_uri=join_uri)  # fmt: skip
         if state == "member":
             await _answer_join(tx, svc, hub, "Accept", actor_uri, join_uri)
-            invited_to_moderate = existing is not None and existing.state == "invited"
-            if invited_to_moderate and existing.role in MODERATING:
+            was_invited = existing is not None and existing.state == "invited"
+            if was_invited and existing is not None and existing.role in MODERATING:
                 await _announce_moderators(tx, svc, hub, "Add", actor_uri)
     svc.wake_delivery()
     return state

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fedihub.activitystreams import PUBLIC, host_of, id_of
+from fedihub.activitystreams import PUBLIC, JsonObject, host_of, id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.content import sanitize_incoming
@@ -50,7 +50,7 @@ def addressed_hub_uris(obj: dict[str, Any], base_url: str) -> list[str]:
 def is_public(obj: dict[str, Any]) -> bool:
     """Only public (or unlisted) posts are re-shared: a hub never turns a direct or
     followers-only message into a public one (Mastodon boosts only these, too)."""
-    audience = []
+    audience: list[object] = []
     for field in ("to", "cc"):
         value = obj.get(field)
         audience += value if isinstance(value, list) else [value]
@@ -59,9 +59,10 @@ def is_public(obj: dict[str, Any]) -> bool:
 
 def tags_of(obj: dict[str, Any]) -> set[str]:
     """An object's hashtags, lower-case without '#', from its tags and its text."""
+    tags = obj.get("tag")
     names = {
         str(t.get("name", "")).lstrip("#").lower()
-        for t in (obj.get("tag") if isinstance(obj.get("tag"), list) else [])
+        for t in (tags if isinstance(tags, list) else [])
         if isinstance(t, dict) and t.get("type") == "Hashtag"
     }
     content = obj.get("content")
@@ -79,7 +80,7 @@ async def _hubs_for(svc: Services, obj: dict[str, Any]) -> list[LocalActor]:
     return list({h.id: h for h in hubs if h.kind == "group"}.values())
 
 
-async def posted_into_hubs(svc: Services, activity: dict, sender: str) -> str | None:
+async def posted_into_hubs(svc: Services, activity: JsonObject, sender: str) -> str | None:
     """A Create addressed to our hubs: re-shared by each, or queued for its moderators.
     None when it is addressed to none of them."""
     obj = activity["object"]
@@ -100,7 +101,7 @@ async def _in_thread(svc: Services, hub: LocalActor, parent: str | None) -> bool
     return hub.id in await store.hubs_carrying(svc.db, parent)
 
 
-async def _received_for(svc: Services, hub: LocalActor, activity: dict, sender: str) -> str:
+async def _received_for(svc: Services, hub: LocalActor, activity: JsonObject, sender: str) -> str:
     obj = activity["object"]
     if not is_public(obj):
         return f"not public: {hub.username} does not re-share it"
@@ -117,7 +118,13 @@ async def _received_for(svc: Services, hub: LocalActor, activity: dict, sender: 
 
 
 async def _hold(
-    svc: Services, hub: LocalActor, activity: dict, sender: str, reason: str, *, stranger: bool
+    svc: Services,
+    hub: LocalActor,
+    activity: JsonObject,
+    sender: str,
+    reason: str,
+    *,
+    stranger: bool,
 ) -> str:
     outcome = await store.queue(svc.db, hub.id, sender, activity["object"]["id"], activity,
                                 reason, time.time(), stranger=stranger)  # fmt: skip
@@ -132,7 +139,7 @@ async def reshare(
     obj: dict[str, Any],
     author: str,
     *,
-    activity: dict | None,
+    activity: JsonObject | None,
     is_reply: bool,
 ) -> bool:
     """Sends the re-share to the hub's followers, once per object. `activity` is the author's
@@ -163,7 +170,7 @@ async def reshare(
     return True
 
 
-async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
+async def pass_on_change(svc: Services, activity: JsonObject, sender: str) -> int:
     """The author edited or deleted something hubs re-shared: they pass the change on to
     group-aware servers, and on a delete each hub also undoes its boost, so Mastodon's
     followers of the hub, who may never hear of the author's Delete, stop showing it."""
@@ -234,7 +241,7 @@ def wanted(hub: LocalActor, obj: dict[str, Any]) -> bool:
 
 
 async def by_policy(
-    svc: Services, sender: str, obj: dict[str, Any], activity: dict | None
+    svc: Services, sender: str, obj: dict[str, Any], activity: JsonObject | None
 ) -> list[str]:
     """Hubs that follow `sender` pass on its top-level posts as their policy says."""
     if id_of(obj.get("inReplyTo")) is not None:

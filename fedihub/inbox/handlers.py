@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fedihub.activitystreams import id_of, is_actor_type
+from fedihub.activitystreams import JsonObject, id_of, is_actor_type
 from fedihub.actors import store
 from fedihub.actors.resolver import parse_actor_document
 from fedihub.content import sanitize_incoming
@@ -30,11 +30,14 @@ from fedihub.polls import store as poll_store
 from fedihub.polls.service import choice_for
 from fedihub.posts.service import local_post
 from fedihub.reactions import service as reactions
+from fedihub.reactions.store import Kind as ReactionKind
 from fedihub.reports import service as reports
 from fedihub.reports.flags import read_flag
 from fedihub.services import Services
 
 Handler = Callable[[Services, InboxItem], Awaitable[str]]
+
+UNDONE_REACTIONS: dict[str, ReactionKind] = {"Like": "like", "Announce": "share"}
 
 
 async def on_follow(svc: Services, item: InboxItem) -> str:
@@ -106,16 +109,16 @@ async def on_leave(svc: Services, item: InboxItem) -> str:
 
 async def on_undo(svc: Services, item: InboxItem) -> str:
     undone = item.document.get("object")
-    undone_actor = id_of(undone.get("actor")) if isinstance(undone, dict) else item.actor_uri
-    if undone_actor != item.actor_uri:
+    if not isinstance(undone, dict):  # an id alone: looked up among the sender's follows
+        return await _undo_follow(svc, item, undone)
+    if id_of(undone.get("actor")) != item.actor_uri:
         raise OriginError("an actor can only undo its own activities")
-    undone_type = undone.get("type") if isinstance(undone, dict) else None
+    undone_type = undone.get("type")
     if undone_type == "Follow" or undone_type is None:
         return await _undo_follow(svc, item, undone)
     if undone_type == "Join":  # some servers send Undo{Join} where Mobilizon sends Leave
         return await _leave(svc, item, id_of(undone.get("object")))
-    if undone_type in ("Like", "Announce"):
-        kind = "like" if undone_type == "Like" else "share"
+    if isinstance(undone_type, str) and (kind := UNDONE_REACTIONS.get(undone_type)):
         return await reactions.take_back(svc, kind, item.actor_uri, undone)
     return f"ignored: undo of {undone_type}"
 
@@ -137,7 +140,7 @@ async def on_reject(svc: Services, item: InboxItem) -> str:
     return await _follow_answered(svc, item, accepted=False)
 
 
-async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: dict) -> bool:
+async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: JsonObject) -> bool:
     """A followed actor, or a member publishing for a followed group (Mobilizon)."""
     if await follow_store.is_followed_here(svc.db, item.actor_uri):
         return True
@@ -145,7 +148,7 @@ async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: dict) -
     return group is not None and await follow_store.is_followed_here(svc.db, group)
 
 
-async def _answer_to_our_post(svc: Services, item: InboxItem, obj: dict) -> str | None:
+async def _answer_to_our_post(svc: Services, item: InboxItem, obj: JsonObject) -> str | None:
     """A vote in one of our polls, or a reply under one of our posts; None if neither."""
     target = await local_post(svc, id_of(obj.get("inReplyTo")) or "")
     if target is None:
@@ -186,7 +189,7 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     return "; ".join(n for n in notes if n)
 
 
-async def _as_published(svc: Services, item: InboxItem, obj: dict) -> dict:
+async def _as_published(svc: Services, item: InboxItem, obj: JsonObject) -> JsonObject:
     """A member's copy of their group's object is only their word for it: keep the group's
     server's own copy instead (fetched from its id), and only if it names the same group."""
     group = id_of(obj.get("attributedTo"))

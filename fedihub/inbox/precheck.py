@@ -41,7 +41,9 @@ async def _authorship(svc: Services, activity: Incoming) -> None:
 async def _create(svc: Services, activity: Incoming) -> None:
     await _authorship(svc, activity)
     obj = activity.document.get("object")
-    vote = vote_in(obj) if isinstance(obj, dict) else None
+    if not isinstance(obj, dict):
+        return
+    vote = vote_in(obj)
     target = await local_post(svc, vote[1]) if vote else None
     if vote is None or target is None or not target[1].is_question:
         return

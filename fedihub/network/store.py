@@ -6,11 +6,11 @@ import datetime as dt
 import json
 import time
 
-from fedihub.activitystreams import id_of
+from fedihub.activitystreams import JsonObject, id_of
 from fedihub.db import Database, Transaction
 
 
-def _starts_at(obj: dict) -> float | None:
+def _starts_at(obj: JsonObject) -> float | None:
     """An event's start as a timestamp, so dashboards can order what is coming up."""
     value = obj.get("startTime")
     try:
@@ -22,7 +22,7 @@ def _starts_at(obj: dict) -> float | None:
     return moment.timestamp()
 
 
-async def save(db: Database, actor_uri: str, obj: dict) -> None:
+async def save(db: Database, actor_uri: str, obj: JsonObject) -> None:
     """Keeps a new object; an id we already hold (or hold a tombstone for) is left as it is."""
     await db.execute(
         "INSERT INTO received_objects (uri, actor_uri, type, document, received_at,"
@@ -40,7 +40,7 @@ async def holder(db: Database, uri: str) -> set[str] | None:
     return {v for v in (row["actor_uri"], row["attributed_to"]) if v} if row else None
 
 
-async def update(db: Database, sender: str, author: str, obj: dict) -> bool:
+async def update(db: Database, sender: str, author: str, obj: JsonObject) -> bool:
     """Replaces an object we hold and that is not deleted, if `sender` sent it or `author` (the
     sender itself, or a group it posts for, checked by inbox/precheck.py) is who it was for."""
     return bool(
@@ -76,7 +76,7 @@ async def delete_all_from(tx: Transaction, actor_uri: str) -> None:
     )
 
 
-async def seen_by(db: Database, local_actor_id: int, limit: int) -> list[dict]:
+async def seen_by(db: Database, local_actor_id: int, limit: int) -> list[JsonObject]:
     """What the actors a local hub follows have sent (or sent for a group it follows), and what
     its members posted into it, newest first; deleted objects and boost references left out."""
     rows = await db.fetchall(
