@@ -39,11 +39,13 @@ class Services:
         return f"{self.config.base_url}/activities/{uuid.uuid4()}"
 
 
-async def open_services(config: Config) -> Services:
+async def open_services(config: Config, clock: Clock = SYSTEM_CLOCK) -> Services:
     db = await Database.open(config.database_path)
-    client = HttpClient.create(config)
+    client = HttpClient.create(config, clock)
     keyring = KeyRing(db, config.base_url)
-    return Services(config, db, client, keyring, Resolver(db, client, keyring), BlockedHosts(db))
+    resolver = Resolver(db, client, keyring, clock)
+    blocked = BlockedHosts(db, clock=clock.monotonic)
+    return Services(config, db, client, keyring, resolver, blocked, clock=clock)
 
 
 async def close_services(services: Services) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +13,7 @@ from fedihub.actors import store
 from fedihub.actors.keyring import KeyRing
 from fedihub.actors.store import RemoteActor
 from fedihub.client import HttpClient
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database
 from fedihub.errors import FetchError, OriginError
 
@@ -61,10 +61,13 @@ def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteA
 
 
 class Resolver:
-    def __init__(self, db: Database, client: HttpClient, keyring: KeyRing) -> None:
+    def __init__(
+        self, db: Database, client: HttpClient, keyring: KeyRing, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._db = db
         self._client = client
         self._keyring = keyring
+        self._clock = clock
         self._refetches: dict[str, list[float]] = {}
         # key id -> (owner, PEM, cached at): verification is on the inbox's hot path.
         self._keys: dict[str, tuple[str, str, float]] = {}
@@ -102,17 +105,17 @@ class Resolver:
         # A refresh is satisfied only by a fetch made while it waited for the lock.
         fresh_for = JUST_FETCHED_S if refresh else CACHE_TTL_S
         cached = await store.get_remote_actor(self._db, uri)
-        if cached and time.time() - cached.fetched_at < fresh_for:
+        if cached and self._clock.now() - cached.fetched_at < fresh_for:
             return cached
         async with self._one_fetch_of(uri):
             cached = await store.get_remote_actor(self._db, uri)
-            if cached and time.time() - cached.fetched_at < fresh_for:
+            if cached and self._clock.now() - cached.fetched_at < fresh_for:
                 return cached
             return await self._fetch_actor(uri)
 
     async def _fetch_actor(self, uri: str) -> RemoteActor:
         document = await self._fetch(uri)
-        actor = parse_actor_document(document, time.time())
+        actor = parse_actor_document(document, self._clock.now())
         if actor.uri != uri:
             raise FetchError("%(uri)s: fetched actor has id %(id)s", uri=uri, id=actor.uri)
         await store.save_remote_actor(self._db, actor, document)
@@ -129,23 +132,23 @@ class Resolver:
 
     async def key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
         """(owner actor id, public key PEM) for a signature's keyId; the claim is two-way."""
-        if refresh and not self.may_refetch(host_of(key_id), time.time()):
+        if refresh and not self.may_refetch(host_of(key_id), self._clock.now()):
             refresh = False
         if not refresh and (known := await self._cached_key(key_id)):
             return known
         async with self._one_fetch_of(key_id):
             hit = self._keys.get(key_id)
-            if hit and time.time() - hit[2] < JUST_FETCHED_S:  # fetched while we waited
+            if hit and self._clock.now() - hit[2] < JUST_FETCHED_S:  # fetched while we waited
                 return hit[0], hit[1]
             return await self._fetch_key(key_id)
 
     async def _cached_key(self, key_id: str) -> tuple[str, str] | None:
         hit = self._keys.get(key_id)
-        if hit and time.time() - hit[2] < CACHE_TTL_S:
+        if hit and self._clock.now() - hit[2] < CACHE_TTL_S:
             return hit[0], hit[1]
         stored = await store.get_key(self._db, key_id)
         if stored:
-            self._keys[key_id] = (*stored, time.time())
+            self._keys[key_id] = (*stored, self._clock.now())
         return stored
 
     async def _fetch_key(self, key_id: str) -> tuple[str, str]:
@@ -158,7 +161,7 @@ class Resolver:
             if not owner_uri:
                 raise FetchError("%(key_id)s: key document names no owner", key_id=key_id)
         actor = (
-            parse_actor_document(document, time.time())
+            parse_actor_document(document, self._clock.now())
             if owner_uri == document.get("id")
             else await self._fetch_actor(owner_uri)
         )
@@ -172,5 +175,5 @@ class Resolver:
             )
         if host_of(key_id) != actor.host:
             raise OriginError("%(key_id)s: key and owner are on different hosts", key_id=key_id)
-        self._keys[key_id] = (actor.uri, actor.public_key_pem, time.time())
+        self._keys[key_id] = (actor.uri, actor.public_key_pem, self._clock.now())
         return actor.uri, actor.public_key_pem

@@ -11,7 +11,6 @@ other cannot loop.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fedihub.activitystreams import PUBLIC, JsonObject, host_of, id_of
@@ -127,7 +126,7 @@ async def _hold(
     stranger: bool,
 ) -> str:
     outcome = await store.queue(svc.db, hub.id, sender, activity["object"]["id"], activity,
-                                reason, time.time(), stranger=stranger)  # fmt: skip
+                                reason, svc.clock.now(), stranger=stranger)  # fmt: skip
     if outcome == "too many waiting":
         return f"not held: too many posts from {sender} or its server already wait"
     return f"held for {hub.username}'s moderators: {reason}"
@@ -148,9 +147,9 @@ async def reshare(
         return False  # our own posts coming back
     if not is_public(obj) or await svc.blocked.covers(host_of(author)):
         return False
-    now = time.time()
+    now = svc.clock.now()
     clean = sanitize_incoming(obj)
-    await network.save(svc.db, author, clean)  # shown on the dashboard
+    await network.save(svc.db, author, clean, now)  # shown on the dashboard
     hub_uri = hub.uri(svc.config.base_url)
     targets = await federate.follower_targets(svc, hub)
     boost_uri = None if is_reply else svc.new_activity_uri()
@@ -178,7 +177,7 @@ async def pass_on_change(svc: Services, activity: JsonObject, sender: str) -> in
     if object_id is None:
         return 0
     resharers = await store.hubs_that_reshared(svc.db, object_id, sender)
-    now = time.time()
+    now = svc.clock.now()
     for hub_id, _ in resharers:
         hub = await actors.get_actor_by_id(svc.db, hub_id)
         if hub is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fedihub.activitystreams import AS_CONTEXT, POST_CONTEXT, PUBLIC, JsonObject, iso
+
+ModeratorsChange = Literal["Add", "Remove"]
 
 
 def follow(activity_uri: str, actor_uri: str, target_uri: str) -> JsonObject:
@@ -128,7 +130,9 @@ def vote(
             "to": [author], "object": note}  # fmt: skip
 
 
-def moderators_change(activity_uri: str, kind: str, hub_uri: str, actor_uri: str) -> JsonObject:
+def moderators_change(
+    activity_uri: str, kind: ModeratorsChange, hub_uri: str, actor_uri: str
+) -> JsonObject:
     """Add or Remove on the hub's moderators collection (FEP-1b12), as Lemmy sends them."""
     return {"@context": AS_CONTEXT, "id": activity_uri, "type": kind, "actor": hub_uri,
             "object": actor_uri, "target": f"{hub_uri}/moderators", "to": [PUBLIC],
