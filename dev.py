@@ -113,6 +113,7 @@ def test(extra: list[str]) -> None:
     os.chdir(ROOT)
     ensure_chromium()
     sh(BIN / "ruff", "check", "fedihub", "tests", "bench", "dev.py")
+    sh(BIN / "mypy")  # strict, for the whole package: [tool.mypy] in pyproject.toml
     result = subprocess.run([str(BIN / "python"), "-m", "pytest", "-q", *extra])
     sys.exit(result.returncode)
 

@@ -9,6 +9,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+# A JSON object: an ActivityStreams document as we build it, or as another server sent it.
+JsonObject = dict[str, Any]
+
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -69,6 +72,8 @@ WEB_SCHEMES = ("https://", "http://")
 # browser runs it as script, and pages print only http(s) links anyway (the http_url filter).
 HREF_SCHEMES = (*WEB_SCHEMES, "magnet:?")
 
+ACTOR_TYPES = frozenset({"Person", "Group", "Service", "Application", "Organization"})
+
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
@@ -122,6 +127,13 @@ def id_of(value: Any) -> str | None:
     return None
 
 
+def is_actor_type(value: object) -> bool:
+    """JSON-LD allows a list of types; a list (unhashable) must not crash a set lookup."""
+    if isinstance(value, list):
+        return any(isinstance(v, str) and v in ACTOR_TYPES for v in value)
+    return isinstance(value, str) and value in ACTOR_TYPES
+
+
 def wants_activity_json(accept: str) -> bool:
     accept = accept.lower()
     return "application/activity+json" in accept or "application/ld+json" in accept
@@ -145,6 +157,7 @@ def first_non_web_link(document: dict[str, Any]) -> str | None:
     """The key of the first link (at any depth) that is not an http(s) URL, or None. Walked
     with a stack, not recursion, so a deeply nested document cannot exhaust the call stack."""
     stack: list[Any] = [document]
+    key: str  # JSON object keys are strings
     while stack:
         value = stack.pop()
         if isinstance(value, list):

@@ -4,16 +4,16 @@ A block made with the CLI (another process) takes effect within `ttl_s`."""
 from __future__ import annotations
 
 import ipaddress
-import time
 from collections.abc import Callable
 from functools import lru_cache
 
+from fedihub.clock import SYSTEM_CLOCK
 from fedihub.db import Database
 
 
 class BlockedHosts:
     def __init__(
-        self, db: Database, ttl_s: float = 5.0, clock: Callable[[], float] = time.monotonic
+        self, db: Database, ttl_s: float = 5.0, clock: Callable[[], float] = SYSTEM_CLOCK.monotonic
     ) -> None:
         self._db = db
         self._ttl_s = ttl_s

@@ -99,7 +99,9 @@ def serve(data_dir: Path, host: str, port: int, log_level: str = "INFO") -> int:
         # One server per data directory: its workers assume they own the queue's leases.
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as e:
-        raise ConfigError(f"another `fedihub serve` is already using {data_dir}") from e
+        raise ConfigError(
+            "another `fedihub serve` is already using %(data)s", data=str(data_dir)
+        ) from e
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     print(f"fedihub serving {config.base_url} on http://{host}:{port}", flush=True)

@@ -24,7 +24,7 @@ import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from bovine.crypto.helper import content_digest_sha256
-from bovine.crypto.http_signature import build_signature
+from bovine.crypto.http_signature import HttpSignature, build_signature
 from bovine.crypto.types import CryptographicSecret
 
 from fedihub import __version__
@@ -35,6 +35,7 @@ from fedihub.activitystreams import (
     host_of,
     strict_json,
 )
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.config import Config, is_loopback_host
 from fedihub.errors import FetchError
 
@@ -121,18 +122,18 @@ def check_url(url: str, insecure_http: bool, allow_plain_http: bool = False) -> 
         host = parts.hostname or ""
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError as e:
-        raise FetchError(f"refusing to fetch {url!r}: malformed URL") from e
+        raise FetchError("refusing to fetch %(url)r: malformed URL", url=url) from e
     allowed_scheme = parts.scheme == "https" or (
         parts.scheme == "http" and (allow_plain_http or (insecure_http and is_loopback_host(host)))
     )
     if not allowed_scheme or not host:
-        raise FetchError(f"refusing to fetch {url!r}: only https URLs are allowed")
+        raise FetchError("refusing to fetch %(url)r: only https URLs are allowed", url=url)
     try:
         ipaddress.ip_address(host)
     except ValueError:
         return  # a name: the resolver checks every address it resolves to
     if not address_allowed(host, allow_loopback=insecure_http):
-        raise FetchError(f"refusing to fetch {url!r}: not a public address")
+        raise FetchError("refusing to fetch %(url)r: not a public address", url=url)
 
 
 def _host_and_target(url: str, method: str) -> tuple[str, str, str]:
@@ -174,16 +175,19 @@ class PostResult:
 
 
 class HttpClient:
-    def __init__(self, config: Config, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, config: Config, session: aiohttp.ClientSession, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.config = config
         self.session = session
+        self.clock = clock  # what the signed Date header says
         self.user_agent = f"fedihub/{__version__} (+{config.base_url}/)"
         self._signing_pool = ThreadPoolExecutor(
             max_workers=config.signing_threads, thread_name_prefix="sign"
         )
 
     @classmethod
-    def create(cls, config: Config) -> HttpClient:
+    def create(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> HttpClient:
         connector = aiohttp.TCPConnector(
             resolver=GuardedResolver(allow_loopback=config.insecure_http),
             limit=config.delivery_concurrency + 16,
@@ -192,37 +196,50 @@ class HttpClient:
         )
         # sock_connect, not connect: waiting for a free pooled connection is not the host's fault.
         timeout = aiohttp.ClientTimeout(total=config.fetch_timeout_s, sock_connect=5, sock_read=10)
-        return cls(config, aiohttp.ClientSession(connector=connector, timeout=timeout))
+        return cls(config, aiohttp.ClientSession(connector=connector, timeout=timeout), clock)
 
     async def close(self) -> None:
         await self.session.close()
         self._signing_pool.shutdown(wait=False)
 
-    async def _sign(self, secret: CryptographicSecret, helper: Any) -> str:
+    async def _sign(self, secret: CryptographicSecret, helper: HttpSignature) -> str:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._signing_pool, helper.sign_for_http_draft, secret)
+        signature: str = await loop.run_in_executor(
+            self._signing_pool, helper.sign_for_http_draft, secret
+        )
+        return signature
+
+    def _signing_helper(self, url: str, method: str, *fields: tuple[str, str]) -> HttpSignature:
+        """bovine's helper over (request-target), host, date and `fields`, in that order."""
+        # bovine leaves build_signature and with_field unannotated; with_field adds in place.
+        helper: HttpSignature = build_signature(*_host_and_target(url, method))  # type: ignore[no-untyped-call]
+        for name, value in (("date", formatdate(self.clock.now(), usegmt=True)), *fields):
+            helper.with_field(name, value)  # type: ignore[no-untyped-call]
+        return helper
+
+    async def _signed_headers(
+        self, secret: CryptographicSecret, helper: HttpSignature
+    ) -> dict[str, str]:
+        signature = await self._sign(secret, helper)
+        headers: dict[str, str] = helper.headers
+        return {**headers, "signature": signature, "user-agent": self.user_agent}
 
     async def signed_headers_for_get(self, secret: CryptographicSecret, url: str) -> dict[str, str]:
-        helper = (
-            build_signature(*_host_and_target(url, "get"))
-            .with_field("date", formatdate(usegmt=True))
-            .with_field("accept", ACCEPT)
+        return await self._signed_headers(
+            secret, self._signing_helper(url, "get", ("accept", ACCEPT))
         )
-        signature = await self._sign(secret, helper)
-        return {**helper.headers, "signature": signature, "user-agent": self.user_agent}
 
     async def signed_headers_for_post(
         self, secret: CryptographicSecret, url: str, body: bytes
     ) -> dict[str, str]:
         """As Mastodon expects: (request-target) host date digest content-type."""
-        helper = (
-            build_signature(*_host_and_target(url, "post"))
-            .with_field("date", formatdate(usegmt=True))
-            .with_field("digest", content_digest_sha256(body, prefix="SHA-256"))
-            .with_field("content-type", ACTIVITY_JSON)
+        helper = self._signing_helper(
+            url,
+            "post",
+            ("digest", content_digest_sha256(body, prefix="SHA-256")),
+            ("content-type", ACTIVITY_JSON),
         )
-        signature = await self._sign(secret, helper)
-        return {**helper.headers, "signature": signature, "user-agent": self.user_agent}
+        return await self._signed_headers(secret, helper)
 
     async def fetch_json(self, url: str, secret: CryptographicSecret) -> dict[str, Any]:
         """Signed GET of an ActivityPub document; its `id` must be the URL it was served from."""
@@ -231,10 +248,14 @@ class HttpClient:
             # CVE-2024-23832: trust a document only at its own id.
             claimed = document.get("id")
             if not isinstance(claimed, str) or host_of(claimed) != host_of(final_url):
-                raise FetchError(f"{url}: document id {claimed!r} does not match its URL")
+                raise FetchError(
+                    "%(url)s: document id %(claimed)r does not match its URL",
+                    url=url,
+                    claimed=claimed,
+                )
             document, final_url = await self._get_document(claimed, secret)
             if document.get("id") != final_url:
-                raise FetchError(f"{url}: document id does not match its URL")
+                raise FetchError("%(url)s: document id does not match its URL", url=url)
         if (field := first_non_web_link(document)) is not None:
             # Pages link to what we fetch and workers fetch its links: never a javascript: URL.
             raise FetchError("%(url)s: %(field)s is not an http(s) link", url=url, field=field)
@@ -252,22 +273,24 @@ class HttpClient:
                         url = str(resp.url.join(yarl.URL(resp.headers["location"])))
                         continue
                     if resp.status == 410:
-                        raise FetchError(f"{url}: gone (410)")
+                        raise FetchError("%(url)s: gone (410)", url=url)
                     if resp.status != 200:
-                        raise FetchError(f"{url}: HTTP {resp.status}")
+                        raise FetchError("%(url)s: HTTP %(status)s", url=url, status=resp.status)
                     if not is_activity_json(resp.headers.get("content-type", "")):
-                        raise FetchError(f"{url}: not an ActivityPub document")
+                        raise FetchError("%(url)s: not an ActivityPub document", url=url)
                     body = await read_capped(resp, MAX_FETCH_BYTES)
             except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as e:
-                raise FetchError(f"{url}: {type(e).__name__}: {e}") from e
+                raise FetchError(
+                    "%(url)s: %(error)s: %(reason)s", url=url, error=type(e).__name__, reason=str(e)
+                ) from e
             try:
                 document = strict_json(body)
             except (ValueError, RecursionError) as e:
-                raise FetchError(f"{url}: invalid JSON") from e
+                raise FetchError("%(url)s: invalid JSON", url=url) from e
             if not isinstance(document, dict):
-                raise FetchError(f"{url}: not a JSON object")
+                raise FetchError("%(url)s: not a JSON object", url=url)
             return document, url
-        raise FetchError(f"{url}: too many redirects")
+        raise FetchError("%(url)s: too many redirects", url=url)
 
     async def post_signed(self, url: str, body: bytes, secret: CryptographicSecret) -> PostResult:
         try:
@@ -305,8 +328,10 @@ class HttpClient:
                     return FeedResponse(resp.status, body, resp.headers.get("etag"),
                                         resp.headers.get("last-modified"), url)  # fmt: skip
             except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as e:
-                raise FetchError(f"{url}: {type(e).__name__}: {e}") from e
-        raise FetchError(f"{url}: too many redirects")
+                raise FetchError(
+                    "%(url)s: %(error)s: %(reason)s", url=url, error=type(e).__name__, reason=str(e)
+                ) from e
+        raise FetchError("%(url)s: too many redirects", url=url)
 
     async def webfinger(self, username: str, domain: str) -> str:
         """The actor id that `acct:username@domain` names."""
@@ -319,7 +344,11 @@ class HttpClient:
                 and self._web_url(href)
             ):
                 return href
-        raise FetchError(f"@{username}@{domain}: WebFinger names no ActivityPub actor")
+        raise FetchError(
+            "@%(username)s@%(domain)s: WebFinger names no ActivityPub actor",
+            username=username,
+            domain=domain,
+        )
 
     async def subscribe_template(self, username: str, domain: str) -> str:
         """Where `username@domain`'s server lets them follow someone (a `{uri}` template)."""
@@ -330,7 +359,11 @@ class HttpClient:
             # Never send a visitor to a javascript: (or any non-web) address.
             if self._web_url(template):
                 return template
-        raise FetchError(f"@{username}@{domain}: that server offers no remote follow")
+        raise FetchError(
+            "@%(username)s@%(domain)s: that server offers no remote follow",
+            username=username,
+            domain=domain,
+        )
 
     def _web_url(self, url: str) -> bool:
         """An https URL with a host (http too on a development instance): what WebFinger may
@@ -359,10 +392,20 @@ class HttpClient:
                 allow_redirects=False,
             ) as resp:
                 if resp.status != 200:
-                    raise FetchError(f"@{username}@{domain}: WebFinger answered HTTP {resp.status}")
+                    raise FetchError(
+                        "@%(username)s@%(domain)s: WebFinger answered HTTP %(status)s",
+                        username=username,
+                        domain=domain,
+                        status=resp.status,
+                    )
                 data = strict_json(await read_capped(resp, 65_536))
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError, RecursionError) as e:
-            raise FetchError(f"@{username}@{domain}: WebFinger failed: {e}") from e
+            raise FetchError(
+                "@%(username)s@%(domain)s: WebFinger failed: %(reason)s",
+                username=username,
+                domain=domain,
+                reason=str(e),
+            ) from e
         links = data.get("links", []) if isinstance(data, dict) else []
         return [link for link in links if isinstance(link, dict)] if isinstance(links, list) else []
 
@@ -373,6 +416,8 @@ async def read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
     async for chunk in resp.content.iter_chunked(65_536):
         size += len(chunk)
         if size > limit:
-            raise FetchError(f"{resp.url}: response larger than {limit} bytes")
+            raise FetchError(
+                "%(url)s: response larger than %(limit)s bytes", url=str(resp.url), limit=limit
+            )
         chunks.append(chunk)
     return b"".join(chunks)

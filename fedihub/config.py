@@ -99,15 +99,17 @@ def validate_domain(domain: str, insecure_http: bool) -> str:
     """Returns the normalised domain or raises ConfigError with a one-line reason."""
     domain = domain.strip().lower().rstrip(".")
     if not domain or "/" in domain or "@" in domain or " " in domain:
-        raise ConfigError(f"not a valid domain: {domain!r} (expected HOST or HOST:PORT)")
+        raise ConfigError(
+            "not a valid domain: %(domain)r (expected HOST or HOST:PORT)", domain=domain
+        )
     try:
         host, port = split_host_port(domain)
     except ValueError as e:
-        raise ConfigError(f"not a valid port in {domain!r}") from e
+        raise ConfigError("not a valid port in %(domain)r", domain=domain) from e
     if port is not None and not 0 < port < 65536:
-        raise ConfigError(f"not a valid port in {domain!r}")
+        raise ConfigError("not a valid port in %(domain)r", domain=domain)
     if not host or any(not part for part in host.split(".")):
-        raise ConfigError(f"not a valid domain: {domain!r}")
+        raise ConfigError("not a valid domain: %(domain)r", domain=domain)
     if insecure_http and not is_loopback_host(host):
         raise ConfigError(
             "--insecure-http is only for development instances on localhost or a loopback address"
@@ -128,23 +130,26 @@ def write_config(data_dir: Path, domain: str, insecure_http: bool) -> None:
 def load_config(data_dir: Path) -> Config:
     path = data_dir / CONFIG_FILE
     if not path.is_file():
-        raise ConfigError(f"{data_dir} is not a fedihub data directory (run `fedihub init` first)")
+        raise ConfigError(
+            "%(data)s is not a fedihub data directory (run `fedihub init` first)",
+            data=str(data_dir),
+        )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: {e}") from e
+        raise ConfigError("%(path)s: %(error)s", path=str(path), error=str(e)) from e
     known = {f.name: f for f in fields(Config)}
     values: dict[str, object] = {}
     for key, value in raw.items():
         if key not in known or key == "data_dir":
-            raise ConfigError(f"{path}: unknown setting {key!r}")
+            raise ConfigError("%(path)s: unknown setting %(key)r", path=str(path), key=key)
         values[key] = value
     for name in known:
         env = os.environ.get(f"FEDIHUB_{name.upper()}")
         if env is not None and name != "data_dir":
             values[name] = _coerce(env, str(known[name].type))
     if "domain" not in values:
-        raise ConfigError(f"{path}: missing `domain`")
+        raise ConfigError("%(path)s: missing `domain`", path=str(path))
     config = Config(data_dir=data_dir, **values)  # type: ignore[arg-type]
     return replace(config, domain=validate_domain(config.domain, config.insecure_http))
 
@@ -158,5 +163,7 @@ def _coerce(text: str, annotation: str) -> object:
         if annotation == "float":
             return float(text)
     except ValueError as e:
-        raise ConfigError(f"environment override is not a valid {annotation}: {text!r}") from e
+        raise ConfigError(
+            "environment override is not a valid %(type)s: %(text)r", type=annotation, text=text
+        ) from e
     return text

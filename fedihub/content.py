@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import markdown
 import nh3
 
+from fedihub.activitystreams import JsonObject
 from fedihub.errors import BadRequest
 
 # Mastodon's allowlist (lib/sanitize_ext/sanitize_config.rb), so what we send is shown as sent.
@@ -69,7 +70,7 @@ def render_markdown(source: str) -> tuple[str | None, str]:
 HTML_FIELDS = ("content", "summary")
 
 
-def sanitize_incoming(obj: dict) -> dict:
+def sanitize_incoming(obj: JsonObject) -> JsonObject:
     """A copy of a received object with every HTML field cut down to the allowlist."""
     clean = dict(obj)
     for field in HTML_FIELDS:

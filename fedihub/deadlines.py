@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Iterator
+
+from fedihub.clock import SYSTEM_CLOCK, Clock
 
 
 class Watchdog:
-    def __init__(self, every_s: float = 0.5) -> None:
+    def __init__(self, every_s: float = 0.5, clock: Clock = SYSTEM_CLOCK) -> None:
         self._every_s = every_s
+        self._clock = clock
         self._due: dict[asyncio.Task[object], float] = {}
         self._cut: set[asyncio.Task[object]] = set()
 
@@ -27,7 +29,7 @@ class Watchdog:
         task = asyncio.current_task()
         assert task is not None, "a limit is for awaits inside a task"
         outer = self._due.get(task)  # a limit inside another keeps the sooner of the two
-        due = time.monotonic() + seconds
+        due = self._clock.monotonic() + seconds
         self._due[task] = due if outer is None else min(due, outer)
         try:
             yield
@@ -47,7 +49,7 @@ class Watchdog:
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self._every_s)
-            now = time.monotonic()
+            now = self._clock.monotonic()
             for task, due in list(self._due.items()):
                 if now > due and task not in self._cut:
                     self._cut.add(task)

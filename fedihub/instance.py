@@ -15,7 +15,7 @@ from fedihub.errors import ConfigError
 
 def _create_data_dir(data_dir: Path, domain: str, insecure_http: bool) -> Config:
     if (data_dir / CONFIG_FILE).exists():
-        raise ConfigError(f"{data_dir} is already a fedihub data directory")
+        raise ConfigError("%(data)s is already a fedihub data directory", data=str(data_dir))
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "media").mkdir(exist_ok=True)
     write_config(data_dir, domain, insecure_http)

@@ -45,12 +45,13 @@ class Services:
         return f"{self.config.base_url}/activities/{uuid.uuid4()}"
 
 
-async def open_services(config: Config, kinds: PostKinds) -> Services:
+async def open_services(config: Config, kinds: PostKinds, clock: Clock = SYSTEM_CLOCK) -> Services:
     db = await Database.open(config.database_path)
-    client = HttpClient.create(config)
+    client = HttpClient.create(config, clock)
     keyring = KeyRing(db, config.base_url)
-    resolver = Resolver(db, client, keyring)
-    return Services(config, db, client, keyring, resolver, BlockedHosts(db), kinds)
+    resolver = Resolver(db, client, keyring, clock)
+    blocked = BlockedHosts(db, clock=clock.monotonic)
+    return Services(config, db, client, keyring, resolver, blocked, kinds, clock=clock)
 
 
 async def close_services(services: Services) -> None:

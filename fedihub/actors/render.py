@@ -6,13 +6,13 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from fedihub import __version__
-from fedihub.activitystreams import ACTIVITY_JSON, ACTOR_CONTEXT, AS_CONTEXT, iso
+from fedihub.activitystreams import ACTIVITY_JSON, ACTOR_CONTEXT, AS_CONTEXT, JsonObject, iso
 from fedihub.actors.model import LocalActor
 
 AS_TYPE = {"application": "Application", "group": "Group", "person": "Person"}
 
 
-def render_actor(actor: LocalActor, base_url: str) -> dict:
+def render_actor(actor: LocalActor, base_url: str) -> JsonObject:
     uri = actor.uri(base_url)
     doc: dict[str, Any] = {
         "@context": ACTOR_CONTEXT,
@@ -48,7 +48,7 @@ def render_actor(actor: LocalActor, base_url: str) -> dict:
     return doc
 
 
-def render_webfinger(actor: LocalActor, base_url: str, host: str) -> dict:
+def render_webfinger(actor: LocalActor, base_url: str, host: str) -> JsonObject:
     uri = actor.uri(base_url)
     return {
         "subject": f"acct:{actor.username}@{host}",
@@ -74,7 +74,7 @@ def render_host_meta(base_url: str) -> str:
     )
 
 
-def render_nodeinfo_links(base_url: str) -> dict:
+def render_nodeinfo_links(base_url: str) -> JsonObject:
     return {
         "links": [
             {
@@ -98,7 +98,7 @@ def render_nodeinfo(
     name: str,
     summary: str,
     open_registrations: bool = False,
-) -> dict:
+) -> JsonObject:
     software = {"name": "fedihub", "version": __version__}
     return {
         "version": version,
@@ -117,7 +117,7 @@ def render_nodeinfo(
 PAGE_SIZE = 20
 
 
-def render_collection(uri: str, total: int) -> dict:
+def render_collection(uri: str, total: int) -> JsonObject:
     doc: dict[str, Any] = {
         "@context": AS_CONTEXT,
         "id": uri,
@@ -130,7 +130,7 @@ def render_collection(uri: str, total: int) -> dict:
     return doc
 
 
-def render_collection_page(uri: str, page: int, items: list[Any], total: int) -> dict:
+def render_collection_page(uri: str, page: int, items: list[Any], total: int) -> JsonObject:
     doc: dict[str, Any] = {
         "@context": AS_CONTEXT,
         "id": f"{uri}?page={page}",

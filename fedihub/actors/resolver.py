@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fedihub.activitystreams import host_of, id_of
+from fedihub.activitystreams import host_of, id_of, is_actor_type
 from fedihub.actors import store
 from fedihub.actors.keyring import KeyRing
 from fedihub.actors.store import RemoteActor
 from fedihub.client import HttpClient
+from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database
 from fedihub.errors import FetchError, OriginError
-from fedihub.inbox.validate import is_actor_type
 
 CACHE_TTL_S = 24 * 3600
 JUST_FETCHED_S = 1.0
@@ -30,10 +29,10 @@ def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteA
         raise FetchError("actor document has no id")
     kind = document.get("type")
     if not is_actor_type(kind):
-        raise FetchError(f"{uri}: {kind!r} is not an actor type")
+        raise FetchError("%(uri)s: %(kind)r is not an actor type", uri=uri, kind=kind)
     inbox = document.get("inbox")
     if not isinstance(inbox, str) or host_of(inbox) != host_of(uri):
-        raise FetchError(f"{uri}: actor has no inbox on its own host")
+        raise FetchError("%(uri)s: actor has no inbox on its own host", uri=uri)
     endpoints = document.get("endpoints")
     shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
     if not isinstance(shared, str) or host_of(shared) != host_of(uri):
@@ -46,7 +45,7 @@ def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteA
         key_id = key["id"]
         key_pem = key.get("publicKeyPem") if isinstance(key.get("publicKeyPem"), str) else None
         if host_of(key_id) != host_of(uri) or id_of(key.get("owner")) not in (None, uri):
-            raise OriginError(f"{uri}: its key belongs to another host or owner")
+            raise OriginError("%(uri)s: its key belongs to another host or owner", uri=uri)
     username = document.get("preferredUsername")
     return RemoteActor(
         uri=uri,
@@ -62,10 +61,13 @@ def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteA
 
 
 class Resolver:
-    def __init__(self, db: Database, client: HttpClient, keyring: KeyRing) -> None:
+    def __init__(
+        self, db: Database, client: HttpClient, keyring: KeyRing, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._db = db
         self._client = client
         self._keyring = keyring
+        self._clock = clock
         self._refetches: dict[str, list[float]] = {}
         # key id -> (owner, PEM, cached at): verification is on the inbox's hot path.
         self._keys: dict[str, tuple[str, str, float]] = {}
@@ -103,19 +105,19 @@ class Resolver:
         # A refresh is satisfied only by a fetch made while it waited for the lock.
         fresh_for = JUST_FETCHED_S if refresh else CACHE_TTL_S
         cached = await store.get_remote_actor(self._db, uri)
-        if cached and time.time() - cached.fetched_at < fresh_for:
+        if cached and self._clock.now() - cached.fetched_at < fresh_for:
             return cached
         async with self._one_fetch_of(uri):
             cached = await store.get_remote_actor(self._db, uri)
-            if cached and time.time() - cached.fetched_at < fresh_for:
+            if cached and self._clock.now() - cached.fetched_at < fresh_for:
                 return cached
             return await self._fetch_actor(uri)
 
     async def _fetch_actor(self, uri: str) -> RemoteActor:
         document = await self._fetch(uri)
-        actor = parse_actor_document(document, time.time())
+        actor = parse_actor_document(document, self._clock.now())
         if actor.uri != uri:
-            raise FetchError(f"{uri}: fetched actor has id {actor.uri}")
+            raise FetchError("%(uri)s: fetched actor has id %(id)s", uri=uri, id=actor.uri)
         await store.save_remote_actor(self._db, actor, document)
         return actor
 
@@ -130,23 +132,23 @@ class Resolver:
 
     async def key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
         """(owner actor id, public key PEM) for a signature's keyId; the claim is two-way."""
-        if refresh and not self.may_refetch(host_of(key_id), time.time()):
+        if refresh and not self.may_refetch(host_of(key_id), self._clock.now()):
             refresh = False
         if not refresh and (known := await self._cached_key(key_id)):
             return known
         async with self._one_fetch_of(key_id):
             hit = self._keys.get(key_id)
-            if hit and time.time() - hit[2] < JUST_FETCHED_S:  # fetched while we waited
+            if hit and self._clock.now() - hit[2] < JUST_FETCHED_S:  # fetched while we waited
                 return hit[0], hit[1]
             return await self._fetch_key(key_id)
 
     async def _cached_key(self, key_id: str) -> tuple[str, str] | None:
         hit = self._keys.get(key_id)
-        if hit and time.time() - hit[2] < CACHE_TTL_S:
+        if hit and self._clock.now() - hit[2] < CACHE_TTL_S:
             return hit[0], hit[1]
         stored = await store.get_key(self._db, key_id)
         if stored:
-            self._keys[key_id] = (*stored, time.time())
+            self._keys[key_id] = (*stored, self._clock.now())
         return stored
 
     async def _fetch_key(self, key_id: str) -> tuple[str, str]:
@@ -157,17 +159,21 @@ class Resolver:
             # A separate key document: its owner must name this key back.
             owner_uri = id_of(document.get("owner"))
             if not owner_uri:
-                raise FetchError(f"{key_id}: key document names no owner")
+                raise FetchError("%(key_id)s: key document names no owner", key_id=key_id)
         actor = (
-            parse_actor_document(document, time.time())
+            parse_actor_document(document, self._clock.now())
             if owner_uri == document.get("id")
             else await self._fetch_actor(owner_uri)
         )
         if owner_uri == document.get("id"):
             await store.save_remote_actor(self._db, actor, document)
         if actor.key_id != key_id or not actor.public_key_pem:
-            raise FetchError(f"{key_id}: the actor {owner_uri} does not claim this key")
+            raise FetchError(
+                "%(key_id)s: the actor %(owner)s does not claim this key",
+                key_id=key_id,
+                owner=owner_uri,
+            )
         if host_of(key_id) != actor.host:
-            raise OriginError(f"{key_id}: key and owner are on different hosts")
-        self._keys[key_id] = (actor.uri, actor.public_key_pem, time.time())
+            raise OriginError("%(key_id)s: key and owner are on different hosts", key_id=key_id)
+        self._keys[key_id] = (actor.uri, actor.public_key_pem, self._clock.now())
         return actor.uri, actor.public_key_pem

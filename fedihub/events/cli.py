@@ -36,7 +36,7 @@ async def _event(svc: Services, args: argparse.Namespace) -> None:
             writer.writerow([p.actor_uri, p.state, iso(p.joined_at), p.message])
         return
     if not args.as_user:
-        raise BadRequest(f"event {args.action} needs --as USERNAME")
+        raise BadRequest("event %(action)s needs --as USERNAME", action=args.action)
     account = await accounts.require_account(svc.db, args.as_user)
     actor_uri = account.actor.uri(svc.config.base_url)
     now = svc.clock.now()

@@ -48,7 +48,9 @@ async def _follow_requests(svc: Services, args: argparse.Namespace) -> None:
             print(uri)
         return
     if not args.actor:
-        raise BadRequest(f"follow-requests {args.action} needs the requesting actor's id")
+        raise BadRequest(
+            "follow-requests %(action)s needs the requesting actor's id", action=args.action
+        )
     await follows.answer_request(svc, hub, args.actor, approve=args.action == "approve")
     print(f"{args.action}d {args.actor}")
 

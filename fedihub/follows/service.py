@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-from fedihub.activitystreams import host_of
+from fedihub.activitystreams import JsonObject, host_of
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound
 from fedihub.follows import store as follows
+from fedihub.follows.store import FollowerState
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import personal_target
@@ -42,7 +43,9 @@ async def resolve_handle_or_uri(svc: Services, handle_or_uri: str) -> RemoteActo
     return await svc.resolver.actor(uri)
 
 
-async def _enqueue_to(tx: Transaction, sender: LocalActor, activity: dict, to: RemoteActor) -> None:
+async def _enqueue_to(
+    tx: Transaction, sender: LocalActor, activity: JsonObject, to: RemoteActor
+) -> None:
     """Follows and their answers go to the personal inbox (as Mastodon expects), not shared."""
     await outbox.enqueue(
         tx, actor_id=sender.id, activity=activity, targets=[personal_target(to)], is_public=False
@@ -60,7 +63,7 @@ async def follow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remote
     target = await resolve_handle_or_uri(svc, handle_or_uri)
     activity = compose.follow(svc.new_activity_uri(), local.uri(svc.config.base_url), target.uri)
     async with svc.db.transaction() as tx:
-        await follows.save_pending_follow(tx, local.id, target.uri, activity["id"])
+        await follows.save_pending_follow(tx, local.id, target.uri, activity["id"], svc.clock.now())
         await _enqueue_to(tx, local, activity, target)
     svc.wake_delivery()
     return target
@@ -84,24 +87,27 @@ async def unfollow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remo
 async def follow_answered(svc: Services, follow_uri: str, answered_by: str, accepted: bool) -> bool:
     """An Accept or Reject arrived for one of our Follows; False if it names none of ours."""
     async with svc.db.transaction() as tx:
-        state = "accepted" if accepted else "rejected"
-        return await follows.answer_follow(tx, follow_uri, answered_by, state)
+        return await follows.answer_follow(
+            tx, follow_uri, answered_by, "accepted" if accepted else "rejected"
+        )
 
 
 # Others following our actors
 
 
 async def follow_received(
-    svc: Services, local: LocalActor, follower: RemoteActor, follow_activity: dict
-) -> str:
+    svc: Services, local: LocalActor, follower: RemoteActor, follow_activity: JsonObject
+) -> FollowerState:
     """Records the follower; answers at once unless the actor approves followers by hand.
     Returns the follower's state. A repeated Follow from a follower gets a fresh Accept."""
     existing = await follows.follower_state(svc.db, local.id, follower.uri)
-    state = (
+    state: FollowerState = (
         "accepted" if existing == "accepted" or not local.manually_approves_followers else "pending"
     )
     async with svc.db.transaction() as tx:
-        await follows.save_follower(tx, local.id, follower.uri, follow_activity["id"], state)
+        await follows.save_follower(
+            tx, local.id, follower.uri, follow_activity["id"], state, svc.clock.now()
+        )
         if state == "accepted":
             answer = compose.accept_follow(
                 svc.new_activity_uri(), local.uri(svc.config.base_url), follow_activity
@@ -145,5 +151,5 @@ async def follower_left(svc: Services, local: LocalActor, follower_uri: str) -> 
         return await follows.delete_follower(tx, local.id, follower_uri)
 
 
-async def list_followers(svc: Services, local: LocalActor, state: str) -> list[str]:
+async def list_followers(svc: Services, local: LocalActor, state: FollowerState) -> list[str]:
     return await follows.followers(svc.db, local.id, state)

@@ -3,24 +3,26 @@ actors following others)."""
 
 from __future__ import annotations
 
-import time
-from typing import Literal
+from typing import Literal, cast
 
 from fedihub.actors.store import REMOTE_COLUMNS, RemoteActor, remote_from_row
 from fedihub.db import Database, Transaction
 
 Relation = Literal["followers", "following"]  # the two tables, named by what they list
+# As the tables' CHECK constraints allow: a refused follower is deleted, a refused follow kept.
+FollowerState = Literal["pending", "accepted"]
+FollowingState = Literal["pending", "accepted", "rejected"]
 
 
 # Others following our actors
 
 
-async def follower_state(db: Database, local_id: int, actor_uri: str) -> str | None:
+async def follower_state(db: Database, local_id: int, actor_uri: str) -> FollowerState | None:
     value = await db.fetchval(
         "SELECT state FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
         (local_id, actor_uri),
     )
-    return None if value is None else str(value)
+    return None if value is None else cast(FollowerState, value)  # the CHECK constraint's
 
 
 async def pending_follow_uri(db: Database, local_id: int, actor_uri: str) -> str | None:
@@ -33,14 +35,19 @@ async def pending_follow_uri(db: Database, local_id: int, actor_uri: str) -> str
 
 
 async def save_follower(
-    tx: Transaction, local_id: int, actor_uri: str, follow_uri: str, state: str
+    tx: Transaction,
+    local_id: int,
+    actor_uri: str,
+    follow_uri: str,
+    state: FollowerState,
+    now: float,
 ) -> None:
     await tx.execute(
         "INSERT INTO followers (local_actor_id, actor_uri, follow_activity_uri, state,"
         " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (local_actor_id, actor_uri)"
         " DO UPDATE SET follow_activity_uri = excluded.follow_activity_uri,"
         " state = excluded.state",
-        (local_id, actor_uri, follow_uri, state, time.time()),
+        (local_id, actor_uri, follow_uri, state, now),
     )
 
 
@@ -68,7 +75,7 @@ async def local_actor_followed_by(db: Database, follow_uri: str) -> int | None:
     return None if value is None else int(value)
 
 
-async def followers(db: Database, local_id: int, state: str) -> list[str]:
+async def followers(db: Database, local_id: int, state: FollowerState) -> list[str]:
     rows = await db.fetchall(
         "SELECT actor_uri FROM followers WHERE local_actor_id = ? AND state = ?"
         " ORDER BY created_at, actor_uri",
@@ -92,13 +99,13 @@ async def accepted_remote_followers(db: Database, local_id: int) -> list[RemoteA
 
 
 async def save_pending_follow(
-    tx: Transaction, local_id: int, target_uri: str, follow_uri: str
+    tx: Transaction, local_id: int, target_uri: str, follow_uri: str, now: float
 ) -> None:
     await tx.execute(
         "INSERT INTO following (local_actor_id, actor_uri, follow_activity_uri, state,"
         " created_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (local_actor_id, actor_uri)"
         " DO UPDATE SET follow_activity_uri = excluded.follow_activity_uri, state = 'pending'",
-        (local_id, target_uri, follow_uri, time.time()),
+        (local_id, target_uri, follow_uri, now),
     )
 
 
@@ -116,7 +123,9 @@ async def delete_following(tx: Transaction, local_id: int, target_uri: str) -> N
     )
 
 
-async def answer_follow(tx: Transaction, follow_uri: str, answered_by: str, state: str) -> bool:
+async def answer_follow(
+    tx: Transaction, follow_uri: str, answered_by: str, state: FollowingState
+) -> bool:
     """Records an Accept or Reject; only the followed actor can answer its Follow."""
     return bool(
         await tx.execute(

@@ -100,7 +100,9 @@ async def _queue(svc: Services, args: argparse.Namespace) -> None:
             print(f"{q.id}\t{q.actor_uri}\t{q.object_uri}\t{q.reason}")
         return
     if args.item is None:
-        raise BadRequest(f"queue {args.action} needs the item's number (see `queue list`)")
+        raise BadRequest(
+            "queue %(action)s needs the item's number (see `queue list`)", action=args.action
+        )
     decided = await resharing.decide_queued(svc, hub, args.item, args.action == "approve")
     print(f"{args.action}d {decided.object_uri}")
 

@@ -8,8 +8,9 @@ listed in the hub's FEP-1b12 moderators collection, and changes to it go out as 
 
 from __future__ import annotations
 
-import time
+from typing import Literal
 
+from fedihub.activitystreams import JsonObject
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
@@ -18,12 +19,16 @@ from fedihub.follows import store as follows
 from fedihub.groups import store
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
+from fedihub.outbox.compose import ModeratorsChange
 from fedihub.outbox.recipients import personal_target
 from fedihub.posts import federate
 from fedihub.services import Services
 
-ROLES = ("admin", "moderator", "member")
-MODERATING = ("admin", "moderator")
+Role = Literal["admin", "moderator", "member"]
+ROLES: tuple[Role, ...] = ("admin", "moderator", "member")
+MODERATING: tuple[Role, ...] = ("admin", "moderator")
+# What became of a Join: a member, waiting for a moderator, or refused (not invited).
+JoinOutcome = Literal["member", "pending", "refused"]
 
 
 async def role_of(svc: Services, hub: LocalActor, actor_uri: str) -> str | None:
@@ -52,7 +57,7 @@ async def moderators(svc: Services, hub: LocalActor) -> list[str]:
     return uris + [u for u in await store.moderator_uris(svc.db, hub.id) if u not in uris]
 
 
-def _join(hub_uri: str, actor_uri: str, join_uri: str) -> dict:
+def _join(hub_uri: str, actor_uri: str, join_uri: str) -> JsonObject:
     return {"id": join_uri, "type": "Join", "actor": actor_uri, "object": hub_uri}
 
 
@@ -70,9 +75,10 @@ async def _answer_join(
                          is_public=False)  # fmt: skip
 
 
-async def join_received(svc: Services, hub: LocalActor, actor_uri: str, join_uri: str) -> str:
-    """'member', 'pending' (a moderator will decide) or 'refused' (not invited)."""
-    now = time.time()
+async def join_received(
+    svc: Services, hub: LocalActor, actor_uri: str, join_uri: str
+) -> JoinOutcome:
+    now = svc.clock.now()
     async with svc.db.transaction() as tx:
         existing = await store.member(tx, hub.id, actor_uri)
         if (
@@ -80,7 +86,7 @@ async def join_received(svc: Services, hub: LocalActor, actor_uri: str, join_uri
             or hub.join_policy == "open"
             or (existing and existing.state == "invited")
         ):
-            state = "member"
+            state: JoinOutcome = "member"
         elif hub.join_policy == "approval":
             state = "pending"
         else:
@@ -92,8 +98,8 @@ async def join_received(svc: Services, hub: LocalActor, actor_uri: str, join_uri
                                     join_activity_uri=join_uri)  # fmt: skip
         if state == "member":
             await _answer_join(tx, svc, hub, "Accept", actor_uri, join_uri)
-            invited_to_moderate = existing is not None and existing.state == "invited"
-            if invited_to_moderate and existing.role in MODERATING:
+            was_invited = existing is not None and existing.state == "invited"
+            if was_invited and existing is not None and existing.role in MODERATING:
                 await _announce_moderators(tx, svc, hub, "Add", actor_uri)
     svc.wake_delivery()
     return state
@@ -122,7 +128,7 @@ async def answer_pending(svc: Services, hub: LocalActor, actor_uri: str, approve
                 hub=hub.username,
             )
         if approve:
-            await store.save_member(tx, hub.id, actor_uri, state="member", now=time.time())
+            await store.save_member(tx, hub.id, actor_uri, state="member", now=svc.clock.now())
         else:
             await store.remove_member(tx, hub.id, actor_uri)
         if pending.join_activity_uri:
@@ -143,19 +149,18 @@ async def set_member(
     async with svc.db.transaction() as tx:
         before = await store.member(tx, hub.id, actor_uri)
         state = "invited" if invite and (before is None or before.state != "member") else "member"
-        await store.save_member(tx, hub.id, actor_uri, state=state, role=role, now=time.time())
+        await store.save_member(tx, hub.id, actor_uri, state=state, role=role, now=svc.clock.now())
         was_moderating = (
             before is not None and before.state == "member" and before.role in MODERATING
         )
         moderating = state == "member" and role in MODERATING
         if moderating != was_moderating:
-            kind = "Add" if moderating else "Remove"
-            await _announce_moderators(tx, svc, hub, kind, actor_uri)
+            await _announce_moderators(tx, svc, hub, "Add" if moderating else "Remove", actor_uri)
     svc.wake_delivery()
 
 
 async def _announce_moderators(
-    tx: Transaction, svc: Services, hub: LocalActor, kind: str, actor_uri: str
+    tx: Transaction, svc: Services, hub: LocalActor, kind: ModeratorsChange, actor_uri: str
 ) -> None:
     hub_uri = hub.uri(svc.config.base_url)
     activity = compose.moderators_change(svc.new_activity_uri(), kind, hub_uri, actor_uri)

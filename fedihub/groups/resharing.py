@@ -11,10 +11,9 @@ other cannot loop.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from fedihub.activitystreams import PUBLIC, host_of, id_of
+from fedihub.activitystreams import PUBLIC, JsonObject, host_of, id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.content import sanitize_incoming
@@ -50,7 +49,7 @@ def addressed_hub_uris(obj: dict[str, Any], base_url: str) -> list[str]:
 def is_public(obj: dict[str, Any]) -> bool:
     """Only public (or unlisted) posts are re-shared: a hub never turns a direct or
     followers-only message into a public one (Mastodon boosts only these, too)."""
-    audience = []
+    audience: list[object] = []
     for field in ("to", "cc"):
         value = obj.get(field)
         audience += value if isinstance(value, list) else [value]
@@ -59,9 +58,10 @@ def is_public(obj: dict[str, Any]) -> bool:
 
 def tags_of(obj: dict[str, Any]) -> set[str]:
     """An object's hashtags, lower-case without '#', from its tags and its text."""
+    tags = obj.get("tag")
     names = {
         str(t.get("name", "")).lstrip("#").lower()
-        for t in (obj.get("tag") if isinstance(obj.get("tag"), list) else [])
+        for t in (tags if isinstance(tags, list) else [])
         if isinstance(t, dict) and t.get("type") == "Hashtag"
     }
     content = obj.get("content")
@@ -79,7 +79,7 @@ async def _hubs_for(svc: Services, obj: dict[str, Any]) -> list[LocalActor]:
     return list({h.id: h for h in hubs if h.kind == "group"}.values())
 
 
-async def posted_into_hubs(svc: Services, activity: dict, sender: str) -> str | None:
+async def posted_into_hubs(svc: Services, activity: JsonObject, sender: str) -> str | None:
     """A Create addressed to our hubs: re-shared by each, or queued for its moderators.
     None when it is addressed to none of them."""
     obj = activity["object"]
@@ -100,7 +100,7 @@ async def _in_thread(svc: Services, hub: LocalActor, parent: str | None) -> bool
     return hub.id in await store.hubs_carrying(svc.db, parent)
 
 
-async def _received_for(svc: Services, hub: LocalActor, activity: dict, sender: str) -> str:
+async def _received_for(svc: Services, hub: LocalActor, activity: JsonObject, sender: str) -> str:
     obj = activity["object"]
     if not is_public(obj):
         return f"not public: {hub.username} does not re-share it"
@@ -117,10 +117,16 @@ async def _received_for(svc: Services, hub: LocalActor, activity: dict, sender: 
 
 
 async def _hold(
-    svc: Services, hub: LocalActor, activity: dict, sender: str, reason: str, *, stranger: bool
+    svc: Services,
+    hub: LocalActor,
+    activity: JsonObject,
+    sender: str,
+    reason: str,
+    *,
+    stranger: bool,
 ) -> str:
     outcome = await store.queue(svc.db, hub.id, sender, activity["object"]["id"], activity,
-                                reason, time.time(), stranger=stranger)  # fmt: skip
+                                reason, svc.clock.now(), stranger=stranger)  # fmt: skip
     if outcome == "too many waiting":
         return f"not held: too many posts from {sender} or its server already wait"
     return f"held for {hub.username}'s moderators: {reason}"
@@ -132,7 +138,7 @@ async def reshare(
     obj: dict[str, Any],
     author: str,
     *,
-    activity: dict | None,
+    activity: JsonObject | None,
     is_reply: bool,
 ) -> bool:
     """Sends the re-share to the hub's followers, once per object. `activity` is the author's
@@ -141,9 +147,9 @@ async def reshare(
         return False  # our own posts coming back
     if not is_public(obj) or await svc.blocked.covers(host_of(author)):
         return False
-    now = time.time()
+    now = svc.clock.now()
     clean = sanitize_incoming(obj)
-    await network.save(svc.db, author, clean)  # shown on the dashboard
+    await network.save(svc.db, author, clean, now)  # shown on the dashboard
     hub_uri = hub.uri(svc.config.base_url)
     targets = await federate.follower_targets(svc, hub)
     boost_uri = None if is_reply else svc.new_activity_uri()
@@ -163,7 +169,7 @@ async def reshare(
     return True
 
 
-async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
+async def pass_on_change(svc: Services, activity: JsonObject, sender: str) -> int:
     """The author edited or deleted something hubs re-shared: they pass the change on to
     group-aware servers, and on a delete each hub also undoes its boost, so Mastodon's
     followers of the hub, who may never hear of the author's Delete, stop showing it."""
@@ -171,7 +177,7 @@ async def pass_on_change(svc: Services, activity: dict, sender: str) -> int:
     if object_id is None:
         return 0
     resharers = await store.hubs_that_reshared(svc.db, object_id, sender)
-    now = time.time()
+    now = svc.clock.now()
     for hub_id, _ in resharers:
         hub = await actors.get_actor_by_id(svc.db, hub_id)
         if hub is None:
@@ -234,7 +240,7 @@ def wanted(hub: LocalActor, obj: dict[str, Any]) -> bool:
 
 
 async def by_policy(
-    svc: Services, sender: str, obj: dict[str, Any], activity: dict | None
+    svc: Services, sender: str, obj: dict[str, Any], activity: JsonObject | None
 ) -> list[str]:
     """Hubs that follow `sender` pass on its top-level posts as their policy says."""
     if id_of(obj.get("inReplyTo")) is not None:
@@ -263,7 +269,11 @@ async def decide_queued(svc: Services, hub: LocalActor, queued_id: int, approve:
     """A moderator's decision on a held post: approved, it is re-shared as if a member sent it."""
     waiting = await store.queued_item(svc.db, hub.id, queued_id)
     if waiting is None:
-        raise NotFound(f"no post waiting with number {queued_id} in {hub.username}'s queue")
+        raise NotFound(
+            "no post waiting with number %(number)s in %(hub)s's queue",
+            number=queued_id,
+            hub=hub.username,
+        )
     if approve:  # re-shared first: if that fails, the post is still waiting, not lost
         obj = waiting.activity["object"]
         is_reply = await _in_thread(svc, hub, id_of(obj.get("inReplyTo")))

@@ -6,11 +6,10 @@ later (the other server may be back), anything else marks the item failed with i
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fedihub.activitystreams import id_of
+from fedihub.activitystreams import JsonObject, id_of, is_actor_type
 from fedihub.actors import store
 from fedihub.actors.resolver import parse_actor_document
 from fedihub.content import sanitize_incoming
@@ -23,18 +22,21 @@ from fedihub.groups import membership, resharing
 from fedihub.groups import store as group_store
 from fedihub.inbox.precheck import local_hub
 from fedihub.inbox.store import InboxItem
-from fedihub.inbox.validate import is_actor_type, vote_in
+from fedihub.inbox.validate import vote_in
 from fedihub.network import store as network
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
 from fedihub.polls.service import choice_for
 from fedihub.posts.service import local_post
 from fedihub.reactions import service as reactions
+from fedihub.reactions.store import Kind as ReactionKind
 from fedihub.reports import service as reports
 from fedihub.reports.flags import read_flag
 from fedihub.services import Services
 
 Handler = Callable[[Services, InboxItem], Awaitable[str]]
+
+UNDONE_REACTIONS: dict[str, ReactionKind] = {"Like": "like", "Announce": "share"}
 
 
 async def on_follow(svc: Services, item: InboxItem) -> str:
@@ -72,20 +74,20 @@ async def on_join(svc: Services, item: InboxItem) -> str:
     await svc.resolver.actor(item.actor_uri)  # its inbox, for the answer
     joined = await local_hub(svc, id_of(item.document.get("object")) or "")
     if joined is not None:
-        state = await membership.join_received(svc, joined, item.actor_uri, item.activity_uri)
-        return f"{item.actor_uri} joins hub {joined.username}: {state}"
+        outcome = await membership.join_received(svc, joined, item.actor_uri, item.activity_uri)
+        return f"{item.actor_uri} joins hub {joined.username}: {outcome}"
     hub, post = await _event_of(svc, id_of(item.document.get("object")))
     message = item.document.get("participationMessage")
     join = {"id": item.activity_uri, "type": "Join", "actor": item.actor_uri,
             "object": id_of(item.document.get("object"))}  # fmt: skip
     try:
         state = await participation.join(
-            svc, hub, post, item.actor_uri, item.activity_uri, time.time(),
+            svc, hub, post, item.actor_uri, item.activity_uri, svc.clock.now(),
             message=message if isinstance(message, str) else "",
         )  # fmt: skip
     except EventClosed as e:
         # Checked on arrival too, but the event may have filled or been cancelled since.
-        await participation.reject(svc, hub, join, time.time())
+        await participation.reject(svc, hub, join, svc.clock.now())
         return f"rejected: {e.message}"
     return f"{item.actor_uri} joins post {post.id}: {state}"
 
@@ -96,7 +98,7 @@ async def _leave(svc: Services, item: InboxItem, event_uri: str | None) -> str:
         gone = await membership.left(svc, left_hub, item.actor_uri)
         return f"{item.actor_uri} left hub {left_hub.username}" if gone else "ignored: not a member"
     hub, post = await _event_of(svc, event_uri)
-    left = await participation.leave(svc, hub, post, item.actor_uri, time.time())
+    left = await participation.leave(svc, hub, post, item.actor_uri, svc.clock.now())
     return f"{item.actor_uri} left post {post.id}" if left else "ignored: was not taking part"
 
 
@@ -106,16 +108,16 @@ async def on_leave(svc: Services, item: InboxItem) -> str:
 
 async def on_undo(svc: Services, item: InboxItem) -> str:
     undone = item.document.get("object")
-    undone_actor = id_of(undone.get("actor")) if isinstance(undone, dict) else item.actor_uri
-    if undone_actor != item.actor_uri:
+    if not isinstance(undone, dict):  # an id alone: looked up among the sender's follows
+        return await _undo_follow(svc, item, undone)
+    if id_of(undone.get("actor")) != item.actor_uri:
         raise OriginError("an actor can only undo its own activities")
-    undone_type = undone.get("type") if isinstance(undone, dict) else None
+    undone_type = undone.get("type")
     if undone_type == "Follow" or undone_type is None:
         return await _undo_follow(svc, item, undone)
     if undone_type == "Join":  # some servers send Undo{Join} where Mobilizon sends Leave
         return await _leave(svc, item, id_of(undone.get("object")))
-    if undone_type in ("Like", "Announce"):
-        kind = "like" if undone_type == "Like" else "share"
+    if isinstance(undone_type, str) and (kind := UNDONE_REACTIONS.get(undone_type)):
         return await reactions.take_back(svc, kind, item.actor_uri, undone)
     return f"ignored: undo of {undone_type}"
 
@@ -137,7 +139,7 @@ async def on_reject(svc: Services, item: InboxItem) -> str:
     return await _follow_answered(svc, item, accepted=False)
 
 
-async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: dict) -> bool:
+async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: JsonObject) -> bool:
     """A followed actor, or a member publishing for a followed group (Mobilizon)."""
     if await follow_store.is_followed_here(svc.db, item.actor_uri):
         return True
@@ -145,7 +147,7 @@ async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: dict) -
     return group is not None and await follow_store.is_followed_here(svc.db, group)
 
 
-async def _answer_to_our_post(svc: Services, item: InboxItem, obj: dict) -> str | None:
+async def _answer_to_our_post(svc: Services, item: InboxItem, obj: JsonObject) -> str | None:
     """A vote in one of our polls, or a reply under one of our posts; None if neither."""
     target = await local_post(svc, id_of(obj.get("inReplyTo")) or "")
     if target is None:
@@ -157,10 +159,12 @@ async def _answer_to_our_post(svc: Services, item: InboxItem, obj: dict) -> str 
             raise OriginError("a vote must be attributed to the actor who sends it")
         choice = choice_for(post, vote[0])
         recorded = await polls.vote(
-            svc, hub, post, item.actor_uri, [choice], time.time(), obj["id"]
+            svc, hub, post, item.actor_uri, [choice], svc.clock.now(), obj["id"]
         )
         return f"vote for {vote[0]!r} in post {post.id}" if recorded else "ignored: repeated vote"
-    note = await polls.record_reply(svc, post, item.actor_uri, sanitize_incoming(obj), time.time())
+    note = await polls.record_reply(
+        svc, post, item.actor_uri, sanitize_incoming(obj), svc.clock.now()
+    )
     carried = await resharing.posted_into_hubs(svc, item.document, item.actor_uri)
     return f"{note}; {carried}" if carried else note
 
@@ -177,7 +181,7 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     carried = await resharing.posted_into_hubs(svc, as_sent, item.actor_uri)
     if not await _followed_sender_or_group(svc, item, obj):
         return carried or "ignored: from an actor nobody here follows"
-    await network.save(svc.db, item.actor_uri, sanitize_incoming(published))
+    await network.save(svc.db, item.actor_uri, sanitize_incoming(published), svc.clock.now())
     group = id_of(published.get("attributedTo")) or item.actor_uri
     activity = item.document if group == item.actor_uri else None
     passed_on = await resharing.by_policy(svc, group, published, activity)
@@ -186,7 +190,7 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     return "; ".join(n for n in notes if n)
 
 
-async def _as_published(svc: Services, item: InboxItem, obj: dict) -> dict:
+async def _as_published(svc: Services, item: InboxItem, obj: JsonObject) -> JsonObject:
     """A member's copy of their group's object is only their word for it: keep the group's
     server's own copy instead (fetched from its id), and only if it names the same group."""
     group = id_of(obj.get("attributedTo"))
@@ -203,12 +207,12 @@ async def on_update(svc: Services, item: InboxItem) -> str:
     if not isinstance(obj, dict):
         return "ignored: Update without an embedded object"
     if is_actor_type(obj.get("type")) and obj.get("id") == item.actor_uri:
-        actor = parse_actor_document(obj, time.time())
+        actor = parse_actor_document(obj, svc.clock.now())
         await store.save_remote_actor(svc.db, actor, obj)
         return f"refreshed actor {item.actor_uri}"
     author = id_of(obj.get("attributedTo")) or item.actor_uri
     obj = sanitize_incoming(await _as_published(svc, item, obj))
-    changed = await network.update(svc.db, item.actor_uri, author, obj)
+    changed = await network.update(svc.db, item.actor_uri, author, obj, svc.clock.now())
     await resharing.pass_on_change(svc, item.document, item.actor_uri)
     return "updated" if changed else "ignored: update of an object we do not hold"
 
@@ -219,7 +223,7 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
         async with svc.db.transaction() as tx:
             await store.forget_remote_actor(tx, item.actor_uri)
             await follow_store.forget_actor(tx, item.actor_uri)
-            await network.delete_all_from(tx, item.actor_uri)
+            await network.delete_all_from(tx, item.actor_uri, svc.clock.now())
         return f"forgot deleted actor {item.actor_uri}"
     if object_id is None:
         return "ignored: delete of nothing"
@@ -230,7 +234,7 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
         return f"withdrew {object_id} from the moderation queue"
     if not passed_on and not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return "ignored: delete from an actor nobody here follows"
-    changed = await network.tombstone(svc.db, item.actor_uri, object_id)
+    changed = await network.tombstone(svc.db, item.actor_uri, object_id, svc.clock.now())
     return "deleted" if changed else "ignored: delete of another actor's object"
 
 
@@ -255,7 +259,7 @@ async def on_announce(svc: Services, item: InboxItem) -> str:
     # so whoever shows it fetches the original from its own host.
     reference = {"id": item.activity_uri, "type": "Announce", "actor": item.actor_uri,
                  "object": boosted}  # fmt: skip
-    await network.save(svc.db, item.actor_uri, reference)
+    await network.save(svc.db, item.actor_uri, reference, svc.clock.now())
     shared = item.document.get("object")
     if isinstance(shared, dict) and shared.get("type") != "Create":
         return "stored boost"  # a group passing on an edit or a delete: nothing to re-share

@@ -6,7 +6,6 @@ Kept to cheap reads: everything else waits for the inbox worker.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 
 from fedihub.activitystreams import id_of
@@ -41,14 +40,16 @@ async def _authorship(svc: Services, activity: Incoming) -> None:
 async def _create(svc: Services, activity: Incoming) -> None:
     await _authorship(svc, activity)
     obj = activity.document.get("object")
-    vote = vote_in(obj) if isinstance(obj, dict) else None
+    if not isinstance(obj, dict):
+        return
+    vote = vote_in(obj)
     target = await local_post(svc, vote[1]) if vote else None
     if vote is None or target is None or not target[1].is_question:
         return
     hub, post = target
     if id_of(obj.get("attributedTo")) != activity.actor:
         raise OriginError("a vote must be attributed to the actor who sends it")
-    check_open(post, time.time())
+    check_open(post, svc.clock.now())
     choice_for(post, vote[0])
     members_only = post.kind == "proposal" and post.fields.get("members_only")
     if members_only and not await is_member(svc, hub, activity.actor):
@@ -68,13 +69,13 @@ async def _join(svc: Services, activity: Incoming) -> None:
     if target is None:
         raise NotFound("no event or hub here with that id")
     try:
-        check_joinable(target[1], time.time())
+        check_joinable(target[1], svc.clock.now())
     except EventClosed:
         # The sender's server learns of the refusal twice: a 409 now, and a Reject, which is
         # what Mobilizon waits for before it stops showing the participation as pending.
         join = {"id": activity.id, "type": "Join", "actor": activity.actor,
                 "object": id_of(activity.document.get("object"))}  # fmt: skip
-        await reject(svc, target[0], join, time.time())
+        await reject(svc, target[0], join, svc.clock.now())
         raise
 
 

@@ -10,6 +10,7 @@ from fedihub.activitystreams import (
     first_non_web_link,
     host_of,
     id_of,
+    is_actor_type,
     same_host,
     strict_json,
 )
@@ -17,7 +18,6 @@ from fedihub.errors import BadRequest, OriginError
 
 # Types whose embedded object must come from the signer's own host.
 AUTHORED_TYPES = frozenset({"Create", "Update", "Delete"})
-ACTOR_TYPES = frozenset({"Person", "Group", "Service", "Application", "Organization"})
 MAX_ID_LENGTH = 2048
 
 
@@ -70,14 +70,16 @@ def check_origins(activity: Incoming, own_host: str) -> None:
     obj = activity.document.get("object")
     object_id = id_of(obj)
     if object_id is None:
-        raise BadRequest(f"a {activity.type} needs an object with an id")
+        raise BadRequest("a %(type)s needs an object with an id", type=activity.type)
     if not same_host(object_id, activity.actor):
-        raise OriginError(f"a {activity.type} of an object on another host is not accepted")
+        raise OriginError(
+            "a %(type)s of an object on another host is not accepted", type=activity.type
+        )
     if isinstance(obj, dict):
         for field in ("attributedTo", "actor"):
             owner = id_of(obj.get(field))
             if owner is not None and not same_host(owner, activity.actor):
-                raise OriginError(f"the object's {field} is not on the actor's host")
+                raise OriginError("the object's %(field)s is not on the actor's host", field=field)
 
 
 def foreign_author(activity: Incoming) -> str | None:
@@ -92,18 +94,11 @@ def foreign_author(activity: Incoming) -> str | None:
     return author if author is not None and author != activity.actor else None
 
 
-def is_actor_type(value: object) -> bool:
-    """JSON-LD allows a list of types; a list (unhashable) must not crash a set lookup."""
-    if isinstance(value, list):
-        return any(isinstance(v, str) and v in ACTOR_TYPES for v in value)
-    return isinstance(value, str) and value in ACTOR_TYPES
-
-
 def is_self_delete(activity: Incoming) -> bool:
     return activity.type == "Delete" and id_of(activity.document.get("object")) == activity.actor
 
 
-def vote_in(activity_or_object: dict) -> tuple[str, str] | None:
+def vote_in(activity_or_object: dict[str, Any]) -> tuple[str, str] | None:
     """(option name, question id) when an object is a vote as Mastodon sends one: a Note with a
     `name` and no text, in reply to the poll. A Note with text is a reply, never a vote."""
     obj = activity_or_object

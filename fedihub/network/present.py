@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from fedihub.activitystreams import WEB_SCHEMES, id_of
+from fedihub.activitystreams import WEB_SCHEMES, JsonObject, id_of
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _places(obj: dict) -> tuple[str | None, str | None]:
+def _places(obj: JsonObject) -> tuple[str | None, str | None]:
     """(a place line, an online link) from a Place, a VirtualLocation, or a list of both."""
     locations = obj.get("location")
     locations = locations if isinstance(locations, list) else [locations]
@@ -71,19 +71,20 @@ def _places(obj: dict) -> tuple[str | None, str | None]:
     return place, online
 
 
-def present(obj: dict) -> NetworkItem:
+def present(obj: JsonObject) -> NetworkItem:
     kind = obj.get("type") if isinstance(obj.get("type"), str) else "Object"
     url = obj.get("url")
     url = id_of(url[0] if isinstance(url, list) and url else url) or str(obj.get("id"))
     status = _text(obj.get("ical:status")) or _text(obj.get("eventStatus"))
     place, online = _places(obj)
+    content = obj.get("content")
     return NetworkItem(
         id=str(obj.get("id")),
         type=str(kind),
         # Links are checked on arrival; this also holds for rows stored before that check.
         url=next((u for u in (url, str(obj.get("id"))) if u.startswith(WEB_SCHEMES)), ""),
         title=_text(obj.get("name")),
-        content_html=obj.get("content") if isinstance(obj.get("content"), str) else "",
+        content_html=content if isinstance(content, str) else "",
         summary=_text(obj.get("summary")),
         author=id_of(obj.get("attributedTo")),
         starts_at=_time(obj.get("startTime")),

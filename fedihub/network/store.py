@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
-from fedihub.activitystreams import id_of
+from fedihub.activitystreams import JsonObject, id_of
 from fedihub.db import Database, Transaction
 
 
-def _starts_at(obj: dict) -> float | None:
+def _starts_at(obj: JsonObject) -> float | None:
     """An event's start as a timestamp, so dashboards can order what is coming up."""
     value = obj.get("startTime")
     try:
@@ -22,12 +21,12 @@ def _starts_at(obj: dict) -> float | None:
     return moment.timestamp()
 
 
-async def save(db: Database, actor_uri: str, obj: dict) -> None:
+async def save(db: Database, actor_uri: str, obj: JsonObject, now: float) -> None:
     """Keeps a new object; an id we already hold (or hold a tombstone for) is left as it is."""
     await db.execute(
         "INSERT INTO received_objects (uri, actor_uri, type, document, received_at,"
         " attributed_to, starts_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING",
-        (obj["id"], actor_uri, str(obj.get("type", "")), json.dumps(obj), time.time(),
+        (obj["id"], actor_uri, str(obj.get("type", "")), json.dumps(obj), now,
          id_of(obj.get("attributedTo")), _starts_at(obj)),
     )  # fmt: skip
 
@@ -40,22 +39,21 @@ async def holder(db: Database, uri: str) -> set[str] | None:
     return {v for v in (row["actor_uri"], row["attributed_to"]) if v} if row else None
 
 
-async def update(db: Database, sender: str, author: str, obj: dict) -> bool:
+async def update(db: Database, sender: str, author: str, obj: JsonObject, now: float) -> bool:
     """Replaces an object we hold and that is not deleted, if `sender` sent it or `author` (the
     sender itself, or a group it posts for, checked by inbox/precheck.py) is who it was for."""
     return bool(
         await db.execute(
             "UPDATE received_objects SET document = ?, updated_at = ?, starts_at = ?"
             " WHERE uri = ? AND (actor_uri = ? OR attributed_to = ?) AND deleted_at IS NULL",
-            (json.dumps(obj), time.time(), _starts_at(obj), obj.get("id"), sender, author),
+            (json.dumps(obj), now, _starts_at(obj), obj.get("id"), sender, author),
         )
     )
 
 
-async def tombstone(db: Database, actor_uri: str, object_id: str) -> bool:
+async def tombstone(db: Database, actor_uri: str, object_id: str, now: float) -> bool:
     """Marks an object deleted. A Delete that overtakes its Create leaves a tombstone the Create
     cannot revive; nobody but the object's sender can delete it."""
-    now = time.time()
     return bool(
         await db.execute(
             "INSERT INTO received_objects (uri, actor_uri, type, document, received_at,"
@@ -68,15 +66,15 @@ async def tombstone(db: Database, actor_uri: str, object_id: str) -> bool:
     )
 
 
-async def delete_all_from(tx: Transaction, actor_uri: str) -> None:
+async def delete_all_from(tx: Transaction, actor_uri: str, now: float) -> None:
     """The sender's account was deleted: so is everything it sent us."""
     await tx.execute(
         "UPDATE received_objects SET deleted_at = ? WHERE actor_uri = ? AND deleted_at IS NULL",
-        (time.time(), actor_uri),
+        (now, actor_uri),
     )
 
 
-async def seen_by(db: Database, local_actor_id: int, limit: int) -> list[dict]:
+async def seen_by(db: Database, local_actor_id: int, limit: int) -> list[JsonObject]:
     """What the actors a local hub follows have sent (or sent for a group it follows), and what
     its members posted into it, newest first; deleted objects and boost references left out."""
     rows = await db.fetchall(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fedihub.activitystreams import AS_CONTEXT, POST_CONTEXT, PUBLIC, iso
+from fedihub.activitystreams import AS_CONTEXT, POST_CONTEXT, PUBLIC, JsonObject, iso
+
+ModeratorsChange = Literal["Add", "Remove"]
 
 
-def follow(activity_uri: str, actor_uri: str, target_uri: str) -> dict:
+def follow(activity_uri: str, actor_uri: str, target_uri: str) -> JsonObject:
     return {
         "@context": AS_CONTEXT,
         "id": activity_uri,
@@ -17,7 +19,7 @@ def follow(activity_uri: str, actor_uri: str, target_uri: str) -> dict:
     }
 
 
-def answer(kind: str, activity_uri: str, actor_uri: str, answered: dict) -> dict:
+def answer(kind: str, activity_uri: str, actor_uri: str, answered: JsonObject) -> JsonObject:
     """Accept or Reject of a Follow or Join. Mastodon and Mobilizon match the answer to their
     pending request only when it is embedded, so it always is."""
     return {
@@ -35,15 +37,15 @@ def answer(kind: str, activity_uri: str, actor_uri: str, answered: dict) -> dict
     }
 
 
-def accept_follow(activity_uri: str, actor_uri: str, follow_activity: dict) -> dict:
+def accept_follow(activity_uri: str, actor_uri: str, follow_activity: JsonObject) -> JsonObject:
     return answer("Accept", activity_uri, actor_uri, {**follow_activity, "type": "Follow"})
 
 
-def reject_follow(activity_uri: str, actor_uri: str, follow_activity: dict) -> dict:
+def reject_follow(activity_uri: str, actor_uri: str, follow_activity: JsonObject) -> JsonObject:
     return answer("Reject", activity_uri, actor_uri, {**follow_activity, "type": "Follow"})
 
 
-def undo(activity_uri: str, actor_uri: str, undone: dict) -> dict:
+def undo(activity_uri: str, actor_uri: str, undone: JsonObject) -> JsonObject:
     """Takes back one of our activities, addressed to whoever it was addressed to."""
     return {
         "@context": AS_CONTEXT,
@@ -55,12 +57,14 @@ def undo(activity_uri: str, actor_uri: str, undone: dict) -> dict:
     }
 
 
-def undo_follow(activity_uri: str, actor_uri: str, follow_uri: str, target_uri: str) -> dict:
+def undo_follow(activity_uri: str, actor_uri: str, follow_uri: str, target_uri: str) -> JsonObject:
     follow = {"id": follow_uri, "type": "Follow", "actor": actor_uri, "object": target_uri}
     return undo(activity_uri, actor_uri, {**follow, "to": [target_uri]})
 
 
-def _about_object(kind: str, activity_uri: str, actor_uri: str, obj: dict, published: Any) -> dict:
+def _about_object(
+    kind: str, activity_uri: str, actor_uri: str, obj: JsonObject, published: Any
+) -> JsonObject:
     """A Create or Update, addressed as its object is."""
     return {
         "@context": POST_CONTEXT,
@@ -74,16 +78,18 @@ def _about_object(kind: str, activity_uri: str, actor_uri: str, obj: dict, publi
     }
 
 
-def create(activity_uri: str, actor_uri: str, obj: dict) -> dict:
+def create(activity_uri: str, actor_uri: str, obj: JsonObject) -> JsonObject:
     return _about_object("Create", activity_uri, actor_uri, obj, obj.get("published"))
 
 
-def update(activity_uri: str, actor_uri: str, obj: dict, published_at: float) -> dict:
+def update(activity_uri: str, actor_uri: str, obj: JsonObject, published_at: float) -> JsonObject:
     """An edit (the object carries a newer `updated`) or a refresh of counts (it does not)."""
     return _about_object("Update", activity_uri, actor_uri, obj, iso(published_at))
 
 
-def delete(activity_uri: str, actor_uri: str, tombstone: dict, followers_uri: str) -> dict:
+def delete(
+    activity_uri: str, actor_uri: str, tombstone: JsonObject, followers_uri: str
+) -> JsonObject:
     return {
         "@context": AS_CONTEXT,
         "id": activity_uri,
@@ -97,7 +103,7 @@ def delete(activity_uri: str, actor_uri: str, tombstone: dict, followers_uri: st
 
 def direct_note(
     activity_uri: str, actor_uri: str, to: str, handle: str, content_html: str, in_reply_to: str
-) -> dict:
+) -> JsonObject:
     """A Create of a Note to one person, mentioning them (a direct message on Mastodon)."""
     note = {
         "id": f"{activity_uri}#note",
@@ -113,7 +119,9 @@ def direct_note(
             "to": [to], "cc": [], "object": note}  # fmt: skip
 
 
-def vote(activity_uri: str, voter_uri: str, question_uri: str, author: str, option: str) -> dict:
+def vote(
+    activity_uri: str, voter_uri: str, question_uri: str, author: str, option: str
+) -> JsonObject:
     """A vote as Mastodon sends it: a Create of a Note named after the option, in reply to the
     Question, to the poll's author only."""
     note = {"id": f"{activity_uri}#vote", "type": "Note", "name": option,
@@ -122,15 +130,17 @@ def vote(activity_uri: str, voter_uri: str, question_uri: str, author: str, opti
             "to": [author], "object": note}  # fmt: skip
 
 
-def moderators_change(activity_uri: str, kind: str, hub_uri: str, actor_uri: str) -> dict:
+def moderators_change(
+    activity_uri: str, kind: ModeratorsChange, hub_uri: str, actor_uri: str
+) -> JsonObject:
     """Add or Remove on the hub's moderators collection (FEP-1b12), as Lemmy sends them."""
     return {"@context": AS_CONTEXT, "id": activity_uri, "type": kind, "actor": hub_uri,
             "object": actor_uri, "target": f"{hub_uri}/moderators", "to": [PUBLIC],
             "cc": [f"{hub_uri}/followers"]}  # fmt: skip
 
 
-def announce(activity_uri: str, hub_uri: str, shared: str | dict, published: float,
-             author: str | None = None) -> dict:  # fmt: skip
+def announce(activity_uri: str, hub_uri: str, shared: str | JsonObject, published: float,
+             author: str | None = None) -> JsonObject:  # fmt: skip
     """A hub re-sharing: `shared` is an object id (a boost, which Mastodon shows) or a whole
     activity (FEP-1b12, for group-aware servers; Mastodon ignores an Announce of an activity)."""
     cc = [f"{hub_uri}/followers"] + ([author] if author else [])

@@ -89,7 +89,7 @@ async def _tally(svc: Services, args: argparse.Namespace) -> None:
     hub = await require_hub(svc.db, args.hub)
     post = await require_post(svc, hub, args.post_id)
     if not post.is_question:
-        raise BadRequest(f"post {args.post_id} is not a poll or a proposal")
+        raise BadRequest("post %(id)s is not a poll or a proposal", id=args.post_id)
     tally = await current_tally(svc.db, post)
     closed, outcome = post.closed_at is not None, post.fields.get("outcome")
     print(result_text(display_title(post), tally, closed=closed, outcome=outcome))

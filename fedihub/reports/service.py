@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from fedihub.actors import store as actors
 from fedihub.errors import BadRequest, NotFound
 from fedihub.posts.service import local_post
@@ -27,7 +25,7 @@ async def receive(svc: Services, flag: Flag) -> str:
         concerns.setdefault(actor.id if actor.kind == "group" else None, []).append(uri)
     if not concerns:
         return "ignored: a report that names nothing of ours"
-    now = time.time()
+    now = svc.clock.now()
     filed = 0
     async with svc.db.transaction() as tx:
         for hub_id, uris in concerns.items():
@@ -47,7 +45,7 @@ async def resolve(
         raise BadRequest("say what was done about the report")
     if len(note) > MAX_RESOLUTION_CHARS:
         raise BadRequest("the note may be at most %(max)s characters", max=MAX_RESOLUTION_CHARS)
-    resolved = await store.resolve(svc.db, report_id, hub_id, by, note, time.time())
+    resolved = await store.resolve(svc.db, report_id, hub_id, by, note, svc.clock.now())
     if resolved is None:
         raise NotFound("no open report %(id)s here", id=report_id)
     return resolved

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from fedihub.activitystreams import JsonObject
 from fedihub.actors import store
 from fedihub.actors.model import LocalActor
 from fedihub.actors.render import (
@@ -68,7 +69,7 @@ async def actor_document(request: web.Request) -> web.Response:
         handle=f"@{actor.username}@{svc.config.domain}",
         posts=[post_object(actor.uri(base), p) for p in latest],
         followers=followers,
-        organizers=await store.organizers(svc.db, actor.id) if actor.kind == "group" else [],
+        organizers=[],  # only a hub has organisers, and hubs have their own page
     )
 
 
@@ -121,7 +122,7 @@ async def outbox_collection(request: web.Request) -> web.Response:
         f"SELECT count(*) FROM outbox_activities WHERE {where}", (actor.id,)
     )
 
-    async def items(limit: int, offset: int) -> list[dict]:
+    async def items(limit: int, offset: int) -> list[JsonObject]:
         rows = await svc.db.fetchall(
             f"SELECT document FROM outbox_activities WHERE {where} ORDER BY id DESC"
             " LIMIT ? OFFSET ?",
@@ -138,7 +139,7 @@ async def outbox_collection(request: web.Request) -> web.Response:
 async def featured_collection(request: web.Request) -> web.Response:
     actor = await actor_from_request(request)
 
-    async def items(limit: int, offset: int) -> list[dict]:
+    async def items(limit: int, offset: int) -> list[JsonObject]:
         return []
 
     return await _collection(request, 0, items, f"Featured by {actor.name}")

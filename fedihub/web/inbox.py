@@ -24,7 +24,7 @@ INBOX_PATHS = ("/inbox", "/actor/inbox", "/hubs/{username}/inbox", "/users/{user
 
 async def read_body(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+        raise PayloadTooLarge("the body is larger than %(limit)s bytes", limit=limit)
     chunks: list[bytes] = []
     size = 0
     timeout_s = request.app[services_key].config.body_timeout_s
@@ -32,7 +32,7 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         while chunk := await request.content.read(65_536):
             size += len(chunk)
             if size > limit:
-                raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+                raise PayloadTooLarge("the body is larger than %(limit)s bytes", limit=limit)
             chunks.append(chunk)
     return b"".join(chunks)
 
@@ -67,6 +67,7 @@ async def post_inbox(request: web.Request) -> web.Response:
             body=body,
         ),
         lambda key_id, refresh: svc.resolver.key(key_id, refresh=refresh),
+        now=svc.clock.now(),
     )
     if signer != activity.actor:
         raise SignatureError("the activity's actor is not the owner of the signing key")

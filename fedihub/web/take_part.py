@@ -5,7 +5,6 @@ same capability the CLI and the inbox call; a refusal shows on the error page, t
 from __future__ import annotations
 
 import secrets
-import time
 from html import escape
 from typing import Any
 
@@ -52,7 +51,7 @@ async def vote(request: web.Request) -> web.StreamResponse:
     if not names:
         raise BadRequest("choose an option")
     choices = list(dict.fromkeys(polls.choice_for(post, name) for name in names))
-    await polls.vote(svc, hub, post, voter, choices, time.time())
+    await polls.vote(svc, hub, post, voter, choices, svc.clock.now())
     raise _back_to(hub, post)
 
 
@@ -60,7 +59,7 @@ async def vote(request: web.Request) -> web.StreamResponse:
 async def respond(request: web.Request) -> web.StreamResponse:
     form, svc, hub, post, voter = await _taking_part(request)
     answer, reason = form_text(form, "answer"), form_text(form, "reason")
-    await polls.respond(svc, hub, post, voter, answer, reason, time.time())
+    await polls.respond(svc, hub, post, voter, answer, reason, svc.clock.now())
     raise _back_to(hub, post)
 
 
@@ -70,7 +69,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
     form, svc, hub, post, asker = await _taking_part(request)
     if not post.is_question:
         raise BadRequest("questions are asked under polls and proposals")
-    now = time.time()
+    now = svc.clock.now()
     polls.check_open(post, now)
     question = form_text(form, "question")
     if not question:
@@ -89,9 +88,9 @@ async def attend(request: web.Request) -> web.StreamResponse:
     form, svc, hub, post, person = await _taking_part(request)
     action = form_text(form, "action")
     if action == "join":
-        await participation.join(svc, hub, post, person, svc.new_activity_uri(), time.time())
+        await participation.join(svc, hub, post, person, svc.new_activity_uri(), svc.clock.now())
     elif action == "leave":
-        await participation.leave(svc, hub, post, person, time.time())
+        await participation.leave(svc, hub, post, person, svc.clock.now())
     else:
         raise BadRequest("join or leave?")
     raise _back_to(hub, post)

@@ -5,9 +5,10 @@ which costs nothing worse than a few extra lookups."""
 from __future__ import annotations
 
 import ipaddress
-import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+
+from fedihub.clock import SYSTEM_CLOCK
 
 # The most addresses remembered; past it the least recently seen is forgotten, so memory and
 # the cost of a call stay bounded however many addresses an attacker has.
@@ -29,7 +30,7 @@ def client_key(address: str) -> str:
 
 class PerAddressLimit:
     def __init__(
-        self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic
+        self, limit: int, window_s: float, clock: Callable[[], float] = SYSTEM_CLOCK.monotonic
     ) -> None:
         self._limit = limit
         self._window_s = window_s

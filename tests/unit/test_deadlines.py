@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from fedihub.clock import FixedClock
 from fedihub.deadlines import Watchdog
 
 
@@ -65,4 +66,16 @@ async def test_an_inner_limit_keeps_the_outer_one() -> None:
             await asyncio.sleep(0.01)
         await asyncio.sleep(10)
     assert time.monotonic() - started < 1.0
+    runner.cancel()
+
+
+async def test_deadlines_follow_the_clock_it_is_given() -> None:
+    clock = FixedClock(at=0.0)
+    watchdog = Watchdog(every_s=0.01, clock=clock)
+    runner = asyncio.create_task(watchdog.run())
+    with watchdog.limit(30):
+        await asyncio.sleep(0.05)  # several sweeps, and no time has passed on the clock
+    with pytest.raises(TimeoutError), watchdog.limit(30):
+        clock.advance(31)
+        await asyncio.sleep(10)
     runner.cancel()

@@ -251,3 +251,13 @@ async def test_key_fetch_errors_are_not_echoed_to_the_sender() -> None:
     with pytest.raises(SignatureError) as caught:
         await verify_request(request(alice_post()), Failing())
     assert caught.value.message == "cannot get the signing key"
+
+
+async def test_rfc9421_reads_the_time_it_is_given() -> None:
+    """Signed three hours ahead of the system clock: from the future, unless `now` is then too."""
+    ahead = time.time() + 3 * 3600
+    with pytest.raises(SignatureError, match="future"):
+        await verify_request(request(fedify_post(created=ahead)), keys())
+    assert await verify_request(request(fedify_post(created=ahead)), keys(), now=ahead) == ALICE
+    with pytest.raises(SignatureError, match="too old"):
+        await verify_request(request(fedify_post()), keys(), now=ahead)
