@@ -61,29 +61,42 @@ def layer(module: str) -> str:
     raise AssertionError(f"{module}: put its package in a layer in {__file__}")
 
 
-def runtime_imports(path: Path) -> set[str]:
-    """The fedihub modules `path` loads when imported or run, skipping TYPE_CHECKING blocks."""
+def is_type_checking(test: ast.expr) -> bool:
+    """`if TYPE_CHECKING:` or `if typing.TYPE_CHECKING:`, and nothing looser (not `if not …`)."""
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def runtime_imports(path: Path, module: str = "") -> set[str]:
+    """The fedihub modules `path` (the module `module`) loads when imported or run, relative
+    imports included, skipping only the body of `if TYPE_CHECKING:` (its `else` runs)."""
     tree = ast.parse(path.read_text(), str(path))
     found: set[str] = set()
     skipped: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if isinstance(node, ast.If) and is_type_checking(node.test):
             skipped |= {id(n) for child in node.body for n in ast.walk(child)}
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(tree):
         if id(node) in skipped:
             continue
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if not node.module.startswith("fedihub"):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                base = f"{anchor}.{base}" if base else anchor
+            if not base.startswith("fedihub"):
                 continue
             for alias in node.names:
-                full = f"{node.module}.{alias.name}"
-                found.add(full if full in MODULES else node.module)
+                full = f"{base}.{alias.name}"
+                found.add(full if full in MODULES else base)
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("fedihub")}
     return found
 
 
-GRAPH = {name: runtime_imports(path) for name, path in MODULES.items()}
+GRAPH = {name: runtime_imports(path, name) for name, path in MODULES.items()}
 
 
 def test_every_module_has_a_layer() -> None:
@@ -95,11 +108,21 @@ def package_of(module: str) -> str:
     return module.rsplit(".", 1)[0]
 
 
+def is_pure_helper(module: str) -> bool:
+    """A module that itself loads only leaves, storage and other such helpers of its package
+    (posts.kind, polls.tally, actors.model): the types and checks its package's store keeps."""
+    return all(
+        RANK[layer(used)] <= RANK["storage"]
+        or (package_of(used) == package_of(module) and is_pure_helper(used))
+        for used in GRAPH[module]
+    )
+
+
 def is_upward(source: str, target: str) -> bool:
-    """A store may use its own package's types (posts.store reads posts.kinds); nothing else
-    imports a layer above its own."""
+    """A store may use its own package's pure helpers (posts.store reads posts.kind's types);
+    nothing else imports a layer above its own."""
     if layer(source) == "storage" and package_of(source) == package_of(target):
-        return False
+        return not is_pure_helper(target)
     return RANK[layer(target)] > RANK[layer(source)]
 
 
@@ -116,7 +139,7 @@ def test_imports_only_go_down() -> None:
 
 def capability_of(module: str) -> str | None:
     parts = module.split(".")
-    if len(parts) > 2 and layer(module) in ("capability", "storage") and parts[1] in CAPABILITIES:
+    if len(parts) >= 2 and layer(module) in ("capability", "storage") and parts[1] in CAPABILITIES:
         return parts[1]
     return None
 
@@ -182,6 +205,22 @@ def test_the_cycle_finder_finds_cycles(
 def test_the_layer_check_sees_an_upward_import(tmp_path: Path) -> None:
     source = tmp_path / "x.py"
     source.write_text("from typing import TYPE_CHECKING\nfrom fedihub.web import respond\n"
-                      "if TYPE_CHECKING:\n    from fedihub.app import build\n")  # fmt: skip
-    assert runtime_imports(source) == {"fedihub.web.respond"}
+                      "if TYPE_CHECKING:\n    from fedihub.app import build\n"
+                      "if not TYPE_CHECKING:\n    from fedihub.cli import main\n"
+                      "from ..kinds import registry\nfrom . import store\n")  # fmt: skip
+    assert runtime_imports(source, "fedihub.posts.service") == {
+        "fedihub.web.respond", "fedihub.cli", "fedihub.kinds", "fedihub.posts.store"
+    }  # fmt: skip
     assert RANK[layer("fedihub.web.respond")] > RANK[layer("fedihub.posts.store")]
+
+
+def test_a_capability_package_itself_counts_in_the_cycle_check() -> None:
+    """`from fedihub.kinds import registry` in posts would close a cycle through events/polls."""
+    assert capability_of("fedihub.kinds") == "kinds"
+    assert capability_of("fedihub.posts.service") == "posts"
+    assert capability_of("fedihub.web.posts") is None
+
+
+def test_a_store_may_not_reach_up_through_its_own_package() -> None:
+    assert not is_upward("fedihub.posts.store", "fedihub.posts.kind")  # types and checks only
+    assert is_upward("fedihub.posts.store", "fedihub.posts.service")  # calls capabilities
