@@ -55,16 +55,18 @@ class QuestionKind(PostKind):
         """The tally, blocks with their reasons, the thread of questions and reasons, and how
         many have spoken (never who most); and the viewer's own votes and reason."""
         tally = await polls.current_tally(db, post)
+        fields = question_fields(post)
         closed = post.closed_at is not None or (post.ends_at or 0) <= now
         replies = [present(r) for r in await polls.replies(db, post.id)]
         reasons = [v for v in await polls.votes(db, post.id) if v.reason]
         page: dict[str, Any] = {
             "take_part_open": not closed,
             "question": {
+                "fields": fields,
                 "tally": tally,
                 "closed": closed,
                 "result": result_text(display_title(post, self), tally, closed=closed,
-                                      outcome=question_fields(post).outcome),
+                                      outcome=fields.outcome),
                 "replies": replies,
                 "reasons": reasons,
                 "spoken": tally.reasons,

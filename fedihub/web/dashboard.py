@@ -23,6 +23,7 @@ from fedihub.follows import store as follow_store
 from fedihub.keys import account_key, calendar_cache_key, services_key
 from fedihub.network import store as network
 from fedihub.network.present import NetworkItem, present
+from fedihub.polls.store import question_fields
 from fedihub.posts import render
 from fedihub.posts import store as posts
 from fedihub.posts.kind import KindName, PostKind
@@ -157,6 +158,7 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
                 p,
                 render.display_title(p, svc.kinds.of(p)),
                 p.closed_at is None and (p.ends_at or 0) > now,
+                question_fields(p).outcome,
             )
             for p in await posts.latest_posts(svc.db, hub.id, LATEST, _section(svc, "questions"))
         ],
