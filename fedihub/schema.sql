@@ -212,12 +212,11 @@ CREATE TABLE poll_votes (
   PRIMARY KEY (post_id, actor_uri, choice)
 );
 
-CREATE TABLE "posts" (
+CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
   actor_id INTEGER NOT NULL REFERENCES local_actors(id),
   author_id INTEGER REFERENCES accounts(actor_id),
-  kind TEXT NOT NULL
-    CHECK (kind IN ('update', 'minutes', 'event', 'call', 'poll', 'proposal')),
+  kind TEXT NOT NULL,  -- a kind module's name (fedihub/kinds/)
   title TEXT,
   source_markdown TEXT NOT NULL,
   content_html TEXT NOT NULL,
@@ -226,7 +225,7 @@ CREATE TABLE "posts" (
   ends_at REAL,
   status TEXT NOT NULL DEFAULT 'confirmed'
     CHECK (status IN ('confirmed', 'tentative', 'cancelled')),
-  series_id INTEGER REFERENCES "posts"(id),
+  series_id INTEGER REFERENCES posts(id),
   closed_at REAL,  -- polls and proposals: when the final result went out
   published_at REAL NOT NULL,
   updated_at REAL,

@@ -8,6 +8,7 @@ import datetime as dt
 
 from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
+from fedihub.events.fields import scheduled_fields
 from fedihub.events.render import local_time, zone_of
 from fedihub.events.schedule import occurrences
 from fedihub.outbox.recipients import Target
@@ -20,7 +21,7 @@ from fedihub.services import Services
 def upcoming_times(series: Post, now: float, lead_s: float) -> list[tuple[float, float]]:
     """Occurrences of a call that start within the lead time (a one-off call has one)."""
     assert series.starts_at is not None and series.ends_at is not None
-    rule = series.fields.get("schedule")
+    rule = scheduled_fields(series).schedule
     if not rule:
         return (
             [(series.starts_at, series.ends_at)] if now <= series.starts_at < now + lead_s else []
@@ -52,7 +53,9 @@ async def federate_occurrences(
 async def federate_upcoming_occurrences(svc: Services, now: float) -> int:
     """Run by the scheduler: occurrences that came within the lead time since the last run."""
     created = 0
-    for series in await posts.recurring_series(svc.db):
+    for series in await posts.recurring_series(
+        svc.db, svc.kinds.names_where(lambda kind: kind.has_occurrences)
+    ):
         hub = await federate.hub_of(svc, series)
         targets = await federate.audience(svc, hub, series)
         async with svc.db.transaction() as tx:

@@ -17,12 +17,14 @@ from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
 from fedihub.errors import Conflict
 from fedihub.events import store as events
+from fedihub.events.kind import Places, ScheduledKind
 from fedihub.events.store import Participant
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import personal_target
 from fedihub.posts import render
 from fedihub.posts import store as posts
+from fedihub.posts.kind import PostKinds
 from fedihub.posts.store import Post
 from fedihub.services import Services
 
@@ -31,8 +33,8 @@ class EventClosed(Conflict):
     """The event cannot be joined: cancelled, over, deleted or full."""
 
 
-def check_joinable(post: Post, now: float) -> None:
-    if not post.is_scheduled:
+def check_joinable(kinds: PostKinds, post: Post, now: float) -> None:
+    if not kinds.of(post).is_scheduled(post):
         raise EventClosed("only events and calls can be joined")
     if post.deleted_at is not None:
         raise EventClosed("the event was deleted")
@@ -40,6 +42,11 @@ def check_joinable(post: Post, now: float) -> None:
         raise EventClosed("the event was cancelled")
     if post.ends_at is not None and post.ends_at <= now:
         raise EventClosed("the event is over")
+
+
+def _places(kinds: PostKinds, post: Post) -> Places:
+    kind = kinds.of(post)
+    return kind.places(post) if isinstance(kind, ScheduledKind) else Places()
 
 
 def _join_activity(svc: Services, hub: LocalActor, post: Post, p: Participant) -> dict[str, Any]:
@@ -88,8 +95,8 @@ async def join(
     already going gets a fresh Accept (their server may have missed the first)."""
     async with svc.db.transaction() as tx:
         post = await _current(tx, post)
-        check_joinable(post, now)
-        capacity = post.fields.get("capacity") if post.kind == "event" else None
+        check_joinable(svc.kinds, post, now)
+        places = _places(svc.kinds, post)
         existing = await events.participant(tx, post.id, actor_uri)
         if existing is not None:
             if existing.state == "going":  # answer the Join they sent now, which they will match
@@ -99,9 +106,9 @@ async def join(
                 )
             return existing.state
         going = (await events.attendance(tx, post.id)).going
-        if capacity is None or going < capacity:
+        if places.capacity is None or going < places.capacity:
             state = "going"
-        elif post.fields.get("waitlist", True):
+        elif places.waitlist:
             state = "waitlisted"
         else:
             raise EventClosed("the event is full")
@@ -139,9 +146,9 @@ async def promote_waitlisted(
     tx: Transaction, svc: Services, hub: LocalActor, post: Post, now: float
 ) -> int:
     """Fills free places from the waitlist, oldest first, each with an Accept."""
-    if post.status == "cancelled" or post.kind != "event":
-        return 0
-    capacity = post.fields.get("capacity")
+    if post.status == "cancelled":
+        return 0  # (without a capacity, as a call's, nobody waits: there is nothing to do)
+    capacity = _places(svc.kinds, post).capacity
     going = (await events.attendance(tx, post.id)).going
     places = (capacity - going) if capacity else 1_000_000
     promoted = await events.first_waitlisted(tx, post.id, places) if places > 0 else []

@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fedihub.events.fields import ScheduledFields, scheduled_fields
 from fedihub.events.schedule import describe
 from fedihub.events.store import Attendance
 from fedihub.posts.render import link_html, list_html
@@ -27,8 +28,7 @@ EVENT_STATUS = {
 
 
 def zone_of(post: Post, series: Post | None) -> ZoneInfo:
-    fields = series.fields if series else post.fields
-    return ZoneInfo(fields.get("timezone") or "UTC")
+    return ZoneInfo(scheduled_fields(post, series).timezone)
 
 
 def local_time(timestamp: float, zone: ZoneInfo) -> dt.datetime:
@@ -44,45 +44,48 @@ def when_line(starts_at: float, ends_at: float, zone: ZoneInfo) -> str:
     return f"{day} {start:%H:%M} – {end:%A} {end.day} {end:%B %Y} {end:%H:%M} ({zone.key})"
 
 
-def place_line(fields: dict[str, Any]) -> str:
+def address_line(location: dict[str, Any]) -> str:
+    address = [location.get(k) for k in ("street", "locality", "region", "country")]
+    return ", ".join(p for p in [location.get("name"), *address] if p)
+
+
+def place_line(fields: ScheduledFields) -> str:
     parts = []
-    location = fields.get("location")
-    if location:
-        address = [location.get(k) for k in ("street", "locality", "region", "country")]
-        parts.append(", ".join(p for p in [location.get("name"), *address] if p))
-    if fields.get("dial_in"):
-        code = f", access code {fields['access_code']}" if fields.get("access_code") else ""
-        parts.append(f"dial in {fields['dial_in']}{code}")
-    if fields.get("online_url"):
-        parts.append(f"online: {fields['online_url']}")
+    if fields.location:
+        parts.append(address_line(fields.location))
+    if fields.dial_in:
+        code = f", access code {fields.access_code}" if fields.access_code else ""
+        parts.append(f"dial in {fields.dial_in}{code}")
+    if fields.online_url:
+        parts.append(f"online: {fields.online_url}")
     return " · ".join(parts)
 
 
 def summary_line(post: Post, series: Post | None = None) -> str:
     """Plain text for microblog readers: when, where, and whether it is off."""
-    fields = series.fields if series else post.fields
     if post.starts_at is None or post.ends_at is None:
         return ""
     line = when_line(post.starts_at, post.ends_at, zone_of(post, series))
-    place = place_line(fields)
+    place = place_line(scheduled_fields(post, series))
     status = {"cancelled": "CANCELLED: ", "tentative": "Tentative: "}.get(post.status, "")
     return f"{status}{line}" + (f" · {place}" if place else "")
 
 
 def series_line(series: Post) -> str:
     """A call series for microblog readers: its rule (or its one date) and how to join."""
-    schedule = series.fields.get("schedule")
-    if not schedule or series.starts_at is None:
+    fields = scheduled_fields(series)
+    if not fields.schedule or series.starts_at is None:
         return summary_line(series)
     start = local_time(series.starts_at, zone_of(series, None))
-    place = place_line(series.fields)
+    place = place_line(fields)
+    schedule = fields.schedule
     return f"Repeats {describe(schedule, start)}" + (f" · {place}" if place else "")
 
 
 def scheduled_html(post: Post, series: Post | None) -> str:
     """The readable body of an event or call: when, where, how to join, then the description."""
     source = series or post
-    f = source.fields
+    f = scheduled_fields(source)
     parts = []
     if post.status == "cancelled":
         parts.append("<p><strong>Cancelled.</strong></p>")
@@ -90,29 +93,28 @@ def scheduled_html(post: Post, series: Post | None) -> str:
         parts.append(
             f"<p>{escape(when_line(post.starts_at, post.ends_at, zone_of(post, series)))}</p>"
         )
-    if f.get("schedule") and source.starts_at is not None:  # only call series have one
+    if f.schedule and source.starts_at is not None:  # only call series have one
         start = local_time(source.starts_at, zone_of(source, None))
-        parts.append(f"<p>Repeats {escape(describe(f['schedule'], start))}</p>")
-    location = f.get("location")
-    if location:
-        parts.append(f"<p>Where: {escape(place_line({'location': location}))}</p>")
-    if f.get("dial_in"):
-        code = f" (access code {escape(f['access_code'])})" if f.get("access_code") else ""
-        parts.append(f"<p>Dial in: {escape(f['dial_in'])}{code}</p>")
-    if f.get("online_url"):
-        parts.append(f"<p>Join online: {link_html(f['online_url'])}</p>")
-    if f.get("facilitator"):
-        parts.append(f"<p>Facilitator: {escape(f['facilitator'])}</p>")
-    if f.get("agenda"):
-        parts.append("<p><strong>Agenda</strong></p>" + list_html(f["agenda"]))
+        parts.append(f"<p>Repeats {escape(describe(f.schedule, start))}</p>")
+    if f.location:
+        parts.append(f"<p>Where: {escape(address_line(f.location))}</p>")
+    if f.dial_in:
+        code = f" (access code {escape(f.access_code)})" if f.access_code else ""
+        parts.append(f"<p>Dial in: {escape(f.dial_in)}{code}</p>")
+    if f.online_url:
+        parts.append(f"<p>Join online: {link_html(f.online_url)}</p>")
+    if f.facilitator:
+        parts.append(f"<p>Facilitator: {escape(f.facilitator)}</p>")
+    if f.agenda:
+        parts.append("<p><strong>Agenda</strong></p>" + list_html(list(f.agenda)))
     parts.append(source.content_html)
     return "".join(parts)
 
 
-def _place(fields: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]] | None:
+def _place(fields: ScheduledFields) -> dict[str, Any] | list[dict[str, Any]] | None:
     """A Place, a VirtualLocation, or both for a hybrid event (FEP-8a8e)."""
     found: list[dict[str, Any]] = []
-    location = fields.get("location")
+    location = fields.location
     if location:
         place: dict[str, Any] = {"type": "Place", "name": location["name"]}
         address = {
@@ -129,8 +131,8 @@ def _place(fields: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]] | No
             place["latitude"] = location["latitude"]
             place["longitude"] = location["longitude"]
         found.append(place)
-    if fields.get("online_url"):
-        found.append({"type": "VirtualLocation", "url": fields["online_url"]})
+    if fields.online_url:
+        found.append({"type": "VirtualLocation", "url": fields.online_url})
     if not found:
         return None
     return found[0] if len(found) == 1 else found
@@ -141,7 +143,7 @@ def event_fields(
 ) -> dict[str, Any]:
     """An event or a call occurrence as an Event: times, place, status and places left."""
     assert post.starts_at is not None and post.ends_at is not None
-    fields = (series or post).fields
+    fields = scheduled_fields(post, series)
     zone = zone_of(post, series)
     obj: dict[str, Any] = {
         "type": "Event",
@@ -153,21 +155,19 @@ def event_fields(
         "ical:status": ICAL_STATUS[post.status],
         "joinMode": "free",
         "participantCount": attendance.going,
-        "isOnline": bool(fields.get("online_url") or fields.get("dial_in"))
-        and not fields.get("location"),
+        "isOnline": bool(fields.online_url or fields.dial_in) and not fields.location,
         "summary": summary_line(post, series),
         "content": scheduled_html(post, series),
     }
     location = _place(fields)
     if location is not None:
         obj["location"] = location
-    capacity = fields.get("capacity")
-    if capacity:
-        obj["maximumAttendeeCapacity"] = capacity
-        obj["remainingAttendeeCapacity"] = max(capacity - attendance.going, 0)
-    if fields.get("category"):
-        obj["category"] = fields["category"]
-    if fields.get("online_url"):
+    if fields.capacity:
+        obj["maximumAttendeeCapacity"] = fields.capacity
+        obj["remainingAttendeeCapacity"] = max(fields.capacity - attendance.going, 0)
+    if fields.category:
+        obj["category"] = fields.category
+    if fields.online_url:
         # Mobilizon shows the online room from a Link attachment.
-        obj["attachment"] = [{"type": "Link", "name": "Website", "href": fields["online_url"]}]
+        obj["attachment"] = [{"type": "Link", "name": "Website", "href": fields.online_url}]
     return obj

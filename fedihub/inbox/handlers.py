@@ -154,7 +154,7 @@ async def _answer_to_our_post(svc: Services, item: InboxItem, obj: JsonObject) -
         return None
     hub, post = target
     vote = vote_in(obj)
-    if vote is not None and post.is_question:
+    if vote is not None and svc.kinds.of(post).is_question:
         if id_of(obj.get("attributedTo")) != item.actor_uri:
             raise OriginError("a vote must be attributed to the actor who sends it")
         choice = choice_for(post, vote[0])
@@ -227,7 +227,7 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
         return f"forgot deleted actor {item.actor_uri}"
     if object_id is None:
         return "ignored: delete of nothing"
-    if await poll_store.delete_reply(svc.db, object_id, item.actor_uri):
+    if await poll_store.delete_reply(svc.db, object_id, item.actor_uri, svc.clock.now()):
         return f"deleted reply {object_id}"
     passed_on = await resharing.pass_on_change(svc, item.document, item.actor_uri)
     if await group_store.withdraw(svc.db, object_id, item.actor_uri):

@@ -16,7 +16,8 @@ from fedihub.events.participation import EventClosed, check_joinable, reject
 from fedihub.groups.membership import is_member
 from fedihub.inbox.validate import Incoming, foreign_author, vote_in
 from fedihub.network import store as network
-from fedihub.polls.service import check_open, choice_for
+from fedihub.polls.service import check_open, choice_for, question_kind
+from fedihub.polls.store import question_fields
 from fedihub.posts.service import local_post
 from fedihub.reports.flags import read_flag
 from fedihub.services import Services
@@ -44,15 +45,19 @@ async def _create(svc: Services, activity: Incoming) -> None:
         return
     vote = vote_in(obj)
     target = await local_post(svc, vote[1]) if vote else None
-    if vote is None or target is None or not target[1].is_question:
+    if vote is None or target is None or not svc.kinds.of(target[1]).is_question:
         return
     hub, post = target
     if id_of(obj.get("attributedTo")) != activity.actor:
         raise OriginError("a vote must be attributed to the actor who sends it")
-    check_open(post, svc.clock.now())
+    check_open(svc.kinds, post, svc.clock.now())
     choice_for(post, vote[0])
-    members_only = post.kind == "proposal" and post.fields.get("members_only")
-    if members_only and not await is_member(svc, hub, activity.actor):
+    refused = question_kind(svc.kinds, post).refuses_non_members
+    if (
+        refused
+        and question_fields(post).members_only
+        and not await is_member(svc, hub, activity.actor)
+    ):
         raise Forbidden("only members of the hub may respond to this proposal")
 
 
@@ -69,7 +74,7 @@ async def _join(svc: Services, activity: Incoming) -> None:
     if target is None:
         raise NotFound("no event or hub here with that id")
     try:
-        check_joinable(target[1], svc.clock.now())
+        check_joinable(svc.kinds, target[1], svc.clock.now())
     except EventClosed:
         # The sender's server learns of the refusal twice: a 409 now, and a Reject, which is
         # what Mobilizon waits for before it stops showing the participation as pending.

@@ -17,7 +17,7 @@ from fedihub.events.render import scheduled_html, series_line
 from fedihub.events.schedule import parse_rule
 from fedihub.outbox.recipients import Target
 from fedihub.posts import fieldreaders as read
-from fedihub.posts.kind import Parsed
+from fedihub.posts.kind import KindName, Parsed
 from fedihub.posts.store import Post
 from fedihub.services import Services
 
@@ -59,7 +59,13 @@ class CallFields:
 
 
 class Call(ScheduledKind):
-    name = "call"
+    name = KindName("call")
+    label = "Call"  # translated where it is shown
+    example = "\n".join(["---", "title: Weekly call", "start: 2026-12-07 20:00",
+                         "end: 2026-12-07 21:00", "schedule: FREQ=WEEKLY", "dial_in: ", "---",
+                         "Agenda."])  # fmt: skip
+    hub_section = "calls"
+    position = 3
     fields_type = CallFields
     allowed = frozenset(
         {"title", "start", "end", "timezone", "schedule", "dial_in", "access_code", "online_url",
@@ -89,7 +95,7 @@ class Call(ScheduledKind):
     def render(
         self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object
     ) -> None:
-        if post.is_scheduled:  # an occurrence
+        if post.is_occurrence:
             super().render(obj, post, hub_uri, series, loaded)
             return
         obj["content"] = scheduled_html(post, None)

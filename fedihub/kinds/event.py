@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest
-from fedihub.events.kind import ScheduledKind
+from fedihub.events.kind import Places, ScheduledKind
 from fedihub.events.participation import promote_waitlisted
 from fedihub.outbox.recipients import Target
 from fedihub.posts import fieldreaders as read
-from fedihub.posts.kind import Parsed
+from fedihub.posts.kind import KindName, Parsed
 from fedihub.posts.store import Post
 from fedihub.services import Services
 
@@ -51,13 +51,22 @@ class EventFields:
 
 
 class Event(ScheduledKind):
-    name = "event"
+    name = KindName("event")
+    label = "Event"  # translated where it is shown
+    example = "\n".join(["---", "title: ", "start: 2026-12-05 18:00", "end: 2026-12-05 20:00",
+                         "location: ", "capacity: ", "---", "What it is about."])  # fmt: skip
+    position = 2
     fields_type = EventFields
     allowed = frozenset(
         {"title", "start", "end", "timezone", "location", "online_url", "capacity", "status",
          "category", "waitlist"}
     )  # fmt: skip
     title_required = True
+    dated = True
+
+    def places(self, post: Post) -> Places:
+        fields = EventFields.from_json(post.fields)
+        return Places(fields.capacity, fields.waitlist)
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         start, end = read.times(meta, zone)

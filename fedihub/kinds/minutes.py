@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from fedihub.actors.model import LocalActor
 from fedihub.errors import BadRequest
-from fedihub.polls.store import current_tally
+from fedihub.polls.store import current_tally, question_fields
 from fedihub.polls.tally import result_text
 from fedihub.posts import fieldreaders as read
 from fedihub.posts import store as posts
-from fedihub.posts.kind import Parsed, PostDraft, PostKind
+from fedihub.posts.kind import KindName, Parsed, PostDraft, PostKind
 from fedihub.posts.render import display_title, link_html, list_html
 from fedihub.posts.store import Post
 from fedihub.services import Services
@@ -88,7 +88,12 @@ def minutes_html(post: Post, hub_uri: str) -> str:
 
 
 class Minutes(PostKind):
-    name = "minutes"
+    name = KindName("minutes")
+    label = "Minutes"  # translated where it is shown
+    example = "\n".join(["---", "meeting_date: 2026-12-01", "decisions:", "  - ", "actions:",
+                         "  - {task: , owner: , due: }", "---", "Notes."])  # fmt: skip
+    hub_section = "minutes"
+    position = 1
     fields_type = MinutesFields
     allowed = frozenset(
         {"title", "meeting_date", "attendees", "agenda", "decisions", "actions", "records",
@@ -112,13 +117,17 @@ class Minutes(PostKind):
         return Parsed(fields)
 
     def default_title(self, fields: dict[str, Any]) -> str | None:
-        return f"Minutes of {fields['meeting_date']}"
+        return f"Minutes of {MinutesFields.from_json(fields).meeting_date}"
+
+    def untitled(self, post: Post) -> str | None:
+        """Minutes stored before they were given a title by default."""
+        return f"Minutes of the meeting of {MinutesFields.from_json(post.fields).meeting_date}"
 
     async def prepare(self, svc: Services, hub: LocalActor, draft: PostDraft) -> PostDraft:
         """Minutes that name proposals (`proposals: [12]`) record each one's result as a
         decision."""
         lines = []
-        for post_id in draft.fields.get("proposals") or []:
+        for post_id in MinutesFields.from_json(draft.fields).proposals:
             proposal = await posts.get_post(svc.db, hub.id, post_id)
             if proposal is None or proposal.kind != "proposal" or proposal.deleted_at:
                 raise BadRequest(
@@ -126,12 +135,17 @@ class Minutes(PostKind):
                 )
             tally = await current_tally(svc.db, proposal)
             closed = proposal.closed_at is not None
-            outcome = proposal.fields.get("outcome")
-            result = result_text(display_title(proposal), tally, closed=closed, outcome=outcome)
+            outcome = question_fields(proposal).outcome
+            result = result_text(
+                display_title(proposal, svc.kinds.of(proposal)),
+                tally,
+                closed=closed,
+                outcome=outcome,
+            )
             lines.append(f"Proposal {result}")
         if not lines:
             return draft
-        decisions = draft.fields["decisions"] + lines
+        decisions = [*MinutesFields.from_json(draft.fields).decisions, *lines]
         return replace(draft, fields={**draft.fields, "decisions": decisions})
 
     def render(
@@ -139,7 +153,9 @@ class Minutes(PostKind):
     ) -> None:
         obj["content"] = minutes_html(post, hub_uri)
         obj["tag"] = [{"type": "Hashtag", "name": "#minutes", "href": f"{hub_uri}#minutes"}]
-        obj["summary"] = f"Minutes of the meeting of {post.fields['meeting_date']}"
+        obj["summary"] = (
+            f"Minutes of the meeting of {MinutesFields.from_json(post.fields).meeting_date}"
+        )
 
 
 KIND = Minutes()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from fedihub.polls.kind import QuestionKind
 from fedihub.posts import fieldreaders as read
-from fedihub.posts.kind import Parsed
+from fedihub.posts.kind import KindName, Parsed
 
 QUESTIONS_OPTION = "I have questions"
 
@@ -44,7 +44,10 @@ class PollFields:
 
 
 class Poll(QuestionKind):
-    name = "poll"
+    name = KindName("poll")
+    label = "Poll"  # translated where it is shown
+    example = "---\ncloses: 2026-12-08 20:00\n---\nThe question."
+    position = 4
     fields_type = PollFields
     allowed = frozenset(
         {"title", "options", "multiple", "closes", "timezone", "members_only", "quorum"}

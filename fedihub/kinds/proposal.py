@@ -12,7 +12,7 @@ from fedihub.errors import BadRequest
 from fedihub.polls.kind import QuestionKind
 from fedihub.polls.render import BLOCK_NOTE
 from fedihub.posts import fieldreaders as read
-from fedihub.posts.kind import Parsed
+from fedihub.posts.kind import KindName, Parsed
 
 CONSENSUS = ("Agree", "Abstain", "Disagree", "Block")
 
@@ -40,13 +40,18 @@ class ProposalFields:
 
 
 class Proposal(QuestionKind):
-    name = "proposal"
+    name = KindName("proposal")
+    label = "Proposal"  # translated where it is shown
+    example = "---\ntitle: \ncloses: 2026-12-08 20:00\nwho: members\n---\nThe proposal."
+    position = 5
     fields_type = ProposalFields
     allowed = frozenset({"title", "closes", "timezone", "who", "quorum"})
     title_required = True
     body_required = True
     notes = (BLOCK_NOTE,)
     records_outcome = True
+    takes_reasons = True
+    refuses_non_members = True
     page_template = "_kind_proposal.html"
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fedihub.posts.kind import Parsed, PostKind
+from fedihub.posts.kind import KindName, Parsed, PostKind
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,11 @@ class UpdateFields:
 
 
 class Update(PostKind):
-    name = "update"
+    name = KindName("update")
+    label = "Update"  # translated where it is shown
+    example = "# A title (optional)\n\nWhat happened, in Markdown."
+    hub_section = "updates"
+    position = 0
     fields_type = UpdateFields
     body_required = True
     in_feed = True

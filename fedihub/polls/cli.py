@@ -10,7 +10,7 @@ from fedihub.commands import CommandMaker, hub_and_organiser, post_url
 from fedihub.errors import BadRequest
 from fedihub.hubs.service import require_hub
 from fedihub.polls import service as polls
-from fedihub.polls.store import current_tally
+from fedihub.polls.store import current_tally, question_fields
 from fedihub.polls.tally import result_text
 from fedihub.posts.render import display_title
 from fedihub.posts.service import local_post, require_post
@@ -88,8 +88,10 @@ async def _close(svc: Services, args: argparse.Namespace) -> None:
 async def _tally(svc: Services, args: argparse.Namespace) -> None:
     hub = await require_hub(svc.db, args.hub)
     post = await require_post(svc, hub, args.post_id)
-    if not post.is_question:
+    if not svc.kinds.of(post).is_question:
         raise BadRequest("post %(id)s is not a poll or a proposal", id=args.post_id)
     tally = await current_tally(svc.db, post)
-    closed, outcome = post.closed_at is not None, post.fields.get("outcome")
-    print(result_text(display_title(post), tally, closed=closed, outcome=outcome))
+    closed, outcome = post.closed_at is not None, question_fields(post).outcome
+    print(
+        result_text(display_title(post, svc.kinds.of(post)), tally, closed=closed, outcome=outcome)
+    )

@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from fedihub.activitystreams import iso
+from fedihub.polls.store import question_fields
 from fedihub.polls.tally import Tally
 from fedihub.posts.store import Post
 
@@ -14,17 +15,17 @@ BLOCK_NOTE = "Block only if you cannot live with it, and say why in a reply."
 
 def question_html(post: Post, notes: list[str]) -> str:
     """The question's text led by its title, then who counts, the quorum, `notes` and outcome."""
-    f = post.fields
+    f = question_fields(post)
     parts = [f"<p><strong>{escape(post.title)}</strong></p>"] if post.title else []
     parts.append(post.content_html)
     lines = []
-    if f.get("members_only"):
+    if f.members_only:
         lines.append("Only members' votes are counted.")
-    if f.get("quorum"):
-        lines.append(f"Quorum: {f['quorum']} voters.")
+    if f.quorum:
+        lines.append(f"Quorum: {f.quorum} voters.")
     lines += notes
-    if f.get("outcome"):
-        lines.append(f"Outcome: {f['outcome']}.")
+    if f.outcome:
+        lines.append(f"Outcome: {f.outcome}.")
     if lines:
         parts.append(f"<p>{escape(' '.join(lines))}</p>")
     return "".join(parts)
@@ -42,7 +43,7 @@ def render_question(obj: dict[str, Any], post: Post, tally: Tally, notes: list[s
         {
             "type": "Question",
             "content": question_html(post, notes),
-            "anyOf" if post.fields.get("multiple") else "oneOf": options,
+            "anyOf" if question_fields(post).multiple else "oneOf": options,
             "endTime": iso(post.ends_at),
             "votersCount": tally.voters,
         }

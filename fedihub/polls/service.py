@@ -7,8 +7,6 @@ Tallies go to followers and voters as one deferred Update{Question} per quiet pe
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -25,10 +23,12 @@ from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import personal_target
 from fedihub.polls import store as polls
+from fedihub.polls.kind import QuestionKind
+from fedihub.polls.store import question_fields
 from fedihub.polls.tally import OUTCOMES
 from fedihub.posts import federate, render
 from fedihub.posts import store as posts
-from fedihub.posts.kind import PostDraft
+from fedihub.posts.kind import PostKinds
 from fedihub.posts.store import Post
 from fedihub.services import Services
 
@@ -39,9 +39,21 @@ class PollClosed(Conflict):
     """Voting has ended."""
 
 
-def check_open(post: Post, now: float) -> None:
-    if not post.is_question:
+def question_kind(kinds: PostKinds, post: Post) -> QuestionKind:
+    """The kind of a post people vote in; a BadRequest for any other post."""
+    kind = kinds.of(post)
+    if not isinstance(kind, QuestionKind):
         raise BadRequest("only polls and proposals take votes")
+    return kind
+
+
+def _takes_reasons(kinds: PostKinds, post: Post) -> bool:
+    kind = kinds.of(post)
+    return isinstance(kind, QuestionKind) and kind.takes_reasons
+
+
+def check_open(kinds: PostKinds, post: Post, now: float) -> None:
+    question_kind(kinds, post)
     if post.deleted_at is not None:
         raise PollClosed("the poll was deleted")
     if post.closed_at is not None or (post.ends_at is not None and post.ends_at <= now):
@@ -50,7 +62,7 @@ def check_open(post: Post, now: float) -> None:
 
 def choice_for(post: Post, name: str) -> int:
     """The option a vote names, matched exactly as Mastodon sends it (its `name`)."""
-    options = post.fields["options"]
+    options = question_fields(post).options
     if name not in options:
         raise BadRequest(
             "%(name)r is not an option of this poll (%(choices)s)",
@@ -60,11 +72,11 @@ def choice_for(post: Post, name: str) -> int:
     return int(options.index(name))
 
 
-async def _current(tx: Transaction, post: Post, now: float) -> Post:
+async def _current(tx: Transaction, kinds: PostKinds, post: Post, now: float) -> Post:
     current = await posts.get_post_by_id(tx, post.id)
     if current is None:
         raise PollClosed("the poll was deleted")
-    check_open(current, now)
+    check_open(kinds, current, now)
     return current
 
 
@@ -80,24 +92,26 @@ async def vote(
     """Records a vote; returns the choices newly counted ([] for a repeated vote, which changes
     nothing). On a single-choice poll only the first vote of each voter stands."""
     member = await is_member(svc, hub, voter_uri)
-    if post.kind == "proposal" and post.fields.get("members_only") and not member:
+    kind = question_kind(svc.kinds, post)
+    if kind.refuses_non_members and question_fields(post).members_only and not member:
         raise Forbidden("only members of the hub may respond to this proposal")
     recorded = []
     async with svc.db.transaction() as tx:
-        post = await _current(tx, post, now)
-        if not post.fields.get("multiple") and len(choices) > 1:
+        post = await _current(tx, svc.kinds, post, now)
+        fields = question_fields(post)
+        if not fields.multiple and len(choices) > 1:
             raise BadRequest("this poll takes one choice")
         already = await polls.choices_of(tx, post.id, voter_uri)
-        if already and not post.fields.get("multiple"):
+        if already and not fields.multiple:
             return []
-        counted = member or not post.fields.get("members_only")
+        counted = member or not fields.members_only
         for choice in choices:
             if await polls.add_vote(tx, post.id, voter_uri, choice, vote_uri=vote_uri,
                                     counted=counted, reason="", now=now):  # fmt: skip
                 recorded.append(choice)
         if recorded:
             await posts.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
-        if post.fields.get("questions_choice") in recorded:
+        if fields.questions_choice in recorded:
             await _invite_questions(tx, svc, hub, post, voter_uri, now)
     if recorded:
         svc.wake_scheduler()
@@ -132,17 +146,18 @@ async def respond(
     svc: Services, hub: LocalActor, post: Post, actor_uri: str, answer: str, reason: str, now: float
 ) -> None:
     """A local member's response to a proposal, with its reason; a block must say why."""
-    if post.kind != "proposal":
+    if not _takes_reasons(svc.kinds, post):
         raise BadRequest("only proposals take responses with reasons; vote in polls instead")
     choice = choice_for(post, answer.capitalize())
     reason = reason.strip()[:MAX_REASON]
-    if post.fields["options"][choice] == "Block" and not reason:
+    fields = question_fields(post)
+    if fields.options[choice] == "Block" and not reason:
         raise BadRequest("a block needs a reason: say what you cannot live with")
     member = await is_member(svc, hub, actor_uri)
-    if post.fields.get("members_only") and not member:
+    if fields.members_only and not member:
         raise Forbidden("only members of the hub may respond to this proposal")
     async with svc.db.transaction() as tx:
-        post = await _current(tx, post, now)
+        post = await _current(tx, svc.kinds, post, now)
         await polls.replace_response(tx, post.id, actor_uri, choice, member, reason, now)
         await posts.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
     svc.wake_scheduler()
@@ -163,30 +178,9 @@ async def record_reply(
     reason = html_text(obj["content"])[:MAX_REASON] if isinstance(obj.get("content"), str) else ""
     async with svc.db.transaction() as tx:
         await polls.save_reply(tx, post.id, actor_uri, obj, now)
-        if post.kind == "proposal" and reason and as_reason:
+        if _takes_reasons(svc.kinds, post) and reason and as_reason:
             await polls.set_reason(tx, post.id, actor_uri, reason)
     return f"kept reply {obj['id']} under post {post.id}"
-
-
-FROZEN_ONCE_VOTED = ("options", "multiple", "members_only")
-
-
-async def keep_the_vote(
-    tx: Transaction, post: Post, draft: PostDraft, *, keep_outcome: bool
-) -> PostDraft:
-    """Votes count against option positions, and Mastodon resets its votes when the options or
-    their kind change: once anyone has voted these stay as they were. A closed poll is a record
-    and is not edited; a proposal's recorded outcome is kept. Read in the edit's transaction."""
-    if post.closed_at is not None:
-        raise BadRequest("the poll is closed: its record can no longer be edited")
-    changed = [k for k in FROZEN_ONCE_VOTED if draft.fields.get(k) != post.fields.get(k)]
-    if changed and await polls.votes(tx, post.id):
-        raise BadRequest(
-            "%(field)s: people have voted, so this can no longer change", field=changed[0]
-        )
-    if not keep_outcome:
-        return draft
-    return replace(draft, fields={**draft.fields, "outcome": post.fields.get("outcome")})
 
 
 async def _close(
@@ -213,7 +207,8 @@ async def _close(
 async def close_due(svc: Services, now: float) -> int:
     """Sends the final result of every poll whose time is up, once."""
     closed = 0
-    for post_id in await polls.questions_due_to_close(svc.db, now):
+    questions = svc.kinds.names_where(lambda kind: kind.is_question)
+    for post_id in await polls.questions_due_to_close(svc.db, now, questions):
         post = await posts.get_post_by_id(svc.db, post_id)
         if post is not None and await _close(svc, await federate.hub_of(svc, post), post, now):
             closed += 1
@@ -223,7 +218,7 @@ async def close_due(svc: Services, now: float) -> int:
 async def close_now(svc: Services, hub: LocalActor, post: Post, now: float | None = None) -> Post:
     """The facilitator ends the vote early ("voting is closed"); the result goes out at once."""
     now = svc.clock.now() if now is None else now
-    check_open(post, now)
+    check_open(svc.kinds, post, now)
     closed = await _close(svc, hub, post, now)
     if closed is None:
         raise PollClosed("the poll is closed")
@@ -234,7 +229,7 @@ async def record_outcome(
     svc: Services, hub: LocalActor, post: Post, outcome: str, now: float | None = None
 ) -> Post:
     """The facilitator's record of what the group decided; closes the proposal if still open."""
-    if post.kind != "proposal":
+    if not question_kind(svc.kinds, post).records_outcome:
         raise BadRequest("outcomes are recorded for proposals")
     outcome = outcome.strip().lower().replace("-", " ")
     if outcome not in OUTCOMES:
@@ -244,11 +239,11 @@ async def record_outcome(
     return recorded
 
 
-def _past(value: object) -> bool:
+def _past(value: object, now: float) -> bool:
     if not isinstance(value, str):
         return False
     try:
-        return datetime.fromisoformat(value).timestamp() <= time.time()
+        return datetime.fromisoformat(value).timestamp() <= now
     except ValueError:
         return False
 
@@ -272,7 +267,7 @@ async def vote_remote(
             )
     if len(option_names) > 1 and "anyOf" not in question:
         raise BadRequest("this poll takes one choice")
-    if question.get("closed") or _past(question.get("endTime")):
+    if question.get("closed") or _past(question.get("endTime"), svc.clock.now()):
         raise PollClosed("the poll is closed")
     author_uri = id_of(question.get("attributedTo"))
     if author_uri is None or host_of(author_uri) != host_of(question_uri):

@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import json
-import time
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from fedihub.db import Database, Transaction
 from fedihub.polls.tally import Tally, Vote, count
 from fedihub.posts.store import Post
+
+if TYPE_CHECKING:
+    from fedihub.posts.kind import KindName
+
+
+# A poll's fields and a proposal's are stored in one shape (fedihub/kinds/poll.py, proposal.py),
+# so votes, tallies and closing read both alike.
+@dataclass(frozen=True)
+class QuestionFields:
+    options: tuple[str, ...]
+    multiple: bool = False
+    members_only: bool = False
+    quorum: int | None = None
+    questions_choice: int | None = None  # the option that asks a voter for their questions
+    outcome: str | None = None  # a proposal's, recorded by the facilitator (polls.tally.OUTCOMES)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QuestionFields:
+        return cls(
+            options=tuple(data["options"]),
+            multiple=bool(data.get("multiple")),
+            members_only=bool(data.get("members_only")),
+            quorum=data.get("quorum"),
+            questions_choice=data.get("questions_choice"),
+            outcome=data.get("outcome"),
+        )
+
+
+def question_fields(post: Post) -> QuestionFields:
+    """The fields of a post people vote in (a poll or a proposal)."""
+    return QuestionFields.from_json(post.fields)
 
 
 async def votes(
@@ -93,13 +124,13 @@ async def save_reply(
     )
 
 
-async def delete_reply(db: Database, uri: str, actor_uri: str) -> bool:
+async def delete_reply(db: Database, uri: str, actor_uri: str, now: float) -> bool:
     """Its author deleted a reply: it leaves the thread (only its author can do that)."""
     return bool(
         await db.execute(
             "UPDATE replies SET deleted_at = ? WHERE uri = ? AND actor_uri = ?"
             " AND deleted_at IS NULL",
-            (time.time(), uri, actor_uri),
+            (now, uri, actor_uri),
         )
     )
 
@@ -113,11 +144,14 @@ async def replies(db: Database, post_id: int, limit: int = 200) -> list[dict[str
     return [json.loads(row[0]) for row in rows]
 
 
-async def questions_due_to_close(db: Database, now: float) -> list[int]:
+async def questions_due_to_close(
+    db: Database, now: float, questions: tuple[KindName, ...]
+) -> list[int]:
+    """Posts of the `questions` kinds whose time is up and whose result has not gone out."""
     rows = await db.fetchall(
-        "SELECT id FROM posts WHERE kind IN ('poll', 'proposal') AND closed_at IS NULL"
-        " AND deleted_at IS NULL AND ends_at <= ?",
-        (now,),
+        f"SELECT id FROM posts WHERE kind IN ({','.join('?' * len(questions))})"
+        " AND closed_at IS NULL AND deleted_at IS NULL AND ends_at <= ?",
+        (*questions, now),
     )
     return [row[0] for row in rows]
 
@@ -142,5 +176,5 @@ async def set_outcome(tx: Transaction, post_id: int, outcome: str, now: float) -
 
 
 async def current_tally(db: Database | Transaction, post: Post) -> Tally:
-    options = post.fields["options"]
-    return count(options, await votes(db, post.id), post.fields.get("quorum"))
+    fields = question_fields(post)
+    return count(fields.options, await votes(db, post.id), fields.quorum)

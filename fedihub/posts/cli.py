@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from fedihub.commands import CommandMaker, hub_and_organiser, post_url
+from fedihub.kinds import registry
 from fedihub.posts import service
-from fedihub.posts.kind import KINDS
 from fedihub.services import Services
 
 
@@ -16,7 +16,7 @@ def add_post_commands(sub: Any, command: CommandMaker) -> None:
     p = command(sub, "post", "publish Markdown (with YAML front matter) as a hub", _post)
     p.add_argument("hub", help="the hub, or your own account name to post as yourself")
     p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
-    p.add_argument("--kind", choices=KINDS, default="update")
+    p.add_argument("--kind", choices=registry().names, default=registry().names[0])
     p.add_argument("file", type=Path)
 
     p = command(sub, "edit", "replace a post's text and fields; followers get an Update", _edit)

@@ -1,10 +1,12 @@
 """What every kind of hub post is, and a post's text checked into a draft. Pure: no I/O here.
 
-Each kind (update, minutes, event, call, poll, proposal) is declared once, as a `PostKind` in its
-own module of `fedihub/kinds/`: its fields, its front matter, its ActivityStreams shape, who hears
-of it and what its page shows. Posts, the base capability, never imports those modules (events
-and polls are built on posts): the registry is assembled above them and handed down in
-`Services.kinds`, so publishing, editing and federating ask it instead of testing the kind.
+Each kind is declared once, as a `PostKind` in its own module of `fedihub/kinds/`: its name, its
+fields, its front matter, its ActivityStreams shape, who hears of it and what its page shows.
+Nothing else lists the kinds: the registry is the one place that knows which exist, and code that
+treats some kinds alike asks it for them by a flag (`is_question`, `dated`, `has_occurrences`).
+Posts, the base capability, never imports those modules (events and polls are built on posts): the
+registry is assembled above them and handed down in `Services.kinds`, so publishing, editing and
+federating ask it instead of testing the kind.
 
 A post is Markdown with optional YAML front matter. `parse_draft` turns it into a PostDraft whose
 `fields` are plain JSON (stored as they are) and whose times are UTC timestamps; anything wrong is
@@ -13,8 +15,9 @@ a BadRequest that names the field, so nothing half-checked is ever stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, get_args
+from typing import TYPE_CHECKING, Any, NewType, Protocol, Self
 from zoneinfo import ZoneInfo
 
 from fedihub.content import render_markdown
@@ -30,8 +33,9 @@ if TYPE_CHECKING:
     from fedihub.posts.store import Post
     from fedihub.services import Services
 
-Kind = Literal["update", "minutes", "event", "call", "poll", "proposal"]
-KINDS: tuple[Kind, ...] = get_args(Kind)
+# A kind's name, as a kind module declares it or the registry checked it (PostKinds.get): text
+# from a form, the command line or the database becomes one only through them.
+KindName = NewType("KindName", str)
 MAX_POST_BYTES = 100_000
 
 
@@ -57,7 +61,7 @@ class Parsed:
 
 @dataclass(frozen=True)
 class PostDraft:
-    kind: Kind
+    kind: KindName
     title: str | None
     source_markdown: str
     content_html: str
@@ -71,17 +75,27 @@ class PostKind:
     """One kind of post. A kind's module subclasses this, overrides what the kind does
     differently, and names its instance `KIND`; the defaults are those of a plain update."""
 
-    name: Kind
+    name: KindName
+    label: str  # how the compose form names it
+    example: str = ""  # the text the compose form starts from
+    position = 100  # where it comes in lists of kinds (the compose form's, error messages')
     fields_type: type[KindFields]
     allowed: frozenset[str] = frozenset({"title"})  # front matter keys besides `language`
     title_required = False
     body_required = False
     has_calendar = False  # an .ics of it, and an "Add to calendar" link on its page
     has_occurrences = False  # a series whose dated occurrences are posts of their own
+    dated = False  # its posts are dated things people join (upcoming lists, attendance)
+    is_question = False  # people vote in it (polls/): tallies, replies, closing
     in_feed = False  # listed in the hub's Atom feed
     feed_categories: tuple[str, ...] = ()  # Atom categories of its entries
-    # Its part of post.html: a template with the macros about(), take_part(), after_content().
+    # The hub page's section that lists it: "updates", "minutes", "calls" or "questions" (events
+    # are listed as upcoming, being `dated`).
+    hub_section: str | None = None
+    # Its part of post.html: a template with the macros about(), take_part(), after_content(),
+    # named (a file beside post.html) or written out here.
     page_template: str | None = None
+    page_part: str | None = None
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         raise NotImplementedError
@@ -90,8 +104,16 @@ class PostKind:
         """The post's own fields, typed (language, mentions and images are every post's)."""
         return self.fields_type.from_json(post.fields)
 
+    def is_scheduled(self, post: Post) -> bool:
+        """Whether this post is a dated thing people join and put in a calendar."""
+        return self.dated
+
     def default_title(self, fields: dict[str, Any]) -> str | None:
         """The title of a post that names none."""
+        return None
+
+    def untitled(self, post: Post) -> str | None:
+        """What a stored post without a title is listed as, if not its first words."""
         return None
 
     async def load(self, db: Database | Transaction, post: Post) -> object:
@@ -153,9 +175,16 @@ class PostKinds(Protocol):
     """The registry of kinds, assembled above the capabilities (fedihub/kinds) and handed down."""
 
     @property
-    def names(self) -> tuple[Kind, ...]: ...
+    def names(self) -> tuple[KindName, ...]: ...
+
+    @property
+    def kinds(self) -> tuple[PostKind, ...]: ...
 
     def get(self, kind: str) -> PostKind: ...
+
+    def names_where(self, test: Callable[[PostKind], bool]) -> tuple[KindName, ...]: ...
+
+    def of(self, post: Post) -> PostKind: ...
 
     async def reactions(self, db: Database | Transaction, post_id: int) -> ReactionCounts: ...
 

@@ -125,10 +125,6 @@ def fallback_title(html: str) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
-def display_title(post: Post) -> str:
+def display_title(post: Post, kind: PostKind) -> str:
     """What a feed reader or calendar lists the post as; updates often have no title."""
-    if post.title:
-        return post.title
-    if post.kind == "minutes" and post.fields.get("meeting_date"):
-        return f"Minutes of the meeting of {post.fields['meeting_date']}"
-    return fallback_title(post.content_html)
+    return post.title or kind.untitled(post) or fallback_title(post.content_html)

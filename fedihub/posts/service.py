@@ -151,7 +151,7 @@ async def edit(
 async def cancel(svc: Services, hub: LocalActor, post_id: int, now: float | None = None) -> Post:
     """Cancels one event or one occurrence of a call; it stays listed, marked cancelled."""
     post = await require_post(svc, hub, post_id)
-    if not post.is_scheduled:
+    if not svc.kinds.of(post).is_scheduled(post):
         raise BadRequest(
             "post %(post)s is not an event or a call occurrence: to call off a whole series,"
             " edit it with `status: cancelled`",

@@ -1,5 +1,6 @@
-"""SQL for the posts hubs publish (updates, minutes, events, calls and call occurrences, polls,
-proposals), and for deferred Updates of a post whose counts (participants, votes) changed."""
+"""SQL for the posts hubs publish, of every kind (a call's occurrences are posts too), and for
+deferred Updates of a post whose counts (participants, votes) changed. Where a query is about
+some kinds only, the caller names them from the registry (`PostKinds.names_where`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from fedihub.db import Database, Transaction
 from fedihub.posts.fieldreaders import Status
-from fedihub.posts.kind import Kind, PostDraft
+from fedihub.posts.kind import KindName, PostDraft
 
 _COLUMNS = (
     "id, actor_id, author_id, kind, title, source_markdown, content_html, fields, starts_at,"
@@ -24,7 +25,7 @@ class Post:
     id: int
     actor_id: int
     author_id: int | None
-    kind: Kind
+    kind: KindName
     title: str | None
     source_markdown: str
     content_html: str
@@ -41,16 +42,6 @@ class Post:
     @property
     def is_occurrence(self) -> bool:
         return self.series_id is not None
-
-    @property
-    def is_question(self) -> bool:
-        """Polls and proposals: federated as a Question people vote in."""
-        return self.kind in ("poll", "proposal")
-
-    @property
-    def is_scheduled(self) -> bool:
-        """Events and call occurrences: things people can join and put in a calendar."""
-        return self.kind == "event" or self.is_occurrence
 
 
 def _post(row: sqlite3.Row) -> Post:
@@ -76,14 +67,15 @@ async def insert_post(
 async def insert_occurrence(
     tx: Transaction, series: Post, starts_at: float, ends_at: float, now: float
 ) -> Post | None:
-    """One dated occurrence of a call series; None if it already exists (restarts are safe)."""
+    """One dated occurrence of a series, of its kind; None if it already exists (restarts are
+    safe)."""
     row = await tx.fetchone(
         "INSERT INTO posts (actor_id, author_id, kind, title, source_markdown, content_html,"
         " starts_at, ends_at, status, series_id, published_at)"
-        " VALUES (?, ?, 'call', ?, '', '', ?, ?, ?, ?, ?)"
+        " VALUES (?, ?, ?, ?, '', '', ?, ?, ?, ?, ?)"
         " ON CONFLICT (series_id, starts_at) WHERE series_id IS NOT NULL DO NOTHING RETURNING id",
-        (series.actor_id, series.author_id, series.title, starts_at, ends_at, series.status,
-         series.id, now),
+        (series.actor_id, series.author_id, series.kind, series.title, starts_at, ends_at,
+         series.status, series.id, now),
     )  # fmt: skip
     if row is None:
         return None
@@ -151,11 +143,15 @@ async def posts_by_id(db: Database, post_ids: set[int]) -> dict[int, Post]:
     return {row["id"]: _post(row) for row in rows}
 
 
+def _marks(values: tuple[object, ...]) -> str:
+    return ",".join("?" * len(values))
+
+
 async def latest_posts(
-    db: Database, actor_id: int, limit: int, kinds: tuple[Kind, ...] = ()
+    db: Database, actor_id: int, limit: int, kinds: tuple[KindName, ...] = ()
 ) -> list[Post]:
     """A hub's newest posts (occurrences excluded: their series stands for them)."""
-    kind_filter = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds else ""
+    kind_filter = f" AND kind IN ({_marks(kinds)})" if kinds else ""
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM posts WHERE actor_id = ? AND deleted_at IS NULL"
         f" AND series_id IS NULL{kind_filter} ORDER BY id DESC LIMIT ?",
@@ -164,28 +160,39 @@ async def latest_posts(
     return [_post(r) for r in rows]
 
 
-async def upcoming(db: Database, actor_id: int | None, now: float, limit: int) -> list[Post]:
-    """Events and call occurrences not yet over, soonest first; one hub's or every hub's."""
+async def upcoming(
+    db: Database, actor_id: int | None, now: float, limit: int, dated: tuple[KindName, ...]
+) -> list[Post]:
+    """Posts of the `dated` kinds and occurrences not yet over, soonest first; one hub's or every
+    hub's."""
     hub_filter = "AND actor_id = ?" if actor_id is not None else ""
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM posts WHERE ends_at > ? AND deleted_at IS NULL"
-        f" AND (kind = 'event' OR series_id IS NOT NULL) {hub_filter}"
+        f" AND (kind IN ({_marks(dated)}) OR series_id IS NOT NULL) {hub_filter}"
         " ORDER BY starts_at, id LIMIT ?",
-        (now, *([actor_id] if actor_id is not None else []), limit),
+        (now, *dated, *([actor_id] if actor_id is not None else []), limit),
     )
     return [_post(r) for r in rows]
 
 
-async def calendar_posts(db: Database, actor_id: int | None, since: float) -> list[Post]:
-    """What a calendar feed lists: events and call series (with their rule) ending after `since`,
-    cancelled ones included so calendars can show them struck through."""
+async def calendar_posts(
+    db: Database,
+    actor_id: int | None,
+    since: float,
+    kinds: tuple[KindName, ...],
+    series_kinds: tuple[KindName, ...],
+) -> list[Post]:
+    """What a calendar feed lists: posts of the calendar `kinds` ending after `since`, and series
+    of the `series_kinds` with a rule; cancelled ones included so calendars can show them struck
+    through."""
     hub_filter = "AND actor_id = ?" if actor_id is not None else ""
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM posts WHERE deleted_at IS NULL AND series_id IS NULL"
-        f" AND kind IN ('event', 'call') {hub_filter}"
-        " AND (ends_at > ? OR (kind = 'call' AND json_extract(fields, '$.schedule') IS NOT NULL))"
+        f" AND kind IN ({_marks(kinds)}) {hub_filter}"
+        f" AND (ends_at > ? OR (kind IN ({_marks(series_kinds)})"
+        " AND json_extract(fields, '$.schedule') IS NOT NULL))"
         " ORDER BY starts_at, id LIMIT 1000",
-        (*([actor_id] if actor_id is not None else []), since),
+        (*kinds, *([actor_id] if actor_id is not None else []), since, *series_kinds),
     )
     return [_post(r) for r in rows]
 
@@ -208,11 +215,12 @@ async def occurrences_of(db: Database | Transaction, series_id: int, after: floa
     return [_post(r) for r in rows]
 
 
-async def recurring_series(db: Database) -> list[Post]:
-    """Call series that may still need occurrences federated."""
+async def recurring_series(db: Database, kinds: tuple[KindName, ...]) -> list[Post]:
+    """Series of the `kinds` with occurrences that may still need occurrences federated."""
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM posts WHERE kind = 'call' AND series_id IS NULL"
-        " AND deleted_at IS NULL AND status != 'cancelled'"
+        f"SELECT {_COLUMNS} FROM posts WHERE kind IN ({_marks(kinds)}) AND series_id IS NULL"
+        " AND deleted_at IS NULL AND status != 'cancelled'",
+        kinds,
     )
     return [_post(r) for r in rows]
 

@@ -18,13 +18,15 @@ from fedihub.actors.model import LocalActor
 from fedihub.db import Database
 from fedihub.events import render as event_render
 from fedihub.events import store as events
+from fedihub.events.fields import scheduled_fields
 from fedihub.follows import store as follow_store
 from fedihub.keys import account_key, calendar_cache_key, services_key
 from fedihub.network import store as network
 from fedihub.network.present import NetworkItem, present
+from fedihub.polls.store import question_fields
 from fedihub.posts import render
 from fedihub.posts import store as posts
-from fedihub.posts.kind import PostKind
+from fedihub.posts.kind import KindName, PostKind
 from fedihub.posts.store import Post
 from fedihub.services import Services
 from fedihub.web import feeds
@@ -73,14 +75,15 @@ async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[U
     base = svc.config.base_url
     found = []
     hubs: dict[int, LocalActor] = {}
-    listed = await posts.upcoming(svc.db, hub.id if hub else None, now, UPCOMING)
+    dated = svc.kinds.names_where(lambda kind: kind.dated)
+    listed = await posts.upcoming(svc.db, hub.id if hub else None, now, UPCOMING, dated)
     # Three queries for the whole list, not two more per event.
     all_series = await posts.posts_by_id(svc.db, {p.series_id for p in listed if p.series_id})
     attendance = await events.attendance_of(svc.db, [p.id for p in listed])
     for post in listed:
         owner = hub or await _owner(svc.db, hubs, post)
         series = all_series.get(post.series_id) if post.series_id else None
-        fields = (series or post).fields
+        fields = scheduled_fields(post, series)
         assert post.starts_at is not None and post.ends_at is not None
         zone = event_render.zone_of(post, series)
         found.append(
@@ -93,12 +96,17 @@ async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[U
                 where=event_render.place_line(fields),
                 status=post.status,
                 going=attendance[post.id].going,
-                capacity=fields.get("capacity"),
+                capacity=fields.capacity,
                 hub_name=owner.name,
                 hub_url=owner.uri(base),
             )
         )
     return found
+
+
+def _section(svc: Services, section: str) -> tuple[KindName, ...]:
+    """The kinds the hub page lists in `section`."""
+    return svc.kinds.names_where(lambda kind: kind.hub_section == section)
 
 
 def _series(hub_uri: str, post: Post) -> CallSeries:
@@ -118,9 +126,9 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
     now = svc.clock.now()
     calls = [
         _series(hub_uri, p)
-        for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("call",))
+        for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=_section(svc, "calls"))
         # One-off calls are listed with the upcoming events, with their own status.
-        if p.status != "cancelled" and p.fields.get("schedule")
+        if p.status != "cancelled" and scheduled_fields(p).schedule
     ]
     network_items: list[NetworkItem] = [
         present(doc) for doc in await network.seen_by(svc.db, hub.id, LATEST)
@@ -142,12 +150,17 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
         calls=calls,
         updates=[
             render.post_object(hub_uri, p, svc.kinds.get(p.kind))
-            for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("update",))
+            for p in await posts.latest_posts(svc.db, hub.id, LATEST, _section(svc, "updates"))
         ],
-        minutes=await posts.latest_posts(svc.db, hub.id, 50, kinds=("minutes",)),
+        minutes=await posts.latest_posts(svc.db, hub.id, 50, _section(svc, "minutes")),
         questions=[
-            (p, render.display_title(p), p.closed_at is None and (p.ends_at or 0) > now)
-            for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=("poll", "proposal"))
+            (
+                p,
+                render.display_title(p, svc.kinds.of(p)),
+                p.closed_at is None and (p.ends_at or 0) > now,
+                question_fields(p).outcome,
+            )
+            for p in await posts.latest_posts(svc.db, hub.id, LATEST, _section(svc, "questions"))
         ],
         network=network_items,
     )
@@ -182,13 +195,15 @@ async def calendar_entry(
         cancelled = tuple(
             o.starts_at for o in await posts.cancelled_occurrences(db, post.id) if o.starts_at
         )
-        if not post.fields.get("schedule") and post.starts_at in cancelled:
+        if not scheduled_fields(post).schedule and post.starts_at in cancelled:
             # A one-off call is its one occurrence: cancelling that cancels the call.
             post, cancelled = replace(post, status="cancelled"), ()
     uri = render.post_uri(hub_uri, post.id)
     return feeds.CalendarEntry(
-        post=post, uid=uri, url=uri, hub_name=hub_name, cancelled_starts=cancelled, series=series
-    )
+        post=post, uid=uri, url=uri, hub_name=hub_name,
+        title=render.display_title(series or post, kind), cancelled_starts=cancelled,
+        series=series,
+    )  # fmt: skip
 
 
 async def _calendar(request: web.Request, hub: LocalActor | None, name: str) -> web.Response:
@@ -208,7 +223,11 @@ async def _calendar(request: web.Request, hub: LocalActor | None, name: str) -> 
         since = now - 30 * 86_400  # a month back, so a calendar keeps recent history
         entries = []
         owners: dict[int, LocalActor] = {}
-        for post in await posts.calendar_posts(db, hub.id if hub else None, since):
+        in_calendar = svc.kinds.names_where(lambda kind: kind.has_calendar)
+        series = svc.kinds.names_where(lambda kind: kind.has_occurrences)
+        for post in await posts.calendar_posts(
+            db, hub.id if hub else None, since, in_calendar, series
+        ):
             owner = hub or await _owner(db, owners, post)
             kind = svc.kinds.get(post.kind)
             entries.append(await calendar_entry(db, owner.uri(base), owner.name, post, kind))
@@ -246,7 +265,7 @@ async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
     svc = request.app[services_key]
     base = svc.config.base_url
     targets = [hub] if hub else await actors.list_actors(svc.db, "group")
-    in_feed = tuple(name for name in svc.kinds.names if svc.kinds.get(name).in_feed)
+    in_feed = svc.kinds.names_where(lambda kind: kind.in_feed)
     entries = []
     for owner in targets:
         hub_uri = owner.uri(base)

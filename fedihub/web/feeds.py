@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from icalendar import Calendar, Event, vRecur, vText
 
 from fedihub.content import html_text
+from fedihub.events.fields import scheduled_fields
 from fedihub.events.render import ICAL_STATUS, local_time, place_line, scheduled_html, zone_of
 from fedihub.events.schedule import rule_text
-from fedihub.posts.render import display_title, fallback_title
+from fedihub.posts.render import fallback_title
 from fedihub.posts.store import Post
 
 PRODID = "-//fedihub//fedihub//EN"
@@ -33,6 +34,7 @@ class CalendarEntry:
     uid: str
     url: str
     hub_name: str
+    title: str  # display_title's
     cancelled_starts: tuple[float, ...] = ()
     # An occurrence keeps no fields of its own: its zone, place and description are its series'.
     series: Post | None = None
@@ -61,7 +63,7 @@ def _vevent(entry: CalendarEntry, stamp: dt.datetime, starts_at: float, ends_at:
     event.add("dtstamp", stamp)
     event.add("dtstart", local_time(starts_at, zone))
     event.add("dtend", local_time(ends_at, zone))
-    event.add("summary", display_title(entry.series or entry.post))
+    event.add("summary", entry.title)
     event.add("url", entry.url)
     return event
 
@@ -73,7 +75,7 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
     # Many calendar apps never show URL, so the link back also ends the description.
     body = html_text(scheduled_html(post, series))
     event.add("description", f"{body}\n\n{entry.hub_name}: {entry.url}")
-    place = place_line((series or post).fields)
+    place = place_line(scheduled_fields(post, series))
     if place:
         event.add("location", place)
     event.add("status", ICAL_STATUS[post.status])
@@ -81,7 +83,7 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
     # Subscribed calendars refresh an event only when LAST-MODIFIED moves.
     event.add("last-modified", _utc(post.updated_at or post.published_at))
     # Only a call series has a schedule; its occurrences borrow its fields, never its rule.
-    schedule = post.fields.get("schedule") if series is None else None
+    schedule = scheduled_fields(post).schedule if series is None else None
     if not schedule:
         return [event]
     # RRULE parts are case-insensitive but icalendar's parser only knows the upper-case names.

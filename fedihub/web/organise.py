@@ -13,7 +13,7 @@ from fedihub.accounts.store import Account
 from fedihub.actors.model import JoinPolicy, LocalActor
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import services_key
-from fedihub.kinds import KINDS, parse_draft
+from fedihub.kinds import parse_draft
 from fedihub.media.service import store_upload
 from fedihub.posts import render
 from fedihub.posts import service as posts
@@ -26,21 +26,6 @@ POLICY_NAMES: dict[JoinPolicy, str] = {"open": "Anyone may join",
                                        "invite": "By invitation only"}  # fmt: skip
 routes = web.RouteTableDef()
 Organiser = tuple[LocalActor, Account]  # a hub, and who acts for it
-# The names people see; gettext_noop-style markers, translated in the template.
-KIND_NAMES = {"update": "Update", "minutes": "Minutes", "event": "Event", "call": "Call",
-              "poll": "Poll", "proposal": "Proposal"}  # fmt: skip
-EXAMPLES = {
-    "update": "# A title (optional)\n\nWhat happened, in Markdown.",
-    "minutes": "\n".join(["---", "meeting_date: 2026-12-01", "decisions:", "  - ", "actions:",
-                          "  - {task: , owner: , due: }", "---", "Notes."]),
-    "event": "\n".join(["---", "title: ", "start: 2026-12-05 18:00", "end: 2026-12-05 20:00",
-                        "location: ", "capacity: ", "---", "What it is about."]),
-    "call": "\n".join(["---", "title: Weekly call", "start: 2026-12-07 20:00",
-                       "end: 2026-12-07 21:00", "schedule: FREQ=WEEKLY", "dial_in: ", "---",
-                       "Agenda."]),
-    "poll": "---\ncloses: 2026-12-08 20:00\n---\nThe question.",
-    "proposal": "---\ntitle: \ncloses: 2026-12-08 20:00\nwho: members\n---\nThe proposal.",
-}  # fmt: skip
 
 
 async def _compose_page(
@@ -48,8 +33,11 @@ async def _compose_page(
     *, error: str | None = None, preview: Any = None, status: int = 200,
     language: str | None = None,
 ) -> web.Response:  # fmt: skip
-    context = {"hub": hub, "kinds": KINDS, "kind": kind, "text": text, "error": error,
-               "preview": preview, "post_id": post_id, "kind_names": KIND_NAMES,
+    # Each kind's label and example text come from its module (PostKind).
+    kinds = request.app[services_key].kinds
+    context = {"hub": hub, "kinds": kinds.names, "kind": kind, "text": text, "error": error,
+               "preview": preview, "post_id": post_id,
+               "kind_names": {k.name: k.label for k in kinds.kinds},
                "language": language or hub.language}  # fmt: skip
     return await form_page(request, "compose.html", status=status, **context)
 
@@ -108,9 +96,10 @@ async def require_organiser(request: web.Request) -> Organiser:
 @routes.get("/hubs/{username}/compose")
 async def compose_page(request: web.Request) -> web.Response:
     hub, _ = await require_organiser(request)
-    kind = request.query.get("kind", "update")
-    kind = kind if kind in KINDS else "update"
-    return await _compose_page(request, hub, kind, EXAMPLES[kind], None)
+    kinds = request.app[services_key].kinds
+    asked = request.query.get("kind", "")
+    kind = kinds.get(asked) if asked in kinds.names else kinds.kinds[0]
+    return await _compose_page(request, hub, kind.name, kind.example, None)
 
 
 def _draft_of(form: Any) -> tuple[str, str, int | None, str | None]:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from fedihub.errors import NotFound, TooBusy
 from fedihub.keys import services_key, shutting_down_key, tally_streams_key
-from fedihub.polls.store import current_tally
+from fedihub.polls.store import current_tally, question_fields
 from fedihub.polls.tally import result_text
 from fedihub.posts import render
 from fedihub.posts import store as posts
@@ -29,7 +29,7 @@ async def _question(request: web.Request) -> tuple[Any, Post]:
     svc = request.app[services_key]
     hub = await actor_from_request(request)
     post = await posts.get_post(svc.db, hub.id, int(request.match_info["post_id"]))
-    if post is None or post.deleted_at is not None or not post.is_question:
+    if post is None or post.deleted_at is not None or not svc.kinds.of(post).is_question:
         raise NotFound("no poll or proposal here with that number")
     return hub, post
 
@@ -42,11 +42,16 @@ async def live_state(svc: Services, post: Post) -> dict[str, Any]:
         or current.deleted_at is not None
         or (current.ends_at or 0) <= svc.clock.now()
     )
-    outcome = current.fields.get("outcome")
+    outcome = question_fields(current).outcome
     return {
         **tally.as_dict(),
         "closed": closed,
-        "result": result_text(render.display_title(current), tally, closed=closed, outcome=outcome),
+        "result": result_text(
+            render.display_title(current, svc.kinds.of(current)),
+            tally,
+            closed=closed,
+            outcome=outcome,
+        ),
     }
 
 
@@ -60,7 +65,7 @@ async def live_page(request: web.Request) -> web.Response:
         hub=hub,
         post=post,
         post_url=render.post_uri(hub_uri, post.id),
-        title=render.display_title(post),
+        title=render.display_title(post, svc.kinds.of(post)),
         state=await live_state(svc, post),
         stream_url=f"{render.post_uri(hub_uri, post.id)}/tally",
     )

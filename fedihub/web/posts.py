@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import jinja2
 from aiohttp import web
 
 from fedihub.accounts.store import Account
 from fedihub.activitystreams import POST_CONTEXT
 from fedihub.errors import NotFound
-from fedihub.keys import account_key, services_key
+from fedihub.keys import account_key, services_key, templates_key
 from fedihub.posts import federate, render
 from fedihub.posts import store as posts
+from fedihub.posts.kind import PostKind
 from fedihub.posts.store import Post
 from fedihub.web import feeds
 from fedihub.web.actors import actor_from_request
 from fedihub.web.dashboard import calendar_entry
 from fedihub.web.respond import activity_json, calendar_response, html, wants_json
+
+
+def _page_part(templates: jinja2.Environment, kind: PostKind) -> str | jinja2.Template | None:
+    """The kind's part of post.html: a template beside it, or one its module writes out
+    (compiled when shown: the kinds fedihub comes with all have theirs beside it)."""
+    if kind.page_part is not None:
+        return templates.from_string(kind.page_part)
+    return kind.page_template
 
 
 async def _post_from_request(request: web.Request) -> tuple[Post, str]:
@@ -52,6 +62,7 @@ async def post_document(request: web.Request) -> web.Response:
         hub_uri=hub_uri,
         post=post,
         kind=kind,
+        page_part=_page_part(request.app[templates_key], kind),
         series=series,
         obj=obj,
         summary=obj.get("summary"),  # an event's states when and where

@@ -16,6 +16,7 @@ from fedihub.events import participation
 from fedihub.hubs.service import require_hub
 from fedihub.keys import services_key
 from fedihub.polls import service as polls
+from fedihub.polls.kind import QuestionKind
 from fedihub.posts import render
 from fedihub.posts import service as posts
 from fedihub.posts.store import Post
@@ -45,7 +46,8 @@ def _back_to(hub: LocalActor, post: Post) -> web.HTTPSeeOther:
 @routes.post(POST_PATH + "/vote")
 async def vote(request: web.Request) -> web.StreamResponse:
     form, svc, hub, post, voter = await _taking_part(request)
-    if post.kind != "poll":
+    kind = svc.kinds.of(post)
+    if not isinstance(kind, QuestionKind) or kind.takes_reasons:
         raise BadRequest("only polls take votes here; respond to a proposal with a reason")
     names = [n for n in form.getall("choice", []) if isinstance(n, str)]
     if not names:
@@ -67,10 +69,10 @@ async def respond(request: web.Request) -> web.StreamResponse:
 async def ask(request: web.Request) -> web.StreamResponse:
     """A question under a poll or proposal, kept in its thread on this page."""
     form, svc, hub, post, asker = await _taking_part(request)
-    if not post.is_question:
+    if not svc.kinds.of(post).is_question:
         raise BadRequest("questions are asked under polls and proposals")
     now = svc.clock.now()
-    polls.check_open(post, now)
+    polls.check_open(svc.kinds, post, now)
     question = form_text(form, "question")
     if not question:
         raise BadRequest("write your question")

@@ -11,6 +11,7 @@ import feedparser
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
+from fedihub.kinds import registry
 from fedihub.posts.render import display_title
 from fedihub.posts.store import Post
 from fedihub.web.feeds import (
@@ -44,7 +45,8 @@ def make_post(post_id: int = 1, **changes: Any) -> Post:
 
 def entry(post: Post, **changes: Any) -> CalendarEntry:
     uid = f"{HUB}/posts/{post.id}"
-    return CalendarEntry(post=post, uid=uid, url=uid, hub_name="Tenants", **changes)
+    title = display_title(changes.get("series") or post, registry().of(post))
+    return CalendarEntry(post=post, uid=uid, url=uid, hub_name="Tenants", title=title, **changes)
 
 
 def read(entries: list[CalendarEntry], name: str = "Tenants") -> Calendar:
@@ -177,11 +179,16 @@ def test_occurrence_takes_zone_and_place_from_its_series() -> None:
 
 def test_display_title_falls_back_for_untitled_posts() -> None:
     minutes = make_post(kind="minutes", title=None, fields={"meeting_date": "2026-10-05"})
-    assert display_title(minutes) == "Minutes of the meeting of 2026-10-05"
+    assert (
+        display_title(minutes, registry().get("minutes")) == "Minutes of the meeting of 2026-10-05"
+    )
+    update = registry().get("update")
     words = "<p>" + " ".join(["word"] * 40) + "</p>"
-    title = display_title(make_post(kind="update", title=None, content_html=words))
+    title = display_title(make_post(kind="update", title=None, content_html=words), update)
     assert title == " ".join(["word"] * 16) + "…"
-    assert display_title(make_post(kind="update", title=None, content_html="")) == "Untitled"
+    assert (
+        display_title(make_post(kind="update", title=None, content_html=""), update) == "Untitled"
+    )
 
 
 def atom(entries: list[FeedEntry]) -> bytes:

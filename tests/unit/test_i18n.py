@@ -11,12 +11,12 @@ import pytest
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
+from fedihub.kinds import registry
 from fedihub.web.i18n import LOCALE_DIR, accepted_language, load_catalogs
 from fedihub.web.respond import template_dir
 
 # Looked up at run time (kinds of post, join policies, roles), so not found by extraction.
-KIND_NAMES = {
-    "Update", "Minutes", "Event", "Call", "Poll", "Proposal",
+KIND_NAMES = {kind.label for kind in registry().kinds} | {
     "Anyone may join", "A moderator approves", "By invitation only",
     "Admin", "Moderator", "Member", "Open to anyone", "By invitation", "Closed",
     "Agree", "Abstain", "Disagree", "Block",

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from fedihub.kinds import KINDS, parse_draft, registry
+from fedihub.kinds import Registry, discover, parse_draft, registry
 from fedihub.posts.kind import PostKind
 from fedihub.posts.store import Post
 
+# The kinds fedihub comes with, in the order the compose form offers them.
+KINDS = ("update", "minutes", "event", "call", "poll", "proposal")
 SAMPLES = {
     "update": "# News\n\nThe boiler works.",
     "minutes": "---\nmeeting_date: 2026-10-05\nattendees: Ana, Bo\ndecisions: [Paint it]\n"
@@ -70,3 +72,19 @@ def test_importing_the_kinds_package_imports_no_kind() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_kinds_alike_are_asked_for_by_what_they_are() -> None:
+    assert registry().names_where(lambda k: k.is_question) == ("poll", "proposal")
+    assert registry().names_where(lambda k: k.dated) == ("event",)
+    assert registry().names_where(lambda k: k.has_occurrences) == ("call",)
+    assert registry().names_where(lambda k: k.has_calendar) == ("event", "call")
+
+
+def test_a_kind_declared_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="update"):
+        Registry([*registry().kinds, registry().get("update")])
+
+
+def test_discovery_of_this_package_is_the_registry() -> None:
+    assert discover("fedihub.kinds").names == registry().names
