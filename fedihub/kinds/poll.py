@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fedihub.polls.kind import QuestionKind
+from fedihub.polls.store import QuestionFields
 from fedihub.posts import fieldreaders as read
 from fedihub.posts.kind import KindName, Parsed
 
@@ -16,31 +17,13 @@ QUESTIONS_OPTION = "I have questions"
 
 
 @dataclass(frozen=True)
-class PollFields:
-    options: tuple[str, ...]
-    multiple: bool = False
-    members_only: bool = False
-    quorum: int | None = None
-    questions_choice: int | None = None  # the option that asks a voter for their questions
+class PollFields(QuestionFields):
+    """A question's fields (polls/store.py), stored without the outcome a proposal records."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "options": list(self.options),
-            "multiple": self.multiple,
-            "members_only": self.members_only,
-            "quorum": self.quorum,
-            "questions_choice": self.questions_choice,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PollFields:
-        return cls(
-            options=tuple(data["options"]),
-            multiple=bool(data.get("multiple")),
-            members_only=bool(data.get("members_only")),
-            quorum=data.get("quorum"),
-            questions_choice=data.get("questions_choice"),
-        )
+        stored = super().to_json()
+        del stored["outcome"]
+        return stored
 
 
 class Poll(QuestionKind):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from fedihub.db import Database, Transaction
 from fedihub.polls.tally import Tally, Vote, count
@@ -25,8 +25,18 @@ class QuestionFields:
     questions_choice: int | None = None  # the option that asks a voter for their questions
     outcome: str | None = None  # a proposal's, recorded by the facilitator (polls.tally.OUTCOMES)
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "options": list(self.options),
+            "multiple": self.multiple,
+            "members_only": self.members_only,
+            "quorum": self.quorum,
+            "questions_choice": self.questions_choice,
+            "outcome": self.outcome,
+        }
+
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> QuestionFields:
+    def from_json(cls, data: dict[str, Any]) -> Self:
         return cls(
             options=tuple(data["options"]),
             multiple=bool(data.get("multiple")),
