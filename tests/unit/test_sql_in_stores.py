@@ -14,7 +14,6 @@ SQL = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|CREATE|ALTER|DRO
 KNOWN_OUTSIDE: set[str] = {
     "blocks.py",  # blocked_hosts
     "web/actors.py",  # outbox_activities
-    "web/manage.py",  # deliveries: for outbox/store.py, which the job machine reworks
     "web/media.py",  # media
     "web/outbox.py",  # outbox_activities
 }
