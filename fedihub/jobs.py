@@ -115,14 +115,15 @@ async def release_claims(db: Database, policy: QueuePolicy, owner: str, now: flo
 
 
 async def renew_leases(
-    db: Database, policy: QueuePolicy, ids: Collection[int], until: float
+    db: Database, policy: QueuePolicy, ids: Collection[int], until: float, owner: str
 ) -> None:
-    """Rows a worker still holds stay its own: their leases move on to `until`."""
+    """Rows `owner` still holds stay its own: their leases move on to `until`. A row whose
+    lease ran out and that another owner claimed since is left to that one."""
     if ids:
         await db.execute(
             f"UPDATE {policy.table} SET locked_until = ? WHERE state = 'running'"
-            " AND id IN (SELECT value FROM json_each(?))",
-            (until, json.dumps(sorted(ids))),
+            " AND locked_by = ? AND id IN (SELECT value FROM json_each(?))",
+            (until, owner, json.dumps(sorted(ids))),
         )
 
 

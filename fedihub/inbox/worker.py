@@ -124,7 +124,9 @@ class InboxWorker:
         adding a transaction per item to the one writer that the intake also needs."""
         now = self._clock.now()
         if now - self._renewed_at > INBOX.lease_s / 3:
-            await jobs.renew_leases(self._svc.db, INBOX, self._held_ids, now + INBOX.lease_s)
+            await jobs.renew_leases(
+                self._svc.db, INBOX, self._held_ids, now + INBOX.lease_s, self._loop.owner
+            )
             self._renewed_at = now
         claim_in_s = self._claimed_at + BATCH_EVERY_S - now
         if self._more_due or claim_in_s <= 0:

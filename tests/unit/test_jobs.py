@@ -89,9 +89,20 @@ async def test_renewed_leases_keep_rows_their_workers(db: Database) -> None:
     clock = FixedClock(T0)
     await add(db, "a.example")
     assert await claim(db, clock) == [1]
-    await jobs.renew_leases(db, POLICY, [1], T0 + 500)
+    await jobs.renew_leases(db, POLICY, [1], T0 + 500, "here")
     clock.advance(200)
     assert await claim(db, clock) == []
+
+
+async def test_a_lease_taken_over_is_not_renewed_by_its_old_owner(db: Database) -> None:
+    clock = FixedClock(T0)
+    await add(db, "a.example")
+    assert await claim(db, clock, owner="slow") == [1]
+    clock.advance(101)  # "slow" hung past its lease
+    assert await claim(db, clock, owner="other") == [1]
+    await jobs.renew_leases(db, POLICY, [1], T0 + 1000, "slow")
+    lease = await db.fetchone("SELECT locked_until, locked_by FROM chores")
+    assert lease is not None and tuple(lease) == (T0 + 201, "other")
 
 
 async def test_claims_left_running_are_released_on_start(db: Database) -> None:
