@@ -128,7 +128,7 @@ async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str
             server_cpu = cpu_seconds(a.process.pid) - cpu_before
         # How far the worker got meanwhile: it shares the server's CPU with the intake.
         handled = a.query("SELECT count(*) FROM inbox_items WHERE state NOT IN"
-                          " ('pending', 'processing') AND type = 'Like'")[0][0]  # fmt: skip
+                          " ('pending', 'running') AND type = 'Like'")[0][0]  # fmt: skip
     stored = a.query("SELECT count(*) FROM inbox_items WHERE type = 'Like'")[0][0]
     assert statuses.count(202) == count, {s: statuses.count(s) for s in set(statuses)}
     assert stored == count + SENDERS

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from fedihub import jobs
 from fedihub.actors import discovery
 from fedihub.config import Config
 from fedihub.deadlines import Watchdog
@@ -110,6 +111,11 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     svc = await open_services(app[config_key], registry())
     app[services_key] = svc
     await admin.apply_stored_settings(app)
+    config = app[config_key]
+    app[inbox_budgets_key] = HostBudgets(
+        config.inbox_requests_per_minute_per_host, config.inbox_bytes_per_day_per_host,
+        clock=svc.clock.monotonic,
+    )  # fmt: skip
     yield
     await close_services(svc)
 
@@ -119,7 +125,8 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
         svc = app[services_key]
         config = app[config_key]
         writer = InboxWriter(svc.db, svc.clock)
-        inbox_worker = InboxWorker(svc, HANDLERS)
+        owner = jobs.server_owner(config.data_dir)  # the leases this server's workers take
+        inbox_worker = InboxWorker(svc, HANDLERS, owner=owner)
         delivery = DeliveryWorker(
             svc.db,
             svc.client,
@@ -128,8 +135,9 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
             per_host=config.delivery_per_host,
             drain_timeout_s=config.fetch_timeout_s + 5,
             clock=svc.clock,
+            owner=owner,
         )
-        scheduler = Scheduler(svc)
+        scheduler = Scheduler(svc, owner=owner)
         svc.wake_delivery = delivery.wake
         svc.wake_scheduler = scheduler.wake
         app[scheduler_key] = scheduler
@@ -174,9 +182,6 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app[calendar_cache_key] = DocumentCache()
     app[catalogs_key] = load_catalogs()
     app[follow_lookups_key] = PerAddressLimit(FOLLOW_LOOKUPS_PER_MINUTE, 60.0)
-    app[inbox_budgets_key] = HostBudgets(
-        config.inbox_requests_per_minute_per_host, config.inbox_bytes_per_day_per_host
-    )
     app.on_shutdown.append(_signal_shutdown)
     app[watchdog_key] = Watchdog()
     app.cleanup_ctx.append(_watchdog_ctx)

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from fedihub.clock import SYSTEM_CLOCK
 from fedihub.db import Database
+from fedihub.outbox import store as outbox
 
 
 class BlockedHosts:
@@ -40,8 +41,7 @@ class BlockedHosts:
         """The blocks as stored."""
         now = self._clock()
         if self._read_at is None or now - self._read_at > self._ttl_s:
-            rows = await self._db.fetchall("SELECT host FROM blocked_hosts")
-            self._hosts = frozenset(r[0] for r in rows)
+            self._hosts = await outbox.blocked_hosts(self._db)
             self._normal = frozenset(normalise_host(h) for h in self._hosts)
             self._read_at = now
         return self._hosts

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fedihub import __version__, settings
+from fedihub import __version__, jobs, settings
 from fedihub.accounts.cli import add_account_commands
 from fedihub.commands import command
 from fedihub.config import load_config
@@ -84,7 +84,7 @@ async def cli_services(data_dir: Path) -> AsyncIterator[Services]:
 
 async def _deliveries(svc: Services, args: argparse.Namespace) -> None:
     counts = await outbox.delivery_counts(svc.db)
-    for state in ("pending", "sending", "sent", "gave_up"):
+    for state in jobs.STATES:
         print(f"{state}\t{counts.get(state, 0)}")
 
 

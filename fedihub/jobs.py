@@ -1,19 +1,31 @@
 """The job machine: work that must survive a crash and be retried is a row with a declared state,
 an attempt count, a next-try time and a lease; this module claims due rows, releases leases left
 by a stopped process, applies each queue's backoff and give-up policy, prunes finished rows and
-runs the one worker loop that every queue (inbox, deliveries, the scheduler) steps.
+runs the one worker loop that every queue (inbox, deliveries, website feeds via the scheduler)
+steps.
 
     pending ──claim──▶ running ──▶ done | failed | gave_up
        ▲                  │
        └──retry / lease ──┘   (a retry, an expired lease, or a restart puts it back)
 
-Rows keep the state names they were stored with (the deliveries table says `sending` and
-`sent`): a queue declares which stored name each state has, so pages, the CLI and existing
-databases read as before.
+Every queue's table stores these five names in its `state` column (a CHECK constraint keeps it
+to them); pages and the CLI may word them for people ("sending"), the rows do not.
 
-SQLite has one writer, so a claim (one UPDATE … RETURNING inside `BEGIN IMMEDIATE`) cannot race
-another. On PostgreSQL the candidate SELECT in `claim_due` gains `FOR UPDATE SKIP LOCKED` (see
-there), so several processes may claim from one queue without waiting on each other.
+A lease has an owner (`locked_by`): the process that claimed the row, named by `server_owner`
+for `fedihub serve` (host and data directory, which one process at a time may serve: cli.py
+holds a lock on it) or `THIS_PROCESS` otherwise. On start a process takes back only its own
+leases (a predecessor that held its name is gone, so at once) and expired ones (their owner
+died or hangs); the live leases of another process sharing the queue stay its own.
+
+For PostgreSQL, what changes is this and no more:
+- SQLite has one writer, so a claim (one UPDATE … RETURNING inside `BEGIN IMMEDIATE`) cannot
+  race another. On PostgreSQL the candidate SELECT in `claim_due` (and the inbox's own claim)
+  gains `FOR UPDATE SKIP LOCKED`, so several processes claim from one queue without waiting on,
+  or taking, each other's rows.
+- Several processes then share a queue, so `release_claims` must not (and does not) touch
+  another live owner's leases; each owner's name must be unique among the processes serving
+  one database, which host plus data directory is.
+- Placeholders and `json_each(?)` lists take PostgreSQL's forms (`$1`, `= ANY($1)`).
 """
 
 from __future__ import annotations
@@ -22,11 +34,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import socket
 import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
 
 from fedihub.clock import Clock
 from fedihub.db import Database
@@ -34,10 +49,19 @@ from fedihub.db import Database
 log = logging.getLogger(__name__)
 
 JobState = Literal["pending", "running", "done", "failed", "gave_up"]
+STATES: tuple[JobState, ...] = get_args(JobState)
 # Done: it worked. Failed: it cannot work (bad input, a bug), kept for a look. Gave up: it might
 # have worked later, but the queue's policy says it has been tried long enough.
 FINISHED_STATES: tuple[JobState, ...] = ("done", "failed", "gave_up")
 Backoff = Callable[[int, float], float]  # (attempts made, jitter in [0, 1)) -> seconds to wait
+# The owner of leases taken by a process that does not serve a data directory (tests, tools).
+THIS_PROCESS = f"{socket.gethostname()}:pid-{os.getpid()}"
+
+
+def server_owner(data_dir: Path) -> str:
+    """The owner of leases taken by `fedihub serve` on this data directory: the same name
+    across restarts, so a restarted server takes back its predecessor's leases at once."""
+    return f"{socket.gethostname()}:{data_dir.resolve()}"
 
 
 def exponential(first_s: float, cap_s: float = float("inf")) -> Backoff:
@@ -66,57 +90,51 @@ class Retry:
 
 @dataclass(frozen=True)
 class QueuePolicy:
-    """One queue's table and rules. The table has the columns `state`, `attempts`,
-    `next_try_at` and `locked_until` (the lease), one for the per-key caps (`key_column`) and
-    one saying when a row finished (`finished_at_column`)."""
+    """One queue's table and rules. The table has the columns `state`, `next_try_at`,
+    `locked_until` and `locked_by` (the lease and its owner), one for the per-key caps
+    (`key_column`) and, if its rows ever finish, one saying when (`finished_at_column`; None: a
+    row is worked again and again, as a feed is polled, and never pruned)."""
 
     table: str
     key_column: str
-    finished_at_column: str
+    finished_at_column: str | None
     retry: Retry
     lease_s: float = 300.0
     keep_finished_s: float = 14 * 86400.0
     prune_every_s: float = 3600.0
-    stored_names: Mapping[JobState, str] = field(default_factory=dict)
-
-    def stored(self, state: JobState) -> str:
-        """The name this queue's rows carry for `state`."""
-        return self.stored_names.get(state, state)
-
-    def stored_finished(self) -> list[str]:
-        return sorted({self.stored(s) for s in FINISHED_STATES})
 
 
-async def release_claims(db: Database, policy: QueuePolicy) -> int:
-    """At start-up: rows this process was running when it stopped go back in the queue.
-
-    One process works a queue today, so every lease is its own. When several share one, each
-    lease will carry its process's id and only that process's (or expired) leases go back."""
+async def release_claims(db: Database, policy: QueuePolicy, owner: str, now: float) -> int:
+    """At start-up: rows `owner` was running when it stopped go back in the queue, and so do
+    rows whose lease ran out (or that predate owners); another owner's live leases stay."""
     return await db.execute(
-        f"UPDATE {policy.table} SET state = ?, locked_until = NULL WHERE state = ?",
-        (policy.stored("pending"), policy.stored("running")),
+        f"UPDATE {policy.table} SET state = 'pending', locked_until = NULL, locked_by = NULL"
+        " WHERE state = 'running' AND (locked_by = ? OR locked_by IS NULL OR locked_until < ?)",
+        (owner, now),
     )
 
 
 async def renew_leases(
-    db: Database, policy: QueuePolicy, ids: Collection[int], until: float
+    db: Database, policy: QueuePolicy, ids: Collection[int], until: float, owner: str
 ) -> None:
-    """Rows a worker still holds stay its own: their leases move on to `until`."""
+    """Rows `owner` still holds stay its own: their leases move on to `until`. A row whose
+    lease ran out and that another owner claimed since is left to that one."""
     if ids:
         await db.execute(
-            f"UPDATE {policy.table} SET locked_until = ? WHERE state = ?"
-            " AND id IN (SELECT value FROM json_each(?))",
-            (until, policy.stored("running"), json.dumps(sorted(ids))),
+            f"UPDATE {policy.table} SET locked_until = ? WHERE state = 'running'"
+            " AND locked_by = ? AND id IN (SELECT value FROM json_each(?))",
+            (until, owner, json.dumps(sorted(ids))),
         )
 
 
 async def prune_finished(db: Database, policy: QueuePolicy, now: float) -> int:
     """Rows that finished more than `keep_finished_s` ago are history: drop them."""
-    names = policy.stored_finished()
+    if policy.finished_at_column is None:
+        return 0
     return await db.execute(
         f"DELETE FROM {policy.table} WHERE state IN (SELECT value FROM json_each(?))"
         f" AND {policy.finished_at_column} < ?",
-        (json.dumps(names), now - policy.keep_finished_s),
+        (json.dumps(FINISHED_STATES), now - policy.keep_finished_s),
     )
 
 
@@ -129,11 +147,11 @@ async def claim_due(
     per_key: int,
     busy: Mapping[str, int],
     columns: str,
+    owner: str,
 ) -> list[sqlite3.Row]:
-    """Leases up to `limit` due rows, oldest first, never more than `per_key` running at once
-    for one key (`busy` counts those already running here). A lease that ran out (its worker
-    died) is due again. Returns `columns` of the rows claimed."""
-    pending, running = policy.stored("pending"), policy.stored("running")
+    """Leases up to `limit` due rows to `owner`, oldest first, never more than `per_key` running
+    at once for one key (`busy` counts those already running here). A lease that ran out (its
+    worker died) is due again. Returns `columns` of the rows claimed."""
     in_flight = sum(busy.values())
     async with db.transaction() as tx:
         # Ranked per key, so one key's backlog never hides the others'. Each half of the UNION
@@ -142,14 +160,14 @@ async def claim_due(
         # claiming at this moment are passed over instead of waited for.
         ranked = await tx.fetchall(
             f"WITH candidates AS (SELECT id, {policy.key_column} AS key, next_try_at"
-            f"   FROM {policy.table} WHERE state = ? AND next_try_at <= ? UNION ALL"
+            f"   FROM {policy.table} WHERE state = 'pending' AND next_try_at <= ?1 UNION ALL"
             f"   SELECT id, {policy.key_column}, next_try_at FROM {policy.table}"
-            "    WHERE state = ? AND locked_until < ?),"
+            "    WHERE state = 'running' AND locked_until < ?1),"
             " due AS (SELECT id, key,"
             "   row_number() OVER (PARTITION BY key ORDER BY next_try_at, id) AS rank"
             "   FROM candidates)"
-            " SELECT id, key, rank FROM due WHERE rank <= ? ORDER BY rank, id LIMIT ?",
-            (pending, now, running, now, per_key, limit + in_flight),
+            " SELECT id, key, rank FROM due WHERE rank <= ?2 ORDER BY rank, id LIMIT ?3",
+            (now, per_key, limit + in_flight),
         )
         # Keys with work running get only their spare slots. At most `in_flight` ranked rows
         # are passed over for that, which is why that many more rows were read.
@@ -157,9 +175,9 @@ async def claim_due(
         if not chosen:
             return []
         return await tx.fetchall(
-            f"UPDATE {policy.table} SET state = ?, locked_until = ?"
+            f"UPDATE {policy.table} SET state = 'running', locked_until = ?, locked_by = ?"
             f" WHERE id IN (SELECT value FROM json_each(?)) RETURNING {columns}",
-            (running, now + policy.lease_s, json.dumps(chosen[:limit])),
+            (now + policy.lease_s, owner, json.dumps(chosen[:limit])),
         )
 
 
@@ -203,8 +221,8 @@ class WorkerLoop:
     seconds, at once (0) or, with nothing to do, None (then `idle_s`, a safety net for work
     written by another process). `wake()` (work was written in this process) ends any wait.
 
-    With a `policy`, the loop releases the queue's leftover claims when it starts and prunes its
-    finished rows every `prune_every_s`. A failed pass is logged and retried after
+    With a `policy`, the loop releases `owner`'s leftover (and expired) claims when it starts
+    and prunes finished rows every `prune_every_s`. A failed pass is logged and retried after
     `error_pause_s`: a database error must not stop a queue for good. `stop()` ends the loop
     after the pass under way; `on_stop` then runs (also when the task is cancelled)."""
 
@@ -217,6 +235,7 @@ class WorkerLoop:
         clock: Clock,
         idle_s: float,
         policy: QueuePolicy | None = None,
+        owner: str = THIS_PROCESS,
         error_pause_s: float = 1.0,
         settle_s: float = 0.0,
         on_stop: Callable[[], Awaitable[None]] | None = None,
@@ -227,6 +246,7 @@ class WorkerLoop:
         self._clock = clock
         self._idle_s = idle_s
         self._policy = policy
+        self.owner = owner
         self._error_pause_s = error_pause_s
         self._settle_s = settle_s  # after a wake, let a burst gather into one pass
         self._on_stop = on_stop
@@ -247,7 +267,7 @@ class WorkerLoop:
 
     async def run_forever(self) -> None:
         if self._policy is not None:
-            await release_claims(self._db, self._policy)
+            await release_claims(self._db, self._policy, self.owner, self._clock.now())
         try:
             while not self._stopping:
                 self._wake.clear()  # before the pass: a wake during it means another

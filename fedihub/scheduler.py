@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fedihub.events.calls import federate_upcoming_occurrences
-from fedihub.jobs import WorkerLoop
+from fedihub.jobs import THIS_PROCESS, WorkerLoop
 from fedihub.media.service import remove_unused
 from fedihub.polls.service import close_due
 from fedihub.posts import federate
 from fedihub.posts import store as posts
 from fedihub.services import Services
-from fedihub.webfeeds.service import poll_due
+from fedihub.webfeeds import service as feeds
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,14 @@ MIN_PAUSE_S = 0.05
 
 
 class Scheduler:
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, owner: str = THIS_PROCESS) -> None:
         self.svc = svc
         self._media_checked_at: float | None = None
         interval = svc.config.scheduler_interval_s
+        # Its one leased queue is the feeds': their leases are released when the loop starts.
         self._loop = WorkerLoop(
             "scheduler", self._step, db=svc.db, clock=svc.clock, idle_s=interval,
-            error_pause_s=interval,
+            policy=feeds.queue_policy(svc), owner=owner, error_pause_s=interval,
             settle_s=min(0.2, interval),  # let a burst settle into one transaction's worth
         )  # fmt: skip
 
@@ -55,7 +56,7 @@ class Scheduler:
         created = await federate_upcoming_occurrences(self.svc, now)
         closed = await close_due(self.svc, now)
         updates = await self.send_due_updates(now)
-        imported = await poll_due(self.svc, now)
+        imported = await feeds.poll_due(self.svc, now, self._loop.owner)
         removed = 0
         if self._media_checked_at is None or now - self._media_checked_at >= MEDIA_CHECK_EVERY_S:
             removed = await remove_unused(self.svc, now)

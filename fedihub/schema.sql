@@ -13,16 +13,17 @@ CREATE TABLE blocked_hosts (
   created_at REAL NOT NULL
 );
 
-CREATE TABLE deliveries (
+CREATE TABLE "deliveries" (
   id INTEGER PRIMARY KEY,
   activity_id INTEGER NOT NULL REFERENCES outbox_activities(id) ON DELETE CASCADE,
   inbox TEXT NOT NULL,
   host TEXT NOT NULL,
   state TEXT NOT NULL DEFAULT 'pending'
-    CHECK (state IN ('pending', 'sending', 'sent', 'gave_up')),
+    CHECK (state IN ('pending', 'running', 'done', 'failed', 'gave_up')),
   attempts INTEGER NOT NULL DEFAULT 0,
   next_try_at REAL NOT NULL,
   locked_until REAL,
+  locked_by TEXT,
   last_status INTEGER,
   last_error TEXT,
   created_at REAL NOT NULL,
@@ -58,13 +59,16 @@ CREATE TABLE feed_sources (
   url TEXT NOT NULL,
   etag TEXT,
   last_modified TEXT,
-  next_fetch_at REAL NOT NULL,
+  next_try_at REAL NOT NULL,
   failures INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
   title TEXT,
-  created_at REAL NOT NULL,
+  created_at REAL NOT NULL, state TEXT NOT NULL DEFAULT 'pending'
+  CHECK (state IN ('pending', 'running')), locked_until REAL, locked_by TEXT,
   UNIQUE (hub_id, url)
 );
+
+CREATE INDEX feed_sources_due ON feed_sources(state, next_try_at);
 
 CREATE TABLE followers (
   local_actor_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
@@ -108,21 +112,23 @@ CREATE TABLE hub_organizers (
   PRIMARY KEY (hub_id, account_id)
 );
 
-CREATE TABLE inbox_items (
+CREATE TABLE "inbox_items" (
   id INTEGER PRIMARY KEY,
   activity_uri TEXT NOT NULL UNIQUE,
   actor_uri TEXT NOT NULL,
+  actor_host TEXT NOT NULL DEFAULT '',
   type TEXT NOT NULL,
   document TEXT NOT NULL,
   state TEXT NOT NULL DEFAULT 'pending'
-    CHECK (state IN ('pending', 'processing', 'done', 'failed')),
+    CHECK (state IN ('pending', 'running', 'done', 'failed', 'gave_up')),
   attempts INTEGER NOT NULL DEFAULT 0,
   next_try_at REAL NOT NULL,
   locked_until REAL,
+  locked_by TEXT,
   error TEXT,
   received_at REAL NOT NULL,
   processed_at REAL
-, actor_host TEXT NOT NULL DEFAULT '');
+);
 
 CREATE INDEX inbox_items_host_due ON inbox_items(state, actor_host, next_try_at);
 

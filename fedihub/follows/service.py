@@ -44,12 +44,13 @@ async def resolve_handle_or_uri(svc: Services, handle_or_uri: str) -> RemoteActo
 
 
 async def _enqueue_to(
-    tx: Transaction, sender: LocalActor, activity: JsonObject, to: RemoteActor
+    tx: Transaction, sender: LocalActor, activity: JsonObject, to: RemoteActor, now: float
 ) -> None:
     """Follows and their answers go to the personal inbox (as Mastodon expects), not shared."""
     await outbox.enqueue(
-        tx, actor_id=sender.id, activity=activity, targets=[personal_target(to)], is_public=False
-    )
+        tx, actor_id=sender.id, activity=activity, targets=[personal_target(to)], is_public=False,
+        now=now,
+    )  # fmt: skip
 
 
 # Our actors following others
@@ -64,7 +65,7 @@ async def follow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remote
     activity = compose.follow(svc.new_activity_uri(), local.uri(svc.config.base_url), target.uri)
     async with svc.db.transaction() as tx:
         await follows.save_pending_follow(tx, local.id, target.uri, activity["id"], svc.clock.now())
-        await _enqueue_to(tx, local, activity, target)
+        await _enqueue_to(tx, local, activity, target, svc.clock.now())
     svc.wake_delivery()
     return target
 
@@ -79,7 +80,7 @@ async def unfollow(svc: Services, local: LocalActor, handle_or_uri: str) -> Remo
     )
     async with svc.db.transaction() as tx:
         await follows.delete_following(tx, local.id, target.uri)
-        await _enqueue_to(tx, local, activity, target)
+        await _enqueue_to(tx, local, activity, target, svc.clock.now())
     svc.wake_delivery()
     return target
 
@@ -112,7 +113,7 @@ async def follow_received(
             answer = compose.accept_follow(
                 svc.new_activity_uri(), local.uri(svc.config.base_url), follow_activity
             )
-            await _enqueue_to(tx, local, answer, follower)
+            await _enqueue_to(tx, local, answer, follower, svc.clock.now())
     svc.wake_delivery()
     return state
 
@@ -142,7 +143,7 @@ async def answer_request(
             await follows.accept_follower(tx, local.id, follower_uri)
         else:
             await follows.delete_follower(tx, local.id, follower_uri)
-        await _enqueue_to(tx, local, answer, follower)
+        await _enqueue_to(tx, local, answer, follower, svc.clock.now())
     svc.wake_delivery()
 
 

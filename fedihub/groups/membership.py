@@ -72,7 +72,7 @@ async def _answer_join(
         kind, svc.new_activity_uri(), hub_uri, _join(hub_uri, actor_uri, join_uri)
     )
     await outbox.enqueue(tx, actor_id=hub.id, activity=answer, targets=[personal_target(remote)],
-                         is_public=False)  # fmt: skip
+                         is_public=False, now=svc.clock.now())  # fmt: skip
 
 
 async def join_received(
@@ -165,4 +165,5 @@ async def _announce_moderators(
     hub_uri = hub.uri(svc.config.base_url)
     activity = compose.moderators_change(svc.new_activity_uri(), kind, hub_uri, actor_uri)
     targets = await federate.follower_targets(svc, hub)
-    await outbox.enqueue(tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True)
+    await outbox.enqueue(tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True,
+                         now=svc.clock.now())  # fmt: skip

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import inf
 
-from fedihub.clock import SYSTEM_CLOCK
-
 MAX_HOSTS = 10_000
 DAY_S = 86_400.0
 
@@ -33,7 +31,7 @@ class HostBudgets:
         self,
         requests_per_minute: int,
         bytes_per_day: int,
-        clock: Callable[[], float] = SYSTEM_CLOCK.monotonic,
+        clock: Callable[[], float],
     ) -> None:
         self._requests_max = float(requests_per_minute) if requests_per_minute > 0 else inf
         self._bytes_max = float(bytes_per_day) if bytes_per_day > 0 else inf

@@ -16,21 +16,17 @@ from fedihub.activitystreams import host_of
 from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database
 from fedihub.inbox.validate import Incoming
-from fedihub.jobs import QueuePolicy, Retry, exponential
+from fedihub.jobs import JobState, QueuePolicy, Retry, exponential
 from fedihub.outbox.store import mark_hosts_healthy
 
 MAX_BATCH = 512
 # An item waiting on another server is retried 30 s, 1 min, 2 min, … later, eight times in all.
-# Rows written before the job machine keep their names: "processing" is running, and an item
-# given up on is "failed" like one that could never work.
 INBOX = QueuePolicy(
     table="inbox_items",
     key_column="actor_host",
     finished_at_column="processed_at",
     retry=Retry(exponential(30.0), max_attempts=8),
-    stored_names={"running": "processing", "gave_up": "failed"},
 )
-PENDING, RUNNING = INBOX.stored("pending"), INBOX.stored("running")
 
 
 class InboxWriter:
@@ -130,11 +126,12 @@ async def claim_due(
     limit: int,
     per_host: int,
     full_hosts: Collection[str],
+    owner: str,
 ) -> list[InboxItem]:
-    """Leases up to `limit` due items, oldest first, at most `per_host` from each host and none
-    from `full_hosts`, which hold their share already (a soft cap: one claim may pass it by a
-    claim's worth). A lease that ran out (its worker died) is due again. One statement, so the
-    claim holds the single writer as briefly as it can."""
+    """Leases up to `limit` due items to `owner`, oldest first, at most `per_host` from each
+    host and none from `full_hosts`, which hold their share already (a soft cap: one claim may
+    pass it by a claim's worth). A lease that ran out (its worker died) is due again. One
+    statement, so the claim holds the single writer as briefly as it can."""
     async with db.transaction() as tx:
         rows = await tx.fetchall(
             # Each host with pending items, found by seeking the (state, actor_host, next_try_at)
@@ -142,21 +139,20 @@ async def claim_due(
             # grows with the hosts waiting, not with one host's backlog.
             # PostgreSQL: the `due` rows get `FOR UPDATE SKIP LOCKED`, as in jobs.claim_due.
             "WITH RECURSIVE hosts(host) AS ("
-            "   SELECT min(actor_host) FROM inbox_items WHERE state = ?1"
+            "   SELECT min(actor_host) FROM inbox_items WHERE state = 'pending'"
             "   UNION ALL SELECT (SELECT min(actor_host) FROM inbox_items"
-            "     WHERE state = ?1 AND actor_host > host) FROM hosts"
+            "     WHERE state = 'pending' AND actor_host > host) FROM hosts"
             "   WHERE host IS NOT NULL),"
             " due AS (SELECT i.id FROM hosts JOIN inbox_items i ON i.id IN"
-            "  (SELECT id FROM inbox_items WHERE state = ?1 AND actor_host = hosts.host"
-            "   AND next_try_at <= ?3 ORDER BY next_try_at, id LIMIT ?4)"
-            "  WHERE hosts.host NOT IN (SELECT value FROM json_each(?5))"
+            "  (SELECT id FROM inbox_items WHERE state = 'pending' AND actor_host = hosts.host"
+            "   AND next_try_at <= ?1 ORDER BY next_try_at, id LIMIT ?2)"
+            "  WHERE hosts.host NOT IN (SELECT value FROM json_each(?3))"
             "  UNION ALL SELECT id FROM inbox_items"
-            "   WHERE state = ?2 AND locked_until < ?3)"
-            " UPDATE inbox_items SET state = ?2, locked_until = ?6"
-            " WHERE id IN (SELECT id FROM due ORDER BY id LIMIT ?7)"
+            "   WHERE state = 'running' AND locked_until < ?1)"
+            " UPDATE inbox_items SET state = 'running', locked_until = ?4, locked_by = ?5"
+            " WHERE id IN (SELECT id FROM due ORDER BY id LIMIT ?6)"
             " RETURNING id, activity_uri, actor_uri, actor_host, type, document, attempts",
-            (PENDING, RUNNING, now, per_host, json.dumps(sorted(full_hosts)),
-             now + INBOX.lease_s, limit),
+            (now, per_host, json.dumps(sorted(full_hosts)), now + INBOX.lease_s, owner, limit),
         )  # fmt: skip
     return sorted((_item(r) for r in rows), key=lambda i: i.id)
 
@@ -166,9 +162,18 @@ class Result:
     item_id: int
     error: str | None = None
     retry_at: float | None = None  # set: back to pending until then
+    gave_up: bool = False  # the error might pass, but the item has been tried long enough
     # Ignored or refused: the body is dropped at once (only its id, type and reason stay until
     # pruned), so activities that change nothing here cannot fill the disk for two weeks.
     drop_body: bool = False
+
+
+def _state(result: Result) -> JobState:
+    if result.retry_at is not None:
+        return "pending"
+    if result.gave_up:
+        return "gave_up"
+    return "failed" if result.error else "done"
 
 
 async def record_results(db: Database, results: list[Result], now: float) -> None:
@@ -183,9 +188,7 @@ async def record_results(db: Database, results: list[Result], now: float) -> Non
             " WHERE id = ?",
             [
                 (
-                    INBOX.stored(
-                        "pending" if r.retry_at is not None else "failed" if r.error else "done"
-                    ),
+                    _state(r),
                     r.error,
                     None if r.retry_at is not None else now,
                     r.retry_at,

@@ -56,7 +56,11 @@ class InboxWorker:
     all), oldest first and one item at a time per actor."""
 
     def __init__(
-        self, svc: Services, handlers: Mapping[str, Handler], clock: Clock | None = None
+        self,
+        svc: Services,
+        handlers: Mapping[str, Handler],
+        clock: Clock | None = None,
+        owner: str = jobs.THIS_PROCESS,
     ) -> None:
         self._svc = svc
         self._handlers = handlers
@@ -77,7 +81,7 @@ class InboxWorker:
         self._stored_since_claim = False
         self._loop = WorkerLoop(
             "inbox", self._step, db=svc.db, clock=self._clock, idle_s=IDLE_POLL_S, policy=INBOX,
-            on_stop=self._stop,
+            owner=owner, on_stop=self._stop,
         )  # fmt: skip
 
     def wake(self) -> None:
@@ -120,7 +124,9 @@ class InboxWorker:
         adding a transaction per item to the one writer that the intake also needs."""
         now = self._clock.now()
         if now - self._renewed_at > INBOX.lease_s / 3:
-            await jobs.renew_leases(self._svc.db, INBOX, self._held_ids, now + INBOX.lease_s)
+            await jobs.renew_leases(
+                self._svc.db, INBOX, self._held_ids, now + INBOX.lease_s, self._loop.owner
+            )
             self._renewed_at = now
         claim_in_s = self._claimed_at + BATCH_EVERY_S - now
         if self._more_due or claim_in_s <= 0:
@@ -151,6 +157,7 @@ class InboxWorker:
             limit=HELD_MAX - len(self._held_ids),
             per_host=HELD_PER_HOST,
             full_hosts=self._held_by_host.full_keys(),
+            owner=self._loop.owner,
         )
         fresh = [item for item in claimed if item.id not in self._held_ids]
         for item in fresh:
@@ -225,7 +232,7 @@ class InboxWorker:
         retry_at = INBOX.retry.next_try_at(item.attempts + 1, self._clock.now())
         if retry_at is None:
             log.warning("inbox %s %s failed: %s", item.type, item.activity_uri, reason)
-            return Result(item.id, error=reason, drop_body=True)
+            return Result(item.id, error=reason, drop_body=True, gave_up=True)
         return Result(item.id, reason, retry_at)
 
     async def _process(self, item: InboxItem) -> Result:

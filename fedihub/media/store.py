@@ -51,3 +51,9 @@ async def names_older_than(db: Database, created_before: float) -> list[str]:
 async def delete_media(db: Database, names: list[str]) -> None:
     async with db.transaction() as tx:
         await tx.executemany("DELETE FROM media WHERE name = ?", [(n,) for n in names])
+
+
+async def content_type(db: Database, name: str) -> str | None:
+    """The type of a stored image, None for a name never stored."""
+    found: str | None = await db.fetchval("SELECT content_type FROM media WHERE name = ?", (name,))
+    return found

@@ -18,7 +18,7 @@ FAILURE_DAYS_BEFORE_UNAVAILABLE = 7
 
 @dataclass(frozen=True)
 class Outcome:
-    state: Literal["sent", "pending", "gave_up"]
+    state: Literal["done", "pending", "failed", "gave_up"]
     next_try_at: float | None
     reason: str | None
     host_failed: bool  # counts toward marking the host unavailable
@@ -29,14 +29,12 @@ def backoff_s(attempts: int, jitter: float) -> float:
     return attempts**4 + 15 + jitter * 10 * (attempts + 1)
 
 
-# Rows written before the job machine keep their names: "sending" is running, "sent" is done.
 DELIVERIES = QueuePolicy(
     table="deliveries",
     key_column="host",
     finished_at_column="finished_at",
     retry=Retry(backoff_s, MAX_ATTEMPTS),
     prune_every_s=60.0,
-    stored_names={"running": "sending", "done": "sent", "failed": "gave_up"},
 )
 
 
@@ -64,13 +62,13 @@ def classify(
     """`attempts` counts this one. status 0 means no HTTP answer (network error, timeout);
     `permanent` means we refused to send it (a URL we may not contact)."""
     if 200 <= status < 300:
-        return Outcome("sent", None, None, host_failed=False)
+        return Outcome("done", None, None, host_failed=False)
     reason = error or f"HTTP {status}"
     if permanent or status == 501:
-        return Outcome("gave_up", None, reason, host_failed=False)
+        return Outcome("failed", None, reason, host_failed=False)
     if 400 <= status < 500 and status not in RETRYABLE_4XX:
         # The receiver understood and refused: retrying would not change its mind.
-        return Outcome("gave_up", None, reason, host_failed=False)
+        return Outcome("failed", None, reason, host_failed=False)
     next_try_at = DELIVERIES.retry.next_try_at(attempts, now, jitter)
     if next_try_at is None:
         return Outcome("gave_up", None, f"{reason} after {attempts} attempts", host_failed=True)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fedihub import jobs
-from fedihub.clock import SYSTEM_CLOCK
 from fedihub.db import Database, Transaction
+from fedihub.jobs import JobState
 from fedihub.outbox.deliveries import DELIVERIES, FAILURE_DAYS_BEFORE_UNAVAILABLE, Outcome
 from fedihub.outbox.recipients import Target
 
@@ -22,10 +22,9 @@ async def enqueue(
     activity: dict[str, Any],
     targets: Sequence[Target],
     is_public: bool,
-    now: float | None = None,
+    now: float,
 ) -> int:
     """Stores the activity and one pending delivery per target, inside the caller's transaction."""
-    now = SYSTEM_CLOCK.now() if now is None else now
     activity_id = await tx.insert(
         "INSERT INTO outbox_activities (uri, actor_id, type, is_public, document, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -39,6 +38,31 @@ async def enqueue(
     return activity_id
 
 
+async def public_activity_count(db: Database, actor_id: int) -> int:
+    count: int = await db.fetchval(
+        "SELECT count(*) FROM outbox_activities WHERE actor_id = ? AND is_public = 1", (actor_id,)
+    )
+    return count
+
+
+async def public_activities(
+    db: Database, actor_id: int, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """An actor's public activities as sent, newest first."""
+    rows = await db.fetchall(
+        "SELECT document FROM outbox_activities WHERE actor_id = ? AND is_public = 1"
+        " ORDER BY id DESC LIMIT ? OFFSET ?",
+        (actor_id, limit, offset),
+    )
+    return [json.loads(r["document"]) for r in rows]
+
+
+async def activity_by_uri(db: Database, uri: str) -> dict[str, Any] | None:
+    """One of our activities, as sent."""
+    document = await db.fetchval("SELECT document FROM outbox_activities WHERE uri = ?", (uri,))
+    return None if document is None else dict(json.loads(document))
+
+
 @dataclass(frozen=True)
 class Delivery:
     id: int
@@ -49,12 +73,19 @@ class Delivery:
 
 
 async def claim_due(
-    db: Database, *, now: float, limit: int, per_host: int, in_flight: Mapping[str, int]
+    db: Database,
+    *,
+    now: float,
+    limit: int,
+    per_host: int,
+    in_flight: Mapping[str, int],
+    owner: str,
 ) -> list[Delivery]:
-    """Leases up to `limit` due deliveries, never more than `per_host` in flight to one host."""
+    """Leases up to `limit` due deliveries to `owner`, never more than `per_host` in flight to
+    one host."""
     rows = await jobs.claim_due(
         db, DELIVERIES, now=now, limit=limit, per_key=per_host, busy=in_flight,
-        columns="id, activity_id, inbox, host, attempts",
+        columns="id, activity_id, inbox, host, attempts", owner=owner,
     )  # fmt: skip
     return [Delivery(r["id"], r["activity_id"], r["inbox"], r["host"], r["attempts"]) for r in rows]
 
@@ -92,13 +123,13 @@ async def record_outcomes(
                     o.next_try_at if o.next_try_at is not None else now,
                     status or None,
                     o.reason,
-                    now if o.state != DELIVERIES.stored("pending") else None,
+                    now if o.state != "pending" else None,
                     d.id,
                 )
                 for d, o, status in results
             ],
         )
-        healthy = {d.host for d, o, _ in results if o.state == DELIVERIES.stored("done")}
+        healthy = {d.host for d, o, _ in results if o.state == "done"}
         failing = {d.host for d, o, _ in results if o.host_failed} - healthy
         if healthy:
             await mark_hosts_healthy(tx, healthy)
@@ -132,17 +163,36 @@ async def give_up_unreachable(db: Database, hosts: frozenset[str], now: float) -
     if not hosts:
         return 0
     return await db.execute(
-        "UPDATE deliveries SET state = ?, last_error = 'host unavailable or blocked',"
-        " finished_at = ? WHERE state = ? AND host IN (SELECT value FROM json_each(?))",
-        (
-            DELIVERIES.stored("gave_up"),
-            now,
-            DELIVERIES.stored("pending"),
-            json.dumps(sorted(hosts)),
-        ),
+        "UPDATE deliveries SET state = 'gave_up', last_error = 'host unavailable or blocked',"
+        " finished_at = ? WHERE state = 'pending' AND host IN (SELECT value FROM json_each(?))",
+        (now, json.dumps(sorted(hosts))),
     )
 
 
-async def delivery_counts(db: Database) -> dict[str, int]:
-    rows = await db.fetchall("SELECT state, count(*) AS n FROM deliveries GROUP BY state")
+async def delivery_counts(db: Database, actor_id: int | None = None) -> dict[JobState, int]:
+    """How many deliveries are in each state: all of them, or those of one actor's activities."""
+    rows = await db.fetchall(
+        "SELECT d.state, count(*) AS n FROM deliveries d JOIN outbox_activities a"
+        " ON a.id = d.activity_id WHERE ?1 IS NULL OR a.actor_id = ?1 GROUP BY d.state",
+        (actor_id,),
+    )
     return {r["state"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    host: str
+    last_status: int | None
+    last_error: str | None
+    activity_type: str
+
+
+async def recent_failures(db: Database, actor_id: int, limit: int) -> list[FailedDelivery]:
+    """The latest deliveries of one actor's activities that were refused or given up on."""
+    rows = await db.fetchall(
+        "SELECT d.host, d.last_status, d.last_error, a.type FROM deliveries d"
+        " JOIN outbox_activities a ON a.id = d.activity_id WHERE a.actor_id = ?"
+        " AND d.state IN ('failed', 'gave_up') ORDER BY d.finished_at DESC LIMIT ?",
+        (actor_id, limit),
+    )
+    return [FailedDelivery(*row) for row in rows]

@@ -12,7 +12,7 @@ from fedihub.actors.keyring import KeyRing
 from fedihub.client import HttpClient
 from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database
-from fedihub.jobs import KeyedSlots, WorkerLoop
+from fedihub.jobs import THIS_PROCESS, KeyedSlots, WorkerLoop
 from fedihub.outbox import store
 from fedihub.outbox.deliveries import DELIVERIES, Outcome, classify
 from fedihub.outbox.store import Delivery
@@ -38,6 +38,7 @@ class DeliveryWorker:
         per_host: int,
         drain_timeout_s: float = 35.0,
         clock: Clock = SYSTEM_CLOCK,
+        owner: str = THIS_PROCESS,
     ) -> None:
         self._db = db
         self._client = client
@@ -52,7 +53,7 @@ class DeliveryWorker:
         self._swept_at: float | None = None
         self._loop = WorkerLoop(
             "delivery", self._step, db=db, clock=clock, idle_s=IDLE_POLL_S, policy=DELIVERIES,
-            on_stop=self.drain,
+            owner=owner, on_stop=self.drain,
         )  # fmt: skip
 
     def wake(self) -> None:
@@ -111,6 +112,7 @@ class DeliveryWorker:
             limit=self._concurrency - len(self._tasks),
             per_host=self._in_flight.per_key,
             in_flight=self._in_flight.as_counts(),
+            owner=self._loop.owner,
         )
         if len(self._bodies) > 1000:
             self._bodies.clear()
@@ -145,7 +147,7 @@ class DeliveryWorker:
             status = 0
         finally:
             self._in_flight.give_back(delivery.host)
-        if outcome.state != DELIVERIES.stored("done"):
+        if outcome.state != "done":
             log.info("delivery %d to %s: %s", delivery.id, delivery.inbox, outcome.reason)
         self._results.append((delivery, outcome, status))
 

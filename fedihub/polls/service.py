@@ -280,6 +280,7 @@ async def vote_remote(
                 svc.new_activity_uri(), voter_uri, question_uri, author_uri, name
             )
             await outbox.enqueue(tx, actor_id=account.actor.id, activity=activity,
-                                 targets=[personal_target(author)], is_public=False)  # fmt: skip
+                                 targets=[personal_target(author)], is_public=False,
+                                 now=svc.clock.now())  # fmt: skip
     svc.wake_delivery()
     return author_uri

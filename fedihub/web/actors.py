@@ -3,7 +3,6 @@ host-meta and NodeInfo. JSON for ActivityPub clients, a small HTML page for brow
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from fedihub.follows import store as follow_store
 from fedihub.groups.membership import moderators
 from fedihub.keys import services_key
 from fedihub.kinds import post_object
+from fedihub.outbox import store as outbox
 from fedihub.posts import store as posts
 from fedihub.web.dashboard import hub_page
 from fedihub.web.respond import activity_json, html, wants_json
@@ -117,18 +117,10 @@ async def following_collection(request: web.Request) -> web.Response:
 async def outbox_collection(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     actor = await actor_from_request(request)
-    where = "actor_id = ? AND is_public = 1"
-    total = await svc.db.fetchval(
-        f"SELECT count(*) FROM outbox_activities WHERE {where}", (actor.id,)
-    )
+    total = await outbox.public_activity_count(svc.db, actor.id)
 
     async def items(limit: int, offset: int) -> list[JsonObject]:
-        rows = await svc.db.fetchall(
-            f"SELECT document FROM outbox_activities WHERE {where} ORDER BY id DESC"
-            " LIMIT ? OFFSET ?",
-            (actor.id, limit, offset),
-        )
-        documents = [json.loads(r[0]) for r in rows]
+        documents = await outbox.public_activities(svc.db, actor.id, limit, offset)
         for d in documents:
             d.pop("@context", None)
         return documents

@@ -18,6 +18,7 @@ from fedihub.groups.store import Role
 from fedihub.hubs.service import read_hub_name, read_join_policy
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
+from fedihub.outbox import store as outbox
 from fedihub.posts.fieldreaders import parse_languages, parse_timezone
 from fedihub.reports import service as reports
 from fedihub.reports import store as report_store
@@ -31,34 +32,20 @@ RECENT_FAILURES = 20
 ROLE_NAMES: dict[Role, str] = {"admin": "Admin", "moderator": "Moderator", "member": "Member"}
 
 
-async def _deliveries(svc: Any, hub_id: int) -> tuple[dict[str, int], list[Any]]:
-    rows = await svc.db.fetchall(
-        "SELECT d.state, count(*) FROM deliveries d JOIN outbox_activities a"
-        " ON a.id = d.activity_id WHERE a.actor_id = ? GROUP BY d.state",
-        (hub_id,),
-    )
-    failures = await svc.db.fetchall(
-        "SELECT d.host, d.last_status, d.last_error, a.type FROM deliveries d"
-        " JOIN outbox_activities a ON a.id = d.activity_id WHERE a.actor_id = ?"
-        " AND d.state = 'gave_up' ORDER BY d.finished_at DESC LIMIT ?",
-        (hub_id, RECENT_FAILURES),
-    )
-    return {r[0]: r[1] for r in rows}, failures
-
-
 async def _manage_page(
     request: web.Request, form: Any, who: Organiser, error: str | None = None, status: int = 200
 ) -> web.Response:
     hub = who[0]
     svc = request.app[services_key]
-    counts, failures = await _deliveries(svc, hub.id)
     return await form_page(
         request, "manage.html", status=status, hub=hub, error=error,
         members=await groups.members(svc.db, hub.id),
         follow_requests=await follows.list_followers(svc, hub, "pending"),
         queued=await groups.queued(svc.db, hub.id),
         reports=await report_store.open_reports(svc.db, hub.id),
-        counts=counts, failures=failures, roles=ROLE_NAMES, policies=POLICY_NAMES,
+        counts=await outbox.delivery_counts(svc.db, hub.id),
+        failures=await outbox.recent_failures(svc.db, hub.id, RECENT_FAILURES),
+        roles=ROLE_NAMES, policies=POLICY_NAMES,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from fedihub.errors import NotFound
 from fedihub.keys import services_key
+from fedihub.media import store as media
 from fedihub.media.service import media_dir
 
 routes = web.RouteTableDef()
@@ -16,7 +17,7 @@ routes = web.RouteTableDef()
 async def serve(request: web.Request) -> web.StreamResponse:
     svc = request.app[services_key]
     name = request.match_info["name"]
-    content_type = await svc.db.fetchval("SELECT content_type FROM media WHERE name = ?", (name,))
+    content_type = await media.content_type(svc.db, name)
     path = media_dir(svc) / name
     if content_type is None or not path.is_file():
         raise NotFound("no such image")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from fedihub.activitystreams import id_of
 from fedihub.errors import NotFound
 from fedihub.keys import services_key
+from fedihub.outbox import store as outbox
 from fedihub.web.respond import activity_json, html, wants_json
 
 routes = web.RouteTableDef()
@@ -18,10 +17,9 @@ routes = web.RouteTableDef()
 async def activity_document(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     uri = svc.config.base_url + request.path
-    document = await svc.db.fetchval("SELECT document FROM outbox_activities WHERE uri = ?", (uri,))
-    if document is None:
+    activity = await outbox.activity_by_uri(svc.db, uri)
+    if activity is None:
         raise NotFound("no such activity")
-    activity = json.loads(document)
     if wants_json(request):
         return activity_json(activity)
     return html(

@@ -1,7 +1,8 @@
 """Subscribing hubs to their groups' websites, and polling those feeds politely: conditional
 GETs, a backoff on failure, size and time limits, and each entry published once, even across
 restarts (the entry is recorded in the same transaction as the post it became). The scheduler's
-loop polls them; a failing feed backs off by the job machine's rules and is never given up."""
+loop polls them, each claimed under a lease (a job machine queue, so two processes never poll
+one feed at once); a failing feed backs off by the job machine's rules and is never given up."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fedihub.actors.model import LocalActor
 from fedihub.client import check_url
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, FedihubError, FetchError
-from fedihub.jobs import Retry, exponential
+from fedihub.jobs import THIS_PROCESS, QueuePolicy, Retry, exponential
 from fedihub.posts import service as posts
 from fedihub.posts.store import Post
 from fedihub.services import Services
@@ -28,15 +29,16 @@ MAX_FEED_BYTES = 2 * 1024 * 1024
 MAX_BACKOFF_S = 86_400.0
 
 
-def _retry(svc: Services) -> Retry:
+def queue_policy(svc: Services) -> QueuePolicy:
     """A failing feed is tried again an interval later, then two, four, … at most a day."""
-    return Retry(exponential(svc.config.feed_interval_s, MAX_BACKOFF_S), max_attempts=None)
+    retry = Retry(exponential(svc.config.feed_interval_s, MAX_BACKOFF_S), max_attempts=None)
+    return store.queue_policy(retry)
 
 
 async def _failed(svc: Services, source: store.Source, error: str, now: float) -> None:
-    next_fetch_at = _retry(svc).next_try_at(source.failures + 1, now)
-    assert next_fetch_at is not None, "feeds are never given up"
-    await store.failed(svc.db, source, error, next_fetch_at)
+    next_try_at = queue_policy(svc).retry.next_try_at(source.failures + 1, now)
+    assert next_try_at is not None, "feeds are never given up"
+    await store.failed(svc.db, source, error, next_try_at)
 
 
 class AlreadyPublished(Exception):
@@ -48,10 +50,11 @@ async def add_feed(svc: Services, hub: LocalActor, url: str) -> bool:
     return await store.add(svc.db, hub.id, url, svc.clock.now())
 
 
-async def poll_due(svc: Services, now: float) -> int:
-    """Polls every feed whose time has come; returns how many entries became posts."""
+async def poll_due(svc: Services, now: float, owner: str = THIS_PROCESS) -> int:
+    """Polls every feed whose time has come, claimed under leases held by `owner`; returns how
+    many entries became posts."""
     published = 0
-    for source in await store.due(svc.db, now):
+    for source in await store.claim_due(svc.db, queue_policy(svc), now, owner):
         try:
             published += await poll(svc, source, now)
         except Exception as e:  # one broken feed must not stop the others, nor be retried hot
@@ -69,7 +72,7 @@ async def poll(svc: Services, source: store.Source, now: float) -> int:
         if response.status == 304:
             await store.fetched(
                 svc.db, source, etag=source.etag, last_modified=source.last_modified,
-                title=None, next_fetch_at=now + interval,
+                title=None, next_try_at=now + interval,
             )  # fmt: skip
             return 0
         if response.status != 200:
@@ -86,7 +89,7 @@ async def poll(svc: Services, source: store.Source, now: float) -> int:
     for entry in await _new_entries(svc, source, feed.entries):
         published += await _publish(svc, hub, source, entry, site, now)
     await store.fetched(svc.db, source, etag=response.etag, last_modified=response.last_modified,
-                        title=feed.title or None, next_fetch_at=now + interval)  # fmt: skip
+                        title=feed.title or None, next_try_at=now + interval)  # fmt: skip
     return published
 
 

@@ -89,12 +89,12 @@ async def post_then_interrupt(
             await eventually(all_delivered, timeout_s=60, what="every inbox to get the post")
 
             async def queue_settled() -> bool:
-                return a.query("SELECT count(*) FROM deliveries WHERE state = 'sending'")[0][0] == 0
+                return a.query("SELECT count(*) FROM deliveries WHERE state = 'running'")[0][0] == 0
 
             await eventually(queue_settled, what="the last answers to be recorded")
             rows = a.query("SELECT d.inbox, d.state FROM deliveries d JOIN outbox_activities o"
                            " ON o.id = d.activity_id WHERE o.type = 'Create'")  # fmt: skip
-            assert {state for _, state in rows} <= {"sent", "pending"}  # nothing abandoned
+            assert {state for _, state in rows} <= {"done", "pending"}  # nothing abandoned
             # A retry still queued (a transient error after the restart) is only ever for an
             # inbox that already holds the post: a would-be duplicate, never a missing copy.
             assert {inbox for inbox, state in rows if state == "pending"} <= set(creates(remote))
@@ -113,7 +113,7 @@ def _password(tmp_path: Path) -> Path:
 async def test_graceful_restart_mid_fan_out_delivers_exactly_once(tmp_path: Path) -> None:
     received, expected, at_interrupt, states = await post_then_interrupt(tmp_path, signal.SIGTERM)
     assert 0 < at_interrupt < len(expected)
-    assert set(states) == {"sent"}  # no retry queued either: nothing will arrive twice later
+    assert set(states) == {"done"}  # no retry queued either: nothing will arrive twice later
     assert (
         set(received) == expected
         and len(expected) == SHARED_HOSTS + (HOSTS - SHARED_HOSTS) * PER_HOST

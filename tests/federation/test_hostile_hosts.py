@@ -58,7 +58,7 @@ async def test_a_stalling_host_does_not_delay_a_follow_from_another(
         assert waited < 2.0, f"the Accept took {waited:.2f} s behind a stalling host"
         # The stalled activities are all still kept, waiting their turn or a retry.
         kept = a.query("SELECT count(*) FROM inbox_items WHERE actor_uri = ?"
-                       " AND state IN ('pending', 'processing')", (member.id,))  # fmt: skip
+                       " AND state IN ('pending', 'running')", (member.id,))  # fmt: skip
         assert kept[0][0] == STALLING
         # Only one of them is fetched at a time: one actor's items are handled in order.
         assert len(remote.stalled) <= 1

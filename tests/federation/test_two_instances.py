@@ -74,7 +74,7 @@ async def test_follow_post_unfollow_between_two_instances(
         return a.query(
             "SELECT state, last_status FROM deliveries d JOIN outbox_activities a"
             " ON a.id = d.activity_id WHERE a.type = 'Create'"
-        ) == [("sent", 202)]
+        ) == [("done", 202)]
 
     await eventually(create_delivered, what="A to record B's 202 for the Create")
 

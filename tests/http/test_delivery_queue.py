@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from fedihub.jobs import THIS_PROCESS
 from fedihub.outbox import store
 from fedihub.outbox.recipients import Target
 from fedihub.services import Services
@@ -14,14 +15,16 @@ async def queue(services: Services, targets: list[Target]) -> int:
     activity = {"id": f"{services.config.base_url}/activities/{time.time()}", "type": "Create"}
     async with services.db.transaction() as tx:
         return await store.enqueue(
-            tx, actor_id=actor_id, activity=activity, targets=targets, is_public=True
-        )
+            tx, actor_id=actor_id, activity=activity, targets=targets, is_public=True,
+            now=services.clock.now(),
+        )  # fmt: skip
 
 
 async def claim(services: Services, in_flight: dict[str, int], now: float | None = None):  # type: ignore[no-untyped-def]
     return await store.claim_due(
-        services.db, now=now or time.time(), limit=100, per_host=8, in_flight=in_flight
-    )
+        services.db, now=now or time.time(), limit=100, per_host=8, in_flight=in_flight,
+        owner=THIS_PROCESS,
+    )  # fmt: skip
 
 
 async def test_in_flight_requests_count_against_the_per_host_limit(services: Services) -> None:
@@ -58,7 +61,7 @@ async def test_finished_rows_are_pruned_after_two_weeks(services: Services) -> N
     )
     now = time.time()
     await services.db.execute(
-        "UPDATE deliveries SET state = 'sent', finished_at = ? WHERE host = 'a.example'",
+        "UPDATE deliveries SET state = 'done', finished_at = ? WHERE host = 'a.example'",
         (now - 15 * 86400,),
     )
     await services.db.execute(

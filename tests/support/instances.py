@@ -124,8 +124,8 @@ async def settle(*instances: FedihubInstance) -> None:
     Deliveries are read before inboxes (a finished delivery is already stored by its receiver),
     and the calm must be seen twice in a row: handling an item can queue a new delivery between
     one read and the next."""
-    sending = "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'sending')"
-    handling = "SELECT count(*) FROM inbox_items WHERE state IN ('pending', 'processing')"
+    sending = "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'running')"
+    handling = "SELECT count(*) FROM inbox_items WHERE state IN ('pending', 'running')"
     calm_reads = 0
 
     async def calm_twice() -> bool:

@@ -78,9 +78,11 @@ def test_good_commands_print_what_they_did(
     assert capsys.readouterr().out.split() == [
         "pending",
         "0",
-        "sending",
+        "running",
         "0",
-        "sent",
+        "done",
+        "0",
+        "failed",
         "0",
         "gave_up",
         "0",

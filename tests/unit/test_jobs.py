@@ -13,7 +13,6 @@ from fedihub import jobs
 from fedihub.clock import FixedClock
 from fedihub.db import Database
 from fedihub.jobs import KeyedSlots, QueuePolicy, Retry, WorkerLoop, exponential
-from fedihub.outbox.deliveries import DELIVERIES
 
 T0 = 1_800_000_000.0
 POLICY = QueuePolicy(
@@ -23,7 +22,6 @@ POLICY = QueuePolicy(
     retry=Retry(exponential(10.0, cap_s=60.0), max_attempts=3),
     lease_s=100.0,
     keep_finished_s=1000.0,
-    stored_names={"running": "busy"},
 )
 COLUMNS = "id, host, attempts"
 
@@ -34,7 +32,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.execute(
         "CREATE TABLE chores (id INTEGER PRIMARY KEY, host TEXT NOT NULL,"
         " state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"
-        " next_try_at REAL NOT NULL, locked_until REAL, finished_at REAL)"
+        " next_try_at REAL NOT NULL, locked_until REAL, locked_by TEXT, finished_at REAL)"
     )
     yield database
     await database.close()
@@ -48,11 +46,17 @@ async def add(db: Database, host: str, due_at: float = T0, count: int = 1) -> No
 
 
 async def claim(
-    db: Database, clock: FixedClock, *, per_key: int = 10, busy: dict[str, int] | None = None
+    db: Database,
+    clock: FixedClock,
+    *,
+    per_key: int = 10,
+    busy: dict[str, int] | None = None,
+    owner: str = "here",
 ) -> list[int]:
     rows = await jobs.claim_due(
-        db, POLICY, now=clock.now(), limit=10, per_key=per_key, busy=busy or {}, columns=COLUMNS
-    )
+        db, POLICY, now=clock.now(), limit=10, per_key=per_key, busy=busy or {}, columns=COLUMNS,
+        owner=owner,
+    )  # fmt: skip
     return sorted(r["id"] for r in rows)
 
 
@@ -65,8 +69,9 @@ async def test_due_rows_are_claimed_once_under_a_lease(db: Database) -> None:
     await add(db, "a.example")
     await add(db, "a.example", due_at=T0 + 50)  # not yet due
     assert await claim(db, clock) == [1]
-    assert await states(db) == ["busy", "pending"]  # the queue's own name for running
-    assert await db.fetchval("SELECT locked_until FROM chores WHERE id = 1") == T0 + 100
+    assert await states(db) == ["running", "pending"]
+    lease = await db.fetchone("SELECT locked_until, locked_by FROM chores WHERE id = 1")
+    assert lease is not None and tuple(lease) == (T0 + 100, "here")
     assert await claim(db, clock) == []  # leased
 
 
@@ -84,18 +89,54 @@ async def test_renewed_leases_keep_rows_their_workers(db: Database) -> None:
     clock = FixedClock(T0)
     await add(db, "a.example")
     assert await claim(db, clock) == [1]
-    await jobs.renew_leases(db, POLICY, [1], T0 + 500)
+    await jobs.renew_leases(db, POLICY, [1], T0 + 500, "here")
     clock.advance(200)
     assert await claim(db, clock) == []
+
+
+async def test_a_lease_taken_over_is_not_renewed_by_its_old_owner(db: Database) -> None:
+    clock = FixedClock(T0)
+    await add(db, "a.example")
+    assert await claim(db, clock, owner="slow") == [1]
+    clock.advance(101)  # "slow" hung past its lease
+    assert await claim(db, clock, owner="other") == [1]
+    await jobs.renew_leases(db, POLICY, [1], T0 + 1000, "slow")
+    lease = await db.fetchone("SELECT locked_until, locked_by FROM chores")
+    assert lease is not None and tuple(lease) == (T0 + 201, "other")
 
 
 async def test_claims_left_running_are_released_on_start(db: Database) -> None:
     clock = FixedClock(T0)
     await add(db, "a.example", count=2)
     assert await claim(db, clock) == [1, 2]
-    assert await jobs.release_claims(db, POLICY) == 2
+    assert await jobs.release_claims(db, POLICY, "here", clock.now()) == 2
     assert await states(db) == ["pending", "pending"]
     assert await claim(db, clock) == [1, 2]  # at once, not after the lease
+
+
+async def test_a_process_starting_leaves_another_process_live_leases_alone(db: Database) -> None:
+    clock = FixedClock(T0)
+    await add(db, "a.example", count=3)
+    assert await claim(db, clock, owner="first") == [1, 2, 3]
+    await db.execute("UPDATE chores SET locked_until = ? WHERE id = 3", (T0 - 1,))  # it hangs
+    assert await jobs.release_claims(db, POLICY, "second", clock.now()) == 1  # the expired one
+    assert await states(db) == ["running", "running", "pending"]
+    assert await claim(db, clock, owner="second") == [3]
+    # "first" restarting (the same name: the same server) takes its own back at once.
+    assert await jobs.release_claims(db, POLICY, "first", clock.now()) == 2
+    assert await states(db) == ["pending", "pending", "running"]
+
+
+async def test_rows_leased_before_leases_had_owners_are_released(db: Database) -> None:
+    await add(db, "a.example")
+    await db.execute("UPDATE chores SET state = 'running', locked_until = ?", (T0 + 100,))
+    assert await jobs.release_claims(db, POLICY, "here", T0) == 1
+
+
+def test_a_server_owner_names_its_host_and_data_directory(tmp_path: Path) -> None:
+    assert jobs.server_owner(tmp_path) == jobs.server_owner(tmp_path / ".")
+    assert jobs.server_owner(tmp_path) != jobs.server_owner(tmp_path / "other")
+    assert jobs.server_owner(tmp_path) != jobs.THIS_PROCESS
 
 
 async def test_per_key_caps_count_what_runs_already(db: Database) -> None:
@@ -114,13 +155,6 @@ def test_backoff_doubles_up_to_its_cap_then_the_queue_gives_up() -> None:
     assert retry.next_try_at(3, T0) is None  # three attempts: given up
     never = Retry(exponential(10.0, cap_s=60.0), max_attempts=None)
     assert [never.next_try_at(n, 0.0) for n in (1, 2, 3, 4, 50)] == [10, 20, 40, 60, 60]
-
-
-def test_a_queue_keeps_its_stored_state_names() -> None:
-    assert [DELIVERIES.stored(s) for s in jobs.FINISHED_STATES] == ["sent", "gave_up", "gave_up"]
-    assert DELIVERIES.stored("running") == "sending"
-    assert DELIVERIES.stored_finished() == ["gave_up", "sent"]
-    assert POLICY.stored("pending") == "pending"
 
 
 async def test_finished_rows_are_pruned_once_old(db: Database) -> None:
@@ -151,7 +185,8 @@ def test_keyed_slots_cap_each_key() -> None:
 async def test_the_loop_releases_on_start_prunes_and_stops_cleanly(db: Database) -> None:
     clock = FixedClock(T0)
     await add(db, "a.example", count=2)
-    await db.execute("UPDATE chores SET state = 'busy' WHERE id = 1")
+    await db.execute("UPDATE chores SET state = 'running', locked_by = ? WHERE id = 1",
+                     (jobs.THIS_PROCESS,))  # fmt: skip
     await db.execute("UPDATE chores SET state = 'done', finished_at = ? WHERE id = 2", (T0 - 2000,))
     seen: list[list[str]] = []
     stopped = asyncio.Event()

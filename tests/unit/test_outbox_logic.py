@@ -75,13 +75,13 @@ def test_follow_answers_go_to_the_personal_inbox() -> None:
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])
 def test_2xx_is_done(status: int) -> None:
-    assert classify(status, None, None, 1, 1000.0, 0.0).state == "sent"
+    assert classify(status, None, None, 1, 1000.0, 0.0).state == "done"
 
 
 @pytest.mark.parametrize("status", [400, 403, 404, 410, 422])
-def test_other_4xx_gives_up_at_once(status: int) -> None:
+def test_other_4xx_fails_at_once(status: int) -> None:
     outcome = classify(status, None, None, 1, 1000.0, 0.0)
-    assert outcome.state == "gave_up" and not outcome.host_failed
+    assert outcome.state == "failed" and not outcome.host_failed
 
 
 @pytest.mark.parametrize("status", [0, 401, 408, 500, 502])
@@ -120,7 +120,7 @@ def test_hostile_retry_after_values_are_ignored(value: str) -> None:
     assert classify(429, value, None, 1, 1000.0, 0.0).state == "pending"
 
 
-def test_501_and_our_own_refusals_give_up_at_once() -> None:
-    assert classify(501, None, None, 1, 0.0, 0.0).state == "gave_up"
+def test_501_and_our_own_refusals_fail_at_once() -> None:
+    assert classify(501, None, None, 1, 0.0, 0.0).state == "failed"
     refused = classify(0, None, "refusing to fetch", 1, 0.0, 0.0, permanent=True)
-    assert refused.state == "gave_up" and not refused.host_failed
+    assert refused.state == "failed" and not refused.host_failed
