@@ -8,11 +8,9 @@ import fcntl
 import logging
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fedihub import __version__, jobs, settings
+from fedihub import __version__, jobs
 from fedihub.accounts.cli import add_account_commands
 from fedihub.commands import command
 from fedihub.config import load_config
@@ -68,18 +66,9 @@ async def _run(args: argparse.Namespace) -> int:
         config = await init_instance(args.data, args.domain, args.insecure_http)
         print(f"created {args.data} for {config.base_url}")
         return 0
-    async with cli_services(args.data) as svc:
+    async with services_for(args.data, registry()) as svc:
         await args.run(svc, args)
     return 0
-
-
-@asynccontextmanager
-async def cli_services(data_dir: Path) -> AsyncIterator[Services]:
-    """The collaborators a command runs with: the settings an admin stored at /admin count
-    over config.toml's here as in the server."""
-    async with services_for(data_dir, registry()) as svc:
-        svc.config = await settings.apply_stored(svc.config, svc.db)
-        yield svc
 
 
 async def _deliveries(svc: Services, args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ own. A routes-level module: it calls on several capabilities (posts, polls, medi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from fedihub.events.calls import federate_upcoming_occurrences
@@ -33,6 +34,7 @@ class SchedulerRun:
 
 MEDIA_CHECK_EVERY_S = 3600.0
 # A pass runs at most this soon after the last, however close the next due row is.
+log = logging.getLogger(__name__)
 MIN_PAUSE_S = 0.05
 
 
@@ -83,8 +85,12 @@ class Scheduler:
         await self._loop.run_forever()
 
     async def _step(self) -> float:
-        """A pass, then a pause until the next deferred Update is due (at most the interval)."""
-        await self.run_once()
+        """A pass, then a pause until the next deferred Update is due (at most the interval),
+        even after a failed pass: one bad row must not hold back every post's count Update."""
+        try:
+            await self.run_once()
+        except Exception:  # the edge of a background task: logged once, tried again when due
+            log.exception("scheduler pass failed")
         interval = self.svc.config.scheduler_interval_s
         next_due = await posts.next_update_due(self.svc.db)
         pause = interval if next_due is None else min(interval, next_due - self.svc.clock.now())

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fedihub import settings
 from fedihub.actors.keyring import KeyRing
 from fedihub.actors.resolver import Resolver
 from fedihub.blocks import BlockedHosts
@@ -47,6 +48,9 @@ class Services:
 
 async def open_services(config: Config, kinds: PostKinds, clock: Clock = SYSTEM_CLOCK) -> Services:
     db = await Database.open(config.database_path)
+    # The settings an admin stored at /admin count over config.toml's, for the server, every
+    # command and every test alike.
+    config = await settings.apply_stored(config, db)
     client = HttpClient.create(config, clock)
     keyring = KeyRing(db, config.base_url)
     resolver = Resolver(db, client, keyring, clock)

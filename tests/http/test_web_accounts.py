@@ -13,12 +13,12 @@ from aiohttp.test_utils import TestClient
 
 from fedihub.accounts import sessions
 from fedihub.accounts.service import create_account, require_account
-from fedihub.cli import cli_services
 from fedihub.hubs import service as hubs
 from fedihub.hubs.service import create_hub
 from fedihub.keys import services_key
+from fedihub.kinds import registry
 from fedihub.posts import service as posts
-from fedihub.services import Services
+from fedihub.services import Services, services_for
 from tests.support.network import free_port
 from tests.support.web import AP, HTML, csrf_of, form_token, sign_in
 
@@ -500,5 +500,5 @@ async def test_the_cli_reads_the_settings_an_admin_saved_in_the_browser(
         assert refused.status == 400 and why in await refused.text(), why
     saved = await app_client.post("/admin", allow_redirects=False, data=typed)
     assert saved.status == 303
-    async with cli_services(services.config.data_dir) as cli:
+    async with services_for(services.config.data_dir, registry()) as cli:  # as every command
         assert (cli.config.instance_name, cli.config.signup_mode) == ("Relief hubs", "invite")
