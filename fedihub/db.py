@@ -17,20 +17,26 @@ from typing import Any
 
 import aiosqlite
 
+from fedihub.dialects import Dialect, migrations_for
 from fedihub.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 10_000
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every bundled migration, in order."""
+    """(version, name, sql) for every bundled migration, in order, as SQLite runs them."""
+    return migration_scripts_for("sqlite")
+
+
+def migration_scripts_for(dialect: Dialect) -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every bundled migration, in order, in the dialect's SQL."""
     folder = resources.files("fedihub") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    files = {
+        entry.name: entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql") and entry.name[:4].isdigit()
+    }
+    return migrations_for(dialect, files)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
