@@ -23,6 +23,9 @@ class Config:
     data_dir: Path
     domain: str  # host[:port] exactly as it appears in our URLs
     insecure_http: bool = False
+    # Where the data lives: empty for the SQLite file in the data directory, or a
+    # postgresql://user:password@host/database URL (FEDIHUB_DATABASE) for PostgreSQL.
+    database: str = ""
     instance_name: str = "fedihub"
     instance_summary: str = "A fedihub instance"
     signup_mode: SignupMode = "closed"
@@ -74,6 +77,11 @@ class Config:
     @property
     def database_path(self) -> Path:
         return self.data_dir / DATABASE_FILE
+
+    @property
+    def database_target(self) -> str | Path:
+        """What `engine.open_database` opens: the PostgreSQL URL when one is set, else the file."""
+        return self.database or self.database_path
 
 
 def split_host_port(domain: str) -> tuple[str, int | None]:

@@ -1,19 +1,25 @@
-"""SQLite access: one serialised writer, one reader, WAL, foreign keys, migrations.
+"""The database every store talks to: SQLite (the embedded default) or PostgreSQL (postgres.py).
 
-Every write goes through `Database.transaction()`, which takes an asyncio lock and runs
-`BEGIN IMMEDIATE`, so concurrent tasks never interleave statements inside a transaction
-and other processes (the CLI beside a running server) wait on SQLite's own lock.
+Stores see one small interface, `Database` and `Transaction`: rows read by column name or index,
+`?` placeholders, and every write inside `Database.transaction()`. `engine.open_database`
+picks the engine from the `database` setting (a postgresql:// URL) or uses the SQLite file in
+the data directory.
+
+SQLite: one serialised writer, one reader, WAL, foreign keys, migrations. Every write goes
+through `transaction()`, which takes an asyncio lock and runs `BEGIN IMMEDIATE`, so concurrent
+tasks never interleave statements inside a transaction and other processes (the CLI beside a
+running server) wait on SQLite's own lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -21,6 +27,56 @@ from fedihub.dialects import Dialect, migrations_for
 from fedihub.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 10_000
+
+
+class Row(Protocol):
+    """A row as both engines give it (sqlite3.Row, asyncpg.Record): by column name or index."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...  # the values, in column order
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> Any: ...
+
+
+class Transaction(Protocol):
+    """An open transaction: what a store may do inside `Database.transaction()`."""
+
+    dialect: Dialect
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class Database(Protocol):
+    """The database, whichever engine holds it."""
+
+    dialect: Dialect
+
+    async def close(self) -> None: ...
+
+    async def migrate(self) -> list[str]: ...
+
+    async def schema_version(self) -> int: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
@@ -70,14 +126,16 @@ async def _close_all(connections: list[aiosqlite.Connection]) -> None:
             await conn.close()
 
 
-class Database:
+class SqliteDatabase:
+    dialect: Dialect = "sqlite"
+
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def open(cls, path: Path) -> SqliteDatabase:
         """Opens (creating if need be) and migrates the database. On any failure whatever was
         opened is closed again, and SQLite's complaint becomes a ConfigError naming the file."""
         opened: list[aiosqlite.Connection] = []
@@ -128,11 +186,11 @@ class Database:
         row = await self.fetchone("SELECT max(version) AS v FROM schema_version")
         return int(row["v"]) if row and row["v"] is not None else 0
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._reader.execute(sql, params) as cur:
             return await cur.fetchone()
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
@@ -141,13 +199,13 @@ class Database:
         return None if row is None else row[0]
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         async with self._write_lock:
             try:
                 # Inside the try: aiosqlite runs BEGIN even when the task awaiting it is
                 # cancelled, and a transaction left open would refuse every later write.
                 await self._writer.execute("BEGIN IMMEDIATE")
-                yield Transaction(self._writer)
+                yield SqliteTransaction(self._writer)
             except BaseException:
                 with suppress(sqlite3.Error):  # none open if BEGIN itself failed
                     await asyncio.shield(self._writer.execute("ROLLBACK"))
@@ -165,8 +223,10 @@ class Database:
             return await tx.execute(sql, params)
 
 
-class Transaction:
+class SqliteTransaction:
     """The writer connection while a transaction is open."""
+
+    dialect: Dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -182,10 +242,10 @@ class Transaction:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._conn.execute(sql, params) as cur:
             return await cur.fetchone()
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._conn.execute(sql, params) as cur:
             return list(await cur.fetchall())

@@ -9,7 +9,7 @@ from fedihub.actors import store
 from fedihub.actors.keyring import generate_rsa_keypair
 from fedihub.clock import SYSTEM_CLOCK
 from fedihub.config import CONFIG_FILE, Config, load_config, validate_domain, write_config
-from fedihub.db import Database
+from fedihub.engine import open_database
 from fedihub.errors import ConfigError
 
 
@@ -25,7 +25,7 @@ def _create_data_dir(data_dir: Path, domain: str, insecure_http: bool) -> Config
 async def init_instance(data_dir: Path, domain: str, insecure_http: bool) -> Config:
     domain = validate_domain(domain, insecure_http)
     config = await asyncio.to_thread(_create_data_dir, data_dir, domain, insecure_http)
-    db = await Database.open(config.database_path)
+    db = await open_database(config.database_target)
     try:
         public_pem, private_pem = generate_rsa_keypair()
         async with db.transaction() as tx:

@@ -36,7 +36,6 @@ import json
 import logging
 import os
 import socket
-import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from fedihub.clock import Clock
-from fedihub.db import Database
+from fedihub.db import Database, Row
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +147,7 @@ async def claim_due(
     busy: Mapping[str, int],
     columns: str,
     owner: str,
-) -> list[sqlite3.Row]:
+) -> list[Row]:
     """Leases up to `limit` due rows to `owner`, oldest first, never more than `per_key` running
     at once for one key (`busy` counts those already running here). A lease that ran out (its
     worker died) is due again. Returns `columns` of the rows claimed."""

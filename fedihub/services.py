@@ -17,6 +17,7 @@ from fedihub.client import HttpClient
 from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.config import Config, load_config
 from fedihub.db import Database
+from fedihub.engine import open_database
 
 if TYPE_CHECKING:  # the kinds are assembled above the capabilities (fedihub/kinds) and passed in
     from fedihub.posts.kind import PostKinds
@@ -47,7 +48,7 @@ class Services:
 
 
 async def open_services(config: Config, kinds: PostKinds, clock: Clock = SYSTEM_CLOCK) -> Services:
-    db = await Database.open(config.database_path)
+    db = await open_database(config.database_target)
     # The settings an admin stored at /admin count over config.toml's, for the server, every
     # command and every test alike.
     config = await settings.apply_stored(config, db)

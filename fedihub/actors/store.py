@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from fedihub.actors.model import PATH_PREFIX, ActorKind, JoinPolicy, LocalActor
-from fedihub.db import Database, Transaction
+from fedihub.db import Database, Row, Transaction
 
 _ACTOR_COLUMNS = (
     "id, kind, username, name, summary, manually_approves_followers, public_key_pem, created_at,"
@@ -17,7 +16,7 @@ _ACTOR_COLUMNS = (
 )
 
 
-def _actor(row: sqlite3.Row) -> LocalActor:
+def _actor(row: Row) -> LocalActor:
     return LocalActor(
         id=row["id"],
         kind=row["kind"],
@@ -175,7 +174,7 @@ class RemoteActor:
         return self.shared_inbox or self.inbox
 
 
-def remote_from_row(row: sqlite3.Row) -> RemoteActor:
+def remote_from_row(row: Row) -> RemoteActor:
     return RemoteActor(
         uri=row["uri"],
         host=row["host"],

@@ -7,14 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from fedihub.activitystreams import host_of
 from fedihub.clock import SYSTEM_CLOCK, Clock
-from fedihub.db import Database
+from fedihub.db import Database, Row
 from fedihub.inbox.validate import Incoming
 from fedihub.jobs import JobState, QueuePolicy, Retry, exponential
 from fedihub.outbox.store import mark_hosts_healthy
@@ -108,7 +107,7 @@ class InboxItem:
     readable: bool = True
 
 
-def _item(row: sqlite3.Row) -> InboxItem:
+def _item(row: Row) -> InboxItem:
     try:
         document, readable = json.loads(row["document"]), True
     except (ValueError, RecursionError):

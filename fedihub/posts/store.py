@@ -5,11 +5,10 @@ some kinds only, the caller names them from the registry (`PostKinds.names_where
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fedihub.db import Database, Transaction
+from fedihub.db import Database, Row, Transaction
 from fedihub.posts.fieldreaders import Status
 from fedihub.posts.kind import KindName, PostDraft
 
@@ -44,7 +43,7 @@ class Post:
         return self.series_id is not None
 
 
-def _post(row: sqlite3.Row) -> Post:
+def _post(row: Row) -> Post:
     values = {name: row[name] for name in _NAMES}
     values["fields"] = json.loads(values["fields"])
     return Post(**values)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 
 from fedihub.activitystreams import same_server_like
-from fedihub.db import Database, Transaction
+from fedihub.db import Database, Row, Transaction
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ _COLUMNS = ("id, hub_id, activity_uri, reporter_uri, objects, comment, received_
             " resolved_at, resolved_by, resolution")  # fmt: skip
 
 
-def _report(row: sqlite3.Row) -> Report:
+def _report(row: Row) -> Report:
     return Report(row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), row[5], row[6],
                   row[7], row[8], row[9])  # fmt: skip
 

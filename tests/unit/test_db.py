@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fedihub.db import Database, migration_scripts
+from fedihub.db import migration_scripts
+from fedihub.engine import open_database
 
 
 def write_version_1_database(path: Path) -> None:
@@ -35,7 +36,7 @@ def write_version_1_database(path: Path) -> None:
 async def test_old_database_upgrades_without_loss(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     write_version_1_database(path)
-    db = await Database.open(path)
+    db = await open_database(path)
     try:
         assert await db.schema_version() == migration_scripts()[-1][0] >= 2
         assert (
@@ -54,7 +55,7 @@ async def test_old_database_upgrades_without_loss(tmp_path: Path) -> None:
 
 
 async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "db.sqlite3")
+    db = await open_database(tmp_path / "db.sqlite3")
     assert await db.migrate() == []
     assert await db.fetchval("PRAGMA journal_mode") == "wal"
     assert await db.fetchval("PRAGMA foreign_keys") == 1
@@ -62,7 +63,7 @@ async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
 
 
 async def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "db.sqlite3")
+    db = await open_database(tmp_path / "db.sqlite3")
     try:
         try:
             async with db.transaction() as tx:
@@ -98,7 +99,7 @@ async def test_boosts_sent_before_0007_are_found_so_they_can_be_undone(tmp_path:
     )
     conn.commit()
     conn.close()
-    db = await Database.open(path)
+    db = await open_database(path)
     try:
         assert await db.fetchval("SELECT boost_uri FROM reshares") == f"{hub}/a/2"
     finally:
@@ -110,7 +111,7 @@ async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transacti
 ) -> None:
     """aiosqlite runs BEGIN even when the task awaiting it is cancelled; the transaction it
     opened must be rolled back, or every later write fails ("within a transaction")."""
-    db = await Database.open(tmp_path / "db.sqlite3")
+    db = await open_database(tmp_path / "db.sqlite3")
     other = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock (a CLI command)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from fedihub.db import Database, migration_scripts, migration_scripts_for
+from fedihub.db import migration_scripts, migration_scripts_for
 from fedihub.dialects import (
     VARIANT_SUFFIX,
     UnportableMigration,
@@ -31,6 +31,7 @@ from fedihub.dialects import (
     strpos_for_instr,
     time_functions,
 )
+from fedihub.engine import open_database
 from tests.support.network import free_port
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "fedihub" / "migrations"
@@ -282,7 +283,7 @@ FAMILIES = {
 async def sqlite_schema() -> tuple[dict[str, list[tuple[str, str]]], set[str]]:
     """{table: [(column, type family)]} and index names of a new SQLite database."""
     with tempfile.TemporaryDirectory() as folder:
-        db = await Database.open(Path(folder) / "schema.sqlite3")
+        db = await open_database(Path(folder) / "schema.sqlite3")
         try:
             names = await db.fetchall(
                 "SELECT name FROM sqlite_master WHERE type = 'table'"

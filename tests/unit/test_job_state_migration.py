@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fedihub.db import Database, migration_scripts
+from fedihub.db import migration_scripts
+from fedihub.engine import open_database
 
 
 def write_version_11_database(path: Path) -> None:
@@ -51,7 +52,7 @@ def write_version_11_database(path: Path) -> None:
 async def test_queue_rows_take_the_machine_state_names(tmp_path: Path) -> None:
     path = tmp_path / "v11.sqlite3"
     write_version_11_database(path)
-    db = await Database.open(path)
+    db = await open_database(path)
     try:
         deliveries = await db.fetchall("SELECT id, state, locked_until FROM deliveries ORDER BY id")
         assert [tuple(r) for r in deliveries] == [

@@ -12,6 +12,7 @@ import pytest
 from fedihub import jobs
 from fedihub.clock import FixedClock
 from fedihub.db import Database
+from fedihub.engine import open_database
 from fedihub.jobs import KeyedSlots, QueuePolicy, Retry, WorkerLoop, exponential
 
 T0 = 1_800_000_000.0
@@ -28,7 +29,7 @@ COLUMNS = "id, host, attempts"
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "jobs.sqlite3")
+    database = await open_database(tmp_path / "jobs.sqlite3")
     await database.execute(
         "CREATE TABLE chores (id INTEGER PRIMARY KEY, host TEXT NOT NULL,"
         " state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from fedihub.db import Database, migration_scripts
+from fedihub.db import migration_scripts
+from fedihub.engine import open_database
 
 
 def write_version_12_database(path: Path) -> None:
@@ -46,7 +47,7 @@ def write_version_12_database(path: Path) -> None:
 async def test_the_rebuild_keeps_every_post_and_what_refers_to_it(tmp_path: Path) -> None:
     path = tmp_path / "v12.sqlite3"
     write_version_12_database(path)
-    db = await Database.open(path)
+    db = await open_database(path)
     try:
         assert await db.schema_version() >= 13
         rows = await db.fetchall("SELECT id, kind, series_id, fields FROM posts ORDER BY id")

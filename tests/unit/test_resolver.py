@@ -10,13 +10,13 @@ import pytest
 from fedihub.actors import store
 from fedihub.actors.resolver import CACHE_TTL_S, Resolver, parse_actor_document
 from fedihub.clock import FixedClock
-from fedihub.db import Database
+from fedihub.engine import open_database
 
 ALICE = "https://remote.example/users/alice"
 
 
 async def test_a_cached_actor_is_fresh_until_the_clock_says_otherwise(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "db.sqlite3")
+    db = await open_database(tmp_path / "db.sqlite3")
     document = {"id": ALICE, "type": "Person", "inbox": f"{ALICE}/inbox"}
     await store.save_remote_actor(db, parse_actor_document(document, 1000.0), document)
     clock = FixedClock(at=1000.0)

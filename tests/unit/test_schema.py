@@ -12,7 +12,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from fedihub.db import Database
+from fedihub.engine import open_database
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "fedihub" / "schema.sql"
 HEADER = (
@@ -25,7 +25,7 @@ async def migrated_schema() -> str:
     """Every table, index, trigger and view of a newly migrated database, each table followed
     by its indexes, as SQLite keeps their text."""
     with tempfile.TemporaryDirectory() as folder:
-        db = await Database.open(Path(folder) / "schema.sqlite3")
+        db = await open_database(Path(folder) / "schema.sqlite3")
         try:
             rows = await db.fetchall(
                 "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"

@@ -8,11 +8,11 @@ from pathlib import Path
 from fedihub.accounts import sessions
 from fedihub.accounts.service import create_account
 from fedihub.clock import FixedClock
-from fedihub.db import Database
+from fedihub.engine import open_database
 
 
 async def test_lifetimes_follow_the_clock(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "fedihub.sqlite3")
+    db = await open_database(tmp_path / "fedihub.sqlite3")
     try:
         clock = FixedClock(1_800_000_000.0)
         ana = await create_account(db, "ana", "correct horse", is_admin=False, clock=clock)

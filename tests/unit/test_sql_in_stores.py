@@ -1,5 +1,5 @@
-"""SQL lives in the store modules (one per group of tables), `db.py`, the job machine (`jobs.py`)
-and the migrations: a query written anywhere else fails here, so the tables each store owns stay
+"""SQL lives in the store modules (one per group of tables), the database engines (`db.py`,
+`postgres.py`, `dialects.py`), the job machine (`jobs.py`) and the migrations: a query written anywhere else fails here, so the tables each store owns stay
 visible in one place."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ SQL = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|CREATE|ALTER|DRO
 
 
 def may_hold_sql(path: Path) -> bool:
-    return path.name in ("store.py", "db.py", "jobs.py") or "migrations" in path.parts
+    engines = ("db.py", "postgres.py", "dialects.py", "jobs.py")  # the database itself
+    return path.name == "store.py" or path.name in engines or "migrations" in path.parts
 
 
 def sql_lines(source: str) -> list[int]:

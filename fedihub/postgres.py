@@ -1,0 +1,164 @@
+"""PostgreSQL behind the same store functions as SQLite (db.py's `Database` and `Transaction`).
+
+Chosen by the `database` setting (`FEDIHUB_DATABASE=postgresql://user:pass@host/db`). asyncpg
+directly, not an ORM: our stores already speak SQL through one narrow interface, so the engine
+only needs a connection pool, `?` placeholders numbered as `$1, $2, …`, the rows changed read
+from the command tag, and an inserted row's id from `RETURNING id`.
+
+Within one process writes are serialised as on SQLite (one asyncio lock), so every store keeps
+the meaning it has there; several processes rely on PostgreSQL's own locking (the job machine
+claims with `FOR UPDATE SKIP LOCKED`). Migrations run under an advisory lock, so processes
+starting together apply each migration once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from fedihub.db import Row, migration_scripts_for
+from fedihub.dialects import Dialect
+from fedihub.errors import ConfigError
+
+# Any number will do, as long as nothing else takes the same lock on the same database.
+MIGRATION_LOCK = 0x66656469  # "fedi"
+POOL_SIZE = 10
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?")
+
+
+@functools.lru_cache(maxsize=2048)
+def numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1, $2, …`; a `?` inside a string literal stays."""
+    count = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group(0) != "?":
+            return match.group(0)
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(number, sql)
+
+
+def rows_changed(status: str) -> int:
+    """The count at the end of a command tag: 'UPDATE 3', 'INSERT 0 1', 'DELETE 0'."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def with_returning_id(sql: str) -> str:
+    return sql if re.search(r"\bRETURNING\b", sql, re.IGNORECASE) else f"{sql} RETURNING id"
+
+
+class PostgresDatabase:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresDatabase:
+        """Connects and migrates; an unreachable or refusing server is a ConfigError naming it
+        (without the password)."""
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
+        except (OSError, asyncpg.PostgresError) as e:
+            raise ConfigError(
+                "cannot open the database %(url)s: %(reason)s", url=_without_password(url),
+                reason=str(e),
+            ) from e  # fmt: skip
+        db = cls(pool)
+        try:
+            await db.migrate()
+        except BaseException:
+            await pool.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def migrate(self) -> list[str]:
+        """Applies bundled migrations not yet recorded, each in its own transaction; returns
+        the names applied."""
+        applied = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {row[0] for row in await conn.fetch("SELECT version FROM schema_version")}
+            for version, name, sql in migration_scripts_for("postgresql"):
+                if version in done:
+                    continue
+                async with conn.transaction():  # a savepoint: a failed script leaves no trace
+                    await conn.execute(sql)
+                    await conn.execute(
+                        "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2,"
+                        " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))",
+                        version, name,
+                    )  # fmt: skip
+                applied.append(name)
+        return applied
+
+    async def schema_version(self) -> int:
+        value = await self.fetchval("SELECT max(version) FROM schema_version")
+        return int(value) if value is not None else 0
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = await self._pool.fetchrow(numbered(sql), *params)
+        return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return list(await self._pool.fetch(numbered(sql), *params))
+
+    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return await self._pool.fetchval(numbered(sql), *params)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTransaction]:
+        async with self._write_lock, self._pool.acquire() as conn, conn.transaction():
+            yield PostgresTransaction(conn)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+
+class PostgresTransaction:
+    """One pooled connection while its transaction is open."""
+
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return rows_changed(await self._conn.execute(numbered(sql), *params))
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """The new row's id (`RETURNING id` is added where the statement has no RETURNING)."""
+        return int(await self._conn.fetchval(numbered(with_returning_id(sql)), *params) or 0)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(numbered(sql), [tuple(row) for row in rows])
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = await self._conn.fetchrow(numbered(sql), *params)
+        return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return list(await self._conn.fetch(numbered(sql), *params))
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
