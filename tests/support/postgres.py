@@ -53,6 +53,10 @@ class PostgresUnavailable(Exception):
     """PostgreSQL could not be found or started; the message says what happened."""
 
 
+class PortTaken(PostgresUnavailable):
+    """Something else listens on the port the server was to use."""
+
+
 def unavailable(reason: str) -> NoReturn:
     """Skips the test that needs PostgreSQL, but fails it in CI (`CI` set), where the PostgreSQL
     half of the suite must not go missing without anyone noticing."""
@@ -134,13 +138,25 @@ class PostgresCluster:
         self.bin_dir = self.bin_dir or find_bin_dir()
         if missing := missing_binaries(self.bin_dir):
             raise PostgresUnavailable(f"{self.bin_dir} lacks {', '.join(missing)}")
-        self.port = self.port or free_port()
+        chosen_port = self.port
+        # A port found free may be taken before the server binds it: then another one, unless
+        # the caller chose this one.
+        for attempts_left in reversed(range(1 if chosen_port else 3)):
+            self.port = chosen_port or free_port()
+            try:
+                self._start_on_port()
+                return
+            except PortTaken:
+                if not attempts_left:
+                    raise
+
+    def _start_on_port(self) -> None:
         try:
             self._make_directory()
             self._initdb()
             self._launch()
             self._wait_until_ready()
-        except OSError as e:  # a binary the server's user may not run, a full disk…
+        except (OSError, subprocess.SubprocessError) as e:  # a binary we may not run, a hang…
             self.stop()
             raise PostgresUnavailable(f"starting PostgreSQL from {self.bin_dir}: {e}") from e
         except BaseException:
@@ -249,9 +265,10 @@ class PostgresCluster:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise PostgresUnavailable(
-                    f"postgres exited ({self.process.returncode}) on port {self.port}:"
-                    f" {self._log_tail()}"
+                log = self._log_tail()
+                taken = "Address already in use" in log
+                raise (PortTaken if taken else PostgresUnavailable)(
+                    f"postgres exited ({self.process.returncode}) on port {self.port}: {log}"
                 )
             ready = subprocess.run(
                 [self.bin_dir / "pg_isready", "--host", "127.0.0.1", "--port", str(self.port),

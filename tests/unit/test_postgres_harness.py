@@ -10,6 +10,7 @@ import pytest
 
 from tests.support import postgres
 from tests.support.instances import FedihubInstance
+from tests.support.network import free_port
 from tests.support.postgres import (
     BACKEND_VARIABLE,
     Databases,
@@ -116,6 +117,19 @@ def test_a_port_already_taken_is_an_error_that_says_so(postgres_bin_dir: Path) -
         with pytest.raises(PostgresUnavailable, match=f"(?s)port {port}.*Address already in use"):
             cluster.start()
     assert cluster.directory is None and cluster.process is None
+
+
+def test_a_free_port_taken_meanwhile_means_another_port(
+    postgres_bin_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1], free_port()])
+        monkeypatch.setattr(postgres, "free_port", lambda: next(ports))
+        with PostgresCluster(postgres_bin_dir) as cluster:
+            assert cluster.port != taken.getsockname()[1]
+            assert cluster.process and cluster.process.poll() is None
 
 
 def test_a_directory_without_postgresql_is_an_error_that_says_so(tmp_path: Path) -> None:
