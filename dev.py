@@ -21,6 +21,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 DATA = ROOT / "data"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; the browser tests use it
+POSTGRESQL_BINARIES = Path("/usr/lib/postgresql")  # Debian's, one directory per version
 DEMO_PORT = int(os.environ.get("FEDIHUB_PORT", "8080"))
 
 
@@ -90,32 +91,53 @@ def run() -> None:
     os.execv(fedihub, [str(fedihub), "serve", "--data", str(DATA), "--port", str(DEMO_PORT)])
 
 
-def ensure_chromium() -> None:
-    """The browser tests (tests/web) drive Debian's Chromium. On a fresh Debian or Ubuntu machine
-    where we are root, install it; anywhere else, or if that fails, those tests skip."""
-    if CHROMIUM.exists():
-        return
+def apt_install(package: str, tests: str) -> None:
+    """On a fresh Debian or Ubuntu machine where we are root, installs `package`, which `tests`
+    need; anywhere else, or if that fails, says that those tests will be skipped."""
     is_root = getattr(os, "geteuid", lambda: -1)() == 0
     if not (is_root and shutil.which("apt-get") and Path("/etc/debian_version").exists()):
-        print(f"note: {CHROMIUM} is missing, so the browser tests will be skipped", flush=True)
+        print(f"note: {package} is missing, so {tests} will be skipped", flush=True)
         return
-    print(f"installing chromium with apt-get: the browser tests need {CHROMIUM} …", flush=True)
+    print(f"installing {package} with apt-get: {tests} need it …", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         sh("apt-get", "update", "-qq", env=env)
-        sh("apt-get", "install", "-y", "-qq", "chromium", env=env)
+        sh("apt-get", "install", "-y", "-qq", package, env=env)
     except (OSError, subprocess.CalledProcessError) as e:
-        print(f"warning: could not install chromium ({e}); the browser tests will be skipped")
+        print(f"warning: could not install {package} ({e}); {tests} will be skipped")
+
+
+def ensure_chromium() -> None:
+    """The browser tests (tests/web) drive Debian's Chromium."""
+    if not CHROMIUM.exists():
+        apt_install("chromium", "the browser tests")
+
+
+def ensure_postgresql() -> None:
+    """Tests on PostgreSQL start a server of their own (tests/support/postgres.py) from Debian's
+    binaries or those on PATH; without them they skip, and fail where `CI` is set."""
+    if not (any(POSTGRESQL_BINARIES.glob("*/bin/initdb")) or shutil.which("initdb")):
+        apt_install("postgresql", "the tests on PostgreSQL")
+
+
+def pytest_on(backend: str, extra: list[str]) -> int:
+    print(f"tests on {backend} …", flush=True)
+    env = {**os.environ, "FEDIHUB_TEST_DATABASE": backend}
+    return subprocess.run([str(BIN / "python"), "-m", "pytest", "-q", *extra], env=env).returncode
 
 
 def test(extra: list[str]) -> None:
     ensure_venv("test")
     os.chdir(ROOT)
     ensure_chromium()
+    ensure_postgresql()
     sh(BIN / "ruff", "check", "fedihub", "tests", "bench", "dev.py")
     sh(BIN / "mypy")  # strict, for the whole package: [tool.mypy] in pyproject.toml
-    result = subprocess.run([str(BIN / "python"), "-m", "pytest", "-q", *extra])
-    sys.exit(result.returncode)
+    codes = [pytest_on("sqlite", extra)]
+    # The whole suite again on PostgreSQL: on by default once it passes there (issue 12).
+    if os.environ.get("FEDIHUB_TEST_POSTGRES") == "1":
+        codes.append(pytest_on("postgresql", extra))
+    sys.exit(next((code for code in codes if code), 0))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,15 @@ from fedihub.instance import init_instance
 from fedihub.keys import services_key
 from fedihub.services import Services
 from tests.support.network import free_port
+from tests.support.postgres import (
+    BACKEND_VARIABLE,
+    Databases,
+    PostgresCluster,
+    PostgresUnavailable,
+    find_bin_dir,
+    suite_backend,
+    unavailable,
+)
 from tests.support.remote import RemoteServer
 
 DATA = Path(__file__).parent / "data"
@@ -54,3 +63,55 @@ def services(app_client: TestClient) -> Services:
 async def remote() -> AsyncIterator[RemoteServer]:
     async with RemoteServer(hosts=2) as server:
         yield server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        suite_backend()
+    except ValueError as e:  # a misspelt backend must not quietly run the suite on SQLite
+        raise pytest.UsageError(str(e)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {suite_backend()} ({BACKEND_VARIABLE})"
+
+
+@pytest.fixture(scope="session")
+def postgres_bin_dir() -> Path:
+    try:
+        return find_bin_dir()
+    except PostgresUnavailable as e:
+        unavailable(str(e))
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(postgres_bin_dir: Path) -> Iterator[PostgresCluster]:
+    """One PostgreSQL server for the session, started by the first test that asks for it.
+    Without PostgreSQL those tests skip (fail in CI); a failed start is not retried."""
+    cluster = PostgresCluster(postgres_bin_dir)
+    try:
+        cluster.start()
+    except PostgresUnavailable as e:
+        unavailable(str(e))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+async def postgres_url(postgres_cluster: PostgresCluster) -> AsyncIterator[str]:
+    """A fresh empty PostgreSQL database for this test, whatever backend the suite runs on."""
+    url = await postgres_cluster.new_database()
+    yield url
+    await postgres_cluster.drop_database(url)
+
+
+@pytest.fixture
+async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Databases]:
+    """This test's databases on the suite's backend (tests/support/postgres.py `Databases`)."""
+    on_postgres = suite_backend() == "postgresql"
+    cluster = request.getfixturevalue("postgres_cluster") if on_postgres else None
+    chosen = Databases(tmp_path, cluster)
+    yield chosen
+    await chosen.close()

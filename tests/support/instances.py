@@ -19,7 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class FedihubInstance:
-    def __init__(self, root: Path, name: str) -> None:
+    def __init__(self, root: Path, name: str, database: str | None = None) -> None:
+        """`database`: a PostgreSQL URL passed on as FEDIHUB_DATABASE (`Databases.for_instance`
+        in tests/support/postgres.py); None keeps SQLite in the data directory."""
         self.name = name
         self.port = free_port()
         self.domain = f"localhost:{self.port}"
@@ -29,12 +31,17 @@ class FedihubInstance:
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
         self.log = root / f"{name}.log"
+        self.database = database
+
+    def environment(self) -> dict[str, str]:
+        """The environment of its processes: ours as it is now (tests set FEDIHUB_* settings)."""
+        database = {"FEDIHUB_DATABASE": self.database} if self.database else {}
+        return {**os.environ, "PYTHONPATH": str(REPO), **database}
 
     def cli(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
         result = subprocess.run(
             [sys.executable, "-m", "fedihub.cli", *map(str, args)],
-            cwd=self.workdir, env=env, capture_output=True, text=True, timeout=60,
+            cwd=self.workdir, env=self.environment(), capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         if check and result.returncode != 0:
             raise AssertionError(f"fedihub {args} failed: {result.stderr}")
@@ -48,12 +55,12 @@ class FedihubInstance:
         self.cli("init", "--data", self.data, "--domain", self.domain, "--insecure-http")
 
     async def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
         self._log_file = self.log.open("ab")
         self.process = subprocess.Popen(  # noqa: ASYNC220 - starting, not waiting
             [sys.executable, "-m", "fedihub.cli", "serve", "--data", str(self.data),
              "--port", str(self.port), "--log-level", "INFO"],
-            cwd=self.workdir, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
+            cwd=self.workdir, env=self.environment(), stdout=self._log_file,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
         async with aiohttp.ClientSession() as session:
             for _ in range(300):
