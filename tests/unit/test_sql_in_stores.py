@@ -1,6 +1,6 @@
 """SQL lives in the store modules (one per group of tables), the database engines (`db.py`,
-`postgres.py`, `dialects.py`), the job machine (`jobs.py`) and the migrations: a query written anywhere else fails here, so the tables each store owns stay
-visible in one place."""
+`postgres.py`, `dialects.py`), the job machine (`jobs.py`) and the migrations: a query written
+anywhere else fails here, so the tables each store owns stay visible in one place."""
 
 from __future__ import annotations
 
