@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="development instance on localhost: plain HTTP, may reach loopback peers",
     )
+    p.add_argument(
+        "--database", default="",
+        help="postgresql://USER:PASSWORD@HOST/DATABASE to keep the data in PostgreSQL"
+        " (default: SQLite in the data directory)",
+    )  # fmt: skip
 
     p = command(sub, "serve", "run the web server and the background workers", None)
     p.add_argument("--host", default="127.0.0.1")
@@ -63,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def _run(args: argparse.Namespace) -> int:
     if args.command == "init":
-        config = await init_instance(args.data, args.domain, args.insecure_http)
+        config = await init_instance(args.data, args.domain, args.insecure_http, args.database)
         print(f"created {args.data} for {config.base_url}")
         return 0
     async with services_for(args.data, registry()) as svc:

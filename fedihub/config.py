@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -125,13 +126,15 @@ def validate_domain(domain: str, insecure_http: bool) -> str:
     return domain
 
 
-def write_config(data_dir: Path, domain: str, insecure_http: bool) -> None:
+def write_config(data_dir: Path, domain: str, insecure_http: bool, database: str = "") -> None:
     text = (
         "# fedihub instance configuration\n"
         f'domain = "{domain}"\n'
         f"insecure_http = {'true' if insecure_http else 'false'}\n"
         'instance_name = "fedihub"\n'
     )
+    if database:  # PostgreSQL; without it, the SQLite file in this directory
+        text += f"database = {json.dumps(database)}\n"  # a TOML basic string is a JSON string
     (data_dir / CONFIG_FILE).write_text(text, encoding="utf-8")
 
 

@@ -13,18 +13,21 @@ from fedihub.engine import open_database
 from fedihub.errors import ConfigError
 
 
-def _create_data_dir(data_dir: Path, domain: str, insecure_http: bool) -> Config:
+def _create_data_dir(data_dir: Path, domain: str, insecure_http: bool, database: str) -> Config:
     if (data_dir / CONFIG_FILE).exists():
         raise ConfigError("%(data)s is already a fedihub data directory", data=str(data_dir))
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "media").mkdir(exist_ok=True)
-    write_config(data_dir, domain, insecure_http)
+    write_config(data_dir, domain, insecure_http, database)
     return load_config(data_dir)
 
 
-async def init_instance(data_dir: Path, domain: str, insecure_http: bool) -> Config:
+async def init_instance(
+    data_dir: Path, domain: str, insecure_http: bool, database: str = ""
+) -> Config:
+    """A new data directory; `database` (a postgresql:// URL) keeps the data in PostgreSQL."""
     domain = validate_domain(domain, insecure_http)
-    config = await asyncio.to_thread(_create_data_dir, data_dir, domain, insecure_http)
+    config = await asyncio.to_thread(_create_data_dir, data_dir, domain, insecure_http, database)
     db = await open_database(config.database_target)
     try:
         public_pem, private_pem = generate_rsa_keypair()

@@ -36,9 +36,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fedihub"))
 
 
 @pytest.fixture
-async def instance_config(tmp_path: Path) -> Config:
+async def instance_config(tmp_path: Path, databases: Databases) -> Config:
+    """A new instance's data directory, its data on the suite's backend (FEDIHUB_TEST_DATABASE)."""
     port = free_port()
-    await init_instance(tmp_path / "data", f"localhost:{port}", insecure_http=True)
+    database = await databases.for_instance() or ""
+    await init_instance(tmp_path / "data", f"localhost:{port}", insecure_http=True,
+                        database=database)  # fmt: skip
     return load_config(tmp_path / "data")
 
 
