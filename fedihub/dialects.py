@@ -305,3 +305,30 @@ def _left_untranslated(statement: str) -> Iterator[str]:
         is_table = before is not None and before.group(1).lower() in _BEFORE_TABLE_NAMES
         if not is_table and word.lower() not in _KEYWORDS | PORTABLE_FUNCTIONS:
             yield f"the function {word}()"
+
+
+# What a query says differently on each engine. Stores write portable SQL everywhere else
+# (`count(*) FILTER (WHERE …)`, `INSERT … ON CONFLICT DO NOTHING`, `CAST(? AS TEXT) IS NULL`).
+
+
+def json_member(dialect: Dialect, column: str, key: str) -> str:
+    """The text of the JSON member `key` of a TEXT column holding JSON; NULL when absent or null."""
+    if dialect == "postgresql":
+        return f"({column}::json ->> '{key}')"
+    return f"json_extract({column}, '$.{key}')"
+
+
+def values_of(dialect: Dialect, kind: Literal["text", "integer"] = "text") -> str:
+    """A subquery of the values of one parameter holding a JSON array (json.dumps of a list):
+    `x IN (<this>)`. One parameter, however long the list, on either engine."""
+    if dialect == "postgresql":
+        cast = "::bigint" if kind == "integer" else ""
+        return f"SELECT value{cast} FROM json_array_elements_text(CAST(? AS json)) AS value"
+    return "SELECT value FROM json_each(?)"
+
+
+def joined(dialect: Dialect, expression: str, separator_code: int) -> str:
+    """The aggregate of `expression`'s texts, separated by the character `separator_code`."""
+    if dialect == "postgresql":
+        return f"string_agg({expression}, chr({separator_code}))"
+    return f"group_concat({expression}, char({separator_code}))"

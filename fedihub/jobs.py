@@ -25,7 +25,8 @@ For PostgreSQL, what changes is this and no more:
 - Several processes then share a queue, so `release_claims` must not (and does not) touch
   another live owner's leases; each owner's name must be unique among the processes serving
   one database, which host plus data directory is.
-- Placeholders and `json_each(?)` lists take PostgreSQL's forms (`$1`, `= ANY($1)`).
+- Placeholders and lists take PostgreSQL's forms (postgres.py numbers `?`; lists are one JSON
+  parameter read by `dialects.values_of`, on both engines).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from typing import Literal, get_args
 
 from fedihub.clock import Clock
 from fedihub.db import Database, Row
+from fedihub.dialects import values_of
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ async def renew_leases(
     if ids:
         await db.execute(
             f"UPDATE {policy.table} SET locked_until = ? WHERE state = 'running'"
-            " AND locked_by = ? AND id IN (SELECT value FROM json_each(?))",
+            f" AND locked_by = ? AND id IN ({values_of(db.dialect, 'integer')})",
             (until, owner, json.dumps(sorted(ids))),
         )
 
@@ -131,7 +133,7 @@ async def prune_finished(db: Database, policy: QueuePolicy, now: float) -> int:
     if policy.finished_at_column is None:
         return 0
     return await db.execute(
-        f"DELETE FROM {policy.table} WHERE state IN (SELECT value FROM json_each(?))"
+        f"DELETE FROM {policy.table} WHERE state IN ({values_of(db.dialect)})"
         f" AND {policy.finished_at_column} < ?",
         (json.dumps(FINISHED_STATES), now - policy.keep_finished_s),
     )
@@ -175,7 +177,7 @@ async def claim_due(
             return []
         return await tx.fetchall(
             f"UPDATE {policy.table} SET state = 'running', locked_until = ?, locked_by = ?"
-            f" WHERE id IN (SELECT value FROM json_each(?)) RETURNING {columns}",
+            f" WHERE id IN ({values_of(tx.dialect, 'integer')}) RETURNING {columns}",
             (now + policy.lease_s, owner, json.dumps(chosen[:limit])),
         )
 

@@ -29,18 +29,22 @@ from fedihub.errors import ConfigError
 # Any number will do, as long as nothing else takes the same lock on the same database.
 MIGRATION_LOCK = 0x66656469  # "fedi"
 POOL_SIZE = 10
-_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?")
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?[0-9]*")
 
 
 @functools.lru_cache(maxsize=2048)
 def numbered(sql: str) -> str:
-    """`?` placeholders as PostgreSQL's `$1, $2, …`; a `?` inside a string literal stays."""
+    """`?` placeholders as PostgreSQL's `$1, $2, …` (SQLite's numbered `?3` as `$3`); a `?`
+    inside a string literal stays."""
     count = 0
 
     def number(match: re.Match[str]) -> str:
         nonlocal count
-        if match.group(0) != "?":
-            return match.group(0)
+        found = match.group(0)
+        if not found.startswith("?"):
+            return found
+        if found != "?":
+            return f"${found[1:]}"
         count += 1
         return f"${count}"
 

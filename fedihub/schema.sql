@@ -39,11 +39,13 @@ CREATE TABLE event_participants (
   join_activity_uri TEXT NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('going', 'waitlisted')),
   message TEXT NOT NULL DEFAULT '',
-  joined_at REAL NOT NULL,
+  joined_at REAL NOT NULL, seq INTEGER,
   PRIMARY KEY (post_id, actor_uri)
 );
 
 CREATE INDEX event_participants_queue ON event_participants(post_id, state, joined_at);
+
+CREATE INDEX event_participants_seq ON event_participants(seq);
 
 CREATE TABLE feed_items (
   source_id INTEGER NOT NULL REFERENCES feed_sources(id) ON DELETE CASCADE,
@@ -214,9 +216,11 @@ CREATE TABLE poll_votes (
   vote_uri TEXT,
   counted INTEGER NOT NULL DEFAULT 1,
   reason TEXT NOT NULL DEFAULT '',
-  voted_at REAL NOT NULL,
+  voted_at REAL NOT NULL, seq INTEGER,
   PRIMARY KEY (post_id, actor_uri, choice)
 );
+
+CREATE INDEX poll_votes_seq ON poll_votes(seq);
 
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,

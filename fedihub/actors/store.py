@@ -8,6 +8,7 @@ from typing import Any
 
 from fedihub.actors.model import PATH_PREFIX, ActorKind, JoinPolicy, LocalActor
 from fedihub.db import Database, Row, Transaction
+from fedihub.dialects import joined
 
 _ACTOR_COLUMNS = (
     "id, kind, username, name, summary, manually_approves_followers, public_key_pem, created_at,"
@@ -268,7 +269,8 @@ async def groups_met(db: Database, limit: int) -> list[MetGroup]:
     is not among them."""
     rows = await db.fetchall(
         "SELECT a.uri, a.host, a.preferred_username, a.document,"
-        " (SELECT group_concat(o.document, char(30)) FROM (SELECT document FROM received_objects"
+        f" (SELECT {joined(db.dialect, 'o.document', 30)} FROM"
+        "   (SELECT document FROM received_objects"
         "   WHERE (actor_uri = a.uri OR attributed_to = a.uri) AND deleted_at IS NULL"
         "   ORDER BY received_at DESC LIMIT 30) o) AS recent"
         " FROM remote_actors a WHERE a.type = 'Group'"

@@ -34,7 +34,8 @@ async def attendance_of(db: Database | Transaction, post_ids: list[int]) -> dict
         return {}
     marks = ",".join("?" * len(post_ids))
     rows = await db.fetchall(
-        f"SELECT post_id, sum(state = 'going'), sum(state = 'waitlisted')"
+        f"SELECT post_id, count(*) FILTER (WHERE state = 'going'),"
+        f" count(*) FILTER (WHERE state = 'waitlisted')"
         f" FROM event_participants WHERE post_id IN ({marks}) GROUP BY post_id",
         post_ids,
     )
@@ -56,7 +57,8 @@ async def participant(
 async def add_participant(tx: Transaction, post_id: int, p: Participant) -> None:
     await tx.execute(
         "INSERT INTO event_participants (post_id, actor_uri, join_activity_uri, state, message,"
-        " joined_at) VALUES (?, ?, ?, ?, ?, ?)",
+        " joined_at, seq) VALUES (?, ?, ?, ?, ?, ?,"
+        " (SELECT coalesce(max(seq), 0) + 1 FROM event_participants))",
         (post_id, p.actor_uri, p.join_activity_uri, p.state, p.message, p.joined_at),
     )
 
@@ -70,7 +72,7 @@ async def remove_participant(tx: Transaction, post_id: int, actor_uri: str) -> N
 async def first_waitlisted(tx: Transaction, post_id: int, places: int) -> list[Participant]:
     rows = await tx.fetchall(
         "SELECT actor_uri, join_activity_uri, state, message, joined_at FROM event_participants"
-        " WHERE post_id = ? AND state = 'waitlisted' ORDER BY joined_at, rowid LIMIT ?",
+        " WHERE post_id = ? AND state = 'waitlisted' ORDER BY joined_at, seq LIMIT ?",
         (post_id, places),
     )
     return [Participant(*row) for row in rows]
@@ -86,7 +88,7 @@ async def set_going(tx: Transaction, post_id: int, actor_uri: str) -> None:
 async def participants(db: Database | Transaction, post_id: int) -> list[Participant]:
     rows = await db.fetchall(
         "SELECT actor_uri, join_activity_uri, state, message, joined_at FROM event_participants"
-        " WHERE post_id = ? ORDER BY state, joined_at, rowid",
+        " WHERE post_id = ? ORDER BY state, joined_at, seq",
         (post_id,),
     )
     return [Participant(*row) for row in rows]

@@ -141,7 +141,8 @@ async def queue(
     same_server = same_server_like(actor_uri)
     async with db.transaction() as tx:
         row = await tx.fetchone(
-            "SELECT sum(actor_uri = ?), count(*) FROM moderation_queue WHERE hub_id = ?"
+            "SELECT count(*) FILTER (WHERE actor_uri = ?), count(*) FROM moderation_queue"
+            " WHERE hub_id = ?"
             " AND state = 'pending' AND actor_uri LIKE ? ESCAPE '\\'",
             (actor_uri, hub_id, same_server),
         )

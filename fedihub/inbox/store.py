@@ -14,6 +14,7 @@ from typing import Any
 from fedihub.activitystreams import host_of
 from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database, Row
+from fedihub.dialects import values_of
 from fedihub.inbox.validate import Incoming
 from fedihub.jobs import JobState, QueuePolicy, Retry, exponential
 from fedihub.outbox.store import mark_hosts_healthy
@@ -75,7 +76,7 @@ class InboxWriter:
                 row[0]
                 for row in await tx.fetchall(
                     "SELECT activity_uri FROM inbox_items"
-                    " WHERE activity_uri IN (SELECT value FROM json_each(?))",
+                    f" WHERE activity_uri IN ({values_of(tx.dialect)})",
                     (json.dumps([a.id for a in activities]),),
                 )
             }
@@ -145,7 +146,7 @@ async def claim_due(
             " due AS (SELECT i.id FROM hosts JOIN inbox_items i ON i.id IN"
             "  (SELECT id FROM inbox_items WHERE state = 'pending' AND actor_host = hosts.host"
             "   AND next_try_at <= ?1 ORDER BY next_try_at, id LIMIT ?2)"
-            "  WHERE hosts.host NOT IN (SELECT value FROM json_each(?3))"
+            f"  WHERE hosts.host NOT IN ({values_of(tx.dialect).replace('?', '?3')})"
             "  UNION ALL SELECT id FROM inbox_items"
             "   WHERE state = 'running' AND locked_until < ?1)"
             " UPDATE inbox_items SET state = 'running', locked_until = ?4, locked_by = ?5"

@@ -10,6 +10,7 @@ from typing import Any
 
 from fedihub import jobs
 from fedihub.db import Database, Transaction
+from fedihub.dialects import values_of
 from fedihub.jobs import JobState
 from fedihub.outbox.deliveries import DELIVERIES, FAILURE_DAYS_BEFORE_UNAVAILABLE, Outcome
 from fedihub.outbox.recipients import Target
@@ -31,8 +32,8 @@ async def enqueue(
         (activity["id"], actor_id, activity["type"], int(is_public), json.dumps(activity), now),
     )
     await tx.executemany(
-        "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, next_try_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO deliveries (activity_id, inbox, host, next_try_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(activity_id, t.inbox, t.host, now, now) for t in targets],
     )
     return activity_id
@@ -97,7 +98,7 @@ async def activity_documents(db: Database, ids: Iterable[int]) -> dict[int, tupl
         return {}
     rows = await db.fetchall(
         "SELECT id, actor_id, document FROM outbox_activities"
-        " WHERE id IN (SELECT value FROM json_each(?))",
+        f" WHERE id IN ({values_of(db.dialect, 'integer')})",
         (json.dumps(wanted),),
     )
     return {r["id"]: (r["actor_id"], r["document"].encode()) for r in rows}
@@ -136,7 +137,7 @@ async def record_outcomes(
         if failing:
             day = utc_day(now)
             await tx.executemany(
-                "INSERT OR IGNORE INTO host_failure_days (host, day) VALUES (?, ?)",
+                "INSERT INTO host_failure_days (host, day) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(h, day) for h in failing],
             )
 
@@ -164,7 +165,7 @@ async def give_up_unreachable(db: Database, hosts: frozenset[str], now: float) -
         return 0
     return await db.execute(
         "UPDATE deliveries SET state = 'gave_up', last_error = 'host unavailable or blocked',"
-        " finished_at = ? WHERE state = 'pending' AND host IN (SELECT value FROM json_each(?))",
+        f" finished_at = ? WHERE state = 'pending' AND host IN ({values_of(db.dialect)})",
         (now, json.dumps(sorted(hosts))),
     )
 

@@ -58,7 +58,7 @@ async def votes(
     """Every vote on a post, or (`actor_uri`) one voter's."""
     rows = await db.fetchall(
         "SELECT actor_uri, choice, counted, reason FROM poll_votes WHERE post_id = ?"
-        " AND (? IS NULL OR actor_uri = ?) ORDER BY voted_at, rowid",
+        " AND (CAST(? AS TEXT) IS NULL OR actor_uri = ?) ORDER BY voted_at, seq",
         (post_id, actor_uri, actor_uri),
     )
     return [Vote(r["actor_uri"], r["choice"], bool(r["counted"]), r["reason"]) for r in rows]
@@ -81,8 +81,9 @@ async def add_vote(
 ) -> bool:
     """False when this actor already chose this option (a repeated vote changes nothing)."""
     changed = await tx.execute(
-        "INSERT INTO poll_votes (post_id, actor_uri, choice, vote_uri, counted, reason, voted_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO poll_votes (post_id, actor_uri, choice, vote_uri, counted, reason, voted_at,"
+        " seq) VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM poll_votes))"
+        " ON CONFLICT DO NOTHING",
         (post_id, actor_uri, choice, vote_uri, int(counted), reason, now),
     )
     return changed > 0

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fedihub.db import Database, Row, Transaction
+from fedihub.dialects import json_member
 from fedihub.posts.fieldreaders import Status
 from fedihub.posts.kind import KindName, PostDraft
 
@@ -189,7 +190,7 @@ async def calendar_posts(
         f"SELECT {_COLUMNS} FROM posts WHERE deleted_at IS NULL AND series_id IS NULL"
         f" AND kind IN ({_marks(kinds)}) {hub_filter}"
         f" AND (ends_at > ? OR (kind IN ({_marks(series_kinds)})"
-        " AND json_extract(fields, '$.schedule') IS NOT NULL))"
+        f" AND {json_member(db.dialect, 'fields', 'schedule')} IS NOT NULL))"
         " ORDER BY starts_at, id LIMIT 1000",
         (*kinds, *([actor_id] if actor_id is not None else []), since, *series_kinds),
     )

@@ -49,7 +49,7 @@ async def remove_for_post(db: Database, post_id: int, kind: Kind, actor_uri: str
 
 async def counts(db: Database | Transaction, post_id: int) -> Reactions:
     row = await db.fetchone(
-        "SELECT coalesce(sum(kind = 'like'), 0), coalesce(sum(kind = 'share'), 0)"
+        "SELECT count(*) FILTER (WHERE kind = 'like'), count(*) FILTER (WHERE kind = 'share')"
         " FROM reactions WHERE post_id = ?",
         (post_id,),
     )

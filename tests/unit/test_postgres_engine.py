@@ -12,6 +12,7 @@ from fedihub.postgres import _without_password, numbered, rows_changed, with_ret
     ("SELECT '?' || ? FROM t", "SELECT '?' || $1 FROM t"),  # a ? in a literal stays
     ("SELECT 'it''s ?', ?", "SELECT 'it''s ?', $1"),
     ("SELECT 1", "SELECT 1"),
+    ("WHERE a <= ?1 AND b = ?2 OR c < ?1", "WHERE a <= $1 AND b = $2 OR c < $1"),
 ])  # fmt: skip
 def test_placeholders_are_numbered_outside_literals(sql: str, expected: str) -> None:
     assert numbered(sql) == expected
