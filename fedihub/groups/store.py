@@ -62,7 +62,7 @@ async def remove_member(tx: Transaction, hub_id: int, actor_uri: str) -> Member 
 async def members(db: Database, hub_id: int, state: str | None = None) -> list[Member]:
     rows = await db.fetchall(
         "SELECT actor_uri, role, state, join_activity_uri FROM hub_members WHERE hub_id = ?"
-        " AND (? IS NULL OR state = ?) ORDER BY role, created_at",
+        " AND (CAST(? AS TEXT) IS NULL OR state = ?) ORDER BY role, created_at",
         (hub_id, state, state),
     )
     return [Member(*row) for row in rows]

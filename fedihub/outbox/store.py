@@ -174,7 +174,8 @@ async def delivery_counts(db: Database, actor_id: int | None = None) -> dict[Job
     """How many deliveries are in each state: all of them, or those of one actor's activities."""
     rows = await db.fetchall(
         "SELECT d.state, count(*) AS n FROM deliveries d JOIN outbox_activities a"
-        " ON a.id = d.activity_id WHERE ?1 IS NULL OR a.actor_id = ?1 GROUP BY d.state",
+        " ON a.id = d.activity_id WHERE CAST(?1 AS BIGINT) IS NULL OR a.actor_id = ?1"
+        " GROUP BY d.state",
         (actor_id,),
     )
     return {r["state"]: r["n"] for r in rows}

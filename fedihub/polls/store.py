@@ -171,18 +171,24 @@ async def mark_closed(tx: Transaction, post_id: int, now: float) -> bool:
     """Closes a poll once (False if it already was); a vote closed early ends now, so `endTime`
     and `closed` tell the truth."""
     changed = await tx.execute(
-        "UPDATE posts SET closed_at = ?, ends_at = min(ends_at, ?)"
+        "UPDATE posts SET closed_at = ?,"
+        " ends_at = CASE WHEN ends_at IS NULL OR ends_at < ? THEN ends_at ELSE ? END"
         " WHERE id = ? AND closed_at IS NULL",
-        (now, now, post_id),
+        (now, now, now, post_id),
     )
     return changed > 0
 
 
 async def set_outcome(tx: Transaction, post_id: int, outcome: str, now: float) -> None:
-    """Changes only the outcome, whatever else an edit changed meanwhile."""
+    """Changes only the outcome, whatever else an edit changed meanwhile (read and written in
+    the caller's transaction, so nothing comes between)."""
+    row = await tx.fetchone("SELECT fields FROM posts WHERE id = ?", (post_id,))
+    if row is None:
+        return
+    fields = {**json.loads(row[0]), "outcome": outcome}
     await tx.execute(
-        "UPDATE posts SET fields = json_set(fields, '$.outcome', ?), updated_at = ? WHERE id = ?",
-        (outcome, now, post_id),
+        "UPDATE posts SET fields = ?, updated_at = ? WHERE id = ?",
+        (json.dumps(fields), now, post_id),
     )
 
 

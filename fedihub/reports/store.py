@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from fedihub.activitystreams import same_server_like
 from fedihub.db import Database, Row, Transaction
 
+# The same hub, or both about no hub (NULL): `hub_id IS ?` in SQLite's words, said so that
+# PostgreSQL (which reads `IS` only before NULL, TRUE or FALSE) runs it too. Takes hub_id twice.
+SAME_HUB = "(hub_id = ? OR (hub_id IS NULL AND CAST(? AS BIGINT) IS NULL))"
+
 
 @dataclass(frozen=True)
 class Report:
@@ -45,9 +49,9 @@ async def save(
     """False when it was filed before, or its server already has too many open here."""
     same_server = same_server_like(reporter_uri)
     open_from_server = await tx.fetchone(
-        "SELECT count(*) FROM reports WHERE hub_id IS ? AND resolved_at IS NULL"
+        f"SELECT count(*) FROM reports WHERE {SAME_HUB} AND resolved_at IS NULL"
         " AND reporter_uri LIKE ? ESCAPE '\\'",
-        (hub_id, same_server),
+        (hub_id, hub_id, same_server),
     )
     if open_from_server is not None and open_from_server[0] >= MAX_OPEN_PER_SERVER:
         return False
@@ -62,9 +66,9 @@ async def save(
 async def open_reports(db: Database, hub_id: int | None) -> list[Report]:
     """Unresolved reports about a hub, or (None) about people, oldest first."""
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM reports WHERE hub_id IS ? AND resolved_at IS NULL ORDER BY id"
+        f"SELECT {_COLUMNS} FROM reports WHERE {SAME_HUB} AND resolved_at IS NULL ORDER BY id"
         " LIMIT ?",
-        (hub_id, SHOWN),
+        (hub_id, hub_id, SHOWN),
     )
     return [_report(r) for r in rows]
 
@@ -76,7 +80,7 @@ async def resolve(
     async with db.transaction() as tx:
         row = await tx.fetchone(
             "UPDATE reports SET resolved_at = ?, resolved_by = ?, resolution = ?"
-            f" WHERE id = ? AND hub_id IS ? AND resolved_at IS NULL RETURNING {_COLUMNS}",
-            (now, by, resolution, report_id, hub_id),
+            f" WHERE id = ? AND {SAME_HUB} AND resolved_at IS NULL RETURNING {_COLUMNS}",
+            (now, by, resolution, report_id, hub_id, hub_id),
         )
     return _report(row) if row else None

@@ -118,10 +118,10 @@ async def test_members_posts_are_reshared_and_others_wait_for_a_moderator(
     reply["object"]["inReplyTo"] = f"{mod.id}/notes/1"
     assert (await remote.post(f"{hub_uri}/inbox", reply, member)).ok
     await drain(app_client)
-    forms = await services.db.fetchall(
-        "SELECT json_type(document, '$.object') FROM outbox_activities WHERE type = 'Announce'"
-    )
-    assert sorted(r[0] for r in forms) == ["object", "object", "text"]  # 2 Creates, 1 boost
+    announced = [json.loads(r[0])["object"] for r in await services.db.fetchall(
+        "SELECT document FROM outbox_activities WHERE type = 'Announce'")]  # fmt: skip
+    forms = ["text" if isinstance(o, str) else "object" for o in announced]
+    assert sorted(forms) == ["object", "object", "text"]  # 2 Creates, 1 boost
 
 
 async def test_one_non_member_cannot_bury_the_moderation_queue(
@@ -341,11 +341,9 @@ async def test_another_actors_update_of_a_reshared_post_is_not_passed_on(
     update = {"id": f"{mallory.id}/u/1", "type": "Update", "actor": mallory.id, "object": forged}
     await remote.post(f"{hub_uri}/inbox", update, mallory)
     await drain(app_client)
-    passed = await services.db.fetchval(
-        "SELECT count(*) FROM outbox_activities WHERE type = 'Announce'"
-        " AND json_extract(document, '$.object.type') = 'Update'"
-    )
-    assert passed == 0
+    announced = [json.loads(r[0])["object"] for r in await services.db.fetchall(
+        "SELECT document FROM outbox_activities WHERE type = 'Announce'")]  # fmt: skip
+    assert [o for o in announced if isinstance(o, dict) and o.get("type") == "Update"] == []
 
 
 async def test_a_feeds_archive_does_not_flood_in_and_its_text_addresses_nobody(
@@ -384,7 +382,5 @@ async def test_a_feeds_archive_does_not_flood_in_and_its_text_addresses_nobody(
     titles = [r[0] for r in await services.db.fetchall("SELECT title FROM posts ORDER BY id")]
     assert titles == [f"Entry {n}" for n in range(4, 9)]
     assert await services.db.fetchval("SELECT count(*) FROM feed_items") == 8
-    mentions = await services.db.fetchval(
-        "SELECT count(*) FROM posts WHERE json_extract(fields, '$.mentions') IS NOT NULL"
-    )
-    assert mentions == 0
+    fields = [json.loads(r[0]) for r in await services.db.fetchall("SELECT fields FROM posts")]
+    assert [f for f in fields if f.get("mentions") is not None] == []

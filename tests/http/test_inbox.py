@@ -330,7 +330,8 @@ async def test_an_actor_on_a_blocked_ipv6_address_is_403_on_any_port(
 async def follow_alice_and_send(services: Services, remote: RemoteServer, activity: dict) -> None:
     alice = remote.add_actor("alice", key="alice")
     await services.db.execute(
-        "INSERT OR IGNORE INTO following VALUES (1, ?, 'https://x/f', 'accepted', 0)", (alice.id,)
+        "INSERT INTO following VALUES (1, ?, 'https://x/f', 'accepted', 0) ON CONFLICT DO NOTHING",
+        (alice.id,),
     )
     assert (await remote.post(f"{services.config.base_url}/inbox", activity, alice)).status == 202
 
