@@ -110,6 +110,17 @@ async def postgres_url(postgres_cluster: PostgresCluster) -> AsyncIterator[str]:
     await postgres_cluster.drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def suite_cluster(request: pytest.FixtureRequest) -> PostgresCluster | None:
+    """The session's cluster when the suite runs on PostgreSQL, for fedihub processes
+    (`FedihubInstance(..., cluster=suite_cluster)`); None on SQLite, where none is started."""
+    on_postgres = suite_backend() == "postgresql"
+    cluster: PostgresCluster | None = (
+        request.getfixturevalue("postgres_cluster") if on_postgres else None
+    )
+    return cluster
+
+
 @pytest.fixture
 async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Databases]:
     """This test's databases on the suite's backend (tests/support/postgres.py `Databases`)."""

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.instances import FedihubInstance
+from tests.support.postgres import PostgresCluster
 
 
 @pytest.fixture
@@ -17,23 +18,26 @@ def password_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def instances(tmp_path: Path) -> AsyncIterator[list[FedihubInstance]]:
-    """Every instance a test made with `new_instance`, stopped when the test ends."""
+    """Every instance a test made with `new_instance`, stopped when the test ends (and its
+    PostgreSQL database dropped, on that backend)."""
     started: list[FedihubInstance] = []
     yield started
     for instance in started:
         await instance.stop()
+        instance.drop_database()
 
 
 @pytest.fixture
 def new_instance(
-    instances: list[FedihubInstance], tmp_path: Path
+    instances: list[FedihubInstance], tmp_path: Path, suite_cluster: PostgresCluster | None
 ) -> Callable[[str], FedihubInstance]:
-    """Makes and initialises an instance's data directory; the test starts it."""
+    """Makes and initialises an instance's data directory, its data on the suite's backend;
+    the test starts it."""
 
     def make(name: str) -> FedihubInstance:
-        instance = FedihubInstance(tmp_path, name)
+        instance = FedihubInstance(tmp_path, name, cluster=suite_cluster)
+        instances.append(instance)  # first: its database is dropped even if `init` fails
         instance.init()
-        instances.append(instance)
         return instance
 
     return make

@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.instances import FedihubInstance
 from tests.support.network import eventually
+from tests.support.postgres import PostgresCluster
 from tests.support.remote import RemoteServer
 
 pytestmark = pytest.mark.federation
@@ -56,15 +57,15 @@ def creates(remote: RemoteServer) -> Counter[str]:
 
 
 async def post_then_interrupt(
-    tmp_path: Path, how: int
+    tmp_path: Path, how: int, cluster: PostgresCluster | None
 ) -> tuple[Counter[str], set[str], int, list[str]]:
     async with RemoteServer(hosts=HOSTS) as remote:
         # Created once the receiver's ports are bound, so its free port cannot be one of them.
-        a = FedihubInstance(tmp_path, "a")
-        a.init()
-        a.cli("account", "create", "--data", a.data, "org", "--admin", "--password-file",
-              _password(tmp_path))  # fmt: skip
+        a = FedihubInstance(tmp_path, "a", cluster=cluster)
         try:
+            a.init()
+            a.cli("account", "create", "--data", a.data, "org", "--admin", "--password-file",
+                  _password(tmp_path))  # fmt: skip
             await hub_with_followers(a, remote)
             remote.delay_s = 0.4
             post = tmp_path / "post.md"
@@ -102,6 +103,7 @@ async def post_then_interrupt(
             return creates(remote), expected, at_interrupt, [state for _, state in rows]
         finally:
             await a.stop()
+            a.drop_database()
 
 
 def _password(tmp_path: Path) -> Path:
@@ -110,8 +112,12 @@ def _password(tmp_path: Path) -> Path:
     return path
 
 
-async def test_graceful_restart_mid_fan_out_delivers_exactly_once(tmp_path: Path) -> None:
-    received, expected, at_interrupt, states = await post_then_interrupt(tmp_path, signal.SIGTERM)
+async def test_graceful_restart_mid_fan_out_delivers_exactly_once(
+    tmp_path: Path, suite_cluster: PostgresCluster | None
+) -> None:
+    received, expected, at_interrupt, states = await post_then_interrupt(
+        tmp_path, signal.SIGTERM, suite_cluster
+    )
     assert 0 < at_interrupt < len(expected)
     assert set(states) == {"done"}  # no retry queued either: nothing will arrive twice later
     assert (
@@ -121,8 +127,12 @@ async def test_graceful_restart_mid_fan_out_delivers_exactly_once(tmp_path: Path
     assert all(n == 1 for n in received.values()), received.most_common(3)
 
 
-async def test_killed_mid_fan_out_loses_nothing(tmp_path: Path) -> None:
-    received, expected, at_interrupt, _ = await post_then_interrupt(tmp_path, signal.SIGKILL)
+async def test_killed_mid_fan_out_loses_nothing(
+    tmp_path: Path, suite_cluster: PostgresCluster | None
+) -> None:
+    received, expected, at_interrupt, _ = await post_then_interrupt(
+        tmp_path, signal.SIGKILL, suite_cluster
+    )
     assert 0 < at_interrupt < len(expected)
     assert set(received) == expected  # no inbox lost the post
     # Only requests in flight at the kill can arrive twice (receivers dedupe by activity id):

@@ -8,20 +8,34 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
+import asyncpg
 
+from fedihub.postgres import numbered
 from tests.support.network import eventually, free_port
+from tests.support.postgres import PostgresCluster
+from tests.support.threads import run_apart
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 class FedihubInstance:
-    def __init__(self, root: Path, name: str, database: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        name: str,
+        database: str | None = None,
+        cluster: PostgresCluster | None = None,
+    ) -> None:
         """`database`: a PostgreSQL URL passed on as FEDIHUB_DATABASE (`Databases.for_instance`
-        in tests/support/postgres.py); None keeps SQLite in the data directory."""
+        in tests/support/postgres.py); None keeps SQLite in the data directory.
+        `cluster` (the `suite_cluster` fixture): without a `database`, `init` makes the instance
+        a fresh one there, which `drop_database` drops when the test is done with it."""
         self.name = name
         self.port = free_port()
         self.domain = f"localhost:{self.port}"
@@ -32,6 +46,8 @@ class FedihubInstance:
         self._log_file: IO[bytes] | None = None
         self.log = root / f"{name}.log"
         self.database = database
+        self.cluster = cluster
+        self._made_database: str | None = None
 
     def environment(self) -> dict[str, str]:
         """The environment of its processes: ours as it is now (tests set FEDIHUB_* settings)."""
@@ -52,7 +68,17 @@ class FedihubInstance:
         return await asyncio.to_thread(self.cli, *args, check=check)
 
     def init(self) -> None:
-        self.cli("init", "--data", self.data, "--domain", self.domain, "--insecure-http")
+        if self.cluster and not self.database:
+            self.database = self._made_database = self.cluster.new_database_sync()
+        database = ("--database", self.database) if self.database else ()
+        self.cli("init", "--data", self.data, "--domain", self.domain, "--insecure-http",
+                 *database)  # fmt: skip
+
+    def drop_database(self) -> None:
+        """Drops the database `init` made on the cluster, if it made one; stop the server first."""
+        if self.cluster and self._made_database:
+            self.cluster.drop_database_sync(self._made_database)
+            self.database = self._made_database = None
 
     async def start(self) -> None:
         self._log_file = self.log.open("ab")
@@ -106,10 +132,56 @@ class FedihubInstance:
             return await resp.text()
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Reads the instance's database directly, as an operator could."""
+        """Reads the instance's database directly, as an operator could: SQL with `?`
+        placeholders, rows as tuples, on SQLite or PostgreSQL alike."""
+        if self.database:
+            return run_apart(_postgres_rows(self.database, sql, params))
         with sqlite3.connect(f"file:{self.data / 'fedihub.sqlite3'}?mode=ro", uri=True) as conn:
             conn.execute("PRAGMA busy_timeout = 5000")
             return conn.execute(sql, params).fetchall()
+
+    @contextmanager
+    def writing(self) -> Iterator[Writes]:
+        """Writes straight into the instance's database, as an older version or an operator
+        could: `execute` SQL with `?` placeholders in the block; at its end, on SQLite or
+        PostgreSQL alike, all of it is applied in one transaction."""
+        writes = Writes()
+        yield writes
+        if self.database:
+            run_apart(_postgres_execute(self.database, writes.statements))
+            return
+        with closing(sqlite3.connect(self.data / "fedihub.sqlite3")) as conn, conn:
+            conn.execute("PRAGMA busy_timeout = 5000")
+            for sql, params in writes.statements:
+                conn.execute(sql, params)
+
+
+class Writes:
+    """The statements a `FedihubInstance.writing` block asks for, in order."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self.statements.append((sql, params))
+
+
+async def _postgres_rows(url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    connection = await asyncpg.connect(url)
+    try:
+        return [tuple(row) for row in await connection.fetch(numbered(sql), *params)]
+    finally:
+        await connection.close()
+
+
+async def _postgres_execute(url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        async with connection.transaction():
+            for sql, params in statements:
+                await connection.execute(numbered(sql), *params)
+    finally:
+        await connection.close()
 
 
 async def follow_and_wait(instance: FedihubInstance, who: str, handle: str) -> None:

@@ -26,6 +26,7 @@ import asyncpg
 import pytest
 
 from tests.support.network import free_port
+from tests.support.threads import run_apart
 
 BACKEND_VARIABLE = "FEDIHUB_TEST_DATABASE"
 Backend = Literal["sqlite", "postgresql"]
@@ -100,7 +101,8 @@ class PostgresCluster:
     port only (its socket in that directory), with `trust` for local connections.
 
     Starting and stopping are synchronous, so one cluster can serve a whole pytest session across
-    the event loops of its tests; `new_database` connects afresh in the caller's loop.
+    the event loops of its tests; `new_database` connects afresh in the caller's loop, and
+    `new_database_sync` in a loop of its own.
     """
 
     def __init__(self, bin_dir: Path | None = None, port: int | None = None) -> None:
@@ -183,6 +185,14 @@ class PostgresCluster:
         name = url.rsplit("/", 1)[1]
         async with self._connection() as connection:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def new_database_sync(self) -> str:
+        """`new_database` for sync code (module fixtures, FedihubInstance), in a loop of its own."""
+        return run_apart(self.new_database())
+
+    def drop_database_sync(self, url: str) -> None:
+        """`drop_database` for sync code, in a loop of its own."""
+        run_apart(self.drop_database(url))
 
     async def databases(self) -> list[str]:
         """The names of the databases `new_database` made that still exist."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.support.instances import FedihubInstance
+from tests.support.postgres import PostgresCluster
+from tests.support.threads import run_apart
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The accessibility audit, evaluated in a page: a list of what is wrong (see audit.js).
@@ -52,13 +52,6 @@ class Site:
         return f"{self.instance.base_url}/hubs/{self.slug}"
 
 
-def run_apart(coro: Coroutine[Any, Any, None]) -> None:
-    """Runs `coro` in a thread of its own: Playwright's sync API keeps an event loop running in
-    this one, where asyncio.run() refuses to start."""
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, coro).result()
-
-
 def when(start: dt.datetime, end: dt.datetime) -> str:
     return f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}–{end:%H:%M} (America/New_York)"
 
@@ -68,9 +61,11 @@ def at(day: dt.date, hour: int) -> dt.datetime:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    tmp_path_factory: pytest.TempPathFactory, suite_cluster: PostgresCluster | None
+) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("web")
-    a = FedihubInstance(root, "a")
+    a = FedihubInstance(root, "a", cluster=suite_cluster)
     a.init()
     (root / "pw").write_text("organise-together\n")
     a.cli("account", "create", "--data", a.data, "maria", "--password-file", root / "pw")
@@ -133,6 +128,7 @@ Reports from each local.
         )  # fmt: skip
     finally:
         run_apart(a.stop())
+        a.drop_database()
 
 
 @pytest.fixture(scope="module")

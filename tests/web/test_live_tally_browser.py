@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from tests.support.instances import REPO, FedihubInstance
-from tests.web.conftest import CHROMIUM, run_apart
+from tests.support.postgres import PostgresCluster
+from tests.support.threads import run_apart
+from tests.web.conftest import CHROMIUM
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -21,9 +23,11 @@ SHOTS = REPO / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def poll(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FedihubInstance, str]]:
+def poll(
+    tmp_path_factory: pytest.TempPathFactory, suite_cluster: PostgresCluster | None
+) -> Iterator[tuple[FedihubInstance, str]]:
     root: Path = tmp_path_factory.mktemp("live")
-    a = FedihubInstance(root, "a")
+    a = FedihubInstance(root, "a", cluster=suite_cluster)
     a.init()
     (root / "pw").write_text("organise-together\n")
     for name in ("maria", "ana", "ben", "cleo"):
@@ -39,6 +43,7 @@ def poll(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FedihubInst
         yield a, url
     finally:
         run_apart(a.stop())
+        a.drop_database()
 
 
 def test_the_live_tally_updates_while_votes_arrive(

@@ -15,12 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, suppress
+from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,8 +28,10 @@ from fedihub.actors.render import PAGE_SIZE
 from fedihub.services import Services
 from tests.support.fixtures import load
 from tests.support.instances import FedihubInstance
+from tests.support.postgres import PostgresCluster
 from tests.support.remote import RemoteServer
-from tests.web.conftest import CHROMIUM, ZONE, at, run_apart
+from tests.support.threads import run_apart
+from tests.web.conftest import CHROMIUM, ZONE, at
 
 # The values a hostile server would plant; "{m}" is a marker saying where each was planted, so
 # a link that gets through names its source (and so the page is seen to show the row at all).
@@ -171,12 +171,11 @@ class Planted:
     paths: dict[str, str]  # page name -> path
 
 
-def plant(db: Path, hub_id: int, poll_id: int, proposal_id: int) -> None:
+def plant(instance: FedihubInstance, hub_id: int, poll_id: int, proposal_id: int) -> None:
     """Rows as an older version stored them, before the inbox refused non-http(s) links."""
     now = time.time()
     soon = now + 3 * 86_400
-    with closing(sqlite3.connect(db)) as conn:
-        conn.execute("PRAGMA busy_timeout = 5000")
+    with instance.writing() as conn:
         for i in range(N):
 
             def h(place: str, i: int = i) -> str:
@@ -280,15 +279,16 @@ def plant(db: Path, hub_id: int, poll_id: int, proposal_id: int) -> None:
                 (hub, hostile(f"{place}activity", 0), hostile(f"{place}er", 0),
                  json.dumps([hostile(place, i) for i in range(N)]), now),
             )  # fmt: skip
-        conn.commit()
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
+def planted(
+    tmp_path_factory: pytest.TempPathFactory, suite_cluster: PostgresCluster | None
+) -> Iterator[Planted]:
     if BROWSER_MISSING:
         pytest.skip("no browser")
     root = tmp_path_factory.mktemp("planted")
-    a = FedihubInstance(root, "a")
+    a = FedihubInstance(root, "a", cluster=suite_cluster)
     a.init()
     (root / "pw").write_text(PASSWORD + "\n")
     a.cli("account", "create", "--data", a.data, "maria", "--password-file", root / "pw",
@@ -310,8 +310,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
     post("event", f"---\ntitle: {EVENT}\nstart: {start:%Y-%m-%d %H:%M}\n"
          f"end: {end:%Y-%m-%d %H:%M}\nlocation: Union Hall\n---\nBring a banner.\n")  # fmt: skip
     (hub_id,) = a.query("SELECT id FROM local_actors WHERE username = 'dockers'")[0]
-    plant(a.data / "fedihub.sqlite3", hub_id, int(poll.rsplit("/", 1)[1]),
-          int(proposal.rsplit("/", 1)[1]))  # fmt: skip
+    plant(a, hub_id, int(poll.rsplit("/", 1)[1]), int(proposal.rsplit("/", 1)[1]))
     paths = {name: path.format(poll=poll, proposal=proposal).removeprefix(a.base_url)
              for name, (path, _) in PAGES.items()}  # fmt: skip
     run_apart(a.start())
@@ -319,6 +318,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
         yield Planted(a, paths)
     finally:
         run_apart(a.stop())
+        a.drop_database()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from tests.support.instances import REPO, FedihubInstance
-from tests.web.conftest import AUDIT, CHROMIUM, run_apart
+from tests.support.postgres import PostgresCluster
+from tests.support.threads import run_apart
+from tests.web.conftest import AUDIT, CHROMIUM
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -23,9 +25,11 @@ SHOTS = REPO / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedihubInstance]:
+def instance(
+    tmp_path_factory: pytest.TempPathFactory, suite_cluster: PostgresCluster | None
+) -> Iterator[FedihubInstance]:
     root: Path = tmp_path_factory.mktemp("walk")
-    a = FedihubInstance(root, "a")
+    a = FedihubInstance(root, "a", cluster=suite_cluster)
     a.init()
     before = os.environ.get("FEDIHUB_SIGNUP_MODE")
     os.environ["FEDIHUB_SIGNUP_MODE"] = "open"  # the server inherits it
@@ -34,6 +38,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedihubInstan
         yield a
     finally:
         run_apart(a.stop())
+        a.drop_database()
         if before is None:
             os.environ.pop("FEDIHUB_SIGNUP_MODE", None)
         else:
