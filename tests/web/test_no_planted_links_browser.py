@@ -223,7 +223,8 @@ def plant(instance: FedihubInstance, hub_id: int, poll_id: int, proposal_id: int
             )  # fmt: skip
             # Blocks under the proposal (Block is its fourth option).
             conn.execute(
-                "INSERT INTO poll_votes VALUES (?, ?, 3, ?, 1, 'This breaks our rules', ?)",
+                "INSERT INTO poll_votes (post_id, actor_uri, choice, vote_uri, counted, reason,"
+                " voted_at) VALUES (?, ?, 3, ?, 1, 'This breaks our rules', ?)",
                 (proposal_id, h("block"), h("blockvote"), t),
             )
             # From the network: what an actor the hub follows sent, in three shapes of url.
