@@ -1,6 +1,6 @@
 """`fedihub migrate-db` refusing what it cannot move faithfully, before anything is written:
 text PostgreSQL cannot hold, a running server, a target that is not empty; and the copy order
-taken from the schema's foreign keys. (A whole instance moved: tests/federation/test_migrate_db.py.)"""
+taken from the schema's foreign keys. A whole instance moved: federation/test_migrate_db.py."""
 
 from __future__ import annotations
 
