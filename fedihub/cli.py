@@ -13,7 +13,8 @@ from pathlib import Path
 from fedihub import __version__, jobs
 from fedihub.accounts.cli import add_account_commands
 from fedihub.commands import command
-from fedihub.config import load_config
+from fedihub.config import CONFIG_FILE, load_config
+from fedihub.engine import is_postgresql_url
 from fedihub.errors import ConfigError, FedihubError
 from fedihub.events.cli import add_event_commands
 from fedihub.follows.cli import add_follow_commands
@@ -63,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_poll_commands(sub, command)
     add_report_commands(sub, command)
     command(sub, "deliveries", "count queued, sent and abandoned deliveries", _deliveries)
+
+    p = command(sub, "migrate-db", "move this instance's data from SQLite into an empty"
+                " PostgreSQL database, and switch the instance to it", None)  # fmt: skip
+    p.add_argument("--to", required=True, metavar="postgresql://USER:PASSWORD@HOST/DATABASE")
     return parser
 
 
@@ -71,6 +76,8 @@ async def _run(args: argparse.Namespace) -> int:
         config = await init_instance(args.data, args.domain, args.insecure_http, args.database)
         print(f"created {args.data} for {config.base_url}")
         return 0
+    if args.command == "migrate-db":
+        return await _migrate_db(args.data, args.to)
     async with services_for(args.data, registry()) as svc:
         await args.run(svc, args)
     return 0
@@ -80,6 +87,37 @@ async def _deliveries(svc: Services, args: argparse.Namespace) -> None:
     counts = await outbox.delivery_counts(svc.db)
     for state in jobs.STATES:
         print(f"{state}\t{counts.get(state, 0)}")
+
+
+async def _migrate_db(data_dir: Path, url: str) -> int:
+    from fedihub import transfer  # asyncpg loads only when it is used
+
+    config = load_config(data_dir)
+    if config.database:
+        raise ConfigError("%(data)s already keeps its data in PostgreSQL", data=str(data_dir))
+    if not is_postgresql_url(url):
+        raise ConfigError("--to takes a postgresql://USER:PASSWORD@HOST/DATABASE URL")
+    if not config.database_path.is_file():
+        raise ConfigError("%(path)s: no such database to move", path=str(config.database_path))
+    with (data_dir / "serve.lock").open("w") as lock:
+        try:
+            # Held until the instance is switched: a server started meanwhile would write to
+            # the SQLite file after its rows were copied.
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise ConfigError(
+                "`fedihub serve` is running on %(data)s: stop it before migrate-db",
+                data=str(data_dir),
+            ) from e
+        copied = await transfer.move_to_postgresql(config.database_path, url)
+        transfer.switch_to(data_dir, url)
+    for table, rows in copied:
+        print(f"{table}\t{rows}")
+    print(
+        f"moved {sum(rows for _, rows in copied)} rows; {data_dir / CONFIG_FILE} now names"
+        f" the PostgreSQL database; {config.database_path} is kept as it was, as a backup"
+    )
+    return 0
 
 
 def serve(data_dir: Path, host: str, port: int, log_level: str = "INFO") -> int:

@@ -24,7 +24,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "fedihub"
 
 LEAVES = {"errors", "activitystreams", "content", "config", "clock", "deadlines", "keys"}
-STORAGE = {"db", "dialects", "engine", "postgres", "jobs", "blocks", "migrations", "settings"}
+STORAGE = {
+    "db", "dialects", "engine", "postgres", "transfer", "jobs", "blocks", "migrations", "settings",
+}  # fmt: skip
 PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance"}
 CAPABILITIES = {
     "accounts", "hubs", "groups", "posts", "events", "polls", "reactions", "follows", "reports",
