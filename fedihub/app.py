@@ -125,7 +125,8 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
         svc = app[services_key]
         config = app[config_key]
         writer = InboxWriter(svc.db, svc.clock)
-        owner = jobs.server_owner(config.data_dir)  # the leases this server's workers take
+        # The leases this server's workers take: on PostgreSQL, this process's own.
+        owner = jobs.server_owner(config.data_dir, svc.db.dialect)
         inbox_worker = InboxWorker(svc, HANDLERS, owner=owner)
         delivery = DeliveryWorker(
             svc.db,

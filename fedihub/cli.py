@@ -126,14 +126,16 @@ def serve(data_dir: Path, host: str, port: int, log_level: str = "INFO") -> int:
     from fedihub.app import create_app
 
     config = load_config(data_dir)
-    lock = (data_dir / "serve.lock").open("w")
-    try:
-        # One server per data directory: its workers assume they own the queue's leases.
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as e:
-        raise ConfigError(
-            "another `fedihub serve` is already using %(data)s", data=str(data_dir)
-        ) from e
+    if not config.database:
+        # SQLite: one server per data directory (one writer, and its workers' leases carry the
+        # directory's name). PostgreSQL takes any number, each under a name of its own (jobs.py).
+        lock = (data_dir / "serve.lock").open("w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise ConfigError(
+                "another `fedihub serve` is already using %(data)s", data=str(data_dir)
+            ) from e
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     print(f"fedihub serving {config.base_url} on http://{host}:{port}", flush=True)

@@ -11,20 +11,29 @@ steps.
 Every queue's table stores these five names in its `state` column (a CHECK constraint keeps it
 to them); pages and the CLI may word them for people ("sending"), the rows do not.
 
-A lease has an owner (`locked_by`): the process that claimed the row, named by `server_owner`
-for `fedihub serve` (host and data directory, which one process at a time may serve: cli.py
-holds a lock on it) or `THIS_PROCESS` otherwise. On start a process takes back only its own
-leases (a predecessor that held its name is gone, so at once) and expired ones (their owner
-died or hangs); the live leases of another process sharing the queue stay its own.
+A lease has an owner (`locked_by`), named by `server_owner` for `fedihub serve`, `THIS_PROCESS`
+otherwise. On start a process takes back its own leases, expired ones (their owner died or
+hangs) and those of owners known dead (`dead_owners_here`); the live leases of another process
+sharing the queue stay its own.
+- SQLite: one server per data directory (cli.py holds a lock on it), so its owner is host plus
+  data directory, the same across restarts: a server restarted after `kill -9` takes its
+  predecessor's leases back at once.
+- PostgreSQL: any number of processes serve one database, so each owner is unique among live
+  processes: machine (host and PID namespace), PID and a random suffix. A restarted process has
+  a new name; it takes back leases of owners on this machine whose PID is gone at once, those
+  of a process that died on another machine when their lease runs out (`lease_s`).
 
 For PostgreSQL, what changes is this and no more:
 - SQLite has one writer, so a claim (one UPDATE … RETURNING inside `BEGIN IMMEDIATE`) cannot
-  race another. On PostgreSQL the candidate SELECT in `claim_due` (and the inbox's own claim)
-  gains `FOR UPDATE SKIP LOCKED`, so several processes claim from one queue without waiting on,
-  or taking, each other's rows.
-- Several processes then share a queue, so `release_claims` must not (and does not) touch
-  another live owner's leases; each owner's name must be unique among the processes serving
-  one database, which host plus data directory is.
+  race another. On PostgreSQL the rows a claim chose are locked `FOR UPDATE SKIP LOCKED` and
+  checked again to be due (`still_due`) before they are leased: a row another process is
+  claiming at this moment is passed over instead of waited for, and one it claimed since our
+  read is due no more, so two processes never lease one row. The choosing itself (ranked per
+  key, UNION, window functions) is a plain read, which FOR UPDATE could not be part of.
+- Per-key caps (`per_key`, a remote host's delivery limit) count the rows running in this
+  process only (`busy`): across processes they hold per process, so N processes may have up
+  to N × `per_key` requests in flight to one host. The global cap (`concurrency`) is likewise
+  per process. Leases, retries, backoff and give-up hold across processes: they are rows.
 - Placeholders and lists take PostgreSQL's forms (postgres.py numbers `?`; lists are one JSON
   parameter read by `dialects.values_of`, on both engines).
 """
@@ -36,6 +45,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
@@ -45,7 +55,7 @@ from typing import Literal, get_args
 
 from fedihub.clock import Clock
 from fedihub.db import Database, Row
-from fedihub.dialects import values_of
+from fedihub.dialects import Dialect, values_of
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +65,69 @@ STATES: tuple[JobState, ...] = get_args(JobState)
 # have worked later, but the queue's policy says it has been tried long enough.
 FINISHED_STATES: tuple[JobState, ...] = ("done", "failed", "gave_up")
 Backoff = Callable[[int, float], float]  # (attempts made, jitter in [0, 1)) -> seconds to wait
-# The owner of leases taken by a process that does not serve a data directory (tests, tools).
-THIS_PROCESS = f"{socket.gethostname()}:pid-{os.getpid()}"
 
 
-def server_owner(data_dir: Path) -> str:
-    """The owner of leases taken by `fedihub serve` on this data directory: the same name
-    across restarts, so a restarted server takes back its predecessor's leases at once."""
+def _pid_namespace() -> str:
+    """Processes in two containers may share a host name, not a PID namespace."""
+    try:
+        return os.readlink("/proc/self/ns/pid").removeprefix("pid:")
+    except OSError:
+        return ""
+
+
+# PIDs name processes uniquely among the live ones of one machine: this host, this namespace.
+THIS_MACHINE = f"{socket.gethostname()}/{_pid_namespace()}"
+_PID_MARK = ":pid-"
+# The owner of leases taken by a process that does not serve a data directory on SQLite (tests,
+# tools), and by every process on PostgreSQL: unique among live processes, and the random
+# suffix keeps a later process with the same PID from passing for this one.
+THIS_PROCESS = f"{THIS_MACHINE}{_PID_MARK}{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def server_owner(data_dir: Path, dialect: Dialect = "sqlite") -> str:
+    """The owner of leases taken by `fedihub serve` on this data directory. SQLite: the same
+    name across restarts (only one server at a time may serve it), so a restarted server takes
+    back its predecessor's leases at once. PostgreSQL: several processes serve one database, so
+    this process's own, unique name."""
+    if dialect == "postgresql":
+        return THIS_PROCESS
     return f"{socket.gethostname()}:{data_dir.resolve()}"
+
+
+def dead_owners_here(owners: Collection[str]) -> list[str]:
+    """The owners among `owners` that were processes of this machine and are gone."""
+    dead = []
+    for owner in owners:
+        machine, mark, rest = owner.rpartition(_PID_MARK)
+        pid = rest.split(":", 1)[0]
+        if machine == THIS_MACHINE and mark and pid.isdigit() and not _running(int(pid)):
+            dead.append(owner)
+    return sorted(dead)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def still_due(now: str) -> str:
+    """SQL: the row is due (pending and its time has come, or its lease ran out) at `now` (a
+    placeholder such as `?1`)."""
+    return (
+        f"(state = 'pending' AND next_try_at <= {now}"
+        f" OR state = 'running' AND locked_until < {now})"
+    )
+
+
+def skip_locked(dialect: Dialect) -> str:
+    """Locks the rows a claim selects, passing over those another process holds; SQLite's one
+    writer needs none."""
+    return " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
 
 
 def exponential(first_s: float, cap_s: float = float("inf")) -> Backoff:
@@ -107,11 +172,18 @@ class QueuePolicy:
 
 async def release_claims(db: Database, policy: QueuePolicy, owner: str, now: float) -> int:
     """At start-up: rows `owner` was running when it stopped go back in the queue, and so do
-    rows whose lease ran out (or that predate owners); another owner's live leases stay."""
+    rows whose lease ran out (or that predate owners) and those of processes of this machine
+    that are gone; another live owner's leases stay."""
+    holders = await db.fetchall(
+        f"SELECT DISTINCT locked_by FROM {policy.table}"
+        " WHERE state = 'running' AND locked_by IS NOT NULL"
+    )
+    gone = [owner, *dead_owners_here([r[0] for r in holders])]
     return await db.execute(
         f"UPDATE {policy.table} SET state = 'pending', locked_until = NULL, locked_by = NULL"
-        " WHERE state = 'running' AND (locked_by = ? OR locked_by IS NULL OR locked_until < ?)",
-        (owner, now),
+        " WHERE state = 'running' AND (locked_by IS NULL OR locked_until < ?"
+        f" OR locked_by IN ({values_of(db.dialect)}))",
+        (now, json.dumps(gone)),
     )
 
 
@@ -157,8 +229,6 @@ async def claim_due(
     async with db.transaction() as tx:
         # Ranked per key, so one key's backlog never hides the others'. Each half of the UNION
         # is served by a (state, …, next_try_at) index; an OR would scan the table.
-        # PostgreSQL: both halves get `FOR UPDATE SKIP LOCKED`, so rows another process is
-        # claiming at this moment are passed over instead of waited for.
         ranked = await tx.fetchall(
             f"WITH candidates AS (SELECT id, {policy.key_column} AS key, next_try_at"
             f"   FROM {policy.table} WHERE state = 'pending' AND next_try_at <= ?1 UNION ALL"
@@ -175,10 +245,14 @@ async def claim_due(
         chosen = [r["id"] for r in ranked if r["rank"] <= per_key - busy.get(r["key"], 0)]
         if not chosen:
             return []
+        # Chosen from what this transaction saw: on PostgreSQL another process may be claiming
+        # the same rows, so they are locked (skipping those it holds) and checked again.
         return await tx.fetchall(
-            f"UPDATE {policy.table} SET state = 'running', locked_until = ?, locked_by = ?"
-            f" WHERE id IN ({values_of(tx.dialect, 'integer')}) RETURNING {columns}",
-            (now + policy.lease_s, owner, json.dumps(chosen[:limit])),
+            f"UPDATE {policy.table} SET state = 'running', locked_until = ?1, locked_by = ?2"
+            f" WHERE id IN (SELECT id FROM {policy.table} WHERE id IN"
+            f" ({values_of(tx.dialect, 'integer').replace('?', '?3')}) AND {still_due('?4')}"
+            f"{skip_locked(tx.dialect)}) RETURNING {columns}",
+            (now + policy.lease_s, owner, json.dumps(chosen[:limit]), now),
         )
 
 

@@ -74,6 +74,21 @@ class FedihubInstance:
         self.cli("init", "--data", self.data, "--domain", self.domain, "--insecure-http",
                  *database)  # fmt: skip
 
+    def another_process(self, name: str) -> FedihubInstance:
+        """One more `fedihub serve` of this instance, as an operator runs several on one machine
+        for a PostgreSQL-backed instance: the same data directory (config, keys, media) and
+        database, so the same domain, on a port of its own. Start and stop it as any; the
+        database stays this instance's to drop."""
+        other = FedihubInstance(self.workdir, name, database=self.database)
+        other.data, other.domain, other.base_url = self.data, self.domain, self.base_url
+        return other
+
+    @property
+    def listening_url(self) -> str:
+        """Where this process answers (`base_url` is the instance's, which another process of
+        it may serve)."""
+        return f"http://127.0.0.1:{self.port}"
+
     def drop_database(self) -> None:
         """Drops the database `init` made on the cluster, if it made one; stop the server first."""
         if self.cluster and self._made_database:
