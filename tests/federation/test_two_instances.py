@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.instances import FedihubInstance
 from tests.support.network import eventually
+from tests.support.postgres import suite_backend
 
 pytestmark = pytest.mark.federation
 
@@ -142,6 +143,10 @@ async def test_hub_that_approves_followers(
     assert bad.returncode == 1 and "no pending follow request" in bad.stderr
 
 
+@pytest.mark.skipif(
+    suite_backend() == "postgresql",
+    reason="on PostgreSQL several servers share one instance by design (test_cluster.py)",
+)
 async def test_a_second_server_on_the_same_data_directory_refuses_to_start(
     new_instance,  # type: ignore[no-untyped-def]
 ) -> None:
