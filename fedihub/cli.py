@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import sys
 from pathlib import Path
+from typing import IO
 
 from fedihub import __version__, jobs
 from fedihub.accounts.cli import add_account_commands
@@ -89,6 +90,18 @@ async def _deliveries(svc: Services, args: argparse.Namespace) -> None:
         print(f"{state}\t{counts.get(state, 0)}")
 
 
+def _hold_data_dir(data_dir: Path, refusal: ConfigError) -> IO[str]:
+    """The data directory's `serve.lock`, held by this process until the returned file is
+    closed (or the process ends); `refusal` when another process holds it."""
+    lock = (data_dir / "serve.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as e:
+        lock.close()
+        raise refusal from e
+    return lock
+
+
 async def _migrate_db(data_dir: Path, url: str) -> int:
     from fedihub import transfer  # asyncpg loads only when it is used
 
@@ -99,16 +112,11 @@ async def _migrate_db(data_dir: Path, url: str) -> int:
         raise ConfigError("--to takes a postgresql://USER:PASSWORD@HOST/DATABASE URL")
     if not config.database_path.is_file():
         raise ConfigError("%(path)s: no such database to move", path=str(config.database_path))
-    with (data_dir / "serve.lock").open("w") as lock:
-        try:
-            # Held until the instance is switched: a server started meanwhile would write to
-            # the SQLite file after its rows were copied.
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as e:
-            raise ConfigError(
-                "`fedihub serve` is running on %(data)s: stop it before migrate-db",
-                data=str(data_dir),
-            ) from e
+    # Held until the instance is switched: a server started meanwhile would write to the SQLite
+    # file after its rows were copied.
+    with _hold_data_dir(data_dir, ConfigError(
+        "`fedihub serve` is running on %(data)s: stop it before migrate-db", data=str(data_dir)
+    )):  # fmt: skip
         copied = await transfer.move_to_postgresql(config.database_path, url)
         transfer.switch_to(data_dir, url)
     for table, rows in copied:
@@ -129,13 +137,10 @@ def serve(data_dir: Path, host: str, port: int, log_level: str = "INFO") -> int:
     if not config.database:
         # SQLite: one server per data directory (one writer, and its workers' leases carry the
         # directory's name). PostgreSQL takes any number, each under a name of its own (jobs.py).
-        lock = (data_dir / "serve.lock").open("w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as e:
-            raise ConfigError(
-                "another `fedihub serve` is already using %(data)s", data=str(data_dir)
-            ) from e
+        # Kept referenced until serve() returns: closing the file would let the lock go.
+        _lock = _hold_data_dir(data_dir, ConfigError(
+            "another `fedihub serve` is already using %(data)s", data=str(data_dir)
+        ))  # fmt: skip
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     print(f"fedihub serving {config.base_url} on http://{host}:{port}", flush=True)
