@@ -16,6 +16,7 @@ upload's re-encoding, which runs on a thread already.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import secrets
@@ -149,14 +150,25 @@ class DirectoryStore:
         return None if stored is None else await read_all(stored)
 
     async def exists(self, name: str) -> bool:
-        return await self._run((self.root / name).is_file)
+        def is_file() -> bool:
+            self._check_root()
+            return (self.root / name).is_file()
+
+        return await self._run(is_file)
 
     async def delete(self, names: list[str]) -> None:
         def unlink_all() -> None:
+            self._check_root()
             for name in names:
                 (self.root / name).unlink(missing_ok=True)
 
         await self._run(unlink_all)
+
+    def _check_root(self) -> None:
+        """A missing file is no error, but a missing directory is: a file system not mounted
+        would otherwise pass for a store where nothing is."""
+        if not self.root.is_dir():
+            raise FileNotFoundError(errno.ENOENT, "no such directory", str(self.root))
 
     async def _run(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`call` on a thread; a failing file system (gone, full, a lost NFS mount) is a
