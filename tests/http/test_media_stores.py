@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,19 +29,8 @@ from fedihub.media.service import UNUSED_AFTER_S, objects, remove_unused, store_
 from fedihub.posts import service as posts
 from fedihub.services import Services
 from tests.support.network import free_port
-from tests.support.objectstore import MotoServer, moto_or_skip
+from tests.support.objectstore import MotoServer, moto_fixture  # noqa: F401 - `moto`
 from tests.support.web import AP, HTML, form_token, sign_in
-
-
-@pytest.fixture(scope="session")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    moto_or_skip()
-    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @dataclass
@@ -253,6 +241,10 @@ async def test_a_store_out_of_reach_is_a_503_said_once_in_the_log(
     assert await remove_unused(services, time.time() + UNUSED_AFTER_S + 1) == 0
     assert await media_rows.names_older_than(services.db, time.time() + 2 * UNUSED_AFTER_S)
 
+    spanish = await app_client.get(
+        f"/media/{stored.name}", headers={**HTML, "Accept-Language": "es"}
+    )
+    assert "no se puede llegar" in await spanish.text()
     said = [r for r in caplog.records if r.name == "fedihub.media.objects"]
     assert len(said) == 1 and said[0].levelno == logging.WARNING
     assert "cannot be reached" in said[0].getMessage()

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -99,3 +100,16 @@ class MotoServer:
     def keys(self, bucket: str) -> set[str]:
         listed = self.client().list_objects_v2(Bucket=bucket)
         return {item["Key"] for item in listed.get("Contents", [])}
+
+
+@pytest.fixture(scope="session", name="moto")
+def moto_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """One moto server for the session, started by the first test that asks for it (import this
+    fixture into the test module); each test takes a bucket of its own (`new_bucket`)."""
+    moto_or_skip()
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
