@@ -312,3 +312,32 @@ async def test_moto_is_a_separate_process_on_loopback(moto: MotoServer) -> None:
     assert moto.process and moto.process.poll() is None
     async with aiohttp.ClientSession() as session, session.get(moto.url) as resp:
         assert resp.status < 500
+
+
+async def test_a_directory_write_is_whole_or_absent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process reading the directory never finds half an image under its name: bytes go
+    to a temporary file (a name never served) and are renamed into place once on disk."""
+    import os
+
+    from fedihub.media.objects import DirectoryStore
+
+    store = DirectoryStore(tmp_path)
+    name = "A" * 24 + ".jpg"
+    seen_while_writing: list[str] = []
+
+    def disk_full(fd: int) -> None:
+        seen_while_writing.extend(os.listdir(tmp_path))
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", disk_full)
+        with pytest.raises(StoreUnavailable):
+            await store.put(name, jpeg(), "image/jpeg")
+    assert len(seen_while_writing) == 1 and seen_while_writing[0].startswith(f".{name}.")
+    assert os.listdir(tmp_path) == []  # neither the name nor the temporary file is left
+    assert await store.open(name) is None
+    await store.put(name, jpeg(), "image/jpeg")
+    assert os.listdir(tmp_path) == [name]
+    assert await store.read(name) == jpeg()
