@@ -373,3 +373,16 @@ class WorkerLoop:
             await asyncio.wait_for(self._wake.wait(), delay_s)
         if self._wake.is_set() and self._settle_s and not self._stopping:
             await asyncio.sleep(self._settle_s)
+
+
+async def queue_depth(db: Database, policy: QueuePolicy) -> tuple[int, int, float | None]:
+    """For monitoring: the rows of `policy`'s queue pending and running, and the earliest
+    next-try time of the pending ones (None: none). Each part reads a range of the queue's
+    (state, …) index, so a scrape costs what is queued, not the finished history."""
+    row = await db.fetchone(
+        f"SELECT (SELECT count(*) FROM {policy.table} WHERE state = 'pending'),"
+        f" (SELECT count(*) FROM {policy.table} WHERE state = 'running'),"
+        f" (SELECT min(next_try_at) FROM {policy.table} WHERE state = 'pending')"
+    )
+    assert row is not None
+    return int(row[0]), int(row[1]), None if row[2] is None else float(row[2])
