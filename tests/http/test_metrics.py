@@ -186,8 +186,8 @@ async def test_queued_deliveries_raise_the_depth_and_a_late_one_the_lag(
     app_client: TestClient, services: Services, hub: str
 ) -> None:
     now = services.clock.now()
-    await enqueue(services, [Target("https://a.example/inbox", "a.example"),
-                             Target("https://b.example/inbox", "b.example")], now - 120)  # fmt: skip
+    late = [Target(f"https://{h}/inbox", h) for h in ("a.example", "b.example")]
+    await enqueue(services, late, now - 120)
     await enqueue(services, [Target("https://c.example/inbox", "c.example")], now + 3600)
     samples = await scrape(app_client)
     assert value(samples, "fedihub_queue_depth", queue="deliveries", state="pending") == 3
@@ -316,3 +316,57 @@ async def test_two_apps_in_one_process_keep_their_own_counts(
     assert failures(samples) == {OTHER_HOSTS: 0}
     assert value(samples, "fedihub_queue_depth", queue="deliveries", state="pending") == 1
     assert failures(await scrape(app_client))[host_of(inbox)] == 1
+
+
+ROWS = 100_000
+NUMBERS = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+
+
+@pytest.mark.parametrize("shape, pending", [
+    ("history", "CASE i % 100 WHEN 0 THEN 'pending' WHEN 1 THEN 'running' ELSE 'done' END"),
+    ("backlog", "'pending'"),
+])  # fmt: skip
+async def test_a_scrape_of_100000_deliveries_and_inbox_items_stays_fast(
+    app_client: TestClient, services: Services, hub: str, shape: str, pending: str
+) -> None:
+    """history: two weeks of finished rows and 1 % queued; backlog: every row queued. The
+    figures (median of 30 scrapes over HTTP) are printed: pytest -s."""
+    actor_id = await services.db.fetchval("SELECT id FROM local_actors LIMIT 1")
+    async with services.db.transaction() as tx:
+        activity_id = await tx.insert(
+            "INSERT INTO outbox_activities (uri, actor_id, type, is_public, document, created_at)"
+            " VALUES ('https://x.example/a', ?, 'Create', 1, '{}', 0)",
+            (actor_id,),
+        )
+    await services.db.execute(
+        f"{NUMBERS} INSERT INTO deliveries (activity_id, inbox, host, state, next_try_at,"
+        " created_at) SELECT ?, 'https://h' || (i % 3000) || '.example/inbox/' || i,"
+        f" 'h' || (i % 3000) || '.example', {pending}, i, 0 FROM n",
+        (ROWS, activity_id),
+    )
+    await services.db.execute(
+        f"{NUMBERS} INSERT INTO inbox_items (activity_uri, actor_uri, actor_host, type, document,"
+        f" state, next_try_at, received_at) SELECT 'https://a' || (i % 300) || '.example/' || i,"
+        f" 'https://a.example/u', 'a' || (i % 300) || '.example', 'Like', '', {pending}, i, 0"
+        " FROM n",
+        (ROWS,),
+    )
+    await services.db.execute(  # 1,000 dead hosts
+        f"{NUMBERS} INSERT INTO host_failure_days (host, day)"
+        " SELECT 'h' || (i % 1000) || '.example', 'day' || (i / 1000) FROM n",
+        (7000,),
+    )
+    await services.db.execute("ANALYZE")
+    queued = ROWS // 100 if shape == "history" else ROWS
+    took_s = []
+    for _ in range(30):
+        started = time.perf_counter()
+        samples = await scrape(app_client)
+        took_s.append(time.perf_counter() - started)
+    for queue in ("inbox", "deliveries"):
+        assert value(samples, "fedihub_queue_depth", queue=queue, state="pending") == queued
+    assert value(samples, "fedihub_dead_hosts") == 1000
+    median_s = sorted(took_s)[len(took_s) // 2]
+    print(f"\n/metrics, {shape}, {services.db.dialect}: median {median_s * 1000:.1f} ms,"
+          f" max {max(took_s) * 1000:.1f} ms")  # fmt: skip
+    assert median_s < 0.5
