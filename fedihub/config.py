@@ -70,6 +70,9 @@ class Config:
     scheduler_interval_s: float = 30.0
     # How often a hub polls each website feed it imports (longer after failures).
     feed_interval_s: float = 1800.0
+    # Empty: GET /metrics answers 404. Set: it answers requests carrying
+    # `Authorization: Bearer <metrics_token>` (Prometheus' `authorization` scrape setting).
+    metrics_token: str = ""
 
     @property
     def scheme(self) -> str:
