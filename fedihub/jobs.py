@@ -257,7 +257,9 @@ async def claim_due(
         await claims_one_at_a_time(tx, policy.table)
         # Ranked per key, so one key's backlog never hides the others'. Each half of the UNION
         # is served by a (state, …, next_try_at) index; an OR would scan the table. A key's
-        # rank starts after the rows other owners are running for it (few: the running ones).
+        # rank starts after the rows other owners are running for it (few: the running ones),
+        # joined to the ranked rows it may still take, not to every candidate (a count per
+        # candidate made a claim from 10,000 due rows twenty times slower on PostgreSQL).
         ranked = await tx.fetchall(
             f"WITH candidates AS (SELECT id, {policy.key_column} AS key, next_try_at"
             f"   FROM {policy.table} WHERE state = 'pending' AND next_try_at <= ?1 UNION ALL"
@@ -266,10 +268,12 @@ async def claim_due(
             f" elsewhere AS (SELECT {policy.key_column} AS key, count(*) AS n FROM {policy.table}"
             "   WHERE state = 'running' AND locked_until >= ?1 AND coalesce(locked_by, '') <> ?4"
             f"   GROUP BY {policy.key_column}),"
-            " due AS (SELECT id, key, coalesce((SELECT n FROM elsewhere e WHERE e.key = c.key), 0)"
-            "   + row_number() OVER (PARTITION BY key ORDER BY next_try_at, id) AS rank"
-            "   FROM candidates c)"
-            " SELECT id, key, rank FROM due WHERE rank <= ?2 ORDER BY rank, id LIMIT ?3",
+            " due AS (SELECT id, key,"
+            "   row_number() OVER (PARTITION BY key ORDER BY next_try_at, id) AS rank"
+            "   FROM candidates),"
+            " slots AS (SELECT d.id, d.key, d.rank + coalesce(e.n, 0) AS rank"
+            "   FROM due d LEFT JOIN elsewhere e ON e.key = d.key WHERE d.rank <= ?2)"
+            " SELECT id, key, rank FROM slots WHERE rank <= ?2 ORDER BY rank, id LIMIT ?3",
             (now, per_key, limit + in_flight, owner),
         )
         # Keys with work running here get only their spare slots. At most `in_flight` ranked
