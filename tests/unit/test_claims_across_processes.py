@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from fedihub import jobs
 from fedihub.clock import FixedClock
@@ -25,9 +27,11 @@ from fedihub.engine import open_database
 from fedihub.hubs.service import create_hub
 from fedihub.inbox import store as inbox
 from fedihub.inbox.validate import Incoming
+from fedihub.instance import init_instance
 from fedihub.jobs import KeyedSlots, QueuePolicy, Retry, exponential
 from fedihub.outbox import store as outbox
 from fedihub.postgres import PostgresDatabase
+from tests.support.network import free_port
 
 T0 = 1_800_000_000.0
 POLICY = QueuePolicy(
@@ -37,6 +41,7 @@ POLICY = QueuePolicy(
     retry=Retry(exponential(10.0), max_attempts=3),
 )
 PROCESSES, HOSTS, PER_HOST = 3, 30, 60  # 1,800 rows
+REPO = Path(__file__).parents[2]
 Claim = Callable[[Database, str], Awaitable[list[int]]]
 
 
@@ -154,19 +159,22 @@ async def test_a_batch_holding_one_activity_twice_stores_it_once(tmp_path: Path)
         await db.close()
 
 
-async def add_deliveries(db: Database, hosts: dict[str, int]) -> set[int]:
-    """`hosts[h]` pending deliveries to host h, all due at T0; their ids."""
+async def add_deliveries(
+    db: Database, hosts: dict[str, int], base: str = "", due_at: float = T0
+) -> set[int]:
+    """`hosts[h]` pending deliveries to host h (to inboxes at `base` if given), all due at
+    `due_at`; their ids."""
     await create_hub(db, "climate", name="Climate", summary="")
     async with db.transaction() as tx:
         (actor_id,) = await tx.fetchone("SELECT id FROM local_actors") or (None,)
         activity_id = await tx.insert(
             "INSERT INTO outbox_activities (uri, actor_id, type, is_public, document, created_at)"
-            " VALUES ('https://here.example/a/1', ?, 'Create', 1, '{}', ?)", (actor_id, T0),
+            " VALUES ('https://here.example/a/1', ?, 'Create', 1, '{}', ?)", (actor_id, due_at),
         )  # fmt: skip
         await tx.executemany(
             "INSERT INTO deliveries (activity_id, inbox, host, next_try_at, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            [(activity_id, f"https://{host}/users/{n}/inbox", host, T0 - n, T0)
+            [(activity_id, f"{base or 'https://' + host}/u{n}/inbox", host, due_at - n, due_at)
              for host, count in hosts.items() for n in range(count)],
         )  # fmt: skip
     return {r[0] for r in await db.fetchall("SELECT id FROM deliveries")}
@@ -218,6 +226,51 @@ async def test_a_hosts_delivery_limit_holds_across_processes_at_every_claim(
     done = await asyncio.gather(*(work(db, o) for db, o in zip(processes, owners, strict=True)))
     assert max(seen_running) == per_host, Counter(seen_running)  # reached, never passed
     assert_each_row_claimed_once(dict(zip(owners, done, strict=True)), all_ids)
+
+
+async def test_three_delivering_processes_keep_a_hosts_limit_together(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Real processes, each running the delivery worker as `fedihub serve` does, send to one
+    host (a loopback server that counts the requests it is answering at once): never more than
+    `delivery_per_host` at a time, every delivery once."""
+    per_host, count = 8, 120
+    data = tmp_path / "data"
+    await init_instance(data, f"localhost:{free_port()}", insecure_http=True, database=postgres_url)
+    answering, most, received = 0, 0, Counter[str]()
+
+    async def inbox(request: web.Request) -> web.Response:
+        nonlocal answering, most
+        answering += 1
+        most = max(most, answering)
+        received[request.path] += 1
+        await asyncio.sleep(0.02)
+        answering -= 1
+        return web.Response(status=202)
+
+    site = web.Application()
+    site.router.add_post("/{user}/inbox", inbox)
+    runner = web.AppRunner(site, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    db = await PostgresDatabase.open(postgres_url)
+    try:
+        await add_deliveries(db, {"busy.example": count}, f"http://127.0.0.1:{port}", due_at=0.0)
+        environment = {**os.environ, "FEDIHUB_DELIVERY_PER_HOST": str(per_host),
+                       "PYTHONPATH": str(REPO)}  # fmt: skip
+        command = [sys.executable, "-m", "tests.support.delivery_process", str(data)]
+        workers = []
+        for _ in range(PROCESSES):
+            started = await asyncio.create_subprocess_exec(*command, cwd=REPO, env=environment)
+            workers.append(started)
+        codes = await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers)), 60)
+    finally:
+        await db.close()
+        await runner.cleanup()
+    assert codes == [0] * PROCESSES
+    assert most == per_host  # reached, never passed
+    assert sorted(received.values()) == [1] * count
 
 
 async def test_claims_of_one_queue_take_turns_across_processes(
