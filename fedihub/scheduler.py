@@ -40,7 +40,9 @@ class SchedulerRun:
     closed: int = 0
     imported: int = 0
     images_removed: int = 0
-    held: bool = True  # False: another process holds the lease; this pass did nothing
+    # False: another process holds the lease, so this pass left the work to it (all of it, or
+    # the steps after the one during which it took the lease over).
+    held: bool = True
 
 
 def _run(done: dict[str, int], *, held: bool) -> SchedulerRun:
@@ -113,8 +115,12 @@ class Scheduler:
         return lease_s(self.svc.config.scheduler_interval_s)
 
     async def _give_back(self) -> None:
-        """On a clean stop: another process takes the scheduler's lease at its next pass."""
-        await give_back_lease(self.svc.db, LEASE, self._loop.owner)
+        """On a clean stop: another process takes the scheduler's lease at its next pass. If
+        the database cannot be reached, the lease runs out instead: a stop must not fail."""
+        try:
+            await give_back_lease(self.svc.db, LEASE, self._loop.owner)
+        except Exception:
+            log.exception("could not give back the scheduler's lease; it runs out instead")
 
     async def send_due_updates(self, now: float) -> int:
         """One Update per post whose counts changed, however many changes it had."""
