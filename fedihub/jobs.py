@@ -30,10 +30,22 @@ For PostgreSQL, what changes is this and no more:
   claiming at this moment is passed over instead of waited for, and one it claimed since our
   read is due no more, so two processes never lease one row. The choosing itself (ranked per
   key, UNION, window functions) is a plain read, which FOR UPDATE could not be part of.
-- Per-key caps (`per_key`, a remote host's delivery limit) count the rows running in this
-  process only (`busy`): across processes they hold per process, so N processes may have up
-  to N × `per_key` requests in flight to one host. The global cap (`concurrency`) is likewise
-  per process. Leases, retries, backoff and give-up hold across processes: they are rows.
+- Per-key caps (`per_key`, a remote host's delivery limit) hold across processes: a claim
+  counts the rows running for a key in this process (`busy`, which knows of requests that
+  finished and are not yet recorded) and the live leases of every other owner (rows). So that
+  two processes never both take a key's last slots, claims of one queue take turns across
+  processes: on PostgreSQL each claim's transaction first takes an advisory lock named for the
+  queue (`claims_one_at_a_time`; a claim holds it about a millisecond); SQLite's one writer
+  already makes them take turns. The global cap (`concurrency`) stays per process: it bounds
+  what one process holds in memory and in flight. The inbox does not claim through here: its
+  per-host holding and lanes are per process on purpose (they share out one process's workers
+  fairly among senders; a busy sender's items are ours to handle, and more processes should
+  handle more of them), while a delivery cap protects the remote host, so it is the cluster's.
+- Work that one process at a time should do for the whole cluster (the scheduler's pass) holds
+  a named lease row (`hold_lease`, table `leases`): an owner and an expiry, renewed while the
+  work runs, taken over when it runs out or when its owner is a process of this machine that is
+  gone (`dead_owners_here`), given back on a clean stop (`give_back_lease`).
+- Leases, retries, backoff and give-up hold across processes: they are rows.
 - Placeholders and lists take PostgreSQL's forms (postgres.py numbers `?`; lists are one JSON
   parameter read by `dialects.values_of`, on both engines).
 """
@@ -54,7 +66,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from fedihub.clock import Clock
-from fedihub.db import Database, Row
+from fedihub.db import Database, Row, Transaction
 from fedihub.dialects import Dialect, values_of
 
 log = logging.getLogger(__name__)
@@ -211,6 +223,20 @@ async def prune_finished(db: Database, policy: QueuePolicy, now: float) -> int:
     )
 
 
+# The first key of the advisory locks `claims_one_at_a_time` takes (the second names the queue):
+# any number will do, as long as nothing else takes the same pair on the same database.
+# PostgreSQL keeps two-key locks apart from one-key ones (postgres.py's MIGRATION_LOCK).
+CLAIM_LOCK = 0x636C6169  # "clai"
+
+
+async def claims_one_at_a_time(tx: Transaction, table: str) -> None:
+    """Within this transaction, no other process claims from `table`: PostgreSQL takes a
+    transaction-level advisory lock named for the queue (let go at commit); SQLite's one writer
+    needs none. What the claim then reads includes every claim committed before it."""
+    if tx.dialect == "postgresql":
+        await tx.fetchall("SELECT pg_advisory_xact_lock(?, hashtext(?))", (CLAIM_LOCK, table))
+
+
 async def claim_due(
     db: Database,
     policy: QueuePolicy,
@@ -223,30 +249,41 @@ async def claim_due(
     owner: str,
 ) -> list[Row]:
     """Leases up to `limit` due rows to `owner`, oldest first, never more than `per_key` running
-    at once for one key (`busy` counts those already running here). A lease that ran out (its
-    worker died) is due again. Returns `columns` of the rows claimed."""
+    at once for one key across processes: `busy` counts those running in this process, live
+    leases of other owners count for theirs. A lease that ran out (its worker died) is due
+    again. Returns `columns` of the rows claimed."""
     in_flight = sum(busy.values())
     async with db.transaction() as tx:
+        await claims_one_at_a_time(tx, policy.table)
         # Ranked per key, so one key's backlog never hides the others'. Each half of the UNION
-        # is served by a (state, …, next_try_at) index; an OR would scan the table.
+        # is served by a (state, …, next_try_at) index; an OR would scan the table. A key's
+        # rank starts after the rows other owners are running for it (few: the running ones),
+        # joined to the ranked rows it may still take, not to every candidate (a count per
+        # candidate made a claim from 10,000 due rows twenty times slower on PostgreSQL).
         ranked = await tx.fetchall(
             f"WITH candidates AS (SELECT id, {policy.key_column} AS key, next_try_at"
             f"   FROM {policy.table} WHERE state = 'pending' AND next_try_at <= ?1 UNION ALL"
             f"   SELECT id, {policy.key_column}, next_try_at FROM {policy.table}"
             "    WHERE state = 'running' AND locked_until < ?1),"
+            f" elsewhere AS (SELECT {policy.key_column} AS key, count(*) AS n FROM {policy.table}"
+            "   WHERE state = 'running' AND locked_until >= ?1 AND coalesce(locked_by, '') <> ?4"
+            f"   GROUP BY {policy.key_column}),"
             " due AS (SELECT id, key,"
             "   row_number() OVER (PARTITION BY key ORDER BY next_try_at, id) AS rank"
-            "   FROM candidates)"
-            " SELECT id, key, rank FROM due WHERE rank <= ?2 ORDER BY rank, id LIMIT ?3",
-            (now, per_key, limit + in_flight),
+            "   FROM candidates),"
+            " slots AS (SELECT d.id, d.key, d.rank + coalesce(e.n, 0) AS rank"
+            "   FROM due d LEFT JOIN elsewhere e ON e.key = d.key WHERE d.rank <= ?2)"
+            " SELECT id, key, rank FROM slots WHERE rank <= ?2 ORDER BY rank, id LIMIT ?3",
+            (now, per_key, limit + in_flight, owner),
         )
-        # Keys with work running get only their spare slots. At most `in_flight` ranked rows
-        # are passed over for that, which is why that many more rows were read.
+        # Keys with work running here get only their spare slots. At most `in_flight` ranked
+        # rows are passed over for that, which is why that many more rows were read.
         chosen = [r["id"] for r in ranked if r["rank"] <= per_key - busy.get(r["key"], 0)]
         if not chosen:
             return []
-        # Chosen from what this transaction saw: on PostgreSQL another process may be claiming
-        # the same rows, so they are locked (skipping those it holds) and checked again.
+        # Chosen from what this transaction saw: on PostgreSQL a row may be locked by another
+        # writer (its outcome being recorded), so rows are locked, skipping those, and checked
+        # again.
         return await tx.fetchall(
             f"UPDATE {policy.table} SET state = 'running', locked_until = ?1, locked_by = ?2"
             f" WHERE id IN (SELECT id FROM {policy.table} WHERE id IN"
@@ -254,6 +291,28 @@ async def claim_due(
             f"{skip_locked(tx.dialect)}) RETURNING {columns}",
             (now + policy.lease_s, owner, json.dumps(chosen[:limit]), now),
         )
+
+
+async def hold_lease(db: Database, name: str, owner: str, now: float, lease_s: float) -> bool:
+    """Takes or renews the lease `name` (table `leases`) for `owner` until `now + lease_s`:
+    True if `owner` holds it now. It is `owner`'s to take if nobody holds it, if it is its own,
+    if it ran out, or if its holder was a process of this machine that is gone."""
+    async with db.transaction() as tx:
+        holder = await tx.fetchone("SELECT owner FROM leases WHERE name = ?", (name,))
+        dead = dead_owners_here([holder[0]]) if holder is not None else []
+        changed = await tx.execute(
+            "INSERT INTO leases (name, owner, expires_at) VALUES (?1, ?2, ?3)"
+            " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
+            " expires_at = excluded.expires_at WHERE leases.owner = excluded.owner"
+            " OR leases.expires_at < ?4 OR leases.owner = ?5",
+            (name, owner, now + lease_s, now, dead[0] if dead else ""),
+        )
+    return changed > 0
+
+
+async def give_back_lease(db: Database, name: str, owner: str) -> None:
+    """`owner` stops: the lease `name`, if it holds it, is free for another at once."""
+    await db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
 
 class KeyedSlots:

@@ -6,15 +6,25 @@ removing images nothing shows any more.
 Runs inside `fedihub serve`, on the job machine's loop; every step works from rows in the
 database, so a restart loses nothing and `run_once(now)` lets tests step it at a time of their
 own. A routes-level module: it calls on several capabilities (posts, polls, media, feeds).
+
+Every process runs a scheduler, but a pass does its work in one process at a time for the whole
+cluster: the one holding the lease "scheduler" (jobs.hold_lease), renewed before each step and
+given back on a clean stop. A pass elsewhere only tries to take the lease (one small
+transaction) and returns. If the holder dies, another takes over when the lease runs out
+(`lease_s`), or at its next pass if the holder was a process of its own machine. Each step stays
+safe should two passes ever overlap (a holder stalled past its lease): occurrences are inserted
+ON CONFLICT DO NOTHING, a poll is closed only while `closed_at IS NULL`, deferred Updates are
+taken by DELETE … RETURNING, feeds are claimed under their own leases.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fedihub.events.calls import federate_upcoming_occurrences
-from fedihub.jobs import THIS_PROCESS, WorkerLoop
+from fedihub.jobs import THIS_PROCESS, WorkerLoop, give_back_lease, hold_lease
 from fedihub.media.service import remove_unused
 from fedihub.polls.service import close_due
 from fedihub.posts import federate
@@ -25,17 +35,36 @@ from fedihub.webfeeds import service as feeds
 
 @dataclass(frozen=True)
 class SchedulerRun:
-    occurrences: int
-    updates: int
+    occurrences: int = 0
+    updates: int = 0
     closed: int = 0
     imported: int = 0
     images_removed: int = 0
+    # False: another process holds the lease, so this pass left the work to it (all of it, or
+    # the steps after the one during which it took the lease over).
+    held: bool = True
+
+
+def _run(done: dict[str, int], *, held: bool) -> SchedulerRun:
+    return SchedulerRun(
+        done.get("occurrences", 0), done.get("updates", 0), done.get("closed", 0),
+        done.get("imported", 0), done.get("images_removed", 0), held,
+    )  # fmt: skip
 
 
 MEDIA_CHECK_EVERY_S = 3600.0
 # A pass runs at most this soon after the last, however close the next due row is.
 log = logging.getLogger(__name__)
 MIN_PAUSE_S = 0.05
+LEASE = "scheduler"
+# The lease outlives a few passes, since each renews it, and a slow step (feeds fetched one by
+# one, each bounded by the client's timeouts): a holder that died is replaced this much later.
+LEASE_MIN_S = 120.0
+LEASE_PASSES = 4
+
+
+def lease_s(interval_s: float) -> float:
+    return max(LEASE_MIN_S, LEASE_PASSES * interval_s)
 
 
 class Scheduler:
@@ -48,22 +77,50 @@ class Scheduler:
             "scheduler", self._step, db=svc.db, clock=svc.clock, idle_s=interval,
             policy=feeds.queue_policy(svc), owner=owner, error_pause_s=interval,
             settle_s=min(0.2, interval),  # let a burst settle into one transaction's worth
+            on_stop=self._give_back,
         )  # fmt: skip
 
     def wake(self) -> None:
         self._loop.wake()
 
     async def run_once(self, now: float | None = None) -> SchedulerRun:
-        now = self.svc.clock.now() if now is None else now
-        created = await federate_upcoming_occurrences(self.svc, now)
-        closed = await close_due(self.svc, now)
-        updates = await self.send_due_updates(now)
-        imported = await feeds.poll_due(self.svc, now, self._loop.owner)
-        removed = 0
-        if self._media_checked_at is None or now - self._media_checked_at >= MEDIA_CHECK_EVERY_S:
-            removed = await remove_unused(self.svc, now)
+        """A pass at `now`, if this process holds the scheduler's lease (taken or renewed
+        before each step, at `now` plus the time the pass has taken); otherwise nothing."""
+        svc = self.svc
+        started = svc.clock.now()
+        now = started if now is None else now
+        done: dict[str, int] = {}
+        media_due = self._media_checked_at is None or now - self._media_checked_at >= (
+            MEDIA_CHECK_EVERY_S
+        )
+        steps: list[tuple[str, Callable[[], Awaitable[int]]]] = [
+            ("occurrences", lambda: federate_upcoming_occurrences(svc, now)),
+            ("closed", lambda: close_due(svc, now)),
+            ("updates", lambda: self.send_due_updates(now)),
+            ("imported", lambda: feeds.poll_due(svc, now, self._loop.owner)),
+        ]
+        if media_due:
+            steps.append(("images_removed", lambda: remove_unused(svc, now)))
+        for field, step in steps:
+            at = now + max(svc.clock.now() - started, 0.0)
+            if not await hold_lease(svc.db, LEASE, self._loop.owner, at, self.lease_s):
+                return _run(done, held=False)
+            done[field] = await step()
+        if media_due:
             self._media_checked_at = now
-        return SchedulerRun(created, updates, closed, imported, removed)
+        return _run(done, held=True)
+
+    @property
+    def lease_s(self) -> float:
+        return lease_s(self.svc.config.scheduler_interval_s)
+
+    async def _give_back(self) -> None:
+        """On a clean stop: another process takes the scheduler's lease at its next pass. If
+        the database cannot be reached, the lease runs out instead: a stop must not fail."""
+        try:
+            await give_back_lease(self.svc.db, LEASE, self._loop.owner)
+        except Exception:
+            log.exception("could not give back the scheduler's lease; it runs out instead")
 
     async def send_due_updates(self, now: float) -> int:
         """One Update per post whose counts changed, however many changes it had."""
@@ -86,12 +143,14 @@ class Scheduler:
 
     async def _step(self) -> float:
         """A pass, then a pause until the next deferred Update is due (at most the interval),
-        even after a failed pass: one bad row must not hold back every post's count Update."""
+        even after a failed pass: one bad row must not hold back every post's count Update.
+        A process without the lease looks again an interval later (or when woken)."""
+        interval = self.svc.config.scheduler_interval_s
         try:
-            await self.run_once()
+            if not (await self.run_once()).held:
+                return interval
         except Exception:  # the edge of a background task: logged once, tried again when due
             log.exception("scheduler pass failed")
-        interval = self.svc.config.scheduler_interval_s
         next_due = await posts.next_update_due(self.svc.db)
         pause = interval if next_due is None else min(interval, next_due - self.svc.clock.now())
         return max(pause, MIN_PAUSE_S)

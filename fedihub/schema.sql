@@ -146,6 +146,12 @@ CREATE TABLE invitations (
   created_at REAL NOT NULL
 );
 
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_at REAL NOT NULL
+);
+
 CREATE TABLE local_actors (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN ('application', 'group', 'person')),

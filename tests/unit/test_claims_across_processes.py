@@ -1,4 +1,5 @@
-"""Several processes claim from one queue on PostgreSQL: no row is leased twice, none is left.
+"""Several processes claim from one queue on PostgreSQL: no row is leased twice, none is left,
+and a host's delivery limit holds for them all together.
 
 Each "process" here is a database of its own (its own connection pool and its own write lock,
 as each `fedihub serve` has), all on one PostgreSQL database, claiming at the same time on one
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -16,15 +18,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from fedihub import jobs
 from fedihub.clock import FixedClock
 from fedihub.db import Database
 from fedihub.engine import open_database
+from fedihub.hubs.service import create_hub
 from fedihub.inbox import store as inbox
 from fedihub.inbox.validate import Incoming
-from fedihub.jobs import QueuePolicy, Retry, exponential
+from fedihub.instance import init_instance
+from fedihub.jobs import KeyedSlots, QueuePolicy, Retry, exponential
+from fedihub.outbox import store as outbox
 from fedihub.postgres import PostgresDatabase
+from tests.support.network import free_port
 
 T0 = 1_800_000_000.0
 POLICY = QueuePolicy(
@@ -34,6 +41,7 @@ POLICY = QueuePolicy(
     retry=Retry(exponential(10.0), max_attempts=3),
 )
 PROCESSES, HOSTS, PER_HOST = 3, 30, 60  # 1,800 rows
+REPO = Path(__file__).parents[2]
 Claim = Callable[[Database, str], Awaitable[list[int]]]
 
 
@@ -151,6 +159,142 @@ async def test_a_batch_holding_one_activity_twice_stores_it_once(tmp_path: Path)
         await db.close()
 
 
+async def add_deliveries(
+    db: Database, hosts: dict[str, int], base: str = "", due_at: float = T0
+) -> set[int]:
+    """`hosts[h]` pending deliveries to host h (to inboxes at `base` if given), all due at
+    `due_at`; their ids."""
+    await create_hub(db, "climate", name="Climate", summary="")
+    async with db.transaction() as tx:
+        (actor_id,) = await tx.fetchone("SELECT id FROM local_actors") or (None,)
+        activity_id = await tx.insert(
+            "INSERT INTO outbox_activities (uri, actor_id, type, is_public, document, created_at)"
+            " VALUES ('https://here.example/a/1', ?, 'Create', 1, '{}', ?)", (actor_id, due_at),
+        )  # fmt: skip
+        await tx.executemany(
+            "INSERT INTO deliveries (activity_id, inbox, host, next_try_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(activity_id, f"{base or 'https://' + host}/u{n}/inbox", host, due_at - n, due_at)
+             for host, count in hosts.items() for n in range(count)],
+        )  # fmt: skip
+    return {r[0] for r in await db.fetchall("SELECT id FROM deliveries")}
+
+
+async def test_a_hosts_delivery_limit_holds_across_processes_at_every_claim(
+    processes: list[Database],
+) -> None:
+    """Three processes send to one host (and a few others), each holding its requests a while:
+    at no claim are more than `per_host` deliveries running for that host in all."""
+    per_host, host = 8, "busy.example"
+    all_ids = await add_deliveries(processes[0], {host: 240, "a.example": 20, "b.example": 20})
+    seen_running: list[int] = []
+
+    async def work(db: Database, owner: str) -> list[int]:
+        mine: list[int] = []
+        in_flight = KeyedSlots(per_host)
+        requests: set[asyncio.Task[None]] = set()
+
+        async def send(delivery: outbox.Delivery) -> None:
+            await asyncio.sleep(0.002 * (delivery.id % 5))  # a request takes a while
+            await db.execute(
+                "UPDATE deliveries SET state = 'done', locked_by = NULL WHERE id = ?",
+                (delivery.id,),
+            )
+            in_flight.give_back(delivery.host)
+
+        while True:
+            claimed = await outbox.claim_due(
+                db, now=T0, limit=32 - len(in_flight), per_host=per_host,
+                in_flight=in_flight.as_counts(), owner=owner,
+            )  # fmt: skip
+            seen_running.append(await db.fetchval(
+                "SELECT count(*) FROM deliveries WHERE host = ? AND state = 'running'", (host,)
+            ))  # fmt: skip
+            for delivery in claimed:
+                in_flight.take(delivery.host)
+                mine.append(delivery.id)
+                requests.add(task := asyncio.create_task(send(delivery)))
+                task.add_done_callback(requests.discard)
+            if not claimed:
+                if not requests and not await db.fetchval(
+                    "SELECT count(*) FROM deliveries WHERE state <> 'done'"
+                ):
+                    return mine
+                await asyncio.sleep(0.001)
+
+    owners = [f"process-{n}" for n in range(PROCESSES)]
+    done = await asyncio.gather(*(work(db, o) for db, o in zip(processes, owners, strict=True)))
+    assert max(seen_running) == per_host, Counter(seen_running)  # reached, never passed
+    assert_each_row_claimed_once(dict(zip(owners, done, strict=True)), all_ids)
+
+
+async def test_three_delivering_processes_keep_a_hosts_limit_together(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Real processes, each running the delivery worker as `fedihub serve` does, send to one
+    host (a loopback server that counts the requests it is answering at once): never more than
+    `delivery_per_host` at a time, every delivery once."""
+    per_host, count = 8, 120
+    data = tmp_path / "data"
+    await init_instance(data, f"localhost:{free_port()}", insecure_http=True, database=postgres_url)
+    answering, most, received = 0, 0, Counter[str]()
+
+    async def inbox(request: web.Request) -> web.Response:
+        nonlocal answering, most
+        answering += 1
+        most = max(most, answering)
+        received[request.path] += 1
+        await asyncio.sleep(0.02)
+        answering -= 1
+        return web.Response(status=202)
+
+    site = web.Application()
+    site.router.add_post("/{user}/inbox", inbox)
+    runner = web.AppRunner(site, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    db = await PostgresDatabase.open(postgres_url)
+    try:
+        await add_deliveries(db, {"busy.example": count}, f"http://127.0.0.1:{port}", due_at=0.0)
+        environment = {**os.environ, "FEDIHUB_DELIVERY_PER_HOST": str(per_host),
+                       "PYTHONPATH": str(REPO)}  # fmt: skip
+        command = [sys.executable, "-m", "tests.support.delivery_process", str(data)]
+        workers = []
+        for _ in range(PROCESSES):
+            started = await asyncio.create_subprocess_exec(*command, cwd=REPO, env=environment)
+            workers.append(started)
+        codes = await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers)), 60)
+    finally:
+        await db.close()
+        await runner.cleanup()
+    assert codes == [0] * PROCESSES
+    assert most == per_host  # reached, never passed
+    assert sorted(received.values()) == [1] * count
+
+
+async def test_claims_of_one_queue_take_turns_across_processes(
+    processes: list[Database],
+) -> None:
+    """While one process claims (its transaction holds the queue's claim lock), another's claim
+    of that queue waits for it, and then sees what it took; another queue's claims go on."""
+    first, second, _ = processes
+    await add_deliveries(first, {"busy.example": 10})
+    async with first.transaction() as tx:
+        await jobs.claims_one_at_a_time(tx, "deliveries")
+        await tx.execute(
+            "UPDATE deliveries SET state = 'running', locked_until = ?, locked_by = 'first'"
+            " WHERE id IN (SELECT id FROM deliveries ORDER BY id LIMIT 6)", (T0 + 300,)
+        )  # fmt: skip
+        waiting = asyncio.create_task(outbox.claim_due(
+            second, now=T0, limit=10, per_host=8, in_flight={}, owner="second"))  # fmt: skip
+        async with second.transaction() as other:  # another queue's claims do not wait
+            await asyncio.wait_for(jobs.claims_one_at_a_time(other, "feed_sources"), 5)
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+    assert len(await asyncio.wait_for(waiting, 5)) == 2  # the host's last two slots
+
+
 def test_on_postgresql_each_server_process_leases_under_a_name_of_its_own(
     tmp_path: Path,
 ) -> None:
@@ -199,5 +343,23 @@ async def test_a_process_starting_takes_back_the_leases_of_dead_processes_here_o
         assert await jobs.release_claims(db, POLICY, "a-new-process", T0) == 1
         rows = await db.fetchall("SELECT state FROM chores ORDER BY id")
         assert [r[0] for r in rows] == ["pending", "running", "running"]
+    finally:
+        await db.close()
+
+
+async def test_a_lease_held_by_a_process_of_this_machine_that_is_gone_is_taken_at_once(
+    tmp_path: Path,
+) -> None:
+    gone = pid_of_a_process_gone()
+    dead, alive = f"{jobs.THIS_MACHINE}:pid-{gone}:0a1b2c3d", jobs.THIS_PROCESS
+    elsewhere = f"other-host/ns:pid-{gone}:0a1b2c3d"  # its PID means nothing here
+    db = await open_database(tmp_path / "jobs.sqlite3")
+    try:
+        assert await jobs.hold_lease(db, "tick", alive, T0, 60.0)
+        assert not await jobs.hold_lease(db, "tick", dead, T0, 60.0)
+        await db.execute("UPDATE leases SET owner = ?", (elsewhere,))
+        assert not await jobs.hold_lease(db, "tick", alive, T0 + 1, 60.0)
+        await db.execute("UPDATE leases SET owner = ?", (dead,))
+        assert await jobs.hold_lease(db, "tick", alive, T0 + 1, 60.0)
     finally:
         await db.close()

@@ -149,6 +149,35 @@ async def test_per_key_caps_count_what_runs_already(db: Database) -> None:
     assert await claim(db, clock, per_key=3) == [2, 3, 4]
 
 
+async def test_per_key_caps_count_what_other_processes_run(db: Database) -> None:
+    """Another owner's live leases take a key's slots here too; once they run out, the rows
+    are due again and take none."""
+    clock = FixedClock(T0)
+    await add(db, "big.example", count=6)
+    await add(db, "small.example")
+    assert await claim(db, clock, per_key=2, owner="elsewhere") == [1, 2, 7]
+    assert await claim(db, clock, per_key=3) == [3]  # one slot left of big.example's three
+    assert await claim(db, clock, per_key=3, busy={"big.example": 1}) == []  # this one's: `busy`
+    assert await claim(db, clock, per_key=4, busy={"big.example": 1}) == [4]
+    clock.advance(POLICY.lease_s + 1)  # every lease ran out: all due again, none counts
+    assert await claim(db, clock, per_key=4) == [1, 2, 3, 4, 7]
+
+
+async def test_a_named_lease_is_held_by_one_owner_at_a_time(db: Database) -> None:
+    lease_s = 60.0
+    assert await jobs.hold_lease(db, "tick", "a", T0, lease_s)
+    assert not await jobs.hold_lease(db, "tick", "b", T0 + 1, lease_s)
+    assert await jobs.hold_lease(db, "other", "b", T0 + 1, lease_s)  # another name: free
+    assert await jobs.hold_lease(db, "tick", "a", T0 + 50, lease_s)  # renewed to T0 + 110
+    assert not await jobs.hold_lease(db, "tick", "b", T0 + 100, lease_s)
+    assert await jobs.hold_lease(db, "tick", "b", T0 + 111, lease_s)  # "a" stopped renewing
+    assert not await jobs.hold_lease(db, "tick", "a", T0 + 112, lease_s)
+    await jobs.give_back_lease(db, "tick", "a")  # not its own: stays "b"'s
+    assert not await jobs.hold_lease(db, "tick", "a", T0 + 113, lease_s)
+    await jobs.give_back_lease(db, "tick", "b")  # a clean stop: free at once
+    assert await jobs.hold_lease(db, "tick", "a", T0 + 114, lease_s)
+
+
 def test_backoff_doubles_up_to_its_cap_then_the_queue_gives_up() -> None:
     retry = POLICY.retry
     assert retry.next_try_at(1, T0) == T0 + 10
