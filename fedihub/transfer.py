@@ -28,8 +28,11 @@ from fedihub.engine import open_database
 from fedihub.errors import ConfigError
 
 BATCH_ROWS = 500
-# Bookkeeping each database keeps for itself: which migrations it ran, and when.
-NOT_COPIED = {"schema_version"}
+# Bookkeeping each database keeps for itself: which migrations it ran, and when; and the named
+# leases (the scheduler's) of processes that ran on SQLite, none of which runs on the new
+# database: copied, a lease left by a server killed before the move would hold PostgreSQL's
+# scheduler back until it ran out.
+NOT_COPIED = {"schema_version", "leases"}
 
 
 class TransferRefused(ConfigError):

@@ -65,6 +65,7 @@ async def test_every_table_but_the_migration_record_is_copied_parents_first(
         await db.close()
     order = list(tables)
     assert "schema_version" not in order
+    assert "leases" not in order  # held by SQLite's processes, none of which runs on the new one
     assert order.index("local_actors") < order.index("accounts") < order.index("posts")
     assert order.index("posts") < order.index("poll_votes")
     assert order.index("outbox_activities") < order.index("deliveries")
@@ -81,6 +82,16 @@ async def test_text_with_a_nul_character_is_refused_naming_where_it_is(
     message = refused.value.message
     assert "local_actors.summary" in message and "id 1" in message and "NUL" in message
     assert rows_in(postgres_url, "local_actors") == 0  # nothing half-copied
+
+
+async def test_the_scheduler_lease_of_a_server_killed_on_sqlite_stays_behind(
+    data: Path, postgres_url: str
+) -> None:
+    with closing(sqlite3.connect(data / "fedihub.sqlite3")) as conn, conn:
+        conn.execute("INSERT INTO leases VALUES ('scheduler', 'host:/gone', 4e9)")
+    await move_to_postgresql(data / "fedihub.sqlite3", postgres_url)
+    assert rows_in(postgres_url, "leases") == 0
+    assert rows_in(postgres_url, "local_actors") == 1
 
 
 def test_the_command_refuses_a_nul_and_leaves_the_instance_on_sqlite(
