@@ -61,6 +61,10 @@ class Config:
     scheduler_interval_s: float = 30.0
     # How often a hub polls each website feed it imports (longer after failures).
     feed_interval_s: float = 1800.0
+    # How often idle inbox and delivery workers look for work another process wrote, as a
+    # safety net: a write wakes them at once (on PostgreSQL across processes, by LISTEN/NOTIFY).
+    # 0: each worker's own (deliveries 0.25 s, inbox 1 s).
+    worker_idle_poll_s: float = 0.0
 
     @property
     def scheme(self) -> str:

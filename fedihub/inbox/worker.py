@@ -41,7 +41,8 @@ BATCH_EVERY_S = 0.02
 FLUSH_AT = 64
 # A host's items run through one lane until every lane of it has been on one item this long.
 SLOW_S = 0.05
-# Inbox rows are written in this process, which wakes the worker: polling is a safety net.
+# Whoever writes inbox rows wakes the worker (another process by NOTIFY on PostgreSQL):
+# polling is a safety net.
 IDLE_POLL_S = 1.0
 
 
@@ -61,6 +62,7 @@ class InboxWorker:
         handlers: Mapping[str, Handler],
         clock: Clock | None = None,
         owner: str = jobs.THIS_PROCESS,
+        idle_s: float = IDLE_POLL_S,
     ) -> None:
         self._svc = svc
         self._handlers = handlers
@@ -80,7 +82,7 @@ class InboxWorker:
         self._idle = False  # the last pass found nothing to do
         self._stored_since_claim = False
         self._loop = WorkerLoop(
-            "inbox", self._step, db=svc.db, clock=self._clock, idle_s=IDLE_POLL_S, policy=INBOX,
+            "inbox", self._step, db=svc.db, clock=self._clock, idle_s=idle_s, policy=INBOX,
             owner=owner, on_stop=self._stop,
         )  # fmt: skip
 
