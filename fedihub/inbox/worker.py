@@ -204,7 +204,11 @@ class InboxWorker:
                 since, started = self._on_item_since[host], self._clock.monotonic()
                 since.append(started)
                 try:
-                    self._results.append(await self._process(item))
+                    # Not `self._results.append(await …)`: that takes the list before the await,
+                    # and a flush meanwhile swaps it for a new one, losing the result (the item
+                    # then stays running until its lease runs out, and is handled again).
+                    result = await self._process(item)
+                    self._results.append(result)
                 finally:
                     since.remove(started)
                     self._running_actors.discard(item.actor_uri)
