@@ -382,3 +382,36 @@ def test_on_sqlite_web_only_and_worker_processes_are_refused(
         f"fedihub: error: `fedihub {' '.join(command)}` needs PostgreSQL; on SQLite one"
         " `fedihub serve` does all the work\n"
     )
+
+
+def listening_sockets(port: int) -> int:
+    """Sockets listening on 127.0.0.1:`port`, as the kernel lists them (Linux)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    local, listen = f"0100007F:{port:04X}", "0A"
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == listen)
+
+
+async def test_web_processes_share_one_port_with_reuse_port(
+    cluster: Callable[..., Awaitable[Cluster]],
+) -> None:
+    started = await cluster(1, workers=1)
+    first = started.web[0]
+    await first.stop()
+    await first.start("--no-workers", "--reuse-port")
+    second = first.another_process("a2")
+    second.port = first.port  # the same port: the kernel spreads connections over both
+    try:
+        await second.start("--no-workers", "--reuse-port")  # (the first may be the one answering)
+
+        async def both_listen() -> bool:
+            assert second.process is not None and second.process.poll() is None, (
+                second.log.read_text()[-2000:]
+            )
+            return listening_sockets(first.port) == 2
+
+        await eventually(both_listen, what="both processes to listen on the port")
+        await first.stop()  # the port still answers, through the other process
+        text = await second.http_get("/nodeinfo/2.1", accept="application/json")
+        assert '"fedihub"' in text
+    finally:
+        await second.stop()
