@@ -6,7 +6,11 @@ import asyncio
 import contextlib
 import logging
 import math
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext
+from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import web
 
@@ -18,6 +22,7 @@ from fedihub.errors import FedihubError, TooManyRequests
 from fedihub.inbox.budget import HostBudgets
 from fedihub.inbox.handlers import HANDLERS
 from fedihub.inbox.store import InboxWriter
+from fedihub.inbox.worker import IDLE_POLL_S as INBOX_IDLE_S
 from fedihub.inbox.worker import InboxWorker
 from fedihub.keys import (
     calendar_cache_key,
@@ -39,9 +44,17 @@ from fedihub.keys import (
 from fedihub.kinds import registry
 from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.metrics import Metrics
+from fedihub.outbox.worker import IDLE_POLL_S as DELIVERY_IDLE_S
 from fedihub.outbox.worker import DeliveryWorker
 from fedihub.scheduler import Scheduler
-from fedihub.services import close_services, open_services
+from fedihub.services import (
+    DELIVERIES_CHANNEL,
+    INBOX_CHANNEL,
+    SCHEDULER_CHANNEL,
+    Services,
+    close_services,
+    open_services,
+)
 from fedihub.web import (
     admin,
     auth,
@@ -123,14 +136,22 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     await close_services(svc)
 
 
-def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        svc = app[services_key]
-        config = app[config_key]
-        writer = InboxWriter(svc.db, svc.clock)
-        # The leases this server's workers take: on PostgreSQL, this process's own.
+@dataclass
+class Workers:
+    """One process's background workers. Built and run here, in one place, for `fedihub serve`
+    (beside the web) and `fedihub worker` (alone)."""
+
+    inbox: InboxWorker
+    delivery: DeliveryWorker
+    scheduler: Scheduler
+
+    @classmethod
+    def build(cls, svc: Services, metrics: Metrics) -> Workers:
+        """`metrics`: where the workers count what they do (the registry /metrics shows)."""
+        config = svc.config
+        # The leases these workers take: on PostgreSQL, this process's own.
         owner = jobs.server_owner(config.data_dir, svc.db.dialect)
-        inbox_worker = InboxWorker(svc, HANDLERS, owner=owner, metrics=app[metrics_key])
+        idle_s = config.worker_idle_poll_s  # 0 (or nonsense): each worker's own
         delivery = DeliveryWorker(
             svc.db,
             svc.client,
@@ -140,41 +161,90 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
             drain_timeout_s=config.fetch_timeout_s + 5,
             clock=svc.clock,
             owner=owner,
-            metrics=app[metrics_key],
+            metrics=metrics,
+            idle_s=idle_s if idle_s > 0 else DELIVERY_IDLE_S,
         )
-        scheduler = Scheduler(svc, owner=owner)
-        svc.wake_delivery = delivery.wake
-        svc.wake_scheduler = scheduler.wake
-        app[scheduler_key] = scheduler
+        inbox = InboxWorker(
+            svc, HANDLERS, owner=owner, metrics=metrics,
+            idle_s=idle_s if idle_s > 0 else INBOX_IDLE_S,
+        )  # fmt: skip
+        return cls(inbox, delivery, Scheduler(svc, owner=owner))
+
+    @asynccontextmanager
+    async def running(self, svc: Services) -> AsyncIterator[None]:
+        """Runs the workers, woken by writes in this process and (on PostgreSQL) by other
+        processes' notices, until the block ends; then deliveries in flight finish and are
+        recorded (`DeliveryWorker.drain`) and the rest stop."""
+        svc.wakeups.here(INBOX_CHANNEL, self.inbox.wake)
+        svc.wakeups.here(DELIVERIES_CHANNEL, self.delivery.wake)
+        svc.wakeups.here(SCHEDULER_CHANNEL, self.scheduler.wake)
+        tasks = [
+            asyncio.create_task(self.inbox.run_forever(), name="inbox-worker"),
+            asyncio.create_task(self.delivery.run_forever(), name="delivery-worker"),
+            asyncio.create_task(self.scheduler.run_forever(), name="scheduler"),
+            asyncio.create_task(svc.wakeups.listen(), name="wake-up listener"),
+        ]
+        try:
+            yield
+        finally:
+            await self.delivery.drain()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+def _workers_ctx(
+    run_workers: bool, web_only: bool
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        svc = app[services_key]
+        # The web writes inbox rows, in every process that serves it; each commit wakes the
+        # inbox workers, here and elsewhere.
+        writer = InboxWriter(svc.db, svc.clock, stored=partial(svc.wakeups.wake, INBOX_CHANNEL))
+        workers = Workers.build(svc, app[metrics_key])
         app[inbox_writer_key] = writer
-        app[inbox_worker_key] = inbox_worker
-        app[delivery_worker_key] = delivery
-        tasks: list[asyncio.Task[None]] = []
+        app[inbox_worker_key] = workers.inbox
+        app[delivery_worker_key] = workers.delivery
+        app[scheduler_key] = workers.scheduler
         if run_workers:
             writer.start()
-            tasks = [
-                asyncio.create_task(inbox_worker.run_forever(), name="inbox-worker"),
-                asyncio.create_task(delivery.run_forever(), name="delivery-worker"),
-                asyncio.create_task(scheduler.run_forever(), name="scheduler"),
-            ]
-        yield
-        await writer.stop()
-        await delivery.drain()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        background = workers.running(svc) if run_workers and not web_only else nullcontext()
+        async with background:
+            yield
+            await writer.stop()
 
     return ctx
+
+
+async def work(config: Config) -> None:
+    """`fedihub worker`: the background workers alone, without the web, until SIGTERM or
+    SIGINT, which stop them as they stop in `fedihub serve`."""
+    svc = await open_services(config, registry())
+    try:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, stop.set)
+        async with Workers.build(svc, Metrics()).running(svc):
+            log.info("fedihub worker for %s started", config.base_url)
+            await stop.wait()
+            log.info("fedihub worker stopping")
+    finally:
+        await close_services(svc)
 
 
 async def _signal_shutdown(app: web.Application) -> None:
     app[shutting_down_key].set()
 
 
-def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
-    """`run_workers=False` lets tests step the inbox and delivery workers by hand."""
+def create_app(
+    config: Config, *, run_workers: bool = True, web_only: bool = False
+) -> web.Application:
+    """`run_workers=False` lets tests step the inbox and delivery workers by hand. `web_only`
+    (`fedihub serve --no-workers`): the web, and the inbox rows it writes, but no workers;
+    `fedihub worker` processes do the work."""
     app = web.Application(
         middlewares=[error_middleware, auth.session_middleware],
         # Forms may carry an image; the inbox applies its own, smaller cap as it reads.
@@ -192,7 +262,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app[watchdog_key] = Watchdog()
     app.cleanup_ctx.append(_watchdog_ctx)
     app.cleanup_ctx.append(_services_ctx)
-    app.cleanup_ctx.append(_workers_ctx(run_workers))
+    app.cleanup_ctx.append(_workers_ctx(run_workers, web_only))
     add_actor_routes(app)
     add_post_routes(app)
     add_poll_routes(app)

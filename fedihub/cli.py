@@ -31,6 +31,8 @@ from fedihub.reports.cli import add_report_commands
 from fedihub.services import Services, services_for
 from fedihub.webfeeds.cli import add_feed_commands
 
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fedihub", description=__doc__)
@@ -53,7 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "serve", "run the web server and the background workers", None)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
+    p.add_argument("--no-workers", action="store_true",
+                   help="serve the web only; `fedihub worker` processes do the background work"
+                   " (PostgreSQL)")  # fmt: skip
+    p.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="let several processes listen on one port (SO_REUSEPORT)",
+    )
+
+    p = command(sub, "worker", "run the background workers alone, without the web server"
+                " (PostgreSQL)", None)  # fmt: skip
+    p.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
 
     # Each capability declares its own subcommands, next to the code they call.
     hub = add_hub_commands(sub, command)
@@ -130,21 +144,30 @@ async def _migrate_db(data_dir: Path, url: str) -> int:
     return 0
 
 
-def serve(data_dir: Path, host: str, port: int, log_level: str = "INFO") -> int:
+def serve(
+    data_dir: Path,
+    host: str,
+    port: int,
+    log_level: str = "INFO",
+    *,
+    no_workers: bool = False,
+    reuse_port: bool = False,
+) -> int:
     from aiohttp import web
 
     from fedihub.app import create_app
 
     config = load_config(data_dir)
     if not config.database:
+        if no_workers:
+            raise _needs_postgresql("serve --no-workers")
         # SQLite: one server per data directory (one writer, and its workers' leases carry the
         # directory's name). PostgreSQL takes any number, each under a name of its own (jobs.py).
         # Kept referenced until serve() returns: closing the file would let the lock go.
         _lock = _hold_data_dir(data_dir, ConfigError(
             "another `fedihub serve` is already using %(data)s", data=str(data_dir)
         ))  # fmt: skip
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    _log_to_stderr(log_level)
     print(f"fedihub serving {config.base_url} on http://{host}:{port}", flush=True)
     # The header timeout is aiohttp's keep-alive timeout, a public run_app setting: in aiohttp
     # 3.14.5 its timer starts when a connection opens and again after each response, is not
@@ -152,16 +175,45 @@ def serve(data_dir: Path, host: str, port: int, log_level: str = "INFO") -> int:
     # and headers came in meanwhile. That is the header timeout, with no subclass of aiohttp's
     # protocol. (Releases before aio-libs/aiohttp#13681 armed it only after a first response;
     # tests/federation/test_slow_clients.py would notice.) Bodies: `body_timeout_s`, in handlers.
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None,
-                keepalive_timeout=config.header_timeout_s)  # fmt: skip
+    web.run_app(create_app(config, web_only=no_workers), host=host, port=port, print=None,
+                access_log=None, keepalive_timeout=config.header_timeout_s,
+                reuse_port=reuse_port or None)  # fmt: skip
     return 0
+
+
+def worker(data_dir: Path, log_level: str = "INFO") -> int:
+    """The background work alone; stops cleanly on SIGTERM or SIGINT, as `serve` does."""
+    from fedihub.app import work
+
+    config = load_config(data_dir)
+    if not config.database:
+        raise _needs_postgresql("worker")
+    _log_to_stderr(log_level)
+    print(f"fedihub worker for {config.base_url}", flush=True)
+    asyncio.run(work(config))
+    return 0
+
+
+def _needs_postgresql(what: str) -> ConfigError:
+    return ConfigError(
+        "`fedihub %(what)s` needs PostgreSQL; on SQLite one `fedihub serve` does all the work",
+        what=what,
+    )
+
+
+def _log_to_stderr(log_level: str) -> None:
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":  # run_app owns its event loop
-            return serve(args.data, args.host, args.port, args.log_level)
+            return serve(args.data, args.host, args.port, args.log_level,
+                         no_workers=args.no_workers, reuse_port=args.reuse_port)  # fmt: skip
+        if args.command == "worker":  # so does the worker, for its signal handlers
+            return worker(args.data, args.log_level)
         return asyncio.run(_run(args))
     except FedihubError as e:
         print(f"fedihub: error: {e.message}", file=sys.stderr)

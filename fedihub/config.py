@@ -73,6 +73,10 @@ class Config:
     # Empty: GET /metrics answers 404. Set: it answers requests carrying
     # `Authorization: Bearer <metrics_token>` (Prometheus' `authorization` scrape setting).
     metrics_token: str = ""
+    # How often idle inbox and delivery workers look for work another process wrote, as a
+    # safety net: a write wakes them at once (on PostgreSQL across processes, by LISTEN/NOTIFY).
+    # 0: each worker's own (deliveries 0.25 s, inbox 1 s).
+    worker_idle_poll_s: float = 0.0
 
     @property
     def scheme(self) -> str:

@@ -5,6 +5,10 @@ Stores see one small interface, `Database` and `Transaction`: rows read by colum
 picks the engine from the `database` setting (a postgresql:// URL) or uses the SQLite file in
 the data directory.
 
+Wake-ups across processes: `notify(channel)` after a commit tells workers in other processes
+that work was written; `listen` hears it. PostgreSQL's LISTEN/NOTIFY carries it (postgres.py);
+on SQLite one process does all the work, so there is nothing to tell and nothing to hear.
+
 SQLite: one serialised writer, one reader, WAL, foreign keys, migrations. Every write goes
 through `transaction()`, which takes an asyncio lock and runs `BEGIN IMMEDIATE`, so concurrent
 tasks never interleave statements inside a transaction and other processes (the CLI beside a
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from importlib import resources
 from pathlib import Path
@@ -77,6 +81,16 @@ class Database(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    def notify(self, channel: str) -> None:
+        """Tells the other processes' `listen` on `channel` that work was written (call it after
+        the commit). Returns at once; a burst costs one or two round trips, not one each."""
+        ...
+
+    async def listen(self, channels: Collection[str], heard: Callable[[str], None]) -> None:
+        """Calls `heard(channel)` for each notice from another process, until cancelled; also
+        once per channel whenever it (re)starts listening, since notices may have been missed."""
+        ...
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
@@ -221,6 +235,12 @@ class SqliteDatabase:
         """One statement in its own transaction; returns the rows changed."""
         async with self.transaction() as tx:
             return await tx.execute(sql, params)
+
+    def notify(self, channel: str) -> None:
+        return None  # one process does all the work: its own wake-ups are enough
+
+    async def listen(self, channels: Collection[str], heard: Callable[[str], None]) -> None:
+        return None  # no other process writes work for this one's workers
 
 
 class SqliteTransaction:

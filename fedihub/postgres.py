@@ -9,14 +9,24 @@ Within one process writes are serialised as on SQLite (one asyncio lock), so eve
 the meaning it has there; several processes rely on PostgreSQL's own locking (the job machine
 claims with `FOR UPDATE SKIP LOCKED`). Migrations run under an advisory lock, so processes
 starting together apply each migration once.
+
+Wake-ups across processes are LISTEN/NOTIFY: `notify` sends `pg_notify(channel, token)` from the
+pool after the caller's commit, coalesced (one in flight per channel and at most one queued
+behind it, which covers whatever was committed while the first was on its way); `listen` holds
+one connection of its own, outside the pool, and reconnects when it drops. The payload is this
+process's token, so a process skips its own notices: its workers were woken in-process already.
+Any other payload is only a wake-up: a pass that finds nothing to do costs one query.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,6 +39,15 @@ from fedihub.errors import ConfigError
 # Any number will do, as long as nothing else takes the same lock on the same database.
 MIGRATION_LOCK = 0x66656469  # "fedi"
 POOL_SIZE = 10
+# The LISTEN connection is checked this often (a dropped one is usually noticed at once; this
+# catches one that hangs), and reopened after these pauses, the last repeating.
+LISTEN_CHECK_S = 10.0
+RELISTEN_PAUSES_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+# Whoever looks at pg_stat_activity can tell the listening connection apart.
+LISTENER_NAME = "fedihub listen"
+NOTICES_FLUSH_S = 5.0  # at close, how long NOTIFYs still on their way may take
+_CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+log = logging.getLogger(__name__)
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?[0-9]*")
 
 
@@ -64,9 +83,14 @@ def with_returning_id(sql: str) -> str:
 class PostgresDatabase:
     dialect: Dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str = "") -> None:
         self._pool = pool
+        self._url = url  # for the LISTEN connection
         self._write_lock = asyncio.Lock()
+        # The payload of this process's notices, so its listener can tell them from others'.
+        self.notice_token = uuid.uuid4().hex
+        self._notifying: dict[str, asyncio.Task[None]] = {}
+        self._notify_again: set[str] = set()
 
     @classmethod
     async def open(cls, url: str) -> PostgresDatabase:
@@ -79,7 +103,7 @@ class PostgresDatabase:
                 "cannot open the database %(url)s: %(reason)s", url=_without_password(url),
                 reason=str(e),
             ) from e  # fmt: skip
-        db = cls(pool)
+        db = cls(pool, url)
         try:
             await db.migrate()
         except BaseException:
@@ -88,6 +112,10 @@ class PostgresDatabase:
         return db
 
     async def close(self) -> None:
+        """Sends the notices still on their way (a command's last post must wake the workers)
+        before closing the pool."""
+        if self._notifying:
+            await asyncio.wait(list(self._notifying.values()), timeout=NOTICES_FLUSH_S)
         await self._pool.close()
 
     async def migrate(self) -> list[str]:
@@ -136,6 +164,68 @@ class PostgresDatabase:
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self.transaction() as tx:
             return await tx.execute(sql, params)
+
+    def notify(self, channel: str) -> None:
+        if channel in self._notifying:
+            self._notify_again.add(channel)  # one more after the one under way, at most
+            return
+        self._notifying[channel] = asyncio.create_task(
+            self._send_notices(channel), name=f"notify {channel}"
+        )
+
+    async def _send_notices(self, channel: str) -> None:
+        try:
+            while True:
+                self._notify_again.discard(channel)
+                try:
+                    await self._pool.execute("SELECT pg_notify($1, $2)", channel, self.notice_token)
+                except _CONNECTION_ERRORS as e:  # the others' idle polls will find the work
+                    log.warning("NOTIFY %s failed: %s", channel, e)
+                if channel not in self._notify_again:
+                    return
+        finally:
+            del self._notifying[channel]
+
+    async def listen(self, channels: Collection[str], heard: Callable[[str], None]) -> None:
+        failures = 0
+        while True:
+            listened = await self._listen_once(channels, heard)
+            failures = 0 if listened else failures + 1
+            await asyncio.sleep(RELISTEN_PAUSES_S[min(failures, len(RELISTEN_PAUSES_S) - 1)])
+
+    async def _listen_once(self, channels: Collection[str], heard: Callable[[str], None]) -> bool:
+        """Listens on one connection until it is lost; whether it got as far as listening."""
+
+        def on_notice(conn: object, pid: int, channel: str, payload: object) -> None:
+            if payload != self.notice_token:  # the process's own workers were woken already
+                heard(channel)
+
+        lost = asyncio.Event()
+        conn: asyncpg.Connection | None = None
+        listening = False
+        try:
+            conn = await asyncpg.connect(
+                self._url, server_settings={"application_name": LISTENER_NAME}
+            )
+            conn.add_termination_listener(lambda _: lost.set())
+            for channel in channels:
+                await conn.add_listener(channel, on_notice)
+            listening = True
+            log.info("listening for wake-ups on %s", ", ".join(channels))
+            for channel in channels:  # whatever was written while nobody listened
+                heard(channel)
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), LISTEN_CHECK_S)
+                if not lost.is_set():
+                    await conn.execute("SELECT 1", timeout=LISTEN_CHECK_S)
+            log.warning("the LISTEN connection closed; opening another")
+        except _CONNECTION_ERRORS as e:
+            log.warning("the LISTEN connection failed (%s); opening another", e)
+        finally:
+            if conn is not None:
+                conn.terminate()
+        return listening
 
 
 class PostgresTransaction:

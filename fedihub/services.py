@@ -23,8 +23,40 @@ if TYPE_CHECKING:  # the kinds are assembled above the capabilities (fedihub/kin
     from fedihub.posts.kind import PostKinds
 
 
-def _no_op() -> None:
-    return None
+# The queues whose workers a write wakes; on PostgreSQL, also the LISTEN/NOTIFY channels that
+# carry the wake-up to the workers of other processes.
+INBOX_CHANNEL = "fedihub_inbox"
+DELIVERIES_CHANNEL = "fedihub_deliveries"
+SCHEDULER_CHANNEL = "fedihub_scheduler"
+CHANNELS = (INBOX_CHANNEL, DELIVERIES_CHANNEL, SCHEDULER_CHANNEL)
+
+
+class Wakeups:
+    """Work was written: the workers that do it should look now, not at their next idle poll.
+    `wake(channel)` wakes this process's worker for it (if it runs one, see `here`) and tells
+    the other processes (`Database.notify`: on PostgreSQL a NOTIFY, on SQLite nothing);
+    `listen` wakes this process's workers when another process tells. The polls stay as the
+    safety net."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._here: dict[str, Callable[[], None]] = {}
+
+    def here(self, channel: str, wake: Callable[[], None]) -> None:
+        """This process runs the worker for `channel`; `wake` wakes it."""
+        self._here[channel] = wake
+
+    def wake(self, channel: str) -> None:
+        self.heard(channel)
+        self._db.notify(channel)
+
+    def heard(self, channel: str) -> None:
+        if (wake := self._here.get(channel)) is not None:
+            wake()
+
+    async def listen(self) -> None:
+        """Until cancelled: another process's notices wake the workers registered `here`."""
+        await self._db.listen(sorted(self._here), self.heard)
 
 
 @dataclass
@@ -37,11 +69,21 @@ class Services:
     blocked: BlockedHosts
     # Every kind of post, with the hooks events and polls give theirs (posts asks it, never them).
     kinds: PostKinds
-    # Set by the server so work enqueued in-process is picked up at once; the CLI leaves it.
-    wake_delivery: Callable[[], None] = field(default=_no_op)
-    wake_scheduler: Callable[[], None] = field(default=_no_op)
     # What time it is; tests pass a FixedClock. Everything that stores or compares a time reads it.
     clock: Clock = SYSTEM_CLOCK
+    # The server registers its workers here, so work enqueued in any process is picked up at once.
+    wakeups: Wakeups = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.wakeups = Wakeups(self.db)
+
+    def wake_delivery(self) -> None:
+        """Deliveries were enqueued (and committed)."""
+        self.wakeups.wake(DELIVERIES_CHANNEL)
+
+    def wake_scheduler(self) -> None:
+        """Something the scheduler looks at changed (and was committed)."""
+        self.wakeups.wake(SCHEDULER_CHANNEL)
 
     def new_activity_uri(self) -> str:
         return f"{self.config.base_url}/activities/{uuid.uuid4()}"

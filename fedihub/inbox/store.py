@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +29,20 @@ INBOX = QueuePolicy(
 )
 
 
+def _no_op() -> None:
+    return None
+
+
 class InboxWriter:
-    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
+    """`stored` is called after each commit that stored a new activity (the server wakes the
+    inbox workers with it, here and in other processes): once per batch, not per request."""
+
+    def __init__(
+        self, db: Database, clock: Clock = SYSTEM_CLOCK, stored: Callable[[], None] = _no_op
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._stored = stored
         self._queue: asyncio.Queue[tuple[Incoming, asyncio.Future[bool]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -90,6 +100,8 @@ class InboxWriter:
             stored = {r[0] for r in returned}
             # A valid signed request from a host shows it is alive (as Mastodon does).
             await mark_hosts_healthy(tx, {host_of(a.actor) for a in activities})
+        if stored:
+            self._stored()
         inserted = []
         for a in activities:
             inserted.append(a.id in stored)

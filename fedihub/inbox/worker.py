@@ -42,7 +42,8 @@ BATCH_EVERY_S = 0.02
 FLUSH_AT = 64
 # A host's items run through one lane until every lane of it has been on one item this long.
 SLOW_S = 0.05
-# Inbox rows are written in this process, which wakes the worker: polling is a safety net.
+# Whoever writes inbox rows wakes the worker (another process by NOTIFY on PostgreSQL):
+# polling is a safety net.
 IDLE_POLL_S = 1.0
 
 
@@ -63,6 +64,7 @@ class InboxWorker:
         clock: Clock | None = None,
         owner: str = jobs.THIS_PROCESS,
         metrics: Metrics | None = None,
+        idle_s: float = IDLE_POLL_S,
     ) -> None:
         self._svc = svc
         self._metrics = metrics or Metrics()  # the app passes its own, which /metrics shows
@@ -83,7 +85,7 @@ class InboxWorker:
         self._idle = False  # the last pass found nothing to do
         self._stored_since_claim = False
         self._loop = WorkerLoop(
-            "inbox", self._step, db=svc.db, clock=self._clock, idle_s=IDLE_POLL_S, policy=INBOX,
+            "inbox", self._step, db=svc.db, clock=self._clock, idle_s=idle_s, policy=INBOX,
             owner=owner, on_stop=self._stop,
         )  # fmt: skip
 
@@ -205,6 +207,9 @@ class InboxWorker:
                 since, started = self._on_item_since[host], self._clock.monotonic()
                 since.append(started)
                 try:
+                    # Not `self._results.append(await …)`: that takes the list before the await,
+                    # and a flush meanwhile swaps it for a new one, losing the result (the item
+                    # then stays running until its lease runs out, and is handled again).
                     result = await self._process(item)
                     self._results.append(result)
                     self._metrics.inbox_handled(store.state_after(result))

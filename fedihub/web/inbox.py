@@ -11,7 +11,6 @@ from fedihub.inbox.precheck import precheck
 from fedihub.inbox.validate import check_origins, is_self_delete, parse_activity
 from fedihub.keys import (
     inbox_budgets_key,
-    inbox_worker_key,
     inbox_writer_key,
     metrics_key,
     services_key,
@@ -79,11 +78,9 @@ async def post_inbox(request: web.Request) -> web.Response:
     fresh = False
     try:
         await precheck(svc, activity)
-        fresh = await request.app[inbox_writer_key].store(activity)
+        fresh = await request.app[inbox_writer_key].store(activity)  # it wakes the workers
     finally:  # refused by a precheck or not, it was a request
         budgets.charge(host, requests=1, stored_bytes=len(body) if fresh else 0)
-    if fresh:
-        request.app[inbox_worker_key].wake()
     return web.Response(status=202)
 
 

@@ -22,6 +22,7 @@ from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
 
 REPO = Path(__file__).resolve().parents[2]
+LISTENING = "listening for wake-ups on"  # postgres.py logs it when its LISTEN connection is up
 
 
 class FedihubInstance:
@@ -95,14 +96,10 @@ class FedihubInstance:
             self.cluster.drop_database_sync(self._made_database)
             self.database = self._made_database = None
 
-    async def start(self) -> None:
-        self._log_file = self.log.open("ab")
-        self.process = subprocess.Popen(  # noqa: ASYNC220 - starting, not waiting
-            [sys.executable, "-m", "fedihub.cli", "serve", "--data", str(self.data),
-             "--port", str(self.port), "--log-level", "INFO"],
-            cwd=self.workdir, env=self.environment(), stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    async def start(self, *flags: str) -> None:
+        """`fedihub serve` (with `flags`, e.g. "--no-workers"), once it answers."""
+        self._launch("serve", "--port", str(self.port), *flags)
+        assert self.process is not None
         async with aiohttp.ClientSession() as session:
             for _ in range(300):
                 if self.process.poll() is not None:
@@ -118,6 +115,34 @@ class FedihubInstance:
                     pass
                 await asyncio.sleep(0.05)
         raise AssertionError(f"{self.name} did not start")
+
+    async def start_worker(self) -> None:
+        """`fedihub worker` (PostgreSQL), once it listens for other processes' wake-ups."""
+        listening = self.listens()
+        self._launch("worker")
+        await self.wait_for_listening(listening + 1)
+
+    def listens(self) -> int:
+        """How often the process has begun to LISTEN for wake-ups (its log says each time)."""
+        return self.log.read_text().count(LISTENING) if self.log.exists() else 0
+
+    async def wait_for_listening(self, times: int, timeout_s: float = 30.0) -> None:
+        async def listening() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
+            return self.listens() >= times
+
+        await eventually(listening, timeout_s=timeout_s, what=f"{self.name} to listen")
+
+    def _launch(self, command: str, *args: str) -> None:
+        self._log_file = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "fedihub.cli", command, "--data", str(self.data),
+             "--log-level", "INFO", *args],
+            cwd=self.workdir, env=self.environment(), stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
     async def stop(self, sig: int = signal.SIGTERM, grace_s: float = 60.0) -> int | None:
         """Signals the server and returns its exit code; after `grace_s` it is killed (and the
