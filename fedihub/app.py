@@ -218,21 +218,42 @@ def _workers_ctx(
     return ctx
 
 
-async def work(config: Config) -> None:
+async def work(config: Config, metrics_host: str = "127.0.0.1", metrics_port: int = 0) -> None:
     """`fedihub worker`: the background workers alone, without the web, until SIGTERM or
-    SIGINT, which stop them as they stop in `fedihub serve`."""
+    SIGINT, which stop them as they stop in `fedihub serve`. With a `metrics_port`, the
+    worker's own counts (what it delivered and handled) are served at /metrics there, as a
+    web process serves its own: a worker's are nowhere else."""
     svc = await open_services(config, registry())
+    runner: web.AppRunner | None = None
     try:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signal_number, stop.set)
-        async with Workers.build(svc, Metrics()).running(svc):
+        metrics = Metrics()
+        if metrics_port:
+            runner = await _serve_metrics(svc, metrics, metrics_host, metrics_port)
+        async with Workers.build(svc, metrics).running(svc):
             log.info("fedihub worker for %s started", config.base_url)
             await stop.wait()
             log.info("fedihub worker stopping")
     finally:
+        if runner is not None:
+            await runner.cleanup()
         await close_services(svc)
+
+
+async def _serve_metrics(svc: Services, metrics: Metrics, host: str, port: int) -> web.AppRunner:
+    """The /metrics route alone, answering from `metrics` and the database (`web/metrics.py`:
+    404 without a metrics_token, the Bearer token otherwise)."""
+    app = web.Application()
+    app[services_key] = svc
+    app[metrics_key] = metrics
+    app.router.add_routes(metrics_views.routes)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
 
 
 async def _signal_shutdown(app: web.Application) -> None:

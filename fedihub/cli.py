@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "worker", "run the background workers alone, without the web server"
                 " (PostgreSQL)", None)  # fmt: skip
     p.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        help="serve this worker's /metrics (needs metrics_token) on this port",
+    )
+    p.add_argument("--metrics-host", default="127.0.0.1")  # fmt: skip
 
     # Each capability declares its own subcommands, next to the code they call.
     hub = add_hub_commands(sub, command)
@@ -181,7 +188,9 @@ def serve(
     return 0
 
 
-def worker(data_dir: Path, log_level: str = "INFO") -> int:
+def worker(
+    data_dir: Path, log_level: str = "INFO", metrics_host: str = "127.0.0.1", metrics_port: int = 0
+) -> int:
     """The background work alone; stops cleanly on SIGTERM or SIGINT, as `serve` does."""
     from fedihub.app import work
 
@@ -190,7 +199,7 @@ def worker(data_dir: Path, log_level: str = "INFO") -> int:
         raise _needs_postgresql("worker")
     _log_to_stderr(log_level)
     print(f"fedihub worker for {config.base_url}", flush=True)
-    asyncio.run(work(config))
+    asyncio.run(work(config, metrics_host, metrics_port))
     return 0
 
 
@@ -213,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.data, args.host, args.port, args.log_level,
                          no_workers=args.no_workers, reuse_port=args.reuse_port)  # fmt: skip
         if args.command == "worker":  # so does the worker, for its signal handlers
-            return worker(args.data, args.log_level)
+            return worker(args.data, args.log_level, args.metrics_host, args.metrics_port)
         return asyncio.run(_run(args))
     except FedihubError as e:
         print(f"fedihub: error: {e.message}", file=sys.stderr)

@@ -21,7 +21,7 @@ import pytest
 
 from fedihub.postgres import LISTENER_NAME
 from tests.support.instances import FedihubInstance
-from tests.support.network import eventually
+from tests.support.network import eventually, free_port
 from tests.support.postgres import PostgresCluster
 from tests.support.remote import RemoteServer
 
@@ -364,6 +364,47 @@ async def test_a_stopped_worker_finishes_and_records_the_deliveries_in_flight(
         )
         assert rows == [("done", 1)], rows  # answered while stopping, and recorded
         assert 2.0 < stopped_in < 30.0, stopped_in
+
+
+async def test_a_worker_serves_its_own_counts_on_its_metrics_port(
+    cluster: Callable[..., Awaitable[Cluster]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a worker delivered is counted in the worker, which serves no web: its own port.
+    monkeypatch.setenv("FEDIHUB_METRICS_TOKEN", "scrape-me")
+    async with RemoteServer() as remote:
+        started = await cluster(1)  # the web process runs no workers once one is added below
+        web = started.web[0]
+        await web.stop()
+        await web.start("--no-workers")
+        worker, port = web.another_process("worker-m"), free_port()
+        await worker.start_worker("--metrics-port", str(port))
+        await follow_and_time(web, remote, "v0")
+        await publish_and_time(web, remote, tmp_path)
+        url = f"http://127.0.0.1:{port}/metrics"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url) as resp:
+                assert resp.status == 401
+            auth = {"Authorization": "Bearer scrape-me"}
+            async with session.get(url, headers=auth) as resp:
+                assert resp.status == 200
+                text = await resp.text()
+            async with session.get(f"{web.listening_url}/metrics", headers=auth) as resp:
+                web_text = await resp.text()
+        await worker.stop()
+    # The Accept and the Create: two deliveries, each counted once, by the worker that sent it.
+    assert sample(text, "fedihub_delivery_latency_seconds_count") == 2.0, text
+    assert sample(text, 'fedihub_inbox_items_total{outcome="done"}') == 1.0
+    assert sample(web_text, "fedihub_delivery_latency_seconds_count") == 0.0
+    # The queues are the cluster's, whoever answers.
+    assert 'fedihub_queue_depth{queue="deliveries",state="pending"} 0.0' in text
+
+
+def sample(text: str, name: str) -> float:
+    """The value of the series `name` (with its labels, as printed) in Prometheus' text."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"no {name} in {text[:2000]}")
 
 
 async def _yes(value: bool) -> bool:

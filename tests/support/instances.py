@@ -116,10 +116,11 @@ class FedihubInstance:
                 await asyncio.sleep(0.05)
         raise AssertionError(f"{self.name} did not start")
 
-    async def start_worker(self) -> None:
-        """`fedihub worker` (PostgreSQL), once it listens for other processes' wake-ups."""
+    async def start_worker(self, *flags: str) -> None:
+        """`fedihub worker` (PostgreSQL; with `flags`, e.g. "--metrics-port", "8091"), once it
+        listens for other processes' wake-ups."""
         listening = self.listens()
-        self._launch("worker")
+        self._launch("worker", *flags)
         await self.wait_for_listening(listening + 1)
 
     def listens(self) -> int:
