@@ -25,7 +25,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "fedihub"
 
 LEAVES = {"errors", "activitystreams", "content", "config", "clock", "deadlines", "keys"}
 STORAGE = {
-    "db", "dialects", "engine", "postgres", "transfer", "jobs", "blocks", "migrations", "settings",
+    "db", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks", "migrations",
+    "settings",
 }  # fmt: skip
 PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance"}
 CAPABILITIES = {
