@@ -55,13 +55,27 @@ def caddy_bytes(size: str) -> int:
     return int(number) * base ** ("kmg".index(unit[0].lower()) + 1)
 
 
+def strict_parser() -> argparse.ArgumentParser:
+    """fedihub's own parser, taking only flags spelt out in full: an abbreviation it accepts
+    today (`--no-worker`) becomes ambiguous the day a flag sharing its start is added."""
+    parser = build_parser()
+    parsers = [parser]
+    while parsers:
+        one = parsers.pop()
+        one.allow_abbrev = False
+        for action in one._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+    return parser
+
+
 def parsed(argv: list[str], where: str) -> argparse.Namespace:
     """`fedihub ARGV` as fedihub's own parser reads it; the test fails with argparse's complaint
     if it does not."""
     complaint = io.StringIO()
     try:
         with contextlib.redirect_stderr(complaint):
-            return build_parser().parse_args(argv)
+            return strict_parser().parse_args(argv)
     except SystemExit:
         reason = complaint.getvalue().strip().splitlines()[-1:]
         pytest.fail(f"{where}: `fedihub {shlex.join(argv)}` does not parse: {reason}")
@@ -265,3 +279,5 @@ def test_the_readers_know_their_units_and_the_shell() -> None:
         ["init", "--data", "a b"], ["serve"],
     ]  # fmt: skip
     assert interpolated('"$$DOMAIN" ${X:?set it}') == '"$DOMAIN" x'
+    with pytest.raises(pytest.fail.Exception, match="required: --data"):
+        parsed(["deliveries", "--dat", "/d"], "an abbreviation")
