@@ -250,6 +250,24 @@ def test_the_compose_files_services_volumes_files_and_variables_are_all_there() 
     assert example <= used, f"in deploy/env.example but unused: {example - used}"
 
 
+def guide_commands() -> list[list[str]]:
+    """The fedihub commands in the operator's guide's code blocks: after the installed program
+    (`.../bin/fedihub`), or after `run --rm web` (compose runs the image's `fedihub`)."""
+    guide = (DEPLOY / "README.md").read_text()
+    blocks = re.findall(r"^ *```[a-z]*\n(.*?)^ *```$", guide, flags=re.M | re.S)
+    found = []
+    for line in "\n".join(blocks).splitlines():
+        match = re.search(r"(?:/bin/fedihub|\brun --rm (?:web|worker)) (.*)$", line)
+        if match:
+            found.append(fedihub_in_shell(f"fedihub {match[1]}")[0])
+    return found
+
+
+def test_the_guides_commands_parse() -> None:
+    commands = {argv[0]: parsed(argv, "deploy/README.md") for argv in guide_commands()}
+    assert set(commands) >= {"init", "account", "backup", "migrate-db"}
+
+
 @pytest.mark.parametrize("caddyfile", CADDYFILES, ids=lambda p: p.name)
 def test_caddy_passes_host_and_path_and_lets_a_full_size_upload_through(caddyfile: Path) -> None:
     config = caddyfile.read_text()
