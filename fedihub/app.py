@@ -28,6 +28,7 @@ from fedihub.keys import (
     inbox_budgets_key,
     inbox_worker_key,
     inbox_writer_key,
+    metrics_key,
     scheduler_key,
     services_key,
     shutting_down_key,
@@ -37,6 +38,7 @@ from fedihub.keys import (
 )
 from fedihub.kinds import registry
 from fedihub.media.images import MAX_UPLOAD_BYTES
+from fedihub.metrics import Metrics
 from fedihub.outbox.worker import DeliveryWorker
 from fedihub.scheduler import Scheduler
 from fedihub.services import close_services, open_services
@@ -53,6 +55,7 @@ from fedihub.web import (
     take_part,
 )
 from fedihub.web import media as media_views
+from fedihub.web import metrics as metrics_views
 from fedihub.web import outbox as outbox_views
 from fedihub.web.actors import add_actor_routes
 from fedihub.web.cache import DocumentCache
@@ -127,7 +130,7 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
         writer = InboxWriter(svc.db, svc.clock)
         # The leases this server's workers take: on PostgreSQL, this process's own.
         owner = jobs.server_owner(config.data_dir, svc.db.dialect)
-        inbox_worker = InboxWorker(svc, HANDLERS, owner=owner)
+        inbox_worker = InboxWorker(svc, HANDLERS, owner=owner, metrics=app[metrics_key])
         delivery = DeliveryWorker(
             svc.db,
             svc.client,
@@ -137,6 +140,7 @@ def _workers_ctx(run_workers: bool) -> Callable[[web.Application], AsyncIterator
             drain_timeout_s=config.fetch_timeout_s + 5,
             clock=svc.clock,
             owner=owner,
+            metrics=app[metrics_key],
         )
         scheduler = Scheduler(svc, owner=owner)
         svc.wake_delivery = delivery.wake
@@ -177,6 +181,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         client_max_size=max(config.max_inbox_body_bytes, MAX_UPLOAD_BYTES + 65_536),
     )
     app[config_key] = config
+    app[metrics_key] = Metrics()  # this app's own registry: two apps in one process never mix
     app[templates_key] = make_templates(config)
     app[shutting_down_key] = asyncio.Event()
     app[tally_streams_key] = asyncio.Semaphore(MAX_TALLY_STREAMS)
@@ -206,6 +211,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         directory.routes,
         take_part.routes,
         headers.routes,
+        metrics_views.routes,
     ):
         app.router.add_routes(module_routes)
     return app

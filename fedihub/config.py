@@ -5,10 +5,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 from fedihub.errors import ConfigError
 
@@ -27,6 +29,13 @@ class Config:
     # Where the data lives: empty for the SQLite file in the data directory, or a
     # postgresql://user:password@host/database URL (FEDIHUB_DATABASE) for PostgreSQL.
     database: str = ""
+    # Where uploaded images are kept: empty for DIR/media; an absolute path for a directory every
+    # process sees (one machine, or a network file system); s3://BUCKET or s3://BUCKET/PREFIX for
+    # an S3-compatible object store, whose credentials and region come from the standard
+    # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION variables.
+    media_store: str = ""
+    # The object store's address when it is not AWS (e.g. http://minio:9000); empty for AWS.
+    s3_endpoint_url: str = ""
     instance_name: str = "fedihub"
     instance_summary: str = "A fedihub instance"
     signup_mode: SignupMode = "closed"
@@ -61,6 +70,9 @@ class Config:
     scheduler_interval_s: float = 30.0
     # How often a hub polls each website feed it imports (longer after failures).
     feed_interval_s: float = 1800.0
+    # Empty: GET /metrics answers 404. Set: it answers requests carrying
+    # `Authorization: Bearer <metrics_token>` (Prometheus' `authorization` scrape setting).
+    metrics_token: str = ""
 
     @property
     def scheme(self) -> str:
@@ -80,9 +92,68 @@ class Config:
         return self.data_dir / DATABASE_FILE
 
     @property
+    def media_location(self) -> Path | S3Location:
+        """Where uploads are kept: a directory, or a bucket (and prefix) of an object store."""
+        return media_location(self.media_store, self.data_dir)
+
+    @property
     def database_target(self) -> str | Path:
         """What `engine.open_database` opens: the PostgreSQL URL when one is set, else the file."""
         return self.database or self.database_path
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    prefix: str  # "" or ending in "/": object names are prefix + the image's name
+
+
+# S3's rules for bucket names: 3 to 63 lowercase letters, digits, dots and hyphens, starting and
+# ending with a letter or digit.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def media_location(media_store: str, data_dir: Path) -> Path | S3Location:
+    """The `media_store` setting read, or ConfigError with a one-line reason."""
+    value = media_store.strip()
+    if not value:
+        return data_dir / "media"
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme.lower() == "s3":
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise ConfigError("media_store %(value)r names no bucket (s3://BUCKET[/PREFIX])",
+                              value=value)  # fmt: skip
+        if not _BUCKET.fullmatch(bucket):
+            raise ConfigError("media_store %(value)r: %(bucket)r is not a valid bucket name",
+                              value=value, bucket=bucket)  # fmt: skip
+        prefix = "/".join(part for part in prefix.split("/") if part)
+        if any(part in (".", "..") for part in prefix.split("/")):
+            raise ConfigError("media_store %(value)r: the prefix may not hold . or ..", value=value)
+        return S3Location(bucket, f"{prefix}/" if prefix else "")
+    if sep or re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", value):
+        raise ConfigError(
+            "media_store %(value)r: unknown kind of store (expected an absolute directory or"
+            " s3://BUCKET[/PREFIX])", value=value,
+        )  # fmt: skip
+    path = Path(value)
+    if not path.is_absolute():
+        raise ConfigError("media_store %(value)r must be an absolute directory path", value=value)
+    return path
+
+
+def validate_s3_endpoint_url(url: str) -> str:
+    """Empty (AWS), or an http(s) URL with a host and nothing after it but a path."""
+    url = url.strip()
+    if not url:
+        return url
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query:
+        raise ConfigError(
+            "s3_endpoint_url %(url)r: expected http(s)://HOST[:PORT], e.g. http://minio:9000",
+            url=url,
+        )
+    return url
 
 
 def split_host_port(domain: str) -> tuple[str, int | None]:
@@ -162,7 +233,14 @@ def load_config(data_dir: Path) -> Config:
     if "domain" not in values:
         raise ConfigError("%(path)s: missing `domain`", path=str(path))
     config = Config(data_dir=data_dir, **values)  # type: ignore[arg-type]
-    return replace(config, domain=validate_domain(config.domain, config.insecure_http))
+    media = config.media_location  # read now, so a bad media_store stops every command here
+    if config.media_store and isinstance(media, Path) and not media.is_dir():
+        raise ConfigError(
+            "media_store %(path)s is not a directory (create it, or mount the shared file"
+            " system there)", path=str(media),
+        )  # fmt: skip
+    return replace(config, domain=validate_domain(config.domain, config.insecure_http),
+                   s3_endpoint_url=validate_s3_endpoint_url(config.s3_endpoint_url))  # fmt: skip
 
 
 def _coerce(text: str, annotation: str) -> object:

@@ -373,3 +373,18 @@ class WorkerLoop:
             await asyncio.wait_for(self._wake.wait(), delay_s)
         if self._wake.is_set() and self._settle_s and not self._stopping:
             await asyncio.sleep(self._settle_s)
+
+
+async def queue_depth(db: Database, policy: QueuePolicy) -> tuple[int, int, float | None]:
+    """For monitoring: the rows of `policy`'s queue pending and running, and the earliest
+    next-try time of the pending ones (None: none). Each part reads a range of the queue's
+    (state, …) index (PostgreSQL scans the table instead when nearly every row is pending), so
+    a scrape costs what is queued, not the finished history: with 100,000 rows pending in each
+    of the inbox and deliveries, a whole scrape of /metrics takes about 15 ms on SQLite and
+    30-60 ms on PostgreSQL (tests/http/test_metrics.py)."""
+    row = await db.fetchone(
+        f"SELECT count(*), (SELECT count(*) FROM {policy.table} WHERE state = 'running'),"
+        f" min(next_try_at) FROM {policy.table} WHERE state = 'pending'"
+    )
+    assert row is not None
+    return int(row[0]), int(row[1]), None if row[2] is None else float(row[2])

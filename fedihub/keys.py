@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fedihub.inbox.budget import HostBudgets
     from fedihub.inbox.store import InboxWriter
     from fedihub.inbox.worker import InboxWorker
+    from fedihub.metrics import Metrics
     from fedihub.outbox.worker import DeliveryWorker
     from fedihub.scheduler import Scheduler
     from fedihub.services import Services
@@ -36,6 +37,8 @@ inbox_worker_key: web.AppKey[InboxWorker] = web.AppKey("inbox_worker")
 inbox_budgets_key: web.AppKey[HostBudgets] = web.AppKey("inbox_budgets")
 delivery_worker_key: web.AppKey[DeliveryWorker] = web.AppKey("delivery_worker")
 scheduler_key: web.AppKey[Scheduler] = web.AppKey("scheduler")
+# This process's counts, which its workers record and /metrics shows (web/metrics.py).
+metrics_key: web.AppKey[Metrics] = web.AppKey("metrics")
 # Set when the server begins to stop, so long-lived responses (event streams) end promptly.
 shutting_down_key: web.AppKey[asyncio.Event] = web.AppKey("shutting_down")
 tally_streams_key: web.AppKey[asyncio.Semaphore] = web.AppKey("tally_streams")

@@ -182,7 +182,8 @@ class Result:
     drop_body: bool = False
 
 
-def _state(result: Result) -> JobState:
+def state_after(result: Result) -> JobState:
+    """The state an item is left in by `result`."""
     if result.retry_at is not None:
         return "pending"
     if result.gave_up:
@@ -202,7 +203,7 @@ async def record_results(db: Database, results: list[Result], now: float) -> Non
             " WHERE id = ?",
             [
                 (
-                    _state(r),
+                    state_after(r),
                     r.error,
                     None if r.retry_at is not None else now,
                     r.retry_at,

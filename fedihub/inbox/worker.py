@@ -23,6 +23,7 @@ from fedihub.errors import FedihubError, FetchError
 from fedihub.inbox import store
 from fedihub.inbox.store import INBOX, InboxItem, Result
 from fedihub.jobs import KeyedSlots, WorkerLoop
+from fedihub.metrics import Metrics
 from fedihub.services import Services
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,10 @@ class InboxWorker:
         handlers: Mapping[str, Handler],
         clock: Clock | None = None,
         owner: str = jobs.THIS_PROCESS,
+        metrics: Metrics | None = None,
     ) -> None:
         self._svc = svc
+        self._metrics = metrics or Metrics()  # the app passes its own, which /metrics shows
         self._handlers = handlers
         self._clock = clock or svc.clock
         self._concurrency = svc.config.inbox_concurrency
@@ -202,7 +205,9 @@ class InboxWorker:
                 since, started = self._on_item_since[host], self._clock.monotonic()
                 since.append(started)
                 try:
-                    self._results.append(await self._process(item))
+                    result = await self._process(item)
+                    self._results.append(result)
+                    self._metrics.inbox_handled(store.state_after(result))
                 finally:
                     since.remove(started)
                     self._running_actors.discard(item.actor_uri)

@@ -1,17 +1,18 @@
-"""Storing uploaded images under data/media by random names, and removing those nothing shows."""
+"""Storing uploaded images by random names (in the store `media_store` names), and removing
+those nothing shows."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fedihub.actors.model import LocalActor
 from fedihub.errors import BadRequest
 from fedihub.media import store
 from fedihub.media.images import reencode
+from fedihub.media.objects import MediaStore, StoreUnavailable, media_store
 from fedihub.services import Services
 
 MAX_ALT = 1500  # Mastodon's limit for image descriptions
@@ -37,8 +38,9 @@ class Media:
                 "name": self.alt, "width": self.width, "height": self.height}  # fmt: skip
 
 
-def media_dir(svc: Services) -> Path:
-    return svc.config.data_dir / "media"
+def objects(svc: Services) -> MediaStore:
+    """Where this instance keeps the images' bytes (fedihub/media/objects.py)."""
+    return media_store(svc.config)
 
 
 async def store_upload(svc: Services, owner: LocalActor, upload: bytes, alt: str) -> Media:
@@ -50,8 +52,8 @@ async def store_upload(svc: Services, owner: LocalActor, upload: bytes, alt: str
         raise BadRequest("the image description may be at most %(max)s characters", max=MAX_ALT)
     encoded = await asyncio.to_thread(reencode, upload)
     name = f"{secrets.token_urlsafe(18)}.{encoded.extension}"
-    path = media_dir(svc) / name
-    await asyncio.to_thread(path.write_bytes, encoded.data)
+    await objects(svc).put(name, encoded.data, encoded.content_type)  # before its row: never
+    # a row whose image is still on its way
     await store.insert_media(svc.db, name, owner.id, content_type=encoded.content_type,
                              width=encoded.width, height=encoded.height, size=len(encoded.data),
                              alt=alt, created_at=svc.clock.now())  # fmt: skip
@@ -60,14 +62,18 @@ async def store_upload(svc: Services, owner: LocalActor, upload: bytes, alt: str
 
 async def remove_unused(svc: Services, now: float) -> int:
     """Deletes images nothing shows any more (a replaced avatar or header, the images of deleted
-    posts, uploads whose post was never published); returns how many. Rows go first, so a file
-    is never served without its row, and a file already gone is no error."""
+    posts, uploads whose post was never published); returns how many. The stored bytes go
+    first and their rows after: a store that cannot be reached keeps the rows, so the next check
+    tries again (nothing shows these images, so none is missed meanwhile), and an image already
+    gone is no error."""
     in_use = await store.names_in_use(svc.db)
     old = await store.names_older_than(svc.db, now - UNUSED_AFTER_S)
     unused = [name for name in old if name not in in_use]
     if not unused:
         return 0
+    try:
+        await objects(svc).delete(unused)
+    except StoreUnavailable:  # said in the log by the store; tried again at the next check
+        return 0
     await store.delete_media(svc.db, unused)
-    for name in unused:
-        await asyncio.to_thread((media_dir(svc) / name).unlink, missing_ok=True)
     return len(unused)

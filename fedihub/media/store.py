@@ -57,3 +57,9 @@ async def content_type(db: Database, name: str) -> str | None:
     """The type of a stored image, None for a name never stored."""
     found: str | None = await db.fetchval("SELECT content_type FROM media WHERE name = ?", (name,))
     return found
+
+
+async def all_media(db: Database) -> list[tuple[str, str]]:
+    """Every stored image's name and type, oldest first."""
+    rows = await db.fetchall("SELECT name, content_type FROM media ORDER BY created_at, name")
+    return [(name, content_type) for name, content_type in rows]

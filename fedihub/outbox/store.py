@@ -71,6 +71,7 @@ class Delivery:
     inbox: str
     host: str
     attempts: int
+    created_at: float  # when it was enqueued: its latency runs from here
 
 
 async def claim_due(
@@ -86,9 +87,9 @@ async def claim_due(
     one host."""
     rows = await jobs.claim_due(
         db, DELIVERIES, now=now, limit=limit, per_key=per_host, busy=in_flight,
-        columns="id, activity_id, inbox, host, attempts", owner=owner,
+        columns="id, activity_id, inbox, host, attempts, created_at", owner=owner,
     )  # fmt: skip
-    return [Delivery(r["id"], r["activity_id"], r["inbox"], r["host"], r["attempts"]) for r in rows]
+    return [Delivery(*r) for r in rows]
 
 
 async def activity_documents(db: Database, ids: Iterable[int]) -> dict[int, tuple[int, bytes]]:

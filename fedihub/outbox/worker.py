@@ -13,6 +13,7 @@ from fedihub.client import HttpClient
 from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database
 from fedihub.jobs import THIS_PROCESS, KeyedSlots, WorkerLoop
+from fedihub.metrics import Metrics
 from fedihub.outbox import store
 from fedihub.outbox.deliveries import DELIVERIES, Outcome, classify
 from fedihub.outbox.store import Delivery
@@ -39,8 +40,10 @@ class DeliveryWorker:
         drain_timeout_s: float = 35.0,
         clock: Clock = SYSTEM_CLOCK,
         owner: str = THIS_PROCESS,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics or Metrics()  # the app passes its own, which /metrics shows
         self._client = client
         self._keyring = keyring
         self._concurrency = concurrency
@@ -147,7 +150,10 @@ class DeliveryWorker:
             status = 0
         finally:
             self._in_flight.give_back(delivery.host)
-        if outcome.state != "done":
+        if outcome.state == "done":
+            self._metrics.delivered(self._clock.now() - delivery.created_at)
+        else:
+            self._metrics.delivery_failed(delivery.host)
             log.info("delivery %d to %s: %s", delivery.id, delivery.inbox, outcome.reason)
         self._results.append((delivery, outcome, status))
 

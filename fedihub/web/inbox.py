@@ -13,6 +13,7 @@ from fedihub.keys import (
     inbox_budgets_key,
     inbox_worker_key,
     inbox_writer_key,
+    metrics_key,
     services_key,
     watchdog_key,
 )
@@ -59,18 +60,22 @@ async def post_inbox(request: web.Request) -> web.Response:
     if is_self_delete(activity) and await actors.get_remote_actor(svc.db, activity.actor) is None:
         # An account we never knew was deleted: nothing to do, and its key is gone anyway.
         return web.Response(status=202)
-    signer = await verify_request(
-        SignedRequest(
-            method=request.method,
-            url=svc.config.base_url + request.path_qs,
-            headers=request.headers,
-            body=body,
-        ),
-        lambda key_id, refresh: svc.resolver.key(key_id, refresh=refresh),
-        now=svc.clock.now(),
-    )
-    if signer != activity.actor:
-        raise SignatureError("the activity's actor is not the owner of the signing key")
+    try:
+        signer = await verify_request(
+            SignedRequest(
+                method=request.method,
+                url=svc.config.base_url + request.path_qs,
+                headers=request.headers,
+                body=body,
+            ),
+            lambda key_id, refresh: svc.resolver.key(key_id, refresh=refresh),
+            now=svc.clock.now(),
+        )
+        if signer != activity.actor:
+            raise SignatureError("the activity's actor is not the owner of the signing key")
+    except SignatureError:
+        request.app[metrics_key].inbox_signature_failed()
+        raise
     fresh = False
     try:
         await precheck(svc, activity)

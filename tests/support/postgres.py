@@ -46,6 +46,15 @@ SERVER_SETTINGS = {
     "max_connections": "200",  # several fedihub processes, each with a pool, in one test
     "timezone": "UTC",
 }
+# What an operator's server does (PostgreSQL's defaults): every commit flushed to disk. For
+# benchmarks, whose figures must not be flattered by skipped flushes.
+DURABLE_SETTINGS = {
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "full_page_writes": "on",
+    "wal_level": "replica",
+    "max_wal_senders": "10",
+}
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
 
@@ -105,9 +114,13 @@ class PostgresCluster:
     `new_database_sync` in a loop of its own.
     """
 
-    def __init__(self, bin_dir: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, bin_dir: Path | None = None, port: int | None = None, durable: bool = False
+    ) -> None:
+        """`durable`: flush every commit to disk as a production server does (DURABLE_SETTINGS)."""
         self.bin_dir = bin_dir
         self.port = port
+        self.durable = durable
         self.user = SUPERUSER
         self.directory: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
@@ -259,7 +272,8 @@ class PostgresCluster:
 
     def _launch(self) -> None:
         assert self.bin_dir and self.directory
-        settings = {**SERVER_SETTINGS, "port": str(self.port)}
+        settings = {**SERVER_SETTINGS, **(DURABLE_SETTINGS if self.durable else {})}
+        settings["port"] = str(self.port)
         settings["unix_socket_directories"] = str(self.directory)
         options = [f"--{name}={value}" for name, value in settings.items()]
         with self.log.open("ab") as log:
