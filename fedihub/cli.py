@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "migrate-db", "move this instance's data from SQLite into an empty"
                 " PostgreSQL database, and switch the instance to it", None)  # fmt: skip
     p.add_argument("--to", required=True, metavar="postgresql://USER:PASSWORD@HOST/DATABASE")
+
+    p = command(sub, "backup", "copy the SQLite database of a running instance into FILE", None)
+    p.add_argument("--to", type=Path, required=True, metavar="FILE", help="a new file")
     return parser
 
 
@@ -102,6 +105,11 @@ async def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "migrate-db":
         return await _migrate_db(args.data, args.to)
+    if args.command == "backup":
+        from fedihub.backup import backup_instance
+
+        print((await backup_instance(args.data, args.to)).report())
+        return 0
     async with services_for(args.data, registry()) as svc:
         await args.run(svc, args)
     return 0

@@ -29,7 +29,8 @@ LEAVES = {
     "errors", "activitystreams", "content", "config", "clock", "deadlines", "keys", "metrics",
 }  # fmt: skip
 STORAGE = {
-    "db", "dialects", "engine", "postgres", "transfer", "jobs", "blocks", "migrations", "settings",
+    "db", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks", "migrations",
+    "settings",
 }  # fmt: skip
 PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance"}
 CAPABILITIES = {

@@ -13,8 +13,8 @@ SQL = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|CREATE|ALTER|DRO
 
 
 def may_hold_sql(path: Path) -> bool:
-    # The database itself, and the copy from one engine to the other.
-    engines = ("db.py", "postgres.py", "dialects.py", "jobs.py", "transfer.py")
+    # The database itself, the copy from one engine to the other, and the backup of a file.
+    engines = ("db.py", "postgres.py", "dialects.py", "jobs.py", "transfer.py", "backup.py")
     return path.name == "store.py" or path.name in engines or "migrations" in path.parts
 
 
