@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -39,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import budgets_above, cpu_seconds  # bench/bench.py, beside this file
 from tests.support.instances import FedihubInstance
+from tests.support.network import eventually, listening_sockets
 from tests.support.postgres import PostgresCluster
 from tests.support.remote import RemoteServer, sign_cavage_post
 
@@ -59,6 +62,53 @@ async def start_processes(root: Path, cluster: PostgresCluster, name: str, count
     for process in processes:
         await process.start()
     return processes
+
+
+@asynccontextmanager
+async def one_port_ready(
+    root: Path, count: int, processes_n: int
+) -> AsyncIterator[tuple[list[FedihubInstance], int, list[tuple[bytes, dict[str, str]]]]]:
+    """For wrk, which sends to one address: a durable PostgreSQL, `processes_n` `fedihub serve
+    --reuse-port` processes of one instance on one port (the kernel spreads connections), the
+    senders' keys fetched by warm-up Likes, and `count` distinct Likes signed ahead:
+    (the processes, the port, [(body, headers)]). Stopped on leaving."""
+    budgets_above(count)
+    with PostgresCluster(durable=True) as cluster:
+        async with RemoteServer(hosts=1) as remote:
+            first = FedihubInstance(root, f"wrk{processes_n}", cluster=cluster)
+            first.init()
+            first.cli("hub", "create", "--data", first.data, "climate", "--name", "Climate")
+            processes = [first, *(first.another_process(f"wrk{processes_n}-{n}")
+                                  for n in range(2, processes_n + 1))]  # fmt: skip
+            for process in processes:
+                process.port = first.port
+                await process.start("--reuse-port")
+
+            async def all_listen() -> bool:
+                return listening_sockets(first.port) == processes_n
+
+            try:
+                await eventually(all_listen, what=f"{processes_n} processes on one port")
+                hub, inbox = f"{first.base_url}/hubs/climate", f"{first.base_url}/inbox"
+                senders = [remote.add_actor(f"u{i}") for i in range(SENDERS)]
+                # Connections land on any process: enough warm-ups that each fetches each key.
+                for n in range(4 * processes_n):
+                    for actor in senders:
+                        like = {"id": f"{actor.id}#warm{n}", "type": "Like", "actor": actor.id,
+                                "object": hub}  # fmt: skip
+                        answer = await remote.post(f"{first.listening_url}/inbox", like, actor)
+                        if (status := answer.status) != 202:
+                            raise SystemExit(f"FAIL: warm-up Like answered {status}")
+                requests = []
+                for i in range(count):
+                    actor = senders[i % len(senders)]
+                    like = {"id": f"{actor.id}#likes/{i}", "type": "Like", "actor": actor.id,
+                            "object": hub}  # fmt: skip
+                    body = json.dumps(like).encode()
+                    requests.append((body, sign_cavage_post(actor.secret, inbox, body)))
+                yield processes, first.port, requests
+            finally:
+                await stop_processes(processes)
 
 
 async def stop_processes(processes: list[FedihubInstance]) -> None:

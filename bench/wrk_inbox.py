@@ -2,7 +2,7 @@
 """The inbox benchmark with wrk as the load generator: load that is not our own code.
 
     .venv/bin/python bench/wrk_inbox.py [--requests 30000] [--duration 5] [--connections 64]
-                                        [--threads 2]
+                                        [--threads 2] [--processes N]
 
 Set up by bench/bench.py's inbox_ready, as bench_inbox is: one `fedihub serve` with its budgets
 on but set far above what we send, 50 remote senders on a loopback stand-in for Mastodon, each
@@ -11,6 +11,10 @@ sender's key fetched once by a warm-up activity. N distinct `Like`s are then pre
 slice; a generated Lua script turns each line into a request with wrk.format in `init` and
 hands them out one by one in `request`, so no activity is sent twice while a slice lasts.
 `response` counts every status; `done` prints the counts, which the script checks.
+
+With `--processes N`, the instance keeps its data in a durable PostgreSQL (started in a temporary
+directory) and is served by N `fedihub serve --reuse-port` processes on one port, which the
+kernel spreads wrk's connections over (bench/cluster.py's `one_port_ready`).
 
 It fails (exit 1) when any answer was not 202, on socket errors, or when the database holds
 fewer distinct Likes than were answered 202. wrk is not installed by this script.
@@ -24,12 +28,17 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cluster import one_port_ready  # bench/cluster.py
+
 from bench import cpu_seconds, inbox_ready  # bench/bench.py, beside this file
+from tests.support.instances import FedihubInstance
 
 MARK = "fedihub-wrk:"  # how the Lua `done` marks the lines this script reads back
 LIKES = "SELECT count(DISTINCT activity_uri) FROM inbox_items WHERE type = 'Like'"
@@ -173,28 +182,46 @@ def write_script(directory: Path, names: list[str]) -> Path:
     return script
 
 
+@asynccontextmanager
+async def ready(
+    root: Path, count: int, processes: int
+) -> AsyncIterator[tuple[list[FedihubInstance], int, list[tuple[bytes, dict[str, str]]]]]:
+    """(the serving processes, their port, the signed requests): one process on SQLite, or
+    `processes` on one port on PostgreSQL."""
+    if processes:
+        async with one_port_ready(root, count, processes) as found:
+            yield found
+    else:
+        async with inbox_ready(root, count) as (a, _, requests):
+            yield [a], a.port, requests
+
+
+def total_cpu(processes: list[FedihubInstance]) -> float:
+    return sum(cpu_seconds(p.process.pid) for p in processes if p.process is not None)
+
+
 async def run(args: argparse.Namespace, wrk: str, root: Path) -> int:
     count = args.requests
     print(f"starting fedihub and signing {count} Likes ...", flush=True)
-    async with inbox_ready(root, count) as (a, _, requests):
-        assert a.process is not None
+    async with ready(root, count, args.processes) as (processes, port, requests):
+        a = processes[0]
         names = write_requests(root, requests, args.threads)
         del requests
         script = write_script(root, names)
         command = [wrk, "-t", str(args.threads), "-c", str(args.connections),
                    "-d", f"{args.duration}s", "--latency", "-s", str(script),
-                   f"http://127.0.0.1:{a.port}/inbox"]  # fmt: skip
+                   f"http://127.0.0.1:{port}/inbox"]  # fmt: skip
         print("$", " ".join(command), flush=True)
         before = a.query(LIKES)[0][0]
-        cpu_before = cpu_seconds(a.process.pid)
+        cpu_before = total_cpu(processes)
         # Run wrk without blocking this loop: the stand-in for Mastodon must keep answering.
         proc = await asyncio.create_subprocess_exec(
             *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
         out_b, err_b = await proc.communicate()
-        server_cpu = cpu_seconds(a.process.pid) - cpu_before
+        server_cpu = total_cpu(processes) - cpu_before
         waiting = a.query("SELECT count(*) FROM inbox_items WHERE state = 'pending'")[0][0]
-    stored = a.query(LIKES)[0][0] - before
+        stored = a.query(LIKES)[0][0] - before
     out, err = out_b.decode(), err_b.decode()
     print("".join(line + "\n" for line in out.splitlines() if not line.startswith(MARK)), end="")
     if err.strip():
@@ -269,6 +296,9 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds wrk runs")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=0,
+                        help="N fedihub processes on one port, data in PostgreSQL (default:"
+                        " one process on SQLite)")  # fmt: skip
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:

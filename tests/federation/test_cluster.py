@@ -21,7 +21,7 @@ import pytest
 
 from fedihub.postgres import LISTENER_NAME
 from tests.support.instances import FedihubInstance
-from tests.support.network import eventually, free_port
+from tests.support.network import eventually, free_port, listening_sockets
 from tests.support.postgres import PostgresCluster
 from tests.support.remote import RemoteServer
 
@@ -423,13 +423,6 @@ def test_on_sqlite_web_only_and_worker_processes_are_refused(
         f"fedihub: error: `fedihub {' '.join(command)}` needs PostgreSQL; on SQLite one"
         " `fedihub serve` does all the work\n"
     )
-
-
-def listening_sockets(port: int) -> int:
-    """Sockets listening on 127.0.0.1:`port`, as the kernel lists them (Linux)."""
-    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    local, listen = f"0100007F:{port:04X}", "0A"
-    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == listen)
 
 
 async def test_web_processes_share_one_port_with_reuse_port(

@@ -6,6 +6,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -24,3 +25,10 @@ async def eventually(
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def listening_sockets(port: int) -> int:
+    """Sockets listening on 127.0.0.1:`port`, as the kernel lists them (Linux)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    local, listen = f"0100007F:{port:04X}", "0A"
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == listen)
