@@ -195,8 +195,9 @@ async def test_no_one_else_manages_a_hubs_posts(
     # Signed in, not an organiser; then another hub's organiser.
     for name in ("ana", "olga"):
         assert await sign_in(app_client, name) == 303
-        page = await (await app_client.get(event, headers=HTML)).text()
-        assert "Manage this post" not in page
+        resp = await app_client.get(event, headers=HTML)
+        page = await resp.text()
+        assert resp.status == 200 and "Kitchen shift" in page and "Manage this post" not in page
         token = csrf_of(page)
         for action in ("cancel", "delete"):
             status, _ = await post_form(app_client, f"{event}/{action}", csrf=token, confirm="yes")
