@@ -65,6 +65,7 @@ from fedihub.web import (
     manage,
     organise,
     pages,
+    post_actions,
     take_part,
 )
 from fedihub.web import media as media_views
@@ -301,6 +302,7 @@ def create_app(
         i18n.routes,
         directory.routes,
         take_part.routes,
+        post_actions.routes,
         headers.routes,
         metrics_views.routes,
     ):

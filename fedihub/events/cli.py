@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from typing import Any
 
 from fedihub.accounts import service as accounts
-from fedihub.activitystreams import iso
 from fedihub.commands import CommandMaker
 from fedihub.errors import BadRequest
-from fedihub.events import participation
-from fedihub.events import store as events
+from fedihub.events import participation, roster
 from fedihub.hubs.service import require_hub
 from fedihub.posts.service import require_post
 from fedihub.services import Services
@@ -29,11 +26,8 @@ def add_event_commands(sub: Any, command: CommandMaker) -> None:
 async def _event(svc: Services, args: argparse.Namespace) -> None:
     hub = await require_hub(svc.db, args.hub)
     post = await require_post(svc, hub, args.post_id)
-    if args.action == "participants":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(["actor", "state", "joined_at", "message"])
-        for p in await events.participants(svc.db, post.id):
-            writer.writerow([p.actor_uri, p.state, iso(p.joined_at), p.message])
+    if args.action == "participants":  # the same spreadsheet-safe list organisers download
+        sys.stdout.write(roster.participants_csv(await roster.participants(svc, post)))
         return
     if not args.as_user:
         raise BadRequest("event %(action)s needs --as USERNAME", action=args.action)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from fedihub.db import Database, Transaction
@@ -92,3 +93,38 @@ async def participants(db: Database | Transaction, post_id: int) -> list[Partici
         (post_id,),
     )
     return [Participant(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class KnownParticipant:
+    """A participant with what this instance cached of them, when it did (remote actors)."""
+
+    participant: Participant
+    preferred_username: str | None
+    host: str | None
+    name: str | None
+
+
+async def participants_known(db: Database | Transaction, post_id: int) -> list[KnownParticipant]:
+    """Participants, in the order `participants` gives, each with their cached actor's
+    username, host and name (None for actors never fetched, and for accounts here)."""
+    rows = await db.fetchall(
+        "SELECT p.actor_uri, p.join_activity_uri, p.state, p.message, p.joined_at,"
+        " r.preferred_username, r.host, r.document FROM event_participants p"
+        " LEFT JOIN remote_actors r ON r.uri = p.actor_uri"
+        " WHERE p.post_id = ? ORDER BY p.state, p.joined_at, p.seq",
+        (post_id,),
+    )
+    return [
+        KnownParticipant(Participant(*(row[i] for i in range(5))), row[5], row[6], _name(row[7]))
+        for row in rows
+    ]
+
+
+def _name(document: str | None) -> str | None:
+    """The `name` an actor's cached document gives, if it is text."""
+    try:
+        name = json.loads(document).get("name") if document else None
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None

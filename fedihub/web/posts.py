@@ -7,14 +7,20 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from fedihub.accounts.service import require_can_act_for
 from fedihub.accounts.store import Account
 from fedihub.activitystreams import POST_CONTEXT
-from fedihub.errors import NotFound
+from fedihub.actors.model import LocalActor
+from fedihub.errors import Forbidden, NotFound
+from fedihub.events import roster
 from fedihub.keys import account_key, services_key, templates_key
+from fedihub.polls.kind import QuestionKind
+from fedihub.polls.tally import OUTCOMES
 from fedihub.posts import federate, render
 from fedihub.posts import store as posts
 from fedihub.posts.kind import PostKind
 from fedihub.posts.store import Post
+from fedihub.services import Services
 from fedihub.web import feeds
 from fedihub.web.actors import actor_from_request
 from fedihub.web.dashboard import calendar_entry
@@ -44,10 +50,27 @@ async def post_document(request: web.Request) -> web.Response:
     post, hub_uri = await _post_from_request(request)
     kind = svc.kinds.get(post.kind)
     if post.deleted_at is not None:
-        return activity_json(render.tombstone(hub_uri, post, kind, post.deleted_at), status=410)
-    obj = await federate.object_for(svc.kinds, svc.db, svc.config.base_url, hub, post)
+        if wants_json(request) or "text/html" not in request.headers.get("Accept", ""):
+            return activity_json(render.tombstone(hub_uri, post, kind, post.deleted_at), status=410)
+        # A browser (an organiser who just deleted it, or a visitor with an old link).
+        return html(request, "post_deleted.html", status=410, hub=hub, hub_uri=hub_uri,
+                    done=request.query.get("done"))  # fmt: skip
     if wants_json(request):
+        obj = await federate.object_for(svc.kinds, svc.db, svc.config.base_url, hub, post)
         return activity_json({"@context": POST_CONTEXT, **obj})
+    return await post_page(request, hub, post)
+
+
+async def post_page(
+    request: web.Request, hub: LocalActor, post: Post, *, error: str | None = None,
+    status: int = 200,
+) -> web.Response:  # fmt: skip
+    """A post's page; to its hub's organisers with what they may do to it (and `error`, what
+    their last try at it met)."""
+    svc = request.app[services_key]
+    hub_uri = hub.uri(svc.config.base_url)
+    kind = svc.kinds.get(post.kind)
+    obj = await federate.object_for(svc.kinds, svc.db, svc.config.base_url, hub, post)
     series = await posts.get_post_by_id(svc.db, post.series_id) if post.series_id else None
     account = request.get(account_key)
     viewer = account.actor.uri(svc.config.base_url) if isinstance(account, Account) else None
@@ -55,9 +78,11 @@ async def post_document(request: web.Request) -> web.Response:
     # What its kind shows besides the post (in its page_template), and the viewer's part in it.
     page: dict[str, Any] = {"take_part_open": False, "mine": None}
     page.update(await kind.page(svc.db, post, viewer, now))
+    manage = await _manage(svc, account, hub, post, kind, series, page) if account else None
     return html(
         request,
         "post.html",
+        status=status,
         hub=hub,
         hub_uri=hub_uri,
         post=post,
@@ -67,8 +92,39 @@ async def post_document(request: web.Request) -> web.Response:
         obj=obj,
         summary=obj.get("summary"),  # an event's states when and where
         now=now,
+        manage=manage,
+        done=request.query.get("done") if manage else None,
+        error=error,
         **page,
     )
+
+
+async def _manage(
+    svc: Services, account: Account, hub: LocalActor, post: Post, kind: PostKind,
+    series: Post | None, page: dict[str, Any],
+) -> dict[str, Any] | None:  # fmt: skip
+    """What the hub's organisers (and admins) may do to the post from its page; None for
+    everyone else."""
+    if hub.kind != "group":
+        return None
+    try:
+        await require_can_act_for(svc.db, account, hub)
+    except Forbidden:
+        return None
+    question = page.get("question")
+    closed = bool(question and question["closed"])
+    edits = series if post.is_occurrence else (None if closed else post)
+    scheduled = kind.is_scheduled(post)
+    return {
+        "edit": f"{render.post_uri(hub.path(), edits.id)}/edit" if edits else None,
+        "edit_series": post.is_occurrence,
+        "cancel": scheduled and post.status != "cancelled",
+        "close": kind.is_question and not closed,
+        "outcome": isinstance(kind, QuestionKind) and kind.records_outcome,
+        "outcomes": OUTCOMES,
+        "series": kind.has_occurrences and not post.is_occurrence,
+        "participants": await roster.participants(svc, post) if scheduled else None,
+    }
 
 
 async def post_calendar(request: web.Request) -> web.Response:

@@ -223,8 +223,10 @@ async def test_remote_join_leave_waitlist_and_counts(
         assert dict(a.query("SELECT actor_uri, state FROM event_participants")) == {jo.id: "going"}
         csv_out = (await a.acli("event", "--data", a.data, "participants", "climate",
                                 event.rsplit("/", 1)[1])).stdout  # fmt: skip
-        assert csv_out.splitlines()[0] == "actor,state,joined_at,message"
-        assert f"{jo.id},going," in csv_out and "I can drive." in csv_out
+        header, row = csv_out.splitlines()
+        assert header == "name,handle,state,joined_at,message,actor"
+        assert row.startswith("Jo,jo@") and ",going," in row
+        assert row.endswith(f",I can drive.,{jo.id}")
 
         # Joining a cancelled event, or one that does not exist, is refused on the wire.
         await a.acli("cancel", "--data", a.data, "climate", event.rsplit("/", 1)[1], "--as", "org")
