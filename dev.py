@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Set-up and everyday tasks with nothing but Python 3.11+: `python3 dev.py run` / `test`.
 
-Creates `.venv`, installs fedihub with what the tests need (re-installing only when
-pyproject.toml changes), then runs a demo instance or the test suite.
+Creates `.venv`, installs fedihub (`run`: what running needs; `test`: the test tools too),
+re-installing only when pyproject.toml changes, then runs a demo instance or the test suite.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import datetime
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tomllib
 import venv
 from pathlib import Path
 
@@ -22,14 +24,15 @@ BIN = VENV / "bin"
 DATA = ROOT / "data"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; the browser tests use it
 POSTGRESQL_BINARIES = Path("/usr/lib/postgresql")  # Debian's, one directory per version
-DEMO_PORT = int(os.environ.get("FEDIHUB_PORT", "8080"))
+DEFAULT_PORT = 8080
 
 
 def sh(*args: str | Path, **kwargs: object) -> None:
     subprocess.run([str(a) for a in args], check=True, **kwargs)  # type: ignore[call-overload]
 
 
-def ensure_venv(extras: str) -> None:
+def ensure_venv(extras: str = "") -> None:
+    """`.venv` with fedihub installed, and `extras` (`test`: the test tools) with it."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this script may be run by an older Python
         sys.exit("fedihub needs Python 3.11 or newer")
     if not (BIN / "python").exists():
@@ -38,13 +41,18 @@ def ensure_venv(extras: str) -> None:
             venv.create(VENV, with_pip=True)
         except (OSError, subprocess.CalledProcessError) as e:
             sys.exit(f"could not create .venv ({e}); on Debian or Ubuntu: apt install python3-venv")
-    stamp = VENV / f".installed-{extras}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if not stamp.exists() or stamp.read_text() != digest:
-        print(f"installing fedihub[{extras}] into .venv …", flush=True)
-        sh(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-        sh(BIN / "python", "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]")
-        stamp.write_text(digest)
+    # The test extra holds everything running needs, so a .venv set up by `test` serves `run`.
+    enough = {"test"} | ({"run"} if not extras else set())
+    if any((VENV / f".installed-{name}").is_file() and (VENV / f".installed-{name}").read_text()
+           == digest for name in enough):  # fmt: skip
+        return
+    what = f"fedihub[{extras}]" if extras else "fedihub"
+    print(f"installing {what} into .venv …", flush=True)
+    sh(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    package = f"{ROOT}[{extras}]" if extras else ROOT
+    sh(BIN / "python", "-m", "pip", "install", "--quiet", "-e", package)
+    (VENV / f".installed-{extras or 'run'}").write_text(digest)
 
 
 def demo_posts(today: datetime.date) -> dict[str, str]:
@@ -67,11 +75,41 @@ def demo_posts(today: datetime.date) -> dict[str, str]:
     }  # fmt: skip
 
 
+def port_of(data: Path) -> int:
+    """The port a data directory's links name (its `domain`, localhost:PORT)."""
+    domain = tomllib.loads((data / "config.toml").read_text())["domain"]
+    host, _, port = domain.rpartition(":")
+    return int(port) if host and port.isdigit() else 80
+
+
+def demo_port(data: Path, asked: str | None) -> int:
+    """Where to serve `data`: the port asked for (FEDIHUB_PORT), else the one it was made for,
+    else 8080. Exits with what to do when the port is taken or `data` names another port."""
+    made_for = port_of(data) if (data / "config.toml").exists() else None
+    port = int(asked) if asked and asked.isdigit() else made_for or DEFAULT_PORT
+    if made_for is not None and made_for != port:
+        sys.exit(
+            f"{data} was made for port {made_for}, so every link it serves points there: run"
+            f" `python3 dev.py run` without FEDIHUB_PORT to serve it on {made_for}, or start"
+            f" afresh on {port} by moving it away first (mv {data} {data}.old)"
+        )
+    try:
+        socket.create_server(("127.0.0.1", port)).close()
+    except OSError as e:
+        afresh = "" if made_for is None else f"mv {data} {data}.old && "
+        sys.exit(
+            f"port {port} is in use ({e.strerror}): stop what is using it, or pick another"
+            f" port: {afresh}FEDIHUB_PORT={port + 1} python3 dev.py run"
+        )
+    return port
+
+
 def run() -> None:
-    ensure_venv("test")
+    port = demo_port(DATA, os.environ.get("FEDIHUB_PORT"))  # before ./data exists or pip runs
+    ensure_venv()
     fedihub = BIN / "fedihub"
     if not (DATA / "config.toml").exists():
-        domain = f"localhost:{DEMO_PORT}"
+        domain = f"localhost:{port}"
         sh(fedihub, "init", "--data", DATA, "--domain", domain, "--insecure-http")
         with (DATA / "config.toml").open("a") as config:  # a demo: anyone may try signing up
             config.write('signup_mode = "open"\n')
@@ -88,7 +126,8 @@ def run() -> None:
             sh(fedihub, "post", "--data", DATA, "demo", "--as", "organiser", "--kind", kind, path,
                stdout=subprocess.DEVNULL)  # fmt: skip
         print(f"demo account: organiser / password in {password}")
-    os.execv(fedihub, [str(fedihub), "serve", "--data", str(DATA), "--port", str(DEMO_PORT)])
+    print(f"open http://localhost:{port}/hubs/demo", flush=True)
+    os.execv(fedihub, [str(fedihub), "serve", "--data", str(DATA), "--port", str(port)])
 
 
 def apt_install(package: str, tests: str) -> None:

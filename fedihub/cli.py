@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import fcntl
 import logging
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import IO
 from fedihub import __version__, jobs
 from fedihub.accounts.cli import add_account_commands
 from fedihub.commands import command
-from fedihub.config import CONFIG_FILE, load_config
+from fedihub.config import CONFIG_FILE, Config, load_config, split_host_port
 from fedihub.engine import is_postgresql_url
 from fedihub.errors import ConfigError, FedihubError
 from fedihub.events.cli import add_event_commands
@@ -182,6 +183,7 @@ def serve(
         _lock = _hold_data_dir(data_dir, ConfigError(
             "another `fedihub serve` is already using %(data)s", data=str(data_dir)
         ))  # fmt: skip
+    _check_where_to_serve(config, data_dir, host, port, reuse_port)
     _log_to_stderr(log_level)
     print(f"fedihub serving {config.base_url} on http://{host}:{port}", flush=True)
     # The header timeout is aiohttp's keep-alive timeout, a public run_app setting: in aiohttp
@@ -194,6 +196,32 @@ def serve(
                 access_log=None, keepalive_timeout=config.header_timeout_s,
                 reuse_port=reuse_port or None)  # fmt: skip
     return 0
+
+
+def _check_where_to_serve(
+    config: Config, data_dir: Path, host: str, port: int, reuse_port: bool
+) -> None:
+    """Refuses, in one line, to serve a development instance (plain HTTP, SQLite) on a port
+    other than the one its links name, and to serve on a port something else holds."""
+    made_for = split_host_port(config.domain)[1]
+    if config.insecure_http and not config.database and made_for and made_for != port:
+        raise ConfigError(
+            "%(data)s was made for %(url)s, so every link it serves points at port %(made)s:"
+            " serve it with --port %(made)s, or start afresh on port %(port)s with a new data"
+            " directory (fedihub init --domain localhost:%(port)s --insecure-http)",
+            data=str(data_dir), url=config.base_url, made=made_for, port=port,
+        )  # fmt: skip
+    if reuse_port:
+        return
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        socket.create_server((host, port), family=family).close()
+    except OSError as e:
+        raise ConfigError(
+            "cannot listen on %(host)s port %(port)s (%(reason)s): stop what is using it,"
+            " or serve on another port with --port",
+            host=host, port=port, reason=e.strerror or str(e),
+        ) from e  # fmt: skip
 
 
 def worker(

@@ -19,12 +19,13 @@ TIME_LIMIT_S = 30
 # `mount` in a private mount namespace: a read-only bind mount of the data directory, which
 # stops root too (chmod does not). "$1" is the directory; the rest is the command.
 READ_ONLY = 'mount -o bind,ro "$1" "$1" && shift && exec "$@"'
+PORT = free_port()  # the data directory's links name it, so `serve` is started on it
 
 
 @pytest.fixture(scope="module")
 def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("template") / "data"
-    assert main(["init", "--data", str(directory), "--domain", "localhost:8999",
+    assert main(["init", "--data", str(directory), "--domain", f"localhost:{PORT}",
                  "--insecure-http"]) == 0  # fmt: skip
     return directory
 
@@ -79,7 +80,7 @@ def test_a_database_that_cannot_be_opened_is_one_line_and_status_1(
     try:
         args = [*command, "--data", str(data)]
         if command == ["serve"]:
-            args += ["--port", str(free_port())]
+            args += ["--port", str(PORT)]
         result = _run(prefix, args, tmp_path)
     finally:
         data.chmod(0o700)
