@@ -16,6 +16,7 @@ from fedihub.polls.tally import Tally, count, result_text
 from fedihub.posts.kind import PostDraft, PostKind
 from fedihub.posts.render import display_title
 from fedihub.posts.store import Post
+from fedihub.words import Words, words_for
 
 
 class QuestionKind(PostKind):
@@ -32,12 +33,13 @@ class QuestionKind(PostKind):
         return await polls.current_tally(db, post)
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object
+        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object,
+        words: Words,
     ) -> None:
         tally = (
             loaded if isinstance(loaded, Tally) else count(list(question_fields(post).options), [])
         )
-        render_question(obj, post, tally, list(self.notes))
+        render_question(obj, post, tally, list(self.notes), words)
 
     def former_type(self, post: Post) -> str | None:
         return "Question"
@@ -66,7 +68,8 @@ class QuestionKind(PostKind):
                 "tally": tally,
                 "closed": closed,
                 "result": result_text(display_title(post, self), tally, closed=closed,
-                                      outcome=fields.outcome),
+                                      outcome=fields.outcome,
+                                      words=words_for(post.fields.get("language"))),
                 "replies": replies,
                 "reasons": reasons,
                 "spoken": tally.reasons,
