@@ -26,7 +26,7 @@ DEFAULT = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
-def N_(message: str) -> str:  # noqa: N802 (gettext's own name for "marked, translated later")
+def N_(message: str) -> str:
     """Marks text for the catalog where it is translated later (`Words.__call__` on a name)."""
     return message
 
@@ -38,8 +38,10 @@ class Catalogs:
     def get(self, lang: str) -> NullTranslations:
         """The catalog of `lang` ('es', or 'es-MX' read as 'es'); English when there is none."""
         primary = lang.split("-")[0].lower() if lang else DEFAULT
-        return self.by_language.get(lang) or self.by_language.get(primary) or (
-            self.by_language[DEFAULT]
+        return (
+            self.by_language.get(lang)
+            or self.by_language.get(primary)
+            or (self.by_language[DEFAULT])
         )
 
 
@@ -113,6 +115,12 @@ class Words:
     def time(self, moment: dt.datetime) -> str:
         """'20:00': the 24-hour clock hubs have always shown, in the language's notation."""
         return format_skeleton("Hm", moment, locale=self.locale)
+
+    def moment(self, moment: dt.datetime) -> str:
+        """'Tuesday, December 8, 2026, 20:00 (America/New_York)', in the moment's own zone."""
+        zone = getattr(moment.tzinfo, "key", None) or moment.tzname() or "UTC"
+        return self("%(day)s, %(time)s (%(zone)s)", day=self.date(moment),
+                    time=self.time(moment), zone=zone)  # fmt: skip
 
     def weekday(self, index: int) -> str:
         """Monday is 0, as in Python and Babel."""

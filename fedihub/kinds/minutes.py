@@ -155,7 +155,12 @@ class Minutes(PostKind):
         return replace(draft, fields={**draft.fields, "decisions": decisions})
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object,
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
         words: Words,
     ) -> None:
         obj["content"] = minutes_html(post, hub_uri, words)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from fedihub.actors import store as actors
 from fedihub.db import Database, Transaction
 from fedihub.errors import BadRequest
 from fedihub.network.present import present
@@ -33,7 +34,12 @@ class QuestionKind(PostKind):
         return await polls.current_tally(db, post)
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object,
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
         words: Words,
     ) -> None:
         tally = (
@@ -69,7 +75,7 @@ class QuestionKind(PostKind):
                 "closed": closed,
                 "result": result_text(display_title(post, self), tally, closed=closed,
                                       outcome=fields.outcome,
-                                      words=words_for(post.fields.get("language"))),
+                                      words=words_for(await written_in(db, post))),
                 "replies": replies,
                 "reasons": reasons,
                 "spoken": tally.reasons,
@@ -81,6 +87,15 @@ class QuestionKind(PostKind):
             page["mine"] = {"choices": {v.choice for v in votes},
                             "reason": next((v.reason for v in votes), "")}  # fmt: skip
         return page
+
+
+async def written_in(db: Database | Transaction, post: Post) -> str:
+    """The post's language: its own, else its hub's usual one (what its contentMap names). The
+    result line for the minutes is written in it."""
+    if language := post.fields.get("language"):
+        return str(language)
+    hub = await actors.get_actor_by_id(db, post.actor_id)
+    return hub.language if hub else "en"
 
 
 FROZEN_ONCE_VOTED = ("options", "multiple", "members_only")

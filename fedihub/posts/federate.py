@@ -22,7 +22,11 @@ from fedihub.words import Words
 
 
 async def object_for(
-    kinds: PostKinds, db: Database | Transaction, base_url: str, hub: LocalActor, post: Post,
+    kinds: PostKinds,
+    db: Database | Transaction,
+    base_url: str,
+    hub: LocalActor,
+    post: Post,
     reader: Words | None = None,
 ) -> dict[str, Any]:
     """The post as federated now: an occurrence borrows its series' fields, and its kind adds

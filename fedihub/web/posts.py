@@ -18,7 +18,13 @@ from fedihub.posts.store import Post
 from fedihub.web import feeds
 from fedihub.web.actors import actor_from_request
 from fedihub.web.dashboard import calendar_entry
-from fedihub.web.respond import activity_json, calendar_response, html, wants_json
+from fedihub.web.respond import (
+    activity_json,
+    calendar_response,
+    html,
+    reader_words,
+    wants_json,
+)
 
 
 def _page_part(templates: jinja2.Environment, kind: PostKind) -> str | jinja2.Template | None:
@@ -45,9 +51,13 @@ async def post_document(request: web.Request) -> web.Response:
     kind = svc.kinds.get(post.kind)
     if post.deleted_at is not None:
         return activity_json(render.tombstone(hub_uri, post, kind, post.deleted_at), status=410)
-    obj = await federate.object_for(svc.kinds, svc.db, svc.config.base_url, hub, post)
     if wants_json(request):
+        obj = await federate.object_for(svc.kinds, svc.db, svc.config.base_url, hub, post)
         return activity_json({"@context": POST_CONTEXT, **obj})
+    # The page: what the post's kind writes ("Where: …", dates, options) in the reader's words.
+    obj = await federate.object_for(
+        svc.kinds, svc.db, svc.config.base_url, hub, post, reader=reader_words(request)
+    )
     series = await posts.get_post_by_id(svc.db, post.series_id) if post.series_id else None
     account = request.get(account_key)
     viewer = account.actor.uri(svc.config.base_url) if isinstance(account, Account) else None
@@ -79,7 +89,7 @@ async def post_calendar(request: web.Request) -> web.Response:
     kind = svc.kinds.get(post.kind)
     if post.deleted_at is not None or not kind.has_calendar:
         raise NotFound("only events and calls have a calendar file")
-    entry = await calendar_entry(svc.db, hub_uri, hub.name, post, kind)
+    entry = await calendar_entry(svc.db, hub_uri, hub.name, post, kind, hub.language)
     body = feeds.build_calendar([entry], name=post.title or hub.name, now=svc.clock.now())
     return calendar_response(body, filename=f"{hub.username}-{post.id}.ics")
 

@@ -50,6 +50,7 @@ PEOPLE_FACING = (
     "settings.py",  # what the admin page refuses
     "content.py",  # what people write: Markdown too deeply nested
     "client.py",  # an address someone typed that cannot be reached or read
+    "errors.py",  # what people read of a server that could not be reached
     "actors/resolver.py",  # an actor someone named whose document is unusable
 )
 
@@ -136,13 +137,17 @@ def formatted_error_messages(sources: dict[str, str]) -> list[str]:
     errors = error_classes(list(trees.values()))
     found = []
     for name, tree in trees.items():
-        takers = errors | set(MESSAGE_TAKERS) | {
-            alias.asname
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom)
-            for alias in node.names
-            if alias.asname and alias.name in errors
-        }
+        takers = (
+            errors
+            | set(MESSAGE_TAKERS)
+            | {
+                alias.asname
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom)
+                for alias in node.names
+                if alias.asname and alias.name in errors
+            }
+        )
         passed_on = {
             id(raised)
             for function in ast.walk(tree)
