@@ -89,7 +89,7 @@ class QuestionKind(PostKind):
         return page
 
 
-async def written_in(db: Database | Transaction, post: Post) -> str:
+async def written_in(db: Database, post: Post) -> str:
     """The post's language: its own, else its hub's usual one (what its contentMap names). The
     result line for the minutes is written in it."""
     if language := post.fields.get("language"):
