@@ -7,12 +7,12 @@
     if (!input) continue;
     const label = button.textContent;
     button.hidden = false;
-    button.addEventListener("click", async () => {
-      input.select();
-      try {
-        await navigator.clipboard.writeText(input.value);
-      } catch {
-        document.execCommand("copy");  // older browsers, and pages not served over https
+    button.addEventListener("click", () => {
+      input.select();  // selected either way, for a long press or Ctrl+C if copying fails
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).catch(() => document.execCommand("copy"));
+      } else {
+        document.execCommand("copy");  // pages not served over https
       }
       button.textContent = button.dataset.copied;
       setTimeout(() => { button.textContent = label; }, 2000);
