@@ -43,7 +43,12 @@ class ScheduledKind(PostKind):
         return await events.attendance(db, post.id) if self.is_scheduled(post) else None
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object,
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
         words: Words,
     ) -> None:
         attendance = loaded if isinstance(loaded, Attendance) else Attendance()

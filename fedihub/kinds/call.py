@@ -94,7 +94,12 @@ class Call(ScheduledKind):
         return Parsed(fields, start.timestamp(), end.timestamp(), read.status(meta))
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object,
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
         words: Words,
     ) -> None:
         if post.is_occurrence:

@@ -122,7 +122,12 @@ class PostKind:
         return None
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object,
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
         words: Words,
     ) -> None:
         """Gives `obj`, the generic Article or Note, the kind's type and properties; any text
