@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -73,6 +74,7 @@ from fedihub.web import metrics as metrics_views
 from fedihub.web import outbox as outbox_views
 from fedihub.web.actors import add_actor_routes
 from fedihub.web.cache import DocumentCache
+from fedihub.web.forms import local_target
 from fedihub.web.headers import NOSNIFF
 from fedihub.web.i18n import load_catalogs
 from fedihub.web.inbox import add_inbox_routes
@@ -94,13 +96,22 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except web.HTTPException as e:
+        # aiohttp's own answers ("404: Not Found", "no such hub") are English text for
+        # machines: a person gets the page, in their language, with a way back.
+        if e.status < 400 or not _is_browser(request):
+            raise
+        log.info("%s %s -> %d: %s", request.method, request.path, e.status, e.text)
+        page = error_page(request, e.status, None)
+        for kept in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if kept in e.headers:
+                page.headers[kept] = e.headers[kept]
+        return page
     except FedihubError as e:
         # Bad input is the sender's problem: say what it was, once, without a traceback.
         log.info("%s %s -> %d: %s", request.method, request.path, e.http_status, e.message)
         if _is_browser(request):
-            response = html(
-                request, "error.html", status=e.http_status, message=in_their_words(request, e)
-            )
+            response = error_page(request, e.http_status, in_their_words(request, e))
         else:
             response = web.json_response(
                 {"error": e.message}, status=e.http_status, headers=NOSNIFF
@@ -108,6 +119,24 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if isinstance(e, TooManyRequests) and e.retry_after_s is not None:
             response.headers["Retry-After"] = str(math.ceil(e.retry_after_s))
         return response
+    except Exception:
+        if not _is_browser(request):
+            raise  # aiohttp logs it and answers 500
+        log.exception("%s %s -> 500", request.method, request.path)
+        return error_page(request, 500, None)
+
+
+def error_page(request: web.Request, status: int, message: str | None) -> web.Response:
+    """What went wrong in the reader's words (or, for aiohttp's own answers, what the status
+    means), and the way back: the page they came from on this site, and the start page."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    here = request.app[config_key].domain
+    same_site = referer.netloc == here and referer.path != request.path
+    back = local_target(referer.path + (f"?{referer.query}" if referer.query else ""), "")
+    return html(
+        request, "error.html", status=status, message=message, status_code=status,
+        back=back if same_site else "",
+    )  # fmt: skip
 
 
 def _is_browser(request: web.Request) -> bool:

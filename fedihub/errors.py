@@ -4,6 +4,7 @@ Derived from Exception (never BaseException) so cancellation is never swallowed.
 """
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 
 class FedihubError(Exception):
@@ -71,9 +72,38 @@ class Conflict(FedihubError):
 
 
 class FetchError(FedihubError):
-    """A remote document could not be fetched or is not acceptable."""
+    """A remote document could not be fetched or is not acceptable. Its message is for logs and
+    other servers (`Cannot connect to host … ssl:default`); people read `translated`: which
+    server, and what they can do, never the technical reason."""
 
     http_status = 502
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        host = self.host()
+        if not host:
+            return gettext("Another server could not be reached, or answered something we "
+                           "cannot use. Check the address, or try again later.")  # fmt: skip
+        message = gettext(
+            "The server %(host)s could not be reached, or answered something we cannot use. "
+            "Check the address, or try again later."
+        )
+        try:
+            return message % {"host": host}
+        except (KeyError, ValueError, TypeError):
+            return f"{host}: {self.message}"
+
+    def host(self) -> str:
+        """The server it is about, from the address or handle it names."""
+        if isinstance(domain := self.params.get("domain"), str):
+            return domain
+        for name in ("url", "uri", "key_id"):
+            value = self.params.get(name)
+            if isinstance(value, str) and "://" in value:
+                try:
+                    return urlsplit(value).netloc.rpartition("@")[2]
+                except ValueError:  # "https://[::1/"
+                    return ""
+        return ""
 
 
 class TooManyRequests(FedihubError):

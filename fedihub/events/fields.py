@@ -18,6 +18,7 @@ class ScheduledFields:
     dial_in: str | None = None
     access_code: str | None = None
     capacity: int | None = None
+    waitlist: bool = True  # an event's: when full, people wait for a place
     category: str | None = None
     schedule: str | None = None  # a call series' iCalendar RRULE
     facilitator: str | None = None
@@ -32,6 +33,7 @@ class ScheduledFields:
             dial_in=data.get("dial_in"),
             access_code=data.get("access_code"),
             capacity=data.get("capacity"),
+            waitlist=data.get("waitlist", True),
             category=data.get("category"),
             schedule=data.get("schedule"),
             facilitator=data.get("facilitator"),

@@ -13,6 +13,7 @@ from fedihub.events.store import Attendance
 from fedihub.posts.kind import PostKind
 from fedihub.posts.render import post_uri
 from fedihub.posts.store import Post
+from fedihub.words import Words
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,16 @@ class ScheduledKind(PostKind):
         return await events.attendance(db, post.id) if self.is_scheduled(post) else None
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
+        words: Words,
     ) -> None:
         attendance = loaded if isinstance(loaded, Attendance) else Attendance()
-        obj.update(event_fields(post, series, hub_uri, attendance))
+        obj.update(event_fields(post, series, hub_uri, attendance, words))
         if series is not None:
             obj["context"] = post_uri(hub_uri, series.id)
 

@@ -102,23 +102,3 @@ def occurrences(
         if begins >= after:
             found.append((begins, begins + duration.total_seconds()))
     return found
-
-
-DAY_NAMES = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday",
-             "FR": "Friday", "SA": "Saturday", "SU": "Sunday"}  # fmt: skip
-FREQ_WORDS = {"YEARLY": ("yearly", "years"), "MONTHLY": ("monthly", "months"),
-              "WEEKLY": ("weekly", "weeks"), "DAILY": ("daily", "days")}  # fmt: skip
-
-
-def describe(rule: str, start: dt.datetime) -> str:
-    """A short English line for people: 'weekly on Monday at 20:00 (America/New_York)'."""
-    parse_rule(rule, start)
-    parts = dict(p.split("=", 1) for p in rule_text(rule).upper().split(";") if "=" in p)
-    word, unit = FREQ_WORDS.get(parts.get("FREQ", ""), ("repeating", "times"))
-    interval = parts.get("INTERVAL", "1")
-    text = f"every {interval} {unit}" if interval.isdigit() and int(interval) > 1 else word
-    days = [DAY_NAMES[d[-2:]] for d in parts.get("BYDAY", "").split(",") if d[-2:] in DAY_NAMES]
-    if days and word != "daily":
-        text += " on " + ", ".join(days)
-    zone = getattr(start.tzinfo, "key", str(start.tzinfo))
-    return f"{text} at {start:%H:%M} ({zone})"

@@ -27,6 +27,7 @@ from fedihub.posts.kind import parse_draft as parse_as
 from fedihub.posts.store import Post
 from fedihub.reactions import store as reactions
 from fedihub.reactions.store import Reactions
+from fedihub.words import Words
 
 __all__ = ["Registry", "discover", "parse_draft", "post_object", "registry"]
 
@@ -101,9 +102,10 @@ def post_object(
     by_group: bool = True,
     language: str | None = None,
     reactions: Reactions | None = None,
+    reader: Words | None = None,
 ) -> dict[str, Any]:
     """The post's object as its kind renders it (posts/render.py's post_object)."""
     return render.post_object(
         hub_uri, post, registry().get(post.kind), series=series, loaded=loaded,
-        by_group=by_group, language=language, reactions=reactions,
+        by_group=by_group, language=language, reactions=reactions, reader=reader,
     )  # fmt: skip

@@ -20,6 +20,7 @@ from fedihub.posts import fieldreaders as read
 from fedihub.posts.kind import KindName, Parsed
 from fedihub.posts.store import Post
 from fedihub.services import Services
+from fedihub.words import Words
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,19 @@ class Call(ScheduledKind):
         return Parsed(fields, start.timestamp(), end.timestamp(), read.status(meta))
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
+        words: Words,
     ) -> None:
         if post.is_occurrence:
-            super().render(obj, post, hub_uri, series, loaded)
+            super().render(obj, post, hub_uri, series, loaded, words)
             return
-        obj["content"] = scheduled_html(post, None)
-        obj["summary"] = series_line(post)
+        obj["content"] = scheduled_html(post, None, words)
+        obj["summary"] = series_line(post, words)
 
     async def after_publish(
         self, tx: Transaction, svc: Services, hub: LocalActor, post: Post,

@@ -18,6 +18,7 @@ from fedihub.posts.kind import KindName, Parsed, PostDraft, PostKind
 from fedihub.posts.render import display_title, link_html, list_html
 from fedihub.posts.store import Post
 from fedihub.services import Services
+from fedihub.words import ENGLISH, Words, words_for
 
 
 @dataclass(frozen=True)
@@ -61,24 +62,27 @@ class MinutesFields:
         )
 
 
-def minutes_html(post: Post, hub_uri: str) -> str:
+def minutes_html(post: Post, hub_uri: str, words: Words = ENGLISH) -> str:
     f = MinutesFields.from_json(post.fields)
-    parts = [f"<p><strong>Meeting of {escape(f.meeting_date)}</strong></p>"]
+    meeting = words("Meeting of %(date)s", date=f.meeting_date)
+    parts = [f"<p><strong>{escape(meeting)}</strong></p>"]
     if f.attendees:
-        parts.append(f"<p>Attendees: {escape(', '.join(f.attendees))}</p>")
-    if f.agenda:
-        parts.append("<p><strong>Agenda</strong></p>" + list_html(list(f.agenda)))
-    if f.decisions:
-        parts.append("<p><strong>Decisions</strong></p>" + list_html(list(f.decisions)))
+        attendees = words("Attendees: %(names)s", names=", ".join(f.attendees))
+        parts.append(f"<p>{escape(attendees)}</p>")
+    for heading, items in ((words("Agenda"), f.agenda), (words("Decisions"), f.decisions)):
+        if items:
+            parts.append(f"<p><strong>{escape(heading)}</strong></p>" + list_html(list(items)))
     if f.actions:
         lines = []
         for a in f.actions:
             who = f" — {a.owner}" if a.owner else ""
-            due = f", due {a.due}" if a.due else ""
+            due = words(", due %(date)s", date=a.due) if a.due else ""
             lines.append(f"{a.task}{who}{due}")
-        parts.append("<p><strong>Action items</strong></p>" + list_html(lines))
+        heading = escape(words("Action items"))
+        parts.append(f"<p><strong>{heading}</strong></p>" + list_html(lines))
     if f.records:
-        parts.append(f"<p>Records: {link_html(f.records)}</p>")
+        records = escape(words.gettext("Records: %(link)s")) % {"link": link_html(f.records)}
+        parts.append(f"<p>{records}</p>")
     parts.append(post.content_html)
     href = escape(f"{hub_uri}#minutes")
     parts.append(
@@ -136,26 +140,33 @@ class Minutes(PostKind):
             tally = await current_tally(svc.db, proposal)
             closed = proposal.closed_at is not None
             outcome = question_fields(proposal).outcome
+            words = words_for(draft.fields.get("language") or hub.language)
             result = result_text(
                 display_title(proposal, svc.kinds.of(proposal)),
                 tally,
                 closed=closed,
                 outcome=outcome,
+                words=words,
             )
-            lines.append(f"Proposal {result}")
+            lines.append(words("Proposal %(result)s", result=result))
         if not lines:
             return draft
         decisions = [*MinutesFields.from_json(draft.fields).decisions, *lines]
         return replace(draft, fields={**draft.fields, "decisions": decisions})
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
+        words: Words,
     ) -> None:
-        obj["content"] = minutes_html(post, hub_uri)
+        obj["content"] = minutes_html(post, hub_uri, words)
         obj["tag"] = [{"type": "Hashtag", "name": "#minutes", "href": f"{hub_uri}#minutes"}]
-        obj["summary"] = (
-            f"Minutes of the meeting of {MinutesFields.from_json(post.fields).meeting_date}"
-        )
+        meeting_date = MinutesFields.from_json(post.fields).meeting_date
+        obj["summary"] = words("Minutes of the meeting of %(date)s", date=meeting_date)
 
 
 KIND = Minutes()

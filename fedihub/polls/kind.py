@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from fedihub.actors import store as actors
 from fedihub.db import Database, Transaction
 from fedihub.errors import BadRequest
 from fedihub.network.present import present
@@ -16,6 +17,7 @@ from fedihub.polls.tally import Tally, count, result_text
 from fedihub.posts.kind import PostDraft, PostKind
 from fedihub.posts.render import display_title
 from fedihub.posts.store import Post
+from fedihub.words import Words, words_for
 
 
 class QuestionKind(PostKind):
@@ -32,12 +34,18 @@ class QuestionKind(PostKind):
         return await polls.current_tally(db, post)
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
+        words: Words,
     ) -> None:
         tally = (
             loaded if isinstance(loaded, Tally) else count(list(question_fields(post).options), [])
         )
-        render_question(obj, post, tally, list(self.notes))
+        render_question(obj, post, tally, list(self.notes), words)
 
     def former_type(self, post: Post) -> str | None:
         return "Question"
@@ -66,7 +74,8 @@ class QuestionKind(PostKind):
                 "tally": tally,
                 "closed": closed,
                 "result": result_text(display_title(post, self), tally, closed=closed,
-                                      outcome=fields.outcome),
+                                      outcome=fields.outcome,
+                                      words=words_for(await written_in(db, post))),
                 "replies": replies,
                 "reasons": reasons,
                 "spoken": tally.reasons,
@@ -78,6 +87,15 @@ class QuestionKind(PostKind):
             page["mine"] = {"choices": {v.choice for v in votes},
                             "reason": next((v.reason for v in votes), "")}  # fmt: skip
         return page
+
+
+async def written_in(db: Database, post: Post) -> str:
+    """The post's language: its own, else its hub's usual one (what its contentMap names). The
+    result line for the minutes is written in it."""
+    if language := post.fields.get("language"):
+        return str(language)
+    hub = await actors.get_actor_by_id(db, post.actor_id)
+    return hub.language if hub else "en"
 
 
 FROZEN_ONCE_VOTED = ("options", "multiple", "members_only")

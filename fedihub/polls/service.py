@@ -25,7 +25,7 @@ from fedihub.outbox.recipients import personal_target
 from fedihub.polls import store as polls
 from fedihub.polls.kind import QuestionKind
 from fedihub.polls.store import question_fields
-from fedihub.polls.tally import OUTCOMES
+from fedihub.polls.tally import OUTCOMES, option_index
 from fedihub.posts import federate, render
 from fedihub.posts import store as posts
 from fedihub.posts.kind import PostKinds
@@ -61,15 +61,17 @@ def check_open(kinds: PostKinds, post: Post, now: float) -> None:
 
 
 def choice_for(post: Post, name: str) -> int:
-    """The option a vote names, matched exactly as Mastodon sends it (its `name`)."""
+    """The option a vote names, matched exactly as Mastodon sends it (its `name`): as stored,
+    or a generated option (Agree, Block…) as it went out in the poll's language."""
     options = question_fields(post).options
-    if name not in options:
+    found = option_index(options, name)
+    if found is None:
         raise BadRequest(
             "%(name)r is not an option of this poll (%(choices)s)",
             name=name,
             choices=", ".join(options),
         )
-    return int(options.index(name))
+    return found
 
 
 async def _current(tx: Transaction, kinds: PostKinds, post: Post, now: float) -> Post:

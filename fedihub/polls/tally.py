@@ -6,8 +6,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-OUTCOMES = ("adopted", "not adopted", "withdrawn")
+from fedihub.words import ENGLISH, LANGUAGES, N_, Words, words_for
+
+OUTCOMES = (N_("adopted"), N_("not adopted"), N_("withdrawn"))
 BLOCK = "Block"
+# The options a poll or proposal gets when none are written (fieldreaders.STRAW_POLL, a
+# proposal's CONSENSUS): stored in English, shown and federated in the reader's language.
+GENERATED_OPTIONS = frozenset(
+    {N_("Agree"), N_("Disagree"), N_("I have questions"), N_("Abstain"), N_("Block")}
+)
+
+
+def option_label(name: str, words: Words = ENGLISH) -> str:
+    """An option as people read it: the generated ones translated, people's own as written."""
+    return words(name) if name in GENERATED_OPTIONS else name
+
+
+def option_index(options: Iterable[str], name: str) -> int | None:
+    """The option a vote names: as stored, or a generated option in any of our languages
+    (Mastodon votes with the name it was sent, in the language the poll went out in)."""
+    names = list(options)
+    if name in names:
+        return names.index(name)
+    for language in LANGUAGES:
+        labels = [option_label(o, words_for(language)) for o in names]
+        if name in labels:
+            return labels.index(name)
+    return None
 
 
 @dataclass(frozen=True)
@@ -73,17 +98,28 @@ def count(options: Iterable[str], votes: Iterable[Vote], quorum: int | None = No
                  tuple(blocks), len(reasoned), tuple(sorted(voters | others)))  # fmt: skip
 
 
-def result_text(title: str, tally: Tally, *, closed: bool, outcome: str | None = None) -> str:
-    """One line to paste into the minutes: 'Straw poll "March?": Agree 12 · Disagree 3 …'."""
-    parts = " · ".join(f"{name} {n}" for name, n in zip(tally.options, tally.counts, strict=True))
-    voters = f"{tally.voters} voter{'s' if tally.voters != 1 else ''}"
-    notes = [voters]
-    if tally.quorum is not None:
-        notes.append(f"quorum {tally.quorum} {'met' if tally.quorum_met else 'not met'}")
+def result_text(
+    title: str, tally: Tally, *, closed: bool, outcome: str | None = None, words: Words = ENGLISH
+) -> str:
+    """One line to paste into the minutes, in `words`' language:
+    '"March?": Agree 12 · Disagree 3 (15 voters; final) — adopted'."""
+    parts = " · ".join(
+        f"{option_label(name, words)} {n}" for name, n in zip(tally.options, tally.counts,
+                                                              strict=True)
+    )  # fmt: skip
+    notes = [words.plural("%(count)s voter", "%(count)s voters", tally.voters)]
+    if tally.quorum is not None and tally.quorum_met:
+        notes.append(words("quorum %(quorum)s met", quorum=tally.quorum))
+    elif tally.quorum is not None:
+        notes.append(words("quorum %(quorum)s not met", quorum=tally.quorum))
     if tally.uncounted_voters:
-        notes.append(f"{tally.uncounted_voters} non-member vote(s) not counted")
+        notes.append(words("%(count)s non-member vote(s) not counted",
+                           count=tally.uncounted_voters))  # fmt: skip
     if tally.blocks:
-        notes.append(f"{len(tally.blocks)} block(s)")
-    state = "final" if closed else "so far"
-    line = f'"{title}": {parts} ({", ".join(notes)}; {state})'
-    return f"{line} — {outcome}" if outcome else line
+        notes.append(words("%(count)s block(s)", count=len(tally.blocks)))
+    state = words("final") if closed else words("so far")
+    line = words('"%(title)s": %(options)s (%(notes)s; %(state)s)', title=title, options=parts,
+                 notes=", ".join(notes), state=state)  # fmt: skip
+    if not outcome:
+        return line
+    return words("%(line)s — %(outcome)s", line=line, outcome=words(outcome))

@@ -18,19 +18,26 @@ from fedihub.posts import store as posts
 from fedihub.posts.kind import PostKinds
 from fedihub.posts.store import Post
 from fedihub.services import Services
+from fedihub.words import Words
 
 
 async def object_for(
-    kinds: PostKinds, db: Database | Transaction, base_url: str, hub: LocalActor, post: Post
+    kinds: PostKinds,
+    db: Database | Transaction,
+    base_url: str,
+    hub: LocalActor,
+    post: Post,
+    reader: Words | None = None,
 ) -> dict[str, Any]:
     """The post as federated now: an occurrence borrows its series' fields, and its kind adds
-    what it counts (participants, votes). Pass the open transaction to see what it has written."""
+    what it counts (participants, votes). Pass the open transaction to see what it has written.
+    A page passes its `reader`'s words for the text the post's kind generates."""
     kind = kinds.get(post.kind)
     series = await posts.get_post_by_id(db, post.series_id) if post.series_id else None
     return render.post_object(
         hub.uri(base_url), post, kind, series=series, loaded=await kind.load(db, post),
         by_group=hub.kind == "group", language=hub.language,
-        reactions=await kinds.reactions(db, post.id),
+        reactions=await kinds.reactions(db, post.id), reader=reader,
     )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from fedihub.outbox.recipients import Target
     from fedihub.posts.store import Post
     from fedihub.services import Services
+    from fedihub.words import Words
 
 # A kind's name, as a kind module declares it or the registry checked it (PostKinds.get): text
 # from a form, the command line or the database becomes one only through them.
@@ -121,9 +122,16 @@ class PostKind:
         return None
 
     def render(
-        self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None, loaded: object
+        self,
+        obj: dict[str, Any],
+        post: Post,
+        hub_uri: str,
+        series: Post | None,
+        loaded: object,
+        words: Words,
     ) -> None:
-        """Gives `obj`, the generic Article or Note, the kind's type and properties."""
+        """Gives `obj`, the generic Article or Note, the kind's type and properties; any text
+        it generates ("Where: …", option names) in `words`' language (fedihub/words.py)."""
 
     def former_type(self, post: Post) -> str | None:
         """The type a Tombstone of it names, when not Article or Note."""

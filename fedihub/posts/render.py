@@ -16,6 +16,7 @@ from fedihub.content import html_text
 from fedihub.posts.kind import PostKind, ReactionCounts
 from fedihub.posts.store import Post
 from fedihub.posts.tags import hashtag_objects
+from fedihub.words import Words, words_for
 
 
 def post_uri(hub_uri: str, post_id: int) -> str:
@@ -40,10 +41,14 @@ def post_object(
     by_group: bool = True,
     language: str | None = None,
     reactions: ReactionCounts | None = None,
+    reader: Words | None = None,
 ) -> dict[str, Any]:
     """The object at the post's id. `series` is the call series of an occurrence; `loaded` what
     its kind loaded for it (kind.load: attendance, a tally); `by_group` is False for an account's
-    own posts, whose audience is the hub they mention, if any."""
+    own posts, whose audience is the hub they mention, if any. Text it generates ("Where: …",
+    dates, option names) is in the post's language (its own, else `language`, the hub's), which
+    `contentMap` names; a page passes its `reader`'s words instead."""
+    language = post.fields.get("language") or language
     uri = post_uri(hub_uri, post.id)
     obj: dict[str, Any] = {
         "id": uri,
@@ -65,9 +70,9 @@ def post_object(
         obj["name"] = post.title
     if post.updated_at is not None:
         obj["updated"] = iso(post.updated_at)
-    kind.render(obj, post, hub_uri, series, loaded)
+    kind.render(obj, post, hub_uri, series, loaded, reader or words_for(language))
     _tag_and_address(obj, post, hub_uri, by_group)
-    if language := post.fields.get("language") or language:
+    if language:
         _languages(obj, language)
     images = post.fields.get("attachments") or []
     if images:  # Image attachments with their alt text, before any event Link

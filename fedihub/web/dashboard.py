@@ -30,7 +30,14 @@ from fedihub.posts.kind import KindName, PostKind
 from fedihub.posts.store import Post
 from fedihub.services import Services
 from fedihub.web import feeds
-from fedihub.web.respond import atom_response, calendar_response, html, wants_json
+from fedihub.web.respond import (
+    atom_response,
+    calendar_response,
+    html,
+    reader_words,
+    wants_json,
+)
+from fedihub.words import Words
 
 routes = web.RouteTableDef()
 UPCOMING = 20
@@ -71,7 +78,9 @@ async def _owner(db: Database, known: dict[int, LocalActor], post: Post) -> Loca
     return known[post.actor_id]
 
 
-async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[Upcoming]:
+async def _upcoming(
+    svc: Services, hub: LocalActor | None, now: float, words: Words
+) -> list[Upcoming]:
     base = svc.config.base_url
     found = []
     hubs: dict[int, LocalActor] = {}
@@ -92,8 +101,8 @@ async def _upcoming(svc: Services, hub: LocalActor | None, now: float) -> list[U
                 title=(series or post).title or "",
                 is_call=post.is_occurrence,  # events have none
                 starts_iso=event_render.local_time(post.starts_at, zone).isoformat(),
-                when=event_render.when_line(post.starts_at, post.ends_at, zone),
-                where=event_render.place_line(fields),
+                when=event_render.when_line(post.starts_at, post.ends_at, zone, words),
+                where=event_render.place_line(fields, words),
                 status=post.status,
                 going=attendance[post.id].going,
                 capacity=fields.capacity,
@@ -109,8 +118,8 @@ def _section(svc: Services, section: str) -> tuple[KindName, ...]:
     return svc.kinds.names_where(lambda kind: kind.hub_section == section)
 
 
-def _series(hub_uri: str, post: Post) -> CallSeries:
-    schedule = event_render.series_line(post)
+def _series(hub_uri: str, post: Post, words: Words) -> CallSeries:
+    schedule = event_render.series_line(post, words)
     return CallSeries(
         url=render.post_uri(hub_uri, post.id),
         title=post.title or "",
@@ -124,8 +133,9 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
     base = svc.config.base_url
     hub_uri = hub.uri(base)
     now = svc.clock.now()
+    words = reader_words(request)
     calls = [
-        _series(hub_uri, p)
+        _series(hub_uri, p, words)
         for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=_section(svc, "calls"))
         # One-off calls are listed with the upcoming events, with their own status.
         if p.status != "cancelled" and scheduled_fields(p).schedule
@@ -146,10 +156,10 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
         handle=f"@{hub.username}@{svc.config.domain}",
         organizers=await actors.organizers(svc.db, hub.id),
         followers=await follow_store.accepted_count(svc.db, "followers", hub.id),
-        upcoming=await _upcoming(svc, hub, now),
+        upcoming=await _upcoming(svc, hub, now, words),
         calls=calls,
         updates=[
-            render.post_object(hub_uri, p, svc.kinds.get(p.kind))
+            render.post_object(hub_uri, p, svc.kinds.get(p.kind), reader=words)
             for p in await posts.latest_posts(svc.db, hub.id, LATEST, _section(svc, "updates"))
         ],
         minutes=await posts.latest_posts(svc.db, hub.id, 50, _section(svc, "minutes")),
@@ -172,8 +182,9 @@ async def home(request: web.Request) -> web.Response:
     if wants_json(request):
         raise web.HTTPFound(svc.config.base_url + "/actor")
     hubs = await actors.list_actors(svc.db, "group")
-    upcoming = await _upcoming(svc, None, svc.clock.now())
-    return html(request, "home.html", hubs=hubs, upcoming=upcoming)
+    upcoming = await _upcoming(svc, None, svc.clock.now(), reader_words(request))
+    calendar_url = svc.config.base_url + "/calendar.ics"
+    return html(request, "home.html", hubs=hubs, upcoming=upcoming, calendar_url=calendar_url)
 
 
 async def _hub(request: web.Request) -> LocalActor:
@@ -185,10 +196,11 @@ async def _hub(request: web.Request) -> LocalActor:
 
 
 async def calendar_entry(
-    db: Database, hub_uri: str, hub_name: str, post: Post, kind: PostKind
+    db: Database, hub_uri: str, hub_name: str, post: Post, kind: PostKind, language: str = "en"
 ) -> feeds.CalendarEntry:
     """A post as a calendar lists it: a series with its cancelled dates, an occurrence with the
-    series it borrows its text and place from."""
+    series it borrows its text and place from; its words in the post's language, else
+    `language` (its hub's)."""
     series = await posts.get_post_by_id(db, post.series_id) if post.series_id else None
     cancelled: tuple[float, ...] = ()
     if kind.has_occurrences and post.series_id is None:
@@ -202,7 +214,7 @@ async def calendar_entry(
     return feeds.CalendarEntry(
         post=post, uid=uri, url=uri, hub_name=hub_name,
         title=render.display_title(series or post, kind), cancelled_starts=cancelled,
-        series=series,
+        series=series, language=(series or post).fields.get("language") or language,
     )  # fmt: skip
 
 
@@ -230,7 +242,9 @@ async def _calendar(request: web.Request, hub: LocalActor | None, name: str) -> 
         ):
             owner = hub or await _owner(db, owners, post)
             kind = svc.kinds.get(post.kind)
-            entries.append(await calendar_entry(db, owner.uri(base), owner.name, post, kind))
+            entries.append(
+                await calendar_entry(db, owner.uri(base), owner.name, post, kind, owner.language)
+            )
         body = await asyncio.to_thread(feeds.build_calendar, entries, name=name, now=now)
         cache.put(key, etag, body)
     return calendar_response(body, etag=etag)
@@ -248,7 +262,7 @@ async def instance_calendar(request: web.Request) -> web.Response:
 
 
 def _feed_entry(hub: LocalActor, hub_uri: str, post: Post, kind: PostKind) -> feeds.FeedEntry:
-    obj = render.post_object(hub_uri, post, kind)
+    obj = render.post_object(hub_uri, post, kind, language=hub.language)
     return feeds.FeedEntry(
         id=obj["id"],
         url=obj["url"],
@@ -261,8 +275,7 @@ def _feed_entry(hub: LocalActor, hub_uri: str, post: Post, kind: PostKind) -> fe
     )
 
 
-async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
-    svc = request.app[services_key]
+async def _feed_entries(svc: Services, hub: LocalActor | None) -> list[feeds.FeedEntry]:
     base = svc.config.base_url
     targets = [hub] if hub else await actors.list_actors(svc.db, "group")
     in_feed = svc.kinds.names_where(lambda kind: kind.in_feed)
@@ -272,7 +285,13 @@ async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
         for post in await posts.latest_posts(svc.db, owner.id, 50, kinds=in_feed):
             entries.append(_feed_entry(owner, hub_uri, post, svc.kinds.get(post.kind)))
     entries.sort(key=lambda e: e.published, reverse=True)
-    entries = entries[:50]
+    return entries[:50]
+
+
+async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
+    svc = request.app[services_key]
+    base = svc.config.base_url
+    entries = await _feed_entries(svc, hub)
     self_url = base + request.path
     body = feeds.build_atom(
         entries,
@@ -293,3 +312,32 @@ async def hub_atom(request: web.Request) -> web.Response:
 @routes.get("/feed.atom")
 async def instance_atom(request: web.Request) -> web.Response:
     return await _atom(request, None)
+
+
+async def _feed_page(request: web.Request, hub: LocalActor | None) -> web.Response:
+    """What a browser shows for "News feed": what a feed is, its address to copy into a feed
+    reader, and what it holds now. The links people click lead here; <link rel="alternate">
+    and feed readers keep the Atom document (a browser shows that as raw XML, and Chromium is
+    removing XSLT, which could have styled it)."""
+    svc = request.app[services_key]
+    base = svc.config.base_url
+    entries = await _feed_entries(svc, hub)
+    return html(
+        request,
+        "feed.html",
+        name=hub.name if hub else svc.config.instance_name,
+        home_url=hub.uri(base) if hub else base + "/",
+        feed_url=(hub.uri(base) if hub else base) + "/feed.atom",
+        timezone=hub.timezone if hub else "UTC",
+        entries=[(e, e.title or render.fallback_title(e.content_html)) for e in entries[:20]],
+    )
+
+
+@routes.get("/hubs/{username}/feed")
+async def hub_feed_page(request: web.Request) -> web.Response:
+    return await _feed_page(request, await _hub(request))
+
+
+@routes.get("/feed")
+async def instance_feed_page(request: web.Request) -> web.Response:
+    return await _feed_page(request, None)

@@ -21,6 +21,7 @@ from fedihub.events.render import ICAL_STATUS, local_time, place_line, scheduled
 from fedihub.events.schedule import rule_text
 from fedihub.posts.render import fallback_title
 from fedihub.posts.store import Post
+from fedihub.words import words_for
 
 PRODID = "-//fedihub//fedihub//EN"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -38,6 +39,7 @@ class CalendarEntry:
     cancelled_starts: tuple[float, ...] = ()
     # An occurrence keeps no fields of its own: its zone, place and description are its series'.
     series: Post | None = None
+    language: str = "en"  # of the words written into its description ("Where: …")
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,10 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
     assert post.starts_at is not None and post.ends_at is not None
     event = _vevent(entry, stamp, post.starts_at, post.ends_at)
     # Many calendar apps never show URL, so the link back also ends the description.
-    body = html_text(scheduled_html(post, series))
+    words = words_for(entry.language)
+    body = html_text(scheduled_html(post, series, words))
     event.add("description", f"{body}\n\n{entry.hub_name}: {entry.url}")
-    place = place_line(scheduled_fields(post, series))
+    place = place_line(scheduled_fields(post, series), words)
     if place:
         event.add("location", place)
     event.add("status", ICAL_STATUS[post.status])
@@ -92,7 +95,7 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
     for begins in sorted(set(entry.cancelled_starts)):
         cancelled = _vevent(entry, stamp, begins, begins + post.ends_at - post.starts_at)
         cancelled.add("recurrence-id", cancelled.decoded("DTSTART"))
-        cancelled.add("description", f"Cancelled.\n\n{entry.hub_name}: {entry.url}")
+        cancelled.add("description", f"{words('Cancelled.')}\n\n{entry.hub_name}: {entry.url}")
         cancelled.add("status", "CANCELLED")
         found.append(cancelled)
     return found

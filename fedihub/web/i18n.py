@@ -4,50 +4,15 @@ browser's Accept-Language."""
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
-from pathlib import Path
-
 from aiohttp import web
 from babel import Locale, UnknownLocaleError
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
 
 from fedihub.web.forms import local_target
+from fedihub.words import DEFAULT, LANGUAGES, LOCALE_DIR, Catalogs, load_catalogs
 
-LANGUAGES = {"en": "English", "es": "Español"}  # the source language first
-DEFAULT = "en"
+__all__ = ["DEFAULT", "LANGUAGES", "LOCALE_DIR", "Catalogs", "load_catalogs"]
+
 COOKIE = "lang"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-
-
-@dataclass(frozen=True)
-class Catalogs:
-    by_language: dict[str, NullTranslations]
-
-    def get(self, lang: str) -> NullTranslations:
-        return self.by_language.get(lang) or self.by_language[DEFAULT]
-
-
-def load_catalogs(locale_dir: Path = LOCALE_DIR) -> Catalogs:
-    """English is the source text; every other language comes from its messages.po."""
-    found: dict[str, NullTranslations] = {DEFAULT: NullTranslations()}
-    for lang in LANGUAGES:
-        po = locale_dir / lang / "LC_MESSAGES" / "messages.po"
-        if lang == DEFAULT or not po.is_file():
-            continue
-        with po.open("rb") as f:
-            catalog = read_po(f, locale=lang)
-        for message, _errors in list(catalog.check()):
-            # A translation that drops or misspells a %(placeholder)s would crash its page:
-            # the English text is shown instead.
-            del catalog[message.id]
-        compiled = io.BytesIO()
-        write_mo(compiled, catalog)
-        compiled.seek(0)
-        found[lang] = Translations(fp=compiled)
-    return Catalogs(found)
 
 
 def accepted_language(header: str) -> str:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from fedihub.errors import NotFound, TooBusy
 from fedihub.keys import services_key, shutting_down_key, tally_streams_key
+from fedihub.polls.kind import written_in
 from fedihub.polls.store import current_tally, question_fields
 from fedihub.polls.tally import result_text
 from fedihub.posts import render
@@ -20,6 +21,7 @@ from fedihub.posts.store import Post
 from fedihub.services import Services
 from fedihub.web.actors import actor_from_request
 from fedihub.web.respond import html
+from fedihub.words import words_for
 
 STREAM_LIFETIME_S = 3600.0  # EventSource reconnects by itself; no stream lives for ever
 KEEPALIVE_S = 15.0
@@ -51,6 +53,7 @@ async def live_state(svc: Services, post: Post) -> dict[str, Any]:
             tally,
             closed=closed,
             outcome=outcome,
+            words=words_for(await written_in(svc.db, current)),  # a line for the minutes
         ),
     }
 

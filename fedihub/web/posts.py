@@ -24,7 +24,13 @@ from fedihub.services import Services
 from fedihub.web import feeds
 from fedihub.web.actors import actor_from_request
 from fedihub.web.dashboard import calendar_entry
-from fedihub.web.respond import activity_json, calendar_response, html, wants_json
+from fedihub.web.respond import (
+    activity_json,
+    calendar_response,
+    html,
+    reader_words,
+    wants_json,
+)
 
 
 def _page_part(templates: jinja2.Environment, kind: PostKind) -> str | jinja2.Template | None:
@@ -70,7 +76,10 @@ async def post_page(
     svc = request.app[services_key]
     hub_uri = hub.uri(svc.config.base_url)
     kind = svc.kinds.get(post.kind)
-    obj = await federate.object_for(svc.kinds, svc.db, svc.config.base_url, hub, post)
+    # The page: what the post's kind writes ("Where: …", dates, options) in the reader's words.
+    obj = await federate.object_for(
+        svc.kinds, svc.db, svc.config.base_url, hub, post, reader=reader_words(request)
+    )
     series = await posts.get_post_by_id(svc.db, post.series_id) if post.series_id else None
     account = request.get(account_key)
     viewer = account.actor.uri(svc.config.base_url) if isinstance(account, Account) else None
@@ -135,7 +144,7 @@ async def post_calendar(request: web.Request) -> web.Response:
     kind = svc.kinds.get(post.kind)
     if post.deleted_at is not None or not kind.has_calendar:
         raise NotFound("only events and calls have a calendar file")
-    entry = await calendar_entry(svc.db, hub_uri, hub.name, post, kind)
+    entry = await calendar_entry(svc.db, hub_uri, hub.name, post, kind, hub.language)
     body = feeds.build_calendar([entry], name=post.title or hub.name, now=svc.clock.now())
     return calendar_response(body, filename=f"{hub.username}-{post.id}.ics")
 

@@ -41,6 +41,7 @@ NOTICE = '''
     from fedihub.posts import fieldreaders as read
     from fedihub.posts.kind import KindName, Parsed, PostKind
     from fedihub.posts.store import Post
+    from fedihub.words import Words
 
 
     @dataclass(frozen=True)
@@ -77,7 +78,7 @@ NOTICE = '''
 
         def render(
             self, obj: dict[str, Any], post: Post, hub_uri: str, series: Post | None,
-            loaded: object,
+            loaded: object, words: Words,
         ) -> None:
             obj["summary"] = f"Stands until {NoticeFields.from_json(post.fields).until}"
 

@@ -75,7 +75,7 @@ def test_events_keep_local_wall_time_across_the_dst_change() -> None:
     assert str(first["STATUS"]) == "CONFIRMED"
     assert first["DTSTAMP"].dt.timestamp() == NOW
     assert first["CREATED"].dt.timestamp() == NOW - 86400
-    assert "Saturday 31 October 2026, 19:00–21:00" in str(first["DESCRIPTION"])
+    assert "Saturday, October 31, 2026, 19:00–21:00" in str(first["DESCRIPTION"])
     assert "Bring food & friends." in str(first["DESCRIPTION"])
     assert [tz.tz_name for tz in cal.timezones] == ["America/New_York"]
 

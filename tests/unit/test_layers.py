@@ -5,7 +5,7 @@ capabilities are built on each other.
     capabilities  accounts, hubs, groups, posts, events, polls, reactions, follows, reports, ...
     protocol      inbox, outbox, actors, signatures, the one client, the collaborators (services)
     storage       db, jobs, every `store` module, blocks, settings
-    leaves        errors, activitystreams, content, config, clock, deadlines, keys, metrics
+    leaves        errors, activitystreams, content, config, clock, deadlines, keys, metrics, words
 
 Imports made for the type checker only (`if TYPE_CHECKING:`) are not counted: they load nothing.
 """
@@ -27,6 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "fedihub"
 # nothing of fedihub.
 LEAVES = {
     "errors", "activitystreams", "content", "config", "clock", "deadlines", "keys", "metrics",
+    "words",
 }  # fmt: skip
 STORAGE = {
     "db", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks", "migrations",

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fedihub.errors import BadRequest
-from fedihub.events.schedule import describe, occurrences
+from fedihub.events.render import schedule_text as describe
+from fedihub.events.schedule import occurrences
 from fedihub.events.store import Attendance
 from fedihub.kinds import parse_draft, post_object, registry
 from fedihub.network.present import present
@@ -279,8 +280,15 @@ def test_describe():
     weekly = describe("FREQ=WEEKLY;BYDAY=MO", MONDAYS)
     assert weekly == "weekly on Monday at 20:00 (America/New_York)"
     every_two = describe("RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH", MONDAYS)
-    assert every_two == "every 2 weeks on Tuesday, Thursday at 20:00 (America/New_York)"
+    assert every_two == "every other week on Tuesday, Thursday at 20:00 (America/New_York)"
     assert describe("FREQ=DAILY;BYDAY=MO", MONDAYS) == "daily at 20:00 (America/New_York)"
+    assert describe("FREQ=MONTHLY;BYDAY=1MO", MONDAYS) == (
+        "monthly on the first Monday at 20:00 (America/New_York)"
+    )
+    assert describe("FREQ=MONTHLY;BYDAY=FR;BYSETPOS=-1", MONDAYS).startswith(
+        "monthly on the last Friday"
+    )
+    assert describe("FREQ=WEEKLY;INTERVAL=3;BYDAY=MO", MONDAYS).startswith("every 3 weeks on Mon")
 
 
 # 4. Rendering our posts
@@ -292,7 +300,7 @@ def test_event_object():
     assert (obj["startTime"], obj["timezone"]) == ("2026-11-02T19:00:00-05:00", "America/New_York")
     assert obj["endTime"] == "2026-11-02T21:00:00-05:00"
     assert obj["summary"] == (
-        "Monday 2 November 2026, 19:00–21:00 (America/New_York) · Community hall, 12 Main St,"
+        "Monday, November 2, 2026, 19:00–21:00 (America/New_York) · Community hall, 12 Main St,"
         " Springfield, NY, US · online: https://meet.example/assembly"
     )
     place, virtual = obj["location"]
@@ -321,7 +329,7 @@ def test_cancelled_event():
     assert draft.status == "cancelled"
     obj = post_object(HUB, as_post(draft))
     assert (obj["ical:status"], obj["eventStatus"]) == ("CANCELLED", f"{FEP}EventCancelled")
-    assert obj["summary"].startswith("CANCELLED: Monday 2 November 2026")
+    assert obj["summary"].startswith("CANCELLED: Monday, November 2, 2026")
     assert obj["content"].startswith("<p><strong>Cancelled.</strong></p>")
 
 

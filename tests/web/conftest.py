@@ -53,7 +53,9 @@ class Site:
 
 
 def when(start: dt.datetime, end: dt.datetime) -> str:
-    return f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}–{end:%H:%M} (America/New_York)"
+    """As Babel writes an English date (fedihub/words.py), worked out here by hand."""
+    day = f"{start:%A}, {start:%B} {start.day}, {start.year}"
+    return f"{day}, {start:%H:%M}–{end:%H:%M} (America/New_York)"
 
 
 def at(day: dt.date, hour: int) -> dt.datetime:
