@@ -10,11 +10,15 @@ import time
 from dataclasses import replace
 from urllib.parse import quote
 
-from aiohttp.test_utils import TestClient
+from aiohttp import CookieJar
+from aiohttp.test_utils import TestClient, TestServer
 
 from fedihub.accounts.service import create_account, require_account
+from fedihub.app import create_app
+from fedihub.config import Config, split_host_port
 from fedihub.groups import membership
 from fedihub.hubs.service import create_hub, require_hub
+from fedihub.keys import services_key
 from fedihub.polls import service as polls
 from fedihub.posts import service as posts
 from fedihub.services import Services
@@ -259,3 +263,26 @@ async def test_an_account_takes_part_in_an_event_and_a_proposal_elsewhere(
     assert reason["inReplyTo"] == proposal["id"] and "Demand 3 splits us" in reason["content"]
     targets = await services.db.fetchall("SELECT DISTINCT inbox FROM deliveries")
     assert [tuple(t) for t in targets] == [(group.inbox,)]
+
+
+async def test_in_production_the_confirm_page_refuses_loopback_addresses_clearly(
+    instance_config: Config, remote: RemoteServer
+) -> None:
+    """A production instance never contacts loopback or private addresses: a person who pastes
+    one reads why in one sentence, and nothing is fetched."""
+    config = replace(instance_config, insecure_http=False)
+    port = split_host_port(config.domain)[1]
+    server = TestServer(create_app(config, run_workers=False), host="127.0.0.1", port=port)
+    jar = CookieJar(unsafe=True, treat_as_secure_origin=[f"http://127.0.0.1:{port}"])
+    async with TestClient(server, cookie_jar=jar) as client:
+        services = client.app[services_key]
+        await create_account(services.db, "ana", "correct horse", is_admin=False)
+        assert await sign_in(client, "ana") == 303
+        event = {"id": f"{remote.base_url()}/events/1", "type": "Event", "name": "Local",
+                 "attributedTo": remote.add_actor("bob").id}  # fmt: skip
+        remote.publish(event)
+        for uri in (event["id"], "https://127.0.0.1:1/e", "https://10.1.2.3/e"):
+            status, text = await page(client, f"/authorize_interaction?uri={quote(uri)}", ES)
+            assert status == 400 and "No pudimos obtener esa dirección" in text, uri
+            assert "ssl:default" not in text and "refusing" not in text
+        assert remote.fetched == []
