@@ -18,10 +18,11 @@ from fedihub.app import create_app
 from fedihub.config import Config, split_host_port
 from fedihub.groups import membership
 from fedihub.hubs.service import create_hub, require_hub
-from fedihub.keys import services_key
+from fedihub.keys import inbox_worker_key, services_key
 from fedihub.polls import service as polls
 from fedihub.posts import service as posts
 from fedihub.services import Services
+from tests.http.test_polls import send, vote
 from tests.support.remote import RemoteServer
 from tests.support.web import HTML, csrf_of, sign_in
 
@@ -286,3 +287,25 @@ async def test_in_production_the_confirm_page_refuses_loopback_addresses_clearly
             assert status == 400 and "No pudimos obtener esa dirección" in text, uri
             assert "ssl:default" not in text and "refusing" not in text
         assert remote.fetched == []
+
+
+async def test_a_reason_delivered_before_its_vote_stands_as_the_reason(
+    app_client: TestClient, services: Services, remote: RemoteServer
+) -> None:
+    """Another fedihub sends a response as a vote and then its reason as a reply; the two
+    deliveries may cross, and the reason is kept either way."""
+    await create_hub(services.db, "climate", name="Climate")
+    hub = await require_hub(services.db, "climate")
+    text = f"---\ntitle: Share the van\ncloses: {utc_in(3600)}\nwho: anyone\n---\nWith Tampa."
+    proposal = await posts.publish(services, hub, None, "proposal", text)
+    uri = f"{hub.uri(services.config.base_url)}/posts/{proposal.id}"
+    stranger = remote.add_actor("bob")
+    reason = vote(stranger, uri, "Block", n=2)
+    reason["object"]["content"] = "<p>The van is booked that week.</p>"
+    del reason["object"]["name"]
+    for activity in (reason, vote(stranger, uri, "Block")):
+        assert (await send(services, hub, activity, stranger, remote)).ok
+        while await app_client.app[inbox_worker_key].run_once():
+            pass
+    rows = await services.db.fetchall("SELECT choice, reason FROM poll_votes")
+    assert [tuple(r) for r in rows] == [(3, "The van is booked that week.")]
