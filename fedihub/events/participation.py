@@ -10,12 +10,15 @@ to followers as one deferred Update{Event} (events/scheduler.py), not one per ch
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
+from fedihub.accounts.store import Account
+from fedihub.activitystreams import AS_CONTEXT, host_of, id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
-from fedihub.errors import Conflict
+from fedihub.errors import BadRequest, Conflict, FetchError
 from fedihub.events import store as events
 from fedihub.events.kind import Places, ScheduledKind
 from fedihub.events.store import Participant
@@ -158,3 +161,65 @@ async def promote_waitlisted(
     if promoted:
         await _counts_changed(tx, svc, post, now)
     return len(promoted)
+
+
+# Accounts here taking part in events on other servers, as Mobilizon's people do: a Join of
+# the event (Leave to give the place up), signed by the account, to the inbox of whoever the
+# event is attributed to (the group or organiser), who answers with an Accept or a Reject.
+
+Rsvp = Literal["join", "leave"]
+
+
+async def remote_event(svc: Services, event_uri: str) -> dict[str, Any]:
+    """An event on another server, fetched fresh; BadRequest for anything else."""
+    event = await svc.resolver.fetch_object(event_uri)
+    if event.get("type") != "Event":
+        raise BadRequest("%(uri)s is not an event", uri=event_uri)
+    return event
+
+
+def _over(event: dict[str, Any], now: float) -> bool:
+    ends = event.get("endTime") or event.get("startTime")
+    try:
+        return isinstance(ends, str) and datetime.fromisoformat(ends).timestamp() <= now
+    except ValueError:
+        return False
+
+
+async def rsvp_remote(
+    svc: Services,
+    account: Account,
+    event_uri: str,
+    action: Rsvp,
+    event: dict[str, Any] | None = None,
+    message: str = "",
+) -> str:
+    """Sends the account's Join (or Leave) of an event elsewhere; returns whom it went to.
+    EventClosed, before anything is sent, for an event that is cancelled or over."""
+    event = event or await remote_event(svc, event_uri)
+    if action == "join":
+        if str(event.get("ical:status", "")).upper() == "CANCELLED":
+            raise EventClosed("the event was cancelled")
+        if _over(event, svc.clock.now()):
+            raise EventClosed("the event is over")
+    organiser_uri = id_of(event.get("attributedTo"))
+    if organiser_uri is None or host_of(organiser_uri) != host_of(event_uri):
+        raise FetchError("the event's organiser is not on the event's server")
+    organiser = await svc.resolver.actor(organiser_uri)
+    actor_uri = account.actor.uri(svc.config.base_url)
+    activity: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": svc.new_activity_uri(),
+        "type": "Join" if action == "join" else "Leave",
+        "actor": actor_uri,
+        "object": event_uri,
+        "to": [organiser_uri],
+    }
+    if action == "join" and message.strip():
+        activity["participationMessage"] = message.strip()[:1000]
+    async with svc.db.transaction() as tx:
+        await outbox.enqueue(tx, actor_id=account.actor.id, activity=activity,
+                             targets=[personal_target(organiser)], is_public=False,
+                             now=svc.clock.now())  # fmt: skip
+    svc.wake_delivery()
+    return organiser_uri

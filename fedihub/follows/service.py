@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from fedihub.activitystreams import JsonObject, host_of
+from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound
 from fedihub.follows import store as follows
-from fedihub.follows.store import FollowerState
+from fedihub.follows.store import FollowerState, FollowingState
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import personal_target
@@ -56,33 +58,87 @@ async def _enqueue_to(
 # Our actors following others
 
 
-async def follow(svc: Services, local: LocalActor, handle_or_uri: str) -> RemoteActor:
-    if _names_this_instance(svc, handle_or_uri):
-        # Our own inbox rightly refuses activities claiming our actors from outside, so a
-        # local follow must be handled in-process; until then, say so rather than fail later.
-        raise BadRequest("following an actor on this same instance is not supported yet")
-    target = await resolve_handle_or_uri(svc, handle_or_uri)
-    activity = compose.follow(svc.new_activity_uri(), local.uri(svc.config.base_url), target.uri)
+@dataclass(frozen=True)
+class Followed:
+    """Whom a follow was for, and where it stands: `pending` until a remote server answers
+    (or a local actor's organisers approve), `accepted` at once for a local open actor."""
+
+    uri: str
+    state: FollowingState
+
+
+async def local_target(svc: Services, handle_or_uri: str) -> LocalActor | None:
+    """The actor of ours a handle or URI names (NotFound if it names none), or None when it
+    names another server's."""
+    if not _names_this_instance(svc, handle_or_uri):
+        return None
+    if handle_or_uri.startswith(("https://", "http://")):
+        found = await actors.actor_for_uri(svc.db, svc.config.base_url, handle_or_uri)
+    else:
+        found = await actors.get_actor_by_username(svc.db, parse_handle(handle_or_uri)[0])
+    if found is None or found.kind == "application":
+        raise NotFound("nobody here is called %(name)s", name=handle_or_uri)
+    return found
+
+
+async def follow(svc: Services, local: LocalActor, handle_or_uri: str) -> Followed:
+    target = await local_target(svc, handle_or_uri)
+    if target is not None:
+        return await follow_local(svc, local, target)
+    remote = await resolve_handle_or_uri(svc, handle_or_uri)
+    activity = compose.follow(svc.new_activity_uri(), local.uri(svc.config.base_url), remote.uri)
     async with svc.db.transaction() as tx:
-        await follows.save_pending_follow(tx, local.id, target.uri, activity["id"], svc.clock.now())
-        await _enqueue_to(tx, local, activity, target, svc.clock.now())
+        await follows.save_pending_follow(tx, local.id, remote.uri, activity["id"], svc.clock.now())
+        await _enqueue_to(tx, local, activity, remote, svc.clock.now())
     svc.wake_delivery()
-    return target
+    return Followed(remote.uri, "pending")
 
 
-async def unfollow(svc: Services, local: LocalActor, handle_or_uri: str) -> RemoteActor:
-    target = await resolve_handle_or_uri(svc, handle_or_uri)
-    follow_uri = await follows.follow_uri(svc.db, local.id, target.uri)
+async def follow_local(svc: Services, local: LocalActor, target: LocalActor) -> Followed:
+    """One of our actors following another of ours: both sides recorded in one transaction, as
+    a Follow and its answer would record them, without a request to ourselves (our inbox rightly
+    refuses activities that claim our own actors). A repeated follow changes nothing."""
+    if target.id == local.id:
+        raise BadRequest("an account cannot follow itself")
+    base = svc.config.base_url
+    follower_uri, target_uri = local.uri(base), target.uri(base)
+    follow_uri = await follows.follow_uri(svc.db, local.id, target_uri) or svc.new_activity_uri()
+    async with svc.db.transaction() as tx:
+        state = await _record_follower(tx, svc, target, follower_uri, follow_uri)
+        await follows.save_pending_follow(tx, local.id, target_uri, follow_uri, svc.clock.now())
+        if state == "accepted":
+            await follows.answer_follow(tx, follow_uri, target_uri, "accepted")
+    return Followed(target_uri, state)
+
+
+async def unfollow(svc: Services, local: LocalActor, handle_or_uri: str) -> str:
+    """Stops following; returns the URI of whom `local` no longer follows."""
+    target = await local_target(svc, handle_or_uri)
+    if target is not None:
+        return await unfollow_local(svc, local, target)
+    remote = await resolve_handle_or_uri(svc, handle_or_uri)
+    follow_uri = await follows.follow_uri(svc.db, local.id, remote.uri)
     if follow_uri is None:
-        raise NotFound("%(hub)s does not follow %(target)s", hub=local.username, target=target.uri)
+        raise NotFound("%(hub)s does not follow %(target)s", hub=local.username, target=remote.uri)
     activity = compose.undo_follow(
-        svc.new_activity_uri(), local.uri(svc.config.base_url), follow_uri, target.uri
+        svc.new_activity_uri(), local.uri(svc.config.base_url), follow_uri, remote.uri
     )
     async with svc.db.transaction() as tx:
-        await follows.delete_following(tx, local.id, target.uri)
-        await _enqueue_to(tx, local, activity, target, svc.clock.now())
+        await follows.delete_following(tx, local.id, remote.uri)
+        await _enqueue_to(tx, local, activity, remote, svc.clock.now())
     svc.wake_delivery()
-    return target
+    return remote.uri
+
+
+async def unfollow_local(svc: Services, local: LocalActor, target: LocalActor) -> str:
+    base = svc.config.base_url
+    target_uri = target.uri(base)
+    if await follows.follow_uri(svc.db, local.id, target_uri) is None:
+        raise NotFound("%(hub)s does not follow %(target)s", hub=local.username, target=target_uri)
+    async with svc.db.transaction() as tx:
+        await follows.delete_following(tx, local.id, target_uri)
+        await follows.delete_follower(tx, target.id, local.uri(base))
+    return target_uri
 
 
 async def follow_answered(svc: Services, follow_uri: str, answered_by: str, accepted: bool) -> bool:
@@ -96,19 +152,26 @@ async def follow_answered(svc: Services, follow_uri: str, answered_by: str, acce
 # Others following our actors
 
 
+async def _record_follower(
+    tx: Transaction, svc: Services, local: LocalActor, follower_uri: str, follow_uri: str
+) -> FollowerState:
+    """The follower's row, accepted at once unless `local` approves followers by hand (one who
+    was accepted before stays accepted)."""
+    existing = await follows.follower_state(tx, local.id, follower_uri)
+    state: FollowerState = (
+        "accepted" if existing == "accepted" or not local.manually_approves_followers else "pending"
+    )
+    await follows.save_follower(tx, local.id, follower_uri, follow_uri, state, svc.clock.now())
+    return state
+
+
 async def follow_received(
     svc: Services, local: LocalActor, follower: RemoteActor, follow_activity: JsonObject
 ) -> FollowerState:
     """Records the follower; answers at once unless the actor approves followers by hand.
     Returns the follower's state. A repeated Follow from a follower gets a fresh Accept."""
-    existing = await follows.follower_state(svc.db, local.id, follower.uri)
-    state: FollowerState = (
-        "accepted" if existing == "accepted" or not local.manually_approves_followers else "pending"
-    )
     async with svc.db.transaction() as tx:
-        await follows.save_follower(
-            tx, local.id, follower.uri, follow_activity["id"], state, svc.clock.now()
-        )
+        state = await _record_follower(tx, svc, local, follower.uri, follow_activity["id"])
         if state == "accepted":
             answer = compose.accept_follow(
                 svc.new_activity_uri(), local.uri(svc.config.base_url), follow_activity
@@ -128,8 +191,17 @@ async def answer_request(
             actor=follower_uri,
             hub=local.username,
         )
-    follower = await svc.resolver.actor(follower_uri)
     local_uri = local.uri(svc.config.base_url)
+    if await actors.actor_for_uri(svc.db, svc.config.base_url, follower_uri) is not None:
+        async with svc.db.transaction() as tx:  # one of ours: both sides here, no activity
+            if approve:
+                await follows.accept_follower(tx, local.id, follower_uri)
+            else:
+                await follows.delete_follower(tx, local.id, follower_uri)
+            state: FollowingState = "accepted" if approve else "rejected"
+            await follows.answer_follow(tx, follow_uri, local_uri, state)
+        return
+    follower = await svc.resolver.actor(follower_uri)
     follow_activity = {
         "id": follow_uri,
         "type": "Follow",

@@ -17,12 +17,14 @@ FollowingState = Literal["pending", "accepted", "rejected"]
 # Others following our actors
 
 
-async def follower_state(db: Database, local_id: int, actor_uri: str) -> FollowerState | None:
-    value = await db.fetchval(
+async def follower_state(
+    db: Database | Transaction, local_id: int, actor_uri: str
+) -> FollowerState | None:
+    row = await db.fetchone(
         "SELECT state FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
         (local_id, actor_uri),
     )
-    return None if value is None else cast(FollowerState, value)  # the CHECK constraint's
+    return None if row is None else cast(FollowerState, row[0])  # the CHECK constraint's
 
 
 async def pending_follow_uri(db: Database, local_id: int, actor_uri: str) -> str | None:

@@ -8,13 +8,15 @@ listed in the hub's FEP-1b12 moderators collection, and changes to it go out as 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from fedihub.activitystreams import JsonObject
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
-from fedihub.errors import BadRequest, NotFound
+from fedihub.errors import BadRequest, Forbidden, NotFound
+from fedihub.follows import service as following
 from fedihub.follows import store as follows
 from fedihub.groups import store
 from fedihub.outbox import compose
@@ -167,3 +169,98 @@ async def _announce_moderators(
     targets = await federate.follower_targets(svc, hub)
     await outbox.enqueue(tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True,
                          now=svc.clock.now())  # fmt: skip
+
+
+# Accounts of this instance taking part in its hubs: the same rows and decisions as a remote
+# actor's Follow and Join, recorded in-process (our inbox refuses activities claiming our own
+# actors, and a request to ourselves would only make the same calls later).
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one of our accounts stands with a hub of ours, for its page's buttons."""
+
+    following: str | None  # pending / accepted / rejected, None if not following
+    member_state: str | None  # member / pending / invited, None if no membership row
+    role: str | None  # its role while a member (organisers are admins)
+
+    @property
+    def is_member(self) -> bool:
+        return self.role is not None
+
+    @property
+    def can_leave(self) -> bool:
+        return self.following is not None or self.member_state is not None
+
+
+async def standing(svc: Services, hub: LocalActor, person: LocalActor) -> Standing:
+    uri = person.uri(svc.config.base_url)
+    hub_uri = hub.uri(svc.config.base_url)
+    state = next((s for u, s in await follows.following(svc.db, person.id) if u == hub_uri), None)
+    row = await store.member(svc.db, hub.id, uri)
+    role = await role_of(svc, hub, uri)
+    if role is None and await is_member(svc, hub, uri):
+        role = "member"  # an open hub's follower
+    return Standing(state, row.state if row is not None else None, role)
+
+
+async def join_local(svc: Services, hub: LocalActor, person: LocalActor) -> JoinOutcome:
+    """One of our accounts joins one of our hubs: a member at once on an open hub (or when
+    invited), a request for a moderator on an approval hub; it follows the hub as well, as
+    joining means reading what the hub posts. Forbidden on an invite hub without an invitation."""
+    if hub.kind != "group":
+        raise BadRequest("only hubs can be joined")
+    outcome = await join_received(svc, hub, person.uri(svc.config.base_url), svc.new_activity_uri())
+    if outcome == "refused":
+        raise Forbidden("%(hub)s takes only the people its organisers invite", hub=hub.name)
+    await following.follow_local(svc, person, hub)
+    return outcome
+
+
+async def leave_local(svc: Services, hub: LocalActor, person: LocalActor) -> None:
+    """One of our accounts leaves one of our hubs: its membership (or request) and its follow
+    end together. NotFound if it was in neither."""
+    base = svc.config.base_url
+    was_member = await left(svc, hub, person.uri(base))
+    was_following = await follows.follow_uri(svc.db, person.id, hub.uri(base)) is not None
+    if was_following:
+        await following.unfollow_local(svc, person, hub)
+    if not (was_member or was_following):
+        raise NotFound("you are not in %(hub)s", hub=hub.name)
+
+
+@dataclass(frozen=True)
+class MyHub:
+    """A hub one of our accounts runs, is in, waits to join or follows (here or elsewhere)."""
+
+    name: str
+    url: str
+    handle: str
+    standing: str  # organiser / member / requested / invited / following / waiting
+
+
+async def hubs_of(svc: Services, person: LocalActor) -> list[MyHub]:
+    """What a person's home page lists: the hubs they run first, then those they are in or
+    follow here, then the actors they follow on other servers."""
+    base, domain = svc.config.base_url, svc.config.domain
+    followed = dict(await follows.following(svc.db, person.id))
+    mine: list[MyHub] = []
+    for hub in await actors.list_actors(svc.db, "group"):
+        hub_uri = hub.uri(base)
+        follow_state = followed.pop(hub_uri, None)
+        if await actors.is_organizer(svc.db, hub.id, person.id):
+            label = "organiser"
+        elif await is_member(svc, hub, person.uri(base)):
+            label = "member"
+        elif (row := await store.member(svc.db, hub.id, person.uri(base))) is not None:
+            label = "requested" if row.state == "pending" else "invited"
+        elif follow_state is not None:
+            label = "following" if follow_state == "accepted" else "waiting"
+        else:
+            continue
+        mine.append(MyHub(hub.name, hub.path(), f"@{hub.username}@{domain}", label))
+    mine.sort(key=lambda h: (h.standing != "organiser", h.name.lower()))
+    for uri, state in followed.items():
+        label = "following" if state == "accepted" else "waiting"
+        mine.append(MyHub(uri, uri, uri, label))
+    return mine

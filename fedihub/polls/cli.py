@@ -26,8 +26,10 @@ def add_poll_commands(sub: Any, command: CommandMaker) -> None:
     p = command(
         sub, "respond", "respond to a proposal: agree, abstain, disagree or block", _respond
     )
-    p.add_argument("hub")
-    p.add_argument("post_id", type=int)
+    p.add_argument(
+        "where", nargs="+", metavar="HUB POST_ID | URL",
+        help="a proposal here (its hub and number) or its URL, here or on any server",
+    )  # fmt: skip
     p.add_argument("answer", choices=["agree", "abstain", "disagree", "block"])
     p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
     p.add_argument("--reason", default="", help="why (a block needs one)")
@@ -63,10 +65,22 @@ async def _vote(svc: Services, args: argparse.Namespace) -> None:
 
 
 async def _respond(svc: Services, args: argparse.Namespace) -> None:
-    hub = await require_hub(svc.db, args.hub)
-    post = await require_post(svc, hub, args.post_id)
     account = await accounts.require_account(svc.db, args.as_user)
     voter = account.actor.uri(svc.config.base_url)
+    if len(args.where) == 2 and args.where[1].isdigit():
+        hub = await require_hub(svc.db, args.where[0])
+        post = await require_post(svc, hub, int(args.where[1]))
+    elif len(args.where) == 1 and args.where[0].startswith(("https://", "http://")):
+        target = await local_post(svc, args.where[0])
+        if target is None:
+            author = await polls.respond_remote(
+                svc, account, args.where[0], args.answer, args.reason
+            )
+            print(f"sent {args.as_user}'s response ({args.answer}) to {author}")
+            return
+        hub, post = target
+    else:
+        raise BadRequest("respond to HUB POST_ID, or to the proposal's URL")
     await polls.respond(svc, hub, post, voter, args.answer, args.reason, svc.clock.now())
     print(f"{args.as_user}: {args.answer}")
 

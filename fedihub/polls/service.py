@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 from fedihub.accounts.store import Account
-from fedihub.activitystreams import host_of, id_of
+from fedihub.activitystreams import host_of, id_of, iso
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.content import html_text
@@ -115,10 +115,25 @@ async def vote(
             await posts.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
         if fields.questions_choice in recorded:
             await _invite_questions(tx, svc, hub, post, voter_uri, now)
+    if recorded and kind.takes_reasons:
+        await _earlier_reason(svc, post, voter_uri)
     if recorded:
         svc.wake_scheduler()
         svc.wake_delivery()
     return recorded
+
+
+async def _earlier_reason(svc: Services, post: Post, voter_uri: str) -> None:
+    """A reply under a proposal stands as its author's reason; one that was delivered before
+    the vote it explains (two deliveries may cross) is taken up when the vote arrives."""
+    for reply in await polls.replies(svc.db, post.id):
+        content = reply.get("content")
+        if id_of(reply.get("attributedTo")) != voter_uri or not isinstance(content, str):
+            continue
+        if reason := html_text(content)[:MAX_REASON]:
+            async with svc.db.transaction() as tx:
+                await polls.set_reason(tx, post.id, voter_uri, reason)
+            return
 
 
 async def _invite_questions(
@@ -147,7 +162,8 @@ async def _invite_questions(
 async def respond(
     svc: Services, hub: LocalActor, post: Post, actor_uri: str, answer: str, reason: str, now: float
 ) -> None:
-    """A local member's response to a proposal, with its reason; a block must say why."""
+    """A local account's response to a proposal, with its reason; a block must say why. Members
+    only where the proposal says so (`who: members`); with `who: anyone`, everyone counts."""
     if not _takes_reasons(svc.kinds, post):
         raise BadRequest("only proposals take responses with reasons; vote in polls instead")
     choice = choice_for(post, answer.capitalize())
@@ -158,9 +174,10 @@ async def respond(
     member = await is_member(svc, hub, actor_uri)
     if fields.members_only and not member:
         raise Forbidden("only members of the hub may respond to this proposal")
+    counted = member or not fields.members_only  # `who: anyone` counts everyone, as vote() does
     async with svc.db.transaction() as tx:
         post = await _current(tx, svc.kinds, post, now)
-        await polls.replace_response(tx, post.id, actor_uri, choice, member, reason, now)
+        await polls.replace_response(tx, post.id, actor_uri, choice, counted, reason, now)
         await posts.defer_update(tx, post.id, now + svc.config.count_update_delay_s)
     svc.wake_scheduler()
 
@@ -250,39 +267,117 @@ def _past(value: object, now: float) -> bool:
         return False
 
 
-async def vote_remote(
-    svc: Services, account: Account, question_uri: str, option_names: list[str]
-) -> str:
-    """A local account votes in a poll on another server, as Mastodon does: one Create{Note}
-    per option, to the personal inbox of the poll's author."""
+CONSENSUS = ("Agree", "Abstain", "Disagree", "Block")
+
+
+def option_names(question: dict[str, Any]) -> list[str]:
+    """The options of a Question as another server sent it."""
+    options = question.get("anyOf") or question.get("oneOf") or []
+    names = (
+        [o.get("name") for o in options if isinstance(o, dict)] if isinstance(options, list) else []
+    )
+    return [n for n in names if isinstance(n, str)]
+
+
+def is_proposal(question: dict[str, Any]) -> bool:
+    """A Question whose options are a consensus proposal's: answered with a reason."""
+    return question.get("type") == "Question" and set(option_names(question)) == set(CONSENSUS)
+
+
+async def remote_question(svc: Services, question_uri: str) -> dict[str, Any]:
+    """A poll or proposal on another server, fetched fresh; BadRequest for anything else."""
     question = await svc.resolver.fetch_object(question_uri)
     if question.get("type") != "Question":
         raise BadRequest("%(uri)s is not a poll", uri=question_uri)
-    options = question.get("anyOf") or question.get("oneOf") or []
-    names = [o.get("name") for o in options if isinstance(o, dict)]
-    for name in option_names:
-        if name not in names:
-            raise BadRequest(
-                "%(name)r is not an option (%(choices)s)",
-                name=name,
-                choices=", ".join(map(str, names)),
-            )
-    if len(option_names) > 1 and "anyOf" not in question:
-        raise BadRequest("this poll takes one choice")
+    return question
+
+
+async def _author_of(svc: Services, question: dict[str, Any], question_uri: str) -> Any:
     if question.get("closed") or _past(question.get("endTime"), svc.clock.now()):
         raise PollClosed("the poll is closed")
     author_uri = id_of(question.get("attributedTo"))
     if author_uri is None or host_of(author_uri) != host_of(question_uri):
         raise FetchError("the poll's author is not on the poll's server")
-    author = await svc.resolver.actor(author_uri)
+    return await svc.resolver.actor(author_uri)
+
+
+async def vote_remote(
+    svc: Services,
+    account: Account,
+    question_uri: str,
+    option_names_chosen: list[str],
+    question: dict[str, Any] | None = None,
+) -> str:
+    """A local account votes in a poll on another server, as Mastodon does: one Create{Note}
+    per option, to the personal inbox of the poll's author."""
+    question = question or await remote_question(svc, question_uri)
+    names = option_names(question)
+    for name in option_names_chosen:
+        if name not in names:
+            raise BadRequest(
+                "%(name)r is not an option (%(choices)s)", name=name, choices=", ".join(names)
+            )
+    if len(option_names_chosen) > 1 and "anyOf" not in question:
+        raise BadRequest("this poll takes one choice")
+    author = await _author_of(svc, question, question_uri)
     voter_uri = account.actor.uri(svc.config.base_url)
     async with svc.db.transaction() as tx:
-        for name in option_names:
+        for name in option_names_chosen:
             activity = compose.vote(
-                svc.new_activity_uri(), voter_uri, question_uri, author_uri, name
+                svc.new_activity_uri(), voter_uri, question_uri, author.uri, name
             )
             await outbox.enqueue(tx, actor_id=account.actor.id, activity=activity,
                                  targets=[personal_target(author)], is_public=False,
                                  now=svc.clock.now())  # fmt: skip
     svc.wake_delivery()
-    return author_uri
+    return str(author.uri)
+
+
+async def respond_remote(
+    svc: Services,
+    account: Account,
+    question_uri: str,
+    answer: str,
+    reason: str,
+    question: dict[str, Any] | None = None,
+) -> str:
+    """A local account responds to a proposal on another server: its vote as Mastodon sends
+    one, then its reason as a reply under the proposal (what our inbox reads as the reason for
+    that response), both to the personal inbox of the proposal's author, signed as the account."""
+    question = question or await remote_question(svc, question_uri)
+    if not is_proposal(question):
+        raise BadRequest("only proposals take responses with reasons; vote in polls instead")
+    name = answer.strip().capitalize()
+    if name not in CONSENSUS:
+        raise BadRequest(
+            "%(name)r is not an option (%(choices)s)", name=answer, choices=", ".join(CONSENSUS)
+        )
+    reason = reason.strip()[:MAX_REASON]
+    if name == "Block" and not reason:
+        raise BadRequest("a block needs a reason: say what you cannot live with")
+    author = await _author_of(svc, question, question_uri)
+    voter_uri = account.actor.uri(svc.config.base_url)
+    now = svc.clock.now()
+    async with svc.db.transaction() as tx:
+        activities = [
+            compose.vote(svc.new_activity_uri(), voter_uri, question_uri, author.uri, name)
+        ]
+        if reason:
+            activities.append(_reason_reply(svc.new_activity_uri(), voter_uri, question_uri,
+                                            author.uri, reason, now))  # fmt: skip
+        for activity in activities:
+            await outbox.enqueue(tx, actor_id=account.actor.id, activity=activity,
+                                 targets=[personal_target(author)], is_public=False,
+                                 now=now)  # fmt: skip
+    svc.wake_delivery()
+    return str(author.uri)
+
+
+def _reason_reply(
+    activity_uri: str, actor_uri: str, question_uri: str, author_uri: str, reason: str, now: float
+) -> dict[str, Any]:
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in reason.splitlines() if p.strip())
+    note = {"id": f"{activity_uri}#reason", "type": "Note", "attributedTo": actor_uri,
+            "to": [author_uri], "cc": [], "inReplyTo": question_uri, "content": paragraphs,
+            "published": iso(now)}  # fmt: skip
+    return compose.create(activity_uri, actor_uri, note)

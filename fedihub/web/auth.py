@@ -222,7 +222,7 @@ async def _sign_up(request: web.Request, form: Any, mode: SignupMode) -> NoRetur
         raise Forbidden("this invitation is not valid (any more)")
     await accounts.create_account(svc.db, username, password, is_admin=False, clock=svc.clock)
     account = await accounts.require_account(svc.db, username)
-    raise await _signed_in(request, account, "/hubs/new")
+    raise await _signed_in(request, account, "/")  # their hubs, and "Start a hub" among them
 
 
 @routes.post("/signup")

@@ -20,6 +20,7 @@ from fedihub.events import render as event_render
 from fedihub.events import store as events
 from fedihub.events.fields import scheduled_fields
 from fedihub.follows import store as follow_store
+from fedihub.groups import membership
 from fedihub.keys import account_key, calendar_cache_key, services_key
 from fedihub.network import store as network
 from fedihub.network.present import NetworkItem, present
@@ -147,10 +148,14 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
     can_organise = isinstance(viewer, Account) and (
         viewer.is_admin or await actors.is_organizer(svc.db, hub.id, viewer.actor.id)
     )
+    standing = (
+        await membership.standing(svc, hub, viewer.actor) if isinstance(viewer, Account) else None
+    )
     return html(
         request,
         "dashboard.html",
         can_organise=can_organise,
+        standing=standing,
         hub=hub,
         hub_uri=hub_uri,
         handle=f"@{hub.username}@{svc.config.domain}",
@@ -184,7 +189,10 @@ async def home(request: web.Request) -> web.Response:
     hubs = await actors.list_actors(svc.db, "group")
     upcoming = await _upcoming(svc, None, svc.clock.now(), reader_words(request))
     calendar_url = svc.config.base_url + "/calendar.ics"
-    return html(request, "home.html", hubs=hubs, upcoming=upcoming, calendar_url=calendar_url)
+    viewer = request.get(account_key)
+    mine = await membership.hubs_of(svc, viewer.actor) if isinstance(viewer, Account) else []
+    return html(request, "home.html", hubs=hubs, upcoming=upcoming, calendar_url=calendar_url,
+                mine=mine)  # fmt: skip
 
 
 async def _hub(request: web.Request) -> LocalActor:

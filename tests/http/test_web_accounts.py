@@ -171,7 +171,7 @@ async def test_sign_up_follows_the_instance_setting(
     assert failed.status == 400  # refused before the invitation is spent: it still works below
     invited = await app_client.post("/signup", allow_redirects=False,
                                     data={"csrf": token, **form, "invite": code})  # fmt: skip
-    assert invited.status == 303 and invited.headers["Location"] == "/hubs/new"
+    assert invited.status == 303 and invited.headers["Location"] == "/"
     again = await app_client.post("/signup", data={"csrf": token, **form, "username": "dan",
                                                    "invite": code})  # fmt: skip
     assert again.status == 403  # one use

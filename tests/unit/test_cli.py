@@ -192,11 +192,30 @@ def test_follow_bad_handles(data: Path, capsys: pytest.CaptureFixture[str]) -> N
     )
 
 
-def test_following_on_the_same_instance_is_refused_clearly(
+def test_an_account_follows_joins_and_leaves_a_hub_on_its_own_instance(
     data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """No request to ourselves: the same rows a remote follower's Follow and Join make."""
+    capsys.readouterr()
     for target in ("@climate@localhost:8999", "http://localhost:8999/hubs/climate"):
-        fails(capsys, ["follow", "--data", str(data), "--as", "maria", target], "same instance")
+        assert main(["follow", "--data", str(data), "--as", "tom", target]) == 0
+        assert "tom follows http://localhost:8999/hubs/climate" in capsys.readouterr().out
+    assert main(["followers", "--data", str(data), "climate"]) == 0
+    assert capsys.readouterr().out.split() == ["http://localhost:8999/users/tom"]
+    assert main(["following", "--data", str(data), "--as", "tom"]) == 0
+    assert capsys.readouterr().out.split() == ["accepted", "http://localhost:8999/hubs/climate"]
+    assert main(["join", "--data", str(data), "--as", "tom", "climate"]) == 0
+    assert "tom joined climate" in capsys.readouterr().out
+    assert main(["hub", "member", "list", "--data", str(data), "climate"]) == 0
+    assert "http://localhost:8999/users/tom" in capsys.readouterr().out
+    assert main(["leave", "--data", str(data), "--as", "tom", "@climate@localhost:8999"]) == 0
+    assert main(["followers", "--data", str(data), "climate"]) == 0
+    assert capsys.readouterr().out.strip() == "tom left climate"
+    fails(capsys, ["leave", "--data", str(data), "--as", "tom", "climate"], "not in Climate")
+    fails(capsys, ["follow", "--data", str(data), "--as", "climate", "@climate@localhost:8999"],
+          "cannot follow itself")  # fmt: skip
+    fails(capsys, ["follow", "--data", str(data), "--as", "tom", "@nobody@localhost:8999"],
+          "nobody here is called")  # fmt: skip
 
 
 def test_follow_request_needs_an_actor(data: Path, capsys: pytest.CaptureFixture[str]) -> None:

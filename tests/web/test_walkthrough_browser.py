@@ -72,6 +72,9 @@ def test_sign_up_start_a_hub_post_with_an_image_and_switch_to_spanish(
     page.get_by_label("Password again").fill("organise together")
     shot(page, "1-signup")
     page.get_by_role("button", name="Create my account").click()
+    expect(page).to_have_url(f"{instance.base_url}/")  # their hubs, "Start a hub" among them
+    assert page.evaluate(AUDIT) == []
+    page.get_by_role("link", name="Start a hub").first.click()
     expect(page).to_have_url(f"{instance.base_url}/hubs/new")
     assert page.evaluate(AUDIT) == []
 
