@@ -13,7 +13,7 @@ from typing import Literal
 
 from fedihub.activitystreams import AS_CONTEXT, JsonObject
 from fedihub.actors import store as actors
-from fedihub.actors.model import LocalActor
+from fedihub.actors.model import LocalActor, valid_username
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, FedihubError, FetchError, NotFound
 from fedihub.follows import store as follows
@@ -159,6 +159,10 @@ async def find_person(svc: Services, given: str) -> str:
     else:
         name, _, domain = given.removeprefix("@").partition("@")
         if not domain or domain.lower() in (svc.config.domain, svc.config.host):
+            if not valid_username(name.lower()):
+                raise BadRequest(
+                    "Write the address as @name@server.example, or a name on this server."
+                )
             return _local_person(svc, given, await actors.get_actor(svc.db, "person", name.lower()))
         try:
             parse_handle(given)
