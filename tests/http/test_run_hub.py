@@ -333,3 +333,26 @@ async def test_settings_keep_the_markdown_and_show_avatar_and_header(
     # The page's note comes only from its own list: ?done= cannot write on the page.
     forged = await (await app_client.get(f"{MANAGE}?done=<b>pwned</b>", headers=HTML)).text()
     assert 'class="done"' not in forged and "<b>pwned" not in forged
+
+
+async def test_the_cli_adds_by_handle_or_name_as_the_form_does(
+    app_client: TestClient, services: Services, remote: RemoteServer, climate: LocalActor
+) -> None:
+    import asyncio
+
+    from fedihub.cli import main
+
+    mia = remote.add_actor("mia")
+    data_dir = str(services.config.data_dir)
+
+    async def cli(*args: str) -> int:
+        return await asyncio.to_thread(main, ["hub", "member", *args, "--data", data_dir])
+
+    assert await cli("add", "climate", f"@mia@127.0.0.1:{remote.ports[0]}") == 0
+    assert await cli("add", "climate", "ben", "--role", "moderator") == 0
+    assert await cli("add", "climate", "nobody") == 1
+    ben = f"{services.config.base_url}/users/ben"
+    assert await membership.role_of(services, climate, ben) == "moderator"
+    assert await cli("remove", "climate", mia.id) == 0
+    assert await cli("remove", "climate", mia.id) == 1  # not a member any more: said so
+    assert [m.actor_uri for m in await groups.members(services.db, climate.id)] == [ben]
