@@ -164,7 +164,7 @@ CREATE TABLE local_actors (
   created_at REAL NOT NULL
 , timezone TEXT NOT NULL DEFAULT 'UTC', join_policy TEXT NOT NULL DEFAULT 'open'
   CHECK (join_policy IN ('open', 'approval', 'invite')), posting_restricted_to_mods INTEGER NOT NULL DEFAULT 0, reshare_policy TEXT NOT NULL DEFAULT 'none'
-  CHECK (reshare_policy IN ('none', 'all', 'tags')), reshare_tags TEXT NOT NULL DEFAULT '', languages TEXT NOT NULL DEFAULT 'en', icon TEXT, header TEXT);
+  CHECK (reshare_policy IN ('none', 'all', 'tags')), reshare_tags TEXT NOT NULL DEFAULT '', languages TEXT NOT NULL DEFAULT 'en', icon TEXT, header TEXT, summary_source TEXT NOT NULL DEFAULT '');
 
 CREATE TABLE media (
   id INTEGER PRIMARY KEY,

@@ -290,3 +290,80 @@ async def groups_met(db: Database, limit: int) -> list[MetGroup]:
         )
         for row in rows
     ]
+
+
+# People as pages show them
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone as a page names them: display name, @user@host handle, avatar (a remote URL
+    or our own /media path; None for none) and where their profile is."""
+
+    uri: str
+    name: str
+    handle: str
+    avatar: str | None
+    profile: str
+
+
+def _first_url(value: Any) -> str | None:
+    """The URL an actor document's `icon` or `url` gives: a string, a Link or Image, or a list."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") if "url" in value else value.get("href")
+        if isinstance(value, (list, dict)):
+            return _first_url(value)
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+
+
+def _remote_person(row: Row) -> Person:
+    document = json.loads(row["document"] or "{}")
+    username = row["preferred_username"] or row["uri"].rstrip("/").rsplit("/", 1)[-1]
+    name = document.get("name")
+    return Person(
+        uri=row["uri"],
+        name=(name if isinstance(name, str) and name.strip() else username).strip()[:100],
+        handle=f"@{username}@{row['host']}",
+        avatar=_first_url(document.get("icon")),
+        profile=_first_url(document.get("url")) or row["uri"],
+    )
+
+
+async def people(db: Database, base_url: str, domain: str, uris: list[str]) -> dict[str, Person]:
+    """Each actor id we know as a person to show: our own accounts and hubs, and remote actors
+    from their cached documents. An id we know nothing of is shown as itself."""
+    found: dict[str, Person] = {}
+    remote = [u for u in dict.fromkeys(uris) if not u.startswith(base_url + "/")]
+    for start in range(0, len(remote), 500):
+        chunk = remote[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            "SELECT uri, host, preferred_username, document FROM remote_actors"
+            f" WHERE uri IN ({marks})",
+            chunk,
+        )
+        found.update((row["uri"], _remote_person(row)) for row in rows)
+    for uri in dict.fromkeys(uris):
+        if uri in found:
+            continue
+        local = await actor_for_uri(db, base_url, uri)
+        if local is not None:
+            avatar = f"/media/{local.icon}" if local.icon else None
+            found[uri] = Person(uri, local.name or local.username,
+                                f"@{local.username}@{domain}", avatar, uri)  # fmt: skip
+        else:
+            found[uri] = Person(uri, uri, "", None, uri)
+    return found
+
+
+async def set_summary_source(tx: Transaction, actor_id: int, source: str) -> None:
+    await tx.execute("UPDATE local_actors SET summary_source = ? WHERE id = ?", (source, actor_id))
+
+
+async def summary_source(db: Database, actor_id: int) -> str | None:
+    """The Markdown an organiser wrote for a hub's description; None when only the rendered
+    HTML was kept (hubs described before it was stored)."""
+    found = await db.fetchval("SELECT summary_source FROM local_actors WHERE id = ?", (actor_id,))
+    return found if isinstance(found, str) and found else None

@@ -83,12 +83,14 @@ async def _member(svc: Services, args: argparse.Namespace) -> None:
         for m in await groups.members(svc.db, hub.id):
             print(f"{m.role}\t{m.state}\t{m.actor_uri}")
         return
-    uri = await _actor_uri(svc, args.actor)
-    if args.action in ("add", "invite"):
+    if args.action in ("add", "invite"):  # as the web's form: @name@host, a name here, an id
+        uri = await membership.find_person(svc, args.actor or "")
         await membership.set_member(svc, hub, uri, role=args.role, invite=args.action == "invite")
     elif args.action == "remove":
-        await membership.left(svc, hub, uri)
+        uri = await _actor_uri(svc, args.actor)
+        await membership.remove(svc, hub, uri)
     else:
+        uri = await _actor_uri(svc, args.actor)
         await membership.answer_pending(svc, hub, uri, approve=args.action == "approve")
     print(f"{args.action}: {uri}")
 

@@ -8,16 +8,18 @@ listed in the hub's FEP-1b12 moderators collection, and changes to it go out as 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from fedihub.activitystreams import JsonObject
+from fedihub.activitystreams import AS_CONTEXT, JsonObject
 from fedihub.actors import store as actors
-from fedihub.actors.model import LocalActor
+from fedihub.actors.model import LocalActor, valid_username
 from fedihub.db import Transaction
-from fedihub.errors import BadRequest, Forbidden, NotFound
+from fedihub.errors import BadRequest, FedihubError, FetchError, Forbidden, NotFound
 from fedihub.follows import service as following
 from fedihub.follows import store as follows
+from fedihub.follows.service import parse_handle, resolve_handle_or_uri
 from fedihub.groups import store
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
@@ -31,6 +33,9 @@ ROLES: tuple[Role, ...] = ("admin", "moderator", "member")
 MODERATING: tuple[Role, ...] = ("admin", "moderator")
 # What became of a Join: a member, waiting for a moderator, or refused (not invited).
 JoinOutcome = Literal["member", "pending", "refused"]
+# An address longer than this is no one's: refused before anything is looked up.
+MAX_HANDLE_CHARS = 300
+log = logging.getLogger(__name__)
 
 
 async def role_of(svc: Services, hub: LocalActor, actor_uri: str) -> str | None:
@@ -139,11 +144,62 @@ async def answer_pending(svc: Services, hub: LocalActor, actor_uri: str, approve
     svc.wake_delivery()
 
 
+async def find_person(svc: Services, given: str) -> str:
+    """The actor id an organiser means: `@name@server` (looked up by WebFinger), a name on this
+    instance (`maria`, `@maria`) or an actor id. What went wrong is said for people: no such
+    account, a server we could not reach; what the socket said goes to the log."""
+    given = given.strip()
+    if not given:
+        raise BadRequest("Write the address as @name@server.example, or a name on this server.")
+    if len(given) > MAX_HANDLE_CHARS:
+        raise BadRequest("That address is too long to be a fediverse address.")
+    if given.startswith(("https://", "http://")):
+        if given.startswith(svc.config.base_url + "/"):
+            return _local_person(
+                svc, given, await actors.actor_for_uri(svc.db, svc.config.base_url, given)
+            )
+    else:
+        name, _, domain = given.removeprefix("@").partition("@")
+        if not domain or domain.lower() in (svc.config.domain, svc.config.host):
+            if not valid_username(name.lower()):
+                raise BadRequest(
+                    "Write the address as @name@server.example, or a name on this server."
+                )
+            return _local_person(svc, given, await actors.get_actor(svc.db, "person", name.lower()))
+        try:
+            parse_handle(given)
+        except FedihubError as e:
+            raise BadRequest(
+                "Write the address as @name@server.example, or a name on this server."
+            ) from e
+    try:
+        return (await resolve_handle_or_uri(svc, given)).uri
+    except FetchError as e:
+        log.info("looking up %s for an organiser: %s", given, e.message)
+        if "WebFinger answered HTTP" in e.template and e.params.get("status") in (404, 410):
+            raise NotFound("There is no account %(handle)s.", handle=given) from e
+        if "not a public address" in e.template or "only https" in e.template:
+            raise BadRequest("%(handle)s is not on a server we may contact.",
+                             handle=given) from e  # fmt: skip
+        raise FetchError(
+            "We could not reach the server of %(handle)s. Check the address, or try again later.",
+            handle=given,
+        ) from e
+
+
+def _local_person(svc: Services, given: str, found: LocalActor | None) -> str:
+    if found is None or found.kind != "person":
+        raise NotFound("There is no account %(handle)s on this server.", handle=given)
+    return found.uri(svc.config.base_url)
+
+
 async def set_member(
     svc: Services, hub: LocalActor, actor_uri: str, *, role: str = "member", invite: bool = False
 ) -> None:
     """Adds a member (or an invitation, on an invite hub) or changes a member's role. A change
-    to who moderates goes to followers as Add/Remove on the moderators collection."""
+    to who moderates goes to followers as Add/Remove on the moderators collection. An invitee on
+    another server is sent an `Invite` (as Mobilizon sends: the hub invites them into itself,
+    `target` naming them); they accept by joining (`Join`), as on any invite hub."""
     if role not in ROLES:
         raise BadRequest("role: one of %(choices)s", choices=", ".join(ROLES))
     if not actor_uri.startswith(("https://", "http://")):
@@ -158,7 +214,33 @@ async def set_member(
         moderating = state == "member" and role in MODERATING
         if moderating != was_moderating:
             await _announce_moderators(tx, svc, hub, "Add" if moderating else "Remove", actor_uri)
+        if state == "invited" and (before is None or before.state != "invited"):
+            await _send_invite(tx, svc, hub, actor_uri)
     svc.wake_delivery()
+
+
+async def _send_invite(tx: Transaction, svc: Services, hub: LocalActor, actor_uri: str) -> None:
+    remote = await actors.get_remote_actor(svc.db, actor_uri)
+    if remote is None:
+        return  # an account here sees its invitation on the hub's page
+    hub_uri = hub.uri(svc.config.base_url)
+    invite = {
+        "@context": AS_CONTEXT,
+        "id": svc.new_activity_uri(),
+        "type": "Invite",
+        "actor": hub_uri,
+        "object": hub_uri,
+        "target": actor_uri,
+        "to": [actor_uri],
+    }
+    await outbox.enqueue(tx, actor_id=hub.id, activity=invite, targets=[personal_target(remote)],
+                         is_public=False, now=svc.clock.now())  # fmt: skip
+
+
+async def remove(svc: Services, hub: LocalActor, actor_uri: str) -> None:
+    """An organiser removes a member (or takes back an invitation or request)."""
+    if not await left(svc, hub, actor_uri):
+        raise NotFound("%(actor)s is not a member of this hub", actor=actor_uri)
 
 
 async def _announce_moderators(

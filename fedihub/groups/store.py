@@ -207,8 +207,8 @@ async def decide(tx: Transaction, hub_id: int, queued_id: int, state: str) -> Qu
 
 
 HUB_SETTINGS = frozenset({"join_policy", "posting_restricted_to_mods", "reshare_policy",
-                          "reshare_tags", "languages", "name", "summary", "timezone", "icon",
-                          "header"})  # fmt: skip
+                          "reshare_tags", "languages", "name", "summary", "summary_source",
+                          "timezone", "icon", "header"})  # fmt: skip
 
 
 # Lists are stored as text; actors/store.py reads them back the same way.

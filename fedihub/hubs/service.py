@@ -73,6 +73,8 @@ async def create_hub(
             languages=written_in,
             join_policy=policy,
         )
+        if summary:
+            await store.set_summary_source(tx, hub_id, summary)
         if organizer is not None:
             await store.add_organizer(tx, hub_id, organizer.actor.id)
     return hub_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fedihub.actors import store as actors
+from fedihub.content import html_text
 from fedihub.errors import BadRequest, NotFound
 from fedihub.posts.service import local_post
 from fedihub.reports import store
@@ -49,3 +50,19 @@ async def resolve(
     if resolved is None:
         raise NotFound("no open report %(id)s here", id=report_id)
     return resolved
+
+
+async def what_it_is_about(svc: Services, reports: list[Report]) -> dict[str, str]:
+    """What each object a report names is, in words for its page: a post's title (or the start
+    of its text), an actor's name. An object we no longer have is left out (shown as its link)."""
+    about: dict[str, str] = {}
+    for uri in {o for r in reports for o in r.objects}:
+        found = await local_post(svc, uri, accounts_too=True)
+        if found is not None:
+            post = found[1]
+            about[uri] = post.title or html_text(post.content_html)[:120]
+            continue
+        actor = await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
+        if actor is not None:
+            about[uri] = actor.name or actor.username
+    return about

@@ -30,6 +30,7 @@ class Listing:
     summary: str  # plain text
     tags: list[str]
     local: bool
+    avatar: str | None = None  # our hubs' only: pages take images from this server alone
 
 
 def matches(listing: Listing, query: str) -> bool:
@@ -52,6 +53,7 @@ async def _local(svc: Services) -> list[Listing]:
             name=hub.name, handle=f"@{hub.username}@{svc.config.domain}",
             url=hub.uri(svc.config.base_url), summary=html_text(hub.summary),
             tags=sorted(set(tags)), local=True,
+            avatar=f"{svc.config.base_url}/media/{hub.icon}" if hub.icon else None,
         ))  # fmt: skip
     return found
 

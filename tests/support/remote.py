@@ -58,6 +58,8 @@ class RemoteActor:
     private_pem: str
     shared_inbox: bool = True
     actor_type: str = "Person"
+    display_name: str | None = None  # `name`; the username, title-cased, when None
+    icon: str | None = None  # an avatar's URL
     secret: CryptographicSecret = field(init=False)
 
     def __post_init__(self) -> None:
@@ -89,13 +91,15 @@ class RemoteActor:
             "id": self.id,
             "type": self.actor_type,
             "preferredUsername": self.username,
-            "name": self.username.title(),
+            "name": self.display_name or self.username.title(),
             "inbox": self.inbox,
             "outbox": f"{self.id}/outbox",
             "followers": f"{self.id}/followers",
             "url": f"{self.base_url}/@{self.username}",
             "publicKey": {"id": self.key_id, "owner": self.id, "publicKeyPem": self.public_pem},
         }
+        if self.icon:
+            doc["icon"] = {"type": "Image", "mediaType": "image/png", "url": self.icon}
         if self.shared_inbox:
             doc["endpoints"] = {"sharedInbox": f"{self.base_url}/inbox"}
         return doc
@@ -169,12 +173,13 @@ class RemoteServer:
         key: str = "bob",
         shared_inbox: bool = True,
         actor_type: str = "Person",
+        display_name: str | None = None,
+        icon: str | None = None,
     ) -> RemoteActor:
         # Actors share static keys unless a test names one: 300 fresh RSA keys cost ~30 s.
         public_pem, private_pem = static_key(key)
-        actor = RemoteActor(
-            self.base_url(host_index), username, public_pem, private_pem, shared_inbox, actor_type
-        )
+        actor = RemoteActor(self.base_url(host_index), username, public_pem, private_pem,
+                            shared_inbox, actor_type, display_name, icon)  # fmt: skip
         self.actors[actor.id] = actor
         return actor
 
