@@ -70,15 +70,12 @@ class Event(ScheduledKind):
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         start, end = read.times(meta, zone)
-        waitlist = meta.get("waitlist", True)
-        if not isinstance(waitlist, bool):
-            raise BadRequest("waitlist: true or false")
         fields = EventFields(
             timezone=zone.key,
             location=read.location(meta),
             online_url=read.url(meta, "online_url"),
             capacity=read.capacity(meta),
-            waitlist=waitlist,
+            waitlist=read.flag(meta, "waitlist", True),
             category=(read.text(meta, "category") or "").upper() or None,
         )
         return Parsed(fields, start.timestamp(), end.timestamp(), read.status(meta))
