@@ -90,6 +90,11 @@ def text_list(meta: dict[str, Any], key: str) -> list[str]:
         )
     items = []
     for item in value:
+        if isinstance(item, dict) and len(item) == 1:
+            # "- Rent: freeze demands" is, to YAML, a mapping: to people, the line they wrote.
+            ((key, said),) = item.items()
+            if isinstance(key, str) and isinstance(said, str):
+                item = f"{key}: {said}"
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise BadRequest("%(field)s: each entry must be text", field=key)
         items.append(str(item).strip()[:MAX_TEXT])
@@ -170,7 +175,9 @@ def times(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dt.datetime, dt.datetim
 
 
 def status(meta: dict[str, Any]) -> Status:
-    value = meta.get("status") if given(meta, "status") else "confirmed"  # a list is never str()-ed: see date()
+    value = (
+        meta.get("status") if given(meta, "status") else "confirmed"
+    )  # a list is never str()-ed: see date()
     status = value.strip().lower() if isinstance(value, str) else ""
     if status == "canceled":
         status = "cancelled"
