@@ -19,8 +19,10 @@
     function addRemove(row) {
       var remove = document.createElement("button");
       remove.type = "button";
+      remove.className = "remove";
       remove.textContent = "−";
       remove.setAttribute("aria-label", set.dataset.remove || "Remove");
+      remove.title = set.dataset.remove || "Remove";
       remove.addEventListener("click", function () {
         if (set.querySelectorAll(".row").length > 1) { row.remove(); }
         else { row.querySelectorAll("input").forEach(function (i) { i.value = ""; }); }

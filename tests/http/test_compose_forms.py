@@ -111,15 +111,29 @@ async def test_each_kind_is_published_from_its_form_alone(
         assert "#climate" in got["source"]
 
 
-def test_yaml_keeps_what_people_typed_as_text() -> None:
-    call = ("---\ntitle: Call\nstart: 2027-03-02 20:00\nend: 2027-03-02 21:00\n"
-            "dial_in: 5550100\naccess_code: 0123\n---\nAgenda.")  # fmt: skip
-    assert parse_draft("call", call, "UTC").fields["access_code"] == "0123"
-    poll = "---\ncloses: 2027-03-08 20:00\noptions:\n  - Rent: freeze demands\n  - No\n---\nQ?"
-    assert parse_draft("poll", poll, "UTC").fields["options"] == ["Rent: freeze demands", "No"]
-    tagged = parse_draft("update", "Rent strike.\n\n#climate\n", "UTC")
-    assert "<strong>" not in tagged.content_html and "#climate" in tagged.content_html
-    assert parse_draft("update", "# A heading\n\nText", "UTC").title == "A heading"
+YAML_CASES = {
+    "octal access code": ("call", "---\ntitle: Call\nstart: 2027-03-02 20:00\n"
+                          "end: 2027-03-02 21:00\ndial_in: 5550100\naccess_code: 0123\n---\nA."),
+    "option with a colon": ("poll", "---\ncloses: 2027-03-08 20:00\noptions:\n"
+                            "  - Rent: freeze demands\n  - No\n---\nQ?"),
+    "hashtag line": ("update", "Rent strike.\n\n#climate\n"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(YAML_CASES))
+def test_yaml_keeps_what_people_typed_as_text(case: str) -> None:
+    kind, text = YAML_CASES[case]
+    draft = parse_draft(kind, text, "UTC")
+    if case == "octal access code":
+        assert draft.fields["access_code"] == "0123"  # not 83
+    if case == "option with a colon":
+        assert draft.fields["options"] == ["Rent: freeze demands", "No"]  # not a mapping
+    if case == "hashtag line":
+        assert "<strong>" not in draft.content_html and "#climate" in draft.content_html
+        # A real heading (a space after the #) is still one: the post's title.
+        assert parse_draft("update", "# A heading\n\nText", "UTC").title == "A heading"
+        part = parse_draft("update", "Intro\n\n## Part\n", "UTC").content_html
+        assert "<strong>Part</strong>" in part
 
 
 def test_form_values_and_front_matter_agree_both_ways() -> None:
