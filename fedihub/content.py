@@ -51,15 +51,22 @@ def sanitize_html(html: str) -> str:
     )
 
 
+# A line that starts with a hashtag ("#climate"): Python-Markdown reads it as a heading, which
+# CommonMark (and people) do not: a heading has a space after its #s ("# Heading").
+HASHTAG_LINE = re.compile(r"^(#{1,6})(?=[^\s#])", re.MULTILINE)
+
+
 def render_markdown(source: str) -> tuple[str | None, str]:
-    """(title, sanitised HTML): a first-line `# ` heading becomes the title and leaves the body."""
+    """(title, sanitised HTML): a first-line `# ` heading becomes the title and leaves the body.
+    A line starting with a hashtag (`#climate`) stays a hashtag, not a heading."""
     title = None
     lines = source.strip().splitlines()
     if lines and lines[0].startswith("# "):
         title = lines[0][2:].strip() or None
         lines = lines[1:]
+    text = HASHTAG_LINE.sub(lambda m: "\\#" * len(m.group(1)), "\n".join(lines))
     try:
-        html = markdown.markdown("\n".join(lines), extensions=["sane_lists"], output_format="html")
+        html = markdown.markdown(text, extensions=["sane_lists"], output_format="html")
     except RecursionError as e:
         # Python-Markdown recurses once per level of nested lists: "- - - … x" a few hundred
         # deep (found by tests/unit/test_properties_content.py) crashed instead of being refused.

@@ -17,6 +17,7 @@ from fedihub.events.render import scheduled_html, series_line
 from fedihub.events.schedule import parse_rule
 from fedihub.outbox.recipients import Target
 from fedihub.posts import fieldreaders as read
+from fedihub.posts.formfields import STATUS_CHOICES, FormField
 from fedihub.posts.kind import KindName, Parsed
 from fedihub.posts.store import Post
 from fedihub.services import Services
@@ -68,9 +69,18 @@ class Call(ScheduledKind):
     hub_section = "calls"
     position = 3
     fields_type = CallFields
-    allowed = frozenset(
-        {"title", "start", "end", "timezone", "schedule", "dial_in", "access_code", "online_url",
-         "facilitator", "agenda", "status"}
+    form = (
+        FormField("start", "Starts", "datetime", required=True,
+                  help="The first call, if it repeats"),
+        FormField("end", "Ends", "datetime", required=True),
+        FormField("timezone", "Time zone", "timezone"),
+        FormField("schedule", "Repeats", "recurrence"),
+        FormField("dial_in", "Phone number to dial in"),
+        FormField("access_code", "Access code"),
+        FormField("online_url", "Video link", "url"),
+        FormField("facilitator", "Facilitator"),
+        FormField("agenda", "Agenda", "list"),
+        FormField("status", "Status", "select", choices=STATUS_CHOICES),
     )  # fmt: skip
     title_required = True
     has_occurrences = True
@@ -79,7 +89,11 @@ class Call(ScheduledKind):
         start, end = read.times(meta, zone)
         schedule = read.text(meta, "schedule")
         if schedule is not None:
-            parse_rule(schedule, start)  # refuses a malformed or too-frequent rule now, not later
+            rule = parse_rule(schedule, start)  # refuses a malformed or too-frequent rule now
+            # parse_rule looks two years ahead without the rule's own end: one ending (UNTIL)
+            # before the first call has no call at all, and was published as "Repeats weekly".
+            if rule.after(start, inc=True) is None:
+                raise BadRequest("schedule: the series ends before its first call")
         fields = CallFields(
             timezone=zone.key,
             schedule=schedule,

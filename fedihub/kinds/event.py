@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
-from fedihub.errors import BadRequest
 from fedihub.events.kind import Places, ScheduledKind
 from fedihub.events.participation import promote_waitlisted
 from fedihub.outbox.recipients import Target
 from fedihub.posts import fieldreaders as read
+from fedihub.posts.formfields import STATUS_CHOICES, FormField
 from fedihub.posts.kind import KindName, Parsed
 from fedihub.posts.store import Post
 from fedihub.services import Services
@@ -57,10 +57,17 @@ class Event(ScheduledKind):
                          "location: ", "capacity: ", "---", "What it is about."])  # fmt: skip
     position = 2
     fields_type = EventFields
-    allowed = frozenset(
-        {"title", "start", "end", "timezone", "location", "online_url", "capacity", "status",
-         "category", "waitlist"}
-    )  # fmt: skip
+    form = (
+        FormField("start", "Starts", "datetime", required=True),
+        FormField("end", "Ends", "datetime", required=True),
+        FormField("timezone", "Time zone", "timezone"),
+        FormField("location", "Place", "place", help="Leave empty for an online event"),
+        FormField("online_url", "Link to join online", "url"),
+        FormField("capacity", "Places", "number", min=1, help="Leave empty for no limit"),
+        FormField("waitlist", "When it is full, keep a waitlist", "checkbox", default="true"),
+        FormField("status", "Status", "select", choices=STATUS_CHOICES),
+        FormField("category", "Category", help="Mobilizon's category, such as MEETING"),
+    )
     title_required = True
     dated = True
 
@@ -70,15 +77,12 @@ class Event(ScheduledKind):
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         start, end = read.times(meta, zone)
-        waitlist = meta.get("waitlist", True)
-        if not isinstance(waitlist, bool):
-            raise BadRequest("waitlist: true or false")
         fields = EventFields(
             timezone=zone.key,
             location=read.location(meta),
             online_url=read.url(meta, "online_url"),
             capacity=read.capacity(meta),
-            waitlist=waitlist,
+            waitlist=read.flag(meta, "waitlist", True),
             category=(read.text(meta, "category") or "").upper() or None,
         )
         return Parsed(fields, start.timestamp(), end.timestamp(), read.status(meta))

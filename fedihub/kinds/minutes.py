@@ -14,6 +14,7 @@ from fedihub.polls.store import current_tally, question_fields
 from fedihub.polls.tally import result_text
 from fedihub.posts import fieldreaders as read
 from fedihub.posts import store as posts
+from fedihub.posts.formfields import FormField
 from fedihub.posts.kind import KindName, Parsed, PostDraft, PostKind
 from fedihub.posts.render import display_title, link_html, list_html
 from fedihub.posts.store import Post
@@ -99,9 +100,15 @@ class Minutes(PostKind):
     hub_section = "minutes"
     position = 1
     fields_type = MinutesFields
-    allowed = frozenset(
-        {"title", "meeting_date", "attendees", "agenda", "decisions", "actions", "records",
-         "proposals"}
+    form = (
+        FormField("meeting_date", "Date of the meeting", "date", required=True),
+        FormField("attendees", "Who came", "list"),
+        FormField("agenda", "Agenda", "list"),
+        FormField("decisions", "Decisions", "list"),
+        FormField("actions", "Action items", "actions"),
+        FormField("records", "Link to the records", "url"),
+        FormField("proposals", "Proposals decided (post numbers)", "list", rows=1,
+                  help="Their results are added as decisions"),
     )  # fmt: skip
     in_feed = True
     feed_categories = ("minutes",)

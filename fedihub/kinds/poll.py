@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fedihub.polls.kind import QuestionKind
 from fedihub.polls.store import QuestionFields
 from fedihub.posts import fieldreaders as read
+from fedihub.posts.formfields import FormField
 from fedihub.posts.kind import KindName, Parsed
 
 QUESTIONS_OPTION = "I have questions"
@@ -32,9 +33,15 @@ class Poll(QuestionKind):
     example = "---\ncloses: 2026-12-08 20:00\n---\nThe question."
     position = 4
     fields_type = PollFields
-    allowed = frozenset(
-        {"title", "options", "multiple", "closes", "timezone", "members_only", "quorum"}
-    )
+    form = (
+        FormField("options", "Options", "list", rows=4,
+                  help="Leave empty for Agree, Disagree and I have questions"),
+        FormField("multiple", "People may choose several options", "checkbox"),
+        FormField("closes", "Voting closes", "datetime", required=True),
+        FormField("timezone", "Time zone", "timezone"),
+        FormField("members_only", "Count members' votes only", "checkbox"),
+        FormField("quorum", "Quorum (voters needed)", "number", min=1),
+    )  # fmt: skip
     body_required = True
     page_template = "_kind_poll.html"
 

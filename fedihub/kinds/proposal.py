@@ -12,6 +12,7 @@ from fedihub.errors import BadRequest
 from fedihub.polls.kind import QuestionKind
 from fedihub.polls.render import BLOCK_NOTE
 from fedihub.posts import fieldreaders as read
+from fedihub.posts.formfields import FormField
 from fedihub.posts.kind import KindName, Parsed
 
 CONSENSUS = ("Agree", "Abstain", "Disagree", "Block")
@@ -45,7 +46,13 @@ class Proposal(QuestionKind):
     example = "---\ntitle: \ncloses: 2026-12-08 20:00\nwho: members\n---\nThe proposal."
     position = 5
     fields_type = ProposalFields
-    allowed = frozenset({"title", "closes", "timezone", "who", "quorum"})
+    form = (
+        FormField("closes", "Responses close", "datetime", required=True),
+        FormField("timezone", "Time zone", "timezone"),
+        FormField("who", "Who may respond", "select",
+                  choices=(("members", "Members"), ("anyone", "Anyone"))),
+        FormField("quorum", "Quorum (people needed)", "number", min=1),
+    )  # fmt: skip
     title_required = True
     body_required = True
     notes = (BLOCK_NOTE,)
@@ -55,7 +62,9 @@ class Proposal(QuestionKind):
     page_template = "_kind_proposal.html"
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
-        who = meta.get("who", "members")  # never str() a list: YAML aliases can make it 10**9 long
+        who = (
+            meta.get("who") if read.given(meta, "who") else "members"
+        )  # never str() a list: YAML aliases can make it 10**9 long
         who = who.strip().lower() if isinstance(who, str) else ""
         if who not in ("members", "anyone"):
             raise BadRequest("who: members or anyone")

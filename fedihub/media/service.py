@@ -77,3 +77,18 @@ async def remove_unused(svc: Services, now: float) -> int:
         return 0
     await store.delete_media(svc.db, unused)
     return len(unused)
+
+
+async def stored_upload(svc: Services, owner: LocalActor, name: str, alt: str) -> Media | None:
+    """An image `owner` uploaded already (a compose form shown again carries it by its name),
+    with the description given now; None if it is not theirs or no longer kept."""
+    row = await store.find_media(svc.db, name, owner.id)
+    if row is None:
+        return None
+    alt = " ".join(alt.split())
+    if not alt:
+        raise BadRequest("describe the image (its alt text) for people who cannot see it")
+    if len(alt) > MAX_ALT:
+        raise BadRequest("the image description may be at most %(max)s characters", max=MAX_ALT)
+    return Media(str(row["name"]), str(row["content_type"]), int(str(row["width"])),
+                 int(str(row["height"])), alt)  # fmt: skip

@@ -63,3 +63,12 @@ async def all_media(db: Database) -> list[tuple[str, str]]:
     """Every stored image's name and type, oldest first."""
     rows = await db.fetchall("SELECT name, content_type FROM media ORDER BY created_at, name")
     return [(name, content_type) for name, content_type in rows]
+
+
+async def find_media(db: Database, name: str, owner_id: int) -> dict[str, object] | None:
+    """An upload of this owner's, by its name (kept by a form shown again: a preview, an error)."""
+    row = await db.fetchone(
+        "SELECT name, content_type, width, height FROM media WHERE name = ? AND owner_id = ?",
+        (name, owner_id),
+    )
+    return None if row is None else {k: row[k] for k in ("name", "content_type", "width", "height")}

@@ -1,5 +1,9 @@
 """Reading one field of a post's front matter: text, links, lists, dates and times, places,
-numbers. Pure. Each reader names the field in its BadRequest, so a person knows what to fix."""
+numbers. Pure. Each reader names the field in its BadRequest, so a person knows what to fix.
+
+Values come as text: the front matter is loaded with every scalar a string (frontmatter.py), and
+a form's fields are strings too (posts/formfields.py). What must be a number, a date or a yes/no
+is read here from that text, so `access_code: 0123` stays "0123" and a form and a file agree."""
 
 from __future__ import annotations
 
@@ -37,9 +41,18 @@ def parse_timezone(name: Any) -> ZoneInfo:
         raise BadRequest("timezone: unknown time zone %(zone)r", zone=name) from e
 
 
+def blank(value: Any) -> bool:
+    """Nothing given: missing, or a key left empty (`capacity: `), or only spaces."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def given(meta: dict[str, Any], key: str) -> bool:
+    return not blank(meta.get(key))
+
+
 def text(meta: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     value = meta.get(key)
-    if value is None or value == "":
+    if blank(value):
         if required:
             raise BadRequest("%(field)s: required", field=key)
         return None
@@ -65,7 +78,7 @@ def url(meta: dict[str, Any], key: str) -> str | None:
 
 def text_list(meta: dict[str, Any], key: str) -> list[str]:
     value = meta.get(key)
-    if value is None:
+    if blank(value):
         return []
     if isinstance(value, str):  # "a, b, c" or one line
         value = (
@@ -77,6 +90,11 @@ def text_list(meta: dict[str, Any], key: str) -> list[str]:
         )
     items = []
     for item in value:
+        if isinstance(item, dict) and len(item) == 1:
+            # "- Rent: freeze demands" is, to YAML, a mapping: to people, the line they wrote.
+            ((key, said),) = item.items()
+            if isinstance(key, str) and isinstance(said, str):
+                item = f"{key}: {said}"
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise BadRequest("%(field)s: each entry must be text", field=key)
         items.append(str(item).strip()[:MAX_TEXT])
@@ -85,7 +103,7 @@ def text_list(meta: dict[str, Any], key: str) -> list[str]:
 
 def date(meta: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     value = meta.get(key)
-    if value is None:
+    if blank(value):
         if required:
             raise BadRequest("%(field)s: required (YYYY-MM-DD)", field=key)
         return None
@@ -143,10 +161,10 @@ def parse_local_time(value: Any, zone: ZoneInfo, key: str) -> dt.datetime:
 
 
 def times(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    if meta.get("start") is None:
+    if not given(meta, "start"):
         raise BadRequest("start: required (2026-12-01 19:00)")
     start = parse_local_time(meta["start"], zone, "start")
-    end = parse_local_time(meta["end"], zone, "end") if meta.get("end") is not None else None
+    end = parse_local_time(meta["end"], zone, "end") if given(meta, "end") else None
     if end is None:
         raise BadRequest("end: required (2026-12-01 21:00)")
     if end <= start:
@@ -157,7 +175,9 @@ def times(meta: dict[str, Any], zone: ZoneInfo) -> tuple[dt.datetime, dt.datetim
 
 
 def status(meta: dict[str, Any]) -> Status:
-    value = meta.get("status", "confirmed")  # a list is never str()-ed: see date()
+    value = (
+        meta.get("status") if given(meta, "status") else "confirmed"
+    )  # a list is never str()-ed: see date()
     status = value.strip().lower() if isinstance(value, str) else ""
     if status == "canceled":
         status = "cancelled"
@@ -166,16 +186,35 @@ def status(meta: dict[str, Any]) -> Status:
     return status  # type: ignore[return-value]
 
 
-def capacity(meta: dict[str, Any]) -> int | None:
-    value = meta.get("capacity")
-    if value is None:
+WHOLE = re.compile(r"[+]?[0-9]{1,9}")  # not int(): it takes "1_000", "٣" and 5,000 digits slowly
+
+
+def whole_number(value: Any) -> int | None:
+    """A whole number written as text (or given as one), else None."""
+    if isinstance(value, bool):
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1_000_000:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and WHOLE.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def capacity(meta: dict[str, Any]) -> int | None:
+    if not given(meta, "capacity"):
+        return None
+    value = whole_number(meta["capacity"])
+    if value is None or not 0 < value <= 1_000_000:
         raise BadRequest("capacity: a whole number of places, 1 or more")
     return value
 
 
+DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
+
+
 def _coordinate(value: Any, key: str, limit: float) -> float:
+    if isinstance(value, str) and DECIMAL.fullmatch(value.strip()):
+        value = float(value.strip())
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadRequest("location.%(field)s: expected a number", field=key)
     if not math.isfinite(value) or abs(value) > limit:
@@ -188,7 +227,7 @@ ADDRESS_KEYS = ("street", "locality", "region", "postal_code", "country")
 
 def location(meta: dict[str, Any]) -> dict[str, Any] | None:
     value = meta.get("location")
-    if value is None or value == "":
+    if blank(value):
         return None
     if isinstance(value, str):
         return {"name": text(meta, "location")}
@@ -200,9 +239,9 @@ def location(meta: dict[str, Any]) -> dict[str, Any] | None:
     place: dict[str, Any] = {k: text(value, k) for k in ("name", *ADDRESS_KEYS) if value.get(k)}
     if not place.get("name"):
         raise BadRequest("location.name: required")
-    if ("latitude" in value) != ("longitude" in value):
+    if given(value, "latitude") != given(value, "longitude"):
         raise BadRequest("location: give latitude and longitude together")
-    if "latitude" in value:
+    if given(value, "latitude"):
         place["latitude"] = _coordinate(value["latitude"], "latitude", 90)
         place["longitude"] = _coordinate(value["longitude"], "longitude", 180)
     return place
@@ -210,7 +249,7 @@ def location(meta: dict[str, Any]) -> dict[str, Any] | None:
 
 def actions(meta: dict[str, Any]) -> list[dict[str, str | None]]:
     value = meta.get("actions")
-    if value is None:
+    if blank(value):
         return []
     if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
         raise BadRequest("actions: a list of at most %(max)s items", max=MAX_LIST_ITEMS)
@@ -231,20 +270,22 @@ def actions(meta: dict[str, Any]) -> list[dict[str, str | None]]:
 
 
 def flag(meta: dict[str, Any], key: str, default: bool = False) -> bool:
-    value = meta.get(key, default)
+    value = meta.get(key) if given(meta, key) else default
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        value = value.strip().lower() == "true"
     if not isinstance(value, bool):
         raise BadRequest("%(field)s: true or false", field=key)
     return value
 
 
 def closes(meta: dict[str, Any], zone: ZoneInfo) -> float:
-    if meta.get("closes") is None:
+    if not given(meta, "closes"):
         raise BadRequest("closes: required, when voting ends (2026-12-01 21:00)")
     return parse_local_time(meta["closes"], zone, "closes").timestamp()
 
 
 def options(meta: dict[str, Any]) -> list[str]:
-    if meta.get("options") is None:
+    if not given(meta, "options"):
         return list(STRAW_POLL)
     options = text_list(meta, "options")
     if not 2 <= len(options) <= MAX_OPTIONS:
@@ -257,22 +298,23 @@ def options(meta: dict[str, Any]) -> list[str]:
 
 
 def quorum(meta: dict[str, Any]) -> int | None:
-    value = meta.get("quorum")
-    if value is None:
+    if not given(meta, "quorum"):
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    value = whole_number(meta["quorum"])
+    if value is None or value < 1:
         raise BadRequest("quorum: a whole number of voters, 1 or more")
     return value
 
 
 def post_ids(meta: dict[str, Any], key: str) -> list[int]:
-    value = meta.get(key) or []
+    value = meta.get(key) if given(meta, key) else []
     value = value if isinstance(value, list) else [value]
-    if len(value) > MAX_LIST_ITEMS or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
-    ):
+    if len(value) > MAX_LIST_ITEMS:
         raise BadRequest("%(field)s: a list of post numbers", field=key)
-    return value
+    ids = [whole_number(v) for v in value if not blank(v)]
+    if not all(i is not None and i > 0 for i in ids):
+        raise BadRequest("%(field)s: a list of post numbers", field=key)
+    return [i for i in ids if i is not None]
 
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
@@ -12,18 +11,40 @@ from fedihub.errors import BadRequest
 FENCE = "---"
 
 
-class _Loader(yaml.SafeLoader):
-    """Plain data only (no tags that build Python objects), and YAML 1.2's booleans: only
-    true/false are booleans, so a poll's `options: [Yes, No]` stays two words."""
+class _Loader(yaml.BaseLoader):
+    """Mappings, lists and text only: every scalar stays the text people typed, so
+    `access_code: 0123` is "0123" (not the octal 83), `options: [Yes, No]` two words and a date
+    a string the field's reader checks (fieldreaders.py turns text into numbers, dates and
+    yes/no, with errors that name the field). No tags: `!!python/…`, `!!binary`, `!!int` are
+    refused, not quietly read as text."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _refuse_tags(node)
+        return super().construct_document(node)
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map")}
+
+
+def _refuse_tags(root: yaml.Node) -> None:
+    """Each node once (aliases share nodes: walking them all could take for ever)."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.tag not in PLAIN_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None, None, "explicit tags are not allowed", node.start_mark
+            )
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend(n for pair in node.value for n in pair)
+
+
 MAX_FRONT_MATTER_BYTES = 20_000
 
 
@@ -43,7 +64,6 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
             "the front matter is longer than %(max)s bytes", max=MAX_FRONT_MATTER_BYTES
         )
     try:
-        # safe_load builds only plain data: no tags that construct Python objects.
         meta = yaml.load(raw, Loader=_Loader)
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)

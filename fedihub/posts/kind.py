@@ -24,6 +24,7 @@ from fedihub.content import render_markdown
 from fedihub.errors import BadRequest
 from fedihub.posts import fieldreaders as read
 from fedihub.posts.fieldreaders import Status
+from fedihub.posts.formfields import FormField, allowed_keys
 from fedihub.posts.frontmatter import split_front_matter
 
 if TYPE_CHECKING:
@@ -81,6 +82,10 @@ class PostKind:
     example: str = ""  # the text the compose form starts from
     position = 100  # where it comes in lists of kinds (the compose form's, error messages')
     fields_type: type[KindFields]
+    # Its form, one field per front matter key (posts/formfields.py), declared beside `parse`:
+    # the compose page's inputs, the front matter they write and, unless the kind names them
+    # itself, the keys it allows.
+    form: tuple[FormField, ...] = ()
     allowed: frozenset[str] = frozenset({"title"})  # front matter keys besides `language`
     title_required = False
     body_required = False
@@ -97,6 +102,11 @@ class PostKind:
     # named (a file beside post.html) or written out here.
     page_template: str | None = None
     page_part: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "form" in cls.__dict__ and "allowed" not in cls.__dict__:
+            cls.allowed = allowed_keys(cls.form)
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         raise NotImplementedError

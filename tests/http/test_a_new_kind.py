@@ -1,7 +1,8 @@
 """Adding a kind of post is adding one module: a hypothetical "notice" (an announcement that
 stands until a date) is written into a package of its own, found by the registry's discovery, and
 then parsed, published through the same capability the CLI and the web forms use, federated as
-an ActivityStreams object and shown on its page, with no other module of fedihub changed."""
+an ActivityStreams object and shown on its page, with no other module of fedihub changed. Its
+declared form alone puts its inputs on the compose page, and a post made there is published."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 import fedihub.app
+from fedihub.accounts.service import create_account, require_account
 from fedihub.activitystreams import ACTIVITY_JSON
 from fedihub.actors import store as actors
 from fedihub.app import create_app
@@ -24,10 +26,11 @@ from fedihub.hubs.service import create_hub
 from fedihub.keys import services_key
 from fedihub.kinds import discover
 from fedihub.posts import service as posts
+from tests.support.web import HTML, form_token, sign_in
 
 # Everything a kind is, in its one module: name, label and example for the compose form, a
-# typed fields dataclass, its front matter, its ActivityStreams shape, the hub page's section
-# that lists it and its part of the post's page.
+# typed fields dataclass, its form (which gives the front matter keys it allows), its
+# ActivityStreams shape, the hub page's section that lists it and its part of the post's page.
 NOTICE = '''
     """A notice: an announcement that stands until a date."""
 
@@ -39,6 +42,7 @@ NOTICE = '''
 
     from fedihub.db import Database
     from fedihub.posts import fieldreaders as read
+    from fedihub.posts.formfields import FormField
     from fedihub.posts.kind import KindName, Parsed, PostKind
     from fedihub.posts.store import Post
     from fedihub.words import Words
@@ -62,7 +66,10 @@ NOTICE = '''
         example = "---\\nuntil: 2026-12-31\\n---\\nThe hall is closed."
         position = 10
         fields_type = NoticeFields
-        allowed = frozenset({"title", "until"})
+        form = (
+            FormField("until", "Stands until", "date", required=True,
+                      help="The last day it stands"),
+        )
         body_required = True
         in_feed = True
         hub_section = "updates"
@@ -117,6 +124,7 @@ async def test_a_kind_in_one_module_is_parsed_published_federated_and_shown(
 ) -> None:
     svc = client.app[services_key]
     assert svc.kinds.names[-1] == "notice"  # after fedihub's own, by its position
+    assert svc.kinds.get("notice").allowed == {"title", "until"}  # from its form
     await create_hub(svc.db, "tenants", name="Tenants")
     hub = await actors.get_actor(svc.db, "group", "tenants")
     assert hub is not None
@@ -143,3 +151,38 @@ async def test_a_kind_in_one_module_is_parsed_published_federated_and_shown(
     assert "closed for repairs" in page
     assert "closed for repairs" in await (await client.get("/hubs/tenants")).text()
     assert "closed for repairs" in await (await client.get("/hubs/tenants/feed.atom")).text()
+
+
+async def test_a_kind_in_one_module_has_its_form_on_the_compose_page(client: TestClient) -> None:
+    svc = client.app[services_key]
+    await create_account(svc.db, "ana", "correct horse", is_admin=False)
+    ana = await require_account(svc.db, "ana")
+    await create_hub(svc.db, "tenants", name="Tenants", organizer=ana)
+    assert await sign_in(client, "ana") == 303
+    compose = "/hubs/tenants/compose"
+    page = await (await client.get(f"{compose}?kind=notice", headers=HTML)).text()
+    # Its declared field, as a real date input with its label and help; no YAML to type.
+    assert '<label for="f-until">Stands until <span aria-hidden="true">*</span></label>' in page
+    assert '<small id="f-until-help">The last day it stands</small>' in page
+    assert '<input type="date" id="f-until" name="f.until" value="" required' in page
+    assert '<input type="hidden" name="kind" value="notice">' in page
+    assert 'id="text"' not in page  # the form, not the file
+    # It is offered among the kinds on the other kinds' pages too.
+    update = await (await client.get(compose, headers=HTML)).text()
+    assert 'name="to_kind" value="notice"' in update
+
+    token = await form_token(client, compose)
+    form = {"csrf": token, "kind": "notice", "mode": "form", "title": "",
+            "f.until": "", "body": "The hall is closed."}  # fmt: skip
+    refused = await client.post(compose, data=form, headers=HTML)
+    assert refused.status == 400
+    assert "until" in await refused.text()
+    form["f.until"] = "2027-01-31"
+    resp = await client.post(compose, data=form, headers=HTML, allow_redirects=False)
+    assert resp.status == 303, (await resp.text())[:2000]
+    row = await svc.db.fetchone("SELECT kind, fields, source_markdown FROM posts")
+    assert row is not None
+    assert (row["kind"], json.loads(row["fields"])) == ("notice", {"until": "2027-01-31"})
+    assert row["source_markdown"] == "---\nuntil: '2027-01-31'\n---\nThe hall is closed."
+    shown = await (await client.get(resp.headers["Location"])).text()
+    assert "<p class=notice>Stands until 2027-01-31</p>" in shown

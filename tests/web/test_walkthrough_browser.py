@@ -88,9 +88,8 @@ def test_sign_up_start_a_hub_post_with_an_image_and_switch_to_spanish(
 
     page.get_by_role("link", name="Write a post").click()
     assert page.evaluate(AUDIT) == []
-    page.get_by_label("Update in Markdown; structured fields go between the --- lines").fill(
-        "# Kitchen open\n\nHot meals from noon at the community hall."
-    )
+    page.get_by_label("Title", exact=True).fill("Kitchen open")  # the form: no Markdown file
+    page.get_by_label("Text (Markdown").fill("Hot meals from noon at the community hall.")
     page.get_by_label(
         "Image (JPEG, PNG, GIF or WebP; 8 MB at most; its metadata is removed)"
     ).set_input_files(str(picture(tmp_path / "kitchen.jpg")))
