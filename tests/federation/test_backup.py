@@ -118,7 +118,9 @@ async def test_a_backup_taken_while_serve_writes_has_every_row_acknowledged_befo
     restored.data.mkdir()
     shutil.copy(a.data / "config.toml", restored.data / "config.toml")
     shutil.copy(by_command, restored.data / "fedihub.sqlite3")
-    restored.domain, restored.base_url = a.domain, a.base_url
+    # Served where the instance was (a development instance refuses a port its links do not
+    # name); the original is stopped.
+    restored.domain, restored.base_url, restored.port = a.domain, a.base_url, a.port
     assert restored.cli("deliveries", "--data", restored.data).returncode == 0
     try:
         await restored.start()
