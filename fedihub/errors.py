@@ -96,6 +96,8 @@ class FetchError(FedihubError):
         """The server it is about, from the address or handle it names."""
         if isinstance(domain := self.params.get("domain"), str):
             return domain
+        if isinstance(handle := self.params.get("handle"), str) and "@" in handle.lstrip("@"):
+            return handle.rpartition("@")[2]  # @name@server
         for name in ("url", "uri", "key_id"):
             value = self.params.get(name)
             if isinstance(value, str) and "://" in value:

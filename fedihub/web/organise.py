@@ -28,6 +28,7 @@ from fedihub.posts.store import Post
 from fedihub.web.auth import form_action, form_page, require_signed_in
 from fedihub.web.forms import form_text, uploaded_bytes
 from fedihub.web.posts import _page_part
+from fedihub.web.respond import reader_words
 
 # How the join policies read on pages (translated there).
 POLICY_NAMES: dict[JoinPolicy, str] = {"open": "Anyone may join",
@@ -239,11 +240,14 @@ async def _preview(
                 draft.content_html, fields, draft.starts_at, draft.ends_at, draft.status, None,
                 now, None, None)  # fmt: skip
     hub_uri = hub.uri(svc.config.base_url)
-    obj = render.post_object(hub_uri, post, state.kind, language=state.language or hub.language)
+    # In the reader's words, as the post's page will show it to them.
+    obj = render.post_object(hub_uri, post, state.kind, language=state.language or hub.language,
+                             reader=reader_words(request))  # fmt: skip
     page: dict[str, Any] = {"take_part_open": False, "mine": None}
     page.update(await state.kind.page(svc.db, post, None, now))
     page["take_part_open"] = False  # nobody takes part in a preview
     return {"obj": obj, "post": post, "summary": obj.get("summary"), "page": page,
+            "hub_uri": hub_uri,
             "page_part": _page_part(request.app[templates_key], state.kind)}  # fmt: skip
 
 

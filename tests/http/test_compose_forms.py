@@ -156,7 +156,8 @@ HOSTILE = [
     ({"kind": "event", "title": "E", "f__start": "2027-03-05T18:00",
       "f__end": "2027-03-05T19:00", "f__capacity": "-5"}, "capacity"),
     ({"kind": "poll", "body": "Q", "f__closes": "2027-03-08T20:00",
-      "f__options": [f"o{i}" for i in range(10_000)]}, "form fields"),  # aiohttp's cap
+      "f__options": [f"o{i}" for i in range(10_000)]},
+     "That did not work"),  # aiohttp's cap on form fields, told as the error page tells it
     ({"kind": "poll", "body": "Q", "f__closes": "2027-03-08T20:00",
       "f__options": [f"o{i}" for i in range(11)]}, "between 2 and 10"),
     ({"kind": "update", "title": "t" * 1_000_000, "body": "x"}, "at most 100000 bytes"),
