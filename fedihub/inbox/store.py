@@ -16,7 +16,15 @@ from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database, Row
 from fedihub.dialects import Dialect, values_of
 from fedihub.inbox.validate import Incoming
-from fedihub.jobs import JobState, QueuePolicy, Retry, exponential, skip_locked, still_due
+from fedihub.jobs import (
+    JobState,
+    QueuePolicy,
+    Retry,
+    claims_one_at_a_time,
+    exponential,
+    skip_locked,
+    still_due,
+)
 from fedihub.outbox.store import mark_hosts_healthy
 
 MAX_BATCH = 512
@@ -145,8 +153,14 @@ async def claim_due(
     host and none from `full_hosts`, which hold their share already (a soft cap: one claim may
     pass it by a claim's worth; per process, as jobs.py says). A lease that ran out (its worker
     died) is due again. One statement, so the claim holds the single writer as briefly as it
-    can."""
+    can.
+
+    An actor's items are handled one at a time, in order: within a process by the worker's
+    lanes, across processes here. An item is not claimed while an earlier one of its actor runs
+    under another owner's live lease (a Follow and its Undo must not run side by side in two
+    processes), and claims of the inbox take turns across processes, so each sees the others'."""
     async with db.transaction() as tx:
+        await claims_one_at_a_time(tx, "inbox_items")
         rows = await tx.fetchall(
             # Each host with pending items, found by seeking the (state, actor_host, next_try_at)
             # index from one host to the next, then the first few due items of each: the cost
@@ -165,6 +179,10 @@ async def claim_due(
             " UPDATE inbox_items SET state = 'running', locked_until = ?4, locked_by = ?5"
             " WHERE id IN (SELECT id FROM inbox_items WHERE id IN"
             f"  (SELECT id FROM due ORDER BY id LIMIT ?6) AND {still_due('?1')}"
+            "  AND NOT EXISTS (SELECT 1 FROM inbox_items earlier WHERE earlier.state = 'running'"
+            "   AND earlier.actor_host = inbox_items.actor_host"
+            "   AND earlier.actor_uri = inbox_items.actor_uri AND earlier.id < inbox_items.id"
+            "   AND earlier.locked_by <> ?5 AND earlier.locked_until >= ?1)"
             f"  {skip_locked(tx.dialect)})"
             " RETURNING id, activity_uri, actor_uri, actor_host, type, document, attempts",
             (now, per_host, json.dumps(sorted(full_hosts)), now + INBOX.lease_s, owner, limit),

@@ -363,3 +363,28 @@ async def test_a_lease_held_by_a_process_of_this_machine_that_is_gone_is_taken_a
         assert await jobs.hold_lease(db, "tick", alive, T0 + 1, 60.0)
     finally:
         await db.close()
+
+
+async def test_an_actors_later_item_waits_while_another_process_runs_its_earlier_one(
+    processes: list[Database],
+) -> None:
+    """A Follow and its Undo from one actor, claimed by two processes: the Undo is not handed
+    to the second while the first is still running the Follow (the Undo could finish first and
+    leave the follow in place); once the Follow is done, it is."""
+    first, second = processes[0], processes[1]
+    async with first.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO inbox_items (activity_uri, actor_uri, actor_host, type, document,"
+            " next_try_at, received_at) VALUES (?, 'https://h.example/users/u', 'h.example',"
+            " ?, 'null', ?, ?)",
+            [("https://h.example/follow", "Follow", T0, T0),
+             ("https://h.example/undo", "Undo", T0, T0)],
+        )  # fmt: skip
+    claim = {"now": T0, "per_host": 4, "full_hosts": ()}
+    follow = await inbox.claim_due(first, limit=1, owner="process-a", **claim)
+    assert [i.type for i in follow] == ["Follow"]
+    assert await inbox.claim_due(second, limit=10, owner="process-b", **claim) == []
+    # The same process may take it: its own lanes keep one actor's items in order.
+    await first.execute("UPDATE inbox_items SET state = 'done' WHERE type = 'Follow'")
+    undo = await inbox.claim_due(second, limit=10, owner="process-b", **claim)
+    assert [i.type for i in undo] == ["Undo"]
