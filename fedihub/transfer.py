@@ -162,6 +162,20 @@ async def continue_identities(writing: Transaction) -> None:
         )
 
 
+async def release_leases(writing: Transaction, tables: dict[str, list[str]]) -> int:
+    """Work the SQLite server was running when it stopped (killed, most likely: a clean stop
+    records it) goes back in its queue: its leases name a process that never runs on the new
+    database, and would hold those rows, and their host's slots, until they ran out."""
+    released = 0
+    for table, columns in tables.items():
+        if {"state", "locked_until", "locked_by"} <= set(columns):
+            released += await writing.execute(
+                f"UPDATE {quoted(table)} SET state = 'pending', locked_until = NULL,"
+                " locked_by = NULL WHERE state = 'running'"
+            )
+    return released
+
+
 async def count_rows(tx: Transaction, table: str) -> int:
     row = await tx.fetchone(f"SELECT count(*) FROM {quoted(table)}")
     return int(row[0]) if row else 0
@@ -194,6 +208,7 @@ async def move_to_postgresql(sqlite_path: Path, url: str) -> list[tuple[str, int
                     for table, columns in tables.items()
                 ]
                 await continue_identities(writing)
+                await release_leases(writing, tables)
                 for table, _ in copied:
                     await refuse_unless_counts_match(reading, writing, table)
             return copied

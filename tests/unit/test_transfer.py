@@ -84,14 +84,22 @@ async def test_text_with_a_nul_character_is_refused_naming_where_it_is(
     assert rows_in(postgres_url, "local_actors") == 0  # nothing half-copied
 
 
-async def test_the_scheduler_lease_of_a_server_killed_on_sqlite_stays_behind(
+async def test_the_leases_of_a_server_killed_on_sqlite_stay_behind(
     data: Path, postgres_url: str
 ) -> None:
     with closing(sqlite3.connect(data / "fedihub.sqlite3")) as conn, conn:
         conn.execute("INSERT INTO leases VALUES ('scheduler', 'host:/gone', 4e9)")
+        conn.execute(
+            "INSERT INTO inbox_items (activity_uri, actor_uri, actor_host, type, document, state,"
+            " next_try_at, locked_until, locked_by, received_at) VALUES ('https://h.example/1',"
+            " 'https://h.example/u', 'h.example', 'Like', '{}', 'running', 0, 4e9, 'host:/gone', 0)"
+        )
     await move_to_postgresql(data / "fedihub.sqlite3", postgres_url)
     assert rows_in(postgres_url, "leases") == 0
     assert rows_in(postgres_url, "local_actors") == 1
+    # The item it was running is due again at once, for whichever process claims it.
+    assert count(postgres_url, "SELECT count(*) FROM inbox_items WHERE state = 'pending'"
+                 " AND locked_by IS NULL AND locked_until IS NULL") == 1  # fmt: skip
 
 
 def test_the_command_refuses_a_nul_and_leaves_the_instance_on_sqlite(
