@@ -112,8 +112,9 @@ def same_host(uri: str, other: str) -> bool:
 
 
 def same_server_like(uri: str) -> str:
-    """A SQL LIKE pattern (with ESCAPE '\\') for ids on the same scheme://host as `uri`."""
-    origin = "/".join(uri.split("/", 3)[:3])
+    """A SQL LIKE pattern (with ESCAPE '\\') for ids on the same scheme://host as `uri`, in
+    lower case: compare it with `lower(column)`, as LIKE ignores case on SQLite only."""
+    origin = "/".join(uri.split("/", 3)[:3]).lower()
     return origin.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
 
 

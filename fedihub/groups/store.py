@@ -145,7 +145,7 @@ async def queue(
         row = await tx.fetchone(
             "SELECT count(*) FILTER (WHERE actor_uri = ?), count(*) FROM moderation_queue"
             " WHERE hub_id = ?"
-            " AND state = 'pending' AND actor_uri LIKE ? ESCAPE '\\'",
+            " AND state = 'pending' AND lower(actor_uri) LIKE ? ESCAPE '\\'",
             (actor_uri, hub_id, same_server),
         )
         from_actor, from_server = (row[0] or 0, row[1]) if row else (0, 0)

@@ -53,7 +53,7 @@ async def save(
     same_server = same_server_like(reporter_uri)
     open_from_server = await tx.fetchone(
         f"SELECT count(*) FROM reports WHERE {SAME_HUB} AND resolved_at IS NULL"
-        " AND reporter_uri LIKE ? ESCAPE '\\'",
+        " AND lower(reporter_uri) LIKE ? ESCAPE '\\'",
         (hub_id, hub_id, same_server),
     )
     if open_from_server is not None and open_from_server[0] >= MAX_OPEN_PER_SERVER:
