@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -323,7 +324,7 @@ async def test_a_directory_write_is_whole_or_absent(
 
     from fedihub.media.objects import DirectoryStore
 
-    store = DirectoryStore(tmp_path)
+    store = DirectoryStore(tmp_path, ThreadPoolExecutor(1))
     name = "A" * 24 + ".jpg"
     seen_while_writing: list[str] = []
 
