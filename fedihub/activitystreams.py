@@ -112,8 +112,9 @@ def same_host(uri: str, other: str) -> bool:
 
 
 def same_server_like(uri: str) -> str:
-    """A SQL LIKE pattern (with ESCAPE '\\') for ids on the same scheme://host as `uri`."""
-    origin = "/".join(uri.split("/", 3)[:3])
+    """A SQL LIKE pattern (with ESCAPE '\\') for ids on the same scheme://host as `uri`, in
+    lower case: compare it with `lower(column)`, as LIKE ignores case on SQLite only."""
+    origin = "/".join(uri.split("/", 3)[:3]).lower()
     return origin.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
 
 
@@ -147,10 +148,36 @@ def _refuse_constant(name: str) -> Any:
 _STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
+class NulInJson(ValueError):
+    """JSON holding U+0000, which PostgreSQL's text cannot hold (nor any page shows)."""
+
+
 def strict_json(text: str | bytes) -> Any:
     """JSON from another server, strictly: NaN and Infinity are not JSON (RFC 8259), though
-    Python's parser takes them, and a NaN would then reach counts, dates and the database."""
-    return _STRICT_DECODER.decode(text.decode("utf-8") if isinstance(text, bytes) else text)
+    Python's parser takes them, and a NaN would then reach counts, dates and the database.
+    U+0000 anywhere (NulInJson) is refused on both engines alike: PostgreSQL cannot store it."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    document = _STRICT_DECODER.decode(text)
+    if "\\u0000" in text and _holds_nul(document):  # the walk only when an escape is there
+        raise NulInJson("JSON holding U+0000")
+    return document
+
+
+def _holds_nul(document: Any) -> bool:
+    """Any key or string at any depth holds U+0000 (a stack, not recursion, as below)."""
+    stack: list[Any] = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+    return False
 
 
 def first_non_web_link(document: dict[str, Any]) -> str | None:

@@ -19,7 +19,7 @@ from fedihub import jobs
 from fedihub.actors import discovery
 from fedihub.config import Config
 from fedihub.deadlines import Watchdog
-from fedihub.errors import FedihubError, TooManyRequests
+from fedihub.errors import BadRequest, FedihubError, TooManyRequests
 from fedihub.inbox.budget import HostBudgets
 from fedihub.inbox.handlers import HANDLERS
 from fedihub.inbox.store import InboxWriter
@@ -124,6 +124,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise  # aiohttp logs it and answers 500
         log.exception("%s %s -> 500", request.method, request.path)
         return error_page(request, 500, None)
+
+
+@web.middleware
+async def nul_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A U+0000 in the path or the query (`%00`) is refused here, for every page alike:
+    PostgreSQL's text cannot hold it (a lookup with it would fail as a 500), nor does any name
+    or address of ours have one. Forms are checked where they are read (web/forms.py)."""
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value for key, value in request.query.items()
+    ):
+        raise BadRequest("the address holds a U+0000 (NUL) character")
+    return await handler(request)
 
 
 def error_page(request: web.Request, status: int, message: str | None) -> web.Response:
@@ -297,7 +309,7 @@ def create_app(
     (`fedihub serve --no-workers`): the web, and the inbox rows it writes, but no workers;
     `fedihub worker` processes do the work."""
     app = web.Application(
-        middlewares=[error_middleware, auth.session_middleware],
+        middlewares=[error_middleware, nul_middleware, auth.session_middleware],
         # Forms may carry an image; the inbox applies its own, smaller cap as it reads.
         client_max_size=max(config.max_inbox_body_bytes, MAX_UPLOAD_BYTES + 65_536),
     )

@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from fedihub.config import load_config
+from fedihub.config import load_config, sync_directory
 from fedihub.db import BUSY_TIMEOUT_MS
 from fedihub.errors import ConfigError
 
@@ -74,7 +74,7 @@ def backup_file(source: Path, target: Path) -> Backup:
         except FileExistsError as e:
             raise ConfigError("%(path)s already exists: a backup never overwrites a file",
                               path=str(target)) from e  # fmt: skip
-        _sync_directory(target.parent)
+        sync_directory(target.parent)
         return Backup(target, target.stat().st_size, version)
     finally:
         for leftover in (
@@ -106,13 +106,3 @@ def _copy(source: Path, copy: Path) -> int:
             out.close()
     finally:
         live.close()
-
-
-def _sync_directory(directory: Path) -> None:
-    """The new name on disk too (where the system lets a directory be opened for that)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
 import re
+import tempfile
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -210,7 +212,35 @@ def write_config(data_dir: Path, domain: str, insecure_http: bool, database: str
     )
     if database:  # PostgreSQL; without it, the SQLite file in this directory
         text += f"database = {json.dumps(database)}\n"  # a TOML basic string is a JSON string
-    (data_dir / CONFIG_FILE).write_text(text, encoding="utf-8")
+    write_private(data_dir / CONFIG_FILE, text)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes `path` readable by its owner only (config.toml may hold the database password),
+    atomically: a temporary file in the same directory, renamed over it, the rename synced."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    sync_directory(path.parent)
+
+
+def sync_directory(directory: Path) -> None:
+    """A rename in `directory` on disk too (where the system lets a directory be opened for
+    that)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def load_config(data_dir: Path) -> Config:

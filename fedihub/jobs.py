@@ -355,10 +355,11 @@ class WorkerLoop:
     seconds, at once (0) or, with nothing to do, None (then `idle_s`, a safety net for work
     written by another process). `wake()` (work was written in this process) ends any wait.
 
-    With a `policy`, the loop releases `owner`'s leftover (and expired) claims when it starts
-    and prunes finished rows every `prune_every_s`. A failed pass is logged and retried after
-    `error_pause_s`: a database error must not stop a queue for good. `stop()` ends the loop
-    after the pass under way; `on_stop` then runs (also when the task is cancelled)."""
+    With a `policy`, the loop releases `owner`'s leftover (and expired) claims before its first
+    pass (retried like a pass until it succeeds) and prunes finished rows every `prune_every_s`.
+    A failed pass is logged and retried after `error_pause_s`: a database error must not stop
+    a queue for good. `stop()` ends the loop after the pass under way; `on_stop` then runs
+    (also when the task is cancelled)."""
 
     def __init__(
         self,
@@ -400,12 +401,14 @@ class WorkerLoop:
         return self._stopping
 
     async def run_forever(self) -> None:
-        if self._policy is not None:
-            await release_claims(self._db, self._policy, self.owner, self._clock.now())
+        released = self._policy is None
         try:
             while not self._stopping:
                 self._wake.clear()  # before the pass: a wake during it means another
                 try:
+                    if not released and self._policy is not None:  # fails like a pass would
+                        await release_claims(self._db, self._policy, self.owner, self._clock.now())
+                        released = True
                     await self._prune_now_and_then()
                     delay = await self._step()
                 except Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ INBOX_CHANNEL = "fedihub_inbox"
 DELIVERIES_CHANNEL = "fedihub_deliveries"
 SCHEDULER_CHANNEL = "fedihub_scheduler"
 CHANNELS = (INBOX_CHANNEL, DELIVERIES_CHANNEL, SCHEDULER_CHANNEL)
+MEDIA_THREADS = 8  # the media store's calls at once (each an image, or 64 KiB of one)
 
 
 class Wakeups:
@@ -73,9 +75,13 @@ class Services:
     clock: Clock = SYSTEM_CLOCK
     # The server registers its workers here, so work enqueued in any process is picked up at once.
     wakeups: Wakeups = field(init=False)
+    # The media store's blocking calls (files, S3) run here, never on the event loop's default
+    # executor, which the resolver's DNS lookups need: a hung store cannot starve federation.
+    media_threads: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
         self.wakeups = Wakeups(self.db)
+        self.media_threads = ThreadPoolExecutor(MEDIA_THREADS, thread_name_prefix="media")
 
     def wake_delivery(self) -> None:
         """Deliveries were enqueued (and committed)."""
@@ -104,6 +110,8 @@ async def open_services(config: Config, kinds: PostKinds, clock: Clock = SYSTEM_
 async def close_services(services: Services) -> None:
     await services.client.close()
     await services.db.close()
+    # Not waiting for calls a hung store holds: they end with it, or with the process.
+    services.media_threads.shutdown(wait=False, cancel_futures=True)
 
 
 @asynccontextmanager

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import asyncpg
 
-from fedihub.config import CONFIG_FILE
+from fedihub.config import CONFIG_FILE, write_private
 from fedihub.db import Row, SqliteDatabase, Transaction
 from fedihub.engine import open_database
 from fedihub.errors import ConfigError
@@ -225,4 +225,4 @@ def switch_to(data_dir: Path, url: str) -> None:
     separator = "" if text.endswith("\n") or not text else "\n"
     # A TOML basic string is a JSON string; the settings are top-level keys, so one more line
     # at the end is one more setting.
-    path.write_text(f"{text}{separator}database = {json.dumps(url)}\n", encoding="utf-8")
+    write_private(path, f"{text}{separator}database = {json.dumps(url)}\n")

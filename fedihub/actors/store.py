@@ -93,6 +93,18 @@ async def get_actor_by_username(db: Database, username: str) -> LocalActor | Non
     return _actor(row) if row else None
 
 
+async def lock_actor(tx: Transaction, actor_id: int | None) -> None:
+    """Takes a hub's row (None: the instance actor's) for the rest of the transaction, so that
+    transactions which count one hub's rows against a cap and then write run one after another
+    across processes on PostgreSQL. Call it first. SQLite has one writer already."""
+    if tx.dialect == "postgresql":
+        where = "id = ?" if actor_id is not None else "kind = 'application'"
+        await tx.fetchone(
+            f"SELECT id FROM local_actors WHERE {where} FOR UPDATE",
+            (actor_id,) if actor_id is not None else (),
+        )
+
+
 async def get_instance_actor(db: Database) -> LocalActor:
     row = await db.fetchone(
         f"SELECT {_ACTOR_COLUMNS} FROM local_actors WHERE kind = 'application' LIMIT 1"

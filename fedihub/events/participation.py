@@ -78,7 +78,9 @@ async def _counts_changed(tx: Transaction, svc: Services, post: Post, now: float
 
 async def _current(tx: Transaction, post: Post) -> Post:
     """The post as stored now: an edit (capacity, cancellation) may have landed since the caller
-    read it, and the decision must be made on what the transaction sees."""
+    read it, and the decision must be made on what the transaction sees. The post is locked
+    first: the counting and writing that follow run one at a time for it, in every process."""
+    await posts.lock_post(tx, post.id)
     current = await posts.get_post_by_id(tx, post.id)
     if current is None:
         raise EventClosed("the event was deleted")

@@ -56,6 +56,8 @@ async def participant(
 
 
 async def add_participant(tx: Transaction, post_id: int, p: Participant) -> None:
+    """seq orders arrivals within the post: the caller holds the post's lock (posts.lock_post),
+    so max(seq) + 1 is read after the post's earlier arrivals are committed."""
     await tx.execute(
         "INSERT INTO event_participants (post_id, actor_uri, join_activity_uri, state, message,"
         " joined_at, seq) VALUES (?, ?, ?, ?, ?, ?,"

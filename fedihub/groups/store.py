@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fedihub.activitystreams import same_server_like
+from fedihub.actors import store as actors
 from fedihub.db import Database, Transaction
 
 Role = Literal["admin", "moderator", "member"]
@@ -140,10 +141,11 @@ async def queue(
 ) -> Literal["queued", "already queued", "too many waiting"]:  # fmt: skip
     same_server = same_server_like(actor_uri)
     async with db.transaction() as tx:
+        await actors.lock_actor(tx, hub_id)  # the caps hold across processes
         row = await tx.fetchone(
             "SELECT count(*) FILTER (WHERE actor_uri = ?), count(*) FROM moderation_queue"
             " WHERE hub_id = ?"
-            " AND state = 'pending' AND actor_uri LIKE ? ESCAPE '\\'",
+            " AND state = 'pending' AND lower(actor_uri) LIKE ? ESCAPE '\\'",
             (actor_uri, hub_id, same_server),
         )
         from_actor, from_server = (row[0] or 0, row[1]) if row else (0, 0)

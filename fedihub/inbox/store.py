@@ -95,8 +95,10 @@ class InboxWriter:
         firsts: dict[str, Incoming] = {}
         for a in activities:
             firsts.setdefault(a.id, a)
+        # In id order, not arrival's (the requests of one batch came at once): two processes
+        # storing the same activities lock their ids in one order and cannot deadlock.
         rows = [(a.id, a.actor, host_of(a.actor), a.type, a.raw, now, now)
-                for a in firsts.values()]  # fmt: skip
+                for _, a in sorted(firsts.items())]  # fmt: skip
         values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
         async with self._db.transaction() as tx:
             returned = await tx.fetchall(

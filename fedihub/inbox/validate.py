@@ -7,6 +7,7 @@ from typing import Any
 
 from fedihub.activitystreams import (
     WEB_SCHEMES,
+    NulInJson,
     first_non_web_link,
     host_of,
     id_of,
@@ -34,6 +35,8 @@ def parse_activity(body: bytes) -> Incoming:
     try:
         raw = body.decode("utf-8")  # strictly UTF-8 (RFC 8259), so `raw` parses back the same
         document = strict_json(raw)
+    except NulInJson as e:  # PostgreSQL cannot store it: refused here, on both engines
+        raise BadRequest("the activity holds a U+0000 (NUL) character") from e
     except (ValueError, RecursionError) as e:
         raise BadRequest("the body is not valid UTF-8 JSON") from e
     if not isinstance(document, dict):

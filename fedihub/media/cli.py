@@ -44,7 +44,10 @@ async def _copy(svc: Services, args: argparse.Namespace) -> None:
         raise ConfigError("--to names the store this instance already uses")
     if isinstance(where, Path) and not where.is_dir():
         raise ConfigError("--to %(path)s is not a directory", path=str(where))
-    source, target = media_store(config), media_store(target_config)
+    source, target = (
+        media_store(config, svc.media_threads),
+        media_store(target_config, svc.media_threads),
+    )
     counts = {"copied": 0, "already there": 0, "missing": 0}
     images = await store.all_media(svc.db)
     for start in range(0, len(images), AT_ONCE):

@@ -6,7 +6,9 @@ Both answer to `MediaStore`; nothing above this module knows which one it has. N
 random names `service.store_upload` gives (checked by the route before they get here), and an
 image is never changed once stored, so a reader sees the whole of it or nothing.
 
-The object store is reached through boto3, AWS's own client, run in threads (`asyncio.to_thread`):
+The object store is reached through boto3, AWS's own client, run in threads (the store's own
+bounded pool, `Services.media_threads`: never the event loop's default executor, which the
+resolver's DNS lookups need, so a hung file system or bucket cannot starve federation):
 boto3 and botocore are kept by AWS and move together, where aiobotocore pins one exact botocore
 (and so every other package that needs botocore, moto among them) and wraps it in its own HTTP
 layer. An image is at most a few megabytes and a thread per request in flight is cheap beside the
@@ -17,15 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import logging
 import os
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
-from fedihub.config import Config, S3Location
+from fedihub.config import Config, S3Location, sync_directory
 from fedihub.errors import FedihubError
 
 if TYPE_CHECKING:
@@ -78,12 +82,13 @@ class MediaStore(Protocol):
     async def delete(self, names: list[str]) -> None: ...
 
 
-def media_store(config: Config) -> MediaStore:
-    """The store the configuration names. Cheap to call: S3 clients are made once per process."""
+def media_store(config: Config, threads: Executor) -> MediaStore:
+    """The store the configuration names, its blocking calls run on `threads`. Cheap to call:
+    S3 clients are made once per process."""
     where = config.media_location
     if isinstance(where, Path):
-        return DirectoryStore(where)
-    return S3Store(where, _s3_client(config.s3_endpoint_url), config.s3_endpoint_url)
+        return DirectoryStore(where, threads)
+    return S3Store(where, _s3_client(config.s3_endpoint_url), threads, config.s3_endpoint_url)
 
 
 async def read_all(stored: Stored) -> bytes:
@@ -128,12 +133,32 @@ def _outage(where: str) -> _Outage:
     return _OUTAGES.setdefault(where, _Outage())
 
 
-class DirectoryStore:
+class _Store:
+    """What both stores share: `read` through `open`, and their blocking calls on `threads`."""
+
+    def __init__(self, threads: Executor) -> None:
+        self._threads = threads
+
+    async def open(self, name: str) -> Stored | None:
+        raise NotImplementedError
+
+    async def read(self, name: str) -> bytes | None:
+        stored = await self.open(name)
+        return None if stored is None else await read_all(stored)
+
+    async def _in_thread(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._threads, functools.partial(call, *args, **kwargs)
+        )
+
+
+class DirectoryStore(_Store):
     """Files in one directory. A write goes to a temporary file beside its final name and is
     renamed into place, so another process (on this machine or another, over NFS) never reads
     half an image."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, threads: Executor) -> None:
+        super().__init__(threads)
         self.root = root
         self.description = str(root)
         self._outage = _outage(self.description)
@@ -144,10 +169,6 @@ class DirectoryStore:
     async def open(self, name: str) -> Stored | None:
         file = await self._run(_open_or_none, self.root / name)
         return None if file is None else _FileRead(file, self)
-
-    async def read(self, name: str) -> bytes | None:
-        stored = await self.open(name)
-        return None if stored is None else await read_all(stored)
 
     async def exists(self, name: str) -> bool:
         def is_file() -> bool:
@@ -174,7 +195,7 @@ class DirectoryStore:
         """`call` on a thread; a failing file system (gone, full, a lost NFS mount) is a
         StoreUnavailable, said once in the log."""
         try:
-            result = await asyncio.to_thread(call, *args, **kwargs)
+            result = await self._in_thread(call, *args, **kwargs)
         except OSError as e:
             raise self._outage.failed(self.description, e) from e
         self._outage.answered(self.description)
@@ -192,6 +213,7 @@ def _write_atomically(root: Path, name: str, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    sync_directory(root)  # the new name on disk too
 
 
 def _open_or_none(path: Path) -> IO[bytes] | None:
@@ -219,14 +241,17 @@ class _FileRead:
         self._file.close()
 
 
-class S3Store:
+class S3Store(_Store):
     """Objects in a bucket (under a prefix) of an S3-compatible store: AWS, MinIO, Ceph, Garage…
 
     Reached with its own client, not fedihub's outbound one (fedihub.client): that one refuses
     private and loopback addresses because federation hands it addresses strangers chose, while
     this endpoint is the operator's own setting, often on a private network, and trusted."""
 
-    def __init__(self, where: S3Location, client: S3Client, endpoint_url: str = "") -> None:
+    def __init__(
+        self, where: S3Location, client: S3Client, threads: Executor, endpoint_url: str = ""
+    ) -> None:
+        super().__init__(threads)
         self.bucket = where.bucket
         self.prefix = where.prefix
         self.client = client
@@ -240,7 +265,6 @@ class S3Store:
 
     async def put(self, name: str, data: bytes, content_type: str) -> None:
         # One request: the object appears whole or not at all.
-        key = self.key(name)
         key = self.key(name)
         await self._run(
             lambda: self.client.put_object(
@@ -257,10 +281,6 @@ class S3Store:
 
         found = await self._run(get)
         return None if found is None else _ObjectRead(found, self)
-
-    async def read(self, name: str) -> bytes | None:
-        stored = await self.open(name)
-        return None if stored is None else await read_all(stored)
 
     async def exists(self, name: str) -> bool:
         from botocore.exceptions import ClientError
@@ -295,7 +315,7 @@ class S3Store:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            result = await asyncio.to_thread(call)
+            result = await self._in_thread(call)
         except (BotoCoreError, ClientError, OSError) as e:
             raise self._outage.failed(self.description, e) from e
         self._outage.answered(self.description)
@@ -313,7 +333,7 @@ class _ObjectRead:
             yield chunk
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._body.close)
+        await self._store._in_thread(self._body.close)
 
 
 _S3_CLIENTS: dict[str, S3Client] = {}

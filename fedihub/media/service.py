@@ -40,7 +40,7 @@ class Media:
 
 def objects(svc: Services) -> MediaStore:
     """Where this instance keeps the images' bytes (fedihub/media/objects.py)."""
-    return media_store(svc.config)
+    return media_store(svc.config, svc.media_threads)
 
 
 async def store_upload(svc: Services, owner: LocalActor, upload: bytes, alt: str) -> Media:

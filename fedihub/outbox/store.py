@@ -139,12 +139,16 @@ async def record_outcomes(
             day = utc_day(now)
             await tx.executemany(
                 "INSERT INTO host_failure_days (host, day) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                [(h, day) for h in failing],
+                [(h, day) for h in sorted(failing)],  # one order in every process
             )
 
 
 async def mark_hosts_healthy(tx: Transaction, hosts: Iterable[str]) -> None:
-    await tx.executemany("DELETE FROM host_failure_days WHERE host = ?", [(h,) for h in hosts])
+    """In sorted order, so two processes' transactions lock the rows in one order (no
+    deadlock)."""
+    await tx.executemany(
+        "DELETE FROM host_failure_days WHERE host = ?", [(h,) for h in sorted(set(hosts))]
+    )
 
 
 async def unavailable_hosts(db: Database) -> frozenset[str]:

@@ -75,6 +75,9 @@ def choice_for(post: Post, name: str) -> int:
 
 
 async def _current(tx: Transaction, kinds: PostKinds, post: Post, now: float) -> Post:
+    """The poll as stored now, locked: a voter's earlier choices are counted and new ones
+    written one transaction at a time for it, in every process."""
+    await posts.lock_post(tx, post.id)
     current = await posts.get_post_by_id(tx, post.id)
     if current is None:
         raise PollClosed("the poll was deleted")

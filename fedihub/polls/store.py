@@ -79,7 +79,8 @@ async def add_vote(
     reason: str,
     now: float,
 ) -> bool:
-    """False when this actor already chose this option (a repeated vote changes nothing)."""
+    """False when this actor already chose this option (a repeated vote changes nothing). seq
+    orders votes within the poll: the caller holds the post's lock (posts.lock_post)."""
     changed = await tx.execute(
         "INSERT INTO poll_votes (post_id, actor_uri, choice, vote_uri, counted, reason, voted_at,"
         " seq) VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM poll_votes))"

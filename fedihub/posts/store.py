@@ -129,6 +129,14 @@ async def get_post(db: Database, actor_id: int, post_id: int) -> Post | None:
     return _post(row) if row else None
 
 
+async def lock_post(tx: Transaction, post_id: int) -> None:
+    """Takes the post's row for the rest of the transaction, so that transactions which count
+    something of one post (attendance, a voter's choices, arrival order) and then write run one
+    after another across processes on PostgreSQL. Call it first. SQLite has one writer already."""
+    if tx.dialect == "postgresql":
+        await tx.fetchone("SELECT id FROM posts WHERE id = ? FOR UPDATE", (post_id,))
+
+
 async def get_post_by_id(db: Database | Transaction, post_id: int) -> Post | None:
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM posts WHERE id = ?", (post_id,))
     return _post(row) if row else None

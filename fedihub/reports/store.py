@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from fedihub.activitystreams import same_server_like
+from fedihub.actors import store as actors
 from fedihub.db import Database, Row, Transaction
 
 # The same hub, or both about no hub (NULL): `hub_id IS ?` in SQLite's words, said so that
@@ -46,11 +47,13 @@ async def save(
     tx: Transaction, hub_id: int | None, activity_uri: str, reporter_uri: str,
     objects: list[str], comment: str, now: float,
 ) -> bool:  # fmt: skip
-    """False when it was filed before, or its server already has too many open here."""
+    """False when it was filed before, or its server already has too many open here. The hub
+    (or instance actor) is locked first, so the cap holds across processes."""
+    await actors.lock_actor(tx, hub_id)
     same_server = same_server_like(reporter_uri)
     open_from_server = await tx.fetchone(
         f"SELECT count(*) FROM reports WHERE {SAME_HUB} AND resolved_at IS NULL"
-        " AND reporter_uri LIKE ? ESCAPE '\\'",
+        " AND lower(reporter_uri) LIKE ? ESCAPE '\\'",
         (hub_id, hub_id, same_server),
     )
     if open_from_server is not None and open_from_server[0] >= MAX_OPEN_PER_SERVER:

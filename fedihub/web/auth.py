@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from fedihub import settings
 from fedihub.accounts import service as accounts
 from fedihub.accounts import sessions
 from fedihub.accounts.sessions import Session
@@ -192,7 +193,10 @@ async def signout(request: web.Request) -> web.StreamResponse:
 
 
 async def _signup_mode(request: web.Request) -> SignupMode:
-    mode = request.app[services_key].config.signup_mode
+    """As stored now, not as this process read it at start: an admin may have closed sign-up
+    at /admin through another `serve` process (one small query, on a rarely used page)."""
+    svc = request.app[services_key]
+    mode = (await settings.apply_stored(svc.config, svc.db)).signup_mode
     return mode if mode in SIGNUP_MODES else "closed"
 
 

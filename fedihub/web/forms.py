@@ -31,9 +31,14 @@ def body_deadline(watchdog: Watchdog, limit_s: float) -> Iterator[None]:
 
 
 async def read_form(request: web.Request, watchdog: Watchdog, limit_s: float) -> Any:
-    """What a form sent (fields and uploads), read within the body deadline."""
+    """What a form sent (fields and uploads), read within the body deadline. A text field
+    holding U+0000 is refused (PostgreSQL's text cannot hold it), for every form alike."""
     with body_deadline(watchdog, limit_s):
-        return await request.post()
+        form = await request.post()
+    if any("\x00" in key or (isinstance(value, str) and "\x00" in value)
+           for key, value in form.items()):  # fmt: skip
+        raise BadRequest("the form holds a U+0000 (NUL) character")
+    return form
 
 
 def form_text(form: Any, name: str, default: str = "", *, strip: bool = True) -> str:

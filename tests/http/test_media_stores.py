@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,7 +202,7 @@ async def test_hostile_names_and_bytes_missing_from_the_store_are_404(
                  "/media/..%2F..%2Fdata%2Fsecret.jpg", f"/media/{stored.name}%00.jpg",
                  f"/media/.{stored.name}", "/media/" + "A" * 24 + ".jpg"):  # fmt: skip
         resp = await app_client.get(path)
-        assert resp.status == 404, path
+        assert resp.status == (400 if "%00" in path else 404), path  # NUL: refused at the edge
         assert b"not for visitors" not in await resp.read()
     # Its row is there but its bytes are gone (removed by hand, or a copy that missed it).
     shared.remove(stored.name)
@@ -323,7 +324,7 @@ async def test_a_directory_write_is_whole_or_absent(
 
     from fedihub.media.objects import DirectoryStore
 
-    store = DirectoryStore(tmp_path)
+    store = DirectoryStore(tmp_path, ThreadPoolExecutor(1))
     name = "A" * 24 + ".jpg"
     seen_while_writing: list[str] = []
 

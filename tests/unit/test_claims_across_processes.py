@@ -142,6 +142,51 @@ async def test_an_activity_two_processes_store_at_once_is_stored_and_new_once(
     assert await processes[0].fetchval("SELECT count(*) FROM inbox_items") == 1
 
 
+async def test_two_processes_storing_one_batch_in_opposite_orders_do_not_deadlock(
+    processes: list[Database],
+) -> None:
+    """A server delivering the same activities to two processes (a hub's inbox and a
+    person's, behind one balancer): each batch locks their ids in one order, not arrival's."""
+    clock = FixedClock(T0)
+    writers = [inbox.InboxWriter(db, clock) for db in processes[:2]]
+    ana = "https://a.example/users/ana"
+    for w in writers:
+        w.start()
+    try:
+        for round_ in range(5):
+            likes = [
+                Incoming(f"https://a.example/likes/{round_}/{n}", "Like", ana, {}, "{}")
+                for n in range(200)
+            ]
+            fresh = await asyncio.gather(
+                *(writers[0].store(like) for like in likes),
+                *(writers[1].store(like) for like in reversed(likes)),
+            )  # a deadlock fails every activity of the batch PostgreSQL chose to end
+            assert fresh.count(True) == len(likes)
+    finally:
+        for w in writers:
+            await w.stop()
+
+
+async def test_hosts_marked_healthy_in_opposite_orders_do_not_deadlock(
+    processes: list[Database],
+) -> None:
+    hosts = [f"h{n}.example" for n in range(3000)]
+    for round_ in range(5):
+        async with processes[0].transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO host_failure_days (host, day) VALUES (?, ?)",
+                [(h, f"2027-01-{round_ + 1:02}") for h in hosts],
+            )
+
+        async def healthy(db: Database, order: list[str]) -> None:
+            async with db.transaction() as tx:
+                await outbox.mark_hosts_healthy(tx, order)
+
+        await asyncio.gather(healthy(processes[0], hosts), healthy(processes[1], hosts[::-1]))
+        assert await processes[0].fetchval("SELECT count(*) FROM host_failure_days") == 0
+
+
 async def test_a_batch_holding_one_activity_twice_stores_it_once(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "inbox.sqlite3")
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from fedihub.client import GuardedResolver, address_allowed, check_url, is_activity_json
 from fedihub.config import load_config, validate_domain, write_config
 from fedihub.errors import ConfigError, FetchError
+from fedihub.transfer import switch_to
 
 
 @pytest.mark.parametrize("domain", ["hub.example.org", "HUB.example.org.", "example.org:8443"])
@@ -40,6 +43,24 @@ def test_config_round_trip_and_env_override(
     monkeypatch.setenv("FEDIHUB_DELIVERY_PER_HOST", "3")
     config = load_config(tmp_path)
     assert config.base_url == "http://localhost:8080" and config.delivery_per_host == 3
+
+
+def test_config_holding_the_database_password_is_readable_by_its_owner_only(
+    tmp_path: Path,
+) -> None:
+    url = "postgresql://fedihub:SECRET@db/fedihub"
+    old_umask = os.umask(0o022)
+    try:
+        write_config(tmp_path, "hub.example.org", False, url)  # `init --database`
+        assert stat.S_IMODE((tmp_path / "config.toml").stat().st_mode) == 0o600
+        write_config(tmp_path, "hub.example.org", False)
+        (tmp_path / "config.toml").chmod(0o644)  # an older SQLite instance's, before migrate-db
+        switch_to(tmp_path, url)
+        assert stat.S_IMODE((tmp_path / "config.toml").stat().st_mode) == 0o600
+    finally:
+        os.umask(old_umask)
+    assert load_config(tmp_path).database == url
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]  # no temporary file left
 
 
 def test_unknown_setting_and_missing_dir_are_clear_errors(tmp_path: Path) -> None:
@@ -116,8 +137,13 @@ def test_ip_literals_inside_and_malformed_urls_are_refused(url: str) -> None:
 
 # IPv6 addresses that carry an IPv4 address reach that IPv4 address (through a NAT64 gateway, a
 # 6to4 or Teredo relay, or the host's own dual stack), so they are judged by it.
-EMBEDDING_LOOPBACK = ["64:ff9b::7f00:1", "2002:7f00:1::1", "::ffff:127.0.0.1", "::127.0.0.1",
-                      "::ffff:0:7f00:1"]  # the last: SIIT (IPv4-translated)
+EMBEDDING_LOOPBACK = [
+    "64:ff9b::7f00:1",
+    "2002:7f00:1::1",
+    "::ffff:127.0.0.1",
+    "::127.0.0.1",
+    "::ffff:0:7f00:1",
+]  # the last: SIIT (IPv4-translated)
 EMBEDDING_PRIVATE = [
     "64:ff9b::a00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::c0a8:101", "2002:c0a8:101::",
     "2002:a00:1::1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::10.0.0.1", "::ffff:0:a00:1",

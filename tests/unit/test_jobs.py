@@ -4,8 +4,9 @@ release on start, backoff and give-up, pruning, per-key caps and the worker loop
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -234,6 +235,44 @@ async def test_the_loop_releases_on_start_prunes_and_stops_cleanly(db: Database)
     await asyncio.wait_for(loop.run_forever(), 5)
     assert seen == [["pending"]]  # released, and the old finished row pruned, before the pass
     assert stopped.is_set()
+
+
+class FailsFirstQuery:
+    """The database, whose first query fails (a connection lost as the worker starts)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.failed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        if not self.failed:
+            self.failed = True
+            raise OSError("connection reset")
+        return await self._db.fetchall(sql, params)
+
+
+async def test_the_loop_retries_releasing_claims_when_the_database_fails_at_start(
+    db: Database,
+) -> None:
+    await add(db, "a.example")
+    await db.execute("UPDATE chores SET state = 'running', locked_by = ? WHERE id = 1",
+                     (jobs.THIS_PROCESS,))  # fmt: skip
+    failing = FailsFirstQuery(db)
+    seen: list[list[str]] = []
+
+    async def step() -> float | None:
+        seen.append(await states(db))
+        loop.stop()
+        return None
+
+    loop = WorkerLoop("chores", step, db=cast(Database, failing), clock=FixedClock(T0),
+                      idle_s=60.0, policy=POLICY, error_pause_s=0.01)  # fmt: skip
+    await asyncio.wait_for(loop.run_forever(), 5)  # not ended by the failure: it tried again
+    assert failing.failed
+    assert seen == [["pending"]]  # released on the second try, before the first pass
 
 
 async def test_the_loop_sleeps_until_due_wakes_at_once_and_survives_a_failed_pass(

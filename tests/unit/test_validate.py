@@ -41,6 +41,13 @@ def test_malformed_activities_are_bad_requests(body: bytes) -> None:
         parse_activity(body)
 
 
+def test_nul_is_refused_but_a_backslash_before_u0000_is_text() -> None:
+    follow = load("mastodon-follow")
+    with pytest.raises(BadRequest, match="U\\+0000"):
+        incoming({**follow, "content": ["ok", {"x": "a\x00"}]})
+    assert incoming({**follow, "content": "C:\\u0000"}).document["content"] == "C:\\u0000"
+
+
 def test_activity_id_on_another_host_is_refused() -> None:
     follow = load("mastodon-follow")
     follow["id"] = "https://evil.example/follow/1"

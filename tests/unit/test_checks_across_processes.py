@@ -1,0 +1,80 @@
+"""Check-then-write transactions hold across processes on PostgreSQL: two `fedihub serve`
+processes (here two Services, each with its own connection pool, on one database) taking the
+last place of an event, or one voter's two choices on a single-choice poll, at the same moment.
+SQLite's single writer did this by itself; on PostgreSQL the post's row is locked first."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from fedihub.actors import store as actors
+from fedihub.actors.model import LocalActor
+from fedihub.config import load_config
+from fedihub.errors import FedihubError
+from fedihub.events import participation
+from fedihub.hubs.service import create_hub
+from fedihub.instance import init_instance
+from fedihub.kinds import registry
+from fedihub.polls import service as polls
+from fedihub.polls import store as poll_store
+from fedihub.posts import service as posts
+from fedihub.services import Services, close_services, open_services
+
+T0 = 1_800_000_000.0  # 2027-01-15
+TRIALS = 15
+
+
+@pytest.fixture
+async def two_processes(
+    postgres_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Services, Services, LocalActor]]:
+    await init_instance(tmp_path / "d", "localhost:8080", True, database=postgres_url)
+    config = load_config(tmp_path / "d")
+    one = await open_services(config, registry())
+    two = await open_services(config, registry())
+    try:
+        await create_hub(one.db, "climate", name="Climate", summary="")
+        hub = await actors.get_actor_by_username(one.db, "climate")
+        assert hub is not None
+        yield one, two, hub
+    finally:
+        await close_services(one)
+        await close_services(two)
+
+
+async def test_two_processes_never_overbook_an_event(
+    two_processes: tuple[Services, Services, LocalActor],
+) -> None:
+    one, two, hub = two_processes
+    text = (
+        "---\ntitle: Picket %d\nstart: 2027-01-20 18:00\nend: 2027-01-20 19:00\ncapacity: 1\n---\n"
+    )
+    for t in range(TRIALS):
+        event = await posts.publish(one, hub, None, "event", text % t, now=T0)
+        states = await asyncio.gather(
+            participation.join(one, hub, event, f"https://p.example/u/{t}a", f"ja{t}", T0),
+            participation.join(two, hub, event, f"https://p.example/u/{t}b", f"jb{t}", T0),
+            return_exceptions=True,
+        )
+        assert all(isinstance(s, (str, FedihubError)) for s in states), states
+        assert states.count("going") == 1, (t, states)
+
+
+async def test_one_voter_counts_once_on_a_single_choice_poll(
+    two_processes: tuple[Services, Services, LocalActor],
+) -> None:
+    one, two, hub = two_processes
+    text = "---\ncloses: 2027-03-08 20:00\noptions:\n  - Yes\n  - No\n---\nStrike %d?"
+    for t in range(TRIALS):
+        poll = await posts.publish(one, hub, None, "poll", text % t, now=T0)
+        voter = f"https://p.example/u/{t}"
+        recorded = await asyncio.gather(
+            polls.vote(one, hub, poll, voter, [0], T0),
+            polls.vote(two, hub, poll, voter, [1], T0),
+        )
+        assert sorted(map(len, recorded)) == [0, 1], (t, recorded)
+        assert len(await poll_store.choices_of(one.db, poll.id, voter)) == 1
