@@ -15,7 +15,9 @@ data directory, one database, a port each), each running the web and the workers
 (b) fan-out: a hub with F followers on I loopback 'instances' (shared inboxes; the receiver
     verifies every signature with bovine), written straight into the database; one post from
     the CLI; timed from the post's commit to the last delivery's arrival. Every process's
-    delivery worker takes part: they share the queue through leases.
+    delivery worker takes part: they share the queue through leases. `--remote-delay-s`: each
+    receiving server answers only after that long, as servers across the internet do; then a
+    process's `delivery_concurrency` (requests in flight) is what limits it, not the CPU.
 
 The same-machine caveat matters more here than in bench.py: PostgreSQL, the load generator or
 receiver and every fedihub process share the machine's cores.
@@ -178,8 +180,9 @@ async def bench_inbox(root: Path, cluster: PostgresCluster, count: int, processe
 
 
 async def bench_fan_out(root: Path, cluster: PostgresCluster, instances: int, followers: int,
-                        processes_n: int) -> dict[str, float]:  # fmt: skip
-    async with RemoteServer(hosts=instances) as remote:
+                        processes_n: int, delay_s: float = 0.0) -> dict[str, float]:  # fmt: skip
+    # `delay_s`: each receiving server takes that long to answer, as real ones far away do.
+    async with RemoteServer(hosts=instances, delay_s=delay_s) as remote:
         processes = await start_processes(root, cluster, f"fanout{processes_n}", processes_n,
                                           "relief")  # fmt: skip
         try:
@@ -241,6 +244,8 @@ async def main() -> None:
     parser.add_argument("--instances", type=int, default=1_000)
     parser.add_argument("--followers", type=int, default=10_000)
     parser.add_argument("--only", choices=["inbox", "fanout"])
+    parser.add_argument("--remote-delay-s", type=float, default=0.0,
+                        help="fan-out: each receiving server answers after this long")  # fmt: skip
     args = parser.parse_args()
     counts = [int(n) for n in args.processes.split(",")]
     root = Path(tempfile.mkdtemp(prefix="fedihub-cluster-bench-"))
@@ -255,7 +260,8 @@ async def main() -> None:
                       f" and stored in {r['seconds']:.2f} s = {r['per_second']:.0f}/s; fedihub"
                       f" used {r['server_cpu_s']:.2f} s of CPU", flush=True)  # fmt: skip
             if args.only in (None, "fanout"):
-                r = await bench_fan_out(root, cluster, args.instances, args.followers, n)
+                r = await bench_fan_out(root, cluster, args.instances, args.followers, n,
+                                        args.remote_delay_s)  # fmt: skip
                 print(f"(b) fan-out, {n} process(es): {r['followers']} followers on"
                       f" {r['deliveries']} instances, last delivery {r['seconds']:.2f} s after"
                       f" the post was stored = {r['per_second']:.0f} deliveries/s (first after"
