@@ -8,14 +8,17 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 
 from tests.support.fixtures import load
 from tests.support.instances import FedihubInstance, follow_and_wait
 from tests.support.network import eventually
 from tests.support.remote import RemoteServer
+from tests.support.web import signed_in
 
 pytestmark = [pytest.mark.federation, pytest.mark.usefixtures("counts_at_once")]
 NEW_YORK = ZoneInfo("America/New_York")
@@ -148,6 +151,17 @@ Agenda in the pad.
     # B's hub dashboard shows the event with its fields under "From the network".
     page = await b.http_get("/hubs/coalition")
     assert "Teach-in" in page and "America/New_York" in page and "Library" in page
+    take_part = f'href="/authorize_interaction?uri={quote(event, safe="/")}"'
+    assert take_part not in page  # a visitor has no account here to take part with
+    # An account on B takes part from the item: the confirm page for A's event.
+    await b.acli("account", "create", "--data", b.data, "ana", "--password-file", password_file)
+    async with aiohttp.ClientSession() as session:
+        await signed_in(session, b.base_url, "ana")
+        async with session.get(f"{b.base_url}/hubs/coalition") as resp:
+            assert take_part in await resp.text()
+        async with session.get(f"{b.base_url}/authorize_interaction",
+                               params={"uri": event}) as resp:  # fmt: skip
+            assert resp.status == 200 and "Teach-in" in await resp.text()
 
     event_id = event.rsplit("/", 1)[1]
     await a.acli("edit", "--data", a.data, "climate", event_id, "--as", "org", write(

@@ -5,30 +5,15 @@ invite hub (B receives and verifies the Invite), and the page names them as peop
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.support.instances import FedihubInstance
 from tests.support.network import eventually
+from tests.support.web import csrf_of, signed_in
 
 pytestmark = pytest.mark.federation
-
-
-def csrf_of(page: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
-
-
-async def signed_in(session: aiohttp.ClientSession, a: FedihubInstance, who: str) -> None:
-    async with session.get(f"{a.base_url}/signin") as resp:
-        token = csrf_of(await resp.text())
-    data = {"csrf": token, "username": who, "password": "organise-together"}
-    async with session.post(f"{a.base_url}/signin", data=data, allow_redirects=False) as resp:
-        assert resp.status == 303
 
 
 async def add(session: aiohttp.ClientSession, manage: str, handle: str) -> tuple[int, str, str]:
@@ -60,7 +45,7 @@ async def test_an_organiser_adds_and_invites_accounts_of_another_instance_by_han
     manage = f"{a.base_url}/hubs/climate/manage"
     hub_uri = f"{a.base_url}/hubs/climate"
     async with aiohttp.ClientSession() as session:
-        await signed_in(session, a, "maria")
+        await signed_in(session, a.base_url, "maria")
         status, location, page = await add(session, manage, f"@ana@{b.domain}")
         assert (status, location) == (303, "/hubs/climate/manage?done=added")
         assert "Added to the hub." in page and f"@ana@{b.domain}" in page
