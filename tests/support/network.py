@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+# The suite runs on SQLite and on PostgreSQL at the same time (dev.py test). A port found free
+# is bound later by another process, so the two runs pick from ranges of their own, both below
+# the kernel's ephemeral ports (32768 and up on Linux), which every client connection takes:
+# neither run can be handed a port the other, or a connection, just found free.
+PORT_RANGES = {"sqlite": (20_000, 26_383), "postgresql": (26_384, 32_767)}
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    low, high = PORT_RANGES.get(os.environ.get("FEDIHUB_TEST_DATABASE", ""), PORT_RANGES["sqlite"])
+    while True:
+        port = random.randint(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # taken: another
+                continue
+            return port
 
 
 async def eventually(
