@@ -19,7 +19,6 @@ from fedihub.db import Transaction
 from fedihub.errors import BadRequest, FedihubError, FetchError, Forbidden, NotFound
 from fedihub.follows import service as following
 from fedihub.follows import store as follows
-from fedihub.follows.service import parse_handle, resolve_handle_or_uri
 from fedihub.groups import store
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
@@ -167,13 +166,13 @@ async def find_person(svc: Services, given: str) -> str:
                 )
             return _local_person(svc, given, await actors.get_actor(svc.db, "person", name.lower()))
         try:
-            parse_handle(given)
+            following.parse_handle(given)
         except FedihubError as e:
             raise BadRequest(
                 "Write the address as @name@server.example, or a name on this server."
             ) from e
     try:
-        return (await resolve_handle_or_uri(svc, given)).uri
+        return (await following.resolve_handle_or_uri(svc, given)).uri
     except FetchError as e:
         log.info("looking up %s for an organiser: %s", given, e.message)
         if "WebFinger answered HTTP" in e.template and e.params.get("status") in (404, 410):

@@ -27,7 +27,7 @@ from fedihub.posts.kind import PostDraft, PostKind, PostKinds, parse_draft
 from fedihub.posts.store import Post
 from fedihub.web.auth import form_action, form_page, require_signed_in
 from fedihub.web.forms import form_text, uploaded_bytes
-from fedihub.web.posts import _page_part
+from fedihub.web.posts import page_part_of
 from fedihub.web.respond import reader_words
 
 # How the join policies read on pages (translated there).
@@ -248,7 +248,7 @@ async def _preview(
     page["take_part_open"] = False  # nobody takes part in a preview
     return {"obj": obj, "post": post, "summary": obj.get("summary"), "page": page,
             "hub_uri": hub_uri,
-            "page_part": _page_part(request.app[templates_key], state.kind)}  # fmt: skip
+            "page_part": page_part_of(request.app[templates_key], state.kind)}  # fmt: skip
 
 
 async def _compose(request: web.Request, form: Any, who: Organiser) -> str | web.Response:

@@ -33,7 +33,7 @@ from fedihub.web.respond import (
 )
 
 
-def _page_part(templates: jinja2.Environment, kind: PostKind) -> str | jinja2.Template | None:
+def page_part_of(templates: jinja2.Environment, kind: PostKind) -> str | jinja2.Template | None:
     """The kind's part of post.html: a template beside it, or one its module writes out
     (compiled when shown: the kinds fedihub comes with all have theirs beside it)."""
     if kind.page_part is not None:
@@ -96,7 +96,7 @@ async def post_page(
         hub_uri=hub_uri,
         post=post,
         kind=kind,
-        page_part=_page_part(request.app[templates_key], kind),
+        page_part=page_part_of(request.app[templates_key], kind),
         series=series,
         obj=obj,
         summary=obj.get("summary"),  # an event's states when and where
