@@ -34,7 +34,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.instances import FedihubInstance
-from tests.support.remote import RemoteServer, sign_cavage_post
+from tests.support.remote import RemoteActor, RemoteServer, sign_cavage_post
 
 
 def cpu_seconds(pid: int) -> float:
@@ -72,6 +72,20 @@ def budgets_above(count: int) -> None:
 SENDERS = 50
 
 
+def signed_likes(
+    senders: list[RemoteActor], hub: str, inbox: str, count: int
+) -> list[tuple[bytes, dict[str, str]]]:
+    """`count` distinct Likes of `hub`, the senders in turn, each signed for `inbox` (the URL
+    the signature covers): [(body, headers)]."""
+    requests = []
+    for i in range(count):
+        actor = senders[i % len(senders)]
+        like = {"id": f"{actor.id}#likes/{i}", "type": "Like", "actor": actor.id, "object": hub}
+        body = json.dumps(like).encode()
+        requests.append((body, sign_cavage_post(actor.secret, inbox, body)))
+    return requests
+
+
 @asynccontextmanager
 async def inbox_ready(
     root: Path, count: int
@@ -93,14 +107,7 @@ async def inbox_ready(
                 like = {"id": f"{actor.id}#warm", "type": "Like", "actor": actor.id, "object": hub}
                 if (status := (await remote.post(inbox, like, actor)).status) != 202:
                     raise SystemExit(f"FAIL: the warm-up Like of {actor.id} was answered {status}")
-            requests = []
-            for i in range(count):
-                actor = senders[i % len(senders)]
-                like = {"id": f"{actor.id}#likes/{i}", "type": "Like", "actor": actor.id,
-                        "object": hub}  # fmt: skip
-                body = json.dumps(like).encode()
-                requests.append((body, sign_cavage_post(actor.secret, inbox, body)))
-            yield a, inbox, requests
+            yield a, inbox, signed_likes(senders, hub, inbox, count)
         finally:
             await a.stop()
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import platform
 import sys
 import tempfile
@@ -41,11 +40,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import budgets_above, cpu_seconds  # bench/bench.py, beside this file
+from bench import budgets_above, cpu_seconds, signed_likes  # bench/bench.py, beside this file
 from tests.support.instances import FedihubInstance
 from tests.support.network import eventually, listening_sockets
 from tests.support.postgres import PostgresCluster
-from tests.support.remote import RemoteServer, sign_cavage_post
+from tests.support.remote import RemoteServer
 
 SENDERS = 50
 PASSWORD = "organise-together\n"
@@ -101,14 +100,7 @@ async def one_port_ready(
                         answer = await remote.post(f"{first.listening_url}/inbox", like, actor)
                         if (status := answer.status) != 202:
                             raise SystemExit(f"FAIL: warm-up Like answered {status}")
-                requests = []
-                for i in range(count):
-                    actor = senders[i % len(senders)]
-                    like = {"id": f"{actor.id}#likes/{i}", "type": "Like", "actor": actor.id,
-                            "object": hub}  # fmt: skip
-                    body = json.dumps(like).encode()
-                    requests.append((body, sign_cavage_post(actor.secret, inbox, body)))
-                yield processes, first.port, requests
+                yield processes, first.port, signed_likes(senders, hub, inbox, count)
             finally:
                 await stop_processes(processes)
 
@@ -143,14 +135,10 @@ async def bench_inbox(root: Path, cluster: PostgresCluster, count: int, processe
                         raise SystemExit(f"FAIL: warm-up Like answered {status}")
             # Signed for the instance's inbox URL (what the signature covers), sent to a port.
             inbox = f"{first.base_url}/inbox"
-            requests = []
-            for i in range(count):
-                actor = senders[i % len(senders)]
-                like = {"id": f"{actor.id}#likes/{i}", "type": "Like", "actor": actor.id,
-                        "object": hub}  # fmt: skip
-                body = json.dumps(like).encode()
-                target = f"{processes[i % processes_n].listening_url}/inbox"
-                requests.append((target, body, sign_cavage_post(actor.secret, inbox, body)))
+            # Spread evenly over the processes' ports.
+            requests = [(f"{processes[i % processes_n].listening_url}/inbox", body, headers)
+                        for i, (body, headers) in enumerate(signed_likes(senders, hub, inbox,
+                                                                         count))]  # fmt: skip
             queue: asyncio.Queue[tuple[str, bytes, dict[str, str]]] = asyncio.Queue()
             for item in requests:
                 queue.put_nowait(item)
