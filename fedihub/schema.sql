@@ -13,6 +13,23 @@ CREATE TABLE blocked_hosts (
   created_at REAL NOT NULL
 );
 
+CREATE TABLE conduct_acceptances (
+  actor_uri TEXT NOT NULL,
+  scope INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  accepted_at REAL NOT NULL,
+  PRIMARY KEY (actor_uri, scope, version)
+);
+
+CREATE TABLE conduct_codes (
+  scope INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  text TEXT NOT NULL,  -- Markdown; its top-level numbered items are the clauses actions cite
+  created_at REAL NOT NULL,
+  created_by TEXT NOT NULL,
+  PRIMARY KEY (scope, version)
+);
+
 CREATE TABLE "deliveries" (
   id INTEGER PRIMARY KEY,
   activity_id INTEGER NOT NULL REFERENCES outbox_activities(id) ON DELETE CASCADE,
@@ -177,6 +194,24 @@ CREATE TABLE media (
   alt TEXT NOT NULL,
   created_at REAL NOT NULL
 );
+
+CREATE TABLE moderation_log (
+  id INTEGER PRIMARY KEY,
+  hub_id INTEGER REFERENCES local_actors(id) ON DELETE CASCADE,
+  action TEXT NOT NULL,  -- fedihub/moderation/log.py's Action
+  target_uri TEXT NOT NULL DEFAULT '',  -- the actor, post, domain or list acted on
+  target_label TEXT NOT NULL DEFAULT '',  -- its name in words, kept as it was then
+  clause TEXT NOT NULL DEFAULT '',  -- "v2 §3 No harassment": the code's version and clause
+  reason TEXT NOT NULL DEFAULT '',
+  by_uri TEXT NOT NULL,  -- the moderator's actor (local or remote)
+  by_label TEXT NOT NULL,
+  report_id INTEGER REFERENCES reports(id) ON DELETE SET NULL,
+  created_at REAL NOT NULL
+);
+
+CREATE INDEX moderation_log_scope ON moderation_log(hub_id, id);
+
+CREATE INDEX moderation_log_target ON moderation_log(target_uri);
 
 CREATE TABLE moderation_queue (
   id INTEGER PRIMARY KEY,

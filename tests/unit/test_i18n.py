@@ -46,6 +46,7 @@ PEOPLE_FACING = (
     "hubs",
     "follows",
     "reports",
+    "moderation",
     "kinds",  # what each kind of post refuses in what was written
     "settings.py",  # what the admin page refuses
     "content.py",  # what people write: Markdown too deeply nested

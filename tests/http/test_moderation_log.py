@@ -1,0 +1,111 @@
+"""The moderation log and codes of conduct underneath every moderation action, on the real
+database: who may act where, versions of a code, the clauses actions cite, and the log's order."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedihub.accounts.service import create_account, require_account
+from fedihub.errors import BadRequest, Forbidden
+from fedihub.hubs.service import create_hub, require_hub
+from fedihub.moderation import conduct, log
+from fedihub.moderation.authority import local_moderator, remote_moderator
+from fedihub.services import Services
+
+CODE = """We organise together.
+
+1. Be kind to each other.
+2. No **harassment**, ever.
+   1. Not even in jest (a nested item is part of clause 2).
+3. Keep private what people tell you in confidence, and never share anyone's address, phone
+"""
+
+
+@pytest.fixture
+async def hub_and_people(services: Services) -> None:
+    await create_account(services.db, "ana", "correct horse", is_admin=False)
+    await create_account(services.db, "root", "correct horse", is_admin=True)
+    await create_account(services.db, "bo", "correct horse", is_admin=False)
+    await create_hub(services.db, "climate", name="Climate",
+                     organizer=await require_account(services.db, "ana"))  # fmt: skip
+
+
+@pytest.mark.usefixtures("hub_and_people")
+async def test_organisers_and_admins_moderate_a_hub_and_only_admins_the_instance(
+    services: Services,
+) -> None:
+    hub = await require_hub(services.db, "climate")
+    ana, root, bo = [await require_account(services.db, n) for n in ("ana", "root", "bo")]
+    assert (await local_moderator(services, ana, hub)).hub_id == hub.id
+    assert (await local_moderator(services, root, None)).is_admin
+    for who, where in ((bo, hub), (ana, None), (bo, None)):
+        with pytest.raises(Forbidden):
+            await local_moderator(services, who, where)
+    with pytest.raises(Forbidden):
+        await remote_moderator(services, hub, "https://elsewhere.example/users/mallory")
+
+
+@pytest.mark.usefixtures("hub_and_people")
+async def test_a_code_is_versioned_its_clauses_are_its_numbered_items_and_changes_are_logged(
+    services: Services,
+) -> None:
+    hub = await require_hub(services.db, "climate")
+    ana = await local_moderator(services, await require_account(services.db, "ana"), hub)
+    root = await local_moderator(services, await require_account(services.db, "root"), None)
+    assert await conduct.read_clause(services, hub, "") == ""  # no code yet: nothing to cite
+    assert await conduct.set_code(services, root, None, "1. Respect.\n") == 1
+    assert await conduct.set_code(services, ana, hub, CODE) == 1
+    assert await conduct.set_code(services, ana, hub, CODE) == 1  # the same text: no new version
+    assert await conduct.set_code(services, ana, hub, CODE + "4. Vote.\n") == 2
+    choices = await conduct.clause_choices(services, hub)
+    assert [c.value for c in choices] == ["hub:1", "hub:2", "hub:3", "hub:4", "instance:1"]
+    assert choices[1].label == "Hub code v2 §2: No harassment, ever."
+    assert choices[2].label.endswith("…") and len(choices[2].label) < 90
+    assert await conduct.read_clause(services, hub, "instance:1") == "Instance code v1 §1: Respect."
+    for wrong in ("", "hub:9", "2", "instance:1; DROP"):  # two codes: a bare number is ambiguous
+        with pytest.raises(BadRequest):
+            await conduct.read_clause(services, hub, wrong)
+    assert await conduct.read_clause(services, None, "1") == "Instance code v1 §1: Respect."
+    with pytest.raises(BadRequest):
+        await conduct.set_code(services, ana, hub, "   ")
+    entries = await log.recent(services.db, hub.id)
+    assert [(e.action, e.target_label, e.by_label) for e in entries] == [
+        ("conduct_change", "v2", "ana"), ("conduct_change", "v1", "ana")
+    ]  # fmt: skip
+    assert [e.action for e in await log.recent(services.db, None)] == ["conduct_change"]
+    assert len(await log.recent(services.db, None, everywhere=True)) == 3
+
+
+@pytest.mark.usefixtures("hub_and_people")
+async def test_acceptance_is_of_the_version_shown_and_a_new_version_asks_again(
+    services: Services,
+) -> None:
+    hub = await require_hub(services.db, "climate")
+    ana = await local_moderator(services, await require_account(services.db, "ana"), hub)
+    bo = "https://elsewhere.example/users/bo"
+    assert await conduct.still_to_accept(services, bo, hub) is None  # no code: nothing to accept
+    await conduct.set_code(services, ana, hub, CODE)
+    code = await conduct.still_to_accept(services, bo, hub)
+    assert code is not None
+    await conduct.accept(services, bo, hub, code.version)
+    assert await conduct.still_to_accept(services, bo, hub) is None
+    await conduct.set_code(services, ana, hub, CODE + "4. Vote.\n")
+    assert (await conduct.still_to_accept(services, bo, hub) or code).version == 2
+    with pytest.raises(BadRequest):
+        await conduct.accept(services, bo, hub, 7)
+
+
+@pytest.mark.usefixtures("hub_and_people")
+async def test_the_log_pages_newest_first(services: Services) -> None:
+    root = await local_moderator(services, await require_account(services.db, "root"), None)
+    async with services.db.transaction() as tx:
+        for n in range(log.PAGE + 5):
+            await log.record(tx, root, "block_domain", target_uri=f"spam{n}.example",
+                             reason="spam", now=1000.0 + n)  # fmt: skip
+    first = await log.recent(services.db, None)
+    assert len(first) == log.PAGE and first[0].target_uri == f"spam{log.PAGE + 4}.example"
+    rest = await log.recent(services.db, None, before=first[-1].id)
+    assert [e.target_uri for e in rest] == [f"spam{n}.example" for n in range(4, -1, -1)]
+    with pytest.raises(BadRequest):
+        log.read_reason("  ")
+    assert log.read_reason("", required=False) == ""
