@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from fedihub.db import Database, Transaction
-from fedihub.errors import BadRequest
+from fedihub.errors import BadRequest, NotFound
 from fedihub.moderation import store
 from fedihub.moderation.authority import Moderator
 from fedihub.moderation.store import Entry
+from fedihub.reports import store as reports
 
 Action = Literal[
     # posts
@@ -53,7 +54,13 @@ async def record(
     now: float,
 ) -> int:
     """Adds an action to the log in the caller's transaction (the one that takes the action);
-    `by.hub_id` is the scope: the hub whose moderators acted, or None for the instance."""
+    `by.hub_id` is the scope: the hub whose moderators acted, or None for the instance. With
+    `report_id`, the action answers that report, which is resolved with it; NotFound (and so
+    nothing done) if that report is not open in this scope."""
+    if report_id is not None:
+        said = f"{action.replace('_', ' ')}: {reason}" if reason else action.replace("_", " ")
+        if await reports.resolve_in(tx, report_id, by.hub_id, by.label, said, now) is None:
+            raise NotFound("no open report %(id)s here", id=report_id)
     entry = Entry(0, by.hub_id, action, target_uri, target_label, clause, reason, by.uri,
                   by.label, report_id, now)  # fmt: skip
     return await store.add_entry(tx, entry)

@@ -102,10 +102,15 @@ def delete(
 
 
 def direct_note(
-    activity_uri: str, actor_uri: str, to: str, handle: str, content_html: str, in_reply_to: str
+    activity_uri: str,
+    actor_uri: str,
+    to: str,
+    handle: str,
+    content_html: str,
+    in_reply_to: str | None,
 ) -> JsonObject:
     """A Create of a Note to one person, mentioning them (a direct message on Mastodon)."""
-    note = {
+    note: JsonObject = {
         "id": f"{activity_uri}#note",
         "type": "Note",
         "attributedTo": actor_uri,
@@ -115,6 +120,8 @@ def direct_note(
         "content": content_html,
         "tag": [{"type": "Mention", "href": to, "name": handle}],
     }
+    if in_reply_to is None:
+        del note["inReplyTo"]
     return {"@context": POST_CONTEXT, "id": activity_uri, "type": "Create", "actor": actor_uri,
             "to": [to], "cc": [], "object": note}  # fmt: skip
 

@@ -81,9 +81,16 @@ async def resolve(
 ) -> Report | None:
     """None when there is no such open report for that hub."""
     async with db.transaction() as tx:
-        row = await tx.fetchone(
-            "UPDATE reports SET resolved_at = ?, resolved_by = ?, resolution = ?"
-            f" WHERE id = ? AND {SAME_HUB} AND resolved_at IS NULL RETURNING {_COLUMNS}",
-            (now, by, resolution, report_id, hub_id, hub_id),
-        )
+        return await resolve_in(tx, report_id, hub_id, by, resolution, now)
+
+
+async def resolve_in(
+    tx: Transaction, report_id: int, hub_id: int | None, by: str, resolution: str, now: float
+) -> Report | None:
+    """`resolve` inside the caller's transaction: the one that takes the action answering it."""
+    row = await tx.fetchone(
+        "UPDATE reports SET resolved_at = ?, resolved_by = ?, resolution = ?"
+        f" WHERE id = ? AND {SAME_HUB} AND resolved_at IS NULL RETURNING {_COLUMNS}",
+        (now, by, resolution, report_id, hub_id, hub_id),
+    )
     return _report(row) if row else None

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from fedihub.accounts.service import create_account, require_account
-from fedihub.errors import BadRequest, Forbidden
+from fedihub.errors import BadRequest, Forbidden, NotFound
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.moderation import conduct, log
 from fedihub.moderation.authority import local_moderator, remote_moderator
+from fedihub.reports import store as reports
 from fedihub.services import Services
 
 CODE = """We organise together.
@@ -109,3 +110,29 @@ async def test_the_log_pages_newest_first(services: Services) -> None:
     with pytest.raises(BadRequest):
         log.read_reason("  ")
     assert log.read_reason("", required=False) == ""
+
+
+@pytest.mark.usefixtures("hub_and_people")
+async def test_an_action_answering_a_report_resolves_it_in_its_scope_or_is_not_taken(
+    services: Services,
+) -> None:
+    hub = await require_hub(services.db, "climate")
+    ana = await local_moderator(services, await require_account(services.db, "ana"), hub)
+    async with services.db.transaction() as tx:
+        await reports.save(tx, hub.id, "https://m.example/flag/1", "https://m.example/actor",
+                           [hub.uri(services.config.base_url)], "spam", 1.0)  # fmt: skip
+        await reports.save(tx, None, "https://m.example/flag/2", "https://m.example/actor",
+                           ["https://x.example/u"], "abuse", 1.0)  # fmt: skip
+    hub_report, people_report = await reports.open_reports(services.db, hub.id) + (
+        await reports.open_reports(services.db, None)
+    )
+    with pytest.raises(NotFound):  # a hub's moderator cannot answer the admins' report
+        async with services.db.transaction() as tx:
+            await log.record(tx, ana, "warn", reason="x", report_id=people_report.id, now=2.0)
+    assert await log.recent(services.db, hub.id) == []  # nothing recorded
+    async with services.db.transaction() as tx:
+        await log.record(tx, ana, "warn", target_uri="https://m.example/u/z", reason="spam",
+                         report_id=hub_report.id, now=3.0)  # fmt: skip
+    assert await reports.open_reports(services.db, hub.id) == []
+    [entry] = await log.recent(services.db, hub.id)
+    assert entry.report_id == hub_report.id and entry.action == "warn"
