@@ -213,6 +213,13 @@ CREATE INDEX moderation_log_scope ON moderation_log(hub_id, id);
 
 CREATE INDEX moderation_log_target ON moderation_log(target_uri);
 
+CREATE TABLE moderation_notices (
+  note_uri TEXT PRIMARY KEY,
+  entry_id INTEGER NOT NULL REFERENCES moderation_log(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  sent_at REAL NOT NULL
+);
+
 CREATE TABLE moderation_queue (
   id INTEGER PRIMARY KEY,
   hub_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,

@@ -36,3 +36,12 @@ CREATE TABLE conduct_acceptances (
   accepted_at REAL NOT NULL,
   PRIMARY KEY (actor_uri, scope, version)
 );
+
+-- The direct messages that told someone of an action about them, so that their reply to one
+-- can be read as their answer (an appeal) to that action.
+CREATE TABLE moderation_notices (
+  note_uri TEXT PRIMARY KEY,
+  entry_id INTEGER NOT NULL REFERENCES moderation_log(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  sent_at REAL NOT NULL
+);

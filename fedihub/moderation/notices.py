@@ -9,6 +9,7 @@ from html import escape
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
 from fedihub.db import Transaction
+from fedihub.moderation import store
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
 from fedihub.outbox.recipients import personal_target
@@ -29,11 +30,13 @@ async def tell(
     person: RemoteActor,
     content_html: str,
     *,
+    about_entry: int | None = None,
     in_reply_to: str | None = None,
 ) -> str:
     """Queues a direct message from `sender` (a hub, or the instance actor) to `person` in the
     caller's transaction; returns the Note's id, which a reply names in `inReplyTo`.
-    `content_html` is the message's paragraphs; the mention that addresses it comes first."""
+    `content_html` is the message's paragraphs; the mention that addresses it comes first.
+    `about_entry`: the log entry of the action it tells them of; their reply answers it."""
     activity_uri = svc.new_activity_uri()
     handle = handle_of(person)
     mention = (f'<p><span class="h-card"><a href="{escape(person.uri)}" class="u-url mention">'
@@ -43,4 +46,7 @@ async def tell(
     await outbox.enqueue(tx, actor_id=sender.id, activity=activity,
                          targets=[personal_target(person)], is_public=False,
                          now=svc.clock.now())  # fmt: skip
-    return str(activity["object"]["id"])
+    note_uri = str(activity["object"]["id"])
+    if about_entry is not None:
+        await store.add_notice(tx, note_uri, about_entry, person.uri, svc.clock.now())
+    return note_uri

@@ -125,3 +125,22 @@ async def accepted_version(db: Database, actor_uri: str, scope: int) -> int | No
         (actor_uri, scope),
     )
     return int(row[0]) if row and row[0] is not None else None
+
+
+async def add_notice(
+    tx: Transaction, note_uri: str, entry_id: int, actor_uri: str, now: float
+) -> None:
+    await tx.execute(
+        "INSERT INTO moderation_notices (note_uri, entry_id, actor_uri, sent_at)"
+        " VALUES (?, ?, ?, ?)",
+        (note_uri, entry_id, actor_uri, now),
+    )
+
+
+async def entry_noticed(db: Database, note_uri: str, actor_uri: str) -> int | None:
+    """The log entry a notice sent to `actor_uri` told them of, if `note_uri` is one."""
+    row = await db.fetchone(
+        "SELECT entry_id FROM moderation_notices WHERE note_uri = ? AND actor_uri = ?",
+        (note_uri, actor_uri),
+    )
+    return int(row[0]) if row else None

@@ -6,10 +6,13 @@ from __future__ import annotations
 import pytest
 
 from fedihub.accounts.service import create_account, require_account
+from fedihub.actors.store import RemoteActor
 from fedihub.errors import BadRequest, Forbidden, NotFound
 from fedihub.hubs.service import create_hub, require_hub
-from fedihub.moderation import conduct, log
+from fedihub.moderation import conduct, log, notices
+from fedihub.moderation import store as mod_store
 from fedihub.moderation.authority import local_moderator, remote_moderator
+from fedihub.outbox import store as outbox
 from fedihub.reports import store as reports
 from fedihub.services import Services
 
@@ -136,3 +139,26 @@ async def test_an_action_answering_a_report_resolves_it_in_its_scope_or_is_not_t
     assert await reports.open_reports(services.db, hub.id) == []
     [entry] = await log.recent(services.db, hub.id)
     assert entry.report_id == hub_report.id and entry.action == "warn"
+
+
+@pytest.mark.usefixtures("hub_and_people")
+async def test_a_notice_is_a_direct_message_queued_with_the_action_and_remembered_for_replies(
+    services: Services,
+) -> None:
+    hub = await require_hub(services.db, "climate")
+    ana = await local_moderator(services, await require_account(services.db, "ana"), hub)
+    person = RemoteActor("https://m.example/users/zed", "m.example", "Person", "zed",
+                         "https://m.example/users/zed/inbox", "https://m.example/inbox", None,
+                         None, 1.0)  # fmt: skip
+    async with services.db.transaction() as tx:
+        entry_id = await log.record(tx, ana, "warn", target_uri=person.uri, reason="x", now=1.0)
+        note = await notices.tell(tx, services, hub, person, "<p>Please stop.</p>",
+                                  about_entry=entry_id)  # fmt: skip
+    sent = await outbox.activity_by_uri(services.db, note.removesuffix("#note"))
+    assert sent is not None and sent["object"]["to"] == [person.uri]
+    assert (
+        sent["object"]["tag"][0]["name"] == "@zed@m.example" and "inReplyTo" not in sent["object"]
+    )
+    assert "Please stop." in sent["object"]["content"]
+    assert await mod_store.entry_noticed(services.db, note, person.uri) == entry_id
+    assert await mod_store.entry_noticed(services.db, note, "https://m.example/users/eve") is None
