@@ -322,3 +322,62 @@ async def test_a_list_on_a_private_address_is_refused_in_production(
     with pytest.raises(FetchError):
         await lists.subscribe(services, await admin(services), url)
     assert await blocks.subscriptions(services.db) == []
+
+
+# The admins' page
+
+
+async def test_the_admins_page_blocks_from_a_report_keeps_what_was_typed_and_refuses_forgeries(
+    app_client: TestClient, services: Services, hub: LocalActor
+) -> None:
+    from fedihub.moderation import conduct
+    from fedihub.reports import store as reports
+    from tests.support.web import HTML, csrf_of, sign_in
+
+    await conduct.set_code(services, await admin(services), None, "1. Be kind.\n2. No spam.\n")
+    async with services.db.transaction() as tx:
+        await reports.save(tx, None, "https://m.example/flag/1", "https://m.example/actor",
+                           ["https://spam.example/users/x"], "spam", 1.0)  # fmt: skip
+    (report,) = await reports.open_reports(services.db, None)
+    assert (await app_client.get("/admin/blocks", headers=HTML, allow_redirects=False)).status in (
+        302, 303
+    )  # fmt: skip
+    assert await sign_in(app_client, "ana") == 303
+    assert (await app_client.get("/admin/blocks", headers=HTML)).status == 403  # no admin
+    assert await sign_in(app_client, "root") == 303
+    page = await (
+        await app_client.get(f"/admin/blocks?domain=spam.example&report={report.id}", headers=HTML)
+    ).text()
+    assert 'value="spam.example"' in page and f'name="report" value="{report.id}"' in page
+    assert "Instance code v1 §2: No spam." in page
+    token = csrf_of(page)
+
+    async def post(path: str, **fields: str) -> tuple[int, str]:
+        resp = await app_client.post(f"/admin/blocks/{path}", data=fields, headers=HTML,
+                                     allow_redirects=False)  # fmt: skip
+        return resp.status, await resp.text()
+
+    form = {"domain": "spam.example", "severity": "silence", "reason": "Spam waves",
+            "public_comment": "Spam", "clause": "instance:2", "report": str(report.id)}  # fmt: skip
+    assert (await post("domain", **form))[0] == 403  # no CSRF token: refused
+    ours = services.config.domain
+    for wrong in ({"domain": "not a host"}, {"clause": ""}, {"severity": "nuke"},
+                  {"report": "9" * 40}, {"reason": " "}, {"domain": ours}):  # fmt: skip
+        status, again = await post("domain", csrf=token, **{**form, **wrong})
+        assert status in (400, 404), wrong
+        assert 'value="Spam waves"' in again or wrong == {"reason": " "}  # nothing typed lost
+    assert await blocks.host_blocks(services.db) == []
+    assert (await post("domain", csrf=token, **form))[0] == 303
+    assert [(b.host, b.severity) for b in await blocks.host_blocks(services.db)] == [
+        ("spam.example", "silence")
+    ]  # fmt: skip
+    assert await reports.open_reports(services.db, None) == []  # answered by the block
+    (entry,) = [e for e in await log.recent(services.db, None) if e.action == "silence_domain"]
+    assert (entry.clause, entry.reason, entry.report_id) == (
+        "Instance code v1 §2: No spam.", "Spam", report.id
+    )  # fmt: skip
+    page = await (await app_client.get("/admin/blocks", headers=HTML)).text()
+    assert "spam.example" in page and "Lift the block on spam.example" in page
+    assert (await post("domain/unblock", csrf=token, domain="spam.example"))[0] == 303
+    assert await blocks.host_blocks(services.db) == []
+    assert '/admin/blocks"' in await (await app_client.get("/admin", headers=HTML)).text()

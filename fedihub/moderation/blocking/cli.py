@@ -59,9 +59,14 @@ def add_blocking_commands(sub: Any, command: CommandMaker) -> None:
     _acting(p, reason_required=False)
 
 
-async def _admin(svc: Services, args: argparse.Namespace) -> tuple[Moderator, str]:
-    """The admin acting, and the clause they cite (read against the instance's code)."""
+async def _admin(
+    svc: Services, args: argparse.Namespace, *, lifting: bool = False
+) -> tuple[Moderator, str]:
+    """The admin acting, and the clause they cite (read against the instance's code; needed
+    to block, not to lift a block)."""
     by = await local_moderator(svc, await require_account(svc.db, args.as_user), None)
+    if lifting and not args.clause:
+        return by, ""
     return by, await conduct.read_clause(svc, None, args.clause)
 
 
@@ -74,7 +79,7 @@ async def _block_domain(svc: Services, args: argparse.Namespace) -> None:
 
 
 async def _unblock_domain(svc: Services, args: argparse.Namespace) -> None:
-    by, clause = await _admin(svc, args)
+    by, clause = await _admin(svc, args, lifting=True)
     host = await service.unblock_domain(svc, by, args.host, reason=args.reason, clause=clause,
                                         report_id=args.report)  # fmt: skip
     print(f"unblocked {host}")
@@ -89,20 +94,20 @@ async def _block_actor(svc: Services, args: argparse.Namespace) -> None:
 
 
 async def _unblock_actor(svc: Services, args: argparse.Namespace) -> None:
-    by, clause = await _admin(svc, args)
+    by, clause = await _admin(svc, args, lifting=True)
     uri = await service.unblock_actor(svc, by, args.actor, reason=args.reason, clause=clause,
                                       report_id=args.report)  # fmt: skip
     print(f"unblocked {uri}")
 
 
 async def _subscribe(svc: Services, args: argparse.Namespace) -> None:
-    by, clause = await _admin(svc, args)
+    by, clause = await _admin(svc, args, lifting=True)
     counts = await lists.subscribe(svc, by, args.url, reason=args.reason, clause=clause)
     print(f"subscribed to {args.url.strip()}: " + ", ".join(f"{n} {w}" for w, n in counts.items()))
 
 
 async def _unsub(svc: Services, args: argparse.Namespace) -> None:
-    by, clause = await _admin(svc, args)
+    by, clause = await _admin(svc, args, lifting=True)
     lifted = await lists.unsubscribe(svc, by, args.url, reason=args.reason, clause=clause)
     print(f"unsubscribed from {args.url.strip()}: {lifted} lifted")
 
