@@ -122,6 +122,12 @@ async def test_a_block_stops_deliveries_to_its_followers_and_gives_up_pending_on
     assert got and all(not p.startswith("/users/alice") for p in got)
     hosts = {r["host"] for r in await services.db.fetchall("SELECT host FROM deliveries")}
     assert sum(h.endswith(str(remote.ports[0])) for h in hosts) == 1  # only the given-up one
+    # An account blocked on its own: its server gets nothing more of ours meant for it alone.
+    count = "SELECT count(*) FROM deliveries WHERE host = ?"
+    to_bob = await services.db.fetchval(count, (f"127.0.0.1:{remote.ports[1]}",))
+    await service.block_actor(services, await admin(services), bob.id, "block", reason="Spam")
+    await posts.publish(services, hub, ana, "update", "After the account's block.")
+    assert await services.db.fetchval(count, (f"127.0.0.1:{remote.ports[1]}",)) == to_bob
 
 
 async def test_an_actor_block_refuses_that_actor_only(
@@ -381,3 +387,29 @@ async def test_the_admins_page_blocks_from_a_report_keeps_what_was_typed_and_ref
     assert (await post("domain/unblock", csrf=token, domain="spam.example"))[0] == 303
     assert await blocks.host_blocks(services.db) == []
     assert '/admin/blocks"' in await (await app_client.get("/admin", headers=HTML)).text()
+
+
+async def test_what_a_blocked_server_sent_earlier_leaves_the_hubs_dashboard(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    alice = remote.add_actor("alice", key="alice")
+    await services.db.execute(
+        "INSERT INTO following VALUES (?, ?, 'https://x/f', 'accepted', 0)", (hub.id, alice.id)
+    )
+    note = mention(alice.id, "https://elsewhere.example/hubs/x", 1)
+    note["object"]["content"] = "<p>Sent before the block</p>"
+    assert (await remote.post(f"{services.config.base_url}/inbox", note, alice)).status == 202
+    await drain(app_client)
+
+    async def shown() -> bool:
+        return "Sent before the block" in await (await app_client.get("/hubs/climate")).text()
+
+    assert await shown()
+    root = await admin(services)
+    await service.block_domain(services, root, f"127.0.0.1:{remote.ports[0]}", "block",
+                               reason="Spam")  # fmt: skip
+    assert not await shown()
+    await service.unblock_domain(services, root, f"127.0.0.1:{remote.ports[0]}")
+    assert await shown()
+    await service.block_actor(services, root, alice.id, "block", reason="Spam")
+    assert not await shown()
