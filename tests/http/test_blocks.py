@@ -413,3 +413,39 @@ async def test_what_a_blocked_server_sent_earlier_leaves_the_hubs_dashboard(
     assert await shown()
     await service.block_actor(services, root, alice.id, "block", reason="Spam")
     assert not await shown()
+
+
+async def test_the_scheduler_refreshes_due_lists_and_the_cli_lists_everything(
+    services: Services, hub: LocalActor, list_server: ListServer
+) -> None:
+    import contextlib
+    import io
+
+    from fedihub.scheduler import Scheduler
+
+    root = await admin(services)
+    url = list_server.url("list.txt")
+    list_server.files["list.txt"] = (200, b"spam.example\n")
+    await lists.subscribe(services, root, url)
+    await service.block_actor(services, root, "https://loud.example/users/x", "silence",
+                              reason="Brigading")  # fmt: skip
+    list_server.files["list.txt"] = (200, b"spam.example\nmore.example\n")
+    scheduler = Scheduler(services)
+    assert (await scheduler.run_once(services.clock.now() + 60)).blocklists == 0  # not due
+    run = await scheduler.run_once(services.clock.now() + lists.REFRESH_EVERY_S + 1)
+    assert run.blocklists == 1
+    assert {b.host for b in await blocks.host_blocks(services.db)} == {
+        "spam.example", "more.example"
+    }  # fmt: skip
+    out = io.StringIO()
+
+    def listed() -> int:
+        with contextlib.redirect_stdout(out):
+            return main(["domain", "list", "--data", str(services.config.data_dir)])
+
+    assert await asyncio.to_thread(listed) == 0
+    lines = out.getvalue().splitlines()
+    assert [line.split("\t")[:3] for line in lines] == [
+        ["domain", "more.example", "block"], ["domain", "spam.example", "block"],
+        ["actor", "https://loud.example/users/x", "silence"], ["list", url, "2 entries, 0 skipped"],
+    ]  # fmt: skip
