@@ -176,7 +176,7 @@ async def test_a_silenced_servers_posts_into_an_open_hub_wait_and_its_follows_ne
     ("given", "stored"),
     [("EVIL.Example.", "evil.example"), ("https://Evil.example/users/x", "evil.example"),
      ("[2001:DB8:0::1]", "[2001:db8::1]"), ("[::ffff:192.0.2.7]:8443", "192.0.2.7:8443"),
-     (" sub.evil.example ", "sub.evil.example")],
+     (" sub.evil.example ", "sub.evil.example"), ("Évil.Example", "xn--vil-9la.example")],
 )  # fmt: skip
 async def test_hosts_are_stored_in_one_spelling(
     services: Services, hub: LocalActor, given: str, stored: str

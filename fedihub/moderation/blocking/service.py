@@ -28,6 +28,11 @@ def parse_host(text: str) -> str | None:
     given = text.strip()
     if "://" in given:
         given = host_of(given)
+    elif not given.isascii():  # "évil.example" as people type it; stored as its IDNA name
+        try:
+            given = given.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
     if not given or len(given) > MAX_HOST_CHARS:
         return None
     host = normalise_host(given)
