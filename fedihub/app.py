@@ -59,6 +59,7 @@ from fedihub.services import (
 from fedihub.web import (
     admin,
     auth,
+    blocks,
     dashboard,
     directory,
     headers,
@@ -339,6 +340,7 @@ def create_app(
         organise.routes,
         manage.routes,
         admin.routes,
+        blocks.routes,
         media_views.routes,
         i18n.routes,
         directory.routes,

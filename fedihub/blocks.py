@@ -1,15 +1,24 @@
-"""The list of blocked hosts, read on every inbox POST, so kept in memory for a few seconds.
-A block made with the CLI (another process) takes effect within `ttl_s`."""
+"""The blocked and silenced hosts and actors, read on every inbox POST, so kept in memory for a
+few seconds. A block made with the CLI (another process) takes effect within `ttl_s`; one made
+in this process at once (`forget`).
+
+`block` is Mastodon's "suspend": nothing in, nothing out. `silence` is its "limit": activities
+arrive, but posts into hubs wait for a moderator and follows of hubs for approval."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Literal
 
+from fedihub.activitystreams import host_of
 from fedihub.clock import SYSTEM_CLOCK
 from fedihub.db import Database
-from fedihub.outbox import store as outbox
+from fedihub.moderation.blocking import store
+
+Severity = Literal["block", "silence"]
+SEVERITIES: tuple[Severity, ...] = ("block", "silence")
 
 
 class BlockedHosts:
@@ -20,35 +29,72 @@ class BlockedHosts:
         self._ttl_s = ttl_s
         self._clock = clock
         self._hosts: frozenset[str] = frozenset()
-        self._normal: frozenset[str] = frozenset()
+        self._normal: dict[Severity, frozenset[str]] = {
+            "block": frozenset(),
+            "silence": frozenset(),
+        }
+        self._actors: dict[str, Severity] = {}
         self._read_at: float | None = None
 
     async def covers(self, host: str) -> bool:
         """True for a blocked host and for any subdomain of one, as Mastodon's domain blocks.
         `host` is written as `host_of` writes it ("evil.example:8443", "[2001:db8::1]:8443").
         A block without a port covers every port of its host; one with a port, that port."""
-        blocked = await self._normalised()
-        host = normalise_host(host)
-        name, _ = split_port(host)
-        if host in blocked or name in blocked:
-            return True
-        if name.startswith("[") or _is_address(name):
-            return False  # an address has no parent domains
-        parts = name.split(".")
-        return any(".".join(parts[i:]) in blocked for i in range(1, len(parts)))
+        await self._read()
+        return within(self._normal["block"], host)
+
+    async def silenced(self, host: str) -> bool:
+        """True for a silenced host (or subdomain of one) that is not blocked outright."""
+        await self._read()
+        return within(self._normal["silence"], host) and not within(self._normal["block"], host)
+
+    async def refuses(self, actor_uri: str) -> bool:
+        """Nothing from or to this actor: it, or its host, is blocked."""
+        await self._read()
+        return self._actors.get(actor_uri) == "block" or await self.covers(host_of(actor_uri))
+
+    async def quiets(self, actor_uri: str) -> bool:
+        """This actor, or its host, is silenced (and not blocked)."""
+        if await self.refuses(actor_uri):
+            return False
+        return self._actors.get(actor_uri) == "silence" or await self.silenced(host_of(actor_uri))
 
     async def get(self) -> frozenset[str]:
-        """The blocks as stored."""
-        now = self._clock()
-        if self._read_at is None or now - self._read_at > self._ttl_s:
-            self._hosts = await outbox.blocked_hosts(self._db)
-            self._normal = frozenset(normalise_host(h) for h in self._hosts)
-            self._read_at = now
+        """The blocked (not silenced) hosts as stored."""
+        await self._read()
         return self._hosts
 
-    async def _normalised(self) -> frozenset[str]:
-        await self.get()
-        return self._normal
+    def forget(self) -> None:
+        """This process changed the blocks: read them again at the next check."""
+        self._read_at = None
+
+    async def _read(self) -> None:
+        now = self._clock()
+        if self._read_at is None or now - self._read_at > self._ttl_s:
+            hosts = await store.host_severities(self._db)
+            self._hosts = frozenset(h for h, severity in hosts if severity != "silence")
+            self._normal = {
+                s: frozenset(normalise_host(h) for h, severity in hosts
+                             if (severity == "silence") == (s == "silence"))
+                for s in SEVERITIES
+            }  # fmt: skip
+            self._actors = {
+                uri: "silence" if severity == "silence" else "block"
+                for uri, severity in await store.actor_severities(self._db)
+            }
+            self._read_at = now
+
+
+def within(blocked: frozenset[str], host: str) -> bool:
+    """`host` is one of `blocked` or a subdomain of one of them."""
+    host = normalise_host(host)
+    name, _ = split_port(host)
+    if host in blocked or name in blocked:
+        return True
+    if name.startswith("[") or _is_address(name):
+        return False  # an address has no parent domains
+    parts = name.split(".")
+    return any(".".join(parts[i:]) in blocked for i in range(1, len(parts)))
 
 
 def split_port(host: str) -> tuple[str, str]:

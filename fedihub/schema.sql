@@ -7,10 +7,29 @@ CREATE TABLE accounts (
   is_admin INTEGER NOT NULL DEFAULT 0
 );
 
+CREATE TABLE blocked_actors (
+  uri TEXT PRIMARY KEY,
+  severity TEXT NOT NULL DEFAULT 'block',
+  reason TEXT NOT NULL DEFAULT '',
+  created_at REAL NOT NULL
+);
+
 CREATE TABLE blocked_hosts (
   host TEXT PRIMARY KEY,
   reason TEXT NOT NULL DEFAULT '',
   created_at REAL NOT NULL
+, severity TEXT NOT NULL DEFAULT 'block', public_comment TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '');
+
+CREATE TABLE blocklist_subscriptions (
+  url TEXT PRIMARY KEY,
+  added_by TEXT NOT NULL,
+  added_at REAL NOT NULL,
+  next_fetch_at REAL NOT NULL,
+  fetched_at REAL,
+  failures INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  entries INTEGER NOT NULL DEFAULT 0,
+  skipped INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE conduct_acceptances (

@@ -102,8 +102,8 @@ async def open_services(config: Config, kinds: PostKinds, clock: Clock = SYSTEM_
     config = await settings.apply_stored(config, db)
     client = HttpClient.create(config, clock)
     keyring = KeyRing(db, config.base_url)
-    resolver = Resolver(db, client, keyring, clock)
     blocked = BlockedHosts(db, clock=clock.monotonic)
+    resolver = Resolver(db, client, keyring, clock, blocked)
     return Services(config, db, client, keyring, resolver, blocked, kinds, clock=clock)
 
 

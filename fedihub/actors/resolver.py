@@ -12,6 +12,7 @@ from fedihub.activitystreams import host_of, id_of, is_actor_type
 from fedihub.actors import store
 from fedihub.actors.keyring import KeyRing
 from fedihub.actors.store import RemoteActor
+from fedihub.blocks import BlockedHosts
 from fedihub.client import HttpClient
 from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.db import Database
@@ -62,9 +63,15 @@ def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteA
 
 class Resolver:
     def __init__(
-        self, db: Database, client: HttpClient, keyring: KeyRing, clock: Clock = SYSTEM_CLOCK
+        self,
+        db: Database,
+        client: HttpClient,
+        keyring: KeyRing,
+        clock: Clock = SYSTEM_CLOCK,
+        blocked: BlockedHosts | None = None,
     ) -> None:
         self._db = db
+        self._blocked = blocked  # nothing is fetched from a blocked host or actor
         self._client = client
         self._keyring = keyring
         self._clock = clock
@@ -83,7 +90,12 @@ class Resolver:
         """Any object (a poll to vote in, say), fetched fresh and signed by the instance actor."""
         return await self._fetch(uri)
 
+    async def _refuse_blocked(self, uri: str) -> None:
+        if self._blocked is not None and await self._blocked.refuses(uri.split("#", 1)[0]):
+            raise FetchError("%(uri)s: that server or account is blocked here", uri=uri)
+
     async def _fetch(self, uri: str) -> dict[str, Any]:
+        await self._refuse_blocked(uri)
         if self._instance_actor_id is None:
             self._instance_actor_id = (await store.get_instance_actor(self._db)).id
         secret = await self._keyring.secret_for(self._instance_actor_id)
@@ -132,6 +144,7 @@ class Resolver:
 
     async def key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
         """(owner actor id, public key PEM) for a signature's keyId; the claim is two-way."""
+        await self._refuse_blocked(key_id)  # not even a cached key of a blocked server
         if refresh and not self.may_refetch(host_of(key_id), self._clock.now()):
             refresh = False
         if not refresh and (known := await self._cached_key(key_id)):

@@ -158,9 +158,11 @@ async def _record_follower(
     """The follower's row, accepted at once unless `local` approves followers by hand (one who
     was accepted before stays accepted)."""
     existing = await follows.follower_state(tx, local.id, follower_uri)
-    state: FollowerState = (
-        "accepted" if existing == "accepted" or not local.manually_approves_followers else "pending"
+    # A silenced server's or account's follow of a hub waits for a moderator.
+    by_hand = local.manually_approves_followers or (
+        local.kind == "group" and await svc.blocked.quiets(follower_uri)
     )
+    state: FollowerState = "accepted" if existing == "accepted" or not by_hand else "pending"
     await follows.save_follower(tx, local.id, follower_uri, follow_uri, state, svc.clock.now())
     return state
 

@@ -87,13 +87,14 @@ async def join_received(
     now = svc.clock.now()
     async with svc.db.transaction() as tx:
         existing = await store.member(tx, hub.id, actor_uri)
+        silenced = await svc.blocked.quiets(actor_uri)  # its join waits for a moderator
         if (
             (existing is not None and existing.state == "member")
-            or hub.join_policy == "open"
+            or (hub.join_policy == "open" and not silenced)
             or (existing and existing.state == "invited")
         ):
             state: JoinOutcome = "member"
-        elif hub.join_policy == "approval":
+        elif hub.join_policy == "approval" or silenced:
             state = "pending"
         else:
             state = "refused"

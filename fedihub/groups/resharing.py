@@ -106,6 +106,10 @@ async def _received_for(svc: Services, hub: LocalActor, activity: JsonObject, se
         return f"not public: {hub.username} does not re-share it"
     is_reply = await _in_thread(svc, hub, id_of(obj.get("inReplyTo")))
     role = await membership.role_of(svc, hub, sender)
+    author = id_of(obj.get("attributedTo")) or sender
+    if await svc.blocked.quiets(sender) or await svc.blocked.quiets(author):
+        return await _hold(svc, hub, activity, sender, "from a silenced server or account",
+                           stranger=role is None)  # fmt: skip
     if role is None and not await membership.is_member(svc, hub, sender):
         if is_reply:  # a non-member's reply stays in the thread but is not carried
             return f"a reply from a non-member: {hub.username} does not carry it"
@@ -145,7 +149,9 @@ async def reshare(
     own Create when we have it (then both forms go out), else only the boost."""
     if host_of(obj["id"]) == host_of(svc.config.base_url):
         return False  # our own posts coming back
-    if not is_public(obj) or await svc.blocked.covers(host_of(author)):
+    if not is_public(obj) or await svc.blocked.refuses(author):
+        return False
+    if await svc.blocked.refuses(id_of(obj.get("attributedTo")) or author):
         return False
     now = svc.clock.now()
     clean = sanitize_incoming(obj)
@@ -218,7 +224,7 @@ async def announced_by_followed(svc: Services, booster: str, object_id: str) -> 
     hubs = await _hubs_following(svc, booster)
     if not hubs or host_of(object_id) == host_of(svc.config.base_url):
         return []
-    if await svc.blocked.covers(host_of(object_id)):
+    if await svc.blocked.covers(host_of(object_id)) or await svc.blocked.refuses(booster):
         return []  # blocks apply to boosted originals too
     original = await fetch_original(svc, object_id)
     if id_of(original.get("inReplyTo")) is not None:

@@ -22,7 +22,7 @@ Action = Literal[
     # remote actors and whole servers, instance-wide
     "silence_actor", "block_actor", "unblock_actor",
     "silence_domain", "block_domain", "unblock_domain",
-    "subscribe_blocklist", "unsubscribe_blocklist",
+    "subscribe_blocklist", "unsubscribe_blocklist", "refresh_blocklist",
     # reports, appeals and the code itself
     "resolve_report", "forward_report", "appeal_upheld", "appeal_overturned", "conduct_change",
 ]  # fmt: skip

@@ -160,7 +160,14 @@ async def unavailable_hosts(db: Database) -> frozenset[str]:
 
 
 async def blocked_hosts(db: Database) -> frozenset[str]:
-    rows = await db.fetchall("SELECT host FROM blocked_hosts")
+    """Hosts blocked outright (a silenced one still gets our deliveries)."""
+    rows = await db.fetchall("SELECT host FROM blocked_hosts WHERE severity <> 'silence'")
+    return frozenset(r["host"] for r in rows)
+
+
+async def pending_hosts(db: Database) -> frozenset[str]:
+    """The hosts that deliveries wait for."""
+    rows = await db.fetchall("SELECT DISTINCT host FROM deliveries WHERE state = 'pending'")
     return frozenset(r["host"] for r in rows)
 
 

@@ -60,8 +60,10 @@ async def follower_targets(svc: Services, actor: LocalActor) -> list[Target]:
 
 
 async def reachable(svc: Services, remote: list[RemoteActor]) -> list[Target]:
-    """Their inboxes, shared ones collapsed, without blocked hosts or hosts given up on."""
+    """Their inboxes, shared ones collapsed, without blocked hosts or actors (nor subdomains
+    of blocked domains) or hosts given up on."""
     skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
+    remote = [r for r in remote if not await svc.blocked.refuses(r.uri)]
     return fan_out_targets(remote, skip_hosts=skip)
 
 

@@ -22,6 +22,7 @@ from fedihub.events.fields import scheduled_fields
 from fedihub.follows import store as follow_store
 from fedihub.groups import membership
 from fedihub.keys import account_key, calendar_cache_key, services_key
+from fedihub.moderation.blocking import service as blocking
 from fedihub.network import store as network
 from fedihub.network.present import NetworkItem, present
 from fedihub.polls.store import question_fields
@@ -142,7 +143,8 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
         if p.status != "cancelled" and scheduled_fields(p).schedule
     ]
     network_items: list[NetworkItem] = [
-        present(doc) for doc in await network.seen_by(svc.db, hub.id, LATEST)
+        present(doc)
+        for doc in await blocking.visible(svc, await network.seen_by(svc.db, hub.id, LATEST))
     ]
     viewer = request.get(account_key)
     can_organise = isinstance(viewer, Account) and (

@@ -46,8 +46,8 @@ async def post_inbox(request: web.Request) -> web.Response:
     body = await read_body(request, svc.config.max_inbox_body_bytes)
     activity = parse_activity(body)
     host = host_of(activity.actor)
-    if await svc.blocked.covers(host):
-        raise Forbidden("this instance does not accept activities from that host")
+    if await svc.blocked.refuses(activity.actor):  # its host, or it alone
+        raise Forbidden("this instance does not accept activities from that host or account")
     budgets = request.app[inbox_budgets_key]
     if (wait_s := budgets.wait_s(host)) > 0:
         raise TooManyRequests(

@@ -107,6 +107,8 @@ def pages(site: Site) -> Pages:
         paths[kind] = url.removeprefix(a.base_url)
     a.cli("account", "create", "--data", a.data, "ana", "--admin", "--password-file", root / "pw")
     reset = a.cli("account", "reset-link", "--data", a.data, "maria").stdout.split()[0]
+    for what, name in (("domain", "spam.example"), ("actor", "https://spam.example/users/x")):
+        a.cli(what, "block", "--data", a.data, name, "--reason", "Spam", "--as", "ana")
     hub = f"/hubs/{site.slug}"
     posts = [f"{hub}/posts/{n}" for n in range(1, 6)]  # update, minutes, event, cancelled, call
     return Pages(
@@ -115,7 +117,7 @@ def pages(site: Site) -> Pages:
                  "/hubs/nobody-here", reset.removeprefix(a.base_url)],
         organiser=["/", "/hubs/new", f"{hub}/compose", f"{hub}/manage", "/settings/password",
                    f"{hub}/posts/1/edit", paths["poll"], paths["proposal"], posts[2], posts[4]],
-        admin=["/admin"],
+        admin=["/admin", "/admin/blocks?actor=https://spam.example/users/y&report=1"],
     )  # fmt: skip
 
 
