@@ -13,9 +13,10 @@ from typing import Any
 from fedihub.activitystreams import JsonObject, id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
+from fedihub.actors.store import RemoteActor
 from fedihub.content import html_text, sanitize_html
 from fedihub.db import Transaction
-from fedihub.errors import Forbidden
+from fedihub.errors import FetchError, Forbidden
 from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
 from fedihub.groups.membership import MODERATING
@@ -142,7 +143,7 @@ async def ask_remote_moderators(svc: Services, object_uri: str) -> int:
         hub = await actors.get_actor_by_id(svc.db, hub_id)
         if hub is None or await groups.noticed(svc.db, item.id):
             continue
-        remote = await actors.get_remote_actors(svc.db, await membership.moderators(svc, hub))
+        remote = await _remote_people(svc, await membership.moderators(svc, hub))
         async with svc.db.transaction() as tx:
             for person in remote:
                 note = await notices.tell(tx, svc, hub, person, _question(hub, item))
@@ -151,6 +152,20 @@ async def ask_remote_moderators(svc: Services, object_uri: str) -> int:
     if sent:
         svc.wake_delivery()
     return sent
+
+
+async def _remote_people(svc: Services, uris: list[str]) -> list[RemoteActor]:
+    """The moderators on other servers, looked up (a moderator added by an organiser may never
+    have written to us); one that cannot be reached now is not asked."""
+    found = []
+    for uri in uris:
+        if uri.startswith(svc.config.base_url + "/"):
+            continue
+        try:
+            found.append(await svc.resolver.actor(uri))
+        except FetchError:
+            continue
+    return found
 
 
 def _question(hub: LocalActor, item: Queued) -> str:
