@@ -65,6 +65,7 @@ from fedihub.web import (
     headers,
     i18n,
     manage,
+    moderate_post,
     organise,
     pages,
     post_actions,
@@ -348,6 +349,7 @@ def create_app(
         post_actions.routes,
         headers.routes,
         metrics_views.routes,
+        moderate_post.routes,
     ):
         app.router.add_routes(module_routes)
     return app

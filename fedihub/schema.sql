@@ -200,7 +200,7 @@ CREATE TABLE local_actors (
   created_at REAL NOT NULL
 , timezone TEXT NOT NULL DEFAULT 'UTC', join_policy TEXT NOT NULL DEFAULT 'open'
   CHECK (join_policy IN ('open', 'approval', 'invite')), posting_restricted_to_mods INTEGER NOT NULL DEFAULT 0, reshare_policy TEXT NOT NULL DEFAULT 'none'
-  CHECK (reshare_policy IN ('none', 'all', 'tags')), reshare_tags TEXT NOT NULL DEFAULT '', languages TEXT NOT NULL DEFAULT 'en', icon TEXT, header TEXT, summary_source TEXT NOT NULL DEFAULT '');
+  CHECK (reshare_policy IN ('none', 'all', 'tags')), reshare_tags TEXT NOT NULL DEFAULT '', languages TEXT NOT NULL DEFAULT 'en', icon TEXT, header TEXT, summary_source TEXT NOT NULL DEFAULT '', review_first_posts INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE media (
   id INTEGER PRIMARY KEY,
@@ -315,6 +315,15 @@ CREATE UNIQUE INDEX posts_occurrence ON posts(series_id, starts_at) WHERE series
 
 CREATE INDEX posts_starts ON posts(starts_at) WHERE starts_at IS NOT NULL;
 
+CREATE TABLE queue_notices (
+  note_uri TEXT PRIMARY KEY,
+  queue_id INTEGER NOT NULL REFERENCES moderation_queue(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  sent_at REAL NOT NULL
+);
+
+CREATE INDEX queue_notices_queue ON queue_notices(queue_id);
+
 CREATE TABLE reactions (
   post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
   kind TEXT NOT NULL CHECK (kind IN ('like', 'share')),
@@ -388,7 +397,7 @@ CREATE TABLE reshares (
   object_uri TEXT NOT NULL,
   author_uri TEXT NOT NULL,
   is_reply INTEGER NOT NULL DEFAULT 0,
-  created_at REAL NOT NULL, boost_uri TEXT,
+  created_at REAL NOT NULL, boost_uri TEXT, create_announce_uri TEXT, removed_at REAL,
   PRIMARY KEY (hub_id, object_uri)
 );
 

@@ -1,10 +1,11 @@
-"""`fedihub hub set|member|queue` and `fedihub reshare`: running a hub as a group."""
+"""`fedihub hub set|member|queue|remove-post` and `fedihub reshare`: running a hub as a group."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from fedihub.accounts.service import require_account
 from fedihub.activitystreams import id_of
 from fedihub.actors.model import JOIN_POLICIES
 from fedihub.commands import CommandMaker
@@ -13,6 +14,8 @@ from fedihub.follows.service import resolve_handle_or_uri
 from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
 from fedihub.hubs.service import require_hub
+from fedihub.moderation import remote, removal
+from fedihub.moderation.authority import local_moderator
 from fedihub.posts.fieldreaders import parse_languages
 from fedihub.services import Services
 
@@ -27,6 +30,11 @@ def add_group_commands(hub: Any, sub: Any, command: CommandMaker) -> None:
     p.add_argument("--tags", help="for --reshare tags: '#climate,#housing'")
     p.add_argument("--languages", "--language", dest="languages",
                    help="what the hub writes in, its usual one first: 'es en'")  # fmt: skip
+    p.add_argument(
+        "--review-first-posts",
+        metavar="N",
+        help="how many of a new remote actor's first posts wait for review (0: none)",
+    )
 
     p = command(hub, "member", "list, add, invite, remove, approve or reject members", _member)
     p.add_argument("action", choices=["list", "add", "invite", "remove", "approve", "reject"])
@@ -38,6 +46,17 @@ def add_group_commands(hub: Any, sub: Any, command: CommandMaker) -> None:
     p.add_argument("action", choices=["list", "approve", "reject"])
     p.add_argument("hub")
     p.add_argument("item", nargs="?", type=int, help="the queued item's number")
+    p.add_argument("--as", dest="as_user", metavar="USERNAME",
+                   help="who decides (approve, reject): a moderator of the hub")  # fmt: skip
+    p.add_argument("--reason", default="", help="why (shown in the public moderation log)")
+
+    p = command(hub, "remove-post", "remove a post from a hub, saying why", _remove_post)
+    p.add_argument("hub")
+    p.add_argument("uri", help="the post's address (the hub's own post, or one it carries)")
+    p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    p.add_argument("--reason", required=True, help="why (shown in the public moderation log)")
+    p.add_argument("--clause", default="", help="the clause of the code it applies: hub:2, 3")
+    p.add_argument("--report", type=int, help="the report this answers (it is resolved)")
 
     p = command(sub, "reshare", "re-share a post from anywhere to a hub's followers", _reshare)
     p.add_argument("--as", dest="as_hub", required=True, metavar="HUB")
@@ -55,6 +74,8 @@ async def _set(svc: Services, args: argparse.Namespace) -> None:
         settings["reshare_policy"] = args.reshare
     if args.languages:
         settings["languages"] = parse_languages(args.languages)
+    if args.review_first_posts is not None:
+        settings["review_first_posts"] = resharing.read_review_first_posts(args.review_first_posts)
     if args.tags is not None:
         tags = [t.strip().lstrip("#").lower() for t in args.tags.split(",") if t.strip()]
         if not tags or any(not t.replace("_", "").replace("-", "").isalnum() for t in tags):
@@ -105,8 +126,20 @@ async def _queue(svc: Services, args: argparse.Namespace) -> None:
         raise BadRequest(
             "queue %(action)s needs the item's number (see `queue list`)", action=args.action
         )
-    decided = await resharing.decide_queued(svc, hub, args.item, args.action == "approve")
+    if not args.as_user:
+        raise BadRequest("queue %(action)s needs --as: who decides", action=args.action)
+    by = await local_moderator(svc, await require_account(svc.db, args.as_user), hub)
+    decided = await remote.decide(svc, by, hub, args.item, args.action == "approve", args.reason)
     print(f"{args.action}d {decided.object_uri}")
+
+
+async def _remove_post(svc: Services, args: argparse.Namespace) -> None:
+    hub = await require_hub(svc.db, args.hub)
+    by = await local_moderator(svc, await require_account(svc.db, args.as_user), hub)
+    reason, clause = await removal.read_grounds(svc, hub, args.reason, args.clause)
+    done = await removal.remove_post(svc, by, hub, args.uri, reason=reason, clause=clause,
+                                     report_id=args.report)  # fmt: skip
+    print(f"{done} {args.uri}")
 
 
 async def _reshare(svc: Services, args: argparse.Namespace) -> None:

@@ -11,15 +11,18 @@ other cannot loop.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fedihub.activitystreams import PUBLIC, JsonObject, host_of, id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.content import sanitize_incoming
-from fedihub.errors import NotFound, OriginError
+from fedihub.db import Transaction
+from fedihub.errors import BadRequest, NotFound, OriginError
 from fedihub.follows import store as follows
 from fedihub.groups import membership, store
+from fedihub.groups.store import Queued
 from fedihub.network import store as network
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
@@ -116,8 +119,28 @@ async def _received_for(svc: Services, hub: LocalActor, activity: JsonObject, se
         return await _hold(svc, hub, activity, sender, "not a member", stranger=True)
     if hub.posting_restricted_to_mods and not is_reply and role not in membership.MODERATING:
         return await _hold(svc, hub, activity, sender, "only moderators post here", stranger=False)
+    if role not in membership.MODERATING and await _first_posts(svc, hub, sender):
+        return await _hold(svc, hub, activity, sender, "first posts", stranger=False)
     shared = await reshare(svc, hub, obj, sender, activity=activity, is_reply=is_reply)
     return f"{hub.username} re-shared {obj['id']}" if shared else "already re-shared"
+
+
+MAX_REVIEW_FIRST_POSTS = 100
+
+
+def read_review_first_posts(value: str) -> int:
+    """How many of a new actor's first posts wait for review, as typed: 0 (none) to 100."""
+    given = value.strip() or "0"
+    if not given.isdigit() or int(given) > MAX_REVIEW_FIRST_POSTS:
+        raise BadRequest("first posts to review: a number from 0 to %(max)s",
+                         max=MAX_REVIEW_FIRST_POSTS)  # fmt: skip
+    return int(given)
+
+
+async def _first_posts(svc: Services, hub: LocalActor, sender: str) -> bool:
+    """Whether the hub reviews a new actor's first posts and `sender` has had fewer carried."""
+    wanted = await store.review_first_posts(svc.db, hub.id)
+    return wanted > 0 and await store.carried_count(svc.db, hub.id, sender) < wanted
 
 
 async def _hold(
@@ -159,13 +182,15 @@ async def reshare(
     hub_uri = hub.uri(svc.config.base_url)
     targets = await federate.follower_targets(svc, hub)
     boost_uri = None if is_reply else svc.new_activity_uri()
+    create_uri = svc.new_activity_uri() if activity is not None else None
     async with svc.db.transaction() as tx:
-        if not await store.record_reshare(tx, hub.id, obj["id"], author, boost_uri, now):
+        if not await store.record_reshare(tx, hub.id, obj["id"], author, boost_uri, now,
+                                          create_uri):  # fmt: skip
             return False
         announces = []
-        if activity is not None:
+        if activity is not None and create_uri is not None:
             shared = {**activity, "object": {**clean, "audience": hub_uri}}
-            announces.append(compose.announce(svc.new_activity_uri(), hub_uri, shared, now, author))
+            announces.append(compose.announce(create_uri, hub_uri, shared, now, author))
         if boost_uri is not None:
             announces.append(compose.announce(boost_uri, hub_uri, obj["id"], now, author))
         for announce in announces:
@@ -271,8 +296,15 @@ async def fetch_original(svc: Services, object_id: str) -> dict[str, Any]:
     return original
 
 
-async def decide_queued(svc: Services, hub: LocalActor, queued_id: int, approve: bool) -> Any:
-    """A moderator's decision on a held post: approved, it is re-shared as if a member sent it."""
+async def decide_queued(
+    svc: Services,
+    hub: LocalActor,
+    queued_id: int,
+    approve: bool,
+    then: Callable[[Transaction, Queued], Awaitable[None]] | None = None,
+) -> Any:
+    """A moderator's decision on a held post: approved, it is re-shared as if a member sent it.
+    `then` does more in the transaction that records the decision (the moderation log)."""
     waiting = await store.queued_item(svc.db, hub.id, queued_id)
     if waiting is None:
         raise NotFound(
@@ -287,4 +319,6 @@ async def decide_queued(svc: Services, hub: LocalActor, queued_id: int, approve:
                       is_reply=is_reply)  # fmt: skip
     async with svc.db.transaction() as tx:
         decided = await store.decide(tx, hub.id, queued_id, "approved" if approve else "rejected")
+        if decided is not None and then is not None:
+            await then(tx, decided)
     return decided or waiting

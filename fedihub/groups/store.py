@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fedihub.activitystreams import same_server_like
 from fedihub.actors import store as actors
 from fedihub.db import Database, Transaction
+from fedihub.dialects import json_member
 
 Role = Literal["admin", "moderator", "member"]
 MemberState = Literal["pending", "invited", "member"]  # asked to join, asked by the hub, in
@@ -85,15 +86,68 @@ async def record_reshare(
     author_uri: str,
     boost_uri: str | None,
     now: float,
+    create_announce_uri: str | None = None,
 ) -> bool:
-    """False if the hub already re-shared this object: nothing goes out twice or in a loop.
-    Replies are carried without a boost (`boost_uri` None)."""
+    """False if the hub already re-shared this object (or removed it): nothing goes out twice
+    or in a loop. Replies are carried without a boost (`boost_uri` None)."""
     changed = await tx.execute(
-        "INSERT INTO reshares (hub_id, object_uri, author_uri, is_reply, boost_uri, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (hub_id, object_uri, author_uri, int(boost_uri is None), boost_uri, now),
-    )
+        "INSERT INTO reshares (hub_id, object_uri, author_uri, is_reply, boost_uri, created_at,"
+        " create_announce_uri) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (hub_id, object_uri, author_uri, int(boost_uri is None), boost_uri, now,
+         create_announce_uri),
+    )  # fmt: skip
     return changed > 0
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A post a hub carries (re-shared), with the two Announces it sent of it."""
+
+    object_uri: str
+    author_uri: str
+    boost_uri: str | None
+    create_announce_uri: str | None
+    removed_at: float | None
+
+
+_CARRIED = "object_uri, author_uri, boost_uri, create_announce_uri, removed_at"
+
+
+async def carried(db: Database | Transaction, hub_id: int, object_uri: str) -> Carried | None:
+    row = await db.fetchone(
+        f"SELECT {_CARRIED} FROM reshares WHERE hub_id = ? AND object_uri = ?",
+        (hub_id, object_uri),
+    )
+    return Carried(*row) if row else None
+
+
+async def mark_removed(tx: Transaction, hub_id: int, object_uri: str, now: float) -> Carried | None:
+    """Marks a carried post removed and forgets its Announces (they are undone once); the row
+    stays, so the post is never carried again. None if not carried here or removed already."""
+    found = await carried(tx, hub_id, object_uri)
+    if found is None or found.removed_at is not None:
+        return None
+    await tx.execute(
+        "UPDATE reshares SET removed_at = ?, boost_uri = NULL, create_announce_uri = NULL"
+        " WHERE hub_id = ? AND object_uri = ? AND removed_at IS NULL",
+        (now, hub_id, object_uri),
+    )
+    return found
+
+
+async def carried_count(db: Database, hub_id: int, author_uri: str) -> int:
+    """How many of an author's posts the hub carries (removed ones not counted)."""
+    count: int = await db.fetchval(
+        "SELECT count(*) FROM reshares WHERE hub_id = ? AND author_uri = ? AND removed_at IS NULL",
+        (hub_id, author_uri),
+    )
+    return count
+
+
+async def review_first_posts(db: Database, hub_id: int) -> int:
+    """How many of a new remote actor's first posts wait for a moderator in this hub."""
+    value = await db.fetchval("SELECT review_first_posts FROM local_actors WHERE id = ?", (hub_id,))
+    return int(value or 0)
 
 
 async def hubs_that_reshared(
@@ -189,6 +243,41 @@ async def queued_item(db: Database, hub_id: int, queued_id: int) -> Queued | Non
     return Queued(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) if row else None
 
 
+async def pending_about(db: Database, uri: str) -> list[tuple[int, Queued]]:
+    """(hub id, item) for each post waiting anywhere whose object, or whose Create, is `uri`."""
+    rows = await db.fetchall(
+        "SELECT hub_id, id, actor_uri, object_uri, activity, reason, state FROM moderation_queue"
+        " WHERE state = 'pending'"
+        f" AND (object_uri = ? OR {json_member(db.dialect, 'activity', 'id')} = ?) ORDER BY id",
+        (uri, uri),
+    )
+    return [(r[0], Queued(r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])) for r in rows]
+
+
+async def add_queue_notice(
+    tx: Transaction, note_uri: str, queue_id: int, actor_uri: str, now: float
+) -> None:
+    await tx.execute(
+        "INSERT INTO queue_notices (note_uri, queue_id, actor_uri, sent_at) VALUES (?, ?, ?, ?)",
+        (note_uri, queue_id, actor_uri, now),
+    )
+
+
+async def noticed(db: Database, queue_id: int) -> bool:
+    """Whether the hub's remote moderators were already asked about this held post."""
+    return bool(await db.fetchval("SELECT 1 FROM queue_notices WHERE queue_id = ?", (queue_id,)))
+
+
+async def queue_noticed(db: Database, note_uri: str, actor_uri: str) -> tuple[int, int] | None:
+    """(hub id, queue item id) a message asking `actor_uri` about a held post was about."""
+    row = await db.fetchone(
+        "SELECT q.hub_id, q.id FROM queue_notices n JOIN moderation_queue q ON q.id = n.queue_id"
+        " WHERE n.note_uri = ? AND n.actor_uri = ?",
+        (note_uri, actor_uri),
+    )
+    return (row[0], row[1]) if row else None
+
+
 async def withdraw(db: Database, object_uri: str, actor_uri: str) -> bool:
     """Its author deleted a post waiting for moderators: there is nothing left to approve."""
     changed = await db.execute(
@@ -210,7 +299,8 @@ async def decide(tx: Transaction, hub_id: int, queued_id: int, state: str) -> Qu
 
 HUB_SETTINGS = frozenset({"join_policy", "posting_restricted_to_mods", "reshare_policy",
                           "reshare_tags", "languages", "name", "summary", "summary_source",
-                          "timezone", "icon", "header"})  # fmt: skip
+                          "timezone", "icon", "header",
+                          "review_first_posts"})  # fmt: skip
 
 
 # Lists are stored as text; actors/store.py reads them back the same way.

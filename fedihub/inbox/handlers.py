@@ -23,6 +23,7 @@ from fedihub.groups import store as group_store
 from fedihub.inbox.precheck import local_hub
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import vote_in
+from fedihub.moderation import remote
 from fedihub.network import store as network
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
@@ -117,6 +118,10 @@ async def on_undo(svc: Services, item: InboxItem) -> str:
         return await _undo_follow(svc, item, undone)
     if undone_type == "Join":  # some servers send Undo{Join} where Mobilizon sends Leave
         return await _leave(svc, item, id_of(undone.get("object")))
+    if undone_type == "Announce" and await network.forget_boost(
+        svc.db, item.actor_uri, id_of(undone) or "", svc.clock.now()
+    ):
+        return "forgot a boost its sender took back"  # a followed hub removed a post
     if isinstance(undone_type, str) and (kind := UNDONE_REACTIONS.get(undone_type)):
         return await reactions.take_back(svc, kind, item.actor_uri, undone)
     return f"ignored: undo of {undone_type}"
@@ -132,11 +137,13 @@ async def _follow_answered(svc: Services, item: InboxItem, accepted: bool) -> st
 
 
 async def on_accept(svc: Services, item: InboxItem) -> str:
-    return await _follow_answered(svc, item, accepted=True)
+    decided = await remote.answer_received(svc, item.document, item.actor_uri, approve=True)
+    return decided or await _follow_answered(svc, item, accepted=True)
 
 
 async def on_reject(svc: Services, item: InboxItem) -> str:
-    return await _follow_answered(svc, item, accepted=False)
+    decided = await remote.answer_received(svc, item.document, item.actor_uri, approve=False)
+    return decided or await _follow_answered(svc, item, accepted=False)
 
 
 async def _followed_sender_or_group(svc: Services, item: InboxItem, obj: JsonObject) -> bool:
@@ -174,11 +181,15 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         return "ignored: Create without an embedded object"
     answered = await _answer_to_our_post(svc, item, obj)
+    if answered is None:
+        answered = await remote.reply_received(svc, item.actor_uri, obj)
     if answered is not None:
         return answered
     published = await _as_published(svc, item, obj)  # verified before anything is done with it
     as_sent = {**item.document, "object": published}
     carried = await resharing.posted_into_hubs(svc, as_sent, item.actor_uri)
+    if carried:
+        await remote.ask_remote_moderators(svc, published["id"])
     if not await _followed_sender_or_group(svc, item, obj):
         return carried or "ignored: from an actor nobody here follows"
     await network.save(svc.db, item.actor_uri, sanitize_incoming(published), svc.clock.now())
@@ -227,6 +238,9 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
         return f"forgot deleted actor {item.actor_uri}"
     if object_id is None:
         return "ignored: delete of nothing"
+    removed = await remote.removal_received(svc, item.document, item.actor_uri)
+    if removed is not None:
+        return removed  # a hub's moderator removed a post it carries
     if await poll_store.delete_reply(svc.db, object_id, item.actor_uri, svc.clock.now()):
         return f"deleted reply {object_id}"
     passed_on = await resharing.pass_on_change(svc, item.document, item.actor_uri)
@@ -269,6 +283,11 @@ async def on_announce(svc: Services, item: InboxItem) -> str:
     return f"stored boost; re-shared by {', '.join(passed_on)}" if passed_on else "stored boost"
 
 
+async def on_remove(svc: Services, item: InboxItem) -> str:
+    removed = await remote.removal_received(svc, item.document, item.actor_uri)
+    return removed or "ignored: a Remove of nothing one of our hubs carries"
+
+
 async def on_flag(svc: Services, item: InboxItem) -> str:
     return await reports.receive(svc, read_flag(item.activity_uri, item.actor_uri, item.document))
 
@@ -285,5 +304,6 @@ HANDLERS: dict[str, Handler] = {
     "Join": on_join,
     "Leave": on_leave,
     "Flag": on_flag,
+    "Remove": on_remove,
     "Like": on_like,
 }

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fedihub.activitystreams import id_of
+from fedihub.activitystreams import id_of, same_host
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.errors import Forbidden, NotFound, OriginError
 from fedihub.events.participation import EventClosed, check_joinable, reject
 from fedihub.groups.membership import is_member
 from fedihub.inbox.validate import Incoming, foreign_author, vote_in
+from fedihub.moderation import remote
 from fedihub.network import store as network
 from fedihub.polls.service import check_open, choice_for, question_kind
 from fedihub.polls.store import question_fields
@@ -94,12 +95,34 @@ async def _flag(svc: Services, activity: Incoming) -> None:
     read_flag(activity.id, activity.actor, activity.document)  # a report says what it reports
 
 
+async def _delete(svc: Services, activity: Incoming) -> None:
+    """Someone else's post may be deleted only by a moderator of a hub carrying it."""
+    object_id = id_of(activity.document.get("object")) or ""
+    if same_host(object_id, activity.actor):
+        return  # its author's own (validate checked the rest)
+    if not await remote.check_removal(svc, activity.document, activity.actor):
+        raise Forbidden("only its author or a moderator of a hub carrying it may delete a post")
+
+
+async def _remove(svc: Services, activity: Incoming) -> None:
+    await remote.check_removal(svc, activity.document, activity.actor)
+
+
+async def _answer(svc: Services, activity: Incoming) -> None:
+    """An Accept or Reject of a held post comes from a listed moderator of a hub holding it."""
+    await remote.check_answer(svc, activity.document, activity.actor)
+
+
 PRECHECKS: dict[str, Callable[[Services, Incoming], Awaitable[None]]] = {
     "Create": _create,
     "Update": _authorship,
     "Join": _join,
     "Leave": _leave,
     "Flag": _flag,
+    "Delete": _delete,
+    "Remove": _remove,
+    "Accept": _answer,
+    "Reject": _answer,
 }
 
 

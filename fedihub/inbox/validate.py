@@ -59,6 +59,12 @@ def parse_activity(body: bytes) -> Incoming:
     return Incoming(id=activity_id, type=kind, actor=actor, document=document, raw=raw)
 
 
+class ForeignDelete(OriginError):
+    """A Delete naming (by id alone) a post on another host: refused unless its sender moderates
+    one of our hubs carrying that post (FEP-1b12), which only the database can tell
+    (inbox/precheck.py)."""
+
+
 def check_origins(activity: Incoming, own_host: str) -> None:
     """Raises OriginError when the activity speaks for a host other than its signer's."""
     actor_host = host_of(activity.actor)
@@ -75,6 +81,8 @@ def check_origins(activity: Incoming, own_host: str) -> None:
     if object_id is None:
         raise BadRequest("a %(type)s needs an object with an id", type=activity.type)
     if not same_host(object_id, activity.actor):
+        if activity.type == "Delete" and not isinstance(obj, dict):
+            raise ForeignDelete("a Delete of an object on another host is not accepted")
         raise OriginError(
             "a %(type)s of an object on another host is not accepted", type=activity.type
         )

@@ -31,6 +31,14 @@ async def save(db: Database, actor_uri: str, obj: JsonObject, now: float) -> Non
     )  # fmt: skip
 
 
+async def document(db: Database, uri: str) -> JsonObject | None:
+    """An object we hold, as stored (sanitised), unless deleted."""
+    found = await db.fetchval(
+        "SELECT document FROM received_objects WHERE uri = ? AND deleted_at IS NULL", (uri,)
+    )
+    return dict(json.loads(found)) if found is not None else None
+
+
 async def holder(db: Database, uri: str) -> set[str] | None:
     """Who may change an object we hold: its sender and the group it was published for."""
     row = await db.fetchone(
@@ -66,6 +74,17 @@ async def tombstone(db: Database, actor_uri: str, object_id: str, now: float) ->
     )
 
 
+async def forget_boost(db: Database, actor_uri: str, announce_uri: str, now: float) -> bool:
+    """A followed group took back its re-share (Undo{Announce}): its boost is forgotten."""
+    return bool(
+        await db.execute(
+            "UPDATE received_objects SET deleted_at = ? WHERE uri = ? AND actor_uri = ?"
+            " AND type = 'Announce' AND deleted_at IS NULL",
+            (now, announce_uri, actor_uri),
+        )
+    )
+
+
 async def delete_all_from(tx: Transaction, actor_uri: str, now: float) -> None:
     """The sender's account was deleted: so is everything it sent us."""
     await tx.execute(
@@ -83,8 +102,10 @@ async def seen_by(db: Database, local_actor_id: int, limit: int) -> list[JsonObj
         " (SELECT actor_uri FROM following WHERE local_actor_id = ? AND state = 'accepted')"
         " OR attributed_to IN"
         " (SELECT actor_uri FROM following WHERE local_actor_id = ? AND state = 'accepted')"
-        " OR uri IN (SELECT object_uri FROM reshares WHERE hub_id = ?))"
+        " OR uri IN (SELECT object_uri FROM reshares WHERE hub_id = ? AND removed_at IS NULL))"
+        " AND uri NOT IN (SELECT object_uri FROM reshares WHERE hub_id = ?"
+        " AND removed_at IS NOT NULL)"
         " ORDER BY received_at DESC LIMIT ?",
-        (local_actor_id, local_actor_id, local_actor_id, limit),
+        (local_actor_id, local_actor_id, local_actor_id, local_actor_id, limit),
     )
     return [json.loads(row["document"]) for row in rows]

@@ -58,6 +58,15 @@ async def public_activities(
     return [json.loads(r["document"]) for r in rows]
 
 
+async def hide_public(tx: Transaction, actor_id: int, uris: list[str]) -> None:
+    """Takes activities out of the actor's public outbox (a re-share its moderators removed)."""
+    for uri in uris:
+        await tx.execute(
+            "UPDATE outbox_activities SET is_public = 0 WHERE actor_id = ? AND uri = ?",
+            (actor_id, uri),
+        )
+
+
 async def activity_by_uri(db: Database, uri: str) -> dict[str, Any] | None:
     """One of our activities, as sent."""
     document = await db.fetchval("SELECT document FROM outbox_activities WHERE uri = ?", (uri,))

@@ -168,8 +168,15 @@ async def cancel(svc: Services, hub: LocalActor, post_id: int, now: float | None
     return cancelled
 
 
-async def delete(svc: Services, hub: LocalActor, post_id: int, now: float | None = None) -> None:
-    """Deletes a post (a call with its occurrences); each id then answers 410 with a Tombstone."""
+async def delete(
+    svc: Services,
+    hub: LocalActor,
+    post_id: int,
+    now: float | None = None,
+    then: Callable[[Transaction, Post], Awaitable[None]] | None = None,
+) -> None:
+    """Deletes a post (a call with its occurrences); each id then answers 410 with a Tombstone.
+    `then` does more in the same transaction (a moderator's removal logs it)."""
     post = await require_post(svc, hub, post_id)
     now = svc.clock.now() if now is None else now
     async with svc.db.transaction() as tx:
@@ -181,4 +188,6 @@ async def delete(svc: Services, hub: LocalActor, post_id: int, now: float | None
         for doomed_post in doomed:
             targets = await federate.audience(svc, hub, doomed_post)
             await federate.send_delete(tx, svc, hub, doomed_post, targets, now)
+        if then is not None:
+            await then(tx, post)
     svc.wake_delivery()

@@ -16,12 +16,15 @@ from fedihub.accounts.store import Account
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.db import Database
+from fedihub.errors import Forbidden
 from fedihub.events import render as event_render
 from fedihub.events import store as events
 from fedihub.events.fields import scheduled_fields
 from fedihub.follows import store as follow_store
 from fedihub.groups import membership
+from fedihub.groups import store as group_store
 from fedihub.keys import account_key, calendar_cache_key, services_key
+from fedihub.moderation.authority import local_moderator
 from fedihub.moderation.blocking import service as blocking
 from fedihub.network import store as network
 from fedihub.network.present import NetworkItem, present
@@ -130,6 +133,20 @@ def _series(hub_uri: str, post: Post, words: Words) -> CallSeries:
     )
 
 
+async def _removable(
+    svc: Services, hub: LocalActor, viewer: object, items: list[NetworkItem]
+) -> set[str]:
+    """The posts shown that the hub carries, when the viewer moderates it: each gets a link to
+    remove it from the hub."""
+    if not isinstance(viewer, Account):
+        return set()
+    try:
+        await local_moderator(svc, viewer, hub)
+    except Forbidden:
+        return set()
+    return {i.id for i in items if await group_store.carried(svc.db, hub.id, i.id) is not None}
+
+
 async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
     svc = request.app[services_key]
     base = svc.config.base_url
@@ -153,11 +170,14 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
     standing = (
         await membership.standing(svc, hub, viewer.actor) if isinstance(viewer, Account) else None
     )
+    removable = await _removable(svc, hub, viewer, network_items)
     return html(
         request,
         "dashboard.html",
         can_organise=can_organise,
         standing=standing,
+        removable=removable,
+        removed=request.query.get("done") == "removed",
         hub=hub,
         hub_uri=hub_uri,
         handle=f"@{hub.username}@{svc.config.domain}",

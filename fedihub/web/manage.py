@@ -14,12 +14,15 @@ from fedihub.actors.model import LocalActor
 from fedihub.content import render_markdown, sanitize_html
 from fedihub.errors import BadRequest
 from fedihub.follows import service as follows
-from fedihub.groups import membership, resharing
+from fedihub.groups import membership
 from fedihub.groups import store as groups
+from fedihub.groups.resharing import read_review_first_posts
 from fedihub.groups.store import Queued, Role
 from fedihub.hubs.service import read_hub_name, read_join_policy
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
+from fedihub.moderation import remote
+from fedihub.moderation.authority import local_moderator
 from fedihub.outbox import store as outbox
 from fedihub.posts.fieldreaders import parse_languages, parse_timezone
 from fedihub.reports import service as reports
@@ -82,6 +85,7 @@ async def _manage_page(
         counts=await outbox.delivery_counts(svc.db, hub.id),
         failures=await outbox.recent_failures(svc.db, hub.id, RECENT_FAILURES),
         roles=ROLE_NAMES, policies=POLICY_NAMES,
+        review_first_posts=await groups.review_first_posts(svc.db, hub.id),
     )  # fmt: skip
     return _with_remote_images(response, svc.config.insecure_http)
 
@@ -132,6 +136,7 @@ async def _save_settings(request: web.Request, form: Any, who: Organiser) -> str
         "languages": parse_languages(form_text(form, "languages", " ".join(hub.languages))),
         "join_policy": read_join_policy(form_text(form, "join_policy", hub.join_policy)),
         "posting_restricted_to_mods": int(form.get("posting_restricted_to_mods") == "on"),
+        "review_first_posts": read_review_first_posts(form_text(form, "review_first_posts", "0")),
     }
     for field in ("icon", "header"):
         stored = await _image(svc, hub, form, field, f"{name} ({field})")
@@ -212,7 +217,9 @@ async def _decide(request: web.Request, form: Any, who: Organiser) -> str | web.
     approve = form.get("action") == "approve"
     if not approve and not _confirmed(form):
         return await _confirm(request, form, who, "reject-post")
-    await resharing.decide_queued(request.app[services_key], hub, item, approve)
+    svc = request.app[services_key]
+    by = await local_moderator(svc, who[1], hub)
+    await remote.decide(svc, by, hub, item, approve, form_text(form, "reason"))
     return _back(hub, "reshared" if approve else "rejected")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
@@ -14,6 +15,7 @@ from fedihub.actors.model import LocalActor
 from fedihub.errors import Forbidden, NotFound
 from fedihub.events import roster
 from fedihub.keys import account_key, services_key, templates_key
+from fedihub.moderation.authority import local_moderator
 from fedihub.polls.kind import QuestionKind
 from fedihub.polls.tally import OUTCOMES
 from fedihub.posts import federate, render
@@ -102,10 +104,23 @@ async def post_page(
         summary=obj.get("summary"),  # an event's states when and where
         now=now,
         manage=manage,
+        moderate_url=await _moderate_url(svc, account, hub, post),
         done=request.query.get("done") if manage else None,
         error=error,
         **page,
     )
+
+
+async def _moderate_url(svc: Services, account: object, hub: LocalActor, post: Post) -> str | None:
+    """Where the hub's moderators remove the post with a reason; None for everyone else."""
+    if hub.kind != "group" or not isinstance(account, Account) or post.deleted_at is not None:
+        return None
+    try:
+        await local_moderator(svc, account, hub)
+    except Forbidden:
+        return None
+    uri = render.post_uri(hub.uri(svc.config.base_url), post.id)
+    return f"/hubs/{hub.username}/moderate/post?object={quote(uri, safe='')}"
 
 
 async def _manage(

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -116,7 +117,8 @@ def pages(site: Site) -> Pages:
                  paths["proposal"], paths["poll"] + "/live", "/lang/es?next=" + paths["poll"],
                  "/hubs/nobody-here", reset.removeprefix(a.base_url)],
         organiser=["/", "/hubs/new", f"{hub}/compose", f"{hub}/manage", "/settings/password",
-                   f"{hub}/posts/1/edit", paths["poll"], paths["proposal"], posts[2], posts[4]],
+                   f"{hub}/posts/1/edit", paths["poll"], paths["proposal"], posts[2], posts[4],
+                   f"{hub}/moderate/post?object={quote(a.base_url + posts[0], safe='')}"],
         admin=["/admin", "/admin/blocks?actor=https://spam.example/users/y&report=1"],
     )  # fmt: skip
 
