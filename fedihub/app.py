@@ -64,11 +64,13 @@ from fedihub.web import (
     headers,
     i18n,
     manage,
+    modlog,
     organise,
     pages,
     post_actions,
     take_part,
 )
+from fedihub.web import conduct as conduct_views
 from fedihub.web import media as media_views
 from fedihub.web import metrics as metrics_views
 from fedihub.web import outbox as outbox_views
@@ -346,6 +348,8 @@ def create_app(
         post_actions.routes,
         headers.routes,
         metrics_views.routes,
+        conduct_views.routes,
+        modlog.routes,
     ):
         app.router.add_routes(module_routes)
     return app
