@@ -4,17 +4,21 @@ clauses, acceptance at sign-up and before joining a hub, each recorded with its 
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 from aiohttp.test_utils import TestClient
 
 from fedihub.accounts.service import create_account, require_account
 from fedihub.accounts.store import save_instance_settings
+from fedihub.cli import main
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.moderation import conduct, log
 from fedihub.moderation import store as codes
 from fedihub.moderation.authority import local_moderator
 from fedihub.services import Services
-from tests.support.web import HTML, form_token, sign_in
+from tests.support.web import AP, HTML, form_token, sign_in
 
 CODE = "We organise together.\n\n1. Be kind.\n2. No harassment.\n"
 
@@ -192,3 +196,66 @@ async def test_joining_a_hub_asks_for_the_codes_not_yet_accepted(
     assert await codes.accepted_version(services.db, ben, climate.id) == 1
     assert await codes.accepted_version(services.db, ben, 0) == 1
     assert await services.db.fetchval("SELECT count(*) FROM hub_members") == 1
+
+
+@pytest.mark.usefixtures("people")
+async def test_the_cli_sets_and_shows_codes_as_the_web_does(
+    services: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = str(services.config.data_dir)
+
+    async def cli(*args: str) -> int:
+        return await asyncio.to_thread(main, ["conduct", *args, "--data", data_dir])
+
+    code = tmp_path / "code.md"
+    code.write_text(CODE, encoding="utf-8")
+    assert await cli("set", "--file", str(code), "--as", "ana") == 1  # not an admin
+    assert await cli("set", "--hub", "housing", "--file", str(code), "--as", "ana") == 1
+    assert (
+        await cli("set", "--hub", "climate", "--file", str(tmp_path / "none"), "--as", "ana") == 1
+    )
+    assert await cli("set", "--hub", "climate", "--file", str(code), "--as", "ana") == 0
+    assert await cli("set", "--file", str(code), "--as", "root") == 0
+    code.write_text("x" * 20_001, encoding="utf-8")
+    assert await cli("set", "--file", str(code), "--as", "root") == 1  # too long
+    capsys.readouterr()
+    assert await cli("show", "--hub", "climate") == 0
+    shown = capsys.readouterr().out
+    assert "version 1" in shown and "No harassment." in shown and "hub:2\t" in shown
+    assert await cli("show", "--version", "3") == 1
+    climate = await require_hub(services.db, "climate")
+    assert [e.action for e in await log.recent(services.db, climate.id)] == ["conduct_change"]
+
+
+@pytest.mark.usefixtures("people")
+async def test_nodeinfo_carries_the_code_and_a_hub_links_its_code_as_a_profile_field(
+    app_client: TestClient, services: Services
+) -> None:
+    info = await (await app_client.get("/nodeinfo/2.1")).json()
+    assert "codeOfConduct" not in info["metadata"]
+    await set_code(services, None, CODE)
+    await set_code(services, None, CODE + "3. Vote.\n")
+    code = (await (await app_client.get("/nodeinfo/2.0")).json())["metadata"]["codeOfConduct"]
+    base = services.config.base_url
+    assert code["url"] == f"{base}/conduct" and code["version"] == 2 and "Vote." in code["text"]
+    doc = await (await app_client.get("/hubs/climate", headers=AP)).json()
+    [field] = doc["attachment"]
+    assert field["type"] == "PropertyValue" and field["name"] == "Code of conduct"
+    assert f'href="{base}/hubs/climate/conduct"' in field["value"]
+    assert "attachment" not in await (await app_client.get("/users/ana", headers=AP)).json()
+
+
+@pytest.mark.usefixtures("people")
+async def test_admins_choose_whom_the_log_names(app_client: TestClient, services: Services) -> None:
+    assert await sign_in(app_client, "root") == 303
+    token = await form_token(app_client, "/admin")
+    typed = {"csrf": token, "instance_name": "Relief", "instance_summary": "", "instance_rules": "",
+             "instance_contact": "", "signup_mode": "closed"}  # fmt: skip
+    for bad in ("anyone", "Nobody"):
+        resp = await app_client.post("/admin", data={**typed, "moderation_log_names": bad})
+        assert resp.status == 400 and "everyone, remote-only or nobody" in await resp.text()
+    resp = await app_client.post("/admin", data={**typed, "moderation_log_names": "nobody"})
+    assert resp.status == 200 and services.config.moderation_log_names == "nobody"
+    assert '<option value="nobody" selected>' in await resp.text()
+    await app_client.post("/admin", data=typed)  # a form without it: everyone, as before
+    assert services.config.moderation_log_names == "everyone"
