@@ -35,6 +35,8 @@ class Row:
     hub_url: str
     zone: str  # the hub's time zone (UTC for the instance's own actions)
     target: Target
+    code_version: str = ""  # a code of conduct's change: the version it made ("2")
+    code_url: str = ""
 
 
 def _before(request: web.Request) -> int | None:
@@ -61,8 +63,12 @@ async def _rows(
                 hubs[entry.hub_id] = await actors.get_actor_by_id(svc.db, entry.hub_id)
             scope = hubs[entry.hub_id]
         target = public_target(entry, svc.config.moderation_log_names, svc.config.domain)
+        version = entry.target_label.removeprefix("v")
+        if entry.action != "conduct_change" or not version.isdecimal():
+            version = ""
+        code = f"{svc.config.base_url}{_paths(scope)[1]}?version={version}" if version else ""
         rows.append(Row(entry, scope, scope.uri(svc.config.base_url) if scope else "",
-                        scope.timezone if scope else "UTC", target))  # fmt: skip
+                        scope.timezone if scope else "UTC", target, version, code))  # fmt: skip
     more = entries[-1].id if len(entries) == log.PAGE else None
     return rows, more
 

@@ -112,6 +112,9 @@ async def test_moderation_lists_each_action_on_the_page_and_its_atom(
         assert words in page, action
         assert entry.author == ("ana" if action in HUB_ACTIONS else "root")
         _, label = target_of(action, services)
+        if action == "conduct_change":  # the version it made, linked to that version's text
+            label = "Version 3" if lang == "en" else "Versión 3"
+            assert "/conduct?version=3" in entry.summary
         assert label in entry.summary and label in page
         scope = "Climate strike" if action in HUB_ACTIONS else (
             "this instance" if lang == "en" else "esta instancia")  # fmt: skip
