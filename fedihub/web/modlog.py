@@ -115,7 +115,9 @@ async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
     updated = rows[0].entry.created_at if rows else (hub.created_at if hub else 0.0)
     body = feeds.build_atom(entries, feed_id=page + ".atom", title=title, self_url=page + ".atom",
                             html_url=page, updated=updated)  # fmt: skip
-    return atom_response(body)
+    response = atom_response(body)
+    response.headers["Vary"] = "Accept-Language, Cookie"  # written in the reader's language
+    return response
 
 
 @routes.get("/moderation")

@@ -98,6 +98,7 @@ async def test_moderation_lists_each_action_on_the_page_and_its_atom(
     page = await (await app_client.get("/moderation", headers={"Accept-Language": lang})).text()
     resp = await app_client.get("/moderation.atom", headers={"Accept-Language": lang})
     assert resp.status == 200 and resp.content_type == "application/atom+xml"
+    assert "Accept-Language" in resp.headers["Vary"]
     feed = feedparser.parse(await resp.read())
     assert not feed.bozo and len(feed.entries) == len(log.ACTIONS)
     by_reason = {}
