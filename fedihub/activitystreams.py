@@ -25,6 +25,10 @@ ACTOR_CONTEXT: list[Any] = [
         "featured": {"@id": "toot:featured", "@type": "@id"},
         "discoverable": "toot:discoverable",
         "postingRestrictedToMods": "https://w3id.org/fep/1b12#postingRestrictedToMods",
+        # Profile fields, as Mastodon writes them: a hub's links (its code of conduct).
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
     },
 ]
 

@@ -66,11 +66,13 @@ from fedihub.web import (
     i18n,
     manage,
     moderate_post,
+    modlog,
     organise,
     pages,
     post_actions,
     take_part,
 )
+from fedihub.web import conduct as conduct_views
 from fedihub.web import media as media_views
 from fedihub.web import metrics as metrics_views
 from fedihub.web import outbox as outbox_views
@@ -350,6 +352,8 @@ def create_app(
         headers.routes,
         metrics_views.routes,
         moderate_post.routes,
+        conduct_views.routes,
+        modlog.routes,
     ):
         app.router.add_routes(module_routes)
     return app

@@ -26,6 +26,7 @@ from fedihub.instance import init_instance
 from fedihub.kinds import registry
 from fedihub.media.cli import add_media_commands
 from fedihub.moderation.blocking.cli import add_blocking_commands
+from fedihub.moderation.cli import add_conduct_commands
 from fedihub.outbox import store as outbox
 from fedihub.polls.cli import add_poll_commands
 from fedihub.posts.cli import add_post_commands
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(sub, command)
     add_media_commands(sub, command)
     add_blocking_commands(sub, command)
+    add_conduct_commands(sub, command)
     command(sub, "deliveries", "count queued, sent and abandoned deliveries", _deliveries)
 
     p = command(sub, "migrate-db", "move this instance's data from SQLite into an empty"

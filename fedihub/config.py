@@ -21,6 +21,9 @@ DATABASE_FILE = "fedihub.sqlite3"
 # Who may create an account: anyone, whoever has an invitation, or nobody (admins use the CLI).
 SignupMode = Literal["open", "invite", "closed"]
 SIGNUP_MODES: tuple[SignupMode, ...] = get_args(SignupMode)
+# Whom the public moderation log names: everyone, only people and posts on other servers, nobody.
+LogNames = Literal["everyone", "remote-only", "nobody"]
+LOG_NAMES: tuple[LogNames, ...] = get_args(LogNames)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Config:
     signup_mode: SignupMode = "closed"
     instance_rules: str = ""  # Markdown: the code of conduct people agree to
     instance_contact: str = ""
+    moderation_log_names: LogNames = "everyone"
     # Behind a reverse proxy, the visitor's address is the last X-Forwarded-For entry (the
     # deploy/ examples set it); only turn this on when every request comes through the proxy.
     behind_proxy: bool = False

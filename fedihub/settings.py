@@ -7,12 +7,12 @@ from dataclasses import replace
 from typing import Any
 
 from fedihub.accounts import store
-from fedihub.config import SIGNUP_MODES, Config
+from fedihub.config import LOG_NAMES, SIGNUP_MODES, Config
 from fedihub.db import Database
 from fedihub.errors import BadRequest
 
 EDITABLE = ("instance_name", "instance_summary", "instance_rules", "instance_contact",
-            "signup_mode")  # fmt: skip
+            "signup_mode", "moderation_log_names")  # fmt: skip
 MAX_SETTING = 20_000
 
 
@@ -29,11 +29,16 @@ def check(values: dict[str, str]) -> None:
         raise BadRequest("the instance needs a name")
     if values["signup_mode"] not in SIGNUP_MODES:
         raise BadRequest("sign-up: open, invite or closed")
+    if values["moderation_log_names"] not in LOG_NAMES:
+        raise BadRequest("the moderation log names: everyone, remote-only or nobody")
     if any(len(v) > MAX_SETTING for v in values.values()):
         raise BadRequest("each setting may be at most %(max)s characters", max=MAX_SETTING)
 
 
 async def save(db: Database, values: dict[str, str]) -> None:
     """Stores the settings (every one of EDITABLE) once they pass `check`."""
+    # A form from before this setting existed leaves the policy as it was: everyone named.
+    if not values.get("moderation_log_names"):
+        values = {**values, "moderation_log_names": "everyone"}
     check(values)
     await store.save_instance_settings(db, values)

@@ -7,7 +7,7 @@ import json
 from aiohttp import web
 
 from fedihub.accounts import store as accounts
-from fedihub.activitystreams import host_of
+from fedihub.activitystreams import JsonObject, host_of, iso
 from fedihub.actors import store
 from fedihub.actors.render import (
     render_host_meta,
@@ -15,8 +15,10 @@ from fedihub.actors.render import (
     render_nodeinfo_links,
     render_webfinger,
 )
+from fedihub.db import Database
 from fedihub.errors import BadRequest, NotFound
 from fedihub.keys import services_key
+from fedihub.moderation import store as codes
 
 routes = web.RouteTableDef()
 
@@ -56,6 +58,16 @@ async def nodeinfo_links(request: web.Request) -> web.Response:
     return web.json_response(render_nodeinfo_links(request.app[services_key].config.base_url))
 
 
+async def _conduct(db: Database, base_url: str) -> JsonObject | None:
+    """The instance's current code of conduct, for NodeInfo's free-form metadata (Mastodon
+    offers its rules at /api/v1/instance; NodeInfo is what every server reads)."""
+    code = await codes.current_code(db, codes.INSTANCE_SCOPE)
+    if code is None:
+        return None
+    return {"url": f"{base_url}/conduct", "version": code.version, "text": code.text,
+            "updated": iso(code.created_at)}  # fmt: skip
+
+
 @routes.get(r"/nodeinfo/{version:2\.[01]}")
 async def nodeinfo(request: web.Request) -> web.Response:
     svc = request.app[services_key]
@@ -69,6 +81,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
         name=svc.config.instance_name,
         summary=svc.config.instance_summary,
         open_registrations=svc.config.signup_mode == "open",
+        conduct=await _conduct(svc.db, svc.config.base_url),
     )
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
     return web.Response(

@@ -45,6 +45,12 @@ def render_actor(actor: LocalActor, base_url: str) -> JsonObject:
         # FEP-1b12: a group lists its moderators as a collection in attributedTo.
         doc["attributedTo"] = f"{uri}/moderators"
         doc["postingRestrictedToMods"] = actor.posting_restricted_to_mods
+        # Its code of conduct (its own rules and the instance's) as a profile field, the one
+        # place Mastodon shows a group's links: a PropertyValue whose value is a link.
+        conduct = escape(f"{uri}/conduct", {'"': "&quot;"})
+        doc["attachment"] = [{"type": "PropertyValue", "name": "Code of conduct",
+                              "value": f'<a href="{conduct}" rel="nofollow noopener"'
+                                       f' target="_blank">{conduct}</a>'}]  # fmt: skip
     return doc
 
 
@@ -98,6 +104,7 @@ def render_nodeinfo(
     name: str,
     summary: str,
     open_registrations: bool = False,
+    conduct: JsonObject | None = None,
 ) -> JsonObject:
     software = {"name": "fedihub", "version": __version__}
     return {
@@ -110,8 +117,9 @@ def render_nodeinfo(
             "users": {"total": users, "activeMonth": users, "activeHalfyear": users},
             "localPosts": local_posts,
         },
-        "metadata": {"nodeName": name, "nodeDescription": summary, "hubs": hubs},
-    }
+        "metadata": {"nodeName": name, "nodeDescription": summary, "hubs": hubs,
+                     **({"codeOfConduct": conduct} if conduct else {})},
+    }  # fmt: skip
 
 
 PAGE_SIZE = 20

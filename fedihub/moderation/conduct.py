@@ -127,3 +127,13 @@ async def still_to_accept(svc: Services, actor_uri: str, hub: LocalActor | None)
         return None
     accepted = await store.accepted_version(svc.db, actor_uri, scope_of(hub))
     return None if accepted is not None and accepted >= code.version else code
+
+
+def check_acceptance(code: Code, ticked: bool, version_read: str) -> None:
+    """A form's acceptance of `code`: its box ticked, for the version now current (a code changed
+    while the person read it is asked again). Pure."""
+    if not ticked:
+        raise BadRequest("tick the box to accept the code of conduct")
+    if version_read != str(code.version):
+        raise BadRequest("the code of conduct changed while you read it: read the new version"
+                         " and accept it again")  # fmt: skip

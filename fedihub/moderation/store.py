@@ -144,3 +144,13 @@ async def entry_noticed(db: Database, note_uri: str, actor_uri: str) -> int | No
         (note_uri, actor_uri),
     )
     return int(row[0]) if row else None
+
+
+async def code_history(db: Database, scope: int) -> list[Code]:
+    """Every version of a scope's code, newest first (texts too: codes are short)."""
+    rows = await db.fetchall(
+        "SELECT scope, version, text, created_at, created_by FROM conduct_codes WHERE scope = ?"
+        " ORDER BY version DESC",
+        (scope,),
+    )
+    return [Code(r[0], r[1], r[2], r[3], r[4]) for r in rows]

@@ -19,8 +19,10 @@ from fedihub.accounts import sessions
 from fedihub.accounts.sessions import Session
 from fedihub.accounts.store import Account
 from fedihub.config import SIGNUP_MODES, SignupMode
+from fedihub.content import render_markdown
 from fedihub.errors import BadRequest, FedihubError, Forbidden, TooManyRequests
 from fedihub.keys import account_key, services_key, session_key, watchdog_key
+from fedihub.moderation import conduct
 from fedihub.web.forms import form_text, local_target, read_form
 from fedihub.web.respond import html, in_their_words
 from fedihub.web.throttle import client_key
@@ -204,8 +206,12 @@ async def _signup_page(
     request: web.Request, form: Any, mode: SignupMode, error: str | None = None, status: int = 200
 ) -> web.Response:
     invite = form_text(form, "invite") if form is not None else request.query.get("invite", "")
+    svc = request.app[services_key]
+    code = await conduct.current(svc, None)  # the instance's code, accepted at sign-up
     return await form_page(request, "signup.html", status=status, mode=mode, error=error,
-                           invite=invite)  # fmt: skip
+                           invite=invite, username=form_text(form, "username") if form else "",
+                           code=render_markdown(code.text)[1] if code else None,
+                           code_version=code.version if code else None)  # fmt: skip
 
 
 @routes.get("/signup")
@@ -217,6 +223,10 @@ async def _sign_up(request: web.Request, form: Any, mode: SignupMode) -> NoRetur
     svc = request.app[services_key]
     if mode == "closed":
         raise Forbidden("this instance does not take sign-ups; ask its admins for an account")
+    code = await conduct.current(svc, None)
+    if code is not None:  # accepted explicitly, in the version read
+        conduct.check_acceptance(code, form_text(form, "accept_instance") == "yes",
+                                 form_text(form, "version_instance"))  # fmt: skip
     password = _new_password(form, "the two passwords differ")
     username = form_text(form, "username").lower()
     await accounts.check_new_account(svc.db, username, password)  # before an invite is used
@@ -226,6 +236,8 @@ async def _sign_up(request: web.Request, form: Any, mode: SignupMode) -> NoRetur
         raise Forbidden("this invitation is not valid (any more)")
     await accounts.create_account(svc.db, username, password, is_admin=False, clock=svc.clock)
     account = await accounts.require_account(svc.db, username)
+    if code is not None:
+        await conduct.accept(svc, account.actor.uri(svc.config.base_url), None, code.version)
     raise await _signed_in(request, account, "/")  # their hubs, and "Start a hub" among them
 
 

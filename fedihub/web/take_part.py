@@ -28,6 +28,7 @@ from fedihub.posts import service as posts
 from fedihub.posts.store import Post
 from fedihub.services import Services
 from fedihub.web.auth import csrf_form, require_signed_in
+from fedihub.web.conduct import join_after_accepting
 from fedihub.web.forms import form_text
 from fedihub.web.pages import Interaction, interact_page, interaction_for
 from fedihub.web.respond import in_their_words
@@ -126,7 +127,13 @@ async def follow_hub(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/hubs/{username}/join")
 async def join_hub(request: web.Request) -> web.StreamResponse:
-    _, svc, hub, person = await _hub_and_person(request)
+    """Joining asks first for the codes of conduct not yet accepted (web/conduct.py)."""
+    form, svc, hub, person = await _hub_and_person(request)
+    account = await require_signed_in(request)
+    if hub.kind == "group" and (
+        page := await join_after_accepting(request, form, svc, hub, account)
+    ):
+        return page
     await membership.join_local(svc, hub, person)
     raise web.HTTPSeeOther(hub.path() + "#follow")
 

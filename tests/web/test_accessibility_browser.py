@@ -107,19 +107,27 @@ def pages(site: Site) -> Pages:
                     root / f"{kind}.md").stdout.strip()  # fmt: skip
         paths[kind] = url.removeprefix(a.base_url)
     a.cli("account", "create", "--data", a.data, "ana", "--admin", "--password-file", root / "pw")
+    (root / "code.md").write_text("We organise together.\n\n1. Be kind.\n2. No harassment.\n")
+    a.cli("conduct", "set", "--data", a.data, "--file", root / "code.md", "--as", "ana")
+    a.cli("conduct", "set", "--data", a.data, "--hub", site.slug, "--file", root / "code.md",
+          "--as", "maria")  # fmt: skip
     reset = a.cli("account", "reset-link", "--data", a.data, "maria").stdout.split()[0]
     for what, name in (("domain", "spam.example"), ("actor", "https://spam.example/users/x")):
-        a.cli(what, "block", "--data", a.data, name, "--reason", "Spam", "--as", "ana")
+        a.cli(what, "block", "--data", a.data, name, "--reason", "Spam", "--clause", "1",
+              "--as", "ana")  # fmt: skip
     hub = f"/hubs/{site.slug}"
     posts = [f"{hub}/posts/{n}" for n in range(1, 6)]  # update, minutes, event, cancelled, call
     return Pages(
         visitor=["/", "/directory", "/about", "/signin", "/signup", hub, *posts, paths["poll"],
                  paths["proposal"], paths["poll"] + "/live", "/lang/es?next=" + paths["poll"],
-                 "/hubs/nobody-here", reset.removeprefix(a.base_url)],
+                 "/hubs/nobody-here", reset.removeprefix(a.base_url), "/conduct",
+                 f"{hub}/conduct", "/moderation", f"{hub}/moderation"],
         organiser=["/", "/hubs/new", f"{hub}/compose", f"{hub}/manage", "/settings/password",
                    f"{hub}/posts/1/edit", paths["poll"], paths["proposal"], posts[2], posts[4],
-                   f"{hub}/moderate/post?object={quote(a.base_url + posts[0], safe='')}"],
-        admin=["/admin", "/admin/blocks?actor=https://spam.example/users/y&report=1"],
+                   f"{hub}/moderate/post?object={quote(a.base_url + posts[0], safe='')}",
+                   f"{hub}/manage/conduct"],
+        admin=["/admin", "/admin/blocks?actor=https://spam.example/users/y&report=1",
+               "/admin/conduct"],
     )  # fmt: skip
 
 
