@@ -36,6 +36,7 @@ WORDS = {
     "unblock_domain": ("domain block lifted", "bloqueo de dominio levantado"),
     "subscribe_blocklist": ("block list subscribed to", "suscripción a una lista de bloqueo"),
     "unsubscribe_blocklist": ("block list dropped", "lista de bloqueo abandonada"),
+    "refresh_blocklist": ("block list refreshed", "lista de bloqueo actualizada"),
     "resolve_report": ("report resolved", "denuncia resuelta"),
     "forward_report": ("report forwarded to their server", "denuncia reenviada a su servidor"),
     "appeal_upheld": ("appeal heard: the action stands",
@@ -48,7 +49,7 @@ HUB_ACTIONS = {"remove_post", "approve_post", "reject_post", "warn", "ban", "unb
                "remove_member", "role_change", "resolve_report", "appeal_upheld"}  # fmt: skip
 POSTS = {"remove_post", "approve_post", "reject_post"}
 DOMAINS = {"silence_domain", "block_domain", "unblock_domain"}
-LISTS = {"subscribe_blocklist", "unsubscribe_blocklist"}
+LISTS = {"subscribe_blocklist", "unsubscribe_blocklist", "refresh_blocklist"}
 
 
 def test_every_action_has_its_words() -> None:
