@@ -60,8 +60,9 @@ async def scene(services: Services, remote: RemoteServer) -> Scene:
     for actor in (mallory, mo):
         await services.resolver.actor(actor.id)
     note = f"{mallory.base_url}/notes/1"
-    await network.save(services.db, mallory.id, {"id": note, "type": "Note",
-                       "attributedTo": mallory.id, "content": "<p>Buy cheap pills</p>"}, 1.0)  # fmt: skip
+    carried = {"id": note, "type": "Note", "attributedTo": mallory.id,
+               "content": "<p>Buy cheap pills</p>"}  # fmt: skip
+    await network.save(services.db, mallory.id, carried, 1.0)
     async with services.db.transaction() as tx:
         await groups.save_member(tx, climate.id, mallory.id, state="member", now=1.0)
         await groups.save_member(tx, climate.id, mo.id, state="member", role="moderator", now=1.0)
