@@ -18,6 +18,8 @@ from fedihub.cli import main
 from fedihub.groups import store as groups
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import delivery_worker_key, inbox_worker_key
+from fedihub.moderation import conduct
+from fedihub.moderation.authority import local_moderator
 from fedihub.network import store as network
 from fedihub.posts import service as posts
 from fedihub.reports import store as report_store
@@ -348,3 +350,35 @@ async def test_flags_from_a_blocked_or_forged_sender_and_floods_are_refused(
     await asyncio.sleep(0)
     services.blocked._read_at = None  # the block list is re-read at once, not within 5 s
     assert (await remote.post(inbox, flag(reporter, 9, about), reporter)).status == 403
+
+
+async def test_the_reporter_may_name_a_clause_which_moderators_see_and_may_cite_resolving(
+    app_client: TestClient, services: Services, scene: Scene, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = await local_moderator(services, await require_account(services.db, "root"), None)
+    await conduct.set_code(services, root, None, "1. Be kind.\n2. No spam.\n")
+    status, page = await report_form(app_client, scene.note)
+    assert 'value="instance:2"' in page and "No spam" in page
+    status, page = await send(app_client, scene.note, "Pills again.", clause="instance:9")
+    assert status == 400 and "no clause instance:9" in page and "Pills again." in page
+    assert (await send(app_client, scene.note, "Pills again.", clause="instance:2"))[0] == 303
+    clauses = await services.db.fetchall("SELECT DISTINCT clause FROM reports")
+    assert [r[0] for r in clauses] == ["Instance code v1 §2: No spam."]
+    listing = ["reports", "list", "--hub", "climate", "--data", str(services.config.data_dir)]
+    assert await asyncio.to_thread(main, listing) == 0
+    listed = capsys.readouterr().out
+    assert "\tweb\tanonymous\t" in listed and "Instance code v1 §2: No spam." in listed
+    assert await sign_in(app_client, "ana") == 303
+    page = await (await app_client.get("/hubs/climate/manage", headers=HTML)).text()
+    assert "Clause named by the reporter: Instance code v1 §2: No spam." in page
+    report_id = await services.db.fetchval("SELECT id FROM reports WHERE hub_id IS NOT NULL")
+    form = {"csrf": csrf_of(page), "report": str(report_id), "resolution": "Post removed.",
+            "clause": "instance:2"}  # fmt: skip
+    resp = await app_client.post("/hubs/climate/manage/report", data=form, headers=HTML,
+                                 allow_redirects=False)  # fmt: skip
+    assert resp.status == 303
+    logged = await services.db.fetchall(
+        "SELECT action, clause, reason FROM moderation_log WHERE action = 'resolve_report'"
+    )
+    assert [tuple(r) for r in logged] == [
+        ("resolve_report", "Instance code v1 §2: No spam.", "Post removed.")]  # fmt: skip
