@@ -65,6 +65,8 @@ async def file_web_report(svc: Services, account: Account | None, given: WebRepo
     if account is not None:
         await reports.check_account_limit(svc, account.actor.id)
     concerns = await scopes(svc, (given.subject.uri,), flag=False)
+    if given.subject.kind == "hub" and None not in concerns:
+        concerns.append(None)  # a hub's own organisers may be what is wrong: the admins see it
     if not concerns:
         raise NotFound("We know nothing at that address, so there is nothing here to report.")
     hub_scope = next((s for s in concerns if s is not None), None)

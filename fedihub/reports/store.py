@@ -129,6 +129,15 @@ async def open_reports(db: Database, hub_id: int | None) -> list[Report]:
     return [_report(r) for r in rows]
 
 
+async def open_in_hubs(db: Database) -> list[tuple[str, int]]:
+    """(hub username, open reports) for each hub with reports waiting: the admins' overview."""
+    rows = await db.fetchall(
+        "SELECT a.username, count(*) FROM reports r JOIN local_actors a ON a.id = r.hub_id"
+        " WHERE r.resolved_at IS NULL GROUP BY a.username ORDER BY a.username"
+    )
+    return [(r[0], int(r[1])) for r in rows]
+
+
 async def report(db: Database | Transaction, report_id: int) -> Report | None:
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.id = ?", (report_id,))
     return _report(row) if row else None

@@ -53,7 +53,8 @@ async def _admin_page(
                            settings=svc.config, modes=SIGNUP_MODES, mode_names=MODE_NAMES,
                            accounts=await accounts.list_accounts(svc.db), reports=open_reports,
                            about=await reports.subjects_of(svc, open_reports),
-                           clauses=await clause_choices(svc, None))  # fmt: skip
+                           clauses=await clause_choices(svc, None),
+                           in_hubs=await report_store.open_in_hubs(svc.db))  # fmt: skip
 
 
 @routes.get("/admin")

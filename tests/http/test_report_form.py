@@ -176,6 +176,17 @@ async def test_a_report_about_our_own_post_goes_to_its_hub_only_and_is_never_sen
     for path in ("/hubs/climate", "/users/ana"):  # a Report link on hub and account pages
         page = await (await app_client.get(path, headers=HTML)).text()
         assert f"/report?about={do_urlencode(base + path)}" in page, path
+    # About a hub itself: its organisers may be the trouble, so the admins see it too.
+    assert await sign_in(app_client, "ben") == 303
+    assert (await send(app_client, base + "/hubs/climate", "The hub is a scam."))[0] == 303
+    scopes = await services.db.fetchall(
+        "SELECT hub_id FROM reports WHERE comment = 'The hub is a scam.' ORDER BY id"
+    )
+    assert [r[0] for r in scopes] == [climate.id, None]
+    assert await sign_in(app_client, "root") == 303
+    admin = await (await app_client.get("/admin", headers=HTML)).text()
+    assert "The hub is a scam." in admin and "Wrong time." not in admin  # the hub's alone
+    assert 'href="/hubs/climate/manage#reports">climate (2)</a>' in admin  # yet counted
 
 
 async def test_resolving_with_a_note_is_logged_and_another_hubs_moderator_is_refused(
