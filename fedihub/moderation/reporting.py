@@ -14,7 +14,7 @@ from fedihub.activitystreams import host_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
-from fedihub.errors import BadRequest, Conflict, NotFound
+from fedihub.errors import BadRequest, Conflict, Forbidden, NotFound
 from fedihub.groups import store as groups
 from fedihub.moderation.authority import Moderator
 from fedihub.moderation.conduct import read_clause
@@ -79,7 +79,9 @@ async def file_web_report(svc: Services, account: Account | None, given: WebRepo
     async with svc.db.transaction() as tx:
         filed = await reports.file(tx, svc, filing, {scope: objects for scope in concerns})
         await _tell_moderators(tx, svc, filed)
-        if filing.forward_consent and filed:
+        # Sent on where we know where to send it (and do not block it); else the admins see
+        # the report was not sent, and may send it later.
+        if filing.forward_consent and filed and await _destinations(svc, filed[0].objects):
             by = await _instance_moderator(svc)
             await _forward(tx, svc, by, filed[0], FORWARDED_WITH_CONSENT)
     return filed
@@ -93,7 +95,7 @@ async def _instance_moderator(svc: Services) -> Moderator:
 async def forward(svc: Services, by: Moderator, report_id: int, reason: str) -> int:
     """An admin sends an open report on to the server it is about; returns how many servers."""
     if by.hub_id is not None or not by.is_admin:
-        raise BadRequest("only the instance's admins send reports to other servers")
+        raise Forbidden("only the instance's admins send reports to other servers")
     why = read_reason(reason)
     report = await report_store.report(svc.db, report_id)
     if report is None or report.resolved_at is not None:

@@ -393,3 +393,18 @@ async def test_the_reporter_may_name_a_clause_which_moderators_see_and_may_cite_
     )
     assert [tuple(r) for r in logged] == [
         ("resolve_report", "Instance code v1 §2: No spam.", "Post removed.")]  # fmt: skip
+
+
+async def test_consent_to_send_it_to_a_blocked_server_files_the_report_and_sends_nothing_there(
+    app_client: TestClient, services: Services, remote: RemoteServer, scene: Scene
+) -> None:
+    await services.db.execute(
+        "INSERT INTO blocked_hosts (host, created_at) VALUES (?, 0)",
+        (f"127.0.0.1:{remote.ports[0]}",),
+    )
+    services.blocked._read_at = None  # read the block list again now, not within 5 s
+    assert (await send(app_client, scene.note, "Spam.", forward="yes"))[0] == 303
+    rows = await services.db.fetchall("SELECT forward_consent, forwarded_at FROM reports")
+    assert [tuple(r) for r in rows] == [(1, None), (1, None)]
+    sent = await services.db.fetchall("SELECT type FROM outbox_activities")
+    assert [r[0] for r in sent] == ["Create"]  # mo told; no Flag to the blocked server
