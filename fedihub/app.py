@@ -35,6 +35,7 @@ from fedihub.keys import (
     inbox_worker_key,
     inbox_writer_key,
     metrics_key,
+    report_limits_key,
     scheduler_key,
     services_key,
     shutting_down_key,
@@ -47,6 +48,7 @@ from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.metrics import Metrics
 from fedihub.outbox.worker import IDLE_POLL_S as DELIVERY_IDLE_S
 from fedihub.outbox.worker import DeliveryWorker
+from fedihub.reports.service import WEB_REPORTS_PER_HOUR
 from fedihub.scheduler import Scheduler
 from fedihub.services import (
     DELIVERIES_CHANNEL,
@@ -70,6 +72,7 @@ from fedihub.web import (
     organise,
     pages,
     post_actions,
+    report,
     take_part,
 )
 from fedihub.web import conduct as conduct_views
@@ -325,6 +328,7 @@ def create_app(
     app[calendar_cache_key] = DocumentCache()
     app[catalogs_key] = load_catalogs()
     app[follow_lookups_key] = PerAddressLimit(FOLLOW_LOOKUPS_PER_MINUTE, 60.0)
+    app[report_limits_key] = PerAddressLimit(WEB_REPORTS_PER_HOUR, 3600.0)
     app.on_shutdown.append(_signal_shutdown)
     app[watchdog_key] = Watchdog()
     app.cleanup_ctx.append(_watchdog_ctx)
@@ -354,6 +358,7 @@ def create_app(
         moderate_post.routes,
         conduct_views.routes,
         modlog.routes,
+        report.routes,
     ):
         app.router.add_routes(module_routes)
     return app

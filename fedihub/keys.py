@@ -45,6 +45,8 @@ tally_streams_key: web.AppKey[asyncio.Semaphore] = web.AppKey("tally_streams")
 calendar_cache_key: web.AppKey[DocumentCache] = web.AppKey("calendar_cache")
 catalogs_key: web.AppKey[Catalogs] = web.AppKey("catalogs")
 follow_lookups_key: web.AppKey[PerAddressLimit] = web.AppKey("follow_lookups")
+# Reports made on /report by people not signed in, per address (web/report.py).
+report_limits_key: web.AppKey[PerAddressLimit] = web.AppKey("report_limits")
 # Keeps the time limits on reading request bodies (web/forms.py body_deadline).
 watchdog_key: web.AppKey[Watchdog] = web.AppKey("watchdog")
 # Per request: who is looking, loaded from the session cookie by web/auth.py.

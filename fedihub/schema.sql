@@ -386,7 +386,11 @@ CREATE TABLE reports (
   resolved_at REAL,
   resolved_by TEXT,  -- the username of whoever resolved it: moderation that answers for itself
   resolution TEXT
-);
+, source TEXT NOT NULL DEFAULT 'flag', reporter_account INTEGER REFERENCES accounts(actor_id) ON DELETE SET NULL, contact TEXT NOT NULL DEFAULT '', clause TEXT NOT NULL DEFAULT '', forward_consent INTEGER NOT NULL DEFAULT 0, forwarded_at REAL);
+
+CREATE INDEX reports_by_account ON reports(reporter_account, received_at);
+
+CREATE INDEX reports_by_reporter ON reports(reporter_uri) WHERE resolved_at IS NULL;
 
 CREATE UNIQUE INDEX reports_once ON reports(activity_uri, coalesce(hub_id, 0));
 

@@ -23,7 +23,7 @@ from fedihub.groups import store as group_store
 from fedihub.inbox.precheck import local_hub
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import vote_in
-from fedihub.moderation import remote
+from fedihub.moderation import remote, reporting
 from fedihub.network import store as network
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
@@ -31,7 +31,6 @@ from fedihub.polls.service import choice_for
 from fedihub.posts.service import local_post
 from fedihub.reactions import service as reactions
 from fedihub.reactions.store import Kind as ReactionKind
-from fedihub.reports import service as reports
 from fedihub.reports.flags import read_flag
 from fedihub.services import Services
 
@@ -289,7 +288,8 @@ async def on_remove(svc: Services, item: InboxItem) -> str:
 
 
 async def on_flag(svc: Services, item: InboxItem) -> str:
-    return await reports.receive(svc, read_flag(item.activity_uri, item.actor_uri, item.document))
+    flag = read_flag(item.activity_uri, item.actor_uri, item.document)
+    return await reporting.receive_flag(svc, flag)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -59,6 +59,7 @@ async def record(
     nothing done) if that report is not open in this scope."""
     if report_id is not None:
         said = f"{action.replace('_', ' ')}: {reason}" if reason else action.replace("_", " ")
+        said = reason if action == "resolve_report" else said  # the note is what was done
         if await reports.resolve_in(tx, report_id, by.hub_id, by.label, said, now) is None:
             raise NotFound("no open report %(id)s here", id=report_id)
     entry = Entry(0, by.hub_id, action, target_uri, target_label, clause, reason, by.uri,

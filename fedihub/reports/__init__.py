@@ -1,2 +1,3 @@
-"""Reports (ActivityPub `Flag`s) other servers send about our hubs, posts and people, kept for
-the moderators who answer for them: each is resolved by someone, with a note."""
+"""Reports about our hubs, posts and people, and about what other servers' people post into our
+hubs: received as `Flag`s or made on our own form by anyone, filed with the moderators who
+answer for them (a hub's, the instance's admins), each resolved by someone, with a note."""

@@ -32,3 +32,13 @@ def read_flag(activity_uri: str, reporter_uri: str, document: dict[str, Any]) ->
     content = document.get("content")
     comment = html_text(content).strip() if isinstance(content, str) else ""
     return Flag(activity_uri, reporter_uri, objects, comment[:MAX_COMMENT_CHARS])
+
+
+def compose_flag(
+    activity_uri: str, instance_actor_uri: str, objects: list[str], comment: str
+) -> dict[str, Any]:
+    """A report for another server, shaped as Mastodon sends them: from the instance actor (so
+    it names no reporter), the account first, then its posts; the comment as plain text."""
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": activity_uri,
+            "type": "Flag", "actor": instance_actor_uri, "content": comment,
+            "object": objects}  # fmt: skip

@@ -1,68 +1,87 @@
-"""Receiving reports and resolving them."""
+"""Filing reports (received Flags and our own form's) with the moderators who answer for what
+they are about, within limits per server and per reporter."""
 
 from __future__ import annotations
 
-from fedihub.actors import store as actors
-from fedihub.content import html_text
-from fedihub.errors import BadRequest, NotFound
-from fedihub.posts.service import local_post
-from fedihub.reports import store
-from fedihub.reports.flags import Flag
-from fedihub.reports.store import Report
+from fedihub.db import Transaction
+from fedihub.errors import BadRequest, FedihubError, TooManyRequests
+from fedihub.reports import store, subjects
+from fedihub.reports.flags import MAX_COMMENT_CHARS, Flag
+from fedihub.reports.store import Filing, Report
 from fedihub.services import Services
 
-MAX_RESOLUTION_CHARS = 2000
+# Reports one account may make on our form in an hour (and one address, signed out: see
+# web/report.py): enough for someone who meets several bad posts, not for a flood.
+WEB_REPORTS_PER_HOUR = 5
+HOUR_S = 3600.0
+MAX_CONTACT_CHARS = 200
 
 
-async def receive(svc: Services, flag: Flag) -> str:
-    """Files the report with each hub whose actor or posts it names, and with the admins when
-    it names a person here; what is not ours is left out (another server answers for it)."""
+async def flag_scopes(svc: Services, flag: Flag) -> dict[int | None, list[str]]:
+    """Which of a Flag's objects each scope (a hub, or None: the admins) is to answer for; what
+    is not ours and shows in none of our hubs is left out (another server answers for it)."""
     concerns: dict[int | None, list[str]] = {}
     for uri in flag.objects:
-        found = await local_post(svc, uri, accounts_too=True)
-        actor = found[0] if found else await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
-        if actor is None or actor.kind == "application":
-            continue
-        concerns.setdefault(actor.id if actor.kind == "group" else None, []).append(uri)
-    if not concerns:
-        return "ignored: a report that names nothing of ours"
+        for scope in await subjects.scopes(svc, (uri,), flag=True):
+            concerns.setdefault(scope, []).append(uri)
+    return concerns
+
+
+async def file(
+    tx: Transaction, svc: Services, filing: Filing, concerns: dict[int | None, list[str]]
+) -> list[Report]:
+    """Files the report in each scope, in the caller's transaction; the reports filed (none
+    when it was filed before, or its server or reporter has too many open here)."""
     now = svc.clock.now()
-    filed = 0
-    async with svc.db.transaction() as tx:
-        for hub_id, uris in concerns.items():
-            filed += await store.save(tx, hub_id, flag.activity_uri, flag.reporter_uri, uris,
-                                      flag.comment, now)  # fmt: skip
-    if not filed:
-        return "ignored: filed before, or its server has too many reports open here"
-    return f"report filed for {filed} hub(s) or admins"
+    filed: list[Report] = []
+    for hub_id, uris in concerns.items():
+        report_id = await store.save(tx, hub_id, filing.activity_uri, filing.reporter_uri, uris,
+                                     filing.comment, now, filing=filing)  # fmt: skip
+        if report_id is not None and (report := await store.report(tx, report_id)) is not None:
+            filed.append(report)
+    return filed
 
 
-async def resolve(
-    svc: Services, report_id: int, hub_id: int | None, by: str, resolution: str
-) -> Report:
-    """Marks a report answered, saying what was done and by whom."""
-    note = resolution.strip()
-    if not note:
-        raise BadRequest("say what was done about the report")
-    if len(note) > MAX_RESOLUTION_CHARS:
-        raise BadRequest("the note may be at most %(max)s characters", max=MAX_RESOLUTION_CHARS)
-    resolved = await store.resolve(svc.db, report_id, hub_id, by, note, svc.clock.now())
-    if resolved is None:
-        raise NotFound("no open report %(id)s here", id=report_id)
-    return resolved
+def read_comment(text: str) -> str:
+    """What a person wrote about what is wrong: plain text (kept as typed, shown escaped)."""
+    comment = text.replace("\r\n", "\n").strip()
+    if not comment:
+        raise BadRequest("say what is wrong: the moderators read it")
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise BadRequest("a report may be at most %(max)s characters", max=MAX_COMMENT_CHARS)
+    return comment
+
+
+def read_contact(text: str) -> str:
+    contact = text.strip()
+    if len(contact) > MAX_CONTACT_CHARS or "\n" in contact:
+        raise BadRequest("a contact address may be at most %(max)s characters on one line",
+                         max=MAX_CONTACT_CHARS)  # fmt: skip
+    return contact
+
+
+async def check_account_limit(svc: Services, account_id: int) -> None:
+    """TooManyRequests once an account has made WEB_REPORTS_PER_HOUR reports in the hour."""
+    since = svc.clock.now() - HOUR_S
+    if await store.made_by_account_since(svc.db, account_id, since) >= WEB_REPORTS_PER_HOUR:
+        raise TooManyRequests(
+            "you have sent %(count)s reports in the last hour: please wait before sending more",
+            count=WEB_REPORTS_PER_HOUR,
+        )
+
+
+async def subjects_of(svc: Services, reports: list[Report]) -> dict[str, subjects.Subject]:
+    """What each object the reports name is (its words and kind, for the moderators' page and
+    their "take action" links). An object we no longer have is left out (shown as its link)."""
+    found: dict[str, subjects.Subject] = {}
+    for uri in dict.fromkeys(o for r in reports for o in r.objects):
+        try:
+            found[uri] = await subjects.find(svc, uri)
+        except FedihubError:
+            continue
+    return found
 
 
 async def what_it_is_about(svc: Services, reports: list[Report]) -> dict[str, str]:
-    """What each object a report names is, in words for its page: a post's title (or the start
-    of its text), an actor's name. An object we no longer have is left out (shown as its link)."""
-    about: dict[str, str] = {}
-    for uri in {o for r in reports for o in r.objects}:
-        found = await local_post(svc, uri, accounts_too=True)
-        if found is not None:
-            post = found[1]
-            about[uri] = post.title or html_text(post.content_html)[:120]
-            continue
-        actor = await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
-        if actor is not None:
-            about[uri] = actor.name or actor.username
-    return about
+    """Each object's words: a post's title (or the start of its text), an actor's name."""
+    return {uri: s.label for uri, s in (await subjects_of(svc, reports)).items()}

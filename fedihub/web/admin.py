@@ -15,6 +15,9 @@ from fedihub.config import SIGNUP_MODES, SignupMode
 from fedihub.content import render_markdown
 from fedihub.errors import Forbidden
 from fedihub.keys import services_key, templates_key
+from fedihub.moderation import reporting
+from fedihub.moderation.authority import local_moderator
+from fedihub.moderation.conduct import clause_choices
 from fedihub.reports import service as reports
 from fedihub.reports import store as report_store
 from fedihub.web.auth import form_action, form_page, require_signed_in
@@ -45,10 +48,13 @@ async def _admin_page(
     request: web.Request, form: Any, account: Account, error: str | None = None, status: int = 200
 ) -> web.Response:
     svc = request.app[services_key]
+    open_reports = await report_store.open_reports(svc.db, None)
     return await form_page(request, "admin.html", status=status, error=error,
                            settings=svc.config, modes=SIGNUP_MODES, mode_names=MODE_NAMES,
-                           accounts=await accounts.list_accounts(svc.db),
-                           reports=await report_store.open_reports(svc.db, None))  # fmt: skip
+                           accounts=await accounts.list_accounts(svc.db), reports=open_reports,
+                           about=await reports.subjects_of(svc, open_reports),
+                           clauses=await clause_choices(svc, None),
+                           in_hubs=await report_store.open_in_hubs(svc.db))  # fmt: skip
 
 
 @routes.get("/admin")
@@ -58,9 +64,25 @@ async def admin_page(request: web.Request) -> web.Response:
 
 async def _resolve_report(request: web.Request, form: Any, account: Account) -> str:
     report = form_number(form, "report", "which report?")
-    await reports.resolve(request.app[services_key], report, None, account.actor.username,
-                          form_text(form, "resolution"))  # fmt: skip
+    svc = request.app[services_key]
+    by = await local_moderator(svc, account, None)
+    await reporting.resolve(svc, by, report, form_text(form, "resolution"),
+                            form_text(form, "clause"))  # fmt: skip
     return "/admin"
+
+
+async def _forward_report(request: web.Request, form: Any, account: Account) -> str:
+    report = form_number(form, "report", "which report?")
+    svc = request.app[services_key]
+    by = await local_moderator(svc, account, None)
+    await reporting.forward(svc, by, report, form_text(form, "reason"))
+    return "/admin"
+
+
+@routes.post("/admin/report/forward")
+async def forward_report(request: web.Request) -> web.StreamResponse:
+    """An admin sends a report on to the server it is about, as a Flag from this instance."""
+    return await form_action(request, _require_admin, _forward_report, _admin_page)
 
 
 @routes.post("/admin/report")

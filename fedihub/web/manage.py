@@ -21,8 +21,9 @@ from fedihub.groups.store import Queued, Role
 from fedihub.hubs.service import read_hub_name, read_join_policy
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
-from fedihub.moderation import remote
+from fedihub.moderation import remote, reporting
 from fedihub.moderation.authority import local_moderator
+from fedihub.moderation.conduct import clause_choices
 from fedihub.outbox import store as outbox
 from fedihub.posts.fieldreaders import parse_languages, parse_timezone
 from fedihub.reports import service as reports
@@ -81,7 +82,8 @@ async def _manage_page(
         people=await actors.people(svc.db, svc.config.base_url, svc.config.domain, uris),
         members=members, follow_requests=follow_requests,
         queued=[(q, _held(q)) for q in queued], reports=open_reports,
-        about=await reports.what_it_is_about(svc, open_reports),
+        about=await reports.subjects_of(svc, open_reports),
+        clauses=await clause_choices(svc, hub),
         counts=await outbox.delivery_counts(svc.db, hub.id),
         failures=await outbox.recent_failures(svc.db, hub.id, RECENT_FAILURES),
         roles=ROLE_NAMES, policies=POLICY_NAMES,
@@ -201,8 +203,10 @@ async def change_member(request: web.Request) -> web.StreamResponse:
 async def _resolve_report(request: web.Request, form: Any, who: Organiser) -> str:
     hub, account = who
     report = form_number(form, "report", "which report?")
-    await reports.resolve(request.app[services_key], report, hub.id, account.actor.username,
-                          form_text(form, "resolution"))  # fmt: skip
+    svc = request.app[services_key]
+    by = await local_moderator(svc, account, hub)
+    await reporting.resolve(svc, by, report, form_text(form, "resolution"),
+                            form_text(form, "clause"))  # fmt: skip
     return _back(hub, "resolved")
 
 

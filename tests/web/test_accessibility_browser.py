@@ -26,14 +26,16 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 expect = sync_api.expect
 
 PAGES = ["/", "/directory", "/about", "/signin", "/signup", "/hubs/{slug}",
-         "/hubs/{slug}/posts/1", "/lang/es?next=/hubs/{slug}"]  # fmt: skip
+         "/hubs/{slug}/posts/1", "/lang/es?next=/hubs/{slug}",
+         "/report?about={base}/hubs/{slug}/posts/1"]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_the_page_passes_the_audit(chromium: Any, site: Site, path: str) -> None:
     page = chromium.new_page()
     try:
-        response = page.goto(site.instance.base_url + path.format(slug=site.slug))
+        base = site.instance.base_url
+        response = page.goto(base + path.format(slug=site.slug, base=base))
         assert response is not None and response.status == 200
         assert page.evaluate(AUDIT) == []
     finally:
@@ -121,7 +123,8 @@ def pages(site: Site) -> Pages:
         visitor=["/", "/directory", "/about", "/signin", "/signup", hub, *posts, paths["poll"],
                  paths["proposal"], paths["poll"] + "/live", "/lang/es?next=" + paths["poll"],
                  "/hubs/nobody-here", reset.removeprefix(a.base_url), "/conduct",
-                 f"{hub}/conduct", "/moderation", f"{hub}/moderation"],
+                 f"{hub}/conduct", "/moderation", f"{hub}/moderation",
+                 f"/report?about={a.base_url}{hub}/posts/1"],
         organiser=["/", "/hubs/new", f"{hub}/compose", f"{hub}/manage", "/settings/password",
                    f"{hub}/posts/1/edit", paths["poll"], paths["proposal"], posts[2], posts[4],
                    f"{hub}/moderate/post?object={quote(a.base_url + posts[0], safe='')}",
