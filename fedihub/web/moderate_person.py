@@ -135,7 +135,7 @@ async def _admin_page(
     request: web.Request, form: Any, who: Moderator, error: str | None = None, status: int = 200
 ) -> web.Response:
     account = await _local_account(request, _actor(request, form))
-    return await _page(request, form, None, error, status, account=account)
+    return await _page(request, form, None, error, status, subject=account)
 
 
 @routes.get("/admin/moderate/person")
