@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -114,8 +115,10 @@ def pages(site: Site) -> Pages:
                  paths["proposal"], paths["poll"] + "/live", "/lang/es?next=" + paths["poll"],
                  "/hubs/nobody-here", reset.removeprefix(a.base_url)],
         organiser=["/", "/hubs/new", f"{hub}/compose", f"{hub}/manage", "/settings/password",
-                   f"{hub}/posts/1/edit", paths["poll"], paths["proposal"], posts[2], posts[4]],
-        admin=["/admin"],
+                   f"{hub}/posts/1/edit", paths["poll"], paths["proposal"], posts[2], posts[4],
+                   f"{hub}/moderate/person?actor={quote(a.base_url + '/users/ana', safe='')}"],
+        admin=["/admin", "/admin/moderate/person?actor="
+               + quote(a.base_url + "/users/maria", safe="")],
     )  # fmt: skip
 
 
