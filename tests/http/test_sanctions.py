@@ -245,3 +245,53 @@ async def test_a_ban_expires(
     clock.advance(86_401)
     assert not await sanctions.banned(services, climate, mia.id)
     assert await membership.join_received(services, climate, mia.id, f"{mia.id}/j/2") == "member"
+
+
+async def test_removing_tells_the_server_roles_are_logged_and_a_banned_account_cannot_join(
+    app_client: TestClient, services: Services, remote: RemoteServer, climate: LocalActor
+) -> None:
+    mia = remote.add_actor("mia")
+    hub_uri = climate.uri(services.config.base_url)
+    assert (await remote.post(f"{hub_uri}/inbox", follow(mia, hub_uri, 1), mia)).status == 202
+    await drain(app_client)
+    remote.received.clear()
+    assert await sign_in(app_client, "ana") == 303
+    token = csrf_of(await (await app_client.get("/hubs/climate/manage", headers=HTML)).text())
+    bo = f"{services.config.base_url}/users/bo"
+    role = await app_client.post("/hubs/climate/manage/member", allow_redirects=False, data={
+        "csrf": token, "actor": bo, "action": "role", "role": "moderator"})  # fmt: skip
+    assert role.status == 303
+    removed = await app_client.post("/hubs/climate/manage/member", allow_redirects=False, data={
+        "csrf": token, "actor": mia.id, "action": "remove", "confirm": "yes",
+        "reason": "Asked to leave"})  # fmt: skip
+    assert removed.status == 303
+    await drain(app_client)
+    [reject] = sent(remote, "Reject")
+    assert reject["object"]["id"] == f"{mia.id}/follows/1"
+    assert sent(remote, "Block") == []  # removed, not banned: she may come back
+    entries = await log.recent(services.db, climate.id)
+    assert [(e.action, e.reason) for e in entries] == [
+        ("remove_member", "Asked to leave"), ("role_change", "")]  # fmt: skip
+    assert entries[1].target_label.endswith("none → moderator")
+    assert (await remote.post(f"{hub_uri}/inbox", follow(mia, hub_uri, 2), mia)).status == 202
+    page = await page_of(app_client, mia.id)
+    warned = await app_client.post(PERSON, allow_redirects=False, data={
+        "csrf": csrf_of(page), "actor": mia.id, "action": "warn",
+        "reason": "Keep it on topic <b>please</b>"})  # fmt: skip
+    assert warned.status == 303
+    remote.received.clear()
+    await drain(app_client)
+    [told] = [c for c in sent(remote, "Create") if c["object"]["to"] == [mia.id]]
+    assert "Keep it on topic &lt;b&gt;please&lt;/b&gt;" in told["object"]["content"]
+    assert (await log.recent(services.db, climate.id))[0].action == "warn"
+
+    # An account here, banned, is told so when it tries to join or follow from the hub's page.
+    await sanctions.ban(services, await _by(services, "ana", climate), climate, bo,
+                        Sanction("Harassment"))  # fmt: skip
+    assert await sign_in(app_client, "bo") == 303
+    page = await (await app_client.get("/hubs/climate", headers=HTML)).text()
+    for path in ("join", "follow"):
+        refused = await app_client.post(f"/hubs/climate/{path}", headers=HTML,
+                                         data={"csrf": csrf_of(page)})  # fmt: skip
+        assert refused.status == 403 and "have banned you" in await refused.text(), path
+    assert await membership.role_of(services, climate, bo) is None
