@@ -27,6 +27,7 @@ from fedihub.kinds import registry
 from fedihub.media.cli import add_media_commands
 from fedihub.moderation.blocking.cli import add_blocking_commands
 from fedihub.moderation.cli import add_conduct_commands
+from fedihub.moderation.sanctions.cli import add_sanction_commands
 from fedihub.outbox import store as outbox
 from fedihub.polls.cli import add_poll_commands
 from fedihub.posts.cli import add_post_commands
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     hub = add_hub_commands(sub, command)
     add_group_commands(hub, sub, command)
     add_feed_commands(hub, command)
-    add_account_commands(sub, command)
+    add_sanction_commands(hub, add_account_commands(sub, command), command)
     add_post_commands(sub, command)
     add_event_commands(sub, command)
     add_follow_commands(sub, command)

@@ -5,7 +5,7 @@ CREATE TABLE accounts (
   actor_id INTEGER PRIMARY KEY REFERENCES local_actors(id) ON DELETE CASCADE,
   password_hash TEXT NOT NULL,
   is_admin INTEGER NOT NULL DEFAULT 0
-);
+, suspended_at REAL, suspended_reason TEXT NOT NULL DEFAULT '', suspended_clause TEXT NOT NULL DEFAULT '', suspended_entry INTEGER);
 
 CREATE TABLE blocked_actors (
   uri TEXT PRIMARY KEY,
@@ -130,6 +130,19 @@ CREATE TABLE host_failure_days (
   host TEXT NOT NULL,
   day TEXT NOT NULL,
   PRIMARY KEY (host, day)
+);
+
+CREATE TABLE hub_bans (
+  hub_id INTEGER NOT NULL REFERENCES local_actors(id) ON DELETE CASCADE,
+  actor_uri TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  clause TEXT NOT NULL DEFAULT '',
+  by_uri TEXT NOT NULL,  -- the moderator who banned them
+  entry_id INTEGER REFERENCES moderation_log(id) ON DELETE SET NULL,
+  block_uri TEXT,  -- the Block sent to their server (Lemmy's form), undone on unban
+  created_at REAL NOT NULL,
+  expires_at REAL,  -- NULL: until lifted
+  PRIMARY KEY (hub_id, actor_uri)
 );
 
 CREATE TABLE hub_members (

@@ -15,7 +15,8 @@ from fedihub.errors import BadRequest
 from fedihub.services import Services
 
 
-def add_account_commands(sub: Any, command: CommandMaker) -> None:
+def add_account_commands(sub: Any, command: CommandMaker) -> Any:
+    """Returns the `account` group, for other capabilities' actions."""
     account = sub.add_parser("account", help="manage accounts").add_subparsers(
         dest="account_command", required=True, metavar="ACTION"
     )
@@ -28,6 +29,7 @@ def add_account_commands(sub: Any, command: CommandMaker) -> None:
     p = command(account, "invite", "print an invitation link (sign-up by invitation)", _invite)
     p.add_argument("--uses", type=int, default=1)
     p.add_argument("--days", type=float, default=7.0)
+    return account
 
 
 def _read_password(path: Path | None) -> str:

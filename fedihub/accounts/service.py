@@ -92,7 +92,10 @@ async def account_by_id(db: Database, actor_id: int) -> Account | None:
 
 
 async def require_can_act_for(db: Database, account: Account, actor: LocalActor) -> None:
-    """Admins act for any hub; others for the hubs they organise, and for themselves."""
+    """Admins act for any hub; others for the hubs they organise, and for themselves. A
+    suspended account acts for none."""
+    if account.suspension is not None:
+        raise Forbidden("%(account)s is suspended", account=account.actor.username)
     if account.is_admin or actor.id == account.actor.id:
         return
     if actor.kind == "group" and await store.is_organizer(db, actor.id, account.actor.id):

@@ -17,9 +17,20 @@ if TYPE_CHECKING:  # the model is the protocol layer's; a store only passes it o
 
 
 @dataclass(frozen=True)
+class Suspension:
+    """Why an account was suspended: what its sign-in page says, with the way to appeal."""
+
+    at: float
+    reason: str
+    clause: str
+    entry_id: int | None  # the log entry, which the appeal answers
+
+
+@dataclass(frozen=True)
 class Account:
     actor: LocalActor
     is_admin: bool
+    suspension: Suspension | None = None  # None: in good standing
 
 
 @dataclass(frozen=True)
@@ -52,10 +63,15 @@ async def get_account(db: Database, username: str) -> Account | None:
     actor = await actors.get_actor(db, "person", username)
     if actor is None:
         return None
-    row = await db.fetchone("SELECT is_admin FROM accounts WHERE actor_id = ?", (actor.id,))
+    row = await db.fetchone(
+        "SELECT is_admin, suspended_at, suspended_reason, suspended_clause, suspended_entry"
+        " FROM accounts WHERE actor_id = ?",
+        (actor.id,),
+    )
     if row is None:
         return None
-    return Account(actor=actor, is_admin=bool(row["is_admin"]))
+    suspension = None if row[1] is None else Suspension(row[1], row[2], row[3], row[4])
+    return Account(actor=actor, is_admin=bool(row["is_admin"]), suspension=suspension)
 
 
 async def password_hash(db: Database, actor_id: int) -> str | None:

@@ -183,6 +183,18 @@ async def follow_received(
     return state
 
 
+async def refuse(
+    svc: Services, local: LocalActor, follower: RemoteActor, follow_activity: JsonObject
+) -> None:
+    """Answers a Follow with `Reject`, recording nothing (a hub's banned actor)."""
+    answer = compose.reject_follow(
+        svc.new_activity_uri(), local.uri(svc.config.base_url), follow_activity
+    )
+    async with svc.db.transaction() as tx:
+        await _enqueue_to(tx, local, answer, follower, svc.clock.now())
+    svc.wake_delivery()
+
+
 async def answer_request(
     svc: Services, local: LocalActor, follower_uri: str, approve: bool
 ) -> None:

@@ -36,6 +36,17 @@ async def pending_follow_uri(db: Database, local_id: int, actor_uri: str) -> str
     return None if value is None else str(value)
 
 
+async def follower_follow_uri(
+    db: Database | Transaction, local_id: int, actor_uri: str
+) -> str | None:
+    """The Follow (its id) by which `actor_uri` follows one of ours, whatever its state."""
+    row = await db.fetchone(
+        "SELECT follow_activity_uri FROM followers WHERE local_actor_id = ? AND actor_uri = ?",
+        (local_id, actor_uri),
+    )
+    return None if row is None or row[0] is None else str(row[0])
+
+
 async def save_follower(
     tx: Transaction,
     local_id: int,

@@ -7,7 +7,7 @@ from typing import Any
 
 from fedihub.accounts.service import require_account
 from fedihub.activitystreams import id_of
-from fedihub.actors.model import JOIN_POLICIES
+from fedihub.actors.model import JOIN_POLICIES, LocalActor
 from fedihub.commands import CommandMaker
 from fedihub.errors import BadRequest
 from fedihub.follows.service import resolve_handle_or_uri
@@ -15,7 +15,8 @@ from fedihub.groups import membership, resharing
 from fedihub.groups import store as groups
 from fedihub.hubs.service import require_hub
 from fedihub.moderation import remote, removal
-from fedihub.moderation.authority import local_moderator
+from fedihub.moderation.authority import Moderator, local_moderator
+from fedihub.moderation.sanctions import service as sanctions
 from fedihub.posts.fieldreaders import parse_languages
 from fedihub.services import Services
 
@@ -36,11 +37,18 @@ def add_group_commands(hub: Any, sub: Any, command: CommandMaker) -> None:
         help="how many of a new remote actor's first posts wait for review (0: none)",
     )
 
-    p = command(hub, "member", "list, add, invite, remove, approve or reject members", _member)
-    p.add_argument("action", choices=["list", "add", "invite", "remove", "approve", "reject"])
+    p = command(hub, "member", "list, add, invite, set (a role), remove, approve or reject "
+                "members", _member)  # fmt: skip
+    actions = ["list", "add", "invite", "set", "remove", "approve", "reject"]
+    p.add_argument("action", choices=actions)
     p.add_argument("hub")
     p.add_argument("actor", nargs="?", help="an actor id or @name@host")
     p.add_argument("--role", choices=membership.ROLES, default="member")
+    p.add_argument("--as", dest="as_user", metavar="USERNAME",
+                   help="who acts (logged): needed to remove someone or give a role")  # fmt: skip
+    p.add_argument("--reason", default="", help="why (removing: required; in the public log)")
+    p.add_argument("--clause", default="", help="the code of conduct's clause: 3, hub:3, …")
+    p.add_argument("--report", type=int, help="the report this answers (it is resolved)")
 
     p = command(hub, "queue", "posts waiting for a moderator: list, approve, reject", _queue)
     p.add_argument("action", choices=["list", "approve", "reject"])
@@ -98,18 +106,31 @@ async def _actor_uri(svc: Services, given: str | None) -> str:
     return (await resolve_handle_or_uri(svc, given)).uri
 
 
+async def _moderator(svc: Services, args: argparse.Namespace, hub: LocalActor) -> Moderator:
+    if not args.as_user:
+        raise BadRequest("--as: the account that does this (the public log names it)")
+    return await local_moderator(svc, await require_account(svc.db, args.as_user), hub)
+
+
 async def _member(svc: Services, args: argparse.Namespace) -> None:
     hub = await require_hub(svc.db, args.hub)
     if args.action == "list":
         for m in await groups.members(svc.db, hub.id):
             print(f"{m.role}\t{m.state}\t{m.actor_uri}")
         return
-    if args.action in ("add", "invite"):  # as the web's form: @name@host, a name here, an id
+    if args.action in ("add", "invite", "set"):  # as the web's form: @name@host, a name, an id
         uri = await membership.find_person(svc, args.actor or "")
-        await membership.set_member(svc, hub, uri, role=args.role, invite=args.action == "invite")
+        invite = args.action == "invite"
+        if args.as_user is None and args.action != "set" and args.role == "member":
+            await membership.set_member(svc, hub, uri, role=args.role, invite=invite)
+        else:  # a role given is logged, with who gave it
+            by = await _moderator(svc, args, hub)
+            await sanctions.set_role(svc, by, hub, uri, args.role, invite=invite,
+                                     reason=args.reason)  # fmt: skip
     elif args.action == "remove":
         uri = await _actor_uri(svc, args.actor)
-        await membership.remove(svc, hub, uri)
+        said = sanctions.Sanction(args.reason, args.clause, args.report)
+        await sanctions.remove_member(svc, await _moderator(svc, args, hub), hub, uri, said)
     else:
         uri = await _actor_uri(svc, args.actor)
         await membership.answer_pending(svc, hub, uri, approve=args.action == "approve")

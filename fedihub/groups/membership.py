@@ -88,12 +88,14 @@ async def join_received(
     async with svc.db.transaction() as tx:
         existing = await store.member(tx, hub.id, actor_uri)
         silenced = await svc.blocked.quiets(actor_uri)  # its join waits for a moderator
-        if (
+        if await store.banned(tx, hub.id, actor_uri, now):
+            state: JoinOutcome = "refused"  # banned: told so, and nothing recorded
+        elif (
             (existing is not None and existing.state == "member")
             or (hub.join_policy == "open" and not silenced)
             or (existing and existing.state == "invited")
         ):
-            state: JoinOutcome = "member"
+            state = "member"
         elif hub.join_policy == "approval" or silenced:
             state = "pending"
         else:
@@ -115,13 +117,20 @@ async def join_received(
 async def left(svc: Services, hub: LocalActor, actor_uri: str) -> bool:
     """Leaving a hub; on an open hub, where following is joining, it ends the following too."""
     async with svc.db.transaction() as tx:
-        gone = await store.remove_member(tx, hub.id, actor_uri)
-        if gone is not None and gone.role in MODERATING and gone.state == "member":
-            await _announce_moderators(tx, svc, hub, "Remove", actor_uri)
-        unfollowed = hub.join_policy == "open" and await follows.delete_follower(
-            tx, hub.id, actor_uri
-        )
+        gone = await left_in(tx, svc, hub, actor_uri, unfollow=hub.join_policy == "open")
     svc.wake_delivery()
+    return gone
+
+
+async def left_in(
+    tx: Transaction, svc: Services, hub: LocalActor, actor_uri: str, *, unfollow: bool
+) -> bool:
+    """`left` in the caller's transaction (a moderator's removal is logged in it too);
+    `unfollow`: the follow ends as well. False if they were neither member nor follower."""
+    gone = await store.remove_member(tx, hub.id, actor_uri)
+    if gone is not None and gone.role in MODERATING and gone.state == "member":
+        await _announce_moderators(tx, svc, hub, "Remove", actor_uri)
+    unfollowed = unfollow and await follows.delete_follower(tx, hub.id, actor_uri)
     return gone is not None or bool(unfollowed)
 
 
@@ -200,23 +209,32 @@ async def set_member(
     to who moderates goes to followers as Add/Remove on the moderators collection. An invitee on
     another server is sent an `Invite` (as Mobilizon sends: the hub invites them into itself,
     `target` naming them); they accept by joining (`Join`), as on any invite hub."""
+    async with svc.db.transaction() as tx:
+        await set_member_in(tx, svc, hub, actor_uri, role=role, invite=invite)
+    svc.wake_delivery()
+
+
+async def set_member_in(
+    tx: Transaction, svc: Services, hub: LocalActor, actor_uri: str, *, role: str, invite: bool
+) -> str | None:
+    """`set_member` in the caller's transaction (a role change is logged in it too); returns
+    the role they had before as a member (None: they were not one)."""
     if role not in ROLES:
         raise BadRequest("role: one of %(choices)s", choices=", ".join(ROLES))
     if not actor_uri.startswith(("https://", "http://")):
         raise BadRequest("%(uri)r is not an actor id (https://…)", uri=actor_uri)
-    async with svc.db.transaction() as tx:
-        before = await store.member(tx, hub.id, actor_uri)
-        state = "invited" if invite and (before is None or before.state != "member") else "member"
-        await store.save_member(tx, hub.id, actor_uri, state=state, role=role, now=svc.clock.now())
-        was_moderating = (
-            before is not None and before.state == "member" and before.role in MODERATING
-        )
-        moderating = state == "member" and role in MODERATING
-        if moderating != was_moderating:
-            await _announce_moderators(tx, svc, hub, "Add" if moderating else "Remove", actor_uri)
-        if state == "invited" and (before is None or before.state != "invited"):
-            await _send_invite(tx, svc, hub, actor_uri)
-    svc.wake_delivery()
+    if await store.banned(tx, hub.id, actor_uri, svc.clock.now()):
+        raise Forbidden("%(actor)s is banned from this hub: lift the ban first", actor=actor_uri)
+    before = await store.member(tx, hub.id, actor_uri)
+    state = "invited" if invite and (before is None or before.state != "member") else "member"
+    await store.save_member(tx, hub.id, actor_uri, state=state, role=role, now=svc.clock.now())
+    was_moderating = before is not None and before.state == "member" and before.role in MODERATING
+    moderating = state == "member" and role in MODERATING
+    if moderating != was_moderating:
+        await _announce_moderators(tx, svc, hub, "Add" if moderating else "Remove", actor_uri)
+    if state == "invited" and (before is None or before.state != "invited"):
+        await _send_invite(tx, svc, hub, actor_uri)
+    return before.role if before is not None and before.state == "member" else None
 
 
 async def _send_invite(tx: Transaction, svc: Services, hub: LocalActor, actor_uri: str) -> None:
@@ -251,6 +269,12 @@ async def _announce_moderators(
     targets = await federate.follower_targets(svc, hub)
     await outbox.enqueue(tx, actor_id=hub.id, activity=activity, targets=targets, is_public=True,
                          now=svc.clock.now())  # fmt: skip
+
+
+async def refuse_banned(svc: Services, hub: LocalActor, actor_uri: str) -> None:
+    """Forbidden, saying so, if the hub's moderators banned this actor."""
+    if await store.banned(svc.db, hub.id, actor_uri, svc.clock.now()):
+        raise Forbidden("the moderators of %(hub)s have banned you from it", hub=hub.name)
 
 
 # Accounts of this instance taking part in its hubs: the same rows and decisions as a remote
@@ -292,6 +316,7 @@ async def join_local(svc: Services, hub: LocalActor, person: LocalActor) -> Join
     joining means reading what the hub posts. Forbidden on an invite hub without an invitation."""
     if hub.kind != "group":
         raise BadRequest("only hubs can be joined")
+    await refuse_banned(svc, hub, person.uri(svc.config.base_url))
     outcome = await join_received(svc, hub, person.uri(svc.config.base_url), svc.new_activity_uri())
     if outcome == "refused":
         raise Forbidden("%(hub)s takes only the people its organisers invite", hub=hub.name)

@@ -105,6 +105,8 @@ async def _in_thread(svc: Services, hub: LocalActor, parent: str | None) -> bool
 
 async def _received_for(svc: Services, hub: LocalActor, activity: JsonObject, sender: str) -> str:
     obj = activity["object"]
+    if await store.banned(svc.db, hub.id, sender, svc.clock.now()):
+        return f"banned from {hub.username}: neither carried nor held"
     if not is_public(obj):
         return f"not public: {hub.username} does not re-share it"
     is_reply = await _in_thread(svc, hub, id_of(obj.get("inReplyTo")))

@@ -61,6 +61,17 @@ async def remove_member(tx: Transaction, hub_id: int, actor_uri: str) -> Member 
     return Member(*row) if row else None
 
 
+async def banned(db: Database | Transaction, hub_id: int, actor_uri: str, now: float) -> bool:
+    """Whether the hub's moderators banned this actor (and the ban has not expired). The bans
+    themselves are moderation's (moderation/sanctions); a hub only has to keep them out."""
+    row = await db.fetchone(
+        "SELECT 1 FROM hub_bans WHERE hub_id = ? AND actor_uri = ?"
+        " AND (expires_at IS NULL OR expires_at > ?)",
+        (hub_id, actor_uri, now),
+    )
+    return row is not None
+
+
 async def members(db: Database, hub_id: int, state: str | None = None) -> list[Member]:
     rows = await db.fetchall(
         "SELECT actor_uri, role, state, join_activity_uri FROM hub_members WHERE hub_id = ?"

@@ -24,6 +24,7 @@ from fedihub.inbox.precheck import local_hub
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import vote_in
 from fedihub.moderation import remote, reporting
+from fedihub.moderation.sanctions import service as sanctions
 from fedihub.network import store as network
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
@@ -46,6 +47,9 @@ async def on_follow(svc: Services, item: InboxItem) -> str:
         return f"ignored: {target} is not a followable actor here"
     follower = await svc.resolver.actor(item.actor_uri)
     follow_activity = {"id": item.activity_uri, "actor": item.actor_uri, "object": target}
+    if local.kind == "group" and await sanctions.banned(svc, local, item.actor_uri):
+        await follows.refuse(svc, local, follower, follow_activity)  # banned since it arrived
+        return f"refused: {item.actor_uri} is banned from {local.username}"
     state = await follows.follow_received(svc, local, follower, follow_activity)
     return f"{item.actor_uri} follows {local.username}: {state}"
 
@@ -159,6 +163,8 @@ async def _answer_to_our_post(svc: Services, item: InboxItem, obj: JsonObject) -
     if target is None:
         return None
     hub, post = target
+    if await sanctions.banned(svc, hub, item.actor_uri):
+        return f"ignored: {item.actor_uri} is banned from {hub.username}"
     vote = vote_in(obj)
     if vote is not None and svc.kinds.of(post).is_question:
         if id_of(obj.get("attributedTo")) != item.actor_uri:

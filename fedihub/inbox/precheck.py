@@ -16,6 +16,7 @@ from fedihub.events.participation import EventClosed, check_joinable, reject
 from fedihub.groups.membership import is_member
 from fedihub.inbox.validate import Incoming, foreign_author, vote_in
 from fedihub.moderation import remote
+from fedihub.moderation.sanctions.service import banned
 from fedihub.network import store as network
 from fedihub.polls.service import check_open, choice_for, question_kind
 from fedihub.polls.store import question_fields
@@ -67,9 +68,22 @@ async def local_hub(svc: Services, uri: str) -> LocalActor | None:
     return actor if actor is not None and actor.kind == "group" else None
 
 
+async def _not_banned(svc: Services, activity: Incoming) -> bool:
+    """Forbidden when the activity's object is a hub that banned its sender; True when it is
+    a hub at all."""
+    hub = await local_hub(svc, id_of(activity.document.get("object")) or "")
+    if hub is not None and await banned(svc, hub, activity.actor):
+        raise Forbidden("the moderators of %(hub)s have banned you from it", hub=hub.name)
+    return hub is not None
+
+
+async def _follow(svc: Services, activity: Incoming) -> None:
+    await _not_banned(svc, activity)
+
+
 async def _join(svc: Services, activity: Incoming) -> None:
     object_id = id_of(activity.document.get("object")) or ""
-    if await local_hub(svc, object_id) is not None:
+    if await _not_banned(svc, activity):
         return  # joining a hub: its policy decides, in the worker
     target = await local_post(svc, object_id)
     if target is None:
@@ -116,6 +130,7 @@ async def _answer(svc: Services, activity: Incoming) -> None:
 PRECHECKS: dict[str, Callable[[Services, Incoming], Awaitable[None]]] = {
     "Create": _create,
     "Update": _authorship,
+    "Follow": _follow,
     "Join": _join,
     "Leave": _leave,
     "Flag": _flag,

@@ -54,7 +54,8 @@ async def current_account(request: web.Request) -> Account | None:
     session = await current_session(request)
     if session is None or session.account_id is None:
         return None
-    return await accounts.account_by_id(request.app[services_key].db, session.account_id)
+    account = await accounts.account_by_id(request.app[services_key].db, session.account_id)
+    return None if account is None or account.suspension is not None else account
 
 
 async def require_signed_in(request: web.Request) -> Account:
@@ -168,6 +169,9 @@ async def signin(request: web.Request) -> web.StreamResponse:
         return await form_page(request, "signin.html", status=401, next=_next(form),
                                error="That username and password do not match.")  # fmt: skip
     await sessions.forget_failure(svc.db, list(limits), attempt)
+    if account.suspension is not None:  # the right password: they may know why
+        return html(request, "suspended.html", status=403, username=account.actor.username,
+                    suspension=account.suspension)  # fmt: skip
     old = await current_session(request)
     if old is not None:
         await sessions.end(svc.db, old.cookie)

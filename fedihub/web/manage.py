@@ -21,9 +21,11 @@ from fedihub.groups.store import Queued, Role
 from fedihub.hubs.service import read_hub_name, read_join_policy
 from fedihub.keys import services_key
 from fedihub.media.service import store_upload
-from fedihub.moderation import remote, reporting
+from fedihub.moderation import conduct, remote, reporting
 from fedihub.moderation.authority import local_moderator
 from fedihub.moderation.conduct import clause_choices
+from fedihub.moderation.sanctions import service as sanctions
+from fedihub.moderation.sanctions.service import Sanction
 from fedihub.outbox import store as outbox
 from fedihub.posts.fieldreaders import parse_languages, parse_timezone
 from fedihub.reports import service as reports
@@ -108,9 +110,11 @@ async def _confirm(request: web.Request, form: Any, who: Organiser, question: st
     person = form_text(form, "actor")
     found = await actors.people(svc.db, svc.config.base_url, svc.config.domain, [person])
     fields = {k: v for k, v in form.items() if k not in ("csrf", "confirm") and isinstance(v, str)}
+    fields = {k: v for k, v in fields.items() if k not in ("reason", "clause")}
+    clauses = await conduct.clause_choices(svc, who[0]) if question == "remove" else []
     return await form_page(request, "manage_confirm.html", hub=who[0], question=question,
-                           action=request.path, fields=fields,
-                           person=found[person] if person else None)  # fmt: skip
+                           action=request.path, fields=fields, clauses=clauses, form=form,
+                           error=None, person=found[person] if person else None)  # fmt: skip
 
 
 def _confirmed(form: Any) -> bool:
@@ -177,12 +181,16 @@ async def _change_member(request: web.Request, form: Any, who: Organiser) -> str
     svc = request.app[services_key]
     actor, action = form_text(form, "actor"), form_text(form, "action")
     if action == "role":
-        await membership.set_member(svc, hub, actor, role=form_text(form, "role", "member"))
+        by = await local_moderator(svc, who[1], hub)
+        await sanctions.set_role(svc, by, hub, actor, form_text(form, "role", "member"))
         return _back(hub, "role")
     if action == "remove":
         if not _confirmed(form):
             return await _confirm(request, form, who, "remove")
-        await membership.remove(svc, hub, actor)
+        said = Sanction(form_text(form, "reason"), form_text(form, "clause"))
+        await sanctions.remove_member(
+            svc, await local_moderator(svc, who[1], hub), hub, actor, said
+        )
         return _back(hub, "removed")
     if action not in ("approve", "reject"):
         raise BadRequest("unknown action")

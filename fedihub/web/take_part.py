@@ -121,6 +121,7 @@ async def _hub_and_person(request: web.Request) -> tuple[Any, Services, LocalAct
 @routes.post("/hubs/{username}/follow")
 async def follow_hub(request: web.Request) -> web.StreamResponse:
     _, svc, hub, person = await _hub_and_person(request)
+    await membership.refuse_banned(svc, hub, person.uri(svc.config.base_url))
     await following.follow_local(svc, person, hub)
     raise web.HTTPSeeOther(hub.path() + "#follow")
 

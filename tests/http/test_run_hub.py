@@ -206,7 +206,8 @@ async def test_destructive_actions_ask_first(
     assert await sign_in(app_client, "ana") == 303
     token = await manage_token(app_client)
     asks = [
-        ("member", {"actor": mia.id, "action": "remove"}, "Remove this person from the hub?"),
+        ("member", {"actor": mia.id, "action": "remove", "reason": "Left the group"},
+         "Remove this person from the hub?"),
         ("member", {"actor": pia.id, "action": "reject", "kind": "join"}, "Turn down this"),
         ("queue", {"item": str(held.id), "action": "reject"}, "Reject this post?"),
     ]  # fmt: skip
@@ -228,7 +229,8 @@ async def test_destructive_actions_ask_first(
     assert "Removed from the hub." in page
     # Removing someone who is not a member says so; nothing else happens.
     gone = await app_client.post(f"{MANAGE}/member", headers=HTML, data={
-        "csrf": token, "confirm": "yes", "actor": mia.id, "action": "remove"})  # fmt: skip
+        "csrf": token, "confirm": "yes", "actor": mia.id, "action": "remove",
+        "reason": "Left"})  # fmt: skip
     assert gone.status == 404 and "is not a member of this hub" in await gone.text()
 
 
@@ -349,10 +351,13 @@ async def test_the_cli_adds_by_handle_or_name_as_the_form_does(
         return await asyncio.to_thread(main, ["hub", "member", *args, "--data", data_dir])
 
     assert await cli("add", "climate", f"@mia@127.0.0.1:{remote.ports[0]}") == 0
-    assert await cli("add", "climate", "ben", "--role", "moderator") == 0
+    assert await cli("add", "climate", "ben", "--role", "moderator") == 1  # who gives it?
+    assert await cli("add", "climate", "ben", "--role", "moderator", "--as", "ana") == 0
     assert await cli("add", "climate", "nobody") == 1
     ben = f"{services.config.base_url}/users/ben"
     assert await membership.role_of(services, climate, ben) == "moderator"
-    assert await cli("remove", "climate", mia.id) == 0
-    assert await cli("remove", "climate", mia.id) == 1  # not a member any more: said so
+    assert await cli("remove", "climate", mia.id) == 1  # who removes, and why, are logged
+    removing = ("remove", "climate", mia.id, "--as", "ana", "--reason", "Left the group")
+    assert await cli(*removing) == 0
+    assert await cli(*removing) == 1  # not a member any more: said so
     assert [m.actor_uri for m in await groups.members(services.db, climate.id)] == [ben]

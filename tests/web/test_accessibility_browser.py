@@ -128,9 +128,11 @@ def pages(site: Site) -> Pages:
         organiser=["/", "/hubs/new", f"{hub}/compose", f"{hub}/manage", "/settings/password",
                    f"{hub}/posts/1/edit", paths["poll"], paths["proposal"], posts[2], posts[4],
                    f"{hub}/moderate/post?object={quote(a.base_url + posts[0], safe='')}",
-                   f"{hub}/manage/conduct"],
+                   f"{hub}/manage/conduct",
+                   f"{hub}/moderate/person?actor={quote(a.base_url + '/users/ana', safe='')}"],
         admin=["/admin", "/admin/blocks?actor=https://spam.example/users/y&report=1",
-               "/admin/conduct"],
+               "/admin/conduct",
+               "/admin/moderate/person?actor=" + quote(a.base_url + "/users/maria", safe="")],
     )  # fmt: skip
 
 
