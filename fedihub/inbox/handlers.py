@@ -23,6 +23,7 @@ from fedihub.groups import store as group_store
 from fedihub.inbox.precheck import local_hub
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import vote_in
+from fedihub.moderation.appeals import service as appeals
 from fedihub.network import store as network
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
@@ -173,7 +174,9 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     obj = item.document.get("object")
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         return "ignored: Create without an embedded object"
-    answered = await _answer_to_our_post(svc, item, obj)
+    # A reply to a moderation notice is an appeal; to one of our posts, a vote or a comment.
+    answered = await appeals.answer_to_notice(svc, item.actor_uri, obj)
+    answered = answered or await _answer_to_our_post(svc, item, obj)
     if answered is not None:
         return answered
     published = await _as_published(svc, item, obj)  # verified before anything is done with it
