@@ -58,6 +58,7 @@ from fedihub.services import (
 )
 from fedihub.web import (
     admin,
+    appeals,
     auth,
     dashboard,
     directory,
@@ -339,6 +340,7 @@ def create_app(
         organise.routes,
         manage.routes,
         admin.routes,
+        appeals.routes,
         media_views.routes,
         i18n.routes,
         directory.routes,

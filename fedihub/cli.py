@@ -25,6 +25,7 @@ from fedihub.hubs.cli import add_hub_commands
 from fedihub.instance import init_instance
 from fedihub.kinds import registry
 from fedihub.media.cli import add_media_commands
+from fedihub.moderation.appeals.cli import add_appeal_commands
 from fedihub.outbox import store as outbox
 from fedihub.polls.cli import add_poll_commands
 from fedihub.posts.cli import add_post_commands
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_poll_commands(sub, command)
     add_report_commands(sub, command)
     add_media_commands(sub, command)
+    add_appeal_commands(sub, command)
     command(sub, "deliveries", "count queued, sent and abandoned deliveries", _deliveries)
 
     p = command(sub, "migrate-db", "move this instance's data from SQLite into an empty"

@@ -149,6 +149,16 @@ async def open_for(svc: Services, hub: LocalActor | None) -> list[tuple[Appeal, 
     return found
 
 
+async def scope_of(svc: Services, appeal_id: int) -> tuple[Appeal, LocalActor | None]:
+    """An appeal and the hub whose action it answers (None: the instance's)."""
+    appeal = await store.by_id(svc.db, appeal_id)
+    entry = await log_store.entry(svc.db, appeal.entry_id) if appeal else None
+    if appeal is None or entry is None:
+        raise NotFound("there is no appeal %(id)s here", id=appeal_id)
+    hub = await actors.get_actor_by_id(svc.db, entry.hub_id) if entry.hub_id else None
+    return appeal, hub
+
+
 async def decide(
     svc: Services,
     account: Account,
