@@ -102,7 +102,10 @@ async def test_a_reply_to_the_notice_is_the_one_appeal_and_another_moderator_ove
     again = reply(zed, 2, note, "Please!", hub_uri)["object"]
     said = await appeals.answer_to_notice(services, zed.id, again)
     assert said is not None and said.startswith("ignored") and "appealed already" in said
-    assert (await appeals.answer_to_notice(services, eve.id, again) or "").startswith("ignored")
+    elsewhere = "ignored: a reply to a moderation notice sent to someone else"
+    assert await appeals.answer_to_notice(services, eve.id, again) == elsewhere
+    forged = {**again, "attributedTo": eve.id}  # zed passing on eve's words
+    assert await appeals.answer_to_notice(services, zed.id, forged) == elsewhere
     assert await appeals.answer_to_notice(services, zed.id, {**again, "inReplyTo": hub_uri}) is None
     assert (await appeal_store.of_entry(services.db, entry)) == appeal
 
@@ -263,3 +266,18 @@ async def test_appeals_from_the_command_line(app_client: TestClient, services: S
     decided = await appeal_store.by_id(services.db, 1)
     assert decided is not None and decided.decision == "overturned"
     assert decided.decided_by_label == "lo" and re.search("context", decided.decision_note)
+
+    # Two moderators deciding the same appeal at once: one decision, one log entry.
+    entry, _ = await warn(services, "ana", "climate", mo)
+    mo_account = await require_account(services.db, "mo")
+    raced = await appeals.appeal_from_account(services, mo_account, entry, "Again a joke.")
+    hub = await require_hub(services.db, "climate")
+    root, rita = [await require_account(services.db, n) for n in ("root", "rita")]
+    both = await asyncio.gather(
+        appeals.decide(services, root, hub, raced.id, "uphold", "Decided."),
+        appeals.decide(services, rita, hub, raced.id, "overturn", "Decided."),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in both) == ["Conflict", "tuple"]
+    decisions = [e for e in await log.recent(services.db, hub.id) if e.action.startswith("appeal")]
+    assert len(decisions) == 2  # the CLI's, and one of the two raced
