@@ -170,7 +170,7 @@ async def test_an_account_here_appeals_on_its_page_once_even_when_it_cannot_sign
     entry, _ = await warn(services, "root", None, lo, action="suspend")
     path = f"/moderation/{entry}/appeal"
     page = await (await app_client.get(path, headers=HTML)).text()
-    assert "the suspension of an account" in page and 'name="password"' in page
+    assert "The suspension of an account" in page and 'name="password"' in page
     data = {"text": "x", "username": "lo", "password": "correct horse"}
     resp = await app_client.post(path, data=data, headers=HTML)
     assert resp.status == 403  # no CSRF token
