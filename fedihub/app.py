@@ -60,6 +60,7 @@ from fedihub.services import (
 )
 from fedihub.web import (
     admin,
+    appeals,
     auth,
     blocks,
     dashboard,
@@ -350,6 +351,7 @@ def create_app(
         moderate_person.routes,
         admin.routes,
         blocks.routes,
+        appeals.routes,
         media_views.routes,
         i18n.routes,
         directory.routes,

@@ -25,6 +25,7 @@ from fedihub.hubs.cli import add_hub_commands
 from fedihub.instance import init_instance
 from fedihub.kinds import registry
 from fedihub.media.cli import add_media_commands
+from fedihub.moderation.appeals.cli import add_appeal_commands
 from fedihub.moderation.blocking.cli import add_blocking_commands
 from fedihub.moderation.cli import add_conduct_commands
 from fedihub.moderation.sanctions.cli import add_sanction_commands
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_media_commands(sub, command)
     add_blocking_commands(sub, command)
     add_conduct_commands(sub, command)
+    add_appeal_commands(sub, command)
     command(sub, "deliveries", "count queued, sent and abandoned deliveries", _deliveries)
 
     p = command(sub, "migrate-db", "move this instance's data from SQLite into an empty"

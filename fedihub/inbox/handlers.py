@@ -24,6 +24,7 @@ from fedihub.inbox.precheck import local_hub
 from fedihub.inbox.store import InboxItem
 from fedihub.inbox.validate import vote_in
 from fedihub.moderation import remote, reporting
+from fedihub.moderation.appeals import service as appeals
 from fedihub.moderation.sanctions import service as sanctions
 from fedihub.network import store as network
 from fedihub.polls import service as polls
@@ -185,7 +186,10 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     obj = item.document.get("object")
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         return "ignored: Create without an embedded object"
-    answered = await _answer_to_our_post(svc, item, obj)
+    # A reply to a moderation notice is an appeal; to a held post's notice, a remote
+    # moderator's decision; to one of our posts, a vote or a comment.
+    answered = await appeals.answer_to_notice(svc, item.actor_uri, obj)
+    answered = answered or await _answer_to_our_post(svc, item, obj)
     if answered is None:
         answered = await remote.reply_received(svc, item.actor_uri, obj)
     if answered is not None:
