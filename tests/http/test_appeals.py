@@ -19,6 +19,9 @@ from fedihub.moderation import log, notices
 from fedihub.moderation.appeals import service as appeals
 from fedihub.moderation.appeals import store as appeal_store
 from fedihub.moderation.authority import local_moderator
+from fedihub.moderation.blocking import service as blocking
+from fedihub.moderation.sanctions import service as sanctions
+from fedihub.moderation.sanctions.service import Sanction
 from fedihub.services import Services
 from tests.support.remote import RemoteActor, RemoteServer
 from tests.support.web import HTML, csrf_of, form_token, sign_in
@@ -281,3 +284,54 @@ async def test_appeals_from_the_command_line(app_client: TestClient, services: S
     assert sorted(type(r).__name__ for r in both) == ["Conflict", "tuple"]
     decisions = [e for e in await log.recent(services.db, hub.id) if e.action.startswith("appeal")]
     assert len(decisions) == 2  # the CLI's, and one of the two raced
+
+
+async def test_overturning_a_ban_a_suspension_or_a_block_lifts_it_and_says_so(
+    app_client: TestClient, services: Services, remote: RemoteServer
+) -> None:
+    """The actions with a known way back are lifted by it (and logged as such); one lifted by
+    hand meanwhile is not lifted twice, and the decision says it was not undone."""
+    await people(services)
+    base = services.config.base_url
+    hub = await require_hub(services.db, "climate")
+    zed, yan = remote.add_actor("zed"), remote.add_actor("yan")
+    ana = await local_moderator(services, await require_account(services.db, "ana"), hub)
+    root = await local_moderator(services, await require_account(services.db, "root"), None)
+    banned = await sanctions.ban(services, ana, hub, zed.id, Sanction("Spam, three times."))
+    suspended = await sanctions.suspend(services, root, await require_account(services.db, "mo"),
+                                        Sanction("Threats."))  # fmt: skip
+    await blocking.block_actor(services, root, yan.id, "block", reason="Abuse.")
+    blocked = (await log.recent(services.db, None))[0].id
+    for entry, appellant in ((banned, zed.id), (suspended, f"{base}/users/mo"),
+                             (blocked, yan.id)):  # fmt: skip
+        async with services.db.transaction() as tx:
+            await appeal_store.add(tx, entry, appellant, "It was a misunderstanding.",
+                                   f"{appellant}/statuses/9", 1.0)  # fmt: skip
+    rita = await require_account(services.db, "rita")  # an admin who took none of them
+    lo = await require_account(services.db, "lo")
+    await membership.set_member(services, hub, f"{base}/users/lo", role="moderator")
+
+    appeal = await appeal_store.of_entry(services.db, banned)
+    assert appeal is not None
+    _, undone = await appeals.decide(services, lo, hub, appeal.id, "overturn", "Not spam.")
+    assert undone and not await sanctions.banned(services, hub, zed.id)
+    for entry in (suspended, blocked):
+        appeal = await appeal_store.of_entry(services.db, entry)
+        assert appeal is not None
+        _, undone = await appeals.decide(services, rita, None, appeal.id, "overturn", "Sorry.")
+        assert undone
+    assert (await require_account(services.db, "mo")).suspension is None
+    assert not await services.blocked.refuses(yan.id)
+    actions = [e.action for e in await log.recent(services.db, None, everywhere=True)]
+    for lifted in ("unban", "unsuspend", "unblock_actor"):
+        assert actions.count(lifted) == 1, lifted
+
+    # A ban lifted by hand before the review: overturned, but not undone twice.
+    again = await sanctions.ban(services, ana, hub, zed.id, Sanction("Spam again."))
+    await sanctions.unban(services, ana, hub, zed.id, Sanction("Changed my mind."))
+    async with services.db.transaction() as tx:
+        await appeal_store.add(tx, again, zed.id, "Thanks.", f"{zed.id}/statuses/10", 2.0)
+    appeal = await appeal_store.of_entry(services.db, again)
+    assert appeal is not None
+    _, undone = await appeals.decide(services, lo, hub, appeal.id, "overturn", "Already done.")
+    assert not undone

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 from html import escape
 
+from fedihub.accounts import store as accounts
 from fedihub.accounts.store import Account
 from fedihub.activitystreams import JsonObject, id_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
 from fedihub.content import html_text, sanitize_html
-from fedihub.db import Transaction
-from fedihub.errors import BadRequest, Conflict, FedihubError, Forbidden, NotFound
+from fedihub.errors import BadRequest, Conflict, FedihubError, FetchError, Forbidden, NotFound
 from fedihub.moderation import log, notices
 from fedihub.moderation import store as log_store
 from fedihub.moderation.appeals import store
 from fedihub.moderation.appeals.store import Appeal, Decision
 from fedihub.moderation.authority import Moderator, local_moderator
+from fedihub.moderation.blocking import service as blocking
+from fedihub.moderation.sanctions import service as sanctions
+from fedihub.moderation.sanctions.service import Sanction
 from fedihub.moderation.store import Entry
 from fedihub.services import Services
 from fedihub.words import N_, words_for
@@ -180,7 +183,6 @@ async def decide(
         raise Conflict("this appeal was decided already")
     if reviewer.uri == entry.by_uri:
         raise Forbidden("you took this action: another moderator reviews the appeal")
-    person = await _remote_person(svc, appeal.appellant_uri)
     sender = hub or await actors.get_instance_actor(svc.db)
     now = svc.clock.now()
     async with svc.db.transaction() as tx:
@@ -192,37 +194,57 @@ async def decide(
         if not await store.decide(tx, appeal.id, decision, reviewer.uri, reviewer.label, note,
                                   logged, now):  # fmt: skip
             raise Conflict("this appeal was decided already")
-        undone = decision == "overturned" and await _reverse(svc, tx, entry, reviewer)
-        if person is not None:
-            told = _decision_html(sender, entry, decision, note, undone)
+    # The lifting call takes its own transaction and logs its own entry (unban, unsuspend,
+    # unblock_actor) after the decision's: a decision stands even if the action was already
+    # lifted by hand meanwhile, which is then said, not hidden.
+    undone = decision == "overturned" and await _reverse(svc, entry, reviewer, note)
+    person = await _remote_person(svc, appeal.appellant_uri)  # after a block is lifted
+    if person is not None:
+        told = _decision_html(sender, entry, decision, note, undone)
+        async with svc.db.transaction() as tx:
             await notices.tell(tx, svc, sender, person, told, in_reply_to=appeal.note_uri)
+        svc.wake_delivery()
     decided = await store.by_id(svc.db, appeal.id)
     assert decided is not None
     return decided, undone
 
 
 async def _remote_person(svc: Services, uri: str) -> RemoteActor | None:
-    """The appellant to send the decision to; None for an account here (its page shows it)."""
+    """The appellant to send the decision to; None for an account here (its page shows it),
+    and for one we cannot reach (blocked and not unblocked, or gone): the log still says it."""
     if await actors.actor_for_uri(svc.db, svc.config.base_url, uri) is not None:
         return None
-    return await svc.resolver.actor(uri)
+    try:
+        return await svc.resolver.actor(uri)
+    except FetchError:
+        return None
 
 
-async def _reverse(svc: Services, tx: Transaction, entry: Entry, reviewer: Moderator) -> bool:
-    """Undoes an overturned action, in the decision's transaction; False where it cannot be
-    undone (a warning was read; a removed post's Delete went out) or is not wired here yet."""
-    match entry.action:
-        case "ban":
-            # LEAD: lift the ban here with the sanctions' unban (in `tx`; it logs "unban").
-            return False
-        case "suspend":
-            # LEAD: accounts' unsuspend of entry.target_uri's account (in `tx`; logs it).
-            return False
-        case "block_actor" | "silence_actor":
-            # LEAD: the blocks' unblock_actor of entry.target_uri (in `tx`; logs it).
-            return False
-        case _:  # warn, remove_member, remove_post, reject_post: the overturn is recorded
-            return False
+async def _reverse(svc: Services, entry: Entry, reviewer: Moderator, note: str) -> bool:
+    """Lifts an overturned action by the same path a moderator would take by hand; False where
+    it cannot be undone (a warning was read; a removed post's Delete went out) or where it was
+    lifted already."""
+    why = f"Appeal of entry {entry.id} overturned: {note}"
+    try:
+        match entry.action:
+            case "ban":
+                hub = await actors.get_actor_by_id(svc.db, entry.hub_id or 0)
+                if hub is None:
+                    return False
+                await sanctions.unban(svc, reviewer, hub, entry.target_uri, Sanction(why))
+            case "suspend":
+                local = await actors.actor_for_uri(svc.db, svc.config.base_url, entry.target_uri)
+                account = await accounts.get_account(svc.db, local.username) if local else None
+                if account is None:
+                    return False
+                await sanctions.unsuspend(svc, reviewer, account, Sanction(why))
+            case "block_actor" | "silence_actor":
+                await blocking.unblock_actor(svc, reviewer, entry.target_uri, reason=why)
+            case _:  # warn, remove_member, remove_post, reject_post: the overturn is recorded
+                return False
+    except (NotFound, BadRequest):
+        return False  # lifted by hand already
+    return True
 
 
 def _decision_html(

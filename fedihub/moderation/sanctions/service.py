@@ -211,7 +211,9 @@ async def unban(
 ) -> int:
     """Lifts a ban (an expired one too, so its row goes); their server gets `Undo{Block}`."""
     _in_scope(by, hub)
-    reason, clause = read_reason(said.reason), await conduct.read_clause(svc, hub, said.clause)
+    # Lifting a ban applies no rule: a clause is kept when given, not required.
+    clause = await conduct.read_clause(svc, hub, said.clause) if said.clause.strip() else ""
+    reason = read_reason(said.reason)
     who = await person(svc, actor_uri)
     now = svc.clock.now()
     async with svc.db.transaction() as tx:
