@@ -40,7 +40,10 @@ async def test_a_moderator_removes_a_post_and_the_removal_reaches_followers_else
     a, b, c = new_instance("a"), new_instance("b"), new_instance("c")
     await accounts(a, password_file, "org")
     climate = await hub(a, "climate")
-    await a.acli("hub", "member", "--data", a.data, "add", "climate", "org", "--role", "admin")
+    await a.acli("account", "create", "--data", a.data, "root", "--admin",
+                 "--password-file", password_file)  # fmt: skip
+    await a.acli("hub", "member", "--data", a.data, "add", "climate", "org", "--role", "admin",
+                 "--as", "root")  # fmt: skip
     await accounts(b, password_file, "alice")
     await accounts(c, password_file, "carol")
     for instance in (a, b, c):
@@ -78,8 +81,11 @@ async def test_a_moderator_removes_a_post_and_the_removal_reaches_followers_else
 
     await eventually(author_told, what="the author on B to be told why by a direct message")
     assert "Buy my bikes" not in await a.http_get("/hubs/climate")
-    logged = a.query("SELECT action, target_uri, by_label, reason FROM moderation_log")
+    logged = a.query("SELECT action, target_uri, by_label, reason FROM moderation_log"
+                     " WHERE action <> 'role_change'")  # fmt: skip
     assert logged == [("remove_post", note, "org", "Selling things is off topic")]
+    public = await a.http_get("/moderation")  # and the public log says so
+    assert "post removed from the hub" in public and "Selling things is off topic" in public
 
 
 async def test_a_remote_moderator_approves_a_queued_post(
@@ -89,6 +95,8 @@ async def test_a_remote_moderator_approves_a_queued_post(
 ) -> None:
     a, b, c = new_instance("a"), new_instance("b"), new_instance("c")
     climate = await hub(a, "climate")
+    await a.acli("account", "create", "--data", a.data, "root", "--admin",
+                 "--password-file", password_file)  # fmt: skip
     await accounts(b, password_file, "bob")
     await accounts(c, password_file, "carol")
     for instance in (a, b, c):
@@ -98,7 +106,7 @@ async def test_a_remote_moderator_approves_a_queued_post(
         mod = remote.add_actor("max", shared_inbox=False)
         other = remote.add_actor("olga", shared_inbox=False)
         await a.acli("hub", "member", "--data", a.data, "add", "climate", mod.id,
-                     "--role", "moderator")  # fmt: skip
+                     "--role", "moderator", "--as", "root")  # fmt: skip
         held = await post(b, "bob", f"Rides to the march, @climate@{a.domain}", tmp_path)
 
         async def asked() -> bool:
@@ -123,5 +131,7 @@ async def test_a_remote_moderator_approves_a_queued_post(
             return any(d["object"] == held for d in announces(c, climate))
 
         await eventually(carried_to_c, what="the approved post to reach C")
-    logged = a.query("SELECT action, target_uri, by_uri FROM moderation_log")
+    logged = a.query("SELECT action, target_uri, by_uri FROM moderation_log"
+                     " WHERE action <> 'role_change'")  # fmt: skip
     assert logged == [("approve_post", held, mod.id)]
+    assert "held post approved" in await a.http_get("/hubs/climate/moderation")

@@ -15,11 +15,14 @@ from fedihub.actors.model import LocalActor
 from fedihub.groups import membership
 from fedihub.groups import store as groups
 from fedihub.hubs.service import create_hub, require_hub
+from fedihub.keys import services_key
 from fedihub.moderation import conduct, log
 from fedihub.moderation.authority import local_moderator
 from fedihub.services import Services
-from tests.http.test_groups import drain, mention
+from tests.http.test_groups import drain as run_workers
+from tests.http.test_groups import mention
 from tests.support.fixtures import load
+from tests.support.network import eventually
 from tests.support.remote import RemoteActor, RemoteServer
 from tests.support.web import HTML, form_token, sign_in
 
@@ -58,6 +61,18 @@ async def carried_post(
                               "<p>Buy my bikes</p>"), mia)).ok  # fmt: skip
     await drain(app_client)
     return fay, mia, f"{mia.id}/notes/1"
+
+
+async def drain(app_client: TestClient) -> None:
+    """Runs the workers until nothing is left, and waits for deliveries the app's own worker
+    (woken by NOTIFY on PostgreSQL) took meanwhile, so what was sent has arrived."""
+    await run_workers(app_client)
+    db = app_client.app[services_key].db
+
+    async def none_running() -> bool:
+        return not await db.fetchall("SELECT 1 FROM deliveries WHERE state = 'running'")
+
+    await eventually(none_running, what="deliveries in flight to finish")
 
 
 def received(remote: RemoteServer, path: str, kind: str) -> list[dict[str, Any]]:

@@ -133,6 +133,7 @@ def test_run_this_hub_on_a_phone(
     members.get_by_role("button", name="Remove").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Remove this person from the hub?")
     assert page.evaluate(AUDIT) == []
+    page.get_by_label("Why? (shown in the public log)").fill("Asked to leave the list.")
     shot(page, "6-confirm-remove")
     page.get_by_role("button", name="Yes, do it").click()
     expect(page.get_by_role("status")).to_have_text("Removed from the hub.")
