@@ -176,9 +176,15 @@ async def reshare(
         return False  # our own posts coming back
     if not is_public(obj) or await svc.blocked.refuses(author):
         return False
-    if await svc.blocked.refuses(id_of(obj.get("attributedTo")) or author):
+    original_author = id_of(obj.get("attributedTo")) or author
+    if await svc.blocked.refuses(original_author):
         return False
     now = svc.clock.now()
+    # A ban holds whichever way a post comes: sent to the hub, or boosted by someone it follows.
+    if await store.banned(svc.db, hub.id, original_author, now) or (
+        await store.banned(svc.db, hub.id, author, now)
+    ):
+        return False
     clean = sanitize_incoming(obj)
     await network.save(svc.db, author, clean, now)  # shown on the dashboard
     hub_uri = hub.uri(svc.config.base_url)

@@ -74,6 +74,9 @@ async def _appeal_page(
         request, "appeal.html", status=status, error=error, entry=entry, appeal=appeal,
         refusal=refusal, action_name=appeals.APPEALABLE.get(entry.action, entry.action),
         scope=await _scope_name(request, entry), signed_in=who is not None,
+        # The decision names whom it is about: shown only to them (signed in, or having given
+        # their password), never to a passer-by, whom the public log names by instance policy.
+        details=who is not None or shown is not None,
         text=form_text(form, "text") if form is not None else "",
         username=form_text(form, "username") if form is not None else "",
         max_chars=appeals.MAX_APPEAL_CHARS,

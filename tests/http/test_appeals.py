@@ -173,7 +173,9 @@ async def test_an_account_here_appeals_on_its_page_once_even_when_it_cannot_sign
     entry, _ = await warn(services, "root", None, lo, action="suspend")
     path = f"/moderation/{entry}/appeal"
     page = await (await app_client.get(path, headers=HTML)).text()
-    assert "The suspension of an account" in page and 'name="password"' in page
+    assert 'name="password"' in page and "Only the person this decision is about" in page
+    # A passer-by learns nothing of whom it is about, nor why: that is for the person alone.
+    assert "The suspension of an account" not in page and "Spam, three times." not in page
     data = {"text": "x", "username": "lo", "password": "correct horse"}
     resp = await app_client.post(path, data=data, headers=HTML)
     assert resp.status == 403  # no CSRF token

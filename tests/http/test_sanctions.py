@@ -295,3 +295,31 @@ async def test_removing_tells_the_server_roles_are_logged_and_a_banned_account_c
                                          data={"csrf": csrf_of(page)})  # fmt: skip
         assert refused.status == 403 and "have banned you" in await refused.text(), path
     assert await membership.role_of(services, climate, bo) is None
+
+
+async def test_a_ban_holds_when_a_followed_account_boosts_the_banned_persons_post(
+    app_client: TestClient, services: Services, remote: RemoteServer, climate: LocalActor
+) -> None:
+    """The hub passes on what the accounts it follows boost (reshare: all); a banned person's
+    post boosted by one of them is not carried, while another person's is."""
+    await groups.set_hub_settings(services.db, climate.id, reshare_policy="all")
+    relay = remote.add_actor("relay", actor_type="Group")
+    await services.db.execute(
+        "INSERT INTO following VALUES (?, ?, 'f', 'accepted', 0)", (climate.id, relay.id)
+    )
+    zed, amy = remote.add_actor("zed", host_index=1), remote.add_actor("amy", host_index=1)
+    ana = await local_moderator(services, await require_account(services.db, "ana"), climate)
+    await sanctions.ban(services, ana, climate, zed.id, Sanction("Harassment."))
+    public = ["https://www.w3.org/ns/activitystreams#Public"]
+    for n, who in enumerate((zed, amy)):
+        note = f"{who.id}/notes/{n}"
+        remote.publish({"id": note, "type": "Note", "attributedTo": who.id, "content": "<p>hi</p>",
+                        "to": public})  # fmt: skip
+        boost = {"id": f"{relay.id}/boosts/{n}", "type": "Announce", "actor": relay.id,
+                 "object": note, "to": public}  # fmt: skip
+        assert (await remote.post(f"{services.config.base_url}/inbox", boost, relay)).ok
+    await drain(app_client)
+    carried = await services.db.fetchall(
+        "SELECT object_uri FROM reshares WHERE hub_id = ?", (climate.id,)
+    )
+    assert [row[0] for row in carried] == [f"{amy.id}/notes/1"]
