@@ -125,6 +125,19 @@ class Resolver:
                 return cached
             return await self._fetch_actor(uri)
 
+    async def actor_at(self, address: str) -> RemoteActor:
+        """The actor an address people copy leads to: its id, or a profile page
+        (https://server/@name) that answers with the actor's document under another id, which
+        must be on the same host."""
+        cached = await store.get_remote_actor(self._db, address)
+        if cached is not None:
+            return cached
+        document = await self._fetch(address)
+        uri = document.get("id")
+        if not isinstance(uri, str) or host_of(uri) != host_of(address):
+            raise FetchError("%(uri)s: no account of that server is there", uri=address)
+        return await self.actor(uri)
+
     async def _fetch_actor(self, uri: str) -> RemoteActor:
         document = await self._fetch(uri)
         actor = parse_actor_document(document, self._clock.now())

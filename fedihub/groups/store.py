@@ -138,12 +138,14 @@ async def mark_removed(tx: Transaction, hub_id: int, object_uri: str, now: float
     found = await carried(tx, hub_id, object_uri)
     if found is None or found.removed_at is not None:
         return None
-    await tx.execute(
+    changed = await tx.execute(
         "UPDATE reshares SET removed_at = ?, boost_uri = NULL, create_announce_uri = NULL"
         " WHERE hub_id = ? AND object_uri = ? AND removed_at IS NULL",
         (now, hub_id, object_uri),
     )
-    return found
+    # Two removals at once (a moderator here, one elsewhere) on PostgreSQL both read the row
+    # before either wrote it: only the one whose UPDATE changed it goes on to undo and log.
+    return found if changed else None
 
 
 async def carried_count(db: Database, hub_id: int, author_uri: str) -> int:

@@ -27,6 +27,8 @@ async def local_moderator(svc: Services, account: Account, hub: LocalActor | Non
     """`account` acting for `hub` (None: the instance). Forbidden unless they may."""
     uri = account.actor.uri(svc.config.base_url)
     label = account.actor.username
+    if account.suspension is not None:
+        raise Forbidden("%(account)s is suspended and may not moderate", account=label)
     if hub is None:
         if not account.is_admin:
             raise Forbidden("only the instance's admins may do this")

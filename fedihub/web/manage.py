@@ -167,7 +167,8 @@ async def _add_person(request: web.Request, form: Any, who: Organiser) -> str:
         raise BadRequest("role: one of %(choices)s", choices=", ".join(membership.ROLES))
     uri = await membership.find_person(svc, form_text(form, "handle"))
     invite = hub.join_policy == "invite"
-    await membership.set_member(svc, hub, uri, role=role, invite=invite)
+    by = await local_moderator(svc, who[1], hub)  # a moderating role is logged as a change
+    await sanctions.set_role(svc, by, hub, uri, role, invite=invite)
     return _back(hub, "invited" if invite else "added")
 
 

@@ -147,6 +147,18 @@ async def test_an_actor_block_refuses_that_actor_only(
     assert (await remote.post(f"{hub_uri}/inbox", follow(alice.id, hub_uri), alice)).status == 202
 
 
+async def test_an_account_blocked_by_its_profile_address_is_blocked_by_its_id(
+    services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    """People copy https://server/@name from their browser; activities carry the actor's id."""
+    zed = remote.add_actor("zed")
+    profile = f"{remote.base_url()}/@zed"
+    remote.objects[profile] = zed.document()  # the server answers its profile page with the actor
+    blocked = await service.block_actor(services, await admin(services), profile, "block",
+                                        reason="Threats")  # fmt: skip
+    assert blocked == zed.id and await services.blocked.refuses(zed.id)
+
+
 async def test_a_silenced_servers_posts_into_an_open_hub_wait_and_its_follows_need_approval(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
 ) -> None:

@@ -21,6 +21,7 @@ from fedihub.groups import membership
 from fedihub.groups import store as groups
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import delivery_worker_key, inbox_worker_key
+from fedihub.moderation import log as mod_log
 from fedihub.posts import service as posts
 from fedihub.reports import store as report_store
 from fedihub.services import Services
@@ -120,6 +121,8 @@ async def test_adding_and_inviting_by_handle(
     )
     assert added.status == 303 and added.headers["Location"] == f"{MANAGE}?done=added"
     assert await membership.role_of(services, climate, mia.id) == "moderator"
+    [entry] = await mod_log.recent(services.db, climate.id)  # a new moderator is on the record
+    assert (entry.action, entry.target_uri, entry.by_label) == ("role_change", mia.id, "ana")
     page = await (await app_client.get(added.headers["Location"], headers=HTML)).text()
     assert "Added to the hub." in page and f"@mia@{host}" in page
     local = await app_client.post(f"{MANAGE}/people", allow_redirects=False,

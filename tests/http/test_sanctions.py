@@ -323,3 +323,23 @@ async def test_a_ban_holds_when_a_followed_account_boosts_the_banned_persons_pos
         "SELECT object_uri FROM reshares WHERE hub_id = ?", (climate.id,)
     )
     assert [row[0] for row in carried] == [f"{amy.id}/notes/1"]
+
+
+async def test_a_moderator_does_not_act_on_another_and_a_suspended_one_not_at_all(
+    services: Services, remote: RemoteServer, climate: LocalActor
+) -> None:
+    base = services.config.base_url
+    zed, max_ = remote.add_actor("zed"), remote.add_actor("max")
+    await membership.set_member(services, climate, f"{base}/users/bo", role="moderator")
+    await membership.set_member(services, climate, max_.id, role="moderator")
+    bo = await require_account(services.db, "bo")
+    as_bo = await local_moderator(services, bo, climate)
+    with pytest.raises(Forbidden, match="only the organisers"):
+        await sanctions.ban(services, as_bo, climate, max_.id, Sanction("Rival."))
+    await sanctions.warn(services, as_bo, climate, zed.id, Sanction("Off topic."))  # a member: yes
+    ana = await local_moderator(services, await require_account(services.db, "ana"), climate)
+    await sanctions.remove_member(services, ana, climate, max_.id, Sanction("Stepped down."))
+    root = await local_moderator(services, await require_account(services.db, "root"), None)
+    await sanctions.suspend(services, root, bo, Sanction("Threats."))
+    with pytest.raises(Forbidden, match="suspended"):
+        await local_moderator(services, await require_account(services.db, "bo"), climate)

@@ -99,6 +99,8 @@ def test_a_report_goes_from_the_queue_to_the_public_log(
     shot(organiser, "4-take-action")
     organiser.get_by_role("button", name="Remove from hub").click()
     organiser.wait_for_load_state()
+    organiser.goto(base + "/hubs/dockers/manage")  # the report is answered: no longer open
+    expect(organiser.get_by_role("heading", name="Run Dockworkers United")).to_be_visible()
     expect(organiser.get_by_text("It gives a man's home address.")).to_have_count(0)
 
     # The post is gone, and the public log says what was done, under which rule, and why.

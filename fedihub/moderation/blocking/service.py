@@ -8,7 +8,7 @@ import re
 
 from fedihub.activitystreams import JsonObject, host_of, id_of
 from fedihub.blocks import Severity, normalise_host, within
-from fedihub.errors import BadRequest
+from fedihub.errors import BadRequest, FetchError
 from fedihub.follows.service import parse_handle
 from fedihub.moderation import log
 from fedihub.moderation.authority import Moderator
@@ -119,7 +119,12 @@ async def read_actor(svc: Services, text: str) -> str:
     """The actor id of a URI or a handle (@name@server, asked of that server by WebFinger)."""
     given = text.strip()
     if given.startswith(("https://", "http://")):
-        uri = given
+        # A profile address (https://server/@name) is not the id activities carry: ask the
+        # server which account it is. One that cannot be reached is blocked as written.
+        try:
+            uri = (await svc.resolver.actor_at(given)).uri
+        except FetchError:
+            uri = given
     else:
         uri = await svc.client.webfinger(*parse_handle(given))
     if not host_of(uri) or len(uri) > 2000:

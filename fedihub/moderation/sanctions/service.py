@@ -91,6 +91,14 @@ async def _may_act_on(svc: Services, by: Moderator, hub: LocalActor, actor_uri: 
     if any(o.uri(base) == actor_uri for o in await actors.organizers(svc.db, hub.id)):
         raise Forbidden("the organisers of %(hub)s cannot be banned, removed or warned in it",
                         hub=hub.name)  # fmt: skip
+    # A moderator acts on members; the hub's admins and moderators answer to its organisers
+    # (and the instance's admins), not to each other.
+    acting_as_organiser = by.is_admin or any(
+        o.uri(base) == by.uri for o in await actors.organizers(svc.db, hub.id)
+    )
+    target = await groups.member(svc.db, hub.id, actor_uri)
+    if not acting_as_organiser and target is not None and target.role in membership.MODERATING:
+        raise Forbidden("only the organisers of %(hub)s may act on its moderators", hub=hub.name)
 
 
 async def _signer(svc: Services, by: Moderator, hub: LocalActor) -> LocalActor:
@@ -172,6 +180,7 @@ async def ban(
     now = svc.clock.now()
     expires = None if days is None else now + days * 86_400
     async with svc.db.transaction() as tx:
+        await actors.lock_actor(tx, hub.id)  # two bans at once: the second sees the first
         if await groups.banned(tx, hub.id, who.uri, now):
             raise Conflict("%(person)s is already banned from %(hub)s", person=who.label,
                            hub=hub.name)  # fmt: skip
