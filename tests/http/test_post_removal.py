@@ -54,6 +54,7 @@ async def carried_post(
 ) -> tuple[RemoteActor, RemoteActor, str]:
     """A follower on host 1 and a member on host 0 whose post the hub carries."""
     fay = await follow_hub(remote, services, hub)
+    await drain(app_client)  # fay follows before mia posts: two actors' items run side by side
     mia = remote.add_actor("mia", shared_inbox=False)
     await membership.set_member(services, hub, mia.id)
     hub_uri = hub.uri(services.config.base_url)
@@ -64,15 +65,20 @@ async def carried_post(
 
 
 async def drain(app_client: TestClient) -> None:
-    """Runs the workers until nothing is left, and waits for deliveries the app's own worker
-    (woken by NOTIFY on PostgreSQL) took meanwhile, so what was sent has arrived."""
-    await run_workers(app_client)
+    """Runs the workers until nothing is left, also waiting out what the app's own workers
+    (woken by NOTIFY on PostgreSQL) took meanwhile: an activity being handled, a delivery in
+    flight. Then what was sent has arrived."""
     db = app_client.app[services_key].db
 
-    async def none_running() -> bool:
-        return not await db.fetchall("SELECT 1 FROM deliveries WHERE state = 'running'")
+    async def settled() -> bool:
+        await run_workers(app_client)
+        busy = await db.fetchall(
+            "SELECT 1 FROM inbox_items WHERE state IN ('pending', 'running') UNION ALL"
+            " SELECT 1 FROM deliveries WHERE state = 'running'"
+        )
+        return not busy
 
-    await eventually(none_running, what="deliveries in flight to finish")
+    await eventually(settled, what="the inbox and deliveries to settle")
 
 
 def received(remote: RemoteServer, path: str, kind: str) -> list[dict[str, Any]]:

@@ -95,7 +95,9 @@ def test_an_appeal_from_the_person_to_the_decision_on_a_phone(
     lo = phone(chromium)
     page = lo.new_page()
     page.goto(appeal_url)
-    expect(page.get_by_text("Posted the same flyer 12 times.")).to_be_visible()
+    # Not signed in, the page does not say whom it is about or why: that is for them alone.
+    expect(page.get_by_text("Only the person this decision is about")).to_be_visible()
+    expect(page.get_by_text("Posted the same flyer 12 times.")).to_have_count(0)
     checked(page, "1-the-appeal-form")
     words = "They were 12 different meetings, one flyer each."
     page.get_by_label("Your appeal").fill(words)
@@ -107,6 +109,7 @@ def test_an_appeal_from_the_person_to_the_decision_on_a_phone(
     page.get_by_label("Password").fill("organise-together")
     page.get_by_role("button", name="Send the appeal").click()
     expect(page.get_by_text("Waiting for another moderator")).to_be_visible()
+    expect(page.get_by_text("Posted the same flyer 12 times.")).to_be_visible()  # now, to them
     checked(page, "2-appeal-sent")
     lo.close()
 
