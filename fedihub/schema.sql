@@ -37,6 +37,12 @@ CREATE TABLE blocked_hosts (
   created_at REAL NOT NULL
 , severity TEXT NOT NULL DEFAULT 'block', public_comment TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '');
 
+CREATE TABLE blocklist_exceptions (
+  host TEXT PRIMARY KEY,
+  lifted_by TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
+
 CREATE TABLE blocklist_subscriptions (
   url TEXT PRIMARY KEY,
   added_by TEXT NOT NULL,

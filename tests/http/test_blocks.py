@@ -318,6 +318,28 @@ async def test_a_subscribed_list_is_applied_refreshed_and_never_lifts_a_hand_blo
     assert [b.host for b in await blocks.host_blocks(services.db)] == ["mine.example"]
 
 
+async def test_a_server_an_admin_unblocks_stays_unblocked_through_the_lists_refreshes(
+    services: Services, hub: LocalActor, list_server: ListServer
+) -> None:
+    root = await admin(services)
+    url = list_server.url("blocklist.csv")
+    list_server.files["blocklist.csv"] = (200, b"spam.example\nwrong.example\n")
+    await lists.subscribe(services, root, url)
+    await service.unblock_domain(services, root, "wrong.example", reason="a mistake on that list")
+    later = services.clock.now()
+    for _ in range(2):  # refreshed twice, the list still naming it
+        later += lists.REFRESH_EVERY_S + 1
+        await lists.refresh_due(services, later)
+    assert [b.host for b in await blocks.host_blocks(services.db)] == ["spam.example"]
+    # Blocked by hand again, it is a block like any other; unblocked, it stays so.
+    await service.block_domain(services, root, "wrong.example", "block", reason="after all")
+    assert await services.blocked.covers("wrong.example")
+    await service.unblock_domain(services, root, "wrong.example")
+    later += lists.REFRESH_EVERY_S + 1
+    await lists.refresh_due(services, later)
+    assert not await services.blocked.covers("wrong.example")
+
+
 async def test_a_list_that_cannot_be_fetched_or_read_is_refused_at_subscription(
     services: Services, hub: LocalActor, list_server: ListServer
 ) -> None:

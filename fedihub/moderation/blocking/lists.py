@@ -94,9 +94,12 @@ async def _apply(svc: Services, url: str, found: BlockList, by: Moderator) -> di
         if not await store.subscribed(tx, url):
             return counts  # unsubscribed meanwhile
         before = await store.hosts_from(tx, url)
+        unblocked_by_hand = await store.excepted_hosts(tx)
         for host, severity in found.entries.items():
             if within(frozenset({host}), own) or before.get(host) == severity:
                 continue
+            if host in unblocked_by_hand:
+                continue  # an admin lifted this list's block: their decision stands
             existing = await store.host_block(tx, host)
             if existing is not None and existing.source != url:
                 continue  # a hand block, or another list's: never this list's to change

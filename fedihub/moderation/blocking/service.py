@@ -79,6 +79,7 @@ async def block_domain(
     now = svc.clock.now()
     async with svc.db.transaction() as tx:
         await store.save_host_block(tx, HostBlock(host, severity, reason, comment, "", now))
+        await store.forget_exception(tx, host)  # blocked by hand again: lists may too
         await log.record(tx, by, "block_domain" if severity == "block" else "silence_domain",
                          target_uri=host, target_label=host, clause=clause, reason=comment,
                          report_id=report_id, now=now)  # fmt: skip
@@ -109,6 +110,9 @@ async def unblock_domain(
     async with svc.db.transaction() as tx:
         if not await store.delete_host_block(tx, host):
             raise BadRequest("%(host)s is not blocked", host=host)
+        # The admin's unblock outlasts the refreshes of every list that names the server,
+        # until an admin blocks it by hand again.
+        await store.except_host(tx, host, by.uri, now)
         await log.record(tx, by, "unblock_domain", target_uri=host, target_label=host,
                          clause=clause, reason=reason, report_id=report_id, now=now)  # fmt: skip
     svc.blocked.forget()

@@ -81,6 +81,23 @@ async def delete_host_block(tx: Transaction, host: str) -> bool:
     return bool(await tx.execute("DELETE FROM blocked_hosts WHERE host = ?", (host,)))
 
 
+async def except_host(tx: Transaction, host: str, lifted_by: str, now: float) -> None:
+    await tx.execute(
+        "INSERT INTO blocklist_exceptions (host, lifted_by, created_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (host) DO NOTHING",
+        (host, lifted_by, now),
+    )
+
+
+async def forget_exception(tx: Transaction, host: str) -> None:
+    await tx.execute("DELETE FROM blocklist_exceptions WHERE host = ?", (host,))
+
+
+async def excepted_hosts(tx: Transaction) -> frozenset[str]:
+    rows = await tx.fetchall("SELECT host FROM blocklist_exceptions")
+    return frozenset(r[0] for r in rows)
+
+
 async def hosts_from(tx: Transaction, source: str) -> dict[str, str]:
     """host -> severity of the blocks a list made."""
     rows = await tx.fetchall("SELECT host, severity FROM blocked_hosts WHERE source = ?", (source,))
