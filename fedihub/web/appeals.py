@@ -9,12 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from fedihub.accounts import service as accounts
-from fedihub.accounts import sessions
 from fedihub.accounts.store import Account
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
-from fedihub.errors import Conflict, FedihubError, Forbidden, TooManyRequests
+from fedihub.errors import Conflict, FedihubError, Forbidden
 from fedihub.hubs.service import require_hub
 from fedihub.keys import services_key
 from fedihub.moderation.appeals import service as appeals
@@ -22,15 +20,14 @@ from fedihub.moderation.appeals import store
 from fedihub.moderation.authority import local_moderator
 from fedihub.moderation.store import Entry
 from fedihub.web.auth import (
-    client_address,
     current_account,
     form_action,
     form_page,
+    password_holder,
     require_signed_in,
 )
 from fedihub.web.forms import form_number, form_text
 from fedihub.web.respond import in_their_words
-from fedihub.web.throttle import client_key
 
 routes = web.RouteTableDef()
 ENTRY = r"{entry_id:[0-9]{1,18}}"
@@ -93,24 +90,12 @@ async def _maybe_signed_in(request: web.Request) -> Account | None:
 
 
 async def _password_account(request: web.Request, form: Any) -> Account:
-    """The account whose username and password the form holds, throttled as sign-in is (the
-    same counters, so neither page gives a guesser more tries); no session is started."""
-    svc = request.app[services_key]
-    username = form_text(form, "username").lower()
-    password = form_text(form, "password", strip=False)
-    address = client_key(client_address(request))
-    limits = {f"pair:{username}|{address}": sessions.MAX_FAILURES,
-              f"addr:{address}": sessions.MAX_FAILURES_PER_ADDRESS,
-              f"acct:{username}": sessions.MAX_FAILURES_PER_ACCOUNT}  # fmt: skip
-    wait = await sessions.throttled_for(svc.db, svc.clock, limits)
-    if wait > 0:
-        raise TooManyRequests("too many failed sign-ins: try again in %(minutes)s minutes",
-                              minutes=int(wait // 60) + 1)  # fmt: skip
-    attempt = await sessions.record_failure(svc.db, svc.clock, list(limits))
-    account = await accounts.check_password(svc.db, username, password)
+    """The account whose username and password the form holds, under sign-in's throttle; no
+    session is started (a suspended account may not have one)."""
+    account = await password_holder(request, form_text(form, "username").lower(),
+                                    form_text(form, "password", strip=False))  # fmt: skip
     if account is None:
         raise Forbidden("That username and password do not match.")
-    await sessions.forget_failure(svc.db, list(limits), attempt)
     return account
 
 

@@ -139,14 +139,11 @@ async def signin_page(request: web.Request) -> web.Response:
     return await form_page(request, "signin.html", next=request.query.get("next", "/"), error=None)
 
 
-@routes.post("/signin")
-async def signin(request: web.Request) -> web.StreamResponse:
-    form = await csrf_form(request)
+async def password_holder(request: web.Request, username: str, password: str) -> Account | None:
+    """The account if `password` is its own, under the sign-in throttle: every page that takes
+    a password (sign-in, an appeal by a suspended account) counts against the same limits, so
+    none gives a guesser more tries. TooManyRequests while throttled; None on a mismatch."""
     svc = request.app[services_key]
-    username, password = (
-        form_text(form, "username").lower(),
-        form_text(form, "password", strip=False),
-    )
     address = client_key(client_address(request))  # an IPv6 visitor counts as its /64
     # A name guessed from one address is stopped soon; one address trying many names later
     # (people share addresses); a name guessed from many addresses later still. That last
@@ -165,10 +162,23 @@ async def signin(request: web.Request) -> web.StreamResponse:
     # Counted before the (slow) check, so parallel guesses cannot all slip past the limit.
     attempt = await sessions.record_failure(svc.db, svc.clock, list(limits))
     account = await accounts.check_password(svc.db, username, password)
+    if account is not None:
+        await sessions.forget_failure(svc.db, list(limits), attempt)
+    return account
+
+
+@routes.post("/signin")
+async def signin(request: web.Request) -> web.StreamResponse:
+    form = await csrf_form(request)
+    svc = request.app[services_key]
+    username, password = (
+        form_text(form, "username").lower(),
+        form_text(form, "password", strip=False),
+    )
+    account = await password_holder(request, username, password)
     if account is None:
         return await form_page(request, "signin.html", status=401, next=_next(form),
                                error="That username and password do not match.")  # fmt: skip
-    await sessions.forget_failure(svc.db, list(limits), attempt)
     if account.suspension is not None:  # the right password: they may know why
         return html(request, "suspended.html", status=403, username=account.actor.username,
                     suspension=account.suspension)  # fmt: skip
