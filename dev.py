@@ -182,8 +182,8 @@ def test(extra: list[str]) -> None:
     sh(BIN / "ruff", "check", "fedihub", "tests", "bench", "dev.py")
     sh(BIN / "mypy")  # strict, for the whole package: [tool.mypy] in pyproject.toml
     # The whole suite on SQLite and, at the same time, on PostgreSQL (a throwaway cluster the
-    # tests start): much of a test is waiting on servers, so the two overlap well (about 13
-    # minutes here for both, against 19 one after the other). The PostgreSQL run's output is
+    # tests start): much of a test is waiting on servers, so the two overlap well (about 18
+    # minutes here for both, the longer half). The PostgreSQL run's output is
     # printed when it ends. FEDIHUB_TEST_POSTGRES=0 skips that half for a quicker local run.
     postgresql = None
     if os.environ.get("FEDIHUB_TEST_POSTGRES") != "0":
