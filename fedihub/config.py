@@ -24,6 +24,10 @@ SIGNUP_MODES: tuple[SignupMode, ...] = get_args(SignupMode)
 # Whom the public moderation log names: everyone, only people and posts on other servers, nobody.
 LogNames = Literal["everyone", "remote-only", "nobody"]
 LOG_NAMES: tuple[LogNames, ...] = get_args(LogNames)
+# Which newswire submissions wait for an editor: those of first-time submitters, none (all are
+# published at once and moderated after) or all (fedihub/newswire/model.py's Review).
+NewswireReview = Literal["first-time", "none", "all"]
+NEWSWIRE_REVIEWS: tuple[NewswireReview, ...] = get_args(NewswireReview)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Config:
     instance_rules: str = ""  # Markdown: the code of conduct people agree to
     instance_contact: str = ""
     moderation_log_names: LogNames = "everyone"
+    newswire_review: NewswireReview = "first-time"
     # Behind a reverse proxy, the visitor's address is the last X-Forwarded-For entry (the
     # deploy/ examples set it); only turn this on when every request comes through the proxy.
     behind_proxy: bool = False

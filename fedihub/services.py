@@ -19,6 +19,7 @@ from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.config import Config, load_config
 from fedihub.db import Database
 from fedihub.engine import open_database
+from fedihub.instance import ensure_newswire
 
 if TYPE_CHECKING:  # the kinds are assembled above the capabilities (fedihub/kinds) and passed in
     from fedihub.posts.kind import PostKinds
@@ -100,6 +101,7 @@ async def open_services(config: Config, kinds: PostKinds, clock: Clock = SYSTEM_
     # The settings an admin stored at /admin count over config.toml's, for the server, every
     # command and every test alike.
     config = await settings.apply_stored(config, db)
+    await ensure_newswire(db, clock)
     client = HttpClient.create(config, clock)
     keyring = KeyRing(db, config.base_url)
     blocked = BlockedHosts(db, clock=clock.monotonic)

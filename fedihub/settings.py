@@ -7,12 +7,12 @@ from dataclasses import replace
 from typing import Any
 
 from fedihub.accounts import store
-from fedihub.config import LOG_NAMES, SIGNUP_MODES, Config
+from fedihub.config import LOG_NAMES, NEWSWIRE_REVIEWS, SIGNUP_MODES, Config
 from fedihub.db import Database
 from fedihub.errors import BadRequest
 
 EDITABLE = ("instance_name", "instance_summary", "instance_rules", "instance_contact",
-            "signup_mode", "moderation_log_names")  # fmt: skip
+            "signup_mode", "moderation_log_names", "newswire_review")  # fmt: skip
 MAX_SETTING = 20_000
 
 
@@ -31,6 +31,8 @@ def check(values: dict[str, str]) -> None:
         raise BadRequest("sign-up: open, invite or closed")
     if values["moderation_log_names"] not in LOG_NAMES:
         raise BadRequest("the moderation log names: everyone, remote-only or nobody")
+    if values["newswire_review"] not in NEWSWIRE_REVIEWS:
+        raise BadRequest("newswire review: first-time, none or all")
     if any(len(v) > MAX_SETTING for v in values.values()):
         raise BadRequest("each setting may be at most %(max)s characters", max=MAX_SETTING)
 
@@ -40,5 +42,7 @@ async def save(db: Database, values: dict[str, str]) -> None:
     # A form from before this setting existed leaves the policy as it was: everyone named.
     if not values.get("moderation_log_names"):
         values = {**values, "moderation_log_names": "everyone"}
+    if not values.get("newswire_review"):
+        values = {**values, "newswire_review": "first-time"}
     check(values)
     await store.save_instance_settings(db, values)

@@ -6,11 +6,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-ActorKind = Literal["application", "group", "person"]
+# A service: the instance's newswire, followed like a hub but with no members or dashboard.
+ActorKind = Literal["application", "group", "person", "service"]
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
 PATH_PREFIX: dict[str, str] = {"group": "hubs", "person": "users"}
 INSTANCE_ACTOR_PATH = "/actor"
+# The one service actor: each instance's newswire, @newswire@DOMAIN, at /newswire.
+NEWSWIRE_USERNAME = "newswire"
 # Who may join a hub: anyone (as on Lemmy and Guppe), whom a moderator approves, or invitees.
 JoinPolicy = Literal["open", "approval", "invite"]
 JOIN_POLICIES: tuple[JoinPolicy, ...] = get_args(JoinPolicy)
@@ -46,6 +49,8 @@ class LocalActor:
     def path(self) -> str:
         if self.kind == "application":
             return INSTANCE_ACTOR_PATH
+        if self.kind == "service":
+            return f"/{self.username}"
         return f"/{PATH_PREFIX[self.kind]}/{self.username}"
 
     def uri(self, base_url: str) -> str:

@@ -9,7 +9,7 @@ from fedihub import __version__
 from fedihub.activitystreams import ACTIVITY_JSON, ACTOR_CONTEXT, AS_CONTEXT, JsonObject, iso
 from fedihub.actors.model import LocalActor
 
-AS_TYPE = {"application": "Application", "group": "Group", "person": "Person"}
+AS_TYPE = {"application": "Application", "group": "Group", "person": "Person", "service": "Service"}
 
 
 def render_actor(actor: LocalActor, base_url: str) -> JsonObject:

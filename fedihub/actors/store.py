@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from fedihub.actors.model import PATH_PREFIX, ActorKind, JoinPolicy, LocalActor
+from fedihub.actors.model import NEWSWIRE_USERNAME, PATH_PREFIX, ActorKind, JoinPolicy, LocalActor
 from fedihub.db import Database, Row, Transaction
 from fedihub.dialects import joined
 
@@ -105,6 +105,12 @@ async def lock_actor(tx: Transaction, actor_id: int | None) -> None:
         )
 
 
+async def username_in_use(tx: Transaction, username: str) -> bool:
+    """Any local actor (hub, account, the newswire) named so, in the caller's transaction."""
+    found = await tx.fetchone("SELECT 1 FROM local_actors WHERE username = ?", (username,))
+    return found is not None
+
+
 async def get_instance_actor(db: Database) -> LocalActor:
     row = await db.fetchone(
         f"SELECT {_ACTOR_COLUMNS} FROM local_actors WHERE kind = 'application' LIMIT 1"
@@ -134,6 +140,8 @@ async def actor_for_uri(db: Database, base_url: str, uri: str) -> LocalActor | N
     parts = uri[len(base_url) :].split("/")
     if parts == ["", "actor"]:
         return await get_instance_actor(db)
+    if parts == ["", NEWSWIRE_USERNAME]:
+        return await get_actor(db, "service", NEWSWIRE_USERNAME)
     if len(parts) == 3:
         for kind, prefix in PATH_PREFIX.items():
             if parts[1] == prefix:

@@ -25,6 +25,8 @@ Action = Literal[
     "subscribe_blocklist", "unsubscribe_blocklist", "refresh_blocklist",
     # reports, appeals and the code itself
     "resolve_report", "forward_report", "appeal_upheld", "appeal_overturned", "conduct_change",
+    # the newswire's editors
+    "reject_news", "unpublish_news",
 ]  # fmt: skip
 ACTIONS: tuple[Action, ...] = get_args(Action)
 MAX_REASON_CHARS = 2000

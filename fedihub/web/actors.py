@@ -10,7 +10,7 @@ from aiohttp import web
 
 from fedihub.activitystreams import JsonObject
 from fedihub.actors import store
-from fedihub.actors.model import LocalActor
+from fedihub.actors.model import NEWSWIRE_USERNAME, LocalActor
 from fedihub.actors.render import (
     PAGE_SIZE,
     render_actor,
@@ -25,6 +25,7 @@ from fedihub.kinds import post_object
 from fedihub.outbox import store as outbox
 from fedihub.posts import store as posts
 from fedihub.web.dashboard import hub_page
+from fedihub.web.newswire import newswire_page
 from fedihub.web.respond import activity_json, html, wants_json
 
 ACTOR_PATHS = ("/hubs/{username}", "/users/{username}")
@@ -36,6 +37,11 @@ async def actor_from_request(request: web.Request) -> LocalActor:
     prefix = request.path.split("/")[1]
     if prefix == "actor":
         return await store.get_instance_actor(db)
+    if prefix == NEWSWIRE_USERNAME:
+        newswire = await store.get_actor(db, "service", NEWSWIRE_USERNAME)
+        if newswire is None:
+            raise NotFound("no such actor")
+        return newswire
     actor = await store.get_actor(db, KIND_BY_PREFIX[prefix], request.match_info["username"])  # type: ignore[arg-type]
     if actor is None:
         raise NotFound("no such actor")
@@ -59,6 +65,8 @@ async def actor_document(request: web.Request) -> web.Response:
         return activity_json(render_actor(actor, base))
     if actor.kind == "group":
         return await hub_page(request, actor)
+    if actor.kind == "service":
+        return await newswire_page(request, actor)
     latest = await posts.latest_posts(svc.db, actor.id, limit=20)
     followers = await follow_store.accepted_count(svc.db, "followers", actor.id)
     return html(
@@ -149,7 +157,7 @@ async def moderators_collection(request: web.Request) -> web.Response:
 
 
 def add_actor_routes(app: web.Application) -> None:
-    for base in ("/actor", *ACTOR_PATHS):
+    for base in ("/actor", "/" + NEWSWIRE_USERNAME, *ACTOR_PATHS):
         app.router.add_get(base, actor_document)
         app.router.add_get(base + "/outbox", outbox_collection)
         app.router.add_get(base + "/followers", followers_collection)

@@ -26,7 +26,8 @@ from fedihub.keys import (
 from fedihub.signatures import SignedRequest, verify_request
 from fedihub.web.forms import body_deadline  # the one deadline for every body read
 
-INBOX_PATHS = ("/inbox", "/actor/inbox", "/hubs/{username}/inbox", "/users/{username}/inbox")
+INBOX_PATHS = ("/inbox", "/actor/inbox", "/newswire/inbox", "/hubs/{username}/inbox",
+               "/users/{username}/inbox")
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:

@@ -218,7 +218,8 @@ def test_every_bundled_migration_translates_unless_the_rules_refuse_it_and_it_ha
                 postgresql_migration(name, sql)
         else:
             assert postgresql_migration(name, sql)
-    assert len(variants) <= 3
+    # Each one a rebuild SQLite needs for a CHECK (or a column) PostgreSQL changes in place.
+    assert len(variants) <= 4
 
 
 # On a real PostgreSQL: a throwaway cluster for this module.

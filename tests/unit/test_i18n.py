@@ -37,6 +37,7 @@ ERRORS = ("BadRequest", "NotFound", "Forbidden", "Conflict", "PayloadTooLarge", 
 # The packages whose errors people meet on pages; the rest answer other servers, in English.
 PEOPLE_FACING = (
     "posts",
+    "newswire",
     "events",
     "polls",
     "media",

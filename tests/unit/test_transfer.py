@@ -96,7 +96,7 @@ async def test_the_leases_of_a_server_killed_on_sqlite_stay_behind(
         )
     await move_to_postgresql(data / "fedihub.sqlite3", postgres_url)
     assert rows_in(postgres_url, "leases") == 0
-    assert rows_in(postgres_url, "local_actors") == 1
+    assert rows_in(postgres_url, "local_actors") == 2  # the instance actor and the newswire
     # The item it was running is due again at once, for whichever process claims it.
     assert count(postgres_url, "SELECT count(*) FROM inbox_items WHERE state = 'pending'"
                  " AND locked_by IS NULL AND locked_until IS NULL") == 1  # fmt: skip
@@ -138,4 +138,4 @@ async def test_a_database_that_is_not_empty_is_refused(
     await init_instance(tmp_path / "other", "localhost:8998", True, database=postgres_url)
     with pytest.raises(TransferRefused, match="not empty"):
         await move_to_postgresql(data / "fedihub.sqlite3", postgres_url)
-    assert rows_in(postgres_url, "local_actors") == 1  # only the other instance's actor
+    assert rows_in(postgres_url, "local_actors") == 2  # the other instance's actor and newswire
