@@ -26,8 +26,13 @@ from fedihub.keys import (
 from fedihub.signatures import SignedRequest, verify_request
 from fedihub.web.forms import body_deadline  # the one deadline for every body read
 
-INBOX_PATHS = ("/inbox", "/actor/inbox", "/newswire/inbox", "/hubs/{username}/inbox",
-               "/users/{username}/inbox")
+INBOX_PATHS = (
+    "/inbox",
+    "/actor/inbox",
+    "/newswire/inbox",
+    "/hubs/{username}/inbox",
+    "/users/{username}/inbox",
+)
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
