@@ -87,6 +87,7 @@ from fedihub.web.forms import local_target
 from fedihub.web.headers import NOSNIFF
 from fedihub.web.i18n import load_catalogs
 from fedihub.web.inbox import add_inbox_routes
+from fedihub.web.newsletter import add_newsletter_routes
 from fedihub.web.newswire import add_newswire_routes
 from fedihub.web.polls import add_poll_routes
 from fedihub.web.posts import add_post_routes
@@ -339,6 +340,7 @@ def create_app(
     app.cleanup_ctx.append(_workers_ctx(run_workers, web_only))
     add_actor_routes(app)
     add_newswire_routes(app)
+    add_newsletter_routes(app)
     add_post_routes(app)
     add_poll_routes(app)
     add_inbox_routes(app)

@@ -29,6 +29,7 @@ from fedihub.moderation.appeals.cli import add_appeal_commands
 from fedihub.moderation.blocking.cli import add_blocking_commands
 from fedihub.moderation.cli import add_conduct_commands
 from fedihub.moderation.sanctions.cli import add_sanction_commands
+from fedihub.newswire.cli import add_newswire_commands
 from fedihub.outbox import store as outbox
 from fedihub.polls.cli import add_poll_commands
 from fedihub.posts.cli import add_post_commands
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_follow_commands(sub, command)
     add_poll_commands(sub, command)
     add_report_commands(sub, command)
+    add_newswire_commands(sub, command)
     add_media_commands(sub, command)
     add_blocking_commands(sub, command)
     add_conduct_commands(sub, command)

@@ -52,6 +52,20 @@ class Config:
     instance_contact: str = ""
     moderation_log_names: LogNames = "everyone"
     newswire_review: NewswireReview = "first-time"
+    # The weekly newsletter: the day and local time it is put together and sent, and the zone
+    # that time is in (an IANA name).
+    newsletter_day: str = "monday"
+    newsletter_time: str = "09:00"
+    newsletter_timezone: str = "UTC"
+    # Outgoing e-mail (newsletter confirmations and issues): the SMTP server the instance
+    # sends through, how the connection is secured (starttls, tls or none), and the From
+    # address. No smtp_host: no e-mail is sent (subscribing says so).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = ""
     # Behind a reverse proxy, the visitor's address is the last X-Forwarded-For entry (the
     # deploy/ examples set it); only turn this on when every request comes through the proxy.
     behind_proxy: bool = False

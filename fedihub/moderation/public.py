@@ -11,7 +11,8 @@ from typing import Literal
 from fedihub.activitystreams import host_of
 from fedihub.moderation.store import Entry
 
-POST_ACTIONS = frozenset({"remove_post", "approve_post", "reject_post"})
+POST_ACTIONS = frozenset({"remove_post", "approve_post", "reject_post", "reject_news",
+                          "unpublish_news"})  # fmt: skip
 ALWAYS_NAMED = frozenset({"silence_domain", "block_domain", "unblock_domain", "subscribe_blocklist",
                           "unsubscribe_blocklist", "refresh_blocklist"})  # fmt: skip
 # What a target left unnamed is described as; the words are in templates/_modlog.html.

@@ -44,10 +44,12 @@ WORDS = {
     "appeal_overturned": ("appeal heard: the action is undone",
                           "apelación atendida: la medida se deshace"),
     "conduct_change": ("code of conduct changed", "código de conducta cambiado"),
+    "reject_news": ("newswire item turned down", "noticia rechazada"),
+    "unpublish_news": ("newswire item unpublished", "noticia retirada"),
 }  # fmt: skip
 HUB_ACTIONS = {"remove_post", "approve_post", "reject_post", "warn", "ban", "unban",
                "remove_member", "role_change", "resolve_report", "appeal_upheld"}  # fmt: skip
-POSTS = {"remove_post", "approve_post", "reject_post"}
+POSTS = {"remove_post", "approve_post", "reject_post", "reject_news", "unpublish_news"}
 DOMAINS = {"silence_domain", "block_domain", "unblock_domain"}
 LISTS = {"subscribe_blocklist", "unsubscribe_blocklist", "refresh_blocklist"}
 

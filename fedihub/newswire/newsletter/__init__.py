@@ -1,0 +1,2 @@
+"""The weekly newsletter: put together from the week's items, federated, and e-mailed to
+subscribers."""

@@ -1,0 +1,1 @@
+"""Following other instances' newswires and passing on what they publish."""
