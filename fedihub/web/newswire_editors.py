@@ -116,4 +116,3 @@ def add_routes(app: web.Application, an_editor: Editor) -> None:
     for name, act in (("add", _add_editor), ("remove", _remove_editor), ("trust", _trust),
                       ("distrust", _distrust)):  # fmt: skip
         app.router.add_post(f"/newswire/editors/{name}", action(act, _editors_page))
-
