@@ -55,7 +55,7 @@ async def _submit_page(
     return await form_page(
         request, "newswire_submit.html", status=status, error=error, values=values,
         sent=sent, sent_path=item_path(sent.id) if sent else "", submitter=account,
-        languages=await languages(svc, reader), honeypot=HONEYPOT,
+        item_languages=await languages(svc, reader), honeypot=HONEYPOT,
         limits={"headline": fields.MAX_HEADLINE, "summary": fields.MAX_SUMMARY,
                 "short": fields.MAX_SHORT, "link": fields.MAX_LINK, "email": fields.MAX_EMAIL},
     )  # fmt: skip
