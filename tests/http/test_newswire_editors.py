@@ -77,8 +77,8 @@ async def test_an_editor_rejects_with_a_clause_and_the_log_says_why(
                       {"item": str(item.id), "reason": "", "clause": "instance:2"})  # fmt: skip
     assert resp.status == 400  # a reason is needed; what was chosen is kept
     assert 'value="instance:2" selected' in await resp.text()
-    resp = await post(app_client, "/newswire/queue", "/newswire/queue/reject",
-                      {"item": str(item.id), "reason": "advertising", "clause": "instance:2"})  # fmt: skip
+    why = {"item": str(item.id), "reason": "advertising", "clause": "instance:2"}
+    resp = await post(app_client, "/newswire/queue", "/newswire/queue/reject", why)
     assert resp.status == 303
     assert (await store.get_item(services.db, item.id)).state == "rejected"  # type: ignore[union-attr]
     (entry, *_) = await log.recent(services.db, None)
