@@ -248,3 +248,21 @@ async def test_the_cli_does_what_the_pages_do(
     assert "editor\teda" in out and "editor\tmax" in out and "https://m.example/users/z" in out
     assert await cli(services, "editor", "remove", "max", "--as", "root") == 0
     assert await store.editor_names(services.db) == ["eda"]
+
+
+async def test_an_admin_chooses_what_waits_for_an_editor_at_admin(
+    app_client: TestClient, services: Services, people: None
+) -> None:
+    await sign_in(app_client, "root")
+    page = await (await app_client.get("/admin", headers=HTML)).text()
+    assert '<option value="first-time" selected>' in page
+    assert 'href="/newswire/editors"' in page
+    form = {"instance_name": "Hubs", "instance_summary": "", "instance_rules": "",
+            "instance_contact": "", "signup_mode": "closed", "moderation_log_names": "everyone",
+            "newswire_review": "none"}  # fmt: skip
+    assert (await post(app_client, "/admin", "/admin", form)).status == 303
+    assert services.config.newswire_review == "none"
+    assert '<option value="none" selected>' in await (await app_client.get("/admin")).text()
+    assert (await queued(services, "At once")).state == "published"
+    resp = await post(app_client, "/admin", "/admin", {**form, "newswire_review": "sometimes"})
+    assert resp.status == 400 and services.config.newswire_review == "none"
