@@ -24,8 +24,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def plain(value: str | None, field: str, limit: int, *, required: bool = False) -> str:
-    """Text as typed, trimmed, without control characters; at most `limit` characters."""
-    text = _CONTROL.sub("", value or "").strip()
+    """Text as typed, trimmed, without control characters, with a browser's CR LF line ends
+    as LF (so paragraphs split alike everywhere); at most `limit` characters."""
+    text = _CONTROL.sub("", (value or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
     if required and not text:
         raise BadRequest("%(field)s: required", field=field)
     if len(text) > limit:

@@ -82,6 +82,33 @@ async def published(
     return [_item(r) for r in rows]
 
 
+async def published_page(
+    db: Database, *, before_id: int | None = None, tag: str = "", language: str = "",
+    limit: int = PAGE,
+) -> list[Item]:  # fmt: skip
+    """A page of the front page: published items, newest first, after the item `before_id`
+    (in that order), with the tag `tag` and in `language` when given."""
+    where: list[str] = ["state = 'published'"]
+    params: list[object] = []
+    if before_id is not None:
+        where.append("(published_at, id) < (SELECT published_at, id FROM newswire_items"
+                     " WHERE id = ?)")  # fmt: skip
+        params.append(before_id)
+    if tag:
+        escaped = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("(' ' || tags || ' ') LIKE ? ESCAPE '\\'")
+        params.append(f"% {escaped} %")
+    if language:
+        where.append("language = ?")
+        params.append(language)
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM newswire_items WHERE {' AND '.join(where)}"
+        " ORDER BY published_at DESC, id DESC LIMIT ?",
+        (*params, limit),
+    )
+    return [_item(r) for r in rows]
+
+
 async def queued(db: Database, limit: int = 100) -> list[Item]:
     """Items waiting for an editor, oldest first."""
     rows = await db.fetchall(

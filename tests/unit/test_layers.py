@@ -42,7 +42,7 @@ ROUTES = {"web", "app", "cli", "commands", "scheduler"}
 RANK = {"leaf": 0, "storage": 1, "protocol": 2, "capability": 3, "routes": 4}
 # The inbox's table from activity type to handler, and its checks before storing, call
 # capabilities as a web route does.
-ROUTE_MODULES = {"fedihub.inbox.handlers", "fedihub.inbox.precheck"}
+ROUTE_MODULES = {"fedihub.inbox.handlers", "fedihub.inbox.precheck", "fedihub.newswire.editing_cli"}
 
 
 def module_name(path: Path) -> str:

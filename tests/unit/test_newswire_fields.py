@@ -1,0 +1,52 @@
+"""A newswire submission's fields as the form and the CLI give them: plain text kept as typed
+(never markup), links http(s) only, tags as words, control characters dropped, limits named."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedihub.errors import BadRequest
+from fedihub.newswire import fields
+from fedihub.newswire.fields import read_form
+
+
+def test_text_is_kept_as_typed_and_tags_become_words() -> None:
+    got = read_form({"headline": "  <b>Rent</b>\n  strike ", "summary": "a\r\n\n<script>",
+                     "tags": "#Housing, rent;#housing", "language": "pt-BR",
+                     "link": "HTTPS://News.example/x", "contact": "me@example.org"})  # fmt: skip
+    assert got.headline == "<b>Rent</b> strike"  # one line; escaped wherever it is shown
+    assert got.summary == "a\n\n<script>"  # a browser's line ends as \n
+    assert got.tags == ("housing", "rent") and got.language == "pt-BR"
+    assert got.link == "HTTPS://News.example/x" and got.contact_email == "me@example.org"
+
+
+def test_control_characters_are_dropped() -> None:
+    assert read_form({"headline": "a\x07b\x1bc\x7f"}).headline == "abc"
+
+
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        ({"headline": " \t "}, "headline: required"),
+        ({"headline": "x", "link": "javascript:alert(1)"}, "link: expected an http(s) link"),
+        ({"headline": "x", "link": "JaVaScRiPt:alert(1)"}, "link: expected an http(s) link"),
+        ({"headline": "x", "link": "data:text/html;base64,PHNjcmlwdD4="}, "link: expected"),
+        ({"headline": "x", "link": "https:///nohost"}, "link: expected"),
+        ({"headline": "x", "link": "https://[::1"}, "link: expected"),
+        ({"headline": "x" * 201}, "headline: at most 200"),
+        ({"headline": "x", "summary": "x" * 2001}, "summary: at most 2000"),
+        ({"headline": "x", "tags": "a<b"}, "tags: "),
+        ({"headline": "x", "tags": "_x"}, "tags: "),
+        ({"headline": "x", "contact": "a@b"}, "contact: "),
+        ({"headline": "x", "contact": "<a@b.example>"}, "contact: "),
+        ({"headline": "x", "language": "en;DROP"}, "language: "),
+    ],
+)
+def test_bad_fields_are_named(values: dict[str, str], said: str) -> None:
+    with pytest.raises(BadRequest) as e:
+        read_form(values)
+    assert e.value.message.startswith(said)
+
+
+def test_the_limits_are_the_forms() -> None:
+    assert read_form({"headline": "x" * fields.MAX_HEADLINE}).headline == "x" * 200
