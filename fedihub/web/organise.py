@@ -18,6 +18,7 @@ from fedihub.errors import BadRequest
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import services_key, templates_key
 from fedihub.media.service import store_upload, stored_upload
+from fedihub.newswire import intake
 from fedihub.posts import fieldreaders as read
 from fedihub.posts import formfields, render
 from fedihub.posts import service as posts
@@ -109,6 +110,7 @@ class Compose:
     media: str = ""  # an image stored already (on a preview or an error), by its name
     alt: str = ""
     more: dict[str, int] = field(default_factory=dict)  # rows added to repeated fields
+    newswire: bool = False  # a new hub post: also send it to the instance's newswire
 
 
 def _compose_state(form: Any, kinds: PostKinds) -> Compose:
@@ -133,6 +135,7 @@ def _compose_state(form: Any, kinds: PostKinds) -> Compose:
         form_text(form, "media"),
         form_text(form, "alt"),
         more,
+        form_text(form, "newswire") == "yes",
     )
 
 
@@ -296,6 +299,8 @@ async def _compose(request: web.Request, form: Any, who: Organiser) -> str | web
             raise BadRequest("closes: voting would close in the past; choose a later time")
         post = await posts.publish(svc, hub, account, state.kind.name, text, attachments=images,
                                    language=state.language)  # fmt: skip
+        if state.newswire and hub.kind == "group":
+            await intake.submit_post(svc, hub, post)
     return render.post_uri(hub.path(), post.id)  # the page, on this site
 
 
