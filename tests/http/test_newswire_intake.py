@@ -297,3 +297,34 @@ async def test_a_silenced_sender_always_waits_for_an_editor(
     await step(app_client)
     (item,) = await store.queued(services.db)
     assert item.object_uri == obj["id"]
+
+
+async def test_editors_follow_and_unfollow_a_newswire_at_the_sharing_page(
+    app_client: TestClient, services: Services, remote: RemoteServer
+) -> None:
+    theirs = remote.add_actor("newswire", actor_type="Service")
+    await create_account(services.db, "ana", "correct horse", is_admin=False)
+    assert await sign_in(app_client, "ana") == 303
+    assert (await app_client.get("/newswire/sharing", headers=HTML)).status == 403  # no editor
+    await create_account(services.db, "root", "correct horse", is_admin=True)
+    assert await sign_in(app_client, "root") == 303
+    token = await form_token(app_client, "/newswire/sharing")
+    typed = {"csrf": token, "newswire": "ftp://nowhere", "tags": "housing, climate",
+             "languages": "es"}  # fmt: skip
+    resp = await app_client.post("/newswire/sharing/follow", data=typed, headers=HTML)
+    page = await resp.text()
+    assert resp.status >= 400 and 'value="housing, climate"' in page  # kept on error
+    typed["newswire"] = theirs.id
+    resp = await app_client.post("/newswire/sharing/follow", data=typed, headers=HTML,
+                                 allow_redirects=False)  # fmt: skip
+    assert resp.status == 303
+    (share,) = await sharing.shares(services)
+    assert share.tags == ("housing", "climate") and share.languages == ("es",)
+    page = await (await app_client.get("/newswire/sharing", headers=HTML)).text()
+    assert theirs.id in page and "housing, climate" in page
+    resp = await app_client.post("/newswire/sharing/unfollow", headers=HTML,
+                                 data={"csrf": token, "newswire": theirs.id},
+                                 allow_redirects=False)  # fmt: skip
+    assert resp.status == 303 and await sharing.shares(services) == []
+    await step(app_client)
+    assert [r.activity["type"] for r in remote.received] == ["Follow", "Undo"]
