@@ -9,7 +9,10 @@ from typing import Any
 from fedihub.commands import CommandMaker, hub_and_organiser, post_url
 from fedihub.kinds import registry
 from fedihub.newswire import intake
+from fedihub.posts import fieldreaders as read
 from fedihub.posts import service
+from fedihub.posts.frontmatter import split_front_matter
+from fedihub.posts.kind import NEWSWIRE_KEY
 from fedihub.services import Services
 
 
@@ -46,7 +49,7 @@ async def _post(svc: Services, args: argparse.Namespace) -> None:
     text = args.file.read_text(encoding="utf-8")
     post = await service.publish(svc, hub, author, args.kind, text)
     print(post_url(svc, hub, post.id))
-    if args.newswire:
+    if args.newswire or read.flag(split_front_matter(text)[0], NEWSWIRE_KEY):
         item = await intake.submit_post(svc, hub, post) if hub.kind == "group" else None
         print(f"newswire item {item.id}: {item.state}" if item else "not sent to the newswire")
 

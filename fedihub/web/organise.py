@@ -24,7 +24,7 @@ from fedihub.posts import formfields, render
 from fedihub.posts import service as posts
 from fedihub.posts.formfields import MAX_ROWS, PREFIX, Values, values_of
 from fedihub.posts.frontmatter import split_front_matter
-from fedihub.posts.kind import PostDraft, PostKind, PostKinds, parse_draft
+from fedihub.posts.kind import NEWSWIRE_KEY, PostDraft, PostKind, PostKinds, parse_draft
 from fedihub.posts.store import Post
 from fedihub.web.auth import form_action, form_page, require_signed_in
 from fedihub.web.forms import form_text, uploaded_bytes
@@ -299,7 +299,8 @@ async def _compose(request: web.Request, form: Any, who: Organiser) -> str | web
             raise BadRequest("closes: voting would close in the past; choose a later time")
         post = await posts.publish(svc, hub, account, state.kind.name, text, attachments=images,
                                    language=state.language)  # fmt: skip
-        if state.newswire and hub.kind == "group":
+        sent_on = state.newswire or read.flag(split_front_matter(text)[0], NEWSWIRE_KEY)
+        if sent_on and hub.kind == "group":
             await intake.submit_post(svc, hub, post)
     return render.post_uri(hub.path(), post.id)  # the page, on this site
 

@@ -328,3 +328,31 @@ async def test_editors_follow_and_unfollow_a_newswire_at_the_sharing_page(
     assert resp.status == 303 and await sharing.shares(services) == []
     await step(app_client)
     assert [r.activity["type"] for r in remote.received] == ["Follow", "Undo"]
+
+
+async def test_a_hub_posts_front_matter_can_send_it_to_the_newswire(
+    app_client: TestClient, services: Services
+) -> None:
+    await create_account(services.db, "ana", "correct horse", is_admin=False)
+    ana = await require_account(services.db, "ana")
+    await create_hub(services.db, "climate", name="Climate", organizer=ana)
+    assert await sign_in(app_client, "ana") == 303
+    token = await form_token(app_client, "/hubs/climate/compose")
+    for text in ("---\nnewswire: false\n---\nQuiet news", "---\nnewswire: true\n---\nBig news"):
+        data = {"csrf": token, "kind": "update", "mode": "file", "text": text}
+        resp = await app_client.post("/hubs/climate/compose", data=data, headers=HTML,
+                                     allow_redirects=False)  # fmt: skip
+        assert resp.status == 303, await resp.text()
+    (item,) = await store.published(services.db)
+    assert item.origin == "hub" and item.headline == "Big news"
+
+
+async def test_a_mention_in_a_post_claiming_another_author_is_refused(
+    app_client: TestClient, services: Services, remote: RemoteServer
+) -> None:
+    review(services, "none")
+    bob, carol = remote.add_actor("bob", host_index=1), remote.add_actor("carol", host_index=1)
+    obj = post_by(carol, 1, services)  # carol's words, sent by bob
+    assert await create(remote, bob, obj, f"{services.config.base_url}/newswire/inbox") >= 400
+    await step(app_client)
+    assert await store.item_for_object(services.db, obj["id"]) is None
