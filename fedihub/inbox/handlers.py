@@ -124,14 +124,15 @@ async def on_undo(svc: Services, item: InboxItem) -> str:
         return await _undo_follow(svc, item, undone)
     if undone_type == "Join":  # some servers send Undo{Join} where Mobilizon sends Leave
         return await _leave(svc, item, id_of(undone.get("object")))
-    if undone_type == "Announce" and (
-        news := await news_sharing.undone(svc, item.actor_uri, id_of(undone.get("object")) or "")
-    ):
-        return news  # a followed newswire took back an item we passed on
+    news = undone_type == "Announce" and await news_sharing.undone(
+        svc, item.actor_uri, id_of(undone.get("object")) or ""
+    )  # a followed newswire took back an item we passed on
     if undone_type == "Announce" and await network.forget_boost(
         svc.db, item.actor_uri, id_of(undone) or "", svc.clock.now()
     ):
-        return "forgot a boost its sender took back"  # a followed hub removed a post
+        return news or "forgot a boost its sender took back"  # a followed hub removed a post
+    if news:
+        return news
     if isinstance(undone_type, str) and (kind := UNDONE_REACTIONS.get(undone_type)):
         return await reactions.take_back(svc, kind, item.actor_uri, undone)
     return f"ignored: undo of {undone_type}"
