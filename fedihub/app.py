@@ -71,6 +71,7 @@ from fedihub.web import (
     moderate_person,
     moderate_post,
     modlog,
+    newswire_sharing,
     organise,
     pages,
     post_actions,
@@ -367,6 +368,7 @@ def create_app(
         conduct_views.routes,
         modlog.routes,
         report.routes,
+        newswire_sharing.routes,
     ):
         app.router.add_routes(module_routes)
     return app

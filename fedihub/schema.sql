@@ -340,6 +340,14 @@ CREATE INDEX newswire_items_state ON newswire_items(state, published_at);
 
 CREATE INDEX newswire_items_submitter ON newswire_items(submitter_uri, submitted_at);
 
+CREATE TABLE newswire_shares (
+  newswire_uri TEXT PRIMARY KEY,
+  tags TEXT NOT NULL DEFAULT '',  -- lower-case, without '#', space-separated
+  languages TEXT NOT NULL DEFAULT '',  -- language tags, space-separated
+  added_by TEXT NOT NULL,
+  added_at REAL NOT NULL
+);
+
 CREATE TABLE newswire_trusted (
   actor_uri TEXT PRIMARY KEY,
   trusted_by TEXT NOT NULL,

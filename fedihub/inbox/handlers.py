@@ -27,6 +27,8 @@ from fedihub.moderation import remote, reporting
 from fedihub.moderation.appeals import service as appeals
 from fedihub.moderation.sanctions import service as sanctions
 from fedihub.network import store as network
+from fedihub.newswire import intake as news_intake
+from fedihub.newswire.sharing import service as news_sharing
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
 from fedihub.polls.service import choice_for
@@ -122,10 +124,15 @@ async def on_undo(svc: Services, item: InboxItem) -> str:
         return await _undo_follow(svc, item, undone)
     if undone_type == "Join":  # some servers send Undo{Join} where Mobilizon sends Leave
         return await _leave(svc, item, id_of(undone.get("object")))
+    news = undone_type == "Announce" and await news_sharing.undone(
+        svc, item.actor_uri, id_of(undone.get("object")) or ""
+    )  # a followed newswire took back an item we passed on
     if undone_type == "Announce" and await network.forget_boost(
         svc.db, item.actor_uri, id_of(undone) or "", svc.clock.now()
     ):
-        return "forgot a boost its sender took back"  # a followed hub removed a post
+        return news or "forgot a boost its sender took back"  # a followed hub removed a post
+    if news:
+        return news
     if isinstance(undone_type, str) and (kind := UNDONE_REACTIONS.get(undone_type)):
         return await reactions.take_back(svc, kind, item.actor_uri, undone)
     return f"ignored: undo of {undone_type}"
@@ -195,17 +202,19 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     if answered is not None:
         return answered
     published = await _as_published(svc, item, obj)  # verified before anything is done with it
+    news = await news_intake.mentioned(svc, item.actor_uri, published)
+    news = news or await news_sharing.created(svc, item.actor_uri, published)
     as_sent = {**item.document, "object": published}
     carried = await resharing.posted_into_hubs(svc, as_sent, item.actor_uri)
     if carried:
         await remote.ask_remote_moderators(svc, published["id"])
     if not await _followed_sender_or_group(svc, item, obj):
-        return carried or "ignored: from an actor nobody here follows"
+        return carried or news or "ignored: from an actor nobody here follows"
     await network.save(svc.db, item.actor_uri, sanitize_incoming(published), svc.clock.now())
     group = id_of(published.get("attributedTo")) or item.actor_uri
     activity = item.document if group == item.actor_uri else None
     passed_on = await resharing.by_policy(svc, group, published, activity)
-    notes = [f"stored {published.get('type')} {published['id']}", carried or ""]
+    notes = [f"stored {published.get('type')} {published['id']}", carried or "", news or ""]
     notes.append(f"re-shared by {', '.join(passed_on)}" if passed_on else "")
     return "; ".join(n for n in notes if n)
 
@@ -252,11 +261,12 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
         return removed  # a hub's moderator removed a post it carries
     if await poll_store.delete_reply(svc.db, object_id, item.actor_uri, svc.clock.now()):
         return f"deleted reply {object_id}"
+    news = await news_sharing.deleted(svc, item.actor_uri, object_id)  # a newswire item's source
     passed_on = await resharing.pass_on_change(svc, item.document, item.actor_uri)
     if await group_store.withdraw(svc.db, object_id, item.actor_uri):
         return f"withdrew {object_id} from the moderation queue"
     if not passed_on and not await follow_store.is_followed_here(svc.db, item.actor_uri):
-        return "ignored: delete from an actor nobody here follows"
+        return news or "ignored: delete from an actor nobody here follows"
     changed = await network.tombstone(svc.db, item.actor_uri, object_id, svc.clock.now())
     return "deleted" if changed else "ignored: delete of another actor's object"
 
@@ -288,8 +298,10 @@ async def on_announce(svc: Services, item: InboxItem) -> str:
         return "stored boost"  # a group passing on an edit or a delete: nothing to re-share
     if isinstance(shared, dict):  # FEP-1b12: the group's Announce of its member's Create
         boosted = id_of(shared.get("object")) or boosted
+    news = await news_sharing.announced(svc, item.actor_uri, boosted)  # a followed newswire's
     passed_on = await resharing.announced_by_followed(svc, item.actor_uri, boosted)
-    return f"stored boost; re-shared by {', '.join(passed_on)}" if passed_on else "stored boost"
+    shared = f"re-shared by {', '.join(passed_on)}" if passed_on else ""
+    return "; ".join(n for n in ("stored boost", shared, news or "") if n)
 
 
 async def on_remove(svc: Services, item: InboxItem) -> str:

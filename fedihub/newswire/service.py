@@ -19,6 +19,7 @@ from fedihub.newswire import render, store
 from fedihub.newswire.model import Item, Review, State, Submission
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
+from fedihub.outbox.recipients import Target
 from fedihub.posts.federate import follower_targets
 from fedihub.services import Services
 
@@ -70,9 +71,10 @@ async def needs_review(svc: Services, submission: Submission) -> bool:
     return not await store.is_trusted(svc.db, submission.submitter_uri)
 
 
-async def submit(svc: Services, submission: Submission) -> Item:
-    """Stores a submission, published (and sent to followers) or queued for an editor. The item
-    already stored if its object was submitted before; TooManyRequests past the limits."""
+async def submit(svc: Services, submission: Submission, *, quiet: bool = False) -> Item:
+    """Stores a submission, published (and sent to followers) or queued for an editor (always,
+    when `quiet`: a silenced sender). The item already stored if its object was submitted
+    before; TooManyRequests past the limits."""
     now = svc.clock.now()
     existing = (
         await store.item_for_object(svc.db, submission.object_uri)
@@ -81,7 +83,7 @@ async def submit(svc: Services, submission: Submission) -> Item:
     if existing is not None:
         return existing
     await _within_limits(svc, submission, now)
-    state: State = "queued" if await needs_review(svc, submission) else "published"
+    state: State = "queued" if quiet or await needs_review(svc, submission) else "published"
     newswire = await newswire_actor(svc)
     async with svc.db.transaction() as tx:
         item = await store.insert_item(tx, submission, state, svc.config.base_url, now)
@@ -152,29 +154,62 @@ async def unpublish(svc: Services, by: Moderator, item_id: int, reason: str, cla
     reason = log.read_reason(reason)
     clause = await conduct.read_clause(svc, None, clause)
     newswire = await newswire_actor(svc)
-    uri = newswire.uri(svc.config.base_url)
     targets = await follower_targets(svc, newswire)
     async with svc.db.transaction() as tx:
         item = await store.decide(tx, item_id, from_states=("published",), to="unpublished",
                                   by=by.label, reason=reason, now=now)  # fmt: skip
         if item is None:
             raise NotFound("no published item %(id)s", id=item_id)
-        if item.own_note:
-            taken_back = compose.delete(svc.new_activity_uri(), uri, render.tombstone(item, now),
-                                        f"{uri}/followers")  # fmt: skip
-        else:
-            boost = compose.announce(item.activity_uri or svc.new_activity_uri(), uri,
-                                     item.object_uri, item.published_at or now)  # fmt: skip
-            taken_back = compose.undo(svc.new_activity_uri(), uri, boost)
-        await outbox.enqueue(tx, actor_id=newswire.id, activity=taken_back, targets=targets,
-                             is_public=True, now=now)  # fmt: skip
-        if item.activity_uri:
-            await outbox.hide_public(tx, newswire.id, [item.activity_uri])
+        await _take_back(tx, svc, newswire, item, targets, now)
         await log.record(tx, by, "unpublish_news", target_uri=item.object_uri,
                          target_label=item.headline, clause=clause, reason=reason,
                          now=now)  # fmt: skip
     svc.wake_delivery()
     return item
+
+
+async def _take_back(
+    tx: Transaction,
+    svc: Services,
+    newswire: LocalActor,
+    item: Item,
+    targets: list[Target],
+    now: float,
+) -> None:
+    uri = newswire.uri(svc.config.base_url)
+    if item.own_note:
+        taken_back = compose.delete(svc.new_activity_uri(), uri, render.tombstone(item, now),
+                                    f"{uri}/followers")  # fmt: skip
+    else:
+        boost = compose.announce(item.activity_uri or svc.new_activity_uri(), uri,
+                                 item.object_uri, item.published_at or now)  # fmt: skip
+        taken_back = compose.undo(svc.new_activity_uri(), uri, boost)
+    await outbox.enqueue(tx, actor_id=newswire.id, activity=taken_back, targets=targets,
+                         is_public=True, now=now)  # fmt: skip
+    if item.activity_uri:
+        await outbox.hide_public(tx, newswire.id, [item.activity_uri])
+
+
+async def withdraw(svc: Services, object_uri: str, reason: str) -> Item | None:
+    """Its source took an item back (the author deleted the post, the newswire we had it from
+    undid its boost): a published one is unpublished (our boost undone), a queued one rejected.
+    Not an editor's decision, so not in the moderation log. None if there is no such item."""
+    now = svc.clock.now()
+    item = await store.item_for_object(svc.db, object_uri)
+    if item is None or item.state not in ("published", "queued"):
+        return None
+    newswire = await newswire_actor(svc)
+    targets = await follower_targets(svc, newswire)
+    async with svc.db.transaction() as tx:
+        done = await store.decide(tx, item.id, from_states=("published",), to="unpublished",
+                                  by="", reason=reason, now=now)  # fmt: skip
+        if done is not None:
+            await _take_back(tx, svc, newswire, done, targets, now)
+        else:
+            done = await store.decide(tx, item.id, from_states=("queued",), to="rejected",
+                                      by="", reason=reason, now=now)  # fmt: skip
+    svc.wake_delivery()
+    return done
 
 
 async def trust(svc: Services, by: Moderator, actor_uri: str) -> None:

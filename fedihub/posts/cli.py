@@ -8,7 +8,11 @@ from typing import Any
 
 from fedihub.commands import CommandMaker, hub_and_organiser, post_url
 from fedihub.kinds import registry
+from fedihub.newswire import intake
+from fedihub.posts import fieldreaders as read
 from fedihub.posts import service
+from fedihub.posts.frontmatter import split_front_matter
+from fedihub.posts.kind import NEWSWIRE_KEY
 from fedihub.services import Services
 
 
@@ -17,6 +21,11 @@ def add_post_commands(sub: Any, command: CommandMaker) -> None:
     p.add_argument("hub", help="the hub, or your own account name to post as yourself")
     p.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
     p.add_argument("--kind", choices=registry().names, default=registry().names[0])
+    p.add_argument(
+        "--newswire",
+        action="store_true",
+        help="also send it to the instance's newswire (a hub's post)",
+    )
     p.add_argument("file", type=Path)
 
     p = command(sub, "edit", "replace a post's text and fields; followers get an Update", _edit)
@@ -40,6 +49,9 @@ async def _post(svc: Services, args: argparse.Namespace) -> None:
     text = args.file.read_text(encoding="utf-8")
     post = await service.publish(svc, hub, author, args.kind, text)
     print(post_url(svc, hub, post.id))
+    if args.newswire or read.flag(split_front_matter(text)[0], NEWSWIRE_KEY):
+        item = await intake.submit_post(svc, hub, post) if hub.kind == "group" else None
+        print(f"newswire item {item.id}: {item.state}" if item else "not sent to the newswire")
 
 
 async def _edit(svc: Services, args: argparse.Namespace) -> None:

@@ -207,6 +207,11 @@ class PostKinds(Protocol):
     async def reactions(self, db: Database | Transaction, post_id: int) -> ReactionCounts: ...
 
 
+# `newswire: yes` in a hub post's front matter: send it to the instance's newswire too (read by
+# the routes that publish; posts know nothing of the newswire).
+NEWSWIRE_KEY = "newswire"
+
+
 def parse_draft(
     kind: PostKind, text: str, hub_timezone: str, language: str | None = None
 ) -> PostDraft:
@@ -215,6 +220,8 @@ def parse_draft(
     if len(text.encode()) > MAX_POST_BYTES:
         raise BadRequest("a post may be at most %(max)s bytes", max=MAX_POST_BYTES)
     meta, body = split_front_matter(text)
+    read.flag(meta, NEWSWIRE_KEY)  # the hub's choice to send it on, not a field of the post
+    meta.pop(NEWSWIRE_KEY, None)
     if "language" in meta:
         language = read.parse_language(meta.pop("language"))
     elif language is not None:

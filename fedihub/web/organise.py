@@ -18,12 +18,13 @@ from fedihub.errors import BadRequest
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.keys import services_key, templates_key
 from fedihub.media.service import store_upload, stored_upload
+from fedihub.newswire import intake
 from fedihub.posts import fieldreaders as read
 from fedihub.posts import formfields, render
 from fedihub.posts import service as posts
 from fedihub.posts.formfields import MAX_ROWS, PREFIX, Values, values_of
 from fedihub.posts.frontmatter import split_front_matter
-from fedihub.posts.kind import PostDraft, PostKind, PostKinds, parse_draft
+from fedihub.posts.kind import NEWSWIRE_KEY, PostDraft, PostKind, PostKinds, parse_draft
 from fedihub.posts.store import Post
 from fedihub.web.auth import form_action, form_page, require_signed_in
 from fedihub.web.forms import form_text, uploaded_bytes
@@ -109,6 +110,7 @@ class Compose:
     media: str = ""  # an image stored already (on a preview or an error), by its name
     alt: str = ""
     more: dict[str, int] = field(default_factory=dict)  # rows added to repeated fields
+    newswire: bool = False  # a new hub post: also send it to the instance's newswire
 
 
 def _compose_state(form: Any, kinds: PostKinds) -> Compose:
@@ -133,6 +135,7 @@ def _compose_state(form: Any, kinds: PostKinds) -> Compose:
         form_text(form, "media"),
         form_text(form, "alt"),
         more,
+        form_text(form, "newswire") == "yes",
     )
 
 
@@ -296,6 +299,9 @@ async def _compose(request: web.Request, form: Any, who: Organiser) -> str | web
             raise BadRequest("closes: voting would close in the past; choose a later time")
         post = await posts.publish(svc, hub, account, state.kind.name, text, attachments=images,
                                    language=state.language)  # fmt: skip
+        sent_on = state.newswire or read.flag(split_front_matter(text)[0], NEWSWIRE_KEY)
+        if sent_on and hub.kind == "group":
+            await intake.submit_post(svc, hub, post)
     return render.post_uri(hub.path(), post.id)  # the page, on this site
 
 
