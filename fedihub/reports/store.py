@@ -195,6 +195,15 @@ class KnownObject:
     document: str  # JSON as received; empty when only a hub's re-share names it
 
 
+async def newswire_headline(db: Database, uri: str) -> str | None:
+    """The headline of the newswire item showing `uri` (our own Note or a post it boosts), so
+    that what the newswire shows can be reported to its editors (the instance's admins)."""
+    found: str | None = await db.fetchval(
+        "SELECT headline FROM newswire_items WHERE object_uri = ? AND state = 'published'", (uri,)
+    )
+    return found
+
+
 async def known_object(db: Database | Transaction, uri: str) -> KnownObject | None:
     row = await db.fetchone(
         "SELECT coalesce(attributed_to, actor_uri), document FROM received_objects"

@@ -55,6 +55,8 @@ async def find(svc: Services, uri: str) -> Subject:
                        (uri,), person.host)  # fmt: skip
     known = await store.known_object(svc.db, uri)
     if known is None:
+        if headline := await store.newswire_headline(svc.db, uri):  # a post the newswire boosts
+            return Subject(uri, "remote_post", headline, uri, (uri,), host_of(uri))
         raise NotFound("We know nothing at that address, so there is nothing here to report.")
     author = known.author_uri
     return Subject(uri, "remote_post", _text_of(known.document) or uri, _link_of(known) or uri,
@@ -68,6 +70,8 @@ async def _local(svc: Services, uri: str) -> Subject:
         label = post.title or html_text(post.content_html)[:LABEL_CHARS]
         return Subject(uri, "post", label, uri, (uri,), None)
     actor = await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
+    if actor is None and (headline := await store.newswire_headline(svc.db, uri)):
+        return Subject(uri, "post", headline, uri, (uri,), None)  # the newswire's own item
     if actor is None or actor.kind == "application":
         raise NotFound("We know nothing at that address, so there is nothing here to report.")
     kind: SubjectKind = "hub" if actor.kind == "group" else "account"
@@ -109,6 +113,8 @@ async def _scopes_of(svc: Services, uri: str, *, flag: bool) -> list[int | None]
     if _ours(svc, uri):
         found = await local_post(svc, uri, accounts_too=True)
         actor = found[0] if found else await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
+        if actor is None and await store.newswire_headline(svc.db, uri):
+            return [None]  # the newswire's items are the instance's: its admins answer
         if actor is None or actor.kind == "application":
             return []
         return [actor.id if actor.kind == "group" else None]

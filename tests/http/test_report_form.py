@@ -6,6 +6,7 @@ member; the moderators' lists with their "take action" links; and each kind of a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from urllib.parse import quote
 
@@ -21,6 +22,9 @@ from fedihub.keys import delivery_worker_key, inbox_worker_key
 from fedihub.moderation import conduct
 from fedihub.moderation.authority import local_moderator
 from fedihub.network import store as network
+from fedihub.newswire import service as newswire
+from fedihub.newswire.fields import read_form
+from fedihub.newswire.model import item_path
 from fedihub.posts import service as posts
 from fedihub.reports import store as report_store
 from fedihub.reports.service import WEB_REPORTS_PER_HOUR
@@ -408,3 +412,17 @@ async def test_consent_to_send_it_to_a_blocked_server_files_the_report_and_sends
     assert [tuple(r) for r in rows] == [(1, None), (1, None)]
     sent = await services.db.fetchall("SELECT type FROM outbox_activities")
     assert [r[0] for r in sent] == ["Create"]  # mo told; no Flag to the blocked server
+
+
+async def test_a_newswire_item_is_reported_to_the_admins_who_edit_it(
+    app_client: TestClient, services: Services, scene: Scene
+) -> None:
+    services.config = dataclasses.replace(services.config, newswire_review="none")
+    item = await newswire.submit(services, read_form({"headline": "Free rent for all"}))
+    page = await (await app_client.get(item_path(item.id), headers=HTML)).text()
+    assert f"/report?about={do_urlencode(item.object_uri)}" in page
+    status, form = await report_form(app_client, item.object_uri)
+    assert status == 200 and "Free rent for all" in form
+    assert (await send(app_client, item.object_uri, "A hoax."))[0] == 303
+    scopes = await services.db.fetchall("SELECT hub_id FROM reports WHERE comment = 'A hoax.'")
+    assert [r[0] for r in scopes] == [None]  # the instance's: its admins edit the newswire

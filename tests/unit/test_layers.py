@@ -42,7 +42,7 @@ ROUTES = {"web", "app", "cli", "commands", "scheduler"}
 RANK = {"leaf": 0, "storage": 1, "protocol": 2, "capability": 3, "routes": 4}
 # The inbox's table from activity type to handler, and its checks before storing, call
 # capabilities as a web route does.
-ROUTE_MODULES = {"fedihub.inbox.handlers", "fedihub.inbox.precheck", "fedihub.newswire.editing_cli"}
+ROUTE_MODULES = {"fedihub.inbox.handlers", "fedihub.inbox.precheck"}
 
 
 def module_name(path: Path) -> str:
@@ -56,7 +56,7 @@ MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
 def layer(module: str) -> str:
     parts = module.split(".")
     top = parts[1] if len(parts) > 1 else ""
-    if module in ROUTE_MODULES or top in ROUTES or parts[-1] == "cli":
+    if module in ROUTE_MODULES or top in ROUTES or parts[-1] == "cli" or parts[-1].endswith("_cli"):
         return "routes"
     if top in LEAVES or module == "fedihub":
         return "leaf"
