@@ -35,6 +35,7 @@ from fedihub.words import Words, words_for
 log = logging.getLogger(__name__)
 
 MAX_ITEMS = 500
+MAX_WEEKS_BACK = 4
 MAX_HAPPENINGS = 200
 # A subscriber whose copy was given up (the server kept answering 4xx, or was unreachable)
 # for this many issues in a row is marked bounced.
@@ -119,10 +120,15 @@ def article(issue: Issue, newswire_uri: str, base_url: str) -> JsonObject:
 
 
 async def make_issue(svc: Services, week: Week, now: float) -> Issue | None:
-    """Builds and stores `week`'s issue from the items published since the last issue (at most a
-    week back) and the calls and events of the coming week; federates it and queues its mails.
-    None when the week has neither (no issue that says nothing) or another pass made it."""
-    start = max(week.moment - schedule.WEEK_S, await store.last_period_end(svc.db) or 0.0)
+    """Builds and stores `week`'s issue from the items published since the last issue (a week
+    back for the first) and the calls and events of the coming week; federates it and queues
+    its mails. None when the week has neither (no issue that says nothing) or another pass
+    made it."""
+    # From where the last issue ended (a week skipped as too late is carried by the next), a
+    # week back for the first, and never more than MAX_WEEKS_BACK.
+    last_end = await store.last_period_end(svc.db)
+    start = last_end if last_end is not None else week.moment - schedule.WEEK_S
+    start = max(start, week.moment - MAX_WEEKS_BACK * schedule.WEEK_S)
     end = week.moment
     words = words_for(None)
     items = list(reversed(await items_store.published(svc.db, before=end, since=start,
