@@ -24,7 +24,7 @@ from fedihub.newswire.newsletter import store
 from fedihub.services import services_for
 from tests.support.instances import FedihubInstance
 from tests.support.network import eventually
-from tests.support.smtp import SmtpServer, smtp_server
+from tests.support.smtp import SmtpServer, not_due, smtp_server
 
 pytestmark = pytest.mark.federation
 
@@ -40,7 +40,7 @@ async def prepared(
 ) -> FedihubInstance:
     a = new_instance("a")
     with (a.data / "config.toml").open("a") as f:
-        f.write(smtp.settings() + 'newswire_review = "none"\n')
+        f.write(smtp.settings() + 'newswire_review = "none"\n' + not_due())
     async with services_for(a.data, registry()) as svc:
         async with svc.db.transaction() as tx:
             emails = [f"reader{n:04d}@example.org" for n in range(SUBSCRIBERS)]

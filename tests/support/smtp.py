@@ -4,6 +4,7 @@ it accepts and can refuse chosen addresses, for good (5xx) or for now (4xx)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email
 import email.policy
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from fedihub.config import WEEKDAYS
 from tests.support.network import free_port
 
 
@@ -102,6 +104,13 @@ class SmtpServer:
                 return self.received
             time.sleep(0.02)
         raise AssertionError(f"{len(self.received)} messages received, wanted {count}")
+
+
+def not_due() -> str:
+    """config.toml lines putting the weekly issue's time three days back, beyond its catch-up:
+    a server started by a test makes no issue of its own; `send-now` makes it."""
+    day = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).weekday()
+    return f'newsletter_day = "{WEEKDAYS[day]}"\nnewsletter_time = "00:00"\n'
 
 
 @contextmanager
