@@ -139,6 +139,10 @@ async def test_the_issue_goes_to_confirmed_subscribers_only_with_both_parts_and_
     assert issue is not None and new
     await mailer(services, clock).run_once()
     assert len(smtp.to("never@example.org")) == 1  # the confirmation, and nothing else
+    rows = await services.db.fetchall(
+        "SELECT recipient FROM mail_queue WHERE purpose = 'issue'"
+    )  # not even queued for them
+    assert [r[0] for r in rows] == ["ana@example.org"]
     (mail,) = [m for m in smtp.to("ana@example.org") if "Confirm" not in m.message["Subject"]]
     base = services.config.base_url
     unsubscribe = mail.message["List-Unsubscribe"]
