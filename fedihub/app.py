@@ -34,6 +34,7 @@ from fedihub.keys import (
     inbox_budgets_key,
     inbox_worker_key,
     inbox_writer_key,
+    mail_worker_key,
     metrics_key,
     report_limits_key,
     scheduler_key,
@@ -44,8 +45,11 @@ from fedihub.keys import (
     watchdog_key,
 )
 from fedihub.kinds import registry
+from fedihub.mail.worker import IDLE_POLL_S as MAIL_IDLE_S
+from fedihub.mail.worker import MailWorker
 from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.metrics import Metrics
+from fedihub.newswire.newsletter import service as newsletter
 from fedihub.outbox.worker import IDLE_POLL_S as DELIVERY_IDLE_S
 from fedihub.outbox.worker import DeliveryWorker
 from fedihub.reports.service import WEB_REPORTS_PER_HOUR
@@ -53,6 +57,7 @@ from fedihub.scheduler import Scheduler
 from fedihub.services import (
     DELIVERIES_CHANNEL,
     INBOX_CHANNEL,
+    MAIL_CHANNEL,
     SCHEDULER_CHANNEL,
     Services,
     close_services,
@@ -198,6 +203,7 @@ class Workers:
     inbox: InboxWorker
     delivery: DeliveryWorker
     scheduler: Scheduler
+    mail: MailWorker
 
     @classmethod
     def build(cls, svc: Services, metrics: Metrics) -> Workers:
@@ -222,26 +228,34 @@ class Workers:
             svc, HANDLERS, owner=owner, metrics=metrics,
             idle_s=idle_s if idle_s > 0 else INBOX_IDLE_S,
         )  # fmt: skip
-        return cls(inbox, delivery, Scheduler(svc, owner=owner))
+        mail = MailWorker(
+            svc.db, config, newsletter.Composer(svc), partial(newsletter.settle, svc),
+            clock=svc.clock, owner=owner, idle_s=idle_s if idle_s > 0 else MAIL_IDLE_S,
+            drain_timeout_s=config.fetch_timeout_s + 5,
+        )  # fmt: skip
+        return cls(inbox, delivery, Scheduler(svc, owner=owner), mail)
 
     @asynccontextmanager
     async def running(self, svc: Services) -> AsyncIterator[None]:
         """Runs the workers, woken by writes in this process and (on PostgreSQL) by other
         processes' notices, until the block ends; then deliveries in flight finish and are
-        recorded (`DeliveryWorker.drain`) and the rest stop."""
+        recorded (`DeliveryWorker.drain`), so does the mail being sent (`MailWorker.drain`),
+        and the rest stop."""
         svc.wakeups.here(INBOX_CHANNEL, self.inbox.wake)
         svc.wakeups.here(DELIVERIES_CHANNEL, self.delivery.wake)
         svc.wakeups.here(SCHEDULER_CHANNEL, self.scheduler.wake)
+        svc.wakeups.here(MAIL_CHANNEL, self.mail.wake)
         tasks = [
             asyncio.create_task(self.inbox.run_forever(), name="inbox-worker"),
             asyncio.create_task(self.delivery.run_forever(), name="delivery-worker"),
             asyncio.create_task(self.scheduler.run_forever(), name="scheduler"),
+            asyncio.create_task(self.mail.run_forever(), name="mail-worker"),
             asyncio.create_task(svc.wakeups.listen(), name="wake-up listener"),
         ]
         try:
             yield
         finally:
-            await self.delivery.drain()
+            await asyncio.gather(self.delivery.drain(), self.mail.drain())
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -262,6 +276,7 @@ def _workers_ctx(
         app[inbox_worker_key] = workers.inbox
         app[delivery_worker_key] = workers.delivery
         app[scheduler_key] = workers.scheduler
+        app[mail_worker_key] = workers.mail
         if run_workers:
             writer.start()
         background = workers.running(svc) if run_workers and not web_only else nullcontext()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal, get_args
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fedihub.errors import ConfigError
 
@@ -28,6 +29,8 @@ LOG_NAMES: tuple[LogNames, ...] = get_args(LogNames)
 # published at once and moderated after) or all (fedihub/newswire/model.py's Review).
 NewswireReview = Literal["first-time", "none", "all"]
 NEWSWIRE_REVIEWS: tuple[NewswireReview, ...] = get_args(NewswireReview)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 @dataclass(frozen=True)
@@ -296,8 +299,36 @@ def load_config(data_dir: Path) -> Config:
             "media_store %(path)s is not a directory (create it, or mount the shared file"
             " system there)", path=str(media),
         )  # fmt: skip
+    validate_newsletter(config)
     return replace(config, domain=validate_domain(config.domain, config.insecure_http),
                    s3_endpoint_url=validate_s3_endpoint_url(config.s3_endpoint_url))  # fmt: skip
+
+
+def validate_newsletter(config: Config) -> None:
+    """The newsletter's day, time and zone, and how mail is sent: ConfigError naming the
+    setting that is wrong."""
+    if config.newsletter_day not in WEEKDAYS:
+        raise ConfigError("newsletter_day %(value)r: expected one of %(days)s",
+                          value=config.newsletter_day, days=", ".join(WEEKDAYS))  # fmt: skip
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", config.newsletter_time):
+        raise ConfigError("newsletter_time %(value)r: expected a time such as 09:00 (24-hour)",
+                          value=config.newsletter_time)  # fmt: skip
+    try:
+        ZoneInfo(config.newsletter_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "newsletter_timezone %(value)r: not a time zone (such as America/New_York)",
+            value=config.newsletter_timezone,
+        ) from None
+    if config.smtp_security not in SMTP_SECURITY:
+        raise ConfigError(
+            "smtp_security %(value)r: expected one of %(choices)s",
+            value=config.smtp_security,
+            choices=", ".join(SMTP_SECURITY),
+        )
+    if config.smtp_host and "@" not in config.mail_from:
+        raise ConfigError("mail_from %(value)r: smtp_host is set, so mail_from must be the"
+                          " address mail is sent from", value=config.mail_from)  # fmt: skip
 
 
 def _coerce(text: str, annotation: str) -> object:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fedihub.inbox.budget import HostBudgets
     from fedihub.inbox.store import InboxWriter
     from fedihub.inbox.worker import InboxWorker
+    from fedihub.mail.worker import MailWorker
     from fedihub.metrics import Metrics
     from fedihub.outbox.worker import DeliveryWorker
     from fedihub.scheduler import Scheduler
@@ -37,6 +38,7 @@ inbox_worker_key: web.AppKey[InboxWorker] = web.AppKey("inbox_worker")
 inbox_budgets_key: web.AppKey[HostBudgets] = web.AppKey("inbox_budgets")
 delivery_worker_key: web.AppKey[DeliveryWorker] = web.AppKey("delivery_worker")
 scheduler_key: web.AppKey[Scheduler] = web.AppKey("scheduler")
+mail_worker_key: web.AppKey[MailWorker] = web.AppKey("mail_worker")
 # This process's counts, which its workers record and /metrics shows (web/metrics.py).
 metrics_key: web.AppKey[Metrics] = web.AppKey("metrics")
 # Set when the server begins to stop, so long-lived responses (event streams) end promptly.
@@ -47,6 +49,8 @@ catalogs_key: web.AppKey[Catalogs] = web.AppKey("catalogs")
 follow_lookups_key: web.AppKey[PerAddressLimit] = web.AppKey("follow_lookups")
 # Reports made on /report by people not signed in, per address (web/report.py).
 report_limits_key: web.AppKey[PerAddressLimit] = web.AppKey("report_limits")
+# Newsletter subscriptions asked for per address (web/newsletter.py).
+newsletter_limits_key: web.AppKey[PerAddressLimit] = web.AppKey("newsletter_limits")
 # Keeps the time limits on reading request bodies (web/forms.py body_deadline).
 watchdog_key: web.AppKey[Watchdog] = web.AppKey("watchdog")
 # Per request: who is looking, loaded from the session cookie by web/auth.py.

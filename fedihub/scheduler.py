@@ -1,7 +1,8 @@
 """Work that falls due with time rather than with a request: federating the next occurrences
 of recurring calls, closing polls whose time is up, sending the deferred Update of a post
 whose counts (participants, votes) changed, polling the website feeds hubs import, refreshing
-the block lists the instance subscribes to, and (hourly)
+the block lists the instance subscribes to, making the weekly newsletter's issue when it is due
+(one per week: unique on the week), and (hourly)
 removing images nothing shows any more.
 
 Runs inside `fedihub serve`, on the job machine's loop; every step works from rows in the
@@ -28,6 +29,7 @@ from fedihub.events.calls import federate_upcoming_occurrences
 from fedihub.jobs import THIS_PROCESS, WorkerLoop, give_back_lease, hold_lease
 from fedihub.media.service import remove_unused
 from fedihub.moderation.blocking import lists as blocklists
+from fedihub.newswire.newsletter import service as newsletter
 from fedihub.polls.service import close_due
 from fedihub.posts import federate
 from fedihub.posts import store as posts
@@ -46,12 +48,14 @@ class SchedulerRun:
     # the steps after the one during which it took the lease over).
     held: bool = True
     blocklists: int = 0  # subscribed block lists refreshed
+    newsletter: int = 0  # weekly newsletter issues made
 
 
 def _run(done: dict[str, int], *, held: bool) -> SchedulerRun:
     return SchedulerRun(
         done.get("occurrences", 0), done.get("updates", 0), done.get("closed", 0),
         done.get("imported", 0), done.get("images_removed", 0), held, done.get("blocklists", 0),
+        done.get("newsletter", 0),
     )  # fmt: skip
 
 
@@ -102,6 +106,7 @@ class Scheduler:
             ("updates", lambda: self.send_due_updates(now)),
             ("imported", lambda: feeds.poll_due(svc, now, self._loop.owner)),
             ("blocklists", lambda: blocklists.refresh_due(svc, now)),
+            ("newsletter", lambda: newsletter.run_due(svc, now)),
         ]
         if media_due:
             steps.append(("images_removed", lambda: remove_unused(svc, now)))

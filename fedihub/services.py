@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # the kinds are assembled above the capabilities (fedihub/kin
 INBOX_CHANNEL = "fedihub_inbox"
 DELIVERIES_CHANNEL = "fedihub_deliveries"
 SCHEDULER_CHANNEL = "fedihub_scheduler"
-CHANNELS = (INBOX_CHANNEL, DELIVERIES_CHANNEL, SCHEDULER_CHANNEL)
+MAIL_CHANNEL = "fedihub_mail"
+CHANNELS = (INBOX_CHANNEL, DELIVERIES_CHANNEL, SCHEDULER_CHANNEL, MAIL_CHANNEL)
 MEDIA_THREADS = 8  # the media store's calls at once (each an image, or 64 KiB of one)
 
 

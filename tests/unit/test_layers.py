@@ -33,7 +33,7 @@ STORAGE = {
     "db", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks", "migrations",
     "settings",
 }  # fmt: skip
-PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance"}
+PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance", "mail"}
 CAPABILITIES = {
     "accounts", "hubs", "groups", "posts", "events", "polls", "reactions", "follows", "reports",
     "webfeeds", "media", "network", "kinds", "moderation", "newswire",
