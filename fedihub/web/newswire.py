@@ -21,6 +21,8 @@ from fedihub.newswire import render, service, store
 from fedihub.newswire.editors import editor, may_edit
 from fedihub.newswire.fields import TAG
 from fedihub.newswire.model import Item, item_path
+from fedihub.newswire.newsletter import store as newsletters
+from fedihub.newswire.newsletter.service import issue_path
 from fedihub.posts.fieldreaders import LANGUAGE
 from fedihub.services import Services
 from fedihub.web import feeds, newswire_editors, newswire_submit
@@ -90,11 +92,21 @@ def item_entry(item: Item, base_url: str) -> feeds.FeedEntry:
     )
 
 
+def issue_entry(issue: newsletters.Issue, base_url: str) -> feeds.FeedEntry:
+    """A newsletter issue as an entry of the newswire's feed: the whole issue, as its page."""
+    page = base_url + issue_path(issue.id)
+    return feeds.FeedEntry(id=page, url=page, title=issue.title, content_html=issue.html,
+                           published=issue.created_at, updated=None,
+                           author_name="", categories=("newsletter",))  # fmt: skip
+
+
 async def feed_entries(svc: Services) -> list[feeds.FeedEntry]:
-    """What the newswire's Atom feed carries, newest first: its latest published items. The
-    weekly newsletter's issues join this list as entries of their own (then sorted together)."""
+    """What the newswire's Atom feed carries, newest first: its latest published items and the
+    weekly newsletter's issues, each an entry of its own."""
+    base = svc.config.base_url
     items = await store.published_page(svc.db, limit=FEED_SIZE)
-    entries = [item_entry(i, svc.config.base_url) for i in items]
+    entries = [item_entry(i, base) for i in items]
+    entries += [issue_entry(i, base) for i in await newsletters.issues(svc.db, limit=FEED_SIZE)]
     entries.sort(key=lambda e: e.published, reverse=True)
     return entries[:FEED_SIZE]
 

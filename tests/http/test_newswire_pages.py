@@ -18,6 +18,7 @@ from fedihub.newswire import service, store
 from fedihub.newswire.editors import editor
 from fedihub.newswire.fields import read_form
 from fedihub.newswire.model import Item, Submission
+from fedihub.newswire.newsletter import service as newsletter
 from fedihub.services import Services
 from tests.support.web import AP, HTML, sign_in
 
@@ -166,3 +167,19 @@ async def test_the_atom_feed_carries_the_published_items(
     assert link is not None and link.get("href") == f"{base}/newswire/items/{first.id}"
     assert [c.get("term") for c in entries[1].findall(f"{ATOM}category")] == ["one", "two"]
     assert "About it" in (entries[1].findtext(f"{ATOM}content") or "")
+
+
+async def test_the_atom_feed_carries_the_weekly_newsletter_too(
+    app_client: TestClient, services: Services
+) -> None:
+    item = await publish(services, "Strike fund passes 10k")
+    services.clock.now = lambda: item.submitted_at + 60  # type: ignore[method-assign]
+    issue, _ = await newsletter.send_now(services)
+    assert issue is not None
+    feed = ET.fromstring(await (await app_client.get("/newswire/feed.atom")).read())
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}title") for e in entries] == [issue.title, item.headline]
+    link = entries[0].find(f"{ATOM}link")
+    base = services.config.base_url
+    assert link is not None and link.get("href") == f"{base}/newswire/newsletters/{issue.id}"
+    assert "Strike fund passes 10k" in (entries[0].findtext(f"{ATOM}content") or "")
