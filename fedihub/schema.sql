@@ -333,7 +333,9 @@ CREATE TABLE newsletter_issues (
   items INTEGER NOT NULL,
   events INTEGER NOT NULL,
   activity_uri TEXT,  -- the Create of its Article
-  created_at REAL NOT NULL
+  created_at REAL NOT NULL,
+  -- When it was last rebuilt because an item in it was unpublished (then sent as an Update).
+  revised_at REAL
 );
 
 CREATE TABLE newsletter_subscribers (

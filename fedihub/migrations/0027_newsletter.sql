@@ -36,7 +36,9 @@ CREATE TABLE newsletter_issues (
   items INTEGER NOT NULL,
   events INTEGER NOT NULL,
   activity_uri TEXT,  -- the Create of its Article
-  created_at REAL NOT NULL
+  created_at REAL NOT NULL,
+  -- When it was last rebuilt because an item in it was unpublished (then sent as an Update).
+  revised_at REAL
 );
 -- Mail to send, on the job machine (fedihub/jobs.py): one row per confirmation and one per
 -- (issue, subscriber), so a restart never adds a second copy.

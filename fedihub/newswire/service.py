@@ -165,6 +165,7 @@ async def unpublish(svc: Services, by: Moderator, item_id: int, reason: str, cla
                          target_label=item.headline, clause=clause, reason=reason,
                          now=now)  # fmt: skip
     svc.wake_delivery()
+    svc.wake_scheduler()  # a newsletter issue holding it is built again without it
     return item
 
 
@@ -209,6 +210,7 @@ async def withdraw(svc: Services, object_uri: str, reason: str) -> Item | None:
             done = await store.decide(tx, item.id, from_states=("queued",), to="rejected",
                                       by="", reason=reason, now=now)  # fmt: skip
     svc.wake_delivery()
+    svc.wake_scheduler()  # a newsletter issue holding it is built again without it
     return done
 
 

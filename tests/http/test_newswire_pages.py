@@ -183,3 +183,24 @@ async def test_the_atom_feed_carries_the_weekly_newsletter_too(
     base = services.config.base_url
     assert link is not None and link.get("href") == f"{base}/newswire/newsletters/{issue.id}"
     assert "Strike fund passes 10k" in (entries[0].findtext(f"{ATOM}content") or "")
+
+
+async def test_an_unpublished_item_leaves_the_newsletter_it_was_in(
+    app_client: TestClient, services: Services
+) -> None:
+    kept = await publish(services, "Food bank opens Friday")
+    hoax = await publish(services, "Hoax headline")
+    services.clock.now = lambda: hoax.submitted_at + 60  # type: ignore[method-assign]
+    issue, _ = await newsletter.send_now(services)
+    assert issue is not None and "Hoax headline" in issue.html
+    await create_account(services.db, "root", "correct horse", is_admin=True)
+    root = await editor(services, await require_account(services.db, "root"))
+    await service.unpublish(services, root, hoax.id, "a hoax", "")
+    assert await newsletter.revise_due(services, services.clock.now()) == 1
+    page = await (await app_client.get(f"/newswire/newsletters/{issue.id}", headers=HTML)).text()
+    assert "Food bank opens Friday" in page and "Hoax headline" not in page
+    sent = await services.db.fetchall("SELECT type, document FROM outbox_activities")
+    updates = [r[1] for r in sent if r[0] == "Update"]
+    assert len(updates) == 1 and "Hoax headline" not in updates[0]
+    assert await newsletter.revise_due(services, services.clock.now()) == 0  # once
+    assert kept.headline in (await newsletter.send_now(services))[0].html  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ mails themselves, composed as the mail worker sends them."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from email.message import EmailMessage
 from html import escape
 
@@ -53,9 +54,41 @@ async def run_due(svc: Services, now: float) -> int:
     week = schedule.latest_due(svc.config, now)
     if now - week.moment > schedule.CATCH_UP_S:
         return 0
+    await revise_due(svc, now)
     if await store.issue_of_week(svc.db, week.key) is not None:
         return 0
     return 1 if await make_issue(svc, week, now) is not None else 0
+
+
+async def revise_due(svc: Services, now: float) -> int:
+    """Issues holding an item an editor (or its source) unpublished since are built again
+    without it: their page, the mails not sent yet, and followers by an Update of the Article.
+    What was already mailed stays mailed."""
+    revised = 0
+    for issue in await store.issues_to_revise(svc.db):
+        start, end = issue.period_start, issue.period_end
+        words = words_for(None)
+        kept = list(reversed(await items_store.published(svc.db, before=end, since=start,
+                                                         limit=MAX_ITEMS)))  # fmt: skip
+        happenings = await _happenings(svc, end, end + schedule.WEEK_S, words)
+        digest = build.digest(kept, happenings, title=issue.title, base_url=svc.config.base_url,
+                              words=words)  # fmt: skip
+        newswire = await newswire_actor(svc)
+        newswire_uri = newswire.uri(svc.config.base_url)
+        targets = await follower_targets(svc, newswire)
+        async with svc.db.transaction() as tx:
+            await store.revise_issue(tx, issue, digest.html, digest.text, len(kept))
+            revised_issue = replace(issue, html=digest.html, text=digest.text, revised_at=now)
+            update = compose.update(svc.new_activity_uri(), newswire_uri,
+                                    article(revised_issue, newswire_uri, svc.config.base_url),
+                                    now)  # fmt: skip
+            await outbox.enqueue(tx, actor_id=newswire.id, activity=update, targets=targets,
+                                 is_public=True, now=now)  # fmt: skip
+        log.info("newsletter issue %d built again without an unpublished item", issue.id)
+        revised += 1
+    if revised:
+        svc.wake_delivery()
+    return revised
 
 
 async def send_now(svc: Services) -> tuple[Issue | None, bool]:
@@ -170,11 +203,11 @@ async def make_issue(svc: Services, week: Week, now: float) -> Issue | None:
 
 
 class Composer:
-    """Builds each queued mail as the worker sends it (issues read once, kept)."""
+    """Builds each queued mail as the worker sends it, from the issue as it is then (an issue
+    built again without an unpublished item is mailed as it now stands)."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
-        self._issues: dict[int, Issue] = {}
 
     async def __call__(self, job: MailJob) -> EmailMessage | None:
         svc = self.svc
@@ -188,14 +221,9 @@ class Composer:
         if job.purpose == "confirm":
             content = confirmation(svc, words, job)
         else:
-            issue = self._issues.get(job.issue_id or 0)
+            issue = await store.issue(svc.db, job.issue_id or 0)
             if issue is None:
-                issue = await store.issue(svc.db, job.issue_id or 0)
-                if issue is None:
-                    return None
-                if len(self._issues) > 20:
-                    self._issues.clear()
-                self._issues[issue.id] = issue
+                return None
             content = issue_mail(svc, words, job, issue)
         return mails.build(content, sender=svc.config.mail_from,
                            sender_name=svc.config.instance_name, domain=svc.config.host,

@@ -11,7 +11,7 @@ from fedihub.db import Database, Row, Transaction
 
 SubscriberState = Literal["unconfirmed", "confirmed", "bounced"]
 _ISSUE = "id, week, title, html, text, period_start, period_end, items, events, activity_uri," \
-    " created_at"  # fmt: skip
+    " created_at, revised_at"  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Issue:
     events: int
     activity_uri: str | None
     created_at: float
+    revised_at: float | None = None  # the latest unpublishing it was built again for
 
 
 def _subscriber(row: Row) -> Subscriber:
@@ -215,6 +216,28 @@ async def issue(db: Database | Transaction, issue_id: int) -> Issue | None:
 async def issue_of_week(db: Database | Transaction, week: str) -> Issue | None:
     row = await db.fetchone(f"SELECT {_ISSUE} FROM newsletter_issues WHERE week = ?", (week,))
     return _issue(row) if row else None
+
+
+async def issues_to_revise(db: Database) -> list[Issue]:
+    """Issues holding an item unpublished since they were last built: to be built again."""
+    rows = await db.fetchall(
+        f"SELECT {_ISSUE} FROM newsletter_issues i WHERE EXISTS (SELECT 1 FROM newswire_items n"
+        " WHERE n.state = 'unpublished' AND n.published_at >= i.period_start"
+        " AND n.published_at < i.period_end"
+        " AND n.decided_at >= i.created_at"
+        " AND (i.revised_at IS NULL OR n.decided_at > i.revised_at)) ORDER BY i.id"
+    )
+    return [_issue(r) for r in rows]
+
+
+async def revise_issue(tx: Transaction, issue: Issue, html: str, text: str, items: int) -> None:
+    """The issue built again; `revised_at` is the latest unpublishing it now reflects."""
+    await tx.execute(
+        "UPDATE newsletter_issues SET html = ?, text = ?, items = ?, revised_at ="
+        " (SELECT max(decided_at) FROM newswire_items WHERE state = 'unpublished'"
+        "  AND published_at >= ? AND published_at < ?) WHERE id = ?",
+        (html, text, items, issue.period_start, issue.period_end, issue.id),
+    )
 
 
 async def last_period_end(db: Database) -> float | None:
