@@ -41,6 +41,11 @@ from fedihub.services import Services
 Handler = Callable[[Services, InboxItem], Awaitable[str]]
 
 UNDONE_REACTIONS: dict[str, ReactionKind] = {"Like": "like", "Announce": "share"}
+# Activities a group's Announce passes on (FEP-1b12) that are no post to re-share. Any other
+# embedded object (a Note, an Article) is a boost of that object, fetched from its own server.
+PASSED_ON_CHANGES = frozenset({"Update", "Delete", "Undo", "Add", "Remove", "Like", "Dislike",
+                               "Announce", "Flag", "Block", "Follow", "Accept", "Reject",
+                               "Join", "Leave"})  # fmt: skip
 
 
 async def on_follow(svc: Services, item: InboxItem) -> str:
@@ -294,7 +299,7 @@ async def on_announce(svc: Services, item: InboxItem) -> str:
                  "object": boosted}  # fmt: skip
     await network.save(svc.db, item.actor_uri, reference, svc.clock.now())
     shared = item.document.get("object")
-    if isinstance(shared, dict) and shared.get("type") != "Create":
+    if isinstance(shared, dict) and shared.get("type") in PASSED_ON_CHANGES:
         return "stored boost"  # a group passing on an edit or a delete: nothing to re-share
     if isinstance(shared, dict):  # FEP-1b12: the group's Announce of its member's Create
         boosted = id_of(shared.get("object")) or boosted

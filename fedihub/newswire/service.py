@@ -9,6 +9,8 @@ author wrote it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fedihub.actors import store as actors
 from fedihub.actors.model import NEWSWIRE_USERNAME, LocalActor
 from fedihub.db import Transaction
@@ -41,7 +43,20 @@ def newswire_uri(svc: Services) -> str:
     return f"{svc.config.base_url}/{NEWSWIRE_USERNAME}"
 
 
+def site_of(host: str) -> str:
+    """What the per-host limit counts by: a host's last two labels (a.evil.example and
+    b.evil.example are one site), an address or a one-label host as it is. Without the public
+    suffix list this groups a shared suffix's tenants too (*.github.io): stricter, not looser."""
+    name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+    labels = name.split(".")
+    if len(labels) <= 2 or labels[-1].isdigit() or ":" in name:
+        return host
+    return ".".join(labels[-2:]) + (f":{port}" if port else "")
+
+
 async def _within_limits(svc: Services, submission: Submission, now: float) -> None:
+    if submission.origin in ("hub", "shared"):
+        return  # our own hubs, and the newswires an editor chose to follow: not spam floods
     since = now - HOUR_S
     if (
         submission.submitter_uri
@@ -82,6 +97,8 @@ async def submit(svc: Services, submission: Submission, *, quiet: bool = False) 
     )  # fmt: skip
     if existing is not None:
         return existing
+    if submission.source_host and submission.source_host != "web":
+        submission = replace(submission, source_host=site_of(submission.source_host))
     await _within_limits(svc, submission, now)
     state: State = "queued" if quiet or await needs_review(svc, submission) else "published"
     newswire = await newswire_actor(svc)

@@ -97,6 +97,8 @@ async def _take(svc: Services, share: Share, sender: str, obj: dict[str, Any]) -
     if id_of(obj.get("inReplyTo")) is not None or not is_public(obj):
         return "ignored: a reply or a non-public post is no newswire item"
     author = id_of(obj.get("attributedTo")) or sender
+    if await svc.blocked.refuses(author):
+        return "ignored: its author is blocked here"
     try:
         submission = intake.read_post(obj, origin="shared", submitter_uri=author,
                                       own=(svc.config.base_url + "/",))  # fmt: skip
@@ -106,7 +108,8 @@ async def _take(svc: Services, share: Share, sender: str, obj: dict[str, Any]) -
         return "ignored: not among the tags and languages we take from that newswire"
     submission = replace(submission, via_uri=sender, source_host=host_of(sender))
     try:
-        item = await service.submit(svc, submission, quiet=await svc.blocked.quiets(sender))
+        quiet = await svc.blocked.quiets(sender) or await svc.blocked.quiets(author)
+        item = await service.submit(svc, submission, quiet=quiet)
     except FedihubError as e:
         return f"refused shared item: {e.message}"
     return f"shared newswire item {item.id}: {item.state}"
@@ -160,7 +163,9 @@ async def deleted(svc: Services, sender: str, object_id: str) -> str | None:
     if not object_id or not same_host(object_id, sender) or _ours(svc, object_id):
         return None
     item = await items.item_for_object(svc.db, object_id)
-    if item is None or (item.origin == "fediverse" and item.submitter_uri != sender):
+    # Its author (a mention's sender, a shared post's attributedTo), or the followed newswire
+    # whose own Note it is: nobody else on that server.
+    if item is None or sender not in (item.submitter_uri, item.via_uri):
         return None
     withdrawn = await service.withdraw(svc, object_id, "deleted by its author")
     return f"withdrew newswire item {item.id}" if withdrawn else None
