@@ -1,10 +1,13 @@
 """Sending through the configured SMTP server with aiosmtplib: one connection kept open for
-many messages, and each result classified (pure) as sent, refused for good (a 5xx on RCPT or
-DATA: the address bounces) or worth another try (4xx, a refused or dropped connection)."""
+many messages, and each result classified (pure) as sent, refused for good (a 5xx on RCPT that
+says the address is wrong: it bounces) or worth another try (4xx, a refused or dropped
+connection, and a refusal that is about the sender or the message rather than the address:
+a relay's policy, 5.7.x, or anything at DATA, which would otherwise mark a whole list)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Literal
@@ -25,16 +28,28 @@ class Sent:
     reason: str = ""
 
 
+def address_refused(code: int, message: str) -> bool:
+    """A 5xx reply to RCPT that is about the address: an enhanced status 5.1.x (bad address)
+    or 5.2.x (mailbox), or none given. 5.7.x is the relay's policy about us (relaying denied,
+    authentication, quotas): not the subscriber's fault, and it would hit every address."""
+    if not 500 <= code < 600:
+        return False
+    enhanced = re.match(r"\s*(\d)\.(\d{1,3})\.\d{1,3}\b", message)
+    return enhanced is None or enhanced.group(2) in ("1", "2")
+
+
 def classify(error: BaseException) -> Sent:
     """What an aiosmtplib error means for this message. Pure."""
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
-        codes = [r.code for r in error.recipients]
-        detail = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
-        permanent = bool(codes) and all(500 <= c < 600 for c in codes)
-        return Sent("bounced" if permanent else "retry", detail)
-    if isinstance(error, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
-        permanent = 500 <= error.code < 600
-        return Sent("bounced" if permanent else "retry", f"{error.code} {error.message}")
+        replies = [(r.code, r.message) for r in error.recipients]
+        detail = "; ".join(f"{code} {message}" for code, message in replies)
+        bounced = bool(replies) and all(address_refused(c, m) for c, m in replies)
+        return Sent("bounced" if bounced else "retry", detail)
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused):
+        bounced = address_refused(error.code, error.message)
+        return Sent("bounced" if bounced else "retry", f"{error.code} {error.message}")
+    if isinstance(error, aiosmtplib.SMTPDataError):  # the message or the sender, not the address
+        return Sent("retry", f"{error.code} {error.message}")
     if isinstance(error, ValueError):  # aiosmtplib cannot write the address: it never will
         return Sent("bounced", f"unsendable address: {error}")
     # The sender refused, authentication, a 4xx anywhere, a dropped connection, a timeout:

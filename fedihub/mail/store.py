@@ -74,18 +74,28 @@ async def claim_due(
 
 
 async def record(
-    db: Database, job: MailJob, state: JobState, next_try_at: float | None, error: str, now: float
-) -> None:
+    db: Database,
+    job: MailJob,
+    state: JobState,
+    next_try_at: float | None,
+    error: str,
+    now: float,
+    owner: str,
+) -> bool:
     """One attempt's result, written as soon as it is known: a message the server accepted is
-    `done` before the next is sent. A finished row forgets its token."""
+    `done` before the next is sent. A finished row forgets its token. Only while `owner` still
+    holds the row: False if its lease ran out and another process took it (which records its
+    own attempt)."""
     finished = state != "pending"
-    await db.execute(
+    changed = await db.execute(
         "UPDATE mail_queue SET state = ?, attempts = attempts + 1, next_try_at = ?,"
         " locked_until = NULL, locked_by = NULL, last_error = ?, finished_at = ?,"
-        " token = CASE WHEN ? THEN '' ELSE token END WHERE id = ?",
+        " token = CASE WHEN ? THEN '' ELSE token END"
+        " WHERE id = ? AND state = 'running' AND locked_by = ?",
         (state, next_try_at if next_try_at is not None else now, error or None,
-         now if finished else None, finished, job.id),
+         now if finished else None, finished, job.id, owner),
     )  # fmt: skip
+    return changed > 0
 
 
 async def release(db: Database, ids: Collection[int], owner: str) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 from fedihub.clock import Clock
 from fedihub.config import Config
 from fedihub.db import Database
-from fedihub.jobs import THIS_PROCESS, JobState, WorkerLoop
+from fedihub.jobs import THIS_PROCESS, JobState, WorkerLoop, renew_leases
 from fedihub.mail import store
 from fedihub.mail.smtp import Sender, Sent
 from fedihub.mail.store import MAIL, MailJob
@@ -114,6 +115,11 @@ class MailWorker:
                     await store.release(self._db, [j.id for j in jobs[n:]], self._loop.owner)
                     return n
                 await self._send(job)
+                # The rest of the batch stays this process's while one slow server answers:
+                # its leases move on after each message, so no other process sends them too.
+                rest = [j.id for j in jobs[n + 1 :]]
+                until = self._clock.now() + MAIL.lease_s
+                await renew_leases(self._db, MAIL, rest, until, self._loop.owner)
             return len(jobs)
 
     def _stopping(self) -> bool:
@@ -128,14 +134,34 @@ class MailWorker:
                 sent = await self._sender.send(message, self._config.mail_from, job.recipient)
         except Exception as e:
             # A bug must not strand the row as running: recorded, and tried again later.
-            log.exception("mail %d to %s crashed", job.id, job.recipient)
+            log.exception("mail %d crashed", job.id)  # its address stays out of the logs
             sent = Sent("retry", f"{type(e).__name__}: {e}")
         now = self._clock.now()
         state, retry_at = next_state(job, sent, now, random.random())
-        await store.record(self._db, job, state, retry_at, sent.reason, now)
+        if not await store.record(
+            self._db,
+            job,
+            state,
+            retry_at,
+            redact(sent.reason, job.recipient),
+            now,
+            self._loop.owner,
+        ):
+            log.warning(
+                "mail %d: its lease ran out during the send; another process has it", job.id
+            )
+            return
         if sent.result != "sent":
-            log.info("mail %d to %s: %s (%s)", job.id, job.recipient, sent.reason, state)
+            log.info("mail %d: %s (%s)", job.id, redact(sent.reason, job.recipient), state)
         try:
             await self._settle(job, sent, state)
         except Exception:
             log.exception("mail %d: recording its outcome for the subscriber failed", job.id)
+
+
+def redact(text: str, address: str) -> str:
+    """An SMTP reply or error without the subscriber's address: logs and the queue's last
+    error keep what went wrong, not whom it was for."""
+    if not address:
+        return text
+    return re.sub(re.escape(address), "<address>", text, flags=re.IGNORECASE)

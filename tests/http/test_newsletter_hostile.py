@@ -8,6 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from fedihub.clock import FixedClock
+from fedihub.mail import store as mail_queue
 from fedihub.newswire.newsletter import service as newsletter
 from fedihub.newswire.newsletter import store, subscribers
 from fedihub.newswire.newsletter.subscribers import UNCONFIRMED_KEPT_S
@@ -128,3 +129,22 @@ async def test_the_issue_page_escapes_what_items_hold(
     assert resp.status == 404
     resp = await app_client.get("/newswire/newsletters/not-a-number", headers=HTML)
     assert resp.status == 404
+
+
+async def test_a_send_whose_lease_ran_out_is_recorded_by_the_process_that_took_it_over(
+    services: Services,
+) -> None:
+    """Two processes on one queue: one's lease runs out mid-send and the other claims the row;
+    the first's late result does not overwrite the second's (no double count, no lost state)."""
+    async with services.db.transaction() as tx:
+        await mail_queue.enqueue(tx, [mail_queue.Queued("confirm", "a@b.example", None, None,
+                                                        "t")], T0)  # fmt: skip
+    (first,) = await mail_queue.claim_due(services.db, now=T0, limit=5, owner="one", per_domain=4)
+    later = T0 + mail_queue.MAIL.lease_s + 1  # one's lease has run out
+    (second,) = await mail_queue.claim_due(services.db, now=later, limit=5, owner="two",
+                                           per_domain=4)  # fmt: skip
+    assert first.id == second.id
+    assert not await mail_queue.record(services.db, first, "done", None, "", later, "one")
+    assert await mail_queue.record(services.db, second, "done", None, "", later, "two")
+    counts = await mail_queue.counts(services.db)
+    assert counts["done"] == 1 and counts["running"] == 0 and counts["pending"] == 0

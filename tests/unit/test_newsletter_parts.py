@@ -16,7 +16,7 @@ from fedihub.errors import BadRequest, ConfigError
 from fedihub.mail import message
 from fedihub.mail.smtp import classify
 from fedihub.mail.store import MAX_ATTEMPTS, MailJob
-from fedihub.mail.worker import next_state
+from fedihub.mail.worker import next_state, redact
 from fedihub.newswire.model import Item
 from fedihub.newswire.newsletter import build, schedule
 from fedihub.words import ENGLISH
@@ -135,9 +135,9 @@ def test_a_line_break_in_a_header_is_refused(field: str) -> None:
                       now=0)  # fmt: skip
 
 
-def refused(code: int) -> aiosmtplib.SMTPRecipientsRefused:
+def refused(code: int, said: str = "no") -> aiosmtplib.SMTPRecipientsRefused:
     return aiosmtplib.SMTPRecipientsRefused(
-        [aiosmtplib.SMTPRecipientRefused(code, "no", "ana@example.org")]
+        [aiosmtplib.SMTPRecipientRefused(code, said, "ana@example.org")]
     )
 
 
@@ -146,7 +146,12 @@ def refused(code: int) -> aiosmtplib.SMTPRecipientsRefused:
     [
         (refused(550), "bounced"),
         (refused(451), "retry"),
-        (aiosmtplib.SMTPDataError(554, "rejected"), "bounced"),
+        # At DATA, or a relay's policy (5.7.x): about the sender or the message, and it would
+        # hit every address alike, so no subscriber is marked for it.
+        (aiosmtplib.SMTPDataError(554, "5.7.1 content rejected"), "retry"),
+        (refused(550, "5.7.1 Relaying denied"), "retry"),
+        (refused(550, "5.1.1 No such user"), "bounced"),
+        (refused(552, "5.2.2 Mailbox full"), "bounced"),
         (aiosmtplib.SMTPDataError(452, "try later"), "retry"),
         (aiosmtplib.SMTPConnectError("refused"), "retry"),
         (aiosmtplib.SMTPServerDisconnected("gone"), "retry"),
@@ -170,3 +175,8 @@ def test_a_temporary_failure_is_retried_with_backoff_then_given_up() -> None:
     last = MailJob(1, "issue", 1, 1, "a@example.org", "t", MAX_ATTEMPTS - 1)
     assert next_state(last, retry, 1000.0, 0.0) == ("gave_up", None)
     assert next_state(last, classify(refused(550)), 1000.0, 0.0) == ("gave_up", None)
+
+
+def test_the_logs_and_the_queue_keep_what_went_wrong_not_whom_it_was_for() -> None:
+    said = "550 5.1.1 <Ana@Example.org>: Recipient address rejected"
+    assert redact(said, "ana@example.org") == "550 5.1.1 <<address>>: Recipient address rejected"
