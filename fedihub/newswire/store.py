@@ -127,6 +127,16 @@ async def contact_of(db: Database, item_id: int) -> str | None:
     return value
 
 
+async def forget_contacts(db: Database, submitted_before: float) -> int:
+    """Web submitters' addresses are kept while an editor may need to ask them something:
+    those of items submitted before `submitted_before` and decided since are deleted."""
+    return await db.execute(
+        "DELETE FROM newswire_contacts WHERE item_id IN (SELECT id FROM newswire_items"
+        " WHERE submitted_at < ? AND state <> 'queued')",
+        (submitted_before,),
+    )
+
+
 async def decide(
     tx: Transaction,
     item_id: int,

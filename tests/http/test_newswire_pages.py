@@ -204,3 +204,19 @@ async def test_an_unpublished_item_leaves_the_newsletter_it_was_in(
     assert len(updates) == 1 and "Hoax headline" not in updates[0]
     assert await newsletter.revise_due(services, services.clock.now()) == 0  # once
     assert kept.headline in (await newsletter.send_now(services))[0].html  # type: ignore[union-attr]
+
+
+async def test_a_web_submitters_address_is_forgotten_90_days_after_an_editor_decided(
+    services: Services,
+) -> None:
+    item = await publish(services, "Clinic hours", contact="nurse@example.org")
+    waiting = await service.submit(services, Submission(origin="web", headline="Held",
+                                   contact_email="held@example.org"))  # fmt: skip
+    services.config = dataclasses.replace(services.config, newswire_review="all")
+    held = await service.submit(services, Submission(origin="web", headline="Held too",
+                                contact_email="held2@example.org"))  # fmt: skip
+    assert held.state == "queued" and waiting.state == "published"
+    later = item.submitted_at + newsletter.CONTACTS_KEPT_S + 1
+    await newsletter.run_due(services, later)
+    assert await store.contact_of(services.db, item.id) is None
+    assert await store.contact_of(services.db, held.id) == "held2@example.org"  # still waits

@@ -8,6 +8,7 @@ import pytest
 from fedihub.errors import BadRequest
 from fedihub.newswire import fields
 from fedihub.newswire.fields import read_form
+from fedihub.newswire.service import site_of
 
 
 def test_text_is_kept_as_typed_and_tags_become_words() -> None:
@@ -50,3 +51,12 @@ def test_bad_fields_are_named(values: dict[str, str], said: str) -> None:
 
 def test_the_limits_are_the_forms() -> None:
     assert read_form({"headline": "x" * fields.MAX_HEADLINE}).headline == "x" * 200
+
+
+def test_the_per_host_limit_counts_a_site_not_each_subdomain() -> None:
+    assert site_of("a.evil.example") == site_of("b.c.evil.example") == "evil.example"
+    assert site_of("mastodon.social") == "mastodon.social"
+    assert site_of("social.example:8443") == "social.example:8443"
+    assert site_of("x.social.example:8443") == "social.example:8443"
+    assert site_of("127.0.0.1:4000") == "127.0.0.1:4000"  # an address stays whole
+    assert site_of("[::1]:4000") == "[::1]:4000"

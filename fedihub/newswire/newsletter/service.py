@@ -47,10 +47,16 @@ def issue_path(issue_id: int) -> str:
     return f"/newswire/newsletters/{issue_id}"
 
 
+# How long a web submitter's contact address is kept once an editor no longer needs it.
+CONTACTS_KEPT_S = 90 * 86400.0
+
+
 async def run_due(svc: Services, now: float) -> int:
-    """The scheduler's step: forgets subscribers who never confirmed, and makes this week's
+    """The scheduler's step: forgets subscribers who never confirmed and old submitters'
+    addresses, builds again issues holding an item since unpublished, and makes this week's
     issue once its time has come (up to CATCH_UP_S late). Returns 1 if it made one."""
     await subscribers.forget_unconfirmed(svc, now)
+    await items_store.forget_contacts(svc.db, now - CONTACTS_KEPT_S)
     week = schedule.latest_due(svc.config, now)
     if now - week.moment > schedule.CATCH_UP_S:
         return 0
