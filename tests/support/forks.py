@@ -1,16 +1,18 @@
 """`fedihub` commands for tests, each still a process of its own, without paying Python's
 start-up and fedihub's imports (over a second each, hundreds of times a run) every time.
 
-A helper process imports `fedihub.cli` once and forks a child for each command: the child takes
-the command's working directory, environment, stdin (none), stdout and stderr, runs
-`fedihub.cli.main` and exits with its code, exactly as `python -m fedihub.cli` would. Nothing
-of one command survives into the next (each child is a fresh copy of the helper, which never
-opens a database nor starts an event loop). Commands asked for at the same time, or when the
+A helper process imports the libraries `fedihub.cli` needs once and forks a child for each
+command: the child takes the command's working directory, environment, stdin (none), stdout and
+stderr, imports fedihub, runs `fedihub.cli.main` and exits with its code, exactly as
+`python -m fedihub.cli` would. Nothing of one command survives into the next (each child is a
+fresh copy of the helper, which never imports fedihub, opens a database nor starts an event
+loop). Commands asked for at the same time, or when the
 helper cannot start, run as ordinary processes."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import subprocess
@@ -22,9 +24,39 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _serve() -> None:  # runs in the helper process
-    import fedihub.cli  # noqa: F401 - the point: imported once, before any fork
+def _libraries() -> list[str]:
+    """The modules other than fedihub's own that `fedihub.cli` imports, as a child that
+    imported it lists them."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        code = 1
+        try:
+            import fedihub.cli  # noqa: F401
 
+            names = [n for n in sys.modules if n.split(".")[0] not in ("fedihub", "tests")]
+            os.write(write, json.dumps(names).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        listed = pipe.read()
+    os.waitpid(pid, 0)
+    return list(json.loads(listed)) if listed else []
+
+
+def _serve() -> None:  # runs in the helper process
+    # The libraries, not fedihub itself: its modules keep per-process state made at import
+    # (jobs.THIS_PROCESS names this process's leases by its PID), which children must make
+    # for themselves.
+    import importlib
+
+    for name in _libraries():
+        with contextlib.suppress(Exception):  # one that will not import alone: later, then
+            importlib.import_module(name)
+    assert not [n for n in sys.modules if n.split(".")[0] == "fedihub"]
     scratch = Path(tempfile.mkdtemp(prefix="fedihub-forks-"))
     print("ready", flush=True)
     for line in sys.stdin:
