@@ -175,8 +175,10 @@ class Forks:
         return self._helper
 
     def close(self) -> None:
-        if self._helper is not None and self._helper.stdin is not None:
-            self._helper.stdin.close()
+        if self._helper is not None:
+            for pipe in (self._helper.stdin, self._helper.stdout):
+                if pipe is not None:
+                    pipe.close()  # the helper's loop ends at the end of its input
             self._helper.wait(timeout=10)
         self._helper = None
 
