@@ -105,6 +105,9 @@ class Config:
     # safety net: a write wakes them at once (on PostgreSQL across processes, by LISTEN/NOTIFY).
     # 0: each worker's own (deliveries 0.25 s, inbox 1 s).
     worker_idle_poll_s: float = 0.0
+    # How long the blocked hosts and actors are kept in memory: a block made with the CLI
+    # (another process) takes effect within this many seconds; one made at /admin, at once.
+    blocks_reread_s: float = 5.0
 
     @property
     def scheme(self) -> str:

@@ -105,7 +105,7 @@ async def open_services(config: Config, kinds: PostKinds, clock: Clock = SYSTEM_
     await ensure_newswire(db, clock)
     client = HttpClient.create(config, clock)
     keyring = KeyRing(db, config.base_url)
-    blocked = BlockedHosts(db, clock=clock.monotonic)
+    blocked = BlockedHosts(db, ttl_s=config.blocks_reread_s, clock=clock.monotonic)
     resolver = Resolver(db, client, keyring, clock, blocked)
     return Services(config, db, client, keyring, resolver, blocked, kinds, clock=clock)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -18,7 +19,13 @@ from fedihub.errors import BadRequest, Conflict, Forbidden
 
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not anyone's password")  # for timing: see check_password
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """For timing (see check_password); made when first needed, not by every process that
+    imports this (each command, each server start), which would pay a hash for nothing."""
+    return _hasher.hash("not anyone's password")
 
 
 def check_new_password(password: str) -> None:
@@ -67,7 +74,7 @@ async def check_password(db: Database, username: str, password: str) -> Account 
     account = await accounts.get_account(db, username)
     stored = await accounts.password_hash(db, account.actor.id if account else -1)
     try:
-        await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password)
+        await asyncio.to_thread(lambda: _hasher.verify(stored or _dummy_hash(), password))
     except (VerifyMismatchError, InvalidHashError):
         return None
     return account if stored else None

@@ -96,8 +96,15 @@ async def delete_all_from(tx: Transaction, actor_uri: str, now: float) -> None:
 async def seen_by(db: Database, local_actor_id: int, limit: int) -> list[JsonObject]:
     """What the actors a local hub follows have sent (or sent for a group it follows), and what
     its members posted into it, newest first; deleted objects and boost references left out."""
+    return [document for document, _ in await seen_by_dated(db, local_actor_id, limit)]
+
+
+async def seen_by_dated(
+    db: Database, local_actor_id: int, limit: int
+) -> list[tuple[JsonObject, float]]:
+    """seen_by's objects, each with when it arrived: the hub's feed carries them too."""
     rows = await db.fetchall(
-        "SELECT document FROM received_objects WHERE deleted_at IS NULL"
+        "SELECT document, received_at FROM received_objects WHERE deleted_at IS NULL"
         " AND type NOT IN ('Announce', 'Tombstone') AND (actor_uri IN"
         " (SELECT actor_uri FROM following WHERE local_actor_id = ? AND state = 'accepted')"
         " OR attributed_to IN"
@@ -108,4 +115,4 @@ async def seen_by(db: Database, local_actor_id: int, limit: int) -> list[JsonObj
         " ORDER BY received_at DESC LIMIT ?",
         (local_actor_id, local_actor_id, local_actor_id, local_actor_id, limit),
     )
-    return [json.loads(row["document"]) for row in rows]
+    return [(json.loads(row["document"]), float(row["received_at"])) for row in rows]

@@ -305,11 +305,38 @@ def _feed_entry(hub: LocalActor, hub_uri: str, post: Post, kind: PostKind) -> fe
     )
 
 
+async def _network_entries(svc: Services, hub: LocalActor, limit: int) -> list[feeds.FeedEntry]:
+    """What the hub's dashboard shows "from the network" (what it re-shares, however it came to:
+    a member's post, one approved from the queue, a followed hub's), as feed entries; the same
+    query and the same block filter as the page, so the two never drift apart."""
+    dated = await network.seen_by_dated(svc.db, hub.id, limit)
+    shown = {id(doc) for doc in await blocking.visible(svc, [doc for doc, _ in dated])}
+    entries = []
+    for doc, received_at in dated:
+        if id(doc) not in shown:
+            continue
+        item = present(doc)
+        entries.append(
+            feeds.FeedEntry(
+                id=item.id,
+                url=item.url or hub.uri(svc.config.base_url),
+                title=item.title or "",
+                content_html=item.content_html,
+                published=received_at,
+                updated=None,
+                author_name=item.author or "",
+            )
+        )
+    return entries
+
+
 async def _feed_entries(svc: Services, hub: LocalActor | None) -> list[feeds.FeedEntry]:
+    """A hub's feed carries what its dashboard shows: its posts and what it re-shares; the
+    instance's, every hub's own posts."""
     base = svc.config.base_url
     targets = [hub] if hub else await actors.list_actors(svc.db, "group")
     in_feed = svc.kinds.names_where(lambda kind: kind.in_feed)
-    entries = []
+    entries = await _network_entries(svc, hub, 50) if hub else []
     for owner in targets:
         hub_uri = owner.uri(base)
         for post in await posts.latest_posts(svc.db, owner.id, 50, kinds=in_feed):

@@ -17,6 +17,7 @@ import aiohttp
 import asyncpg
 
 from fedihub.postgres import numbered
+from tests.support.forks import FORKS
 from tests.support.network import eventually, free_port
 from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
@@ -56,10 +57,8 @@ class FedihubInstance:
         return {**os.environ, "PYTHONPATH": str(REPO), **database}
 
     def cli(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "fedihub.cli", *map(str, args)],
-            cwd=self.workdir, env=self.environment(), capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        # A process of its own, forked from one that has imported fedihub (tests/support/forks.py)
+        result = FORKS.run(list(map(str, args)), self.workdir, self.environment(), timeout=60)
         if check and result.returncode != 0:
             raise AssertionError(f"fedihub {args} failed: {result.stderr}")
         return result
