@@ -22,8 +22,8 @@ def test_a_forked_command_answers_as_a_plain_process(tmp_path: Path) -> None:
                 plain.returncode, plain.stdout, plain.stderr)  # fmt: skip
         assert forks.run(["no-such-command"], tmp_path, env, timeout=60).returncode == 2
         # Its own working directory (`init` writes there) and environment (the database).
-        made = forks.run(["init", "--data", "here", "--domain", "localhost:8999", "--insecure-http"],
-                         tmp_path, env, timeout=60)  # fmt: skip
+        command = ["init", "--data", "here", "--domain", "localhost:8999", "--insecure-http"]
+        made = forks.run(command, tmp_path, env, timeout=60)
         assert made.returncode == 0, made.stderr
         assert (tmp_path / "here" / "config.toml").is_file()
         assert forks.run(["hub", "list", "--data", "here"], tmp_path, env, 60).returncode == 0
