@@ -178,16 +178,6 @@ async def submitted_since(
     return count
 
 
-async def ever_published_from(db: Database, submitter_uri: str) -> bool:
-    return bool(
-        await db.fetchval(
-            "SELECT 1 FROM newswire_items WHERE submitter_uri = ? AND state = 'published'"
-            " AND decided_by <> '' LIMIT 1",
-            (submitter_uri,),
-        )
-    )
-
-
 # Trusted sources
 
 
