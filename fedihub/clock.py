@@ -22,6 +22,11 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    # One instance serves the whole process: nothing may be set on it (a test that set `now`
+    # would stop the time for every test after it); code that needs another time takes a
+    # FixedClock.
+    __slots__ = ()
+
     def now(self) -> float:
         return time.time()
 

@@ -214,14 +214,20 @@ async def _image(svc: Any, hub: LocalActor, form: Any, state: Compose) -> list[d
     return [media.as_attachment(svc.config.base_url)]
 
 
-def _warnings(kind: PostKind, draft: PostDraft, text: str, now: float, editing: bool) -> list[str]:
-    """What looks like a mistake, said before publishing (the post may still be published)."""
+def _warnings(
+    kind: PostKind, draft: PostDraft, text: str, now: float, from_example: bool
+) -> list[str]:
+    """What looks like a mistake, said before publishing (the post may still be published).
+    The example's dates are a mistake only in a text that began as the example (a new post
+    written as a file): a date typed in the form is the person's, even when it is the same."""
     warnings = []
     if draft.starts_at is not None and draft.starts_at < now:
         warnings.append("It starts in the past: check the date.")
     if kind.is_question and draft.ends_at is not None and draft.ends_at <= now:
         warnings.append("Voting would close in the past: people could not vote.")
-    example, _ = split_front_matter(kind.example) if kind.example.startswith("---") else ({}, "")
+    if not from_example or not kind.example.startswith("---"):
+        return warnings
+    example, _ = split_front_matter(kind.example)
     meta, _ = split_front_matter(text)
     for key in ("start", "closes", "meeting_date"):
         if key in example and str(meta.get(key, "")).replace("T", " ") == example[key]:
@@ -284,8 +290,8 @@ async def _compose(request: web.Request, form: Any, who: Organiser) -> str | web
         draft = parse_draft(svc.kinds.get(state.kind.name), text, hub.timezone, state.language)
         draft = await state.kind.prepare(svc, hub, draft)
         preview = await _preview(request, hub, state, draft, images)
-        preview["warnings"] = _warnings(state.kind, draft, text, svc.clock.now(),
-                                        state.post_id is not None)  # fmt: skip
+        from_example = state.mode == "file" and state.post_id is None
+        preview["warnings"] = _warnings(state.kind, draft, text, svc.clock.now(), from_example)
         return await _compose_page(request, hub, state, preview=preview)
     if state.post_id is not None:
         post = await posts.edit(svc, hub, state.post_id, text, language=state.language)

@@ -205,6 +205,14 @@ async def test_preview_shows_every_field_and_warns(
     text = "---\ntitle: A\nstart: 2026-12-05 18:00\nend: 2026-12-05 20:00\n---\nx"
     _, _, page = await post(app_client, organiser, kind="event", text=text, preview="1")
     assert "still the example" in page
+    # The same date typed in the form is the person's: a meeting held on the example's day.
+    minutes = {**FORMS["minutes"], "f__meeting_date": "2026-12-01"}
+    _, _, page = await post(app_client, organiser, kind="minutes", mode="form", preview="1",
+                            **minutes)  # fmt: skip
+    assert "Strike" in page and "still the example" not in page
+    text = "---\nmeeting_date: 2026-12-01\n---\nNotes."
+    _, _, page = await post(app_client, organiser, kind="minutes", text=text, preview="1")
+    assert "still the example" in page
 
 
 async def test_the_image_and_its_description_are_kept_across_preview_and_error(

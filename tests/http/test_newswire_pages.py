@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from jinja2.filters import do_urlencode
 
 from fedihub.accounts.service import create_account, require_account
+from fedihub.clock import FixedClock
 from fedihub.newswire import service, store
 from fedihub.newswire.editors import editor
 from fedihub.newswire.fields import read_form
@@ -150,7 +151,7 @@ async def test_the_atom_feed_carries_the_published_items(
     app_client: TestClient, services: Services
 ) -> None:
     first = await publish(services, "First <news>", summary="About it", tags="one two")
-    services.clock.now = lambda: first.submitted_at + 60  # type: ignore[method-assign]
+    services.clock = FixedClock(first.submitted_at + 60)
     second = await publish(services, "Second", link="https://news.example/2")
     queued = Submission(origin="web", headline="Queued one")
     services.config = dataclasses.replace(services.config, newswire_review="all")
@@ -173,7 +174,7 @@ async def test_the_atom_feed_carries_the_weekly_newsletter_too(
     app_client: TestClient, services: Services
 ) -> None:
     item = await publish(services, "Strike fund passes 10k")
-    services.clock.now = lambda: item.submitted_at + 60  # type: ignore[method-assign]
+    services.clock = FixedClock(item.submitted_at + 60)
     issue, _ = await newsletter.send_now(services)
     assert issue is not None
     feed = ET.fromstring(await (await app_client.get("/newswire/feed.atom")).read())
@@ -190,7 +191,7 @@ async def test_an_unpublished_item_leaves_the_newsletter_it_was_in(
 ) -> None:
     kept = await publish(services, "Food bank opens Friday")
     hoax = await publish(services, "Hoax headline")
-    services.clock.now = lambda: hoax.submitted_at + 60  # type: ignore[method-assign]
+    services.clock = FixedClock(hoax.submitted_at + 60)
     issue, _ = await newsletter.send_now(services)
     assert issue is not None and "Hoax headline" in issue.html
     await create_account(services.db, "root", "correct horse", is_admin=True)
