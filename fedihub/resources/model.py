@@ -1,0 +1,99 @@
+"""What a need or an offer is to the matcher, and a match between one of each. Pure.
+
+The ValueFlows vocabulary calls either an `Intent` (someone means to receive, or to provide, a
+resource); we keep its words on the wire (fedihub/resources/render.py) and our plain ones here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+Side = Literal["need", "offer"]
+IntentState = Literal["open", "closed"]
+MatchState = Literal["proposed", "accepted", "declined", "partly_fulfilled", "fulfilled"]
+FoundBy = Literal["here", "told"]  # our matcher, or the other side's hub told us
+SIDES: tuple[Side, ...] = get_args(Side)
+MATCH_STATES: tuple[MatchState, ...] = get_args(MatchState)
+# A match still to be settled: listed on the dashboard until fulfilled or declined.
+LIVE_MATCH_STATES: tuple[MatchState, ...] = ("proposed", "accepted", "partly_fulfilled")
+
+# The shared list every instance starts from; `resource_categories` in the config adds its own.
+# Kept short and concrete, so that two movements that never spoke pick the same word.
+CATEGORIES: tuple[str, ...] = (
+    "food", "water", "shelter", "bedding", "clothing", "hygiene", "medical", "transport",
+    "tools", "equipment", "space", "skills", "money", "other",
+)  # fmt: skip
+MAX_QUANTITY = 1_000_000
+MAX_WORDS = 40
+
+# Words that say nothing about what is needed; left out of `words`.
+STOP_WORDS = frozenset((
+    "and", "are", "for", "from", "has", "have", "our", "the", "their", "with", "need", "needed",
+    "offer", "offered", "some", "any", "please", "can", "who", "will",
+))  # fmt: skip
+WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
+def other_side(side: Side) -> Side:
+    return "offer" if side == "need" else "need"
+
+
+def words_of(*texts: str) -> tuple[str, ...]:
+    """The words that say what it is: lower-case, without accents, plural `s` dropped, no stop
+    words; at most MAX_WORDS, in order of first use."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        plain = unicodedata.normalize("NFKD", text.lower())
+        plain = "".join(c for c in plain if not unicodedata.combining(c))
+        for word in WORD.findall(plain):
+            if word.endswith("s") and len(word) > 3 and not word.endswith("ss"):
+                word = word[:-1]
+            if word not in STOP_WORDS:
+                seen.setdefault(word, None)
+    return tuple(seen)[:MAX_WORDS]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A need or an offer, ours or a followed hub's, as the matcher and the lists read it."""
+
+    uri: str  # the post's object id
+    hub_uri: str  # the hub that posted it
+    host: str  # that hub's host, lower-case
+    side: Side
+    title: str
+    category: str
+    words: tuple[str, ...]
+    quantity: int | None  # None: as many as there are
+    remaining: int | None  # what is still needed or still on offer
+    unit: str
+    place: str  # name and town, as shown; "" when none was given
+    latitude: float | None
+    longitude: float | None
+    until_at: float | None  # needed by / available until (the end of that day), UTC
+    state: IntentState
+    local_post_id: int | None  # ours: the post's id
+    published_at: float
+    updated_at: float
+
+    def is_open(self, now: float) -> bool:
+        return self.state == "open" and (self.until_at is None or self.until_at >= now) and (
+            self.remaining is None or self.remaining > 0
+        )
+
+
+@dataclass(frozen=True)
+class Match:
+    id: int
+    hub_id: int  # our hub that sees it
+    need_uri: str
+    offer_uri: str
+    score: float
+    state: MatchState
+    fulfilled_quantity: int
+    found_by: FoundBy
+    created_at: float
+    updated_at: float

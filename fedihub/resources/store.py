@@ -1,0 +1,220 @@
+"""SQL for needs and offers (`resource_intents`) and the matches between them
+(`resource_matches`), migration 0029."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from fedihub.db import Database, Row, Transaction
+from fedihub.resources.model import (
+    LIVE_MATCH_STATES,
+    FoundBy,
+    Intent,
+    IntentState,
+    Match,
+    MatchState,
+    Side,
+)
+
+Reader = Database | Transaction
+INTENT_COLUMNS = (
+    "uri, hub_uri, host, side, title, category, words, quantity, remaining, unit, place,"
+    " latitude, longitude, until_at, state, local_post_id, published_at, updated_at"
+)
+MATCH_COLUMNS = (
+    "id, hub_id, need_uri, offer_uri, score, state, fulfilled_quantity, found_by, created_at,"
+    " updated_at"
+)
+
+
+def marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _intent(row: Row) -> Intent:
+    return Intent(
+        uri=row["uri"], hub_uri=row["hub_uri"], host=row["host"], side=cast(Side, row["side"]),
+        title=row["title"], category=row["category"],
+        words=tuple(w for w in str(row["words"]).split(" ") if w),
+        quantity=row["quantity"], remaining=row["remaining"], unit=row["unit"],
+        place=row["place"], latitude=row["latitude"], longitude=row["longitude"],
+        until_at=row["until_at"], state=cast(IntentState, row["state"]),
+        local_post_id=row["local_post_id"], published_at=row["published_at"],
+        updated_at=row["updated_at"],
+    )  # fmt: skip
+
+
+def _match(row: Row) -> Match:
+    return Match(
+        id=row["id"], hub_id=row["hub_id"], need_uri=row["need_uri"],
+        offer_uri=row["offer_uri"], score=row["score"], state=cast(MatchState, row["state"]),
+        fulfilled_quantity=row["fulfilled_quantity"], found_by=cast(FoundBy, row["found_by"]),
+        created_at=row["created_at"], updated_at=row["updated_at"],
+    )  # fmt: skip
+
+
+async def save_intent(tx: Transaction, intent: Intent) -> None:
+    """Stores a need or an offer, or replaces what we held of it (an edit, an Update)."""
+    await tx.execute(
+        f"INSERT INTO resource_intents ({INTENT_COLUMNS})"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (uri) DO UPDATE SET title = excluded.title,"
+        " category = excluded.category, words = excluded.words, quantity = excluded.quantity,"
+        " remaining = excluded.remaining, unit = excluded.unit, place = excluded.place,"
+        " latitude = excluded.latitude, longitude = excluded.longitude,"
+        " until_at = excluded.until_at, state = excluded.state,"
+        " updated_at = excluded.updated_at",
+        (intent.uri, intent.hub_uri, intent.host, intent.side, intent.title, intent.category,
+         " ".join(intent.words), intent.quantity, intent.remaining, intent.unit, intent.place,
+         intent.latitude, intent.longitude, intent.until_at, intent.state,
+         intent.local_post_id, intent.published_at, intent.updated_at),
+    )  # fmt: skip
+
+
+async def intent(db: Reader, uri: str) -> Intent | None:
+    row = await db.fetchone(f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE uri = ?", (uri,))
+    return _intent(row) if row else None
+
+
+async def intent_of_post(db: Reader, post_id: int) -> Intent | None:
+    row = await db.fetchone(
+        f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE local_post_id = ?", (post_id,)
+    )
+    return _intent(row) if row else None
+
+
+async def set_remaining(
+    tx: Transaction, uri: str, remaining: int | None, state: IntentState, now: float
+) -> None:
+    await tx.execute(
+        "UPDATE resource_intents SET remaining = ?, state = ?, updated_at = ? WHERE uri = ?",
+        (remaining, state, now, uri),
+    )
+
+
+async def forget_intent(tx: Transaction, uri: str) -> bool:
+    """A deleted post: it is no longer matched, and its matches go with it."""
+    await tx.execute("DELETE FROM resource_matches WHERE need_uri = ? OR offer_uri = ?", (uri, uri))
+    return bool(await tx.execute("DELETE FROM resource_intents WHERE uri = ?", (uri,)))
+
+
+async def open_candidates(
+    db: Reader, side: Side, hub_uris: Sequence[str], categories: Sequence[str], now: float
+) -> list[Intent]:
+    """Open intents of `side` from `hub_uris`, in one of `categories`, not past their date:
+    what the matcher scores (it checks quantities itself)."""
+    if not hub_uris or not categories:
+        return []
+    rows = await db.fetchall(
+        f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE state = 'open' AND side = ?"
+        f" AND category IN ({marks(categories)}) AND hub_uri IN ({marks(hub_uris)})"
+        " AND (until_at IS NULL OR until_at >= ?) AND (remaining IS NULL OR remaining > 0)",
+        (side, *categories, *hub_uris, now),
+    )
+    return [_intent(r) for r in rows]
+
+
+async def open_listing(
+    db: Reader,
+    *,
+    now: float,
+    hub_uris: Sequence[str] | None = None,
+    side: Side | None = None,
+    category: str | None = None,
+    place: str | None = None,
+    before: float | None = None,
+    limit: int = 50,
+) -> list[Intent]:
+    """Open needs and offers, newest first, for the lists people read: of some hubs (None: all
+    we hold), of one side, in one category, whose place contains `place` (any case), published
+    before `before` (the next page)."""
+    where = ["state = 'open'", "(until_at IS NULL OR until_at >= ?)",
+             "(remaining IS NULL OR remaining > 0)"]  # fmt: skip
+    params: list[Any] = [now]
+    if hub_uris is not None:
+        if not hub_uris:
+            return []
+        where.append(f"hub_uri IN ({marks(hub_uris)})")
+        params += hub_uris
+    if side is not None:
+        where.append("side = ?")
+        params.append(side)
+    if category:
+        where.append("category = ?")
+        params.append(category)
+    if place:
+        where.append("lower(place) LIKE ? ESCAPE '\\'")
+        escaped = place.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(f"%{escaped}%")
+    if before is not None:
+        where.append("published_at < ?")
+        params.append(before)
+    rows = await db.fetchall(
+        f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE {' AND '.join(where)}"
+        " ORDER BY published_at DESC, uri LIMIT ?",
+        (*params, limit),
+    )
+    return [_intent(r) for r in rows]
+
+
+async def save_match(
+    tx: Transaction, hub_id: int, need_uri: str, offer_uri: str, score: float,
+    found_by: FoundBy, now: float,
+) -> int | None:  # fmt: skip
+    """Records a match our hub sees; None if it already knew this pair."""
+    row = await tx.fetchone(
+        "INSERT INTO resource_matches (hub_id, need_uri, offer_uri, score, found_by,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (hub_id, need_uri, offer_uri) DO NOTHING RETURNING id",
+        (hub_id, need_uri, offer_uri, score, found_by, now, now),
+    )
+    return int(row["id"]) if row else None
+
+
+async def match(db: Reader, match_id: int) -> Match | None:
+    row = await db.fetchone(f"SELECT {MATCH_COLUMNS} FROM resource_matches WHERE id = ?",
+                            (match_id,))  # fmt: skip
+    return _match(row) if row else None
+
+
+async def match_of(db: Reader, hub_id: int, need_uri: str, offer_uri: str) -> Match | None:
+    row = await db.fetchone(
+        f"SELECT {MATCH_COLUMNS} FROM resource_matches"
+        " WHERE hub_id = ? AND need_uri = ? AND offer_uri = ?",
+        (hub_id, need_uri, offer_uri),
+    )
+    return _match(row) if row else None
+
+
+async def set_match_state(
+    tx: Transaction, match_id: int, state: MatchState, fulfilled_quantity: int, now: float
+) -> None:
+    await tx.execute(
+        "UPDATE resource_matches SET state = ?, fulfilled_quantity = ?, updated_at = ?"
+        " WHERE id = ?",
+        (state, fulfilled_quantity, now, match_id),
+    )
+
+
+async def matches_of_hub(
+    db: Reader, hub_id: int, states: Sequence[MatchState] = LIVE_MATCH_STATES, limit: int = 100
+) -> list[Match]:
+    """A hub's matches in `states`, the most recently changed first."""
+    rows = await db.fetchall(
+        f"SELECT {MATCH_COLUMNS} FROM resource_matches WHERE hub_id = ?"
+        f" AND state IN ({marks(states)}) ORDER BY updated_at DESC, id DESC LIMIT ?",
+        (hub_id, *states, limit),
+    )
+    return [_match(r) for r in rows]
+
+
+async def matches_since(db: Reader, host: str, since: float) -> int:
+    """Matches found with an intent of `host` since `since`: the cap on one host's matching."""
+    row = await db.fetchone(
+        "SELECT count(*) AS n FROM resource_matches m JOIN resource_intents i"
+        " ON i.uri = m.need_uri OR i.uri = m.offer_uri"
+        " WHERE i.host = ? AND m.created_at >= ? AND i.local_post_id IS NULL",
+        (host, since),
+    )
+    return int(row["n"]) if row else 0
