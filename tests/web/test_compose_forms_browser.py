@@ -132,7 +132,9 @@ class Dates:
     @classmethod
     def from_today(cls, offset_days: int) -> Dates:
         today = dt.datetime.now(ZONE).date() + dt.timedelta(days=offset_days)
-        tuesday = today + dt.timedelta(days=(1 - today.weekday()) % 7 + 7)
+        # The next Tuesday after that day: at most 8 days ahead, well inside the 14 days
+        # ahead that the server federates a series' occurrences (FEDIHUB_CALL_LEAD_DAYS).
+        tuesday = today + dt.timedelta(days=(1 - today.weekday()) % 7 or 7)
 
         def at(day: dt.date, hour: int) -> dt.datetime:
             return dt.datetime(day.year, day.month, day.day, hour, tzinfo=ZONE)
