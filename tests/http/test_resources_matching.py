@@ -5,6 +5,7 @@ notice is refused; fulfilment partly then wholly closes our need and its Update 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from typing import Any
@@ -12,9 +13,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from fedihub.accounts.service import create_account
 from fedihub.activitystreams import host_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
+from fedihub.cli import main
 from fedihub.errors import BadRequest, NotFound
 from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key, inbox_worker_key
@@ -319,3 +322,35 @@ async def test_a_strangers_match_notice_is_refused(
         with pytest.raises(BadRequest):
             await service.notice_received(services, scene.tampa.id, hostile["object"])
     assert await resources.match(services.db, match.id) == match
+
+
+async def test_the_command_line_lists_and_settles_a_hubs_matches(
+    services: Services, hub: LocalActor, scene: Scene, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await our_need(services, hub)
+    await their_offer(services, scene.tampa, 1)
+    [match] = await resources.matches_of_hub(services.db, hub.id)
+    ana = await create_account(services.db, "ana", "correct horse", is_admin=False)
+    await create_account(services.db, "dee", "correct horse", is_admin=False)
+    async with services.db.transaction() as tx:
+        await actors.add_organizer(tx, hub.id, ana)
+    data_dir = str(services.config.data_dir)
+
+    async def cli(*args: str) -> int:
+        return await asyncio.to_thread(main, ["match", *args, "--data", data_dir])
+
+    capsys.readouterr()
+    assert await cli("list", "vancouver") == 0
+    line = capsys.readouterr().out
+    assert line.startswith(f"{match.id}\tproposed\t")
+    assert "warm sleeping bags ×50 <-> sleeping bags ×80" in line and scene.tampa.id in line
+    assert await cli("fulfil", str(match.id), "--quantity", "0", "--as", "ana") == 1
+    assert await cli("accept", str(match.id), "--as", "dee") == 1  # not an organiser of it
+    assert await cli("accept", str(match.id + 1), "--as", "ana") == 1  # no such match
+    assert await cli("fulfil", str(match.id), "--quantity", "50", "--as", "ana") == 0
+    capsys.readouterr()
+    assert await cli("list", "vancouver") == 0
+    assert capsys.readouterr().out == "no matches\n"
+    assert await cli("list", "vancouver", "--all") == 0
+    line = capsys.readouterr().out
+    assert "\tfulfilled 50 delivered\t" in line and "×0 (closed) <-> " in line
