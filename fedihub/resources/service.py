@@ -45,6 +45,7 @@ from fedihub.resources.model import (
     IntentState,
     Match,
     MatchState,
+    other_side,
 )
 from fedihub.services import Services
 from fedihub.words import words_for
@@ -119,8 +120,10 @@ async def find_matches(svc: Services, intent: Intent) -> list[Match]:
                 looks.append((hub, [hub.uri(svc.config.base_url)]))
     found: list[Match] = []
     for hub, hub_uris in looks:
+        # "other" matches only with a shared word: the database picks those out.
+        any_word = intent.words if categories is None else None
         candidates = await store.open_candidates(
-            svc.db, "offer" if intent.side == "need" else "need", hub_uris, categories, now
+            svc.db, other_side(intent.side), hub_uris, categories, now, any_word
         )
         best = _best(intent, candidates, now, svc.config.match_radius_km)
         pairs = [Found(hub, c, intent, s) if intent.local_post_id is None

@@ -100,20 +100,42 @@ async def forget_intent(tx: Transaction, uri: str) -> bool:
 
 
 async def open_candidates(
-    db: Reader, side: Side, hub_uris: Sequence[str], categories: Sequence[str] | None, now: float
+    db: Reader,
+    side: Side,
+    hub_uris: Sequence[str],
+    categories: Sequence[str] | None,
+    now: float,
+    any_word: Sequence[str] | None = None,
 ) -> list[Intent]:
-    """Open intents of `side` from `hub_uris`, in one of `categories` (None: any, for "other"),
-    not past their date: what the matcher scores (it checks quantities itself)."""
-    if not hub_uris or (categories is not None and not categories):
+    """Open intents of `side` from `hub_uris`, in one of `categories` (None: any), not past
+    their date: what the matcher scores (it checks quantities itself). With `any_word`, only
+    those with one of these words (an "other" intent matches nothing else): the database
+    leaves out what would only be read to be dropped."""
+    if not hub_uris or (categories is not None and not categories) or (
+        any_word is not None and not any_word
+    ):
         return []
-    in_categories = "" if categories is None else f" AND category IN ({marks(categories)})"
+    where = ""
+    params: list[Any] = [side]
+    if categories is not None:
+        where += f" AND category IN ({marks(categories)})"
+        params += categories
+    if any_word is not None:
+        where += " AND (" + " OR ".join("(' ' || words || ' ') LIKE ? ESCAPE '\\'"
+                                        for _ in any_word) + ")"  # fmt: skip
+        params += [f"% {_like(w)} %" for w in any_word]
     rows = await db.fetchall(
         f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE state = 'open' AND side = ?"
-        f"{in_categories} AND hub_uri IN ({marks(hub_uris)})"
+        f"{where} AND hub_uri IN ({marks(hub_uris)})"
         " AND (until_at IS NULL OR until_at >= ?) AND (remaining IS NULL OR remaining > 0)",
-        (side, *(categories or ()), *hub_uris, now),
+        (*params, *hub_uris, now),
     )
     return [_intent(r) for r in rows]
+
+
+def _like(text: str) -> str:
+    """`text` matched literally by LIKE … ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def open_listing(
