@@ -264,6 +264,7 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
             await store.forget_remote_actor(tx, item.actor_uri)
             await follow_store.forget_actor(tx, item.actor_uri)
             await network.delete_all_from(tx, item.actor_uri, svc.clock.now())
+            await resources.actor_deleted(tx, item.actor_uri)
         return f"forgot deleted actor {item.actor_uri}"
     if object_id is None:
         return "ignored: delete of nothing"

@@ -20,6 +20,7 @@ from typing import Any
 
 from fedihub.activitystreams import JsonObject, id_of
 from fedihub.content import html_text
+from fedihub.db import Transaction
 from fedihub.posts.fieldreaders import whole_number
 from fedihub.resources import matching_hook
 from fedihub.resources import store as intents
@@ -184,3 +185,9 @@ async def deleted(svc: Services, object_id: str) -> str | None:
     async with svc.db.transaction() as tx:
         await intents.forget_intent(tx, object_id)
     return f"forgot {held.side} {object_id}"
+
+
+async def actor_deleted(tx: Transaction, actor_uri: str) -> None:
+    """A followed hub's account was deleted (in the handler's transaction): its needs and offers
+    go with everything else it sent."""
+    await intents.forget_intents_of(tx, actor_uri)

@@ -126,6 +126,19 @@ async def test_finished_closes_and_an_edit_without_intent_forgets(
     assert await intents.intent(services.db, obj["id"]) is None
 
 
+async def test_a_deleted_hub_takes_its_needs_and_offers_along(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    tampa = remote.add_actor("tampa", actor_type="Group")
+    await follow(services, hub, tampa.id)
+    await send(app_client, services, remote, tampa, "Create", offer(tampa))
+    ours = await posts.publish(services, hub, None, "need",
+                               "---\ntitle: Bags\ncategory: bedding\n---\nBags.")  # fmt: skip
+    assert await send(app_client, services, remote, tampa, "Delete", tampa.id) == "done"
+    held = await services.db.fetchall("SELECT local_post_id FROM resource_intents")
+    assert [r["local_post_id"] for r in held] == [ours.id]
+
+
 async def test_only_followed_hubs_and_no_hub_for_another(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor
 ) -> None:

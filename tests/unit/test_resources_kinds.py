@@ -7,11 +7,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient
 
+from fedihub.accounts.service import create_account, require_account
 from fedihub.actors.model import LocalActor
 from fedihub.clock import FixedClock
+from fedihub.config import ConfigError, load_config
 from fedihub.errors import BadRequest
 from fedihub.hubs.service import create_hub, require_hub
 from fedihub.kinds import parse_draft, registry
@@ -25,6 +29,7 @@ from fedihub.resources.model import MAX_QUANTITY, Intent
 from fedihub.resources.render import contact_details
 from fedihub.services import Services
 from fedihub.words import words_for
+from tests.support.web import AP, HTML, sign_in
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC).timestamp()
 NEED = (
@@ -227,3 +232,37 @@ async def test_an_instance_adds_its_own_categories(services: Services) -> None:
     post = await posts.publish(services, food, None, "need", NEED.replace("bedding", "Books"))
     saved = await intents.intent_of_post(services.db, post.id)
     assert saved is not None and saved.category == "books"
+
+
+async def test_the_page_shows_the_private_respond_to_organisers_only(
+    app_client: TestClient, services: Services
+) -> None:
+    await create_account(services.db, "ana", "correct horse", is_admin=False)
+    ana = await require_account(services.db, "ana")
+    services.clock = FixedClock(NOW)
+    await create_hub(services.db, "food", name="Food", organizer=ana, timezone="UTC")
+    food = await require_hub(services.db, "food")
+    post = await posts.publish(services, food, None, "need", NEED)
+    path = f"/hubs/food/posts/{post.id}"
+    public = await (await app_client.get(path, headers=HTML)).text()
+    assert "Needed: Warm sleeping bags" in public and "How many: 50 sleeping bags" in public
+    assert "555 0199" not in public and "To respond, reply to this post." in public
+    assert "555 0199" not in await (await app_client.get(path, headers=AP)).text()
+    assert await sign_in(app_client, "ana") == 303
+    organiser = await (await app_client.get(path, headers=HTML)).text()
+    assert "Ask Ana, +1 604 555 0199" in organiser and "Only the hub&#39;s organisers" in organiser
+
+
+def test_an_instances_categories_come_from_its_config_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('domain = "x.org"\nresource_categories = ["books", "seeds"]\n')
+    assert load_config(tmp_path).resource_categories == ("books", "seeds")
+    monkeypatch.setenv("FEDIHUB_RESOURCE_CATEGORIES", "bikes  tents")
+    assert load_config(tmp_path).resource_categories == ("bikes", "tents")
+    monkeypatch.delenv("FEDIHUB_RESOURCE_CATEGORIES")
+    for bad in ('"books"', '["Books!"]', "[1]"):
+        config.write_text(f'domain = "x.org"\nresource_categories = {bad}\n')
+        with pytest.raises(ConfigError, match="resource_categories: a list of lower-case words"):
+            load_config(tmp_path)
