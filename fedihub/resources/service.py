@@ -12,7 +12,8 @@ intent, carrying
               "fulfilledQuantity": n}
 
 `fulfilledQuantity` is what the match has moved in all so far, so a repeated notice moves
-nothing twice. Everything a match writes and the messages about it are one transaction.
+nothing twice. Everything a match writes and the messages about it are one transaction. A
+notice the other hub sends is read in told.py.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any, cast
 
-from fedihub.activitystreams import JsonObject, id_of
+from fedihub.activitystreams import JsonObject
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
@@ -39,7 +39,6 @@ from fedihub.posts import store as posts
 from fedihub.resources import store
 from fedihub.resources.matching import score
 from fedihub.resources.model import (
-    MATCH_STATES,
     MAX_QUANTITY,
     Intent,
     IntentState,
@@ -82,7 +81,7 @@ class Found:
         return self.other if self.ours.side == "need" else self.ours
 
 
-async def _hub_at(svc: Services, uri: str) -> LocalActor | None:
+async def hub_at(svc: Services, uri: str) -> LocalActor | None:
     actor = await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
     return actor if actor is not None and actor.kind == "group" else None
 
@@ -110,7 +109,7 @@ async def find_matches(svc: Services, intent: Intent) -> list[Match]:
     categories = None if intent.category == "other" else [intent.category, "other"]
     looks: list[tuple[LocalActor, list[str]]] = []
     if intent.local_post_id is not None:
-        hub = await _hub_at(svc, intent.hub_uri)
+        hub = await hub_at(svc, intent.hub_uri)
         if hub is not None:
             looks.append((hub, await _followed(svc, hub)))
     else:
@@ -159,7 +158,7 @@ async def _record(svc: Services, pairs: list[Found], now: float) -> list[Match]:
             match = await store.match(tx, match_id)
             assert match is not None
             new.append(match)
-            await _tell_organisers(tx, svc, pair.hub, match, pair.need, pair.offer)
+            await tell_organisers(tx, svc, pair.hub, match, pair.need, pair.offer)
             await _tell_other_side(tx, svc, pair.hub, match, pair.ours, pair.other)
     return new
 
@@ -190,7 +189,7 @@ def _message(svc: Services, hub: LocalActor, match: Match, need: Intent, offer: 
             f"{_line(svc, hub, offer)}</p>")  # fmt: skip
 
 
-async def _tell_organisers(
+async def tell_organisers(
     tx: Transaction, svc: Services, hub: LocalActor, match: Match, need: Intent, offer: Intent
 ) -> None:
     """Organisers here see the match on the dashboard (store.matches_of_hub); those on other
@@ -220,7 +219,7 @@ async def _tell_other_side(
     """The hub of `other` hears of the match (`ours` is `hub`'s): another of our hubs records
     it as told; a remote hub gets a match notice in reply to its intent."""
     if other.local_post_id is not None:
-        other_hub = await _hub_at(svc, other.hub_uri)
+        other_hub = await hub_at(svc, other.hub_uri)
         if other_hub is not None and other_hub.id != hub.id:
             await _told(tx, svc, other_hub, match)
         return
@@ -251,11 +250,11 @@ async def _told(tx: Transaction, svc: Services, hub: LocalActor, told: Match) ->
         if mine is None:
             return
     if told.state in TRANSITIONS[mine.state] and told.fulfilled_quantity >= mine.fulfilled_quantity:
-        mine = await _settle(tx, svc, hub, mine, told.state, told.fulfilled_quantity,
+        mine = await settle(tx, svc, hub, mine, told.state, told.fulfilled_quantity,
                              tell_other=False)  # fmt: skip
     need, offer = await store.intent(tx, told.need_uri), await store.intent(tx, told.offer_uri)
     if need is not None and offer is not None:
-        await _tell_organisers(tx, svc, hub, mine, need, offer)
+        await tell_organisers(tx, svc, hub, mine, need, offer)
 
 
 # Settling a match
@@ -278,7 +277,7 @@ def _step(match: Match, state: MatchState) -> None:
                          wanted=state)  # fmt: skip
 
 
-async def _settle(
+async def settle(
     tx: Transaction, svc: Services, hub: LocalActor, match: Match, state: MatchState,
     fulfilled: int, *, tell_other: bool = True,
 ) -> Match:  # fmt: skip
@@ -350,7 +349,7 @@ async def _change(
             else:
                 moved, state = quantity, _check_quantity(quantity, need, offer)
         _step(current, state)
-        settled = await _settle(tx, svc, hub, current, state,
+        settled = await settle(tx, svc, hub, current, state,
                                 current.fulfilled_quantity + moved)  # fmt: skip
     svc.wake_delivery()
     return settled
@@ -374,85 +373,3 @@ async def fulfil(
     partly_fulfilled, or fulfilled when wholly; our intent's remaining goes down by it."""
     del by_uri
     return await _change(svc, hub, match_id, "partly_fulfilled", quantity)
-
-
-# A notice from the other hub
-
-
-def _read_notice(obj: JsonObject) -> tuple[str, str, MatchState, int] | None:
-    told = obj.get("match")
-    if not isinstance(told, dict):
-        return None
-    need, offer = id_of(told.get("need")), id_of(told.get("offer"))
-    state, quantity = told.get("state", "proposed"), told.get("fulfilledQuantity", 0)
-    if not need or not offer or state not in MATCH_STATES:
-        raise BadRequest("a match notice names a need, an offer and a known state")
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-        raise BadRequest("a match notice's fulfilledQuantity is a whole number")
-    return need, offer, cast(MatchState, state), quantity
-
-
-async def _their_intent(svc: Services, uri: str, sender_uri: str) -> Intent | None:
-    """The other hub's intent as we index it, or fetched from its server when we do not
-    follow that hub; None when it cannot be read as one."""
-    known = await store.intent(svc.db, uri)
-    if known is not None:
-        return known
-    return await _index_fetched(svc, await svc.resolver.fetch_object(uri), sender_uri)
-
-
-async def _index_fetched(svc: Services, obj: dict[str, Any], sender_uri: str) -> Intent | None:
-    """Replaced at merge by the kinds' remote parser."""
-    del svc, obj, sender_uri
-    return None
-
-
-async def notice_received(svc: Services, sender_uri: str, obj: JsonObject) -> str | None:
-    """A Create from another hub whose object answers one of our intents with a match; None
-    when it is not a match notice for us (the generic reply handling takes it). The sender must
-    be the hub of the other intent: anyone else is ignored."""
-    reply_to = id_of(obj.get("inReplyTo"))
-    ours = await store.intent(svc.db, reply_to) if reply_to else None
-    if ours is None or ours.local_post_id is None or not isinstance(obj.get("match"), dict):
-        return None
-    read = _read_notice(obj)
-    assert read is not None
-    need_uri, offer_uri, state, fulfilled = read
-    our_slot = need_uri if ours.side == "need" else offer_uri
-    if our_slot != ours.uri:
-        return f"ignored: the match notice does not name {ours.uri} as its {ours.side}"
-    other_uri = offer_uri if ours.side == "need" else need_uri
-    other = await _their_intent(svc, other_uri, sender_uri)
-    if other is None:
-        return f"ignored: {other_uri} is no need or offer we can read"
-    if other.hub_uri != sender_uri:
-        return f"ignored: {sender_uri} is not the hub of {other_uri}"
-    hub = await _hub_at(svc, ours.hub_uri)
-    if hub is None:
-        return None
-    now = svc.clock.now()
-    async with svc.db.transaction() as tx:
-        match = await store.match_of(tx, hub.id, need_uri, offer_uri)
-        if match is None:
-            found = score(ours, other, now, svc.config.match_radius_km)
-            if found is None:
-                return f"ignored: {need_uri} and {offer_uri} are no match here"
-            if await store.matches_since(tx, other.host, now - DAY) >= \
-                    svc.config.match_host_daily_cap:  # fmt: skip
-                return f"ignored: {other.host} reached its matches for today"
-            match_id = await store.save_match(tx, hub.id, need_uri, offer_uri, found, "told", now)
-            match = await store.match(tx, match_id) if match_id is not None else None
-            assert match is not None
-        if state == match.state and fulfilled == match.fulfilled_quantity:
-            pass  # nothing new (they found it too): only our organisers hear of it
-        elif state not in TRANSITIONS[match.state] or fulfilled < match.fulfilled_quantity:
-            return f"ignored: a {match.state} match cannot become {state}"
-        else:
-            moved = fulfilled - match.fulfilled_quantity
-            if ours.remaining is not None and moved > ours.remaining:
-                return f"ignored: {moved} is more than the {ours.remaining} still open"
-            match = await _settle(tx, svc, hub, match, state, fulfilled, tell_other=False)
-        need, offer = (ours, other) if ours.side == "need" else (other, ours)
-        await _tell_organisers(tx, svc, hub, match, need, offer)
-    svc.wake_delivery()
-    return f"match {match.id} of {hub.username}: {match.state}"

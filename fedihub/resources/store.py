@@ -99,6 +99,19 @@ async def forget_intent(tx: Transaction, uri: str) -> bool:
     return bool(await tx.execute("DELETE FROM resource_intents WHERE uri = ?", (uri,)))
 
 
+async def forget_intents_of(tx: Transaction, hub_uri: str) -> int:
+    """A remote hub's account was deleted: none of its needs and offers is matched any more."""
+    await tx.execute(
+        "DELETE FROM resource_matches WHERE need_uri IN (SELECT uri FROM resource_intents"
+        " WHERE hub_uri = ? AND local_post_id IS NULL) OR offer_uri IN (SELECT uri FROM"
+        " resource_intents WHERE hub_uri = ? AND local_post_id IS NULL)",
+        (hub_uri, hub_uri),
+    )
+    return int(await tx.execute(
+        "DELETE FROM resource_intents WHERE hub_uri = ? AND local_post_id IS NULL", (hub_uri,)
+    ))  # fmt: skip
+
+
 async def open_candidates(
     db: Reader,
     side: Side,

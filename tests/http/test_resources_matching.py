@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import time
 from typing import Any
 
@@ -14,15 +15,15 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from fedihub.accounts.service import create_account
-from fedihub.activitystreams import host_of
+from fedihub.activitystreams import PUBLIC, host_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.cli import main
 from fedihub.errors import BadRequest, NotFound
 from fedihub.hubs.service import create_hub
-from fedihub.keys import delivery_worker_key, inbox_worker_key
+from fedihub.keys import delivery_worker_key, inbox_worker_key, services_key
 from fedihub.posts import service as posts
-from fedihub.resources import matching_hook, service
+from fedihub.resources import matching_hook, service, told
 from fedihub.resources import store as resources
 from fedihub.resources.model import Intent, Side, words_of
 from fedihub.services import Services
@@ -77,27 +78,55 @@ def intent_of(uri: str, hub_uri: str, side: Side, title: str, remaining: int | N
     return Intent(**fields)
 
 
-async def save(services: Services, intent: Intent, *, hook: bool = True) -> Intent:
+async def save(services: Services, intent: Intent) -> Intent:
+    """Straight into the index and the matcher (an intent no inbox would pass on)."""
     async with services.db.transaction() as tx:
         await resources.save_intent(tx, intent)
-    if hook:
-        await matching_hook.intent_saved(services, intent)
+    await matching_hook.intent_saved(services, intent)
     return intent
 
 
-async def our_need(services: Services, hub: LocalActor, remaining: int = 50,
-                   title: str = "warm sleeping bags", hook: bool = True) -> Intent:  # fmt: skip
-    post = await posts.publish(services, hub, None, "update", f"We need {remaining} {title}.")
-    uri = f"{hub.uri(services.config.base_url)}/posts/{post.id}"
-    need = intent_of(uri, hub.uri(services.config.base_url), "need", title, remaining, post.id)
-    return await save(services, need, hook=hook)
+async def our_need(
+    services: Services, hub: LocalActor, remaining: int = 50, title: str = "Warm sleeping bags"
+) -> Intent:
+    text = (f"---\ntitle: {title}\ncategory: bedding\nquantity: {remaining}\n"
+            "place: Vancouver\n---\nFor the shelter on Main Street.")  # fmt: skip
+    post = await posts.publish(services, hub, None, "need", text)
+    need = await resources.intent_of_post(services.db, post.id)
+    assert need is not None
+    return need
 
 
-async def their_offer(services: Services, tampa: RemoteActor, n: int, remaining: int | None = 80,
-                      title: str = "sleeping bags", hook: bool = True, **kw: Any
-                      ) -> Intent:  # fmt: skip
-    offer = intent_of(f"{tampa.id}/statuses/{n}", tampa.id, "offer", title, remaining, **kw)
-    return await save(services, offer, hook=hook)
+def offer_object(
+    tampa: RemoteActor, n: int, remaining: int | None = 80, title: str = "Sleeping bags",
+    category: str = "bedding",
+) -> dict[str, Any]:
+    due = dt.datetime.fromtimestamp(time.time() + 30 * DAY, dt.UTC).isoformat()
+    quantity = {"hasNumericalValue": remaining, "hasUnit": ""} if remaining is not None else None
+    return {
+        "id": f"{tampa.id}/statuses/{n}", "type": "Note", "attributedTo": tampa.id,
+        "to": [PUBLIC], "cc": [f"{tampa.id}/followers"], "name": title,
+        "content": f"<p>Offered: {title}</p>",
+        "intent": {"type": "Intent", "action": "transfer", "provider": tampa.id,
+                   "resourceClassifiedAs": [category], "resourceQuantity": quantity,
+                   "availableQuantity": quantity, "due": due,
+                   "atLocation": {"type": "Place", "name": "Tampa"}, "finished": False},
+    }  # fmt: skip
+
+
+async def their_offer(app_client: TestClient, remote: RemoteServer, tampa: RemoteActor, n: int,
+                      remaining: int | None = 80, title: str = "Sleeping bags",
+                      category: str = "bedding") -> Intent:  # fmt: skip
+    """A followed hub's offer, as its server sends it: a signed Create to our shared inbox."""
+    obj = offer_object(tampa, n, remaining, title, category)
+    services = app_client.app[services_key]
+    await receive(app_client, remote, f"{services.config.base_url}/inbox",
+                  {"@context": AS, "type": "Create", "id": f"{obj['id']}/activity",
+                   "actor": tampa.id, "to": obj["to"], "cc": obj["cc"], "object": obj},
+                  tampa)  # fmt: skip
+    offer = await resources.intent(services.db, obj["id"])
+    assert offer is not None
+    return offer
 
 
 async def deliver(app_client: TestClient) -> None:
@@ -121,12 +150,18 @@ def notice_from(tampa: RemoteActor, obj_id: str, need: Intent, offer: Intent, st
             "to": note["to"], "cc": [], "object": note}  # fmt: skip
 
 
-async def receive(app_client: TestClient, remote: RemoteServer, hub: LocalActor,
+async def receive(app_client: TestClient, remote: RemoteServer, inbox: str,
                   activity: dict[str, Any], sender: RemoteActor) -> None:  # fmt: skip
-    inbox = f"{activity['object']['to'][0]}/inbox"
     assert (await remote.post(inbox, activity, sender)).status == 202
     while await app_client.app[inbox_worker_key].run_once():
         pass
+
+
+async def notify(app_client: TestClient, remote: RemoteServer, hub: LocalActor,
+                 activity: dict[str, Any], sender: RemoteActor) -> None:  # fmt: skip
+    """A match notice, to the hub's own inbox as our notices go."""
+    base_url = app_client.app[services_key].config.base_url
+    await receive(app_client, remote, f"{hub.uri(base_url)}/inbox", activity, sender)
 
 
 async def test_a_followed_hubs_offer_meets_our_need_and_both_sides_are_told(
@@ -134,8 +169,8 @@ async def test_a_followed_hubs_offer_meets_our_need_and_both_sides_are_told(
     scene: Scene,
 ) -> None:  # fmt: skip
     need = await our_need(services, hub)
-    offer = await their_offer(services, scene.tampa, 1)
-    await their_offer(services, scene.tampa, 2, title="tinned food", category="food")
+    offer = await their_offer(app_client, remote, scene.tampa, 1)
+    await their_offer(app_client, remote, scene.tampa, 2, title="tinned food", category="food")
     listed = await resources.matches_of_hub(services.db, hub.id)
     assert [(m.need_uri, m.offer_uri, m.state, m.found_by) for m in listed] == [
         (need.uri, offer.uri, "proposed", "here")
@@ -144,7 +179,7 @@ async def test_a_followed_hubs_offer_meets_our_need_and_both_sides_are_told(
     await deliver(app_client)
     [dm] = sent_to(remote, scene.rosa)
     assert dm["object"]["to"] == [scene.rosa.id] and "match" not in dm["object"]
-    assert "warm sleeping bags" in dm["object"]["content"]
+    assert "Warm sleeping bags" in dm["object"]["content"]
     [told] = sent_to(remote, scene.tampa)
     assert told["object"]["to"] == [scene.tampa.id] and told["object"]["inReplyTo"] == offer.uri
     assert told["object"]["match"] == {"type": "fedihub:Match", "need": need.uri,
@@ -157,11 +192,12 @@ async def test_a_followed_hubs_offer_meets_our_need_and_both_sides_are_told(
 
 
 async def test_our_new_need_is_matched_against_the_best_ten_offers(
-    services: Services, hub: LocalActor, scene: Scene
-) -> None:
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
     for n in range(12):
-        await their_offer(services, scene.tampa, n, remaining=5 + n, hook=False)
-    await their_offer(services, scene.tampa, 99, title="rice", hook=False, category="food")
+        await their_offer(app_client, remote, scene.tampa, n, remaining=5 + n)
+    await their_offer(app_client, remote, scene.tampa, 99, title="rice", category="food")
     need = await our_need(services, hub, remaining=10)
     found = await resources.matches_of_hub(services.db, hub.id)
     assert len(found) == 10
@@ -173,12 +209,13 @@ async def test_our_new_need_is_matched_against_the_best_ten_offers(
 
 
 async def test_one_host_cannot_flood_organisers_past_its_daily_cap(
-    services: Services, hub: LocalActor, scene: Scene
-) -> None:
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
     services.config = dataclasses.replace(services.config, match_host_daily_cap=3)
     await our_need(services, hub, remaining=1000)
     for n in range(6):
-        await their_offer(services, scene.tampa, n)
+        await their_offer(app_client, remote, scene.tampa, n)
     assert len(await resources.matches_of_hub(services.db, hub.id)) == 3
     assert await resources.matches_since(services.db, host_of(scene.tampa.id), 0) == 3
     # Our own next need is capped the same way against that host.
@@ -186,13 +223,15 @@ async def test_one_host_cannot_flood_organisers_past_its_daily_cap(
     assert len(await resources.matches_of_hub(services.db, hub.id)) == 3
 
 
-async def test_an_unfollowed_hubs_offer_and_a_closed_or_far_one_are_not_matched(
+async def test_an_unfollowed_hubs_offer_and_a_closed_or_expired_one_are_not_matched(
     services: Services, hub: LocalActor, scene: Scene, remote: RemoteServer
 ) -> None:
     await our_need(services, hub)
     stranger = remote.add_actor("elsewhere", actor_type="Group", host_index=1)
     await save(services, intent_of(f"{stranger.id}/s/1", stranger.id, "offer", "sleeping bags", 9))
-    await their_offer(services, scene.tampa, 1, remaining=0)
+    closed = intent_of(f"{scene.tampa.id}/statuses/1", scene.tampa.id, "offer", "sleeping bags",
+                       9, state="closed")  # fmt: skip
+    await save(services, closed)
     expired = intent_of(f"{scene.tampa.id}/statuses/2", scene.tampa.id, "offer", "sleeping bags",
                         9, until_at=time.time() - DAY)  # fmt: skip
     await save(services, expired)
@@ -204,7 +243,7 @@ async def test_fulfilling_partly_then_wholly_closes_our_need_and_updates_go_out(
     scene: Scene,
 ) -> None:  # fmt: skip
     need = await our_need(services, hub)
-    offer = await their_offer(services, scene.tampa, 1, remaining=80)
+    offer = await their_offer(app_client, remote, scene.tampa, 1, remaining=80)
     [match] = await resources.matches_of_hub(services.db, hub.id)
     await deliver(app_client)
     remote.received.clear()
@@ -243,10 +282,11 @@ async def test_fulfilling_partly_then_wholly_closes_our_need_and_updates_go_out(
 
 
 async def test_another_hubs_match_is_not_found_here(
-    services: Services, hub: LocalActor, scene: Scene
-) -> None:
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
     await our_need(services, hub)
-    await their_offer(services, scene.tampa, 1)
+    await their_offer(app_client, remote, scene.tampa, 1)
     [match] = await resources.matches_of_hub(services.db, hub.id)
     await create_hub(services.db, "tampa_local", name="Other", timezone="UTC")
     other = await actors.get_actor(services.db, "group", "tampa_local")
@@ -261,28 +301,34 @@ async def test_notices_from_the_other_hub_settle_the_match_and_close_our_need(
     app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
     scene: Scene,
 ) -> None:  # fmt: skip
+    # Tampa's hub follows ours, not the other way: its offer is not in our index; the notice
+    # makes us fetch it from its server.
+    await services.db.execute("DELETE FROM following")
     need = await our_need(services, hub, remaining=40)
-    offer = await their_offer(services, scene.tampa, 1, hook=False)  # they found it first
-    await receive(app_client, remote, hub,
+    remote.publish(offer_object(scene.tampa, 1))
+    offer = intent_of(f"{scene.tampa.id}/statuses/1", scene.tampa.id, "offer", "", 80)
+    await notify(app_client, remote, hub,
                   notice_from(scene.tampa, f"{scene.tampa.id}/n/1", need, offer, "proposed", 0),
                   scene.tampa)  # fmt: skip
     [match] = await resources.matches_of_hub(services.db, hub.id)
     assert (match.state, match.found_by) == ("proposed", "told")
-    await receive(app_client, remote, hub,
+    fetched = await resources.intent(services.db, offer.uri)
+    assert fetched is not None and (fetched.hub_uri, fetched.remaining) == (scene.tampa.id, 80)
+    await notify(app_client, remote, hub,
                   notice_from(scene.tampa, f"{scene.tampa.id}/n/2", need, offer, "accepted", 0),
                   scene.tampa)  # fmt: skip
-    await receive(app_client, remote, hub,
+    await notify(app_client, remote, hub,
                   notice_from(scene.tampa, f"{scene.tampa.id}/n/3", need, offer,
                               "partly_fulfilled", 15), scene.tampa)  # fmt: skip
     stored = await resources.intent(services.db, need.uri)
     assert stored is not None and stored.remaining == 25
     # A notice claiming more than is still needed moves nothing.
-    await receive(app_client, remote, hub,
+    await notify(app_client, remote, hub,
                   notice_from(scene.tampa, f"{scene.tampa.id}/n/4", need, offer, "fulfilled",
                               99), scene.tampa)  # fmt: skip
     stored = await resources.intent(services.db, need.uri)
     assert stored is not None and stored.remaining == 25
-    await receive(app_client, remote, hub,
+    await notify(app_client, remote, hub,
                   notice_from(scene.tampa, f"{scene.tampa.id}/n/5", need, offer, "fulfilled",
                               40), scene.tampa)  # fmt: skip
     stored = await resources.intent(services.db, need.uri)
@@ -300,35 +346,36 @@ async def test_a_strangers_match_notice_is_refused(
     scene: Scene,
 ) -> None:  # fmt: skip
     need = await our_need(services, hub)
-    offer = await their_offer(services, scene.tampa, 1)
+    offer = await their_offer(app_client, remote, scene.tampa, 1)
     [match] = await resources.matches_of_hub(services.db, hub.id)
     mallory = remote.add_actor("mallory", host_index=1)
     claim = notice_from(scene.tampa, f"{mallory.id}/n/1", need, offer, "fulfilled", 50, mallory)
-    said = await service.notice_received(services, mallory.id, claim["object"])
+    said = await told.notice_received(services, mallory.id, claim["object"])
     assert said == f"ignored: {mallory.id} is not the hub of {offer.uri}"
-    await receive(app_client, remote, hub, claim, mallory)
+    await notify(app_client, remote, hub, claim, mallory)
     assert await resources.match(services.db, match.id) == match
     stored = await resources.intent(services.db, need.uri)
     assert stored is not None and stored.remaining == 50
     # A notice that names another need than the one it answers is refused too.
     wrong = notice_from(scene.tampa, f"{scene.tampa.id}/n/2", need, offer, "fulfilled", 50)
     wrong["object"]["match"]["need"] = f"{need.uri}0"
-    said = await service.notice_received(services, scene.tampa.id, wrong["object"])
+    said = await told.notice_received(services, scene.tampa.id, wrong["object"])
     assert said is not None and said.startswith("ignored: the match notice does not name")
     for bad in ({"state": "won"}, {"fulfilledQuantity": -1}, {"fulfilledQuantity": "all"},
                 {"need": None}):  # fmt: skip
         hostile = notice_from(scene.tampa, f"{scene.tampa.id}/n/3", need, offer, "accepted", 0)
         hostile["object"]["match"].update(bad)
         with pytest.raises(BadRequest):
-            await service.notice_received(services, scene.tampa.id, hostile["object"])
+            await told.notice_received(services, scene.tampa.id, hostile["object"])
     assert await resources.match(services.db, match.id) == match
 
 
 async def test_the_command_line_lists_and_settles_a_hubs_matches(
-    services: Services, hub: LocalActor, scene: Scene, capsys: pytest.CaptureFixture[str]
-) -> None:
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
     await our_need(services, hub)
-    await their_offer(services, scene.tampa, 1)
+    await their_offer(app_client, remote, scene.tampa, 1)
     [match] = await resources.matches_of_hub(services.db, hub.id)
     ana = await create_account(services.db, "ana", "correct horse", is_admin=False)
     await create_account(services.db, "dee", "correct horse", is_admin=False)
@@ -343,7 +390,8 @@ async def test_the_command_line_lists_and_settles_a_hubs_matches(
     assert await cli("list", "vancouver") == 0
     line = capsys.readouterr().out
     assert line.startswith(f"{match.id}\tproposed\t")
-    assert "warm sleeping bags ×50 <-> sleeping bags ×80" in line and scene.tampa.id in line
+    assert "Warm sleeping bags ×50 @ Vancouver <-> Sleeping bags ×80 @ Tampa" in line
+    assert line.endswith(f"\t{scene.tampa.id}\n")
     assert await cli("fulfil", str(match.id), "--quantity", "0", "--as", "ana") == 1
     assert await cli("accept", str(match.id), "--as", "dee") == 1  # not an organiser of it
     assert await cli("accept", str(match.id + 1), "--as", "ana") == 1  # no such match
@@ -353,4 +401,4 @@ async def test_the_command_line_lists_and_settles_a_hubs_matches(
     assert capsys.readouterr().out == "no matches\n"
     assert await cli("list", "vancouver", "--all") == 0
     line = capsys.readouterr().out
-    assert "\tfulfilled 50 delivered\t" in line and "×0 (closed) <-> " in line
+    assert "\tfulfilled 50 delivered\t" in line and "×0 @ Vancouver (closed) <-> " in line
