@@ -139,14 +139,24 @@ async def _record(svc: Services, pairs: list[Found], now: float) -> list[Match]:
     cap = svc.config.match_host_daily_cap
     room: dict[str, int] = {}
     new: list[Match] = []
+    if not pairs:
+        return new
+    hub = pairs[0].hub
+    # What each host has had today, read once for the hosts these matches could involve.
+    hosts = {i.host for p in pairs[: MAX_NEW_MATCHES * 3] for i in (p.ours, p.other)
+             if i.local_post_id is None}  # fmt: skip
+    organisers = await remote_organisers(svc, hub)
+    known: dict[str, RemoteActor | None] = {}
     async with svc.db.transaction() as tx:
+        had = await store.matches_since_by_host(tx, sorted(hosts), now - DAY)
         for pair in pairs:
             if len(new) >= MAX_NEW_MATCHES:
                 break
             remote = [i.host for i in (pair.ours, pair.other) if i.local_post_id is None]
             for host in remote:
                 if host not in room:
-                    room[host] = cap - await store.matches_since(tx, host, now - DAY)
+                    room[host] = cap - (had.get(host, 0) if host in hosts else
+                                        await store.matches_since(tx, host, now - DAY))  # fmt: skip
             if any(room[host] <= 0 for host in remote):
                 continue
             match_id = await store.save_match(tx, pair.hub.id, pair.need.uri, pair.offer.uri,
@@ -155,11 +165,11 @@ async def _record(svc: Services, pairs: list[Found], now: float) -> list[Match]:
                 continue
             for host in remote:
                 room[host] -= 1
-            match = await store.match(tx, match_id)
-            assert match is not None
+            match = Match(match_id, hub.id, pair.need.uri, pair.offer.uri, pair.score,
+                          "proposed", 0, "here", now, now)  # fmt: skip
             new.append(match)
-            await tell_organisers(tx, svc, pair.hub, match, pair.need, pair.offer)
-            await _tell_other_side(tx, svc, pair.hub, match, pair.ours, pair.other)
+            await tell_organisers(tx, svc, hub, match, pair.need, pair.offer, organisers)
+            await _tell_other_side(tx, svc, hub, match, pair.ours, pair.other, known)
     return new
 
 
@@ -189,17 +199,28 @@ def _message(svc: Services, hub: LocalActor, match: Match, need: Intent, offer: 
             f"{_line(svc, hub, offer)}</p>")  # fmt: skip
 
 
-async def tell_organisers(
-    tx: Transaction, svc: Services, hub: LocalActor, match: Match, need: Intent, offer: Intent
-) -> None:
-    """Organisers here see the match on the dashboard (store.matches_of_hub); those on other
-    servers get a direct message from the hub."""
+async def remote_organisers(svc: Services, hub: LocalActor) -> list[RemoteActor]:
+    """The hub's admins and moderators on other servers (not blocked here)."""
+    found = []
     for uri in await groups.moderator_uris(svc.db, hub.id):
         if uri.startswith(svc.config.base_url + "/"):
             continue
         person = await actors.get_remote_actor(svc.db, uri)
         if person is not None and not await svc.blocked.refuses(person.uri):
-            await notices.tell(tx, svc, hub, person, _message(svc, hub, match, need, offer))
+            found.append(person)
+    return found
+
+
+async def tell_organisers(
+    tx: Transaction, svc: Services, hub: LocalActor, match: Match, need: Intent, offer: Intent,
+    organisers: list[RemoteActor] | None = None,
+) -> None:  # fmt: skip
+    """Organisers here see the match on the dashboard (store.matches_of_hub); those on other
+    servers (`organisers`, looked up when not given) get a direct message from the hub."""
+    if organisers is None:
+        organisers = await remote_organisers(svc, hub)
+    for person in organisers:
+        await notices.tell(tx, svc, hub, person, _message(svc, hub, match, need, offer))
 
 
 def notice(activity_uri: str, hub_uri: str, other: RemoteActor, handle: str, content: str,
@@ -214,17 +235,24 @@ def notice(activity_uri: str, hub_uri: str, other: RemoteActor, handle: str, con
 
 
 async def _tell_other_side(
-    tx: Transaction, svc: Services, hub: LocalActor, match: Match, ours: Intent, other: Intent
-) -> None:
+    tx: Transaction, svc: Services, hub: LocalActor, match: Match, ours: Intent, other: Intent,
+    known: dict[str, RemoteActor | None] | None = None,
+) -> None:  # fmt: skip
     """The hub of `other` hears of the match (`ours` is `hub`'s): another of our hubs records
-    it as told; a remote hub gets a match notice in reply to its intent."""
+    it as told; a remote hub gets a match notice in reply to its intent. `known`: the remote
+    hubs already looked up, kept across one batch of matches."""
     if other.local_post_id is not None:
         other_hub = await hub_at(svc, other.hub_uri)
         if other_hub is not None and other_hub.id != hub.id:
             await _told(tx, svc, other_hub, match)
         return
-    person = await actors.get_remote_actor(svc.db, other.hub_uri)
-    if person is None or await svc.blocked.refuses(person.uri):
+    known = {} if known is None else known
+    if other.hub_uri not in known:
+        person = await actors.get_remote_actor(svc.db, other.hub_uri)
+        refused = person is None or await svc.blocked.refuses(person.uri)
+        known[other.hub_uri] = None if refused else person
+    person = known[other.hub_uri]
+    if person is None:
         return
     words = words_for(hub.language)
     need, offer = (ours, other) if ours.side == "need" else (other, ours)

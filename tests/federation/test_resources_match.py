@@ -24,7 +24,7 @@ def front_matter(side: str, title: str, quantity: int, place: str) -> str:
     day = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 20 * 86_400))
     until = "needed_by" if side == "need" else "available_until"
     return (f"---\ntitle: {title}\ncategory: bedding\nquantity: {quantity}\n"
-            f"unit: sleeping bags\nplace: {place}\n{until}: {day}\n---\nFor the winter.\n")  # fmt: skip
+            f"unit: sleeping bags\nplace: {place}\n{until}: {day}\n---\nFor winter.\n")  # fmt: skip
 
 
 async def test_a_need_on_a_meets_an_offer_on_b_and_fulfilling_it_closes_it_everywhere(
