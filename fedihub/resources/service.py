@@ -191,7 +191,7 @@ def _message(svc: Services, hub: LocalActor, match: Match, need: Intent, offer: 
         "proposed": words("%(hub)s: a need and an offer match.", hub=hub.name),
         "accepted": words("%(hub)s: a match was accepted.", hub=hub.name),
         "declined": words("%(hub)s: a match was declined.", hub=hub.name),
-        "partly_fulfilled": words("%(hub)s: %(n)s of a match were delivered.", hub=hub.name,
+        "partly_fulfilled": words("%(hub)s: %(n)s delivered so far through a match.", hub=hub.name,
                                   n=match.fulfilled_quantity),
         "fulfilled": words("%(hub)s: a match was fulfilled.", hub=hub.name),
     }  # fmt: skip
@@ -346,13 +346,12 @@ def _check_quantity(quantity: int, need: Intent, offer: Intent) -> MatchState:
         raise BadRequest("the quantity must be a whole number, at least 1")
     if quantity > MAX_QUANTITY:
         raise BadRequest("the quantity may be at most %(max)s", max=MAX_QUANTITY)
-    for intent in (need, offer):
-        if intent.remaining is not None and quantity > intent.remaining:
-            raise BadRequest(
-                "%(quantity)s is more than the %(remaining)s still %(what)s",
-                quantity=quantity, remaining=intent.remaining,
-                what="needed" if intent.side == "need" else "offered",
-            )  # fmt: skip
+    if need.remaining is not None and quantity > need.remaining:
+        raise BadRequest("%(quantity)s is more than the %(remaining)s still needed",
+                         quantity=quantity, remaining=need.remaining)  # fmt: skip
+    if offer.remaining is not None and quantity > offer.remaining:
+        raise BadRequest("%(quantity)s is more than the %(remaining)s still offered",
+                         quantity=quantity, remaining=offer.remaining)  # fmt: skip
     uses_up = any(i.remaining == quantity for i in (need, offer))
     return "fulfilled" if uses_up else "partly_fulfilled"
 
