@@ -2,8 +2,8 @@
 declined, partly or wholly fulfilled) so the need's remaining quantity goes out everywhere.
 
 Which of our hubs sees a match: for one of OUR intents, its own hub, against the open intents
-of the hubs it follows (local hubs included); for a followed hub's intent, every local hub that
-follows that hub, against its own open intents. Each new match is recorded for that hub, its
+of the hubs it follows (local hubs included); and for any intent, every local hub that follows
+its hub, against its own open intents. Each new match is recorded for that hub, its
 organisers are told (a list on the dashboard, a direct message to those on other servers), and
 the other hub, when remote, gets a match notice: a Note addressed to it alone, in reply to its
 intent, carrying
@@ -107,26 +107,26 @@ async def find_matches(svc: Services, intent: Intent) -> list[Match]:
     if not intent.is_open(now):
         return []
     categories = None if intent.category == "other" else [intent.category, "other"]
-    looks: list[tuple[LocalActor, list[str]]] = []
-    if intent.local_post_id is not None:
-        hub = await hub_at(svc, intent.hub_uri)
-        if hub is not None:
-            looks.append((hub, await _followed(svc, hub)))
-    else:
-        for hub_id in await follows.local_actors_following(svc.db, intent.hub_uri):
-            hub = await actors.get_actor_by_id(svc.db, hub_id)
-            if hub is not None and hub.kind == "group":
-                looks.append((hub, [hub.uri(svc.config.base_url)]))
+    # (hub, whose intents it is matched against, whether the intent is that hub's own)
+    looks: list[tuple[LocalActor, list[str], bool]] = []
+    own = await hub_at(svc, intent.hub_uri) if intent.local_post_id is not None else None
+    if own is not None:
+        looks.append((own, await _followed(svc, own), True))
+    # Every hub here that follows the intent's hub, our other hubs included, against its own.
+    for hub_id in await follows.local_actors_following(svc.db, intent.hub_uri):
+        hub = await actors.get_actor_by_id(svc.db, hub_id)
+        if hub is not None and hub.kind == "group" and (own is None or hub.id != own.id):
+            looks.append((hub, [hub.uri(svc.config.base_url)], False))
     found: list[Match] = []
-    for hub, hub_uris in looks:
+    for hub, hub_uris, is_own in looks:
         # "other" matches only with a shared word: the database picks those out.
         any_word = intent.words if categories is None else None
         candidates = await store.open_candidates(
             svc.db, other_side(intent.side), hub_uris, categories, now, any_word
         )
         best = _best(intent, candidates, now, svc.config.match_radius_km)
-        pairs = [Found(hub, c, intent, s) if intent.local_post_id is None
-                 else Found(hub, intent, c, s) for s, c in best]  # fmt: skip
+        pairs = [Found(hub, intent, c, s) if is_own else Found(hub, c, intent, s)
+                 for s, c in best]  # fmt: skip
         found += await _record(svc, pairs, now)
     if found:
         svc.wake_delivery()

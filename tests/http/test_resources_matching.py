@@ -402,3 +402,38 @@ async def test_the_command_line_lists_and_settles_a_hubs_matches(
     assert await cli("list", "vancouver", "--all") == 0
     line = capsys.readouterr().out
     assert "\tfulfilled 50 delivered\t" in line and "×0 @ Vancouver (closed) <-> " in line
+
+
+async def test_two_hubs_here_see_one_match_and_fulfilment_moves_both_sides(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
+    await create_hub(services.db, "tampa", name="Tampa Here", timezone="UTC")
+    tampa = await actors.get_actor(services.db, "group", "tampa")
+    assert tampa is not None
+    tampa_uri = tampa.uri(services.config.base_url)
+    await services.db.execute("INSERT INTO following VALUES (?, ?, ?, 'accepted', 0)",
+                              (hub.id, tampa_uri, f"{tampa_uri}#followed"))  # fmt: skip
+    need = await our_need(services, hub)  # first: nothing to match yet
+    text = "---\ntitle: Sleeping bags\ncategory: bedding\nquantity: 80\n---\nClean."
+    post = await posts.publish(services, tampa, None, "offer", text)
+    offer = await resources.intent_of_post(services.db, post.id)
+    assert offer is not None
+    [ours] = await resources.matches_of_hub(services.db, hub.id)
+    [theirs] = await resources.matches_of_hub(services.db, tampa.id)
+    assert (ours.need_uri, ours.offer_uri, ours.found_by) == (need.uri, offer.uri, "here")
+    assert (theirs.need_uri, theirs.offer_uri, theirs.found_by) == (need.uri, offer.uri, "told")
+    await service.fulfil(services, hub, ours.id, 20, scene.rosa.id)
+    theirs = await resources.match(services.db, theirs.id) or theirs
+    assert (theirs.state, theirs.fulfilled_quantity) == ("partly_fulfilled", 20)
+    left = [await resources.intent(services.db, i.uri) for i in (need, offer)]
+    assert [(i.remaining, i.state) for i in left if i] == [(30, "open"), (60, "open")]
+    with pytest.raises(BadRequest):  # a delivery was made: no longer to be declined
+        await service.decline(services, tampa, theirs.id, "x")
+    # Tampa's organisers settle the rest: both sides move, and Vancouver's need closes.
+    done = await service.fulfil(services, tampa, theirs.id, None, "x")
+    assert (done.state, done.fulfilled_quantity) == ("fulfilled", 50)
+    ours = await resources.match(services.db, ours.id) or ours
+    assert (ours.state, ours.fulfilled_quantity) == ("fulfilled", 50)
+    left = [await resources.intent(services.db, i.uri) for i in (need, offer)]
+    assert [(i.remaining, i.state) for i in left if i] == [(0, "closed"), (30, "open")]
