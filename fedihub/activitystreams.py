@@ -62,6 +62,28 @@ POST_CONTEXT: list[Any] = [
         "fep8a8e": "https://w3id.org/fep/8a8e/",
         "eventStatus": {"@id": "fep8a8e:eventStatus", "@type": "@id"},
         "organizers": {"@id": "fep8a8e:organizers", "@type": "@id"},
+        # Needs and offers (fedihub/resources/render.py): facts as PropertyValues, and a
+        # ValueFlows Intent for matchers; quantities in the OM 2 terms ValueFlows uses.
+        "PropertyValue": "sc:PropertyValue",
+        "value": "sc:value",
+        "fedihub": "https://fedihub.org/ns#",
+        "intent": "fedihub:intent",
+        "side": "fedihub:side",
+        "match": "fedihub:match",
+        "vf": "https://w3id.org/valueflows/ont/vf#",
+        "om2": "http://www.ontology-of-units-of-measure.org/resource/om-2/",
+        "Intent": "vf:Intent",
+        "action": "vf:action",
+        "receiver": {"@id": "vf:receiver", "@type": "@id"},
+        "provider": {"@id": "vf:provider", "@type": "@id"},
+        "resourceClassifiedAs": {"@id": "vf:resourceClassifiedAs", "@container": "@set"},
+        "resourceQuantity": "vf:resourceQuantity",
+        "availableQuantity": "vf:availableQuantity",
+        "hasNumericalValue": "om2:hasNumericalValue",
+        "hasUnit": "om2:hasUnit",
+        "due": {"@id": "vf:due", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"},
+        "atLocation": "vf:atLocation",
+        "finished": "vf:finished",
     },
 ]
 

@@ -93,6 +93,12 @@ class Config:
     signing_threads: int = field(default_factory=lambda: os.cpu_count() or 2)
     # How far ahead each occurrence of a recurring call is federated as its own Event.
     call_lead_days: float = 7.0
+    # Needs and offers farther apart than this (both with coordinates) are no match. Wide on
+    # purpose: shipping between cities is the point (Tampa to Vancouver is 4,200 km).
+    match_radius_km: float = 5000.0
+    # New matches a day with the needs and offers of one other server: one host posting
+    # thousands cannot flood organisers with matches.
+    match_host_daily_cap: int = 200
     # Participant counts (and poll tallies) go out at most once per this many seconds per post.
     count_update_delay_s: float = 60.0
     scheduler_interval_s: float = 30.0
@@ -108,6 +114,10 @@ class Config:
     # How long the blocked hosts and actors are kept in memory: a block made with the CLI
     # (another process) takes effect within this many seconds; one made at /admin, at once.
     blocks_reread_s: float = 5.0
+    # Categories of needs and offers this instance adds to the shared list
+    # (fedihub/resources/model.py CATEGORIES): a TOML list, or FEDIHUB_RESOURCE_CATEGORIES
+    # separated by spaces. Lower-case words; a followed hub's unknown category reads as "other".
+    resource_categories: tuple[str, ...] = ()
 
     @property
     def scheme(self) -> str:
@@ -288,6 +298,8 @@ def load_config(data_dir: Path) -> Config:
     for key, value in raw.items():
         if key not in known or key == "data_dir":
             raise ConfigError("%(path)s: unknown setting %(key)r", path=str(path), key=key)
+        if key == "resource_categories" and isinstance(value, list):
+            value = tuple(value)
         values[key] = value
     for name in known:
         env = os.environ.get(f"FEDIHUB_{name.upper()}")
@@ -303,6 +315,7 @@ def load_config(data_dir: Path) -> Config:
             " system there)", path=str(media),
         )  # fmt: skip
     validate_newsletter(config)
+    validate_resource_categories(config)
     return replace(config, domain=validate_domain(config.domain, config.insecure_http),
                    s3_endpoint_url=validate_s3_endpoint_url(config.s3_endpoint_url))  # fmt: skip
 
@@ -334,7 +347,21 @@ def validate_newsletter(config: Config) -> None:
                           " address mail is sent from", value=config.mail_from)  # fmt: skip
 
 
+CATEGORY_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+
+def validate_resource_categories(config: Config) -> None:
+    names = config.resource_categories
+    if not isinstance(names, tuple) or not all(
+        isinstance(n, str) and CATEGORY_NAME.fullmatch(n) for n in names
+    ):
+        raise ConfigError("resource_categories: a list of lower-case words, such as"
+                          " [\"books\", \"seeds\"]")  # fmt: skip
+
+
 def _coerce(text: str, annotation: str) -> object:
+    if annotation == "tuple[str, ...]":
+        return tuple(text.split())
     try:
         if annotation == "bool":
             return text.lower() in {"1", "true", "yes", "on"}

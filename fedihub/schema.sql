@@ -618,6 +618,8 @@ CREATE TABLE resource_matches (
   UNIQUE (hub_id, need_uri, offer_uri)
 );
 
+CREATE INDEX resource_matches_created ON resource_matches(created_at);
+
 CREATE INDEX resource_matches_hub ON resource_matches(hub_id, state, updated_at);
 
 CREATE INDEX resource_matches_need ON resource_matches(need_uri);

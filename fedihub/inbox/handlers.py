@@ -36,6 +36,8 @@ from fedihub.posts.service import local_post
 from fedihub.reactions import service as reactions
 from fedihub.reactions.store import Kind as ReactionKind
 from fedihub.reports.flags import read_flag
+from fedihub.resources import remote as resources
+from fedihub.resources import told as resource_matches
 from fedihub.services import Services
 
 Handler = Callable[[Services, InboxItem], Awaitable[str]]
@@ -201,6 +203,7 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     # A reply to a moderation notice is an appeal; to a held post's notice, a remote
     # moderator's decision; to one of our posts, a vote or a comment.
     answered = await appeals.answer_to_notice(svc, item.actor_uri, obj)
+    answered = answered or await resource_matches.notice_received(svc, item.actor_uri, obj)
     answered = answered or await _answer_to_our_post(svc, item, obj)
     if answered is None:
         answered = await remote.reply_received(svc, item.actor_uri, obj)
@@ -216,10 +219,12 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     if not await _followed_sender_or_group(svc, item, obj):
         return carried or news or "ignored: from an actor nobody here follows"
     await network.save(svc.db, item.actor_uri, sanitize_incoming(published), svc.clock.now())
+    resource = await resources.received(svc, item.actor_uri, published)  # a need or an offer
     group = id_of(published.get("attributedTo")) or item.actor_uri
     activity = item.document if group == item.actor_uri else None
     passed_on = await resharing.by_policy(svc, group, published, activity)
     notes = [f"stored {published.get('type')} {published['id']}", carried or "", news or ""]
+    notes.append(resource or "")
     notes.append(f"re-shared by {', '.join(passed_on)}" if passed_on else "")
     return "; ".join(n for n in notes if n)
 
@@ -248,7 +253,10 @@ async def on_update(svc: Services, item: InboxItem) -> str:
     obj = sanitize_incoming(await _as_published(svc, item, obj))
     changed = await network.update(svc.db, item.actor_uri, author, obj, svc.clock.now())
     await resharing.pass_on_change(svc, item.document, item.actor_uri)
-    return "updated" if changed else "ignored: update of an object we do not hold"
+    if not changed:
+        return "ignored: update of an object we do not hold"
+    resource = await resources.received(svc, item.actor_uri, obj)  # a need's remainder, state
+    return f"updated; {resource}" if resource else "updated"
 
 
 async def on_delete(svc: Services, item: InboxItem) -> str:
@@ -258,6 +266,7 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
             await store.forget_remote_actor(tx, item.actor_uri)
             await follow_store.forget_actor(tx, item.actor_uri)
             await network.delete_all_from(tx, item.actor_uri, svc.clock.now())
+            await resources.actor_deleted(tx, item.actor_uri)
         return f"forgot deleted actor {item.actor_uri}"
     if object_id is None:
         return "ignored: delete of nothing"
@@ -273,7 +282,10 @@ async def on_delete(svc: Services, item: InboxItem) -> str:
     if not passed_on and not await follow_store.is_followed_here(svc.db, item.actor_uri):
         return news or "ignored: delete from an actor nobody here follows"
     changed = await network.tombstone(svc.db, item.actor_uri, object_id, svc.clock.now())
-    return "deleted" if changed else "ignored: delete of another actor's object"
+    if not changed:
+        return "ignored: delete of another actor's object"
+    resource = await resources.deleted(svc, object_id)  # no longer matched
+    return f"deleted; {resource}" if resource else "deleted"
 
 
 async def on_like(svc: Services, item: InboxItem) -> str:

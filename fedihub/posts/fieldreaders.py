@@ -212,38 +212,40 @@ def capacity(meta: dict[str, Any]) -> int | None:
 DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
 
 
-def _coordinate(value: Any, key: str, limit: float) -> float:
+def _coordinate(value: Any, key: str, limit: float, field: str = "location") -> float:
     if isinstance(value, str) and DECIMAL.fullmatch(value.strip()):
         value = float(value.strip())
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRequest("location.%(field)s: expected a number", field=key)
+        raise BadRequest("%(field)s: expected a number", field=f"{field}.{key}")
     if not math.isfinite(value) or abs(value) > limit:
-        raise BadRequest("location.%(field)s: out of range", field=key)
+        raise BadRequest("%(field)s: out of range", field=f"{field}.{key}")
     return float(value)
 
 
 ADDRESS_KEYS = ("street", "locality", "region", "postal_code", "country")
 
 
-def location(meta: dict[str, Any]) -> dict[str, Any] | None:
-    value = meta.get("location")
+def location(meta: dict[str, Any], key: str = "location") -> dict[str, Any] | None:
+    """A place: a name alone, or name/street/locality/…/latitude/longitude lines (an event's
+    `location`, a need's or an offer's `place`)."""
+    value = meta.get(key)
     if blank(value):
         return None
     if isinstance(value, str):
-        return {"name": text(meta, "location")}
+        return {"name": text(meta, key)}
     if not isinstance(value, dict):
-        raise BadRequest("location: a place name, or name/street/locality/… lines")
+        raise BadRequest("%(field)s: a place name, or name/street/locality/… lines", field=key)
     unknown = sorted(map(str, set(value) - {"name", "latitude", "longitude", *ADDRESS_KEYS}))
     if unknown:
-        raise BadRequest("location: unknown field %(field)r", field=unknown[0])
+        raise BadRequest("%(field)s: unknown field %(name)r", field=key, name=unknown[0])
     place: dict[str, Any] = {k: text(value, k) for k in ("name", *ADDRESS_KEYS) if value.get(k)}
     if not place.get("name"):
-        raise BadRequest("location.name: required")
+        raise BadRequest("%(field)s: required", field=f"{key}.name")
     if given(value, "latitude") != given(value, "longitude"):
-        raise BadRequest("location: give latitude and longitude together")
+        raise BadRequest("%(field)s: give latitude and longitude together", field=key)
     if given(value, "latitude"):
-        place["latitude"] = _coordinate(value["latitude"], "latitude", 90)
-        place["longitude"] = _coordinate(value["longitude"], "longitude", 180)
+        place["latitude"] = _coordinate(value["latitude"], "latitude", 90, key)
+        place["longitude"] = _coordinate(value["longitude"], "longitude", 180, key)
     return place
 
 

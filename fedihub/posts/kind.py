@@ -171,6 +171,15 @@ class PostKind:
     ) -> None:  # fmt: skip
         """More to store and send in the editing transaction."""
 
+    async def after_commit(self, svc: Services, hub: LocalActor, post: Post) -> None:
+        """After the publishing or editing transaction is committed: work that reads what it
+        wrote and may take its time (matching a need with the offers known)."""
+
+    async def after_delete(
+        self, tx: Transaction, svc: Services, hub: LocalActor, post: Post, now: float
+    ) -> None:
+        """More to forget in the deleting transaction (posts are marked deleted, not removed)."""
+
     async def page(
         self, db: Database, post: Post, viewer_uri: str | None, now: float
     ) -> dict[str, Any]:

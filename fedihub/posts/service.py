@@ -88,6 +88,7 @@ async def publish(
         if then is not None:
             await then(tx, post)
     svc.wake_delivery()
+    await post_kind.after_commit(svc, hub, post)
     return post
 
 
@@ -145,6 +146,7 @@ async def edit(
         await federate.send_update(tx, svc, hub, edited, targets, now)
         await post_kind.after_edit(tx, svc, hub, edited, targets, now)
     svc.wake_delivery()
+    await post_kind.after_commit(svc, hub, edited)
     return edited
 
 
@@ -188,6 +190,7 @@ async def delete(
         for doomed_post in doomed:
             targets = await federate.audience(svc, hub, doomed_post)
             await federate.send_delete(tx, svc, hub, doomed_post, targets, now)
+            await svc.kinds.get(doomed_post.kind).after_delete(tx, svc, hub, doomed_post, now)
         if then is not None:
             await then(tx, post)
     svc.wake_delivery()

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 Side = Literal["need", "offer"]
 IntentState = Literal["open", "closed"]
@@ -39,6 +40,14 @@ WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 def other_side(side: Side) -> Side:
     return "offer" if side == "need" else "need"
+
+
+def host_of(uri: str) -> str:
+    """An actor's host as the index keeps it (`Intent.host`): lower-case, with its port."""
+    try:
+        return urlsplit(uri).netloc.lower()
+    except ValueError:
+        return ""
 
 
 def words_of(*texts: str) -> tuple[str, ...]:

@@ -99,20 +99,56 @@ async def forget_intent(tx: Transaction, uri: str) -> bool:
     return bool(await tx.execute("DELETE FROM resource_intents WHERE uri = ?", (uri,)))
 
 
+async def forget_intents_of(tx: Transaction, hub_uri: str) -> int:
+    """A remote hub's account was deleted: none of its needs and offers is matched any more."""
+    await tx.execute(
+        "DELETE FROM resource_matches WHERE need_uri IN (SELECT uri FROM resource_intents"
+        " WHERE hub_uri = ? AND local_post_id IS NULL) OR offer_uri IN (SELECT uri FROM"
+        " resource_intents WHERE hub_uri = ? AND local_post_id IS NULL)",
+        (hub_uri, hub_uri),
+    )
+    return int(await tx.execute(
+        "DELETE FROM resource_intents WHERE hub_uri = ? AND local_post_id IS NULL", (hub_uri,)
+    ))  # fmt: skip
+
+
 async def open_candidates(
-    db: Reader, side: Side, hub_uris: Sequence[str], categories: Sequence[str], now: float
+    db: Reader,
+    side: Side,
+    hub_uris: Sequence[str],
+    categories: Sequence[str] | None,
+    now: float,
+    any_word: Sequence[str] | None = None,
 ) -> list[Intent]:
-    """Open intents of `side` from `hub_uris`, in one of `categories`, not past their date:
-    what the matcher scores (it checks quantities itself)."""
-    if not hub_uris or not categories:
+    """Open intents of `side` from `hub_uris`, in one of `categories` (None: any), not past
+    their date: what the matcher scores (it checks quantities itself). With `any_word`, only
+    those with one of these words (an "other" intent matches nothing else): the database
+    leaves out what would only be read to be dropped."""
+    if not hub_uris or (categories is not None and not categories) or (
+        any_word is not None and not any_word
+    ):
         return []
+    where = ""
+    params: list[Any] = [side]
+    if categories is not None:
+        where += f" AND category IN ({marks(categories)})"
+        params += categories
+    if any_word is not None:
+        where += " AND (" + " OR ".join("(' ' || words || ' ') LIKE ? ESCAPE '\\'"
+                                        for _ in any_word) + ")"  # fmt: skip
+        params += [f"% {_like(w)} %" for w in any_word]
     rows = await db.fetchall(
         f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE state = 'open' AND side = ?"
-        f" AND category IN ({marks(categories)}) AND hub_uri IN ({marks(hub_uris)})"
+        f"{where} AND hub_uri IN ({marks(hub_uris)})"
         " AND (until_at IS NULL OR until_at >= ?) AND (remaining IS NULL OR remaining > 0)",
-        (side, *categories, *hub_uris, now),
+        (*params, *hub_uris, now),
     )
     return [_intent(r) for r in rows]
+
+
+def _like(text: str) -> str:
+    """`text` matched literally by LIKE … ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def open_listing(
@@ -211,10 +247,22 @@ async def matches_of_hub(
 
 async def matches_since(db: Reader, host: str, since: float) -> int:
     """Matches found with an intent of `host` since `since`: the cap on one host's matching."""
-    row = await db.fetchone(
-        "SELECT count(*) AS n FROM resource_matches m JOIN resource_intents i"
-        " ON i.uri = m.need_uri OR i.uri = m.offer_uri"
-        " WHERE i.host = ? AND m.created_at >= ? AND i.local_post_id IS NULL",
-        (host, since),
+    return (await matches_since_by_host(db, [host], since)).get(host, 0)
+
+
+async def matches_since_by_host(
+    db: Reader, hosts: Sequence[str], since: float
+) -> dict[str, int]:
+    """`matches_since` for several hosts in one query (those with none are left out). Each
+    side of a match is looked up by its key: an OR in the join would read every intent."""
+    if not hosts:
+        return {}
+    rows = await db.fetchall(
+        "SELECT i.host AS host, count(*) AS n FROM"
+        " (SELECT need_uri AS uri FROM resource_matches WHERE created_at >= ?"
+        " UNION ALL SELECT offer_uri AS uri FROM resource_matches WHERE created_at >= ?) m"
+        " JOIN resource_intents i ON i.uri = m.uri"
+        f" WHERE i.local_post_id IS NULL AND i.host IN ({marks(hosts)}) GROUP BY i.host",
+        (since, since, *hosts),
     )
-    return int(row["n"]) if row else 0
+    return {r["host"]: int(r["n"]) for r in rows}

@@ -70,6 +70,14 @@ FORMS = {
     "minutes": {"body": "Notes.", "f__meeting_date": "2027-03-01", "f__decisions": ["Strike"],
                 "f__actions__task": ["Print flyers", ""], "f__actions__owner": ["Bo", ""],
                 "f__actions__due": ["2027-03-04", ""]},
+    "need": {"title": "Sleeping bags", "body": "Warm ones.", "f__category": "bedding",
+             "f__quantity": "50", "f__unit": "bags", "f__place__name": "Shelter",
+             "f__place__locality": "Vancouver", "f__place__latitude": "49.28",
+             "f__place__longitude": "-123.12", "f__needed_by": "2027-03-10",
+             "f__respond": "Ask Ana at the door", "f__publish_contact": ["false"]},
+    "offer": {"title": "Tents", "body": "Six tents.", "f__category": "shelter",
+              "f__available_until": "2027-03-10", "f__respond": "ana@example.org",
+              "f__publish_contact": ["false", "true"]},
 }  # fmt: skip
 
 
@@ -109,6 +117,18 @@ async def test_each_kind_is_published_from_its_form_alone(
                                              "due": "2027-03-04"}]  # fmt: skip
     if kind == "update":
         assert "#climate" in got["source"]
+    if kind == "need":
+        assert got["fields"]["place"] == {
+            "name": "Shelter",
+            "locality": "Vancouver",
+            "latitude": 49.28,
+            "longitude": -123.12,
+        }
+        assert (got["fields"]["quantity"], got["fields"]["until"]) == (50, "2027-03-10")
+        assert got["fields"]["publish_contact"] is False
+    if kind == "offer":
+        assert got["fields"]["publish_contact"] is True
+        assert got["fields"]["respond"] == "ana@example.org"
 
 
 YAML_CASES = {

@@ -49,6 +49,9 @@ PEOPLE_FACING = (
     "reports",
     "moderation",
     "kinds",  # what each kind of post refuses in what was written
+    "resources/kind.py",  # what a need or an offer refuses
+    "resources/render.py",  # a need's or an offer's text
+    "resources/service.py",  # what settling a match refuses; what organisers are told
     "settings.py",  # what the admin page refuses
     "content.py",  # what people write: Markdown too deeply nested
     "client.py",  # an address someone typed that cannot be reached or read

@@ -15,7 +15,7 @@ from fedihub.posts.kind import PostKind
 from fedihub.posts.store import Post
 
 # The kinds fedihub comes with, in the order the compose form offers them.
-KINDS = ("update", "minutes", "event", "call", "poll", "proposal")
+KINDS = ("update", "minutes", "event", "call", "poll", "proposal", "need", "offer")
 SAMPLES = {
     "update": "# News\n\nThe boiler works.",
     "minutes": "---\nmeeting_date: 2026-10-05\nattendees: Ana, Bo\ndecisions: [Paint it]\n"
@@ -28,6 +28,10 @@ SAMPLES = {
     "schedule: FREQ=WEEKLY;BYDAY=MO\ndial_in: +1 555 0100\nagenda: [One, Two]\n---\nAgenda.",
     "poll": "---\ncloses: 2026-12-08 20:00\nmultiple: true\nquorum: 3\n---\nWhen?",
     "proposal": "---\ntitle: Paint\ncloses: 2026-12-08 20:00\nwho: anyone\n---\nPaint it.",
+    "need": "---\ntitle: Sleeping bags\ncategory: bedding\nquantity: 50\nunit: bags\n"
+    "place: {name: Shelter, locality: Vancouver}\nneeded_by: 2026-12-20\n---\nWarm ones.",
+    "offer": "---\ntitle: Tents\ncategory: shelter\navailable_until: 2026-12-20\n"
+    "respond: call Ana\npublish_contact: true\n---\nSix tents.",
 }
 
 
@@ -60,7 +64,8 @@ def test_typed_fields_read_back_what_is_stored(kind: str) -> None:
 def test_unknown_kind_is_refused_with_the_choices() -> None:
     from fedihub.errors import BadRequest
 
-    with pytest.raises(BadRequest, match="one of update, minutes, event, call, poll, proposal"):
+    kinds = "one of update, minutes, event, call, poll, proposal, need, offer"
+    with pytest.raises(BadRequest, match=kinds):
         registry().get("newsletter")
 
 
