@@ -62,6 +62,9 @@ POST_CONTEXT: list[Any] = [
         "fep8a8e": "https://w3id.org/fep/8a8e/",
         "eventStatus": {"@id": "fep8a8e:eventStatus", "@type": "@id"},
         "organizers": {"@id": "fep8a8e:organizers", "@type": "@id"},
+        # A match notice between hubs (fedihub/resources/service.py)
+        "fedihub": "https://fedihub.org/ns#",
+        "match": "fedihub:match",
     },
 ]
 

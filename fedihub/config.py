@@ -93,6 +93,12 @@ class Config:
     signing_threads: int = field(default_factory=lambda: os.cpu_count() or 2)
     # How far ahead each occurrence of a recurring call is federated as its own Event.
     call_lead_days: float = 7.0
+    # Needs and offers farther apart than this (both with coordinates) are no match. Wide on
+    # purpose: shipping between cities is the point (Tampa to Vancouver is 4,200 km).
+    match_radius_km: float = 5000.0
+    # New matches a day with the needs and offers of one other server: one host posting
+    # thousands cannot flood organisers with matches.
+    match_host_daily_cap: int = 200
     # Participant counts (and poll tallies) go out at most once per this many seconds per post.
     count_update_delay_s: float = 60.0
     scheduler_interval_s: float = 30.0

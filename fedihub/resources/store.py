@@ -100,17 +100,18 @@ async def forget_intent(tx: Transaction, uri: str) -> bool:
 
 
 async def open_candidates(
-    db: Reader, side: Side, hub_uris: Sequence[str], categories: Sequence[str], now: float
+    db: Reader, side: Side, hub_uris: Sequence[str], categories: Sequence[str] | None, now: float
 ) -> list[Intent]:
-    """Open intents of `side` from `hub_uris`, in one of `categories`, not past their date:
-    what the matcher scores (it checks quantities itself)."""
-    if not hub_uris or not categories:
+    """Open intents of `side` from `hub_uris`, in one of `categories` (None: any, for "other"),
+    not past their date: what the matcher scores (it checks quantities itself)."""
+    if not hub_uris or (categories is not None and not categories):
         return []
+    in_categories = "" if categories is None else f" AND category IN ({marks(categories)})"
     rows = await db.fetchall(
         f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE state = 'open' AND side = ?"
-        f" AND category IN ({marks(categories)}) AND hub_uri IN ({marks(hub_uris)})"
+        f"{in_categories} AND hub_uri IN ({marks(hub_uris)})"
         " AND (until_at IS NULL OR until_at >= ?) AND (remaining IS NULL OR remaining > 0)",
-        (side, *categories, *hub_uris, now),
+        (side, *(categories or ()), *hub_uris, now),
     )
     return [_intent(r) for r in rows]
 

@@ -1,0 +1,455 @@
+"""Matching needs and offers across hubs, telling both sides, and settling a match (accepted,
+declined, partly or wholly fulfilled) so the need's remaining quantity goes out everywhere.
+
+Which of our hubs sees a match: for one of OUR intents, its own hub, against the open intents
+of the hubs it follows (local hubs included); for a followed hub's intent, every local hub that
+follows that hub, against its own open intents. Each new match is recorded for that hub, its
+organisers are told (a list on the dashboard, a direct message to those on other servers), and
+the other hub, when remote, gets a match notice: a Note addressed to it alone, in reply to its
+intent, carrying
+
+    "match": {"type": "fedihub:Match", "need": uri, "offer": uri, "state": MatchState,
+              "fulfilledQuantity": n}
+
+`fulfilledQuantity` is what the match has moved in all so far, so a repeated notice moves
+nothing twice. Everything a match writes and the messages about it are one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any, cast
+
+from fedihub.activitystreams import JsonObject, id_of
+from fedihub.actors import store as actors
+from fedihub.actors.model import LocalActor
+from fedihub.actors.store import RemoteActor
+from fedihub.db import Transaction
+from fedihub.errors import BadRequest, NotFound
+from fedihub.follows import store as follows
+from fedihub.groups import store as groups
+from fedihub.moderation import notices
+from fedihub.outbox import compose
+from fedihub.outbox import store as outbox
+from fedihub.outbox.recipients import personal_target
+from fedihub.posts import federate
+from fedihub.posts import store as posts
+from fedihub.resources import store
+from fedihub.resources.matching import score
+from fedihub.resources.model import (
+    MATCH_STATES,
+    MAX_QUANTITY,
+    Intent,
+    IntentState,
+    Match,
+    MatchState,
+)
+from fedihub.services import Services
+from fedihub.words import words_for
+
+# At most this many new matches for one intent when it is saved: the best ones.
+MAX_NEW_MATCHES = 10
+DAY = 86_400.0
+# What a match may become; fulfilled and declined are final.
+TRANSITIONS: dict[MatchState, frozenset[MatchState]] = {
+    "proposed": frozenset({"accepted", "declined", "partly_fulfilled", "fulfilled"}),
+    "accepted": frozenset({"declined", "partly_fulfilled", "fulfilled"}),
+    "partly_fulfilled": frozenset({"partly_fulfilled", "fulfilled"}),
+    "declined": frozenset(),
+    "fulfilled": frozenset(),
+}
+MATCH_TYPE = "fedihub:Match"
+
+
+@dataclass(frozen=True)
+class Found:
+    """A pair one of our hubs sees, before it is recorded."""
+
+    hub: LocalActor
+    ours: Intent  # the hub's own need or offer
+    other: Intent  # a followed hub's
+    score: float
+
+    @property
+    def need(self) -> Intent:
+        return self.ours if self.ours.side == "need" else self.other
+
+    @property
+    def offer(self) -> Intent:
+        return self.other if self.ours.side == "need" else self.ours
+
+
+async def _hub_at(svc: Services, uri: str) -> LocalActor | None:
+    actor = await actors.actor_for_uri(svc.db, svc.config.base_url, uri)
+    return actor if actor is not None and actor.kind == "group" else None
+
+
+async def _followed(svc: Services, hub: LocalActor) -> list[str]:
+    return [uri for uri, state in await follows.following(svc.db, hub.id) if state == "accepted"]
+
+
+def _best(
+    intent: Intent, candidates: Sequence[Intent], now: float, radius_km: float
+) -> list[tuple[float, Intent]]:
+    """The candidates that match, the best first (the newest first among equals)."""
+    scored = [(s, c) for c in candidates if c.uri != intent.uri
+              and (s := score(intent, c, now, radius_km)) is not None]  # fmt: skip
+    scored.sort(key=lambda pair: (-pair[0], -pair[1].published_at, pair[1].uri))
+    return scored
+
+
+async def find_matches(svc: Services, intent: Intent) -> list[Match]:
+    """Finds, records and tells the new matches of a saved intent; returns them (at most
+    MAX_NEW_MATCHES per hub that sees it, fewer once another server's daily cap is reached)."""
+    now = svc.clock.now()
+    if not intent.is_open(now):
+        return []
+    categories = None if intent.category == "other" else [intent.category, "other"]
+    looks: list[tuple[LocalActor, list[str]]] = []
+    if intent.local_post_id is not None:
+        hub = await _hub_at(svc, intent.hub_uri)
+        if hub is not None:
+            looks.append((hub, await _followed(svc, hub)))
+    else:
+        for hub_id in await follows.local_actors_following(svc.db, intent.hub_uri):
+            hub = await actors.get_actor_by_id(svc.db, hub_id)
+            if hub is not None and hub.kind == "group":
+                looks.append((hub, [hub.uri(svc.config.base_url)]))
+    found: list[Match] = []
+    for hub, hub_uris in looks:
+        candidates = await store.open_candidates(
+            svc.db, "offer" if intent.side == "need" else "need", hub_uris, categories, now
+        )
+        best = _best(intent, candidates, now, svc.config.match_radius_km)
+        pairs = [Found(hub, c, intent, s) if intent.local_post_id is None
+                 else Found(hub, intent, c, s) for s, c in best]  # fmt: skip
+        found += await _record(svc, pairs, now)
+    if found:
+        svc.wake_delivery()
+    return found
+
+
+async def _record(svc: Services, pairs: list[Found], now: float) -> list[Match]:
+    """Records the best new pairs of one hub (within the caps), tells its organisers and the
+    other side, in one transaction."""
+    cap = svc.config.match_host_daily_cap
+    room: dict[str, int] = {}
+    new: list[Match] = []
+    async with svc.db.transaction() as tx:
+        for pair in pairs:
+            if len(new) >= MAX_NEW_MATCHES:
+                break
+            remote = [i.host for i in (pair.ours, pair.other) if i.local_post_id is None]
+            for host in remote:
+                if host not in room:
+                    room[host] = cap - await store.matches_since(tx, host, now - DAY)
+            if any(room[host] <= 0 for host in remote):
+                continue
+            match_id = await store.save_match(tx, pair.hub.id, pair.need.uri, pair.offer.uri,
+                                              pair.score, "here", now)  # fmt: skip
+            if match_id is None:
+                continue
+            for host in remote:
+                room[host] -= 1
+            match = await store.match(tx, match_id)
+            assert match is not None
+            new.append(match)
+            await _tell_organisers(tx, svc, pair.hub, match, pair.need, pair.offer)
+            await _tell_other_side(tx, svc, pair.hub, match, pair.ours, pair.other)
+    return new
+
+
+# Telling people
+
+
+def _line(svc: Services, hub: LocalActor, intent: Intent) -> str:
+    words = words_for(hub.language)
+    amount = "" if intent.remaining is None else f"{intent.remaining} {intent.unit}".strip()
+    parts = [intent.title, amount, intent.place]
+    text = " · ".join(p for p in parts if p)
+    side = words("The need:") if intent.side == "need" else words("The offer:")
+    return f'{escape(side)} <a href="{escape(intent.uri)}">{escape(text)}</a>'
+
+
+def _message(svc: Services, hub: LocalActor, match: Match, need: Intent, offer: Intent) -> str:
+    words = words_for(hub.language)
+    heads: dict[MatchState, str] = {
+        "proposed": words("%(hub)s: a need and an offer match.", hub=hub.name),
+        "accepted": words("%(hub)s: a match was accepted.", hub=hub.name),
+        "declined": words("%(hub)s: a match was declined.", hub=hub.name),
+        "partly_fulfilled": words("%(hub)s: %(n)s of a match were delivered.", hub=hub.name,
+                                  n=match.fulfilled_quantity),
+        "fulfilled": words("%(hub)s: a match was fulfilled.", hub=hub.name),
+    }  # fmt: skip
+    return (f"<p>{escape(heads[match.state])}</p><p>{_line(svc, hub, need)}<br>"
+            f"{_line(svc, hub, offer)}</p>")  # fmt: skip
+
+
+async def _tell_organisers(
+    tx: Transaction, svc: Services, hub: LocalActor, match: Match, need: Intent, offer: Intent
+) -> None:
+    """Organisers here see the match on the dashboard (store.matches_of_hub); those on other
+    servers get a direct message from the hub."""
+    for uri in await groups.moderator_uris(svc.db, hub.id):
+        if uri.startswith(svc.config.base_url + "/"):
+            continue
+        person = await actors.get_remote_actor(svc.db, uri)
+        if person is not None and not await svc.blocked.refuses(person.uri):
+            await notices.tell(tx, svc, hub, person, _message(svc, hub, match, need, offer))
+
+
+def notice(activity_uri: str, hub_uri: str, other: RemoteActor, handle: str, content: str,
+           in_reply_to: str, match: Match) -> JsonObject:  # fmt: skip
+    """The Create of a match notice: a direct Note to the other hub, with the match."""
+    activity = compose.direct_note(activity_uri, hub_uri, other.uri, handle, content, in_reply_to)
+    activity["object"]["match"] = {
+        "type": MATCH_TYPE, "need": match.need_uri, "offer": match.offer_uri,
+        "state": match.state, "fulfilledQuantity": match.fulfilled_quantity,
+    }  # fmt: skip
+    return activity
+
+
+async def _tell_other_side(
+    tx: Transaction, svc: Services, hub: LocalActor, match: Match, ours: Intent, other: Intent
+) -> None:
+    """The hub of `other` hears of the match (`ours` is `hub`'s): another of our hubs records
+    it as told; a remote hub gets a match notice in reply to its intent."""
+    if other.local_post_id is not None:
+        other_hub = await _hub_at(svc, other.hub_uri)
+        if other_hub is not None and other_hub.id != hub.id:
+            await _told(tx, svc, other_hub, match)
+        return
+    person = await actors.get_remote_actor(svc.db, other.hub_uri)
+    if person is None or await svc.blocked.refuses(person.uri):
+        return
+    words = words_for(hub.language)
+    need, offer = (ours, other) if ours.side == "need" else (other, ours)
+    content = (
+        "<p>" + escape(words("%(hub)s has a match for this.", hub=hub.name)) + "</p>"
+        + _message(svc, hub, match, need, offer)
+    )  # fmt: skip
+    activity = notice(svc.new_activity_uri(), hub.uri(svc.config.base_url), person,
+                      notices.handle_of(person), content, other.uri, match)  # fmt: skip
+    await outbox.enqueue(tx, actor_id=hub.id, activity=activity,
+                         targets=[personal_target(person)], is_public=False,
+                         now=svc.clock.now())  # fmt: skip
+
+
+async def _told(tx: Transaction, svc: Services, hub: LocalActor, told: Match) -> None:
+    """Another of our hubs' match, as this hub (the other side, here too) records it."""
+    now = svc.clock.now()
+    mine = await store.match_of(tx, hub.id, told.need_uri, told.offer_uri)
+    if mine is None:
+        match_id = await store.save_match(tx, hub.id, told.need_uri, told.offer_uri,
+                                          told.score, "told", now)  # fmt: skip
+        mine = await store.match(tx, match_id) if match_id is not None else None
+        if mine is None:
+            return
+    if told.state in TRANSITIONS[mine.state] and told.fulfilled_quantity >= mine.fulfilled_quantity:
+        mine = await _settle(tx, svc, hub, mine, told.state, told.fulfilled_quantity,
+                             tell_other=False)  # fmt: skip
+    need, offer = await store.intent(tx, told.need_uri), await store.intent(tx, told.offer_uri)
+    if need is not None and offer is not None:
+        await _tell_organisers(tx, svc, hub, mine, need, offer)
+
+
+# Settling a match
+
+
+async def _match_of_hub(svc: Services, hub: LocalActor, match_id: int) -> Match:
+    match = await store.match(svc.db, match_id)
+    if match is None or match.hub_id != hub.id:
+        raise NotFound("no match %(id)s for this hub", id=match_id)
+    return match
+
+
+def _ours_and_other(hub_uri: str, need: Intent, offer: Intent) -> tuple[Intent, Intent]:
+    return (need, offer) if need.hub_uri == hub_uri else (offer, need)
+
+
+def _step(match: Match, state: MatchState) -> None:
+    if state not in TRANSITIONS[match.state]:
+        raise BadRequest("a %(current)s match cannot become %(wanted)s", current=match.state,
+                         wanted=state)  # fmt: skip
+
+
+async def _settle(
+    tx: Transaction, svc: Services, hub: LocalActor, match: Match, state: MatchState,
+    fulfilled: int, *, tell_other: bool = True,
+) -> Match:  # fmt: skip
+    """Moves `match` to `state` with `fulfilled` delivered in all: our intent's remaining goes
+    down by what is new (closed at 0, or when a match fulfils an open-ended one), its Update
+    goes out, and the other side is told."""
+    now = svc.clock.now()
+    need, offer = await store.intent(tx, match.need_uri), await store.intent(tx, match.offer_uri)
+    if need is None or offer is None:
+        raise NotFound("the need or the offer of match %(id)s is gone", id=match.id)
+    hub_uri = hub.uri(svc.config.base_url)
+    ours, other = _ours_and_other(hub_uri, need, offer)
+    moved = fulfilled - match.fulfilled_quantity
+    await store.set_match_state(tx, match.id, state, fulfilled, now)
+    settled = await store.match(tx, match.id)
+    assert settled is not None
+    if (
+        ours.hub_uri == hub_uri
+        and ours.local_post_id is not None
+        and (moved > 0 or state == "fulfilled")
+    ):
+        remaining = None if ours.remaining is None else max(0, ours.remaining - moved)
+        closed = remaining == 0 or (remaining is None and state == "fulfilled")
+        new_state: IntentState = "closed" if closed else ours.state
+        await store.set_remaining(tx, ours.uri, remaining, new_state, now)
+        post = await posts.get_post_by_id(tx, ours.local_post_id)
+        if post is not None and post.deleted_at is None:
+            targets = await federate.audience(svc, hub, post)
+            await federate.send_update(tx, svc, hub, post, targets, now)
+    if tell_other:
+        await _tell_other_side(tx, svc, hub, settled, ours, other)
+    return settled
+
+
+def _check_quantity(quantity: int, need: Intent, offer: Intent) -> MatchState:
+    """Refuses what cannot be delivered; a quantity that uses up either side fulfils it."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise BadRequest("the quantity must be a whole number, at least 1")
+    if quantity > MAX_QUANTITY:
+        raise BadRequest("the quantity may be at most %(max)s", max=MAX_QUANTITY)
+    for intent in (need, offer):
+        if intent.remaining is not None and quantity > intent.remaining:
+            raise BadRequest(
+                "%(quantity)s is more than the %(remaining)s still %(what)s",
+                quantity=quantity, remaining=intent.remaining,
+                what="needed" if intent.side == "need" else "offered",
+            )  # fmt: skip
+    uses_up = any(i.remaining == quantity for i in (need, offer))
+    return "fulfilled" if uses_up else "partly_fulfilled"
+
+
+async def _change(
+    svc: Services, hub: LocalActor, match_id: int, state: MatchState, quantity: int | None
+) -> Match:
+    await _match_of_hub(svc, hub, match_id)
+    async with svc.db.transaction() as tx:
+        current = await store.match(tx, match_id)
+        if current is None:
+            raise NotFound("no match %(id)s for this hub", id=match_id)
+        moved = 0
+        if state in ("partly_fulfilled", "fulfilled"):
+            need = await store.intent(tx, current.need_uri)
+            offer = await store.intent(tx, current.offer_uri)
+            if need is None or offer is None:
+                raise NotFound("the need or the offer of match %(id)s is gone", id=match_id)
+            if quantity is None:  # wholly: what both sides still have, as far as we know
+                known = [i.remaining for i in (need, offer) if i.remaining is not None]
+                moved, state = (min(known) if known else 0), "fulfilled"
+            else:
+                moved, state = quantity, _check_quantity(quantity, need, offer)
+        _step(current, state)
+        settled = await _settle(tx, svc, hub, current, state,
+                                current.fulfilled_quantity + moved)  # fmt: skip
+    svc.wake_delivery()
+    return settled
+
+
+async def accept(svc: Services, hub: LocalActor, match_id: int, by_uri: str) -> Match:
+    """An organiser (`by_uri`) takes the match up; the other hub is told."""
+    del by_uri  # who decided is the organiser's session's business; the hub speaks
+    return await _change(svc, hub, match_id, "accepted", None)
+
+
+async def decline(svc: Services, hub: LocalActor, match_id: int, by_uri: str) -> Match:
+    del by_uri
+    return await _change(svc, hub, match_id, "declined", None)
+
+
+async def fulfil(
+    svc: Services, hub: LocalActor, match_id: int, quantity: int | None, by_uri: str
+) -> Match:
+    """`quantity` delivered through the match (None: wholly, what either side still has):
+    partly_fulfilled, or fulfilled when wholly; our intent's remaining goes down by it."""
+    del by_uri
+    return await _change(svc, hub, match_id, "partly_fulfilled", quantity)
+
+
+# A notice from the other hub
+
+
+def _read_notice(obj: JsonObject) -> tuple[str, str, MatchState, int] | None:
+    told = obj.get("match")
+    if not isinstance(told, dict):
+        return None
+    need, offer = id_of(told.get("need")), id_of(told.get("offer"))
+    state, quantity = told.get("state", "proposed"), told.get("fulfilledQuantity", 0)
+    if not need or not offer or state not in MATCH_STATES:
+        raise BadRequest("a match notice names a need, an offer and a known state")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise BadRequest("a match notice's fulfilledQuantity is a whole number")
+    return need, offer, cast(MatchState, state), quantity
+
+
+async def _their_intent(svc: Services, uri: str, sender_uri: str) -> Intent | None:
+    """The other hub's intent as we index it, or fetched from its server when we do not
+    follow that hub; None when it cannot be read as one."""
+    known = await store.intent(svc.db, uri)
+    if known is not None:
+        return known
+    return await _index_fetched(svc, await svc.resolver.fetch_object(uri), sender_uri)
+
+
+async def _index_fetched(svc: Services, obj: dict[str, Any], sender_uri: str) -> Intent | None:
+    """Replaced at merge by the kinds' remote parser."""
+    del svc, obj, sender_uri
+    return None
+
+
+async def notice_received(svc: Services, sender_uri: str, obj: JsonObject) -> str | None:
+    """A Create from another hub whose object answers one of our intents with a match; None
+    when it is not a match notice for us (the generic reply handling takes it). The sender must
+    be the hub of the other intent: anyone else is ignored."""
+    reply_to = id_of(obj.get("inReplyTo"))
+    ours = await store.intent(svc.db, reply_to) if reply_to else None
+    if ours is None or ours.local_post_id is None or not isinstance(obj.get("match"), dict):
+        return None
+    read = _read_notice(obj)
+    assert read is not None
+    need_uri, offer_uri, state, fulfilled = read
+    our_slot = need_uri if ours.side == "need" else offer_uri
+    if our_slot != ours.uri:
+        return f"ignored: the match notice does not name {ours.uri} as its {ours.side}"
+    other_uri = offer_uri if ours.side == "need" else need_uri
+    other = await _their_intent(svc, other_uri, sender_uri)
+    if other is None:
+        return f"ignored: {other_uri} is no need or offer we can read"
+    if other.hub_uri != sender_uri:
+        return f"ignored: {sender_uri} is not the hub of {other_uri}"
+    hub = await _hub_at(svc, ours.hub_uri)
+    if hub is None:
+        return None
+    now = svc.clock.now()
+    async with svc.db.transaction() as tx:
+        match = await store.match_of(tx, hub.id, need_uri, offer_uri)
+        if match is None:
+            found = score(ours, other, now, svc.config.match_radius_km)
+            if found is None:
+                return f"ignored: {need_uri} and {offer_uri} are no match here"
+            if await store.matches_since(tx, other.host, now - DAY) >= \
+                    svc.config.match_host_daily_cap:  # fmt: skip
+                return f"ignored: {other.host} reached its matches for today"
+            match_id = await store.save_match(tx, hub.id, need_uri, offer_uri, found, "told", now)
+            match = await store.match(tx, match_id) if match_id is not None else None
+            assert match is not None
+        if state == match.state and fulfilled == match.fulfilled_quantity:
+            pass  # nothing new (they found it too): only our organisers hear of it
+        elif state not in TRANSITIONS[match.state] or fulfilled < match.fulfilled_quantity:
+            return f"ignored: a {match.state} match cannot become {state}"
+        else:
+            moved = fulfilled - match.fulfilled_quantity
+            if ours.remaining is not None and moved > ours.remaining:
+                return f"ignored: {moved} is more than the {ours.remaining} still open"
+            match = await _settle(tx, svc, hub, match, state, fulfilled, tell_other=False)
+        need, offer = (ours, other) if ours.side == "need" else (other, ours)
+        await _tell_organisers(tx, svc, hub, match, need, offer)
+    svc.wake_delivery()
+    return f"match {match.id} of {hub.username}: {match.state}"
