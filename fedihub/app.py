@@ -84,6 +84,7 @@ from fedihub.web import (
     take_part,
 )
 from fedihub.web import conduct as conduct_views
+from fedihub.web import matches as match_answers
 from fedihub.web import media as media_views
 from fedihub.web import metrics as metrics_views
 from fedihub.web import outbox as outbox_views
@@ -386,6 +387,7 @@ def create_app(
         report.routes,
         newswire_sharing.routes,
         resource_pages.routes,
+        match_answers.routes,
     ):
         app.router.add_routes(module_routes)
     return app

@@ -51,6 +51,8 @@ CATEGORY_NAMES = {
     "money": N_("money"), "other": N_("other"),
 }  # fmt: skip
 SIDE_NAMES: dict[Side, str] = {"need": N_("Needed"), "offer": N_("On offer")}
+# What the dashboard says after an answer to a match (web/matches.py sends it there with ?done=).
+MATCH_DONE = ("match-accepted", "match-declined", "match-partly", "match-fulfilled")
 STATE_NAMES: dict[MatchState, str] = {
     "proposed": N_("proposed"), "accepted": N_("accepted"), "declined": N_("declined"),
     "partly_fulfilled": N_("partly fulfilled"), "fulfilled": N_("fulfilled"),
@@ -328,6 +330,7 @@ class Organising:
     intents: list[Listed]
     matches: list[MatchShown]
     refused: Refused | None
+    error: str  # the refusal of an answer to a match no longer listed (declined already)
 
 
 async def organising(
@@ -342,18 +345,23 @@ async def organising(
     held: dict[str, Intent] = {}
     for m in matches:
         for uri in (m.need_uri, m.offer_uri):
-            if uri not in held and (found := await store.intent(svc.db, uri)) is not None:
-                held[uri] = found
+            if uri not in held and (known := await store.intent(svc.db, uri)) is not None:
+                held[uri] = known
     shown = {i.intent.uri: i for i in await listed(svc, list(held.values()), words)}
     found = []
     for m in matches:
         need, offer = shown.get(m.need_uri), shown.get(m.offer_uri)
         theirs = next((s for s in (need, offer) if s and s.intent.hub_uri != hub_uri), None)
+        # A side no longer on record (its post deleted) leaves nothing to settle: shown, unanswered.
+        whole = need is not None and offer is not None
         found.append(MatchShown(
             match=m, need=need, offer=offer, other_hub=theirs.hub_name if theirs else hub.name,
             state=words(STATE_NAMES[m.state]),
             score=format_decimal(m.score, format="0.00", locale=words.locale),
-            can_accept=m.state == "proposed", can_decline=m.state in ("proposed", "accepted"),
-            can_fulfil=m.state in ("proposed", "accepted", "partly_fulfilled"),
+            can_accept=whole and m.state == "proposed",
+            can_decline=whole and m.state in ("proposed", "accepted"),
+            can_fulfil=whole and m.state in ("proposed", "accepted", "partly_fulfilled"),
         ))  # fmt: skip
-    return Organising(await listed(svc, mine, words), found, refused)
+    listed_ids = {m.id for m in matches}
+    elsewhere = refused.error if refused and refused.match_id not in listed_ids else ""
+    return Organising(await listed(svc, mine, words), found, refused, elsewhere)

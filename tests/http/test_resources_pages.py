@@ -15,12 +15,14 @@ from aiohttp.test_utils import TestClient
 
 from fedihub.accounts.service import create_account, require_account
 from fedihub.clock import FixedClock
-from fedihub.hubs.service import create_hub
+from fedihub.hubs.service import create_hub, require_hub
+from fedihub.posts import render
+from fedihub.posts import service as posts
 from fedihub.resources import store
 from fedihub.resources.model import Intent, Side, words_of
 from fedihub.services import Services
 from fedihub.web.resources import PAGE
-from tests.support.web import HTML
+from tests.support.web import HTML, form_token, sign_in
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NOW = 1_780_000_000.0  # 2026-05-28
@@ -270,3 +272,170 @@ async def test_the_feeds_carry_the_open_ones_with_the_same_filters(
     assert [e.findtext(f"{ATOM}title") for e in mine] == ["On offer: Tents 2"]
     empty = ET.fromstring(await (await app_client.get("/resources/feed.atom?place=nowhere")).read())
     assert empty.findall(f"{ATOM}entry") == []
+
+
+# The dashboard's section and the answers to a match
+
+
+async def organised(services: Services) -> dict[str, object]:
+    """Vancouver's need as a real post (so fulfilling it updates the post), a remote offer that
+    fits it, Tampa's own match (not Vancouver's to answer), and a match whose offer is gone."""
+    vancouver, tampa = await hubs(services)
+    hub = await require_hub(services.db, "vancouver")
+    ana = await require_account(services.db, "ana")
+    post = await posts.publish(services, hub, ana, "update", "# Sleeping bags\n\nWe need 50.")
+    need = intent(services, vancouver, 0, uri=render.post_uri(vancouver, post.id),
+                  title="Warm sleeping bags", local_post_id=post.id)  # fmt: skip
+    offer = intent(services, REMOTE_HUB, 7, "offer", title="Bags from Tampa", quantity=80,
+                   remaining=80, place="Tampa, FL", until_at=None)  # fmt: skip
+    tampa_need = intent(services, tampa, 8, title="Tampa's own")
+    second = intent(services, REMOTE_HUB, 9, "offer", title="More bags", quantity=5, remaining=5)
+    await save(services, need, offer, tampa_need, second)
+    ids = {}
+    async with services.db.transaction() as tx:
+        ids["mine"] = await store.save_match(tx, hub.id, need.uri, offer.uri, 0.8765, "here", NOW)
+        ids["gone"] = await store.save_match(tx, hub.id, need.uri, f"{REMOTE_HUB}/posts/gone",
+                                             0.5, "told", NOW - 10)  # fmt: skip
+        ids["other"] = await store.save_match(tx, hub.id, need.uri, second.uri, 0.3, "here", NOW)
+        tampa_hub = await require_hub(services.db, "tampa")
+        ids["theirs"] = await store.save_match(tx, tampa_hub.id, tampa_need.uri, offer.uri, 0.7,
+                                               "here", NOW)  # fmt: skip
+    return {"need": need, "offer": offer, "post": post, **ids}
+
+
+async def test_organisers_see_their_needs_offers_and_matches_others_do_not(
+    app_client: TestClient, services: Services
+) -> None:
+    made = await organised(services)
+    anonymous = await (await app_client.get("/hubs/vancouver", headers=HTML)).text()
+    assert "Matches to answer" not in anonymous and "Warm sleeping bags" not in anonymous
+    assert await sign_in(app_client, "bo") == 303
+    stranger = await (await app_client.get("/hubs/vancouver", headers=HTML)).text()
+    assert "Matches to answer" not in stranger and "/matches/" not in stranger
+    assert await sign_in(app_client, "ana") == 303
+    page = await (await app_client.get("/hubs/vancouver", headers=HTML)).text()
+    assert '<h2 id="resources">Needs and offers</h2>' in page
+    assert "Warm sleeping bags" in page and "Bags from Tampa" in page
+    assert "80 sleeping bags" in page and "Tampa, FL" in page and "far.example" in page
+    assert "score 0.88" in page and ">proposed</span>" in page
+    assert f'action="/hubs/vancouver/matches/{made["mine"]}/accept"' in page
+    assert f'action="/hubs/vancouver/matches/{made["mine"]}/fulfil"' in page
+    assert "no longer on record" in page  # the match whose offer was deleted
+    assert f"/matches/{made['theirs']}/" not in page  # Tampa's, not Vancouver's
+    assert "Tampa&#39;s own" not in page
+
+
+async def test_accept_decline_and_fulfil_with_the_forms_token(
+    app_client: TestClient, services: Services
+) -> None:
+    made = await organised(services)
+    mine, gone = made["mine"], made["gone"]
+    assert await sign_in(app_client, "ana") == 303
+    token = await form_token(app_client, "/hubs/vancouver")
+    base = f"/hubs/vancouver/matches/{mine}"
+    # No token, or another session's: refused before anything is read.
+    assert (await app_client.post(f"{base}/accept", data={})).status == 403
+    assert (await app_client.post(f"{base}/accept", data={"csrf": "forged"})).status == 403
+    resp = await app_client.post(f"{base}/accept", data={"csrf": token}, allow_redirects=False)
+    assert resp.status == 303
+    assert resp.headers["Location"] == "/hubs/vancouver?done=match-accepted#resources"
+    page = await (await app_client.get(resp.headers["Location"], headers=HTML)).text()
+    assert "Match accepted" in page and ">accepted</span>" in page
+    assert f'{base}/accept"' not in page  # accepted once
+    match = await store.match(services.db, mine)
+    assert match is not None and match.state == "accepted"
+    # Partly: 20 of the 50 needed.
+    resp = await app_client.post(f"{base}/fulfil", data={"csrf": token, "quantity": "20"},
+                                 allow_redirects=False)  # fmt: skip
+    assert resp.headers["Location"] == "/hubs/vancouver?done=match-partly#resources"
+    need = await store.intent(services.db, made["need"].uri)  # type: ignore[attr-defined]
+    assert need is not None and (need.remaining, need.state) == (30, "open")
+    page = await (await app_client.get("/hubs/vancouver", headers=HTML)).text()
+    assert "30 of 50 sleeping bags still needed" in page and "20 delivered" in page
+    listed = await (await app_client.get("/resources", headers=HTML)).text()
+    assert "30 of 50 sleeping bags still needed" in listed
+    # Wholly: the need closes, leaves the dashboard and the lists; its page stays.
+    resp = await app_client.post(f"{base}/fulfil", data={"csrf": token, "quantity": ""},
+                                 allow_redirects=False)  # fmt: skip
+    assert resp.headers["Location"] == "/hubs/vancouver?done=match-fulfilled#resources"
+    need = await store.intent(services.db, made["need"].uri)  # type: ignore[attr-defined]
+    assert need is not None and (need.remaining, need.state) == (0, "closed")
+    page = await (await app_client.get("/hubs/vancouver", headers=HTML)).text()
+    assert "No open needs or offers." in page and "Warm sleeping bags" not in page.split(
+        "Matches to answer")[0]  # fmt: skip
+    assert "Warm sleeping bags" not in await (await app_client.get("/resources")).text()
+    post_id = made["post"].id  # type: ignore[attr-defined]
+    assert (await app_client.get(f"/hubs/vancouver/posts/{post_id}", headers=HTML)).status == 200
+    # Declining another.
+    other = made["other"]
+    resp = await app_client.post(f"/hubs/vancouver/matches/{other}/decline",
+                                 data={"csrf": token}, allow_redirects=False)  # fmt: skip
+    assert resp.headers["Location"] == "/hubs/vancouver?done=match-declined#resources"
+    declined = await store.match(services.db, other)  # type: ignore[arg-type]
+    assert declined is not None and declined.state == "declined"
+    # One whose offer is no longer on record is shown, without answers to give.
+    page = await (await app_client.get("/hubs/vancouver", headers=HTML)).text()
+    assert f'id="match-{gone}"' in page and f"/matches/{gone}/" not in page
+
+
+async def test_a_refused_quantity_shows_the_form_again_with_what_was_typed(
+    app_client: TestClient, services: Services
+) -> None:
+    made = await organised(services)
+    assert await sign_in(app_client, "ana") == 303
+    token = await form_token(app_client, "/hubs/vancouver")
+    fulfil = f"/hubs/vancouver/matches/{made['mine']}/fulfil"
+    whole = "a whole number from 1"
+    for typed, why in (("60", "more than the 50 still needed"), ("0", whole), ("-3", whole),
+                       ("2.5", whole), ("9" * 30, whole), ("abc", whole)):  # fmt: skip
+        resp = await app_client.post(fulfil, data={"csrf": token, "quantity": typed},
+                                     headers=HTML)  # fmt: skip
+        page = await resp.text()
+        assert resp.status == 400, (typed, resp.status)
+        assert why in page, (typed, page[:2000])
+        assert f'value="{typed[:20]}" aria-invalid="true"' in page
+        assert '<h2 id="resources">Needs and offers</h2>' in page  # the dashboard, not a bare error
+    match = await store.match(services.db, made["mine"])  # type: ignore[arg-type]
+    assert match is not None and (match.state, match.fulfilled_quantity) == ("proposed", 0)
+    # An impossible step: a declined match is not accepted afterwards.
+    base = f"/hubs/vancouver/matches/{made['mine']}"
+    await app_client.post(f"{base}/decline", data={"csrf": token}, allow_redirects=False)
+    resp = await app_client.post(f"{base}/accept", data={"csrf": token}, headers=HTML)
+    assert resp.status == 400 and "cannot become" in await resp.text()
+
+
+async def test_only_organisers_answer_and_only_their_hubs_matches(
+    app_client: TestClient, services: Services
+) -> None:
+    made = await organised(services)
+    mine, theirs = made["mine"], made["theirs"]
+    # Signed out: sent to sign in.
+    token = await form_token(app_client, "/signin")
+    resp = await app_client.post(f"/hubs/vancouver/matches/{mine}/accept", data={"csrf": token},
+                                 allow_redirects=False)  # fmt: skip
+    assert resp.status in (302, 303) and resp.headers["Location"].startswith("/signin")
+    # Someone who does not organise it: 403.
+    assert await sign_in(app_client, "bo") == 303
+    token = await form_token(app_client, "/hubs/vancouver")
+    for action in ("accept", "decline", "fulfil"):
+        resp = await app_client.post(f"/hubs/vancouver/matches/{mine}/{action}",
+                                     data={"csrf": token}, headers=HTML)  # fmt: skip
+        assert resp.status == 403, action
+    # Its organiser, on another hub's match or one that never was: 404.
+    assert await sign_in(app_client, "ana") == 303
+    token = await form_token(app_client, "/hubs/vancouver")
+    for match_id in (theirs, 99_999, 10**17):
+        for action in ("accept", "decline", "fulfil"):
+            resp = await app_client.post(f"/hubs/vancouver/matches/{match_id}/{action}",
+                                         data={"csrf": token}, headers=HTML)  # fmt: skip
+            assert resp.status == 404, (match_id, action)
+    # Through the hub it does organise, Tampa's match is no more Vancouver's: tampa is not ana's.
+    resp = await app_client.post(f"/hubs/tampa/matches/{theirs}/accept", data={"csrf": token},
+                                 headers=HTML)  # fmt: skip
+    assert resp.status == 403
+    for bad in ("abc", "-1", "1e3"):
+        resp = await app_client.post(f"/hubs/vancouver/matches/{bad}/accept",
+                                     data={"csrf": token})  # fmt: skip
+        assert resp.status == 404
+    theirs_now = await store.match(services.db, theirs)  # type: ignore[arg-type]
+    assert theirs_now is not None and theirs_now.state == "proposed"
