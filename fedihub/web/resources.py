@@ -279,8 +279,9 @@ async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
     path = _path(hub)
     self_url = base + _address(path + "/feed.atom", chosen.pairs())
     name = hub.name if hub else svc.config.instance_name
+    what = words("needs and offers")
     body = feeds.build_atom(
-        entries, feed_id=self_url, title=f"{name}: {words('needs and offers')}",
+        entries, feed_id=self_url, title=f"{name}: {what}",
         self_url=self_url, html_url=base + _address(path, chosen.pairs()),
         updated=max((e.updated or e.published for e in entries), default=0.0),
     )  # fmt: skip
