@@ -36,6 +36,7 @@ from fedihub.posts.service import local_post
 from fedihub.reactions import service as reactions
 from fedihub.reactions.store import Kind as ReactionKind
 from fedihub.reports.flags import read_flag
+from fedihub.resources import service as resource_matches
 from fedihub.services import Services
 
 Handler = Callable[[Services, InboxItem], Awaitable[str]]
@@ -201,6 +202,7 @@ async def on_create(svc: Services, item: InboxItem) -> str:
     # A reply to a moderation notice is an appeal; to a held post's notice, a remote
     # moderator's decision; to one of our posts, a vote or a comment.
     answered = await appeals.answer_to_notice(svc, item.actor_uri, obj)
+    answered = answered or await resource_matches.notice_received(svc, item.actor_uri, obj)
     answered = answered or await _answer_to_our_post(svc, item, obj)
     if answered is None:
         answered = await remote.reply_received(svc, item.actor_uri, obj)
