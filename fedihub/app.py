@@ -84,9 +84,11 @@ from fedihub.web import (
     take_part,
 )
 from fedihub.web import conduct as conduct_views
+from fedihub.web import matches as match_answers
 from fedihub.web import media as media_views
 from fedihub.web import metrics as metrics_views
 from fedihub.web import outbox as outbox_views
+from fedihub.web import resources as resource_pages
 from fedihub.web.actors import add_actor_routes
 from fedihub.web.cache import DocumentCache
 from fedihub.web.forms import local_target
@@ -384,6 +386,8 @@ def create_app(
         modlog.routes,
         report.routes,
         newswire_sharing.routes,
+        resource_pages.routes,
+        match_answers.routes,
     ):
         app.router.add_routes(module_routes)
     return app

@@ -160,11 +160,14 @@ async def open_listing(
     category: str | None = None,
     place: str | None = None,
     before: float | None = None,
+    before_uri: str | None = None,
     limit: int = 50,
 ) -> list[Intent]:
     """Open needs and offers, newest first, for the lists people read: of some hubs (None: all
     we hold), of one side, in one category, whose place contains `place` (any case), published
-    before `before` (the next page)."""
+    before `before` (the next page). With `before_uri` (the last one shown), those published at
+    `before` itself that came after it in the list count too: two published in the same instant
+    are neither skipped nor shown twice across pages."""
     where = ["state = 'open'", "(until_at IS NULL OR until_at >= ?)",
              "(remaining IS NULL OR remaining > 0)"]  # fmt: skip
     params: list[Any] = [now]
@@ -183,7 +186,10 @@ async def open_listing(
         where.append("lower(place) LIKE ? ESCAPE '\\'")
         escaped = place.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params.append(f"%{escaped}%")
-    if before is not None:
+    if before is not None and before_uri is not None:
+        where.append("(published_at < ? OR (published_at = ? AND uri > ?))")
+        params += [before, before, before_uri]
+    elif before is not None:
         where.append("published_at < ?")
         params.append(before)
     rows = await db.fetchall(

@@ -35,6 +35,7 @@ from fedihub.posts.kind import KindName, PostKind
 from fedihub.posts.store import Post
 from fedihub.services import Services
 from fedihub.web import feeds
+from fedihub.web.resources import MATCH_DONE, Refused, organising
 from fedihub.web.respond import (
     atom_response,
     calendar_response,
@@ -147,7 +148,11 @@ async def _removable(
     return {i.id for i in items if await group_store.carried(svc.db, hub.id, i.id) is not None}
 
 
-async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
+async def hub_page(
+    request: web.Request, hub: LocalActor, *, refused: Refused | None = None, status: int = 200
+) -> web.Response:
+    """The hub's page; its organisers also see its needs, offers and matches to answer, with
+    an answer just `refused` beside its match."""
     svc = request.app[services_key]
     base = svc.config.base_url
     hub_uri = hub.uri(base)
@@ -171,10 +176,14 @@ async def hub_page(request: web.Request, hub: LocalActor) -> web.Response:
         await membership.standing(svc, hub, viewer.actor) if isinstance(viewer, Account) else None
     )
     removable = await _removable(svc, hub, viewer, network_items)
+    done = request.query.get("done", "")
     return html(
         request,
         "dashboard.html",
+        status=status,
         can_organise=can_organise,
+        resources=await organising(svc, hub, words, refused) if can_organise else None,
+        match_done=done if done in MATCH_DONE else "",
         standing=standing,
         removable=removable,
         removed=request.query.get("done") == "removed",
