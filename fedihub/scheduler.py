@@ -2,7 +2,8 @@
 of recurring calls, closing polls whose time is up, sending the deferred Update of a post
 whose counts (participants, votes) changed, polling the website feeds hubs import, refreshing
 the block lists the instance subscribes to, making the weekly newsletter's issue when it is due
-(one per week: unique on the week), and (hourly)
+(one per week: unique on the week), matching needs and offers whose matching failed when they
+were saved, and (hourly)
 removing images nothing shows any more.
 
 Runs inside `fedihub serve`, on the job machine's loop; every step works from rows in the
@@ -33,6 +34,7 @@ from fedihub.newswire.newsletter import service as newsletter
 from fedihub.polls.service import close_due
 from fedihub.posts import federate
 from fedihub.posts import store as posts
+from fedihub.resources import matching_hook
 from fedihub.services import Services
 from fedihub.webfeeds import service as feeds
 
@@ -49,13 +51,14 @@ class SchedulerRun:
     held: bool = True
     blocklists: int = 0  # subscribed block lists refreshed
     newsletter: int = 0  # weekly newsletter issues made
+    matched: int = 0  # needs and offers whose matching was run again
 
 
 def _run(done: dict[str, int], *, held: bool) -> SchedulerRun:
     return SchedulerRun(
         done.get("occurrences", 0), done.get("updates", 0), done.get("closed", 0),
         done.get("imported", 0), done.get("images_removed", 0), held, done.get("blocklists", 0),
-        done.get("newsletter", 0),
+        done.get("newsletter", 0), done.get("matched", 0),
     )  # fmt: skip
 
 
@@ -107,6 +110,7 @@ class Scheduler:
             ("imported", lambda: feeds.poll_due(svc, now, self._loop.owner)),
             ("blocklists", lambda: blocklists.refresh_due(svc, now)),
             ("newsletter", lambda: newsletter.run_due(svc, now)),
+            ("matched", lambda: matching_hook.match_pending(svc, now)),
         ]
         if media_due:
             steps.append(("images_removed", lambda: remove_unused(svc, now)))

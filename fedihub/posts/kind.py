@@ -29,6 +29,7 @@ from fedihub.posts.frontmatter import split_front_matter
 
 if TYPE_CHECKING:
     from fedihub.actors.model import LocalActor
+    from fedihub.config import Config
     from fedihub.db import Database, Transaction
     from fedihub.outbox.recipients import Target
     from fedihub.posts.store import Post
@@ -110,6 +111,10 @@ class PostKind:
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         raise NotImplementedError
+
+    def form_for(self, config: Config) -> tuple[FormField, ...]:
+        """Its form as this instance shows it (a kind may offer the instance's own choices)."""
+        return self.form
 
     def fields(self, post: Post) -> KindFields:
         """The post's own fields, typed (language, mentions and images are every post's)."""

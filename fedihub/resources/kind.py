@@ -30,6 +30,7 @@ from fedihub.resources.render import (
 
 if TYPE_CHECKING:
     from fedihub.actors.model import LocalActor
+    from fedihub.config import Config
     from fedihub.db import Database, Transaction
     from fedihub.outbox.recipients import Target
     from fedihub.posts.store import Post
@@ -108,6 +109,13 @@ class IntentKind(PostKind):
     @property
     def date_key(self) -> str:
         return DATE_KEYS[self.side]
+
+    def form_for(self, config: Config) -> tuple[FormField, ...]:
+        """The category select offers the instance's own categories too, as they are written."""
+        extra = tuple((c, c) for c in categories(config.resource_categories)
+                      if c not in CATEGORY_LABELS)  # fmt: skip
+        return tuple(replace(f, choices=f.choices + extra) if f.name == "category" else f
+                     for f in self.form)  # fmt: skip
 
     def parse(self, meta: dict[str, Any], zone: ZoneInfo) -> Parsed:
         unit = read.text(meta, "unit") or ""

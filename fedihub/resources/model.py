@@ -106,3 +106,5 @@ class Match:
     found_by: FoundBy
     created_at: float
     updated_at: float
+    # What the other hub says it delivered to our need (a notice); our organisers confirm it.
+    reported_quantity: int = 0

@@ -356,14 +356,34 @@ def _check_quantity(quantity: int, need: Intent, offer: Intent) -> MatchState:
     return "fulfilled" if uses_up else "partly_fulfilled"
 
 
+async def _decline(tx: Transaction, svc: Services, hub: LocalActor, match: Match) -> Match:
+    """Declined, even when the need or the offer is gone; the other side is told if both are
+    still on record."""
+    _step(match, "declined")
+    await store.set_match_state(tx, match.id, "declined", match.fulfilled_quantity,
+                                svc.clock.now())  # fmt: skip
+    declined = await store.match(tx, match.id)
+    assert declined is not None
+    need, offer = await store.intent(tx, match.need_uri), await store.intent(tx, match.offer_uri)
+    if need is not None and offer is not None:
+        ours, other = _ours_and_other(hub.uri(svc.config.base_url), need, offer)
+        await _tell_other_side(tx, svc, hub, declined, ours, other)
+    return declined
+
+
 async def _change(
     svc: Services, hub: LocalActor, match_id: int, state: MatchState, quantity: int | None
 ) -> Match:
-    await _match_of_hub(svc, hub, match_id)
+    first = await _match_of_hub(svc, hub, match_id)
     async with svc.db.transaction() as tx:
+        await store.lock_match(tx, match_id, [first.need_uri, first.offer_uri])
         current = await store.match(tx, match_id)
         if current is None:
             raise NotFound("no match %(id)s for this hub", id=match_id)
+        if state == "declined":  # whatever became of either side, a match may be declined
+            declined = await _decline(tx, svc, hub, current)
+            svc.wake_delivery()
+            return declined
         moved = 0
         if state in ("partly_fulfilled", "fulfilled"):
             need = await store.intent(tx, current.need_uri)

@@ -24,7 +24,7 @@ INTENT_COLUMNS = (
 )
 MATCH_COLUMNS = (
     "id, hub_id, need_uri, offer_uri, score, state, fulfilled_quantity, found_by, created_at,"
-    " updated_at"
+    " updated_at, reported_quantity"
 )
 
 
@@ -51,6 +51,7 @@ def _match(row: Row) -> Match:
         offer_uri=row["offer_uri"], score=row["score"], state=cast(MatchState, row["state"]),
         fulfilled_quantity=row["fulfilled_quantity"], found_by=cast(FoundBy, row["found_by"]),
         created_at=row["created_at"], updated_at=row["updated_at"],
+        reported_quantity=row["reported_quantity"],
     )  # fmt: skip
 
 
@@ -64,7 +65,7 @@ async def save_intent(tx: Transaction, intent: Intent) -> None:
         " remaining = excluded.remaining, unit = excluded.unit, place = excluded.place,"
         " latitude = excluded.latitude, longitude = excluded.longitude,"
         " until_at = excluded.until_at, state = excluded.state,"
-        " updated_at = excluded.updated_at",
+        " updated_at = excluded.updated_at, matched_at = NULL",
         (intent.uri, intent.hub_uri, intent.host, intent.side, intent.title, intent.category,
          " ".join(intent.words), intent.quantity, intent.remaining, intent.unit, intent.place,
          intent.latitude, intent.longitude, intent.until_at, intent.state,
@@ -82,6 +83,25 @@ async def intent_of_post(db: Reader, post_id: int) -> Intent | None:
         f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE local_post_id = ?", (post_id,)
     )
     return _intent(row) if row else None
+
+
+async def mark_matched(db: Database, uri: str, updated_at: float, now: float) -> None:
+    """The matcher has run on the intent as it was at `updated_at`; a later change (another
+    save) leaves it to be matched again."""
+    await db.execute(
+        "UPDATE resource_intents SET matched_at = ? WHERE uri = ? AND updated_at = ?",
+        (now, uri, updated_at),
+    )
+
+
+async def unmatched(db: Reader, changed_before: float, limit: int) -> list[Intent]:
+    """Open intents saved before `changed_before` that the matcher has not finished with."""
+    rows = await db.fetchall(
+        f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE matched_at IS NULL"
+        " AND updated_at < ? AND state = 'open' ORDER BY updated_at LIMIT ?",
+        (changed_before, limit),
+    )
+    return [_intent(r) for r in rows]
 
 
 async def set_remaining(
@@ -229,6 +249,25 @@ async def match_of(db: Reader, hub_id: int, need_uri: str, offer_uri: str) -> Ma
     return _match(row) if row else None
 
 
+async def lock_match(tx: Transaction, match_id: int, intent_uris: Sequence[str]) -> None:
+    """Takes the match's row and its intents' rows (in a stable order, so two settlements
+    cannot wait on each other) for the rest of the transaction: two organisers settling at
+    once, or a notice arriving meanwhile, run one after the other across processes on
+    PostgreSQL, so no fulfilment is counted on a stale remaining. SQLite has one writer."""
+    if tx.dialect != "postgresql":
+        return
+    await tx.fetchone("SELECT id FROM resource_matches WHERE id = ? FOR UPDATE", (match_id,))
+    for uri in sorted(set(intent_uris)):
+        await tx.fetchone("SELECT uri FROM resource_intents WHERE uri = ? FOR UPDATE", (uri,))
+
+
+async def set_reported(tx: Transaction, match_id: int, reported: int, now: float) -> None:
+    await tx.execute(
+        "UPDATE resource_matches SET reported_quantity = ?, updated_at = ? WHERE id = ?",
+        (reported, now, match_id),
+    )
+
+
 async def set_match_state(
     tx: Transaction, match_id: int, state: MatchState, fulfilled_quantity: int, now: float
 ) -> None:
@@ -240,12 +279,20 @@ async def set_match_state(
 
 
 async def matches_of_hub(
-    db: Reader, hub_id: int, states: Sequence[MatchState] = LIVE_MATCH_STATES, limit: int = 100
-) -> list[Match]:
-    """A hub's matches in `states`, the most recently changed first."""
+    db: Reader, hub_id: int, states: Sequence[MatchState] = LIVE_MATCH_STATES, limit: int = 100,
+    *, both_open: bool = False,
+) -> list[Match]:  # fmt: skip
+    """A hub's matches in `states`, the most recently changed first; with `both_open`, only
+    those whose need and offer are both still open (what is left to settle: a need closed by
+    another match, or an offer taken elsewhere, leaves the list)."""
+    still_open = (
+        " AND EXISTS (SELECT 1 FROM resource_intents n WHERE n.uri = need_uri AND n.state = 'open')"
+        " AND EXISTS (SELECT 1 FROM resource_intents o WHERE o.uri = offer_uri"
+        " AND o.state = 'open')"
+    ) if both_open else ""  # fmt: skip
     rows = await db.fetchall(
         f"SELECT {MATCH_COLUMNS} FROM resource_matches WHERE hub_id = ?"
-        f" AND state IN ({marks(states)}) ORDER BY updated_at DESC, id DESC LIMIT ?",
+        f" AND state IN ({marks(states)}){still_open} ORDER BY updated_at DESC, id DESC LIMIT ?",
         (hub_id, *states, limit),
     )
     return [_match(r) for r in rows]

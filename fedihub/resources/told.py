@@ -1,7 +1,10 @@
 """A match notice from another hub (service.py's wire shape), answering one of our needs or
 offers: recorded as a match it told us of, or moving ours to the state it says (accepted,
 declined, partly or wholly fulfilled), our intent's remaining with it. Only the hub of the other
-need or offer may say so; anyone else is ignored.
+need or offer may say so; anyone else is ignored. What the other hub says it delivered to one of
+our needs is shown to our organisers to confirm (`reported_quantity`) rather than taken as
+done: a need closes on its own hub's word; an offer goes down on the word of the hub that
+received it.
 
 Apart from service.py because it reads the other hub's intent with the intake's parser
 (remote.py), which calls the matcher through matching_hook.
@@ -9,6 +12,7 @@ Apart from service.py because it reads the other hub's intent with the intake's 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 from fedihub.activitystreams import JsonObject, id_of
@@ -98,7 +102,19 @@ async def notice_received(svc: Services, sender_uri: str, obj: JsonObject) -> st
             pass  # nothing new (they found it too): only our organisers hear of it
         elif state not in service.TRANSITIONS[match.state] or fulfilled < match.fulfilled_quantity:
             return f"ignored: a {match.state} match cannot become {state}"
+        elif ours.side == "need" and state in ("partly_fulfilled", "fulfilled"):
+            # Their word that they delivered: our need goes down only when our organisers
+            # confirm it (Fulfilled on the dashboard), or anyone matching it could close it.
+            if fulfilled <= match.reported_quantity:
+                return f"ignored: {fulfilled} delivered was reported already"
+            moved = fulfilled - match.fulfilled_quantity
+            if ours.remaining is not None and moved > ours.remaining:
+                return f"ignored: {moved} is more than the {ours.remaining} still open"
+            await store.set_reported(tx, match.id, fulfilled, now)
+            match = replace(match, reported_quantity=fulfilled)
         else:
+            await store.lock_match(tx, match.id, [need_uri, offer_uri])
+            ours = await store.intent(tx, ours.uri) or ours  # as it is now that it is ours
             moved = fulfilled - match.fulfilled_quantity
             if ours.remaining is not None and moved > ours.remaining:
                 return f"ignored: {moved} is more than the {ours.remaining} still open"

@@ -173,7 +173,8 @@ async def _compose_page(
     kinds = svc.kinds
     zone_guess = hub.timezone in ("", "UTC")  # no zone of its own: the browser's (compose.js)
     context = {"hub": hub, "kinds": kinds.names, "kind": state.kind.name, "state": state,
-               "fields": state.kind.form, "values": state.values, "rows": _rows(state),
+               "fields": state.kind.form_for(svc.config), "values": state.values,
+               "rows": _rows(state),
                "text": state.text, "error": error, "preview": preview, "post_id": state.post_id,
                "kind_names": {k.name: k.label for k in kinds.kinds}, "zones": ZONES,
                "zone_guess": zone_guess, "hub_timezone": hub.timezone or "UTC",

@@ -25,7 +25,9 @@ from fedihub.errors import BadRequest
 from fedihub.hubs.service import require_hub
 from fedihub.keys import services_key
 from fedihub.resources import store
-from fedihub.resources.model import CATEGORIES, SIDES, Intent, Match, MatchState, Side
+from fedihub.resources.kind import categories as kind_categories
+from fedihub.resources.model import SIDES, Intent, Match, MatchState, Side
+from fedihub.resources.render import category_label
 from fedihub.services import Services
 from fedihub.web import feeds
 from fedihub.web.respond import atom_response, html, reader_words
@@ -41,15 +43,6 @@ CONTROL = re.compile("[\x00-\x1f\x7f]")
 # `before` is a time as repr() writes a float: digits, a point, perhaps an exponent.
 NUMBER = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?(e[-+]?[0-9]{1,3})?")
 
-# The shared categories as people read them (the catalog translates them); an instance's own
-# are shown as it wrote them.
-CATEGORY_NAMES = {
-    "food": N_("food"), "water": N_("water"), "shelter": N_("shelter"),
-    "bedding": N_("bedding"), "clothing": N_("clothing"), "hygiene": N_("hygiene"),
-    "medical": N_("medical"), "transport": N_("transport"), "tools": N_("tools"),
-    "equipment": N_("equipment"), "space": N_("space"), "skills": N_("skills"),
-    "money": N_("money"), "other": N_("other"),
-}  # fmt: skip
 SIDE_NAMES: dict[Side, str] = {"need": N_("Needed"), "offer": N_("On offer")}
 # What the dashboard says after an answer to a match (web/matches.py sends it there with ?done=).
 MATCH_DONE = ("match-accepted", "match-declined", "match-partly", "match-fulfilled")
@@ -60,9 +53,8 @@ STATE_NAMES: dict[MatchState, str] = {
 
 
 def categories(svc: Services) -> tuple[str, ...]:
-    """The categories people may pick: the shared list (an instance's own are added by the
-    `resource_categories` setting, once the kinds know it)."""
-    return CATEGORIES
+    """The categories people may pick: the shared list and the instance's own."""
+    return kind_categories(svc.config.resource_categories)
 
 
 @dataclass(frozen=True)
@@ -164,7 +156,7 @@ def until_line(intent: Intent, words: Words) -> tuple[str, str]:
 
 
 def category_name(category: str, words: Words) -> str:
-    return words(CATEGORY_NAMES[category]) if category in CATEGORY_NAMES else category
+    return category_label(category, words)
 
 
 def _link(uri: str, base_url: str) -> tuple[str, bool]:
@@ -342,7 +334,7 @@ async def organising(
     hub_uri = hub.uri(svc.config.base_url)
     now = svc.clock.now()
     mine = await store.open_listing(svc.db, now=now, hub_uris=[hub_uri], limit=100)
-    matches = await store.matches_of_hub(svc.db, hub.id)
+    matches = await store.matches_of_hub(svc.db, hub.id, both_open=True)
     held: dict[str, Intent] = {}
     for m in matches:
         for uri in (m.need_uri, m.offer_uri):
@@ -360,7 +352,7 @@ async def organising(
             state=words(STATE_NAMES[m.state]),
             score=format_decimal(m.score, format="0.00", locale=words.locale),
             can_accept=whole and m.state == "proposed",
-            can_decline=whole and m.state in ("proposed", "accepted"),
+            can_decline=m.state in ("proposed", "accepted"),
             can_fulfil=whole and m.state in ("proposed", "accepted", "partly_fulfilled"),
         ))  # fmt: skip
     listed_ids = {m.id for m in matches}

@@ -21,7 +21,7 @@ from fedihub.actors.model import LocalActor
 from fedihub.cli import main
 from fedihub.errors import BadRequest, NotFound
 from fedihub.hubs.service import create_hub
-from fedihub.keys import delivery_worker_key, inbox_worker_key, services_key
+from fedihub.keys import delivery_worker_key, inbox_worker_key, scheduler_key, services_key
 from fedihub.posts import service as posts
 from fedihub.resources import matching_hook, service, told
 from fedihub.resources import store as resources
@@ -320,25 +320,34 @@ async def test_notices_from_the_other_hub_settle_the_match_and_close_our_need(
     await notify(app_client, remote, hub,
                   notice_from(scene.tampa, f"{scene.tampa.id}/n/3", need, offer,
                               "partly_fulfilled", 15), scene.tampa)  # fmt: skip
+    # Their word that they delivered is reported to our organisers, not taken as done.
     stored = await resources.intent(services.db, need.uri)
-    assert stored is not None and stored.remaining == 25
-    # A notice claiming more than is still needed moves nothing.
+    assert stored is not None and stored.remaining == 40
+    reported = await resources.match(services.db, match.id)
+    assert reported is not None and (reported.state, reported.reported_quantity) == ("accepted", 15)
+    # A notice claiming more than is still needed is not even reported.
     await notify(app_client, remote, hub,
                   notice_from(scene.tampa, f"{scene.tampa.id}/n/4", need, offer, "fulfilled",
                               99), scene.tampa)  # fmt: skip
-    stored = await resources.intent(services.db, need.uri)
-    assert stored is not None and stored.remaining == 25
+    reported = await resources.match(services.db, match.id)
+    assert reported is not None and reported.reported_quantity == 15
     await notify(app_client, remote, hub,
                   notice_from(scene.tampa, f"{scene.tampa.id}/n/5", need, offer, "fulfilled",
                               40), scene.tampa)  # fmt: skip
+    reported = await resources.match(services.db, match.id)
+    assert reported is not None and reported.reported_quantity == 40
+    # Our organiser confirms: our need closes and its Update goes out.
+    await service.fulfil(services, hub, match.id, 40, hub.uri(services.config.base_url))
     stored = await resources.intent(services.db, need.uri)
     assert stored is not None and (stored.remaining, stored.state) == (0, "closed")
     settled = await resources.match(services.db, match.id)
     assert settled is not None and (settled.state, settled.fulfilled_quantity) == ("fulfilled", 40)
     await deliver(app_client)
-    assert len(sent_to(remote, scene.rosa)) == 4  # our remote organiser heard of each step
+    assert len(sent_to(remote, scene.rosa)) == 4  # our remote organiser heard of each report
     updates = [r for r in remote.received if r.activity["type"] == "Update"]
-    assert len(updates) == 2 and updates[-1].activity["object"]["id"] == need.uri
+    assert len(updates) == 1 and updates[-1].activity["object"]["id"] == need.uri
+    told_back = [a["object"].get("match") for a in sent_to(remote, scene.tampa)]
+    assert {"state": "fulfilled", "fulfilledQuantity": 40}.items() <= told_back[-1].items()
 
 
 async def test_a_strangers_match_notice_is_refused(
@@ -437,3 +446,31 @@ async def test_two_hubs_here_see_one_match_and_fulfilment_moves_both_sides(
     assert (ours.state, ours.fulfilled_quantity) == ("fulfilled", 50)
     left = [await resources.intent(services.db, i.uri) for i in (need, offer)]
     assert [(i.remaining, i.state) for i in left if i] == [(0, "closed"), (30, "open")]
+
+
+async def test_a_matcher_that_fails_leaves_the_post_published_and_the_scheduler_matches_it(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    offer = await their_offer(app_client, remote, scene.tampa, 1)
+
+    async def broken(svc: Services, intent: Intent) -> list[object]:
+        raise ConnectionError("the database went away mid-match")
+
+    monkeypatch.setattr(service, "find_matches", broken)  # a fault, injected where it strikes
+    need = await our_need(services, hub)  # published all the same
+    assert await resources.matches_of_hub(services.db, hub.id) == []
+    assert await services.db.fetchval(
+        "SELECT matched_at FROM resource_intents WHERE uri = ?", (need.uri,)
+    ) is None
+    monkeypatch.undo()
+    scheduler = app_client.app[scheduler_key]
+    soon = await scheduler.run_once(time.time() + 1)  # its own request may still be matching
+    assert soon.matched == 0
+    later = await scheduler.run_once(time.time() + matching_hook.RETRY_AFTER_S + 1)
+    assert later.matched == 1
+    [match] = await resources.matches_of_hub(services.db, hub.id)
+    assert (match.need_uri, match.offer_uri) == (need.uri, offer.uri)
+    again = await scheduler.run_once(time.time() + matching_hook.RETRY_AFTER_S + 2)
+    assert again.matched == 0  # matched once, not on every pass
+

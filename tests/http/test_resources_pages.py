@@ -320,7 +320,16 @@ async def test_organisers_see_their_needs_offers_and_matches_others_do_not(
     assert "score 0.88" in page and ">proposed</span>" in page
     assert f'action="/hubs/vancouver/matches/{made["mine"]}/accept"' in page
     assert f'action="/hubs/vancouver/matches/{made["mine"]}/fulfil"' in page
-    assert "no longer on record" in page  # the match whose offer was deleted
+    # A match whose offer was deleted has nothing left to settle: it leaves the list.
+    assert f'id="match-{made["gone"]}"' not in page
+    # What the other hub says it delivered waits for our organisers to confirm it.
+    async with services.db.transaction() as tx:
+        await store.set_reported(tx, made["mine"], 30, NOW)  # type: ignore[arg-type]
+    page = await (await app_client.get("/hubs/vancouver", headers=HTML)).text()
+    assert "says 30 were delivered: when they have arrived, confirm with Fulfilled." in page
+    prefilled = (f'id="quantity-{made["mine"]}" name="quantity" min="1" inputmode="numeric"'
+                 ' value="30"')
+    assert prefilled in page
     assert f"/matches/{made['theirs']}/" not in page  # Tampa's, not Vancouver's
     assert "Tampa&#39;s own" not in page
 
@@ -373,9 +382,13 @@ async def test_accept_decline_and_fulfil_with_the_forms_token(
     assert resp.headers["Location"] == "/hubs/vancouver?done=match-declined#resources"
     declined = await store.match(services.db, other)  # type: ignore[arg-type]
     assert declined is not None and declined.state == "declined"
-    # One whose offer is no longer on record is shown, without answers to give.
+    # One whose offer is no longer on record, or whose need is closed, has nothing to settle.
     page = await (await app_client.get("/hubs/vancouver", headers=HTML)).text()
-    assert f'id="match-{gone}"' in page and f"/matches/{gone}/" not in page
+    assert f'id="match-{gone}"' not in page and "Matches to answer" in page
+    # It may still be declined, whatever became of its offer.
+    resp = await app_client.post(f"/hubs/vancouver/matches/{gone}/decline",
+                                 data={"csrf": token}, allow_redirects=False)  # fmt: skip
+    assert resp.headers["Location"] == "/hubs/vancouver?done=match-declined#resources"
 
 
 async def test_a_refused_quantity_shows_the_form_again_with_what_was_typed(

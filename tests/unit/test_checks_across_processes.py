@@ -1,12 +1,14 @@
 """Check-then-write transactions hold across processes on PostgreSQL: two `fedihub serve`
 processes (here two Services, each with its own connection pool, on one database) taking the
 last place of an event, or one voter's two choices on a single-choice poll, at the same moment.
-SQLite's single writer did this by itself; on PostgreSQL the post's row is locked first."""
+And two deliveries confirmed at once against one need's remaining quantity. SQLite's single
+writer did this by itself; on PostgreSQL the post's (or the match's) row is locked first."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,8 @@ from fedihub.kinds import registry
 from fedihub.polls import service as polls
 from fedihub.polls import store as poll_store
 from fedihub.posts import service as posts
+from fedihub.resources import service as matching
+from fedihub.resources import store as resources
 from fedihub.services import Services, close_services, open_services
 
 T0 = 1_800_000_000.0  # 2027-01-15
@@ -78,3 +82,32 @@ async def test_one_voter_counts_once_on_a_single_choice_poll(
         )
         assert sorted(map(len, recorded)) == [0, 1], (t, recorded)
         assert len(await poll_store.choices_of(one.db, poll.id, voter)) == 1
+
+
+async def test_two_fulfilments_of_one_need_at_once_both_count(
+    two_processes: tuple[Services, Services, LocalActor],
+) -> None:
+    """Two organisers, on two processes, each confirming a delivery of 20 to a need of 50
+    through a different match: the need must end with 10, not 30 (a lost update)."""
+    one, two, hub = two_processes
+    by = hub.uri(one.config.base_url)
+    for t in range(TRIALS):
+        text = f"---\ntitle: Sleeping bags {t}\ncategory: bedding\nquantity: 50\n---\nPlease."
+        post = await posts.publish(one, hub, None, "need", text)
+        need = await resources.intent_of_post(one.db, post.id)
+        assert need is not None
+        matches = []
+        async with one.db.transaction() as tx:
+            for side in ("a", "b"):
+                offer = replace(need, uri=f"https://t.example/o/{t}{side}", side="offer",
+                                hub_uri="https://t.example/g", host="t.example",
+                                local_post_id=None)  # fmt: skip
+                await resources.save_intent(tx, offer)
+                matches.append(await resources.save_match(tx, hub.id, need.uri, offer.uri, 0.9,
+                                                          "here", T0))  # fmt: skip
+        first, second = matches
+        assert first is not None and second is not None
+        await asyncio.gather(matching.fulfil(one, hub, first, 20, by),
+                             matching.fulfil(two, hub, second, 20, by))  # fmt: skip
+        stored = await resources.intent(one.db, need.uri)
+        assert stored is not None and stored.remaining == 10, (t, stored.remaining)

@@ -1,0 +1,9 @@
+-- When an intent was last matched: NULL until the matcher has run on what is stored (a new or
+-- changed intent), so a matcher that failed after its post was committed is run again by the
+-- scheduler instead of the intent never being matched.
+ALTER TABLE resource_intents ADD COLUMN matched_at REAL;
+CREATE INDEX resource_intents_unmatched ON resource_intents(updated_at) WHERE matched_at IS NULL;
+
+-- What the other hub says it delivered through a match that fulfils one of our needs: shown to
+-- our organisers, who confirm it (a need closes on its own hub's word only).
+ALTER TABLE resource_matches ADD COLUMN reported_quantity INTEGER NOT NULL DEFAULT 0;
