@@ -127,6 +127,18 @@ def host_of(uri: str) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def site_of(host: str) -> str:
+    """What a per-host limit counts by (newswire submissions, matches): a host's last two
+    labels (a.evil.example and b.evil.example are one site), an address or a one-label host as
+    it is. Without the public suffix list this groups a shared suffix's tenants too
+    (*.github.io): stricter, not looser."""
+    name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+    labels = name.split(".")
+    if len(labels) <= 2 or labels[-1].isdigit() or ":" in name:
+        return host
+    return ".".join(labels[-2:]) + (f":{port}" if port else "")
+
+
 def same_host(uri: str, other: str) -> bool:
     """host_of(uri) == host_of(other). Cheap when `uri` starts with `other`'s scheme://netloc/,
     as an activity's id does with its actor's, and without filling host_of's cache with ids

@@ -597,7 +597,7 @@ CREATE TABLE resource_intents (
   local_post_id INTEGER REFERENCES posts(id) ON DELETE CASCADE,
   published_at REAL NOT NULL,
   updated_at REAL NOT NULL
-, matched_at REAL);
+, matched_at REAL, until_day TEXT);
 
 CREATE INDEX resource_intents_hub ON resource_intents(hub_uri, state, published_at);
 

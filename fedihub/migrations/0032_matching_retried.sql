@@ -7,3 +7,7 @@ CREATE INDEX resource_intents_unmatched ON resource_intents(updated_at) WHERE ma
 -- What the other hub says it delivered through a match that fulfils one of our needs: shown to
 -- our organisers, who confirm it (a need closes on its own hub's word only).
 ALTER TABLE resource_matches ADD COLUMN reported_quantity INTEGER NOT NULL DEFAULT 0;
+
+-- The day a need is needed by (an offer available until) as its hub wrote it: `until_at` is the
+-- end of that day in the hub's zone, which is another day in UTC for hubs west or east of it.
+ALTER TABLE resource_intents ADD COLUMN until_day TEXT;

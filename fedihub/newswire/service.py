@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fedihub.activitystreams import site_of
 from fedihub.actors import store as actors
 from fedihub.actors.model import NEWSWIRE_USERNAME, LocalActor
 from fedihub.db import Transaction
@@ -41,17 +42,6 @@ async def newswire_actor(svc: Services) -> LocalActor:
 
 def newswire_uri(svc: Services) -> str:
     return f"{svc.config.base_url}/{NEWSWIRE_USERNAME}"
-
-
-def site_of(host: str) -> str:
-    """What the per-host limit counts by: a host's last two labels (a.evil.example and
-    b.evil.example are one site), an address or a one-label host as it is. Without the public
-    suffix list this groups a shared suffix's tenants too (*.github.io): stricter, not looser."""
-    name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
-    labels = name.split(".")
-    if len(labels) <= 2 or labels[-1].isdigit() or ":" in name:
-        return host
-    return ".".join(labels[-2:]) + (f":{port}" if port else "")
 
 
 async def _within_limits(svc: Services, submission: Submission, now: float) -> None:

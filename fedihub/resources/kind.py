@@ -17,7 +17,16 @@ from fedihub.posts.kind import KindName, Parsed, PostDraft, PostKind
 from fedihub.posts.render import post_uri
 from fedihub.resources import matching_hook
 from fedihub.resources import store as intents
-from fedihub.resources.model import CATEGORIES, MAX_QUANTITY, Intent, Side, host_of
+from fedihub.resources.model import (
+    CATEGORIES,
+    FIRST_YEAR,
+    MAX_QUANTITY,
+    MAX_UNIT,
+    MAX_YEARS_AHEAD,
+    Intent,
+    Side,
+    site_of_uri,
+)
 from fedihub.resources.render import (
     CATEGORY_LABELS,
     IntentFields,
@@ -37,9 +46,6 @@ if TYPE_CHECKING:
     from fedihub.services import Services
     from fedihub.words import Words
 
-MAX_UNIT = 60
-FIRST_YEAR = 2000
-MAX_YEARS_AHEAD = 5
 COORDINATES = ("latitude", "longitude")
 DATE_KEYS: dict[Side, str] = {"need": "needed_by", "offer": "available_until"}
 
@@ -187,7 +193,7 @@ class IntentKind(PostKind):
         standing = standing_of(before, f)
         hub_uri = hub.uri(svc.config.base_url)
         await intents.save_intent(tx, local_intent(
-            uri=post_uri(hub_uri, post.id), hub_uri=hub_uri, host=host_of(hub_uri),
+            uri=post_uri(hub_uri, post.id), hub_uri=hub_uri, host=site_of_uri(hub_uri),
             title=post.title or "", body_html=post.content_html, f=f,
             remaining=standing.remaining, closed=standing.closed, post_id=post.id,
             published_at=post.published_at, now=now,

@@ -10,7 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal, get_args
-from urllib.parse import urlsplit
+
+from fedihub.activitystreams import host_of, site_of
 
 Side = Literal["need", "offer"]
 IntentState = Literal["open", "closed"]
@@ -28,26 +29,44 @@ CATEGORIES: tuple[str, ...] = (
     "tools", "equipment", "space", "skills", "money", "other",
 )  # fmt: skip
 MAX_QUANTITY = 1_000_000
+MAX_UNIT = 60  # characters
+# A need's or an offer's date: from this year, and at most this many years ahead.
+FIRST_YEAR = 2000
+MAX_YEARS_AHEAD = 5
 MAX_WORDS = 40
 
-# Words that say nothing about what is needed; left out of `words`.
+# Words that say nothing about what is needed, in the languages hubs write in (English and
+# Spanish); left out of `words`, so two posts do not match on "para" or "with".
 STOP_WORDS = frozenset((
     "and", "are", "for", "from", "has", "have", "our", "the", "their", "with", "need", "needed",
-    "offer", "offered", "some", "any", "please", "can", "who", "will",
+    "offer", "offered", "some", "any", "please", "can", "who", "will", "this", "that", "all",
+    "para", "por", "con", "los", "las", "del", "una", "uno", "unos", "unas", "que", "nuestro",
+    "nuestra", "necesitamos", "necesita", "ofrecemos", "ofrece", "hay", "muy", "mas", "sus",
 ))  # fmt: skip
 WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
+def singular(word: str) -> str:
+    """A plural's singular, roughly, in English and Spanish: batteries → battery, boxes → box,
+    mantas → manta; "glass" and "bus" stay as they are."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and len(word) > 3 and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def other_side(side: Side) -> Side:
     return "offer" if side == "need" else "need"
 
 
-def host_of(uri: str) -> str:
-    """An actor's host as the index keeps it (`Intent.host`): lower-case, with its port."""
-    try:
-        return urlsplit(uri).netloc.lower()
-    except ValueError:
-        return ""
+def site_of_uri(uri: str) -> str:
+    """What the index keeps as an intent's host (`Intent.host`) and the daily cap counts by:
+    its site (a.evil.example and b.evil.example are one; ports and case as host_of makes
+    them), so one server cannot split its matches across names."""
+    return site_of(host_of(uri))
 
 
 def words_of(*texts: str) -> tuple[str, ...]:
@@ -58,10 +77,8 @@ def words_of(*texts: str) -> tuple[str, ...]:
         plain = unicodedata.normalize("NFKD", text.lower())
         plain = "".join(c for c in plain if not unicodedata.combining(c))
         for word in WORD.findall(plain):
-            if word.endswith("s") and len(word) > 3 and not word.endswith("ss"):
-                word = word[:-1]
             if word not in STOP_WORDS:
-                seen.setdefault(word, None)
+                seen.setdefault(singular(word), None)
     return tuple(seen)[:MAX_WORDS]
 
 
@@ -87,6 +104,7 @@ class Intent:
     local_post_id: int | None  # ours: the post's id
     published_at: float
     updated_at: float
+    until_day: str | None = None  # the day `until_at` ends, as the hub wrote it (YYYY-MM-DD)
 
     def is_open(self, now: float) -> bool:
         return self.state == "open" and (self.until_at is None or self.until_at >= now) and (

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fedihub.activitystreams import JsonObject, id_of
 from fedihub.content import html_text
@@ -25,15 +27,24 @@ from fedihub.posts.fieldreaders import whole_number
 from fedihub.resources import matching_hook
 from fedihub.resources import store as intents
 from fedihub.resources.kind import categories
-from fedihub.resources.model import MAX_QUANTITY, Intent, Side, host_of, words_of
+from fedihub.resources.model import (
+    FIRST_YEAR,
+    MAX_QUANTITY,
+    MAX_UNIT,
+    MAX_YEARS_AHEAD,
+    Intent,
+    Side,
+    site_of_uri,
+    words_of,
+)
+from fedihub.resources.render import until_moment
 from fedihub.services import Services
 
 MAX_TITLE = 200
-MAX_UNIT = 60
 MAX_PLACE = 200
 MAX_WORDS_TEXT = 5_000  # of the content, for the words it is matched by
-FIRST_YEAR = 2000
-MAX_YEARS_AHEAD = 5
+
+DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # a `due` without a time
 
 
 def _text(value: Any, limit: int) -> str:
@@ -64,19 +75,24 @@ def _category(value: Any, known: tuple[str, ...]) -> str:
     return "other"
 
 
-def _due(value: Any, now: float) -> float | None:
+def _due(value: Any, now: float) -> tuple[float | None, str | None]:
+    """(the moment it ends, its day as the sender wrote it). A date alone lasts to the end of
+    that day (UTC, as it names no zone), as ValueFlows software may send it."""
     if not isinstance(value, str) or len(value) > 64:
-        return None
+        return None, None
+    text = value.strip()
     try:
-        moment = dt.datetime.fromisoformat(value.strip())
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return None
-    if moment.tzinfo is None:
+        return None, None
+    if DATE_ONLY.fullmatch(text):
+        moment = until_moment(text, ZoneInfo("UTC"))
+    elif moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     latest = dt.datetime.fromtimestamp(now, dt.UTC) + dt.timedelta(days=366 * MAX_YEARS_AHEAD)
     if moment.year < FIRST_YEAR or moment > latest:
-        return None
-    return moment.timestamp()
+        return None, None
+    return moment.timestamp(), moment.date().isoformat()
 
 
 def _coordinate(value: Any, limit: float) -> float | None:
@@ -139,14 +155,15 @@ def read_intent(obj: JsonObject, hub_uri: str, known: tuple[str, ...], now: floa
     if latitude is None or longitude is None:
         latitude = longitude = None
     closed = intent.get("finished") is True or remaining == 0
+    until_at, until_day = _due(intent.get("due"), now)
     return Intent(
-        uri=uri, hub_uri=hub_uri, host=host_of(hub_uri), side=side, title=title,
+        uri=uri, hub_uri=hub_uri, host=site_of_uri(hub_uri), side=side, title=title,
         category=_category(intent.get("resourceClassifiedAs"), known),
         words=words_of(title, text), quantity=quantity, remaining=remaining,
         unit=unit or available_unit, place=_text(place.get("name"), MAX_PLACE),
-        latitude=latitude, longitude=longitude, until_at=_due(intent.get("due"), now),
+        latitude=latitude, longitude=longitude, until_at=until_at,
         state="closed" if closed else "open", local_post_id=None,
-        published_at=_published(obj.get("published"), now), updated_at=now,
+        published_at=_published(obj.get("published"), now), updated_at=now, until_day=until_day,
     )  # fmt: skip
 
 

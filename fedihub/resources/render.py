@@ -87,7 +87,10 @@ def standing_of(intent: Intent | None, fields: IntentFields) -> Standing:
     if intent.quantity is not None and intent.remaining is not None:
         fulfilled = max(intent.quantity - intent.remaining, 0)
     remaining = None if fields.quantity is None else max(fields.quantity - fulfilled, 0)
-    return Standing(remaining=remaining, closed=intent.state == "closed" or remaining == 0)
+    # Closed when nothing is left; an open-ended one stays as a match left it. A quantity raised
+    # after it closed opens it again.
+    closed = remaining == 0 or (remaining is None and intent.state == "closed")
+    return Standing(remaining=remaining, closed=closed)
 
 
 def until_moment(until: str, zone: ZoneInfo) -> dt.datetime:
@@ -228,7 +231,7 @@ def local_intent(
         remaining=remaining, unit=f.unit, place=short_place(f.place),
         latitude=place.get("latitude"), longitude=place.get("longitude"), until_at=until_at,
         state="closed" if closed else "open", local_post_id=post_id,
-        published_at=published_at, updated_at=now,
+        published_at=published_at, updated_at=now, until_day=f.until,
     )  # fmt: skip
 
 

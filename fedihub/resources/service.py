@@ -176,7 +176,7 @@ async def _record(svc: Services, pairs: list[Found], now: float) -> list[Match]:
 # Telling people
 
 
-def _line(svc: Services, hub: LocalActor, intent: Intent) -> str:
+def _line(hub: LocalActor, intent: Intent) -> str:
     words = words_for(hub.language)
     amount = "" if intent.remaining is None else f"{intent.remaining} {intent.unit}".strip()
     parts = [intent.title, amount, intent.place]
@@ -185,7 +185,7 @@ def _line(svc: Services, hub: LocalActor, intent: Intent) -> str:
     return f'{escape(side)} <a href="{escape(intent.uri)}">{escape(text)}</a>'
 
 
-def _message(svc: Services, hub: LocalActor, match: Match, need: Intent, offer: Intent) -> str:
+def _message(hub: LocalActor, match: Match, need: Intent, offer: Intent) -> str:
     words = words_for(hub.language)
     heads: dict[MatchState, str] = {
         "proposed": words("%(hub)s: a need and an offer match.", hub=hub.name),
@@ -195,8 +195,8 @@ def _message(svc: Services, hub: LocalActor, match: Match, need: Intent, offer: 
                                   n=match.fulfilled_quantity),
         "fulfilled": words("%(hub)s: a match was fulfilled.", hub=hub.name),
     }  # fmt: skip
-    return (f"<p>{escape(heads[match.state])}</p><p>{_line(svc, hub, need)}<br>"
-            f"{_line(svc, hub, offer)}</p>")  # fmt: skip
+    return (f"<p>{escape(heads[match.state])}</p><p>{_line(hub, need)}<br>"
+            f"{_line(hub, offer)}</p>")  # fmt: skip
 
 
 async def remote_organisers(svc: Services, hub: LocalActor) -> list[RemoteActor]:
@@ -220,7 +220,7 @@ async def tell_organisers(
     if organisers is None:
         organisers = await remote_organisers(svc, hub)
     for person in organisers:
-        await notices.tell(tx, svc, hub, person, _message(svc, hub, match, need, offer))
+        await notices.tell(tx, svc, hub, person, _message(hub, match, need, offer))
 
 
 def notice(activity_uri: str, hub_uri: str, other: RemoteActor, handle: str, content: str,
@@ -258,7 +258,7 @@ async def _tell_other_side(
     need, offer = (ours, other) if ours.side == "need" else (other, ours)
     content = (
         "<p>" + escape(words("%(hub)s has a match for this.", hub=hub.name)) + "</p>"
-        + _message(svc, hub, match, need, offer)
+        + _message(hub, match, need, offer)
     )  # fmt: skip
     activity = notice(svc.new_activity_uri(), hub.uri(svc.config.base_url), person,
                       notices.handle_of(person), content, other.uri, match)  # fmt: skip
@@ -270,6 +270,9 @@ async def _tell_other_side(
 async def _told(tx: Transaction, svc: Services, hub: LocalActor, told: Match) -> None:
     """Another of our hubs' match, as this hub (the other side, here too) records it."""
     now = svc.clock.now()
+    need, offer = await store.intent(tx, told.need_uri), await store.intent(tx, told.offer_uri)
+    if need is None or offer is None:
+        return
     mine = await store.match_of(tx, hub.id, told.need_uri, told.offer_uri)
     if mine is None:
         match_id = await store.save_match(tx, hub.id, told.need_uri, told.offer_uri,
@@ -277,12 +280,43 @@ async def _told(tx: Transaction, svc: Services, hub: LocalActor, told: Match) ->
         mine = await store.match(tx, match_id) if match_id is not None else None
         if mine is None:
             return
-    if told.state in TRANSITIONS[mine.state] and told.fulfilled_quantity >= mine.fulfilled_quantity:
-        mine = await settle(tx, svc, hub, mine, told.state, told.fulfilled_quantity,
-                             tell_other=False)  # fmt: skip
-    need, offer = await store.intent(tx, told.need_uri), await store.intent(tx, told.offer_uri)
-    if need is not None and offer is not None:
-        await tell_organisers(tx, svc, hub, mine, need, offer)
+    ours = need if need.hub_uri == hub.uri(svc.config.base_url) else offer
+    if await hear(tx, svc, mine, ours, told.state, told.fulfilled_quantity) is None:
+        heard = await store.match(tx, mine.id)
+        await tell_organisers(tx, svc, hub, heard or mine, need, offer)
+
+
+async def hear(
+    tx: Transaction, svc: Services, match: Match, ours: Intent, state: MatchState,
+    fulfilled: int,
+) -> str | None:  # fmt: skip
+    """What the other side says of a match our hub holds, with `ours` our side of it. That they
+    accept or decline moves our record. That they delivered (`fulfilled` in all) is reported to
+    our organisers (`reported_quantity`), who confirm it with Fulfilled: each hub's need or
+    offer changes only on its own organisers' word, so no other server can close or drain it.
+    Returns why it changed nothing, or None."""
+    await store.lock_match(tx, match.id, [match.need_uri, match.offer_uri])
+    current = await store.match(tx, match.id)
+    if current is None:
+        return "the match is gone"
+    if state in ("partly_fulfilled", "fulfilled"):
+        if current.state in ("declined", "fulfilled"):
+            return f"the match is {current.state} already"
+        if fulfilled <= max(current.reported_quantity, current.fulfilled_quantity):
+            return f"{fulfilled} delivered was known already"
+        now_ours = await store.intent(tx, ours.uri) or ours
+        moved = fulfilled - current.fulfilled_quantity
+        if now_ours.remaining is not None and moved > now_ours.remaining:
+            return f"{moved} is more than the {now_ours.remaining} still open"
+        await store.set_reported(tx, current.id, fulfilled, svc.clock.now())
+        return None
+    if state == current.state:
+        return "nothing new"
+    if state not in ("accepted", "declined") or state not in TRANSITIONS[current.state]:
+        return f"a {current.state} match cannot become {state}"
+    await store.set_match_state(tx, current.id, state, current.fulfilled_quantity,
+                                svc.clock.now())  # fmt: skip
+    return None
 
 
 # Settling a match
@@ -385,11 +419,13 @@ async def _change(
             svc.wake_delivery()
             return declined
         moved = 0
+        need = await store.intent(tx, current.need_uri)
+        offer = await store.intent(tx, current.offer_uri)
+        if need is None or offer is None:
+            raise NotFound("the need or the offer of match %(id)s is gone", id=match_id)
+        if not (need.is_open(svc.clock.now()) and offer.is_open(svc.clock.now())):
+            raise BadRequest("the need or the offer is no longer open: decline the match")
         if state in ("partly_fulfilled", "fulfilled"):
-            need = await store.intent(tx, current.need_uri)
-            offer = await store.intent(tx, current.offer_uri)
-            if need is None or offer is None:
-                raise NotFound("the need or the offer of match %(id)s is gone", id=match_id)
             if quantity is None:  # wholly: what both sides still have, as far as we know
                 known = [i.remaining for i in (need, offer) if i.remaining is not None]
                 moved, state = (min(known) if known else 0), "fulfilled"

@@ -20,7 +20,7 @@ from fedihub.resources.model import (
 Reader = Database | Transaction
 INTENT_COLUMNS = (
     "uri, hub_uri, host, side, title, category, words, quantity, remaining, unit, place,"
-    " latitude, longitude, until_at, state, local_post_id, published_at, updated_at"
+    " latitude, longitude, until_at, state, local_post_id, published_at, updated_at, until_day"
 )
 MATCH_COLUMNS = (
     "id, hub_id, need_uri, offer_uri, score, state, fulfilled_quantity, found_by, created_at,"
@@ -41,7 +41,7 @@ def _intent(row: Row) -> Intent:
         place=row["place"], latitude=row["latitude"], longitude=row["longitude"],
         until_at=row["until_at"], state=cast(IntentState, row["state"]),
         local_post_id=row["local_post_id"], published_at=row["published_at"],
-        updated_at=row["updated_at"],
+        updated_at=row["updated_at"], until_day=row["until_day"],
     )  # fmt: skip
 
 
@@ -59,17 +59,17 @@ async def save_intent(tx: Transaction, intent: Intent) -> None:
     """Stores a need or an offer, or replaces what we held of it (an edit, an Update)."""
     await tx.execute(
         f"INSERT INTO resource_intents ({INTENT_COLUMNS})"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (uri) DO UPDATE SET title = excluded.title,"
         " category = excluded.category, words = excluded.words, quantity = excluded.quantity,"
         " remaining = excluded.remaining, unit = excluded.unit, place = excluded.place,"
         " latitude = excluded.latitude, longitude = excluded.longitude,"
-        " until_at = excluded.until_at, state = excluded.state,"
+        " until_at = excluded.until_at, until_day = excluded.until_day, state = excluded.state,"
         " updated_at = excluded.updated_at, matched_at = NULL",
         (intent.uri, intent.hub_uri, intent.host, intent.side, intent.title, intent.category,
          " ".join(intent.words), intent.quantity, intent.remaining, intent.unit, intent.place,
          intent.latitude, intent.longitude, intent.until_at, intent.state,
-         intent.local_post_id, intent.published_at, intent.updated_at),
+         intent.local_post_id, intent.published_at, intent.updated_at, intent.until_day),
     )  # fmt: skip
 
 
@@ -204,8 +204,7 @@ async def open_listing(
         params.append(category)
     if place:
         where.append("lower(place) LIKE ? ESCAPE '\\'")
-        escaped = place.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params.append(f"%{escaped}%")
+        params.append(f"%{_like(place.lower())}%")
     if before is not None and before_uri is not None:
         where.append("(published_at < ? OR (published_at = ? AND uri > ?))")
         params += [before, before, before_uri]

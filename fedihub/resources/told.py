@@ -1,10 +1,9 @@
 """A match notice from another hub (service.py's wire shape), answering one of our needs or
-offers: recorded as a match it told us of, or moving ours to the state it says (accepted,
-declined, partly or wholly fulfilled), our intent's remaining with it. Only the hub of the other
-need or offer may say so; anyone else is ignored. What the other hub says it delivered to one of
-our needs is shown to our organisers to confirm (`reported_quantity`) rather than taken as
-done: a need closes on its own hub's word; an offer goes down on the word of the hub that
-received it.
+offers: a new match it proposes (recorded as told, within the daily cap of its site), or what it
+says of one we hold (service.hear): accepted or declined moves our record; a delivery is
+reported to our organisers, who confirm it, so no other server closes or drains our needs and
+offers. Only the hub of the other need or offer may say so; anyone else, or a hub our hub
+banned, is ignored.
 
 Apart from service.py because it reads the other hub's intent with the intake's parser
 (remote.py), which calls the matcher through matching_hook.
@@ -12,16 +11,16 @@ Apart from service.py because it reads the other hub's intent with the intake's 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, cast
 
 from fedihub.activitystreams import JsonObject, id_of
 from fedihub.errors import BadRequest
+from fedihub.moderation.sanctions import service as sanctions
 from fedihub.resources import remote as intake
 from fedihub.resources import service, store
 from fedihub.resources.kind import categories
 from fedihub.resources.matching import score
-from fedihub.resources.model import MATCH_STATES, Intent, MatchState
+from fedihub.resources.model import MATCH_STATES, MAX_QUANTITY, Intent, MatchState
 from fedihub.services import Services
 
 
@@ -33,8 +32,12 @@ def _read_notice(obj: JsonObject) -> tuple[str, str, MatchState, int] | None:
     state, quantity = told.get("state", "proposed"), told.get("fulfilledQuantity", 0)
     if not need or not offer or state not in MATCH_STATES:
         raise BadRequest("a match notice names a need, an offer and a known state")
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-        raise BadRequest("a match notice's fulfilledQuantity is a whole number")
+    if (
+        isinstance(quantity, bool) or not isinstance(quantity, int)
+        or not 0 <= quantity <= MAX_QUANTITY
+    ):  # fmt: skip
+        raise BadRequest("a match notice's fulfilledQuantity is a whole number up to %(max)s",
+                         max=MAX_QUANTITY)  # fmt: skip
     return need, offer, cast(MatchState, state), quantity
 
 
@@ -85,10 +88,14 @@ async def notice_received(svc: Services, sender_uri: str, obj: JsonObject) -> st
     hub = await service.hub_at(svc, ours.hub_uri)
     if hub is None:
         return None
+    if await sanctions.banned(svc, hub, sender_uri):
+        return f"ignored: {sender_uri} is banned from {hub.username}"
     now = svc.clock.now()
     async with svc.db.transaction() as tx:
         match = await store.match_of(tx, hub.id, need_uri, offer_uri)
         if match is None:
+            if state not in ("proposed", "accepted"):
+                return "ignored: a match is proposed before anything is said of it"
             found = score(ours, other, now, svc.config.match_radius_km)
             if found is None:
                 return f"ignored: {need_uri} and {offer_uri} are no match here"
@@ -98,28 +105,10 @@ async def notice_received(svc: Services, sender_uri: str, obj: JsonObject) -> st
             match_id = await store.save_match(tx, hub.id, need_uri, offer_uri, found, "told", now)
             match = await store.match(tx, match_id) if match_id is not None else None
             assert match is not None
-        if state == match.state and fulfilled == match.fulfilled_quantity:
-            pass  # nothing new (they found it too): only our organisers hear of it
-        elif state not in service.TRANSITIONS[match.state] or fulfilled < match.fulfilled_quantity:
-            return f"ignored: a {match.state} match cannot become {state}"
-        elif ours.side == "need" and state in ("partly_fulfilled", "fulfilled"):
-            # Their word that they delivered: our need goes down only when our organisers
-            # confirm it (Fulfilled on the dashboard), or anyone matching it could close it.
-            if fulfilled <= match.reported_quantity:
-                return f"ignored: {fulfilled} delivered was reported already"
-            moved = fulfilled - match.fulfilled_quantity
-            if ours.remaining is not None and moved > ours.remaining:
-                return f"ignored: {moved} is more than the {ours.remaining} still open"
-            await store.set_reported(tx, match.id, fulfilled, now)
-            match = replace(match, reported_quantity=fulfilled)
-        else:
-            await store.lock_match(tx, match.id, [need_uri, offer_uri])
-            ours = await store.intent(tx, ours.uri) or ours  # as it is now that it is ours
-            moved = fulfilled - match.fulfilled_quantity
-            if ours.remaining is not None and moved > ours.remaining:
-                return f"ignored: {moved} is more than the {ours.remaining} still open"
-            match = await service.settle(tx, svc, hub, match, state, fulfilled, tell_other=False)
+        elif (why := await service.hear(tx, svc, match, ours, state, fulfilled)) is not None:
+            return f"ignored: {why}"
+        heard = await store.match(tx, match.id) or match
         need, offer = (ours, other) if ours.side == "need" else (other, ours)
-        await service.tell_organisers(tx, svc, hub, match, need, offer)
+        await service.tell_organisers(tx, svc, hub, heard, need, offer)
     svc.wake_delivery()
-    return f"match {match.id} of {hub.username}: {match.state}"
+    return f"match {heard.id} of {hub.username}: {heard.state}"

@@ -142,21 +142,17 @@ def amount_line(intent: Intent, words: Words) -> str:
 
 
 def until_line(intent: Intent, words: Words) -> tuple[str, str]:
-    """(ISO day, "Needed by …" / "Available until …"); empty when it has no date. The day is
-    UTC's: `until_at` is the end of that day in UTC."""
-    if intent.until_at is None:
+    """(ISO day, "Needed by …" / "Available until …"); empty when it has no date. The day as
+    its hub wrote it (`until_at` ends it in the hub's zone: another day in UTC)."""
+    if intent.until_day is None:
         return "", ""
     try:
-        day = dt.datetime.fromtimestamp(intent.until_at, dt.UTC).date()
-    except (OverflowError, OSError, ValueError):
+        day = dt.date.fromisoformat(intent.until_day)
+    except ValueError:
         return "", ""
     if intent.side == "need":
         return day.isoformat(), words("Needed by %(day)s", day=words.date(day))
     return day.isoformat(), words("Available until %(day)s", day=words.date(day))
-
-
-def category_name(category: str, words: Words) -> str:
-    return category_label(category, words)
 
 
 def _link(uri: str, base_url: str) -> tuple[str, bool]:
@@ -178,7 +174,7 @@ async def listed(svc: Services, intents: Sequence[Intent], words: Words) -> list
         until_iso, until = until_line(intent, words)
         found.append(Listed(
             intent=intent, side=words(SIDE_NAMES[intent.side]), link=link, remote=remote,
-            amount=amount_line(intent, words), category=category_name(intent.category, words),
+            amount=amount_line(intent, words), category=category_label(intent.category, words),
             place=intent.place, until_iso=until_iso, until=until,
             hub_name=hub.name if hub else intent.hub_uri,
             hub_link=_link(hub.profile if hub else intent.hub_uri, base)[0],
@@ -219,7 +215,7 @@ async def _list_page(request: web.Request, hub: LocalActor | None) -> web.Respon
     return html(
         request, "resources.html", hub=hub, items=await listed(svc, intents, words),
         filters=chosen, side_names=[(s, words(SIDE_NAMES[s])) for s in SIDES],
-        category_names=[(c, category_name(c, words)) for c in known],
+        category_names=[(c, category_label(c, words)) for c in known],
         filtered=bool(chosen.pairs()), paged=chosen.before is not None,
         first_page=_address(path, chosen.pairs()), everything=path, more=more,
         feed_url=_address(path + "/feed.atom", chosen.pairs()),

@@ -105,14 +105,23 @@ async def test_a_need_on_a_meets_an_offer_on_b_and_fulfilling_it_closes_it_every
 
         await eventually(alice_sees_it_closed, what="the need's Update to reach alice")
 
-        # B records the match fulfilled and its offer goes down by the 50 delivered.
-        async def b_fulfilled() -> bool:
-            return b.query("SELECT state, fulfilled_quantity FROM resource_matches") == [
-                ("fulfilled", 50)
-            ] and b.query("SELECT remaining, state FROM resource_intents WHERE uri = ?",
-                          (offer,)) == [(30, "open")]  # fmt: skip
+        # B hears that 50 were delivered; its offer goes down when its organisers confirm.
+        async def b_reported() -> bool:
+            return b.query("SELECT state, reported_quantity FROM resource_matches") == [
+                ("proposed", 50)
+            ]
 
-        await eventually(b_fulfilled, what="B to record the fulfilment")
+        await eventually(b_reported, what="B to hear of the delivery")
+        assert b.query("SELECT remaining FROM resource_intents WHERE uri = ?", (offer,)) == [(80,)]
+        [(b_match,)] = b.query("SELECT id FROM resource_matches")
+        out = await b.acli("match", "fulfil", "--data", b.data, str(b_match), "--quantity", "50",
+                           "--as", "org")  # fmt: skip
+        assert "\tfulfilled 50 delivered\t" in out.stdout  # the need had 50: the match is done
+        assert b.query("SELECT state, fulfilled_quantity FROM resource_matches") == [
+            ("fulfilled", 50)
+        ]
+        assert b.query("SELECT remaining, state FROM resource_intents WHERE uri = ?",
+                       (offer,)) == [(30, "open")]  # fmt: skip
 
         # …and B's offer's Update tells A (which follows B) what is left.
         async def a_sees_the_offer_go_down() -> bool:

@@ -222,3 +222,16 @@ def test_hostile_fields_are_read_safely() -> None:
     long_title = read_intent({"id": "u", "name": "t" * 10_000, "intent": {"type": ["Intent"],
                               "side": "offer"}}, HUB, CATEGORIES, NOW)  # fmt: skip
     assert long_title is not None and len(long_title.title) == 200
+
+
+def test_a_due_date_lasts_to_the_end_of_its_day_and_keeps_the_senders_day() -> None:
+    """Other ValueFlows software may send a date alone: it is open all that day (UTC, as it
+    names no zone). A moment keeps the day its sender wrote, whatever it is in UTC."""
+    day = dt.datetime.fromtimestamp(NOW + 30 * 86_400, dt.UTC).date()
+    got = read(due=day.isoformat())
+    assert got is not None and got.until_day == day.isoformat()
+    assert got.until_at == dt.datetime.combine(day, dt.time(23, 59, 59), dt.UTC).timestamp()
+    evening = f"{day.isoformat()}T23:59:59-08:00"  # Vancouver's evening: the next day in UTC
+    got = read(due=evening)
+    assert got is not None and got.until_day == day.isoformat()
+    assert got.until_at == dt.datetime.fromisoformat(evening).timestamp()

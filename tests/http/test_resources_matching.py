@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from fedihub.accounts.service import create_account
-from fedihub.activitystreams import PUBLIC, host_of
+from fedihub.activitystreams import PUBLIC
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.cli import main
@@ -25,7 +25,7 @@ from fedihub.keys import delivery_worker_key, inbox_worker_key, scheduler_key, s
 from fedihub.posts import service as posts
 from fedihub.resources import matching_hook, service, told
 from fedihub.resources import store as resources
-from fedihub.resources.model import Intent, Side, words_of
+from fedihub.resources.model import Intent, Side, site_of_uri, words_of
 from fedihub.services import Services
 from tests.support.remote import RemoteActor, RemoteServer
 
@@ -69,7 +69,7 @@ def intent_of(uri: str, hub_uri: str, side: Side, title: str, remaining: int | N
               local_post_id: int | None = None, **kw: Any) -> Intent:  # fmt: skip
     now = time.time()
     fields: dict[str, Any] = dict(
-        uri=uri, hub_uri=hub_uri, host=host_of(hub_uri), side=side, title=title,
+        uri=uri, hub_uri=hub_uri, host=site_of_uri(hub_uri), side=side, title=title,
         category="bedding", words=words_of(title), quantity=remaining, remaining=remaining,
         unit="", place="", latitude=None, longitude=None, until_at=now + 30 * DAY,
         state="open", local_post_id=local_post_id, published_at=now, updated_at=now,
@@ -217,7 +217,7 @@ async def test_one_host_cannot_flood_organisers_past_its_daily_cap(
     for n in range(6):
         await their_offer(app_client, remote, scene.tampa, n)
     assert len(await resources.matches_of_hub(services.db, hub.id)) == 3
-    assert await resources.matches_since(services.db, host_of(scene.tampa.id), 0) == 3
+    assert await resources.matches_since(services.db, site_of_uri(scene.tampa.id), 0) == 3
     # Our own next need is capped the same way against that host.
     await our_need(services, hub, remaining=5, title="blankets sleeping bags")
     assert len(await resources.matches_of_hub(services.db, hub.id)) == 3
@@ -433,16 +433,23 @@ async def test_two_hubs_here_see_one_match_and_fulfilment_moves_both_sides(
     assert (ours.need_uri, ours.offer_uri, ours.found_by) == (need.uri, offer.uri, "here")
     assert (theirs.need_uri, theirs.offer_uri, theirs.found_by) == (need.uri, offer.uri, "told")
     await service.fulfil(services, hub, ours.id, 20, scene.rosa.id)
+    # Vancouver's word moves Vancouver's need; Tampa's offer waits for Tampa's organisers.
     theirs = await resources.match(services.db, theirs.id) or theirs
-    assert (theirs.state, theirs.fulfilled_quantity) == ("partly_fulfilled", 20)
+    assert (theirs.state, theirs.fulfilled_quantity, theirs.reported_quantity) == (
+        "proposed", 0, 20)  # fmt: skip
     left = [await resources.intent(services.db, i.uri) for i in (need, offer)]
-    assert [(i.remaining, i.state) for i in left if i] == [(30, "open"), (60, "open")]
+    assert [(i.remaining, i.state) for i in left if i] == [(30, "open"), (80, "open")]
+    theirs = await service.fulfil(services, tampa, theirs.id, 20, "x")  # Tampa confirms
+    assert (theirs.state, theirs.fulfilled_quantity) == ("partly_fulfilled", 20)
     with pytest.raises(BadRequest):  # a delivery was made: no longer to be declined
         await service.decline(services, tampa, theirs.id, "x")
-    # Tampa's organisers settle the rest: both sides move, and Vancouver's need closes.
+    # Tampa's organisers settle the rest; Vancouver's confirm it, and its need closes.
     done = await service.fulfil(services, tampa, theirs.id, None, "x")
     assert (done.state, done.fulfilled_quantity) == ("fulfilled", 50)
     ours = await resources.match(services.db, ours.id) or ours
+    assert (ours.state, ours.fulfilled_quantity, ours.reported_quantity) == (
+        "partly_fulfilled", 20, 50)  # fmt: skip
+    ours = await service.fulfil(services, hub, ours.id, None, scene.rosa.id)
     assert (ours.state, ours.fulfilled_quantity) == ("fulfilled", 50)
     left = [await resources.intent(services.db, i.uri) for i in (need, offer)]
     assert [(i.remaining, i.state) for i in left if i] == [(0, "closed"), (30, "open")]
@@ -474,3 +481,86 @@ async def test_a_matcher_that_fails_leaves_the_post_published_and_the_scheduler_
     again = await scheduler.run_once(time.time() + matching_hook.RETRY_AFTER_S + 2)
     assert again.matched == 0  # matched once, not on every pass
 
+
+
+async def test_a_hub_nobody_follows_cannot_settle_close_or_drain_ours(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
+    """A server serving a need of its own that fits our offer may propose a match; what it then
+    says it took is reported to our organisers, and our offer moves only on their word."""
+    text = "---\ntitle: Sleeping bags\ncategory: bedding\nquantity: 80\n---\nClean ones."
+    post = await posts.publish(services, hub, None, "offer", text)
+    offer = await resources.intent_of_post(services.db, post.id)
+    assert offer is not None
+    mallory = remote.add_actor("mallory", actor_type="Group", host_index=1)
+    await services.resolver.actor(mallory.id)
+    need_obj = offer_object(mallory, 1)  # the same shape, as a need of mallory's own
+    need_obj["intent"].pop("provider")
+    need_obj["intent"]["receiver"] = mallory.id
+    need_obj["intent"]["side"] = "need"
+    remote.publish(need_obj)
+    need = intent_of(need_obj["id"], mallory.id, "need", "", 80)
+
+    def claim(n: int, state: str, fulfilled: int) -> dict[str, Any]:
+        """Mallory's notice, in reply to our offer."""
+        activity = notice_from(mallory, f"{mallory.id}/n/{n}", need, offer, state, fulfilled)
+        activity["object"].update(inReplyTo=offer.uri, to=[offer.hub_uri])
+        activity["to"] = [offer.hub_uri]
+        return activity
+
+    # Delivered through a match that was never proposed: nothing is recorded.
+    said = await told.notice_received(services, mallory.id, claim(1, "fulfilled", 80)["object"])
+    assert said == "ignored: a match is proposed before anything is said of it"
+    assert await resources.matches_of_hub(services.db, hub.id) == []
+    await notify(app_client, remote, hub, claim(2, "proposed", 0), mallory)
+    [match] = await resources.matches_of_hub(services.db, hub.id)
+    assert (match.state, match.found_by) == ("proposed", "told")
+    await notify(app_client, remote, hub, claim(3, "fulfilled", 80), mallory)
+    reported = await resources.match(services.db, match.id)
+    assert reported is not None and (reported.state, reported.reported_quantity) == ("proposed", 80)
+    stored = await resources.intent(services.db, offer.uri)
+    assert stored is not None and (stored.remaining, stored.state) == (80, "open")
+    # A quantity no hub could deliver is refused before anything is read of it.
+    with pytest.raises(BadRequest, match="whole number up to"):
+        await told.notice_received(services, mallory.id, claim(4, "fulfilled", 10**15)["object"])
+
+
+async def test_a_closed_needs_other_matches_can_only_be_declined(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
+    need = await our_need(services, hub, remaining=50)
+    first = await their_offer(app_client, remote, scene.tampa, 1)
+    second = await their_offer(app_client, remote, scene.tampa, 2)
+    by_offer = {m.offer_uri: m for m in await resources.matches_of_hub(services.db, hub.id)}
+    await service.fulfil(services, hub, by_offer[first.uri].id, None, scene.rosa.id)
+    stored = await resources.intent(services.db, need.uri)
+    assert stored is not None and stored.state == "closed"
+    assert await resources.matches_of_hub(services.db, hub.id, both_open=True) == []
+    other = by_offer[second.uri].id
+    for step in (service.accept(services, hub, other, "x"),
+                 service.fulfil(services, hub, other, 10, "x")):  # fmt: skip
+        with pytest.raises(BadRequest, match="no longer open"):
+            await step
+    assert (await service.decline(services, hub, other, "x")).state == "declined"
+
+
+async def test_raising_a_closed_needs_quantity_opens_it_again(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
+    need = await our_need(services, hub, remaining=50)
+    await their_offer(app_client, remote, scene.tampa, 1)
+    [match] = await resources.matches_of_hub(services.db, hub.id)
+    await service.fulfil(services, hub, match.id, None, scene.rosa.id)
+    assert need.local_post_id is not None
+    text = ("---\ntitle: Warm sleeping bags\ncategory: bedding\nquantity: 80\n"
+            "place: Vancouver\n---\nThirty more, please.")  # fmt: skip
+    await posts.edit(services, hub, need.local_post_id, text)
+    stored = await resources.intent(services.db, need.uri)
+    assert stored is not None and (stored.remaining, stored.state) == (30, "open")
+    await deliver(app_client)
+    update = [r.activity for r in remote.received if r.activity["type"] == "Update"][-1]["object"]
+    assert update["id"] == need.uri and update["intent"]["finished"] is False
+    assert update["intent"]["availableQuantity"]["hasNumericalValue"] == 30

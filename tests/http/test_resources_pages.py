@@ -37,7 +37,7 @@ def intent(svc: Services, hub_uri: str, n: int, side: Side = "need", **values: o
         title=f"Sleeping bags {n}", category="bedding", words=words_of(f"Sleeping bags {n}"),
         quantity=50, remaining=50, unit="sleeping bags", place="Vancouver, BC", latitude=None,
         longitude=None, until_at=NOW + 10 * DAY, state="open", local_post_id=None,
-        published_at=NOW - 1000 + n, updated_at=NOW - 1000 + n,
+        published_at=NOW - 1000 + n, updated_at=NOW - 1000 + n, until_day="2026-06-07",
     )  # fmt: skip
     return replace(made, **values)  # type: ignore[arg-type]
 
@@ -452,3 +452,20 @@ async def test_only_organisers_answer_and_only_their_hubs_matches(
         assert resp.status == 404
     theirs_now = await store.match(services.db, theirs)  # type: ignore[arg-type]
     assert theirs_now is not None and theirs_now.state == "proposed"
+
+
+async def test_the_day_shown_is_the_one_its_hub_wrote_west_of_utc_too(
+    app_client: TestClient, services: Services
+) -> None:
+    """A Vancouver hub's need needed by the 7th ends at midnight there: the 8th in UTC. The
+    lists and the feed still say the 7th."""
+    await create_hub(services.db, "van", name="Van", timezone="America/Vancouver")
+    van = await require_hub(services.db, "van")
+    text = "---\ntitle: Blankets\ncategory: bedding\nquantity: 5\nneeded_by: 2030-12-07\n---\nx"
+    await posts.publish(services, van, None, "need", text)
+    page = await (await app_client.get("/hubs/van/resources", headers=HTML)).text()
+    assert re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', page) == [
+        ("2030-12-07", "Needed by Saturday, December 7, 2030")
+    ]
+    feed = await (await app_client.get("/hubs/van/resources/feed.atom")).read()
+    assert b"Needed by Saturday, December 7, 2030" in feed

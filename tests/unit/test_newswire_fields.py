@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from fedihub.activitystreams import site_of
 from fedihub.errors import BadRequest
 from fedihub.newswire import fields
 from fedihub.newswire.fields import read_form
-from fedihub.newswire.service import site_of
 
 
 def test_text_is_kept_as_typed_and_tags_become_words() -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fedihub.resources.matching import haversine_km, score
-from fedihub.resources.model import CATEGORIES, SIDES, Intent, words_of
+from fedihub.resources.model import CATEGORIES, SIDES, Intent, site_of_uri, words_of
 
 NOW = 1_800_000_000.0
 DAY = 86_400.0
@@ -144,3 +144,20 @@ def test_never_for_the_same_side_closed_or_expired(a: Intent, b: Intent) -> None
 @given(intents())
 def test_never_with_itself(a: Intent) -> None:
     assert score(a, a, NOW, RADIUS) is None
+
+
+def test_words_are_singular_and_say_something_in_english_and_spanish() -> None:
+    assert words_of("Batteries, boxes and glasses") == words_of("a battery, a box, a glass")
+    assert words_of("Mantas calientes para los niños") == ("manta", "caliente", "nino")
+    # Two posts in "other" match on a shared word that says something, never on "para".
+    food, clothes = intent(title="Comida para perros", category="other"), intent(
+        "offer", title="Ropa para los niños", category="other")  # fmt: skip
+    assert score(food, clothes, NOW, RADIUS) is None
+
+
+def test_one_site_is_one_host_for_the_daily_cap() -> None:
+    assert {site_of_uri(u) for u in (
+        "https://evil.example/g", "https://EVIL.example:443/g", "https://evil.example./g",
+        "https://x@evil.example/g", "https://a.evil.example/g", "https://b.c.evil.example/g",
+    )} == {"evil.example"}  # fmt: skip
+    assert site_of_uri("https://mastodon.social/u/a") == "mastodon.social"

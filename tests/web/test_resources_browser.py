@@ -8,6 +8,7 @@ The table is filled straight into the instance's database, as the kinds and the 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,10 @@ def row(uri: str, hub_uri: str, side: str, title: str, category: str, quantity: 
         remaining: int | None, unit: str, place: str, until_at: float | None, published: float,
         post_id: int | None = None) -> tuple[Any, ...]:  # fmt: skip
     words = " ".join(w.lower() for w in title.split() if len(w) > 2)
+    day = None if until_at is None else dt.datetime.fromtimestamp(until_at, dt.UTC).date()
     return (uri, hub_uri, hub_uri.split("/")[2].lower(), side, title, category, words, quantity,
             remaining, unit, place, None, None, until_at, "open", post_id, published,
-            published)  # fmt: skip
+            published, day.isoformat() if day else None)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
