@@ -147,6 +147,11 @@ class SqliteDatabase:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        # One statement at a time on the reader, from its start to its cursor's close: while a
+        # statement is open, SQLite keeps the connection's read snapshot, so another read begun
+        # meanwhile would not see what was committed since (a post just published, read back
+        # to be matched, found missing). Reads run one at a time on aiosqlite's thread anyway.
+        self._read_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteDatabase:
@@ -201,11 +206,11 @@ class SqliteDatabase:
         return int(row["v"]) if row and row["v"] is not None else 0
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._reader.execute(sql, params) as cur:
+        async with self._read_lock, self._reader.execute(sql, params) as cur:
             return await cur.fetchone()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._reader.execute(sql, params) as cur:
+        async with self._read_lock, self._reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
