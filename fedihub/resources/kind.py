@@ -96,6 +96,8 @@ def intent_form(side: Side) -> tuple[FormField, ...]:
                   help="An address, a phone number or whom to ask. The hub's organisers see it;"
                        " everyone sees it only if you tick the box below"),
         FormField("publish_contact", "Publish how to respond with the post", "checkbox"),
+        FormField("closed", "No longer needed" if need else "No longer on offer", "checkbox",
+                  help="Closes it everywhere; its matches can then only be declined"),
     )  # fmt: skip
 
 
@@ -137,6 +139,7 @@ class IntentKind(PostKind):
             respond=read.text(meta, "respond") or "",
             publish_contact=read.flag(meta, "publish_contact"),
             timezone=zone.key,
+            closed=read.flag(meta, "closed"),
         )
         return Parsed(fields)
 
@@ -147,7 +150,7 @@ class IntentKind(PostKind):
         known = categories(svc.config.resource_categories)
         if f.category not in known:
             raise BadRequest("category: one of %(choices)s", choices=", ".join(known))
-        if f.until is not None:
+        if f.until is not None and not f.closed:  # closing one whose day is past is fine
             until = until_moment(f.until, ZoneInfo(f.timezone))
             now = dt.datetime.fromtimestamp(svc.clock.now(), dt.UTC)
             if until < now:

@@ -48,13 +48,14 @@ class IntentFields:
     respond: str = ""  # how to respond; published only with publish_contact
     publish_contact: bool = False
     timezone: str = "UTC"
+    closed: bool = False  # the organisers closed it by hand ("we got them elsewhere")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "side": self.side, "category": self.category, "quantity": self.quantity,
             "unit": self.unit, "place": self.place, "until": self.until,
             "respond": self.respond, "publish_contact": self.publish_contact,
-            "timezone": self.timezone,
+            "timezone": self.timezone, "closed": self.closed,
         }  # fmt: skip
 
     @classmethod
@@ -65,7 +66,7 @@ class IntentFields:
             place=data.get("place"), until=data.get("until"),
             respond=data.get("respond") or "",
             publish_contact=bool(data.get("publish_contact")),
-            timezone=data.get("timezone") or "UTC",
+            timezone=data.get("timezone") or "UTC", closed=bool(data.get("closed")),
         )  # fmt: skip
 
 
@@ -82,14 +83,14 @@ def standing_of(intent: Intent | None, fields: IntentFields) -> Standing:
     """What is left, from the index; an edited quantity keeps what was already fulfilled (the
     edit's Update is rendered before the index is written, so both reckon it here)."""
     if intent is None:
-        return Standing(remaining=fields.quantity)
+        return Standing(remaining=fields.quantity, closed=fields.closed)
     fulfilled = 0
     if intent.quantity is not None and intent.remaining is not None:
         fulfilled = max(intent.quantity - intent.remaining, 0)
     remaining = None if fields.quantity is None else max(fields.quantity - fulfilled, 0)
-    # Closed when nothing is left; an open-ended one stays as a match left it. A quantity raised
-    # after it closed opens it again.
-    closed = remaining == 0 or (remaining is None and intent.state == "closed")
+    # Closed by its organisers, or when nothing is left; an open-ended one stays as a match left
+    # it. A quantity raised after it closed opens it again.
+    closed = fields.closed or remaining == 0 or (remaining is None and intent.state == "closed")
     return Standing(remaining=remaining, closed=closed)
 
 

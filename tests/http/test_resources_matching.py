@@ -564,3 +564,32 @@ async def test_raising_a_closed_needs_quantity_opens_it_again(
     update = [r.activity for r in remote.received if r.activity["type"] == "Update"][-1]["object"]
     assert update["id"] == need.uri and update["intent"]["finished"] is False
     assert update["intent"]["availableQuantity"]["hasNumericalValue"] == 30
+
+
+async def test_organisers_close_a_need_by_hand_and_open_it_again(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
+    """"We got them elsewhere": the need closes everywhere (its Update says finished), its
+    matches leave the dashboard and can only be declined; unticked, it is open again."""
+    need = await our_need(services, hub, remaining=50)
+    await their_offer(app_client, remote, scene.tampa, 1)
+    [match] = await resources.matches_of_hub(services.db, hub.id, both_open=True)
+    assert need.local_post_id is not None
+    text = ("---\ntitle: Warm sleeping bags\ncategory: bedding\nquantity: 50\n"
+            "place: Vancouver\nclosed: true\n---\nWe got them from the union.")  # fmt: skip
+    await posts.edit(services, hub, need.local_post_id, text)
+    stored = await resources.intent(services.db, need.uri)
+    assert stored is not None and (stored.remaining, stored.state) == (50, "closed")
+    assert await resources.matches_of_hub(services.db, hub.id, both_open=True) == []
+    with pytest.raises(BadRequest, match="no longer open"):
+        await service.fulfil(services, hub, match.id, 10, scene.rosa.id)
+    await deliver(app_client)
+    update = [r.activity for r in remote.received if r.activity["type"] == "Update"][-1]["object"]
+    assert update["id"] == need.uri and update["intent"]["finished"] is True
+    assert "Closed" in update["content"]
+    page = await (await app_client.get("/resources")).text()
+    assert "Warm sleeping bags" not in page
+    await posts.edit(services, hub, need.local_post_id, text.replace("closed: true\n", ""))
+    stored = await resources.intent(services.db, need.uri)
+    assert stored is not None and (stored.remaining, stored.state) == (50, "open")

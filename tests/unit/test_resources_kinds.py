@@ -58,7 +58,7 @@ def test_a_need_reads_its_front_matter() -> None:
         "place": {"name": "Community hall", "locality": "Vancouver", "latitude": 49.28,
                   "longitude": -123.12},
         "until": "2026-12-20", "respond": "Ask Ana, +1 604 555 0199", "publish_contact": False,
-        "timezone": "America/Vancouver",
+        "timezone": "America/Vancouver", "closed": False,
     }  # fmt: skip
     assert parse_draft("offer", OFFER, "UTC").fields["side"] == "offer"
 
