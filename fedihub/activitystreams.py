@@ -128,15 +128,18 @@ def host_of(uri: str) -> str:
 
 
 def site_of(host: str) -> str:
-    """What a per-host limit counts by (newswire submissions, matches): a host's last two
-    labels (a.evil.example and b.evil.example are one site), an address or a one-label host as
-    it is. Without the public suffix list this groups a shared suffix's tenants too
-    (*.github.io): stricter, not looser."""
+    """What a per-host limit counts by (newswire submissions, matches): a host's registrable
+    name, roughly: its last two labels (a.evil.example and b.evil.example are one site), or
+    three under a country's short second level (evil.co.uk, not all of co.uk); an address or a
+    one-label host as it is. Without the public suffix list this groups some shared suffixes'
+    tenants (*.github.io): stricter, not looser. The port stays, as loopback instances differ
+    only by it."""
     name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
     labels = name.split(".")
     if len(labels) <= 2 or labels[-1].isdigit() or ":" in name:
         return host
-    return ".".join(labels[-2:]) + (f":{port}" if port else "")
+    keep = 3 if len(labels[-1]) == 2 and len(labels[-2]) <= 3 else 2
+    return ".".join(labels[-keep:]) + (f":{port}" if port else "")
 
 
 def same_host(uri: str, other: str) -> bool:

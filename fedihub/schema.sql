@@ -597,7 +597,7 @@ CREATE TABLE resource_intents (
   local_post_id INTEGER REFERENCES posts(id) ON DELETE CASCADE,
   published_at REAL NOT NULL,
   updated_at REAL NOT NULL
-, matched_at REAL, until_day TEXT);
+, matched_at REAL, until_day TEXT, match_attempts INTEGER NOT NULL DEFAULT 0);
 
 CREATE INDEX resource_intents_hub ON resource_intents(hub_uri, state, published_at);
 
@@ -616,7 +616,7 @@ CREATE TABLE resource_matches (
   fulfilled_quantity INTEGER NOT NULL DEFAULT 0,
   found_by TEXT NOT NULL CHECK (found_by IN ('here', 'told')),  -- our matcher, or the other hub
   created_at REAL NOT NULL,
-  updated_at REAL NOT NULL, reported_quantity INTEGER NOT NULL DEFAULT 0,
+  updated_at REAL NOT NULL, reported_quantity INTEGER NOT NULL DEFAULT 0, reported_whole INTEGER NOT NULL DEFAULT 0,
   UNIQUE (hub_id, need_uri, offer_uri)
 );
 

@@ -11,3 +11,11 @@ ALTER TABLE resource_matches ADD COLUMN reported_quantity INTEGER NOT NULL DEFAU
 -- The day a need is needed by (an offer available until) as its hub wrote it: `until_at` is the
 -- end of that day in the hub's zone, which is another day in UTC for hubs west or east of it.
 ALTER TABLE resource_intents ADD COLUMN until_day TEXT;
+
+-- How often matching an intent failed: the scheduler tries again up to a limit, the ones that
+-- failed least first, so one that always fails holds nothing else back.
+ALTER TABLE resource_intents ADD COLUMN match_attempts INTEGER NOT NULL DEFAULT 0;
+
+-- The other hub says the match was wholly fulfilled, with no quantity to say (neither side
+-- counted one): shown to our organisers to confirm, like reported_quantity.
+ALTER TABLE resource_matches ADD COLUMN reported_whole INTEGER NOT NULL DEFAULT 0;

@@ -23,12 +23,12 @@ from fedihub.resources.model import (
     MAX_QUANTITY,
     MAX_UNIT,
     MAX_YEARS_AHEAD,
-    Intent,
     Side,
     site_of_uri,
 )
 from fedihub.resources.render import (
     CATEGORY_LABELS,
+    Held,
     IntentFields,
     contact_details,
     local_intent,
@@ -150,10 +150,10 @@ class IntentKind(PostKind):
         known = categories(svc.config.resource_categories)
         if f.category not in known:
             raise BadRequest("category: one of %(choices)s", choices=", ".join(known))
-        if f.until is not None and not f.closed:  # closing one whose day is past is fine
+        if f.until is not None:
             until = until_moment(f.until, ZoneInfo(f.timezone))
             now = dt.datetime.fromtimestamp(svc.clock.now(), dt.UTC)
-            if until < now:
+            if until < now and not f.closed:  # closing one whose day is past is fine
                 raise BadRequest("%(field)s: %(date)s is already past", field=self.date_key,
                                  date=f.until)  # fmt: skip
             if until > now + dt.timedelta(days=366 * MAX_YEARS_AHEAD):
@@ -173,8 +173,10 @@ class IntentKind(PostKind):
                 )  # fmt: skip
         return replace(draft, fields={**draft.fields, "category": f.category})
 
-    async def load(self, db: Database | Transaction, post: Post) -> Intent | None:
-        return await intents.intent_of_post(db, post.id)
+    async def load(self, db: Database | Transaction, post: Post) -> Held:
+        found = await intents.intent_of_post(db, post.id)
+        done = await intents.delivered(db, post.actor_id, found.uri) if found else 0
+        return Held(found, done)
 
     def render(
         self,
@@ -186,14 +188,13 @@ class IntentKind(PostKind):
         words: Words,
     ) -> None:
         f = IntentFields.from_json(post.fields)
-        standing = standing_of(loaded if isinstance(loaded, Intent) else None, f)
+        standing = standing_of(loaded if isinstance(loaded, Held) else Held(None), f)
         render_intent(obj, post.title or "", post.content_html, hub_uri, f, standing, words)
 
     async def _save(self, tx: Transaction, svc: Services, hub: LocalActor, post: Post,
                     now: float) -> None:  # fmt: skip
         f = IntentFields.from_json(post.fields)
-        before = await intents.intent_of_post(tx, post.id)
-        standing = standing_of(before, f)
+        standing = standing_of(await self.load(tx, post), f)
         hub_uri = hub.uri(svc.config.base_url)
         await intents.save_intent(tx, local_intent(
             uri=post_uri(hub_uri, post.id), hub_uri=hub_uri, host=site_of_uri(hub_uri),
@@ -201,6 +202,14 @@ class IntentKind(PostKind):
             remaining=standing.remaining, closed=standing.closed, post_id=post.id,
             published_at=post.published_at, now=now,
         ))  # fmt: skip
+
+    async def before_edit(self, tx: Transaction, post: Post, draft: PostDraft) -> PostDraft:
+        """The intent's row first (PostgreSQL): a fulfilment settling at the same moment waits,
+        or is waited for, so the edit reckons with every delivery (store.lock_pair)."""
+        held = await intents.intent_of_post(tx, post.id)
+        if held is not None:
+            await intents.lock_intents(tx, [held.uri])
+        return draft
 
     async def after_publish(
         self, tx: Transaction, svc: Services, hub: LocalActor, post: Post,

@@ -20,24 +20,35 @@ log = logging.getLogger(__name__)
 # request has had time to match it.
 RETRY_AFTER_S = 60.0
 PENDING_BATCH = 50
+# Tries before an intent is given up on (it stays listed, just never matched): one that always
+# fails must not be tried for ever, nor hold back the others (those tried least go first).
+MAX_ATTEMPTS = 5
 
 
 async def intent_saved(svc: Services, intent: Intent) -> None:
     """Finds and records the matches of a saved open intent and tells both sides' organisers;
     a failure is logged, and the scheduler tries again."""
+    await _try(svc, intent)
+
+
+async def match_pending(svc: Services, now: float) -> int:
+    """The scheduler's step: intents whose matching failed (or never ran), those tried least
+    first; the number matched this pass. Each failure is logged and counted, and the rest go on."""
+    pending = await store.unmatched(svc.db, now - RETRY_AFTER_S, PENDING_BATCH, MAX_ATTEMPTS)
+    return sum([await _try(svc, intent) for intent in pending])
+
+
+async def _try(svc: Services, intent: Intent) -> bool:
     try:
         await _match(svc, intent)
     except Exception:  # the edge of the matcher: what saved the intent stands
         log.exception("matching %s failed; the scheduler will try again", intent.uri)
-
-
-async def match_pending(svc: Services, now: float) -> int:
-    """The scheduler's step: intents whose matching failed (or never ran), oldest first; the
-    number matched. A failure here is the scheduler's to log, and the rest wait a pass."""
-    pending = await store.unmatched(svc.db, now - RETRY_AFTER_S, PENDING_BATCH)
-    for intent in pending:
-        await _match(svc, intent)
-    return len(pending)
+        try:
+            await store.match_failed(svc.db, intent.uri)
+        except Exception:
+            log.exception("could not count the failure of %s", intent.uri)
+        return False
+    return True
 
 
 async def _match(svc: Services, intent: Intent) -> None:

@@ -126,3 +126,11 @@ class Match:
     updated_at: float
     # What the other hub says it delivered to our need (a notice); our organisers confirm it.
     reported_quantity: int = 0
+    reported_whole: bool = False  # they say it was all delivered, with no quantity to say
+
+    @property
+    def report_pending(self) -> bool:
+        """The other hub said more was delivered than our organisers have confirmed."""
+        return self.state not in ("declined", "fulfilled") and (
+            self.reported_quantity > self.fulfilled_quantity or self.reported_whole
+        )

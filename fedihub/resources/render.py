@@ -79,18 +79,22 @@ class Standing:
     closed: bool = False
 
 
-def standing_of(intent: Intent | None, fields: IntentFields) -> Standing:
-    """What is left, from the index; an edited quantity keeps what was already fulfilled (the
-    edit's Update is rendered before the index is written, so both reckon it here)."""
-    if intent is None:
-        return Standing(remaining=fields.quantity, closed=fields.closed)
-    fulfilled = 0
-    if intent.quantity is not None and intent.remaining is not None:
-        fulfilled = max(intent.quantity - intent.remaining, 0)
-    remaining = None if fields.quantity is None else max(fields.quantity - fulfilled, 0)
-    # Closed by its organisers, or when nothing is left; an open-ended one stays as a match left
-    # it. A quantity raised after it closed opens it again.
-    closed = fields.closed or remaining == 0 or (remaining is None and intent.state == "closed")
+@dataclass(frozen=True)
+class Held:
+    """What the index holds of one of our posts (the kind's `load`): its intent, and what its
+    hub's matches delivered of it in all."""
+
+    intent: Intent | None
+    delivered: int = 0
+
+
+def standing_of(held: Held, fields: IntentFields) -> Standing:
+    """What is left: the quantity as it is written now, less what was delivered (so an edit of
+    the quantity keeps every delivery). Closed by its organisers, or when nothing is left; an
+    open-ended one stays as a match left it; a quantity raised after it closed opens it again."""
+    remaining = None if fields.quantity is None else max(fields.quantity - held.delivered, 0)
+    matched_closed = held.intent is not None and held.intent.state == "closed"
+    closed = fields.closed or remaining == 0 or (remaining is None and matched_closed)
     return Standing(remaining=remaining, closed=closed)
 
 

@@ -275,48 +275,61 @@ async def _told(tx: Transaction, svc: Services, hub: LocalActor, told: Match) ->
         return
     mine = await store.match_of(tx, hub.id, told.need_uri, told.offer_uri)
     if mine is None:
-        match_id = await store.save_match(tx, hub.id, told.need_uri, told.offer_uri,
-                                          told.score, "told", now)  # fmt: skip
-        mine = await store.match(tx, match_id) if match_id is not None else None
+        await store.save_match(tx, hub.id, told.need_uri, told.offer_uri, told.score, "told",
+                               now)  # fmt: skip
+        mine = await store.match_of(tx, hub.id, told.need_uri, told.offer_uri)
         if mine is None:
             return
     ours = need if need.hub_uri == hub.uri(svc.config.base_url) else offer
-    if await hear(tx, svc, mine, ours, told.state, told.fulfilled_quantity) is None:
-        heard = await store.match(tx, mine.id)
-        await tell_organisers(tx, svc, hub, heard or mine, need, offer)
+    heard = await hear(tx, svc, mine, ours, told.state, told.fulfilled_quantity)
+    if heard.tell:
+        await tell_organisers(tx, svc, hub, await store.match(tx, mine.id) or mine, need, offer)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the other side's word did to our match: `why` it changed nothing, or whether our
+    organisers are to be told (a report already waiting for them is only updated)."""
+
+    changed: bool
+    tell: bool = False
+    why: str = ""
 
 
 async def hear(
     tx: Transaction, svc: Services, match: Match, ours: Intent, state: MatchState,
     fulfilled: int,
-) -> str | None:  # fmt: skip
+) -> Heard:  # fmt: skip
     """What the other side says of a match our hub holds, with `ours` our side of it. That they
-    accept or decline moves our record. That they delivered (`fulfilled` in all) is reported to
-    our organisers (`reported_quantity`), who confirm it with Fulfilled: each hub's need or
-    offer changes only on its own organisers' word, so no other server can close or drain it.
-    Returns why it changed nothing, or None."""
-    await store.lock_match(tx, match.id, [match.need_uri, match.offer_uri])
+    accept or decline moves our record. That they delivered (`fulfilled` in all, or wholly with
+    no quantity) is reported to our organisers, who confirm it with Fulfilled: each hub's need
+    or offer changes only on its own organisers' word, so no other server can close or drain
+    it. Organisers are told once per report waiting for them, however often it grows."""
+    await store.lock_pair(tx, match.need_uri, match.offer_uri)
     current = await store.match(tx, match.id)
     if current is None:
-        return "the match is gone"
+        return Heard(False, why="the match is gone")
     if state in ("partly_fulfilled", "fulfilled"):
         if current.state in ("declined", "fulfilled"):
-            return f"the match is {current.state} already"
-        if fulfilled <= max(current.reported_quantity, current.fulfilled_quantity):
-            return f"{fulfilled} delivered was known already"
+            return Heard(False, why=f"the match is {current.state} already")
+        grown = fulfilled > max(current.reported_quantity, current.fulfilled_quantity)
+        whole = state == "fulfilled" and not grown and not current.reported_whole
+        if not grown and not whole:
+            return Heard(False, why=f"{fulfilled} delivered was known already")
         now_ours = await store.intent(tx, ours.uri) or ours
         moved = fulfilled - current.fulfilled_quantity
-        if now_ours.remaining is not None and moved > now_ours.remaining:
-            return f"{moved} is more than the {now_ours.remaining} still open"
-        await store.set_reported(tx, current.id, fulfilled, svc.clock.now())
-        return None
+        if grown and now_ours.remaining is not None and moved > now_ours.remaining:
+            return Heard(False, why=f"{moved} is more than the {now_ours.remaining} still open")
+        await store.set_reported(tx, current.id, max(fulfilled, current.reported_quantity),
+                                 current.reported_whole or whole, svc.clock.now())  # fmt: skip
+        return Heard(True, tell=not current.report_pending)
     if state == current.state:
-        return "nothing new"
+        return Heard(False, why="nothing new")
     if state not in ("accepted", "declined") or state not in TRANSITIONS[current.state]:
-        return f"a {current.state} match cannot become {state}"
+        return Heard(False, why=f"a {current.state} match cannot become {state}")
     await store.set_match_state(tx, current.id, state, current.fulfilled_quantity,
                                 svc.clock.now())  # fmt: skip
-    return None
+    return Heard(True, tell=True)
 
 
 # Settling a match
@@ -343,9 +356,9 @@ async def settle(
     tx: Transaction, svc: Services, hub: LocalActor, match: Match, state: MatchState,
     fulfilled: int, *, tell_other: bool = True,
 ) -> Match:  # fmt: skip
-    """Moves `match` to `state` with `fulfilled` delivered in all: our intent's remaining goes
-    down by what is new (closed at 0, or when a match fulfils an open-ended one), its Update
-    goes out, and the other side is told."""
+    """Moves `match` to `state` with `fulfilled` delivered in all (the caller holds the pair,
+    store.lock_pair): our intent's remaining goes down by what is new (closed at 0, or when a
+    match fulfils an open-ended one), its Update goes out, and the other side is told."""
     now = svc.clock.now()
     need, offer = await store.intent(tx, match.need_uri), await store.intent(tx, match.offer_uri)
     if need is None or offer is None:
@@ -361,7 +374,8 @@ async def settle(
         and ours.local_post_id is not None
         and (moved > 0 or state == "fulfilled")
     ):
-        remaining = None if ours.remaining is None else max(0, ours.remaining - moved)
+        done = await store.delivered(tx, hub.id, ours.uri)  # this match's new total included
+        remaining = None if ours.quantity is None else max(0, ours.quantity - done)
         closed = remaining == 0 or (remaining is None and state == "fulfilled")
         new_state: IntentState = "closed" if closed else ours.state
         await store.set_remaining(tx, ours.uri, remaining, new_state, now)
@@ -374,19 +388,29 @@ async def settle(
     return settled
 
 
-def _check_quantity(quantity: int, need: Intent, offer: Intent) -> MatchState:
-    """Refuses what cannot be delivered; a quantity that uses up either side fulfils it."""
+def _check_quantity(quantity: int, ours: Intent, other: Intent, match: Match,
+                    now: float) -> MatchState:  # fmt: skip
+    """Refuses what cannot be delivered; a quantity that uses up either side fulfils it. The
+    other side closed (its hub confirmed first), only what it reported is left to confirm."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise BadRequest("the quantity must be a whole number, at least 1")
     if quantity > MAX_QUANTITY:
         raise BadRequest("the quantity may be at most %(max)s", max=MAX_QUANTITY)
-    if need.remaining is not None and quantity > need.remaining:
-        raise BadRequest("%(quantity)s is more than the %(remaining)s still needed",
-                         quantity=quantity, remaining=need.remaining)  # fmt: skip
-    if offer.remaining is not None and quantity > offer.remaining:
+    sides = [ours, other] if other.is_open(now) else [ours]
+    for side in sides:
+        if side.remaining is None or quantity <= side.remaining:
+            continue
+        if side.side == "need":
+            raise BadRequest("%(quantity)s is more than the %(remaining)s still needed",
+                             quantity=quantity, remaining=side.remaining)  # fmt: skip
         raise BadRequest("%(quantity)s is more than the %(remaining)s still offered",
-                         quantity=quantity, remaining=offer.remaining)  # fmt: skip
-    uses_up = any(i.remaining == quantity for i in (need, offer))
+                         quantity=quantity, remaining=side.remaining)  # fmt: skip
+    if not other.is_open(now):
+        reported = match.reported_quantity - match.fulfilled_quantity
+        if quantity > reported and not match.reported_whole:
+            raise BadRequest("the other side is closed: at most the %(reported)s it said were"
+                             " delivered", reported=max(reported, 0))  # fmt: skip
+    uses_up = any(i.remaining == quantity for i in sides)
     return "fulfilled" if uses_up else "partly_fulfilled"
 
 
@@ -410,7 +434,7 @@ async def _change(
 ) -> Match:
     first = await _match_of_hub(svc, hub, match_id)
     async with svc.db.transaction() as tx:
-        await store.lock_match(tx, match_id, [first.need_uri, first.offer_uri])
+        await store.lock_pair(tx, first.need_uri, first.offer_uri)
         current = await store.match(tx, match_id)
         if current is None:
             raise NotFound("no match %(id)s for this hub", id=match_id)
@@ -423,14 +447,23 @@ async def _change(
         offer = await store.intent(tx, current.offer_uri)
         if need is None or offer is None:
             raise NotFound("the need or the offer of match %(id)s is gone", id=match_id)
-        if not (need.is_open(svc.clock.now()) and offer.is_open(svc.clock.now())):
+        ours, other = _ours_and_other(hub.uri(svc.config.base_url), need, offer)
+        now = svc.clock.now()
+        # Accepting needs both sides open; a delivery, ours open and the other open or its
+        # report still to be confirmed.
+        if not ours.is_open(now) or not (
+            other.is_open(now) or (state != "accepted" and current.report_pending)
+        ):
             raise BadRequest("the need or the offer is no longer open: decline the match")
         if state in ("partly_fulfilled", "fulfilled"):
             if quantity is None:  # wholly: what both sides still have, as far as we know
-                known = [i.remaining for i in (need, offer) if i.remaining is not None]
+                known = [i.remaining for i in (ours, other) if i.is_open(now)
+                         and i.remaining is not None]  # fmt: skip
+                if not other.is_open(now) and current.reported_quantity > 0:
+                    known.append(current.reported_quantity - current.fulfilled_quantity)
                 moved, state = (min(known) if known else 0), "fulfilled"
             else:
-                moved, state = quantity, _check_quantity(quantity, need, offer)
+                moved, state = quantity, _check_quantity(quantity, ours, other, current, now)
         _step(current, state)
         settled = await settle(tx, svc, hub, current, state,
                                 current.fulfilled_quantity + moved)  # fmt: skip

@@ -24,7 +24,7 @@ INTENT_COLUMNS = (
 )
 MATCH_COLUMNS = (
     "id, hub_id, need_uri, offer_uri, score, state, fulfilled_quantity, found_by, created_at,"
-    " updated_at, reported_quantity"
+    " updated_at, reported_quantity, reported_whole"
 )
 
 
@@ -51,7 +51,7 @@ def _match(row: Row) -> Match:
         offer_uri=row["offer_uri"], score=row["score"], state=cast(MatchState, row["state"]),
         fulfilled_quantity=row["fulfilled_quantity"], found_by=cast(FoundBy, row["found_by"]),
         created_at=row["created_at"], updated_at=row["updated_at"],
-        reported_quantity=row["reported_quantity"],
+        reported_quantity=row["reported_quantity"], reported_whole=bool(row["reported_whole"]),
     )  # fmt: skip
 
 
@@ -65,7 +65,7 @@ async def save_intent(tx: Transaction, intent: Intent) -> None:
         " remaining = excluded.remaining, unit = excluded.unit, place = excluded.place,"
         " latitude = excluded.latitude, longitude = excluded.longitude,"
         " until_at = excluded.until_at, until_day = excluded.until_day, state = excluded.state,"
-        " updated_at = excluded.updated_at, matched_at = NULL",
+        " updated_at = excluded.updated_at, matched_at = NULL, match_attempts = 0",
         (intent.uri, intent.hub_uri, intent.host, intent.side, intent.title, intent.category,
          " ".join(intent.words), intent.quantity, intent.remaining, intent.unit, intent.place,
          intent.latitude, intent.longitude, intent.until_at, intent.state,
@@ -94,14 +94,24 @@ async def mark_matched(db: Database, uri: str, updated_at: float, now: float) ->
     )
 
 
-async def unmatched(db: Reader, changed_before: float, limit: int) -> list[Intent]:
-    """Open intents saved before `changed_before` that the matcher has not finished with."""
+async def unmatched(
+    db: Reader, changed_before: float, limit: int, max_attempts: int
+) -> list[Intent]:
+    """Open intents saved before `changed_before` that the matcher has not finished with and
+    has tried fewer than `max_attempts` times; those tried least first."""
     rows = await db.fetchall(
         f"SELECT {INTENT_COLUMNS} FROM resource_intents WHERE matched_at IS NULL"
-        " AND updated_at < ? AND state = 'open' ORDER BY updated_at LIMIT ?",
-        (changed_before, limit),
+        " AND updated_at < ? AND state = 'open' AND match_attempts < ?"
+        " ORDER BY match_attempts, updated_at LIMIT ?",
+        (changed_before, max_attempts, limit),
     )
     return [_intent(r) for r in rows]
+
+
+async def match_failed(db: Database, uri: str) -> None:
+    await db.execute(
+        "UPDATE resource_intents SET match_attempts = match_attempts + 1 WHERE uri = ?", (uri,)
+    )
 
 
 async def set_remaining(
@@ -248,22 +258,48 @@ async def match_of(db: Reader, hub_id: int, need_uri: str, offer_uri: str) -> Ma
     return _match(row) if row else None
 
 
-async def lock_match(tx: Transaction, match_id: int, intent_uris: Sequence[str]) -> None:
-    """Takes the match's row and its intents' rows (in a stable order, so two settlements
-    cannot wait on each other) for the rest of the transaction: two organisers settling at
-    once, or a notice arriving meanwhile, run one after the other across processes on
-    PostgreSQL, so no fulfilment is counted on a stale remaining. SQLite has one writer."""
+async def lock_pair(tx: Transaction, need_uri: str, offer_uri: str) -> None:
+    """Takes, for the rest of the transaction, the pair's two intents (in uri order) and then
+    every hub's match of the pair (in id order): one order for all, so settlements, notices,
+    another of our hubs settling its side and edits of either post run one after the other
+    across processes on PostgreSQL instead of deadlocking or counting on a stale remaining.
+    SQLite has one writer."""
     if tx.dialect != "postgresql":
         return
-    await tx.fetchone("SELECT id FROM resource_matches WHERE id = ? FOR UPDATE", (match_id,))
-    for uri in sorted(set(intent_uris)):
+    await lock_intents(tx, [need_uri, offer_uri])
+    await tx.fetchall(
+        "SELECT id FROM resource_matches WHERE need_uri = ? AND offer_uri = ? ORDER BY id"
+        " FOR UPDATE",
+        (need_uri, offer_uri),
+    )
+
+
+async def lock_intents(tx: Transaction, uris: Sequence[str]) -> None:
+    """Intents' rows, in uri order (see lock_pair)."""
+    if tx.dialect != "postgresql":
+        return
+    for uri in sorted(set(uris)):
         await tx.fetchone("SELECT uri FROM resource_intents WHERE uri = ? FOR UPDATE", (uri,))
 
 
-async def set_reported(tx: Transaction, match_id: int, reported: int, now: float) -> None:
+async def delivered(db: Reader, hub_id: int, uri: str) -> int:
+    """What the hub's matches moved of one of its intents, in all: what was fulfilled, kept
+    apart from the quantity so an edit of the quantity never forgets a delivery."""
+    row = await db.fetchone(
+        "SELECT COALESCE(SUM(fulfilled_quantity), 0) AS n FROM resource_matches"
+        " WHERE hub_id = ? AND (need_uri = ? OR offer_uri = ?)",
+        (hub_id, uri, uri),
+    )
+    return int(row["n"]) if row else 0
+
+
+async def set_reported(
+    tx: Transaction, match_id: int, reported: int, whole: bool, now: float
+) -> None:
     await tx.execute(
-        "UPDATE resource_matches SET reported_quantity = ?, updated_at = ? WHERE id = ?",
-        (reported, now, match_id),
+        "UPDATE resource_matches SET reported_quantity = ?, reported_whole = ?, updated_at = ?"
+        " WHERE id = ?",
+        (reported, int(whole), now, match_id),
     )
 
 
@@ -279,20 +315,27 @@ async def set_match_state(
 
 async def matches_of_hub(
     db: Reader, hub_id: int, states: Sequence[MatchState] = LIVE_MATCH_STATES, limit: int = 100,
-    *, both_open: bool = False,
+    *, settleable_by: str | None = None,
 ) -> list[Match]:  # fmt: skip
-    """A hub's matches in `states`, the most recently changed first; with `both_open`, only
-    those whose need and offer are both still open (what is left to settle: a need closed by
-    another match, or an offer taken elsewhere, leaves the list)."""
-    still_open = (
-        " AND EXISTS (SELECT 1 FROM resource_intents n WHERE n.uri = need_uri AND n.state = 'open')"
-        " AND EXISTS (SELECT 1 FROM resource_intents o WHERE o.uri = offer_uri"
-        " AND o.state = 'open')"
-    ) if both_open else ""  # fmt: skip
+    """A hub's matches in `states`, the most recently changed first. With `settleable_by` (the
+    hub's uri), only what is left to settle: its own side still open, and the other side open
+    too or a delivery it reported waiting to be confirmed (a need closed by another match, or
+    an offer taken elsewhere, leaves the list)."""
+    settleable = ""
+    params: list[Any] = [hub_id, *states]
+    if settleable_by is not None:
+        settleable = (
+            " AND EXISTS (SELECT 1 FROM resource_intents i WHERE i.uri IN (need_uri, offer_uri)"
+            " AND i.hub_uri = ? AND i.state = 'open')"
+            " AND (reported_quantity > fulfilled_quantity OR reported_whole = 1"
+            " OR EXISTS (SELECT 1 FROM resource_intents j WHERE j.uri IN (need_uri, offer_uri)"
+            " AND j.hub_uri <> ? AND j.state = 'open'))"
+        )
+        params += [settleable_by, settleable_by]
     rows = await db.fetchall(
         f"SELECT {MATCH_COLUMNS} FROM resource_matches WHERE hub_id = ?"
-        f" AND state IN ({marks(states)}){still_open} ORDER BY updated_at DESC, id DESC LIMIT ?",
-        (hub_id, *states, limit),
+        f" AND state IN ({marks(states)}){settleable} ORDER BY updated_at DESC, id DESC LIMIT ?",
+        (*params, limit),
     )
     return [_match(r) for r in rows]
 

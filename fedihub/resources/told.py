@@ -47,18 +47,21 @@ async def _their_intent(svc: Services, uri: str, sender_uri: str) -> Intent | No
     known = await store.intent(svc.db, uri)
     if known is not None:
         return known
-    return await _index_fetched(svc, await svc.resolver.fetch_object(uri), sender_uri)
+    return await _index_fetched(svc, uri, await svc.resolver.fetch_object(uri), sender_uri)
 
 
-async def _index_fetched(svc: Services, obj: dict[str, Any], sender_uri: str) -> Intent | None:
-    """A need or offer fetched from its own server, indexed as its hub's (a hub we do not
-    follow: nobody here is told of its matches but through this notice)."""
+async def _index_fetched(
+    svc: Services, uri: str, obj: dict[str, Any], sender_uri: str
+) -> Intent | None:
+    """A need or offer fetched from its own server (`uri`, as the notice named it), indexed as
+    its hub's (a hub we do not follow: nobody here is told of its matches but through this
+    notice)."""
     hub_uri = id_of(obj.get("attributedTo"))
     if hub_uri != sender_uri:
         return None
     now = svc.clock.now()
     intent = intake.read_intent(obj, hub_uri, categories(svc.config.resource_categories), now)
-    if intent is None or intent.uri != obj.get("id"):
+    if intent is None or intent.uri != uri:  # what a redirect served is not what was named
         return None
     async with svc.db.transaction() as tx:
         await store.save_intent(tx, intent)
@@ -79,17 +82,17 @@ async def notice_received(svc: Services, sender_uri: str, obj: JsonObject) -> st
     our_slot = need_uri if ours.side == "need" else offer_uri
     if our_slot != ours.uri:
         return f"ignored: the match notice does not name {ours.uri} as its {ours.side}"
+    hub = await service.hub_at(svc, ours.hub_uri)
+    if hub is None:
+        return None
+    if await sanctions.banned(svc, hub, sender_uri):  # before anything is fetched for them
+        return f"ignored: {sender_uri} is banned from {hub.username}"
     other_uri = offer_uri if ours.side == "need" else need_uri
     other = await _their_intent(svc, other_uri, sender_uri)
     if other is None:
         return f"ignored: {other_uri} is no need or offer of {sender_uri} we can read"
     if other.hub_uri != sender_uri:
         return f"ignored: {sender_uri} is not the hub of {other_uri}"
-    hub = await service.hub_at(svc, ours.hub_uri)
-    if hub is None:
-        return None
-    if await sanctions.banned(svc, hub, sender_uri):
-        return f"ignored: {sender_uri} is banned from {hub.username}"
     now = svc.clock.now()
     async with svc.db.transaction() as tx:
         match = await store.match_of(tx, hub.id, need_uri, offer_uri)
@@ -102,13 +105,20 @@ async def notice_received(svc: Services, sender_uri: str, obj: JsonObject) -> st
             if await store.matches_since(tx, other.host, now - service.DAY) >= \
                     svc.config.match_host_daily_cap:  # fmt: skip
                 return f"ignored: {other.host} reached its matches for today"
-            match_id = await store.save_match(tx, hub.id, need_uri, offer_uri, found, "told", now)
-            match = await store.match(tx, match_id) if match_id is not None else None
-            assert match is not None
-        elif (why := await service.hear(tx, svc, match, ours, state, fulfilled)) is not None:
-            return f"ignored: {why}"
+            await store.save_match(tx, hub.id, need_uri, offer_uri, found, "told", now)
+            # Read back, not assumed: another notice, or our matcher, may have saved it first.
+            match = await store.match_of(tx, hub.id, need_uri, offer_uri)
+            if match is None:
+                return f"ignored: {need_uri} and {offer_uri} are gone"
+            tell = True
+        else:
+            heard_of = await service.hear(tx, svc, match, ours, state, fulfilled)
+            if not heard_of.changed:
+                return f"ignored: {heard_of.why}"
+            tell = heard_of.tell
         heard = await store.match(tx, match.id) or match
-        need, offer = (ours, other) if ours.side == "need" else (other, ours)
-        await service.tell_organisers(tx, svc, hub, heard, need, offer)
+        if tell:
+            need, offer = (ours, other) if ours.side == "need" else (other, ours)
+            await service.tell_organisers(tx, svc, hub, heard, need, offer)
     svc.wake_delivery()
     return f"match {heard.id} of {hub.username}: {heard.state}"

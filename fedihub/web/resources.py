@@ -301,6 +301,10 @@ class MatchShown:
     can_accept: bool
     can_decline: bool
     can_fulfil: bool
+    # What the other hub said it delivered and our organisers have not confirmed, no more than
+    # is left of ours (0: nothing waiting); `reported_whole`: all of it, with no quantity said.
+    to_confirm: int = 0
+    reported_whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -330,7 +334,7 @@ async def organising(
     hub_uri = hub.uri(svc.config.base_url)
     now = svc.clock.now()
     mine = await store.open_listing(svc.db, now=now, hub_uris=[hub_uri], limit=100)
-    matches = await store.matches_of_hub(svc.db, hub.id, both_open=True)
+    matches = await store.matches_of_hub(svc.db, hub.id, settleable_by=hub_uri)
     held: dict[str, Intent] = {}
     for m in matches:
         for uri in (m.need_uri, m.offer_uri):
@@ -341,15 +345,22 @@ async def organising(
     for m in matches:
         need, offer = shown.get(m.need_uri), shown.get(m.offer_uri)
         theirs = next((s for s in (need, offer) if s and s.intent.hub_uri != hub_uri), None)
+        mine_side = next((s for s in (need, offer) if s and s.intent.hub_uri == hub_uri), None)
         # A side no longer on record (its post deleted) leaves nothing to settle: shown, unanswered.
         whole = need is not None and offer is not None
+        other_open = theirs is not None and theirs.intent.is_open(now)
+        pending = m.reported_quantity - m.fulfilled_quantity if m.report_pending else 0
+        if pending and mine_side and mine_side.intent.remaining is not None:
+            pending = min(pending, mine_side.intent.remaining)
         found.append(MatchShown(
             match=m, need=need, offer=offer, other_hub=theirs.hub_name if theirs else hub.name,
             state=words(STATE_NAMES[m.state]),
             score=format_decimal(m.score, format="0.00", locale=words.locale),
-            can_accept=whole and m.state == "proposed",
+            can_accept=whole and other_open and m.state == "proposed",
             can_decline=m.state in ("proposed", "accepted"),
-            can_fulfil=whole and m.state in ("proposed", "accepted", "partly_fulfilled"),
+            can_fulfil=whole and (other_open or m.report_pending)
+            and m.state in ("proposed", "accepted", "partly_fulfilled"),
+            to_confirm=max(pending, 0), reported_whole=m.report_pending and m.reported_whole,
         ))  # fmt: skip
     listed_ids = {m.id for m in matches}
     elsewhere = refused.error if refused and refused.match_id not in listed_ids else ""

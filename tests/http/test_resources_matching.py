@@ -25,7 +25,7 @@ from fedihub.keys import delivery_worker_key, inbox_worker_key, scheduler_key, s
 from fedihub.posts import service as posts
 from fedihub.resources import matching_hook, service, told
 from fedihub.resources import store as resources
-from fedihub.resources.model import Intent, Side, site_of_uri, words_of
+from fedihub.resources.model import Intent, Match, Side, site_of_uri, words_of
 from fedihub.services import Services
 from tests.support.remote import RemoteActor, RemoteServer
 
@@ -127,6 +127,12 @@ async def their_offer(app_client: TestClient, remote: RemoteServer, tampa: Remot
     offer = await resources.intent(services.db, obj["id"])
     assert offer is not None
     return offer
+
+
+async def settleable(services: Services, hub: LocalActor) -> list[Match]:
+    """The hub's matches left to settle, as its dashboard lists them."""
+    return await resources.matches_of_hub(services.db, hub.id,
+                                          settleable_by=hub.uri(services.config.base_url))
 
 
 async def deliver(app_client: TestClient) -> None:
@@ -343,7 +349,9 @@ async def test_notices_from_the_other_hub_settle_the_match_and_close_our_need(
     settled = await resources.match(services.db, match.id)
     assert settled is not None and (settled.state, settled.fulfilled_quantity) == ("fulfilled", 40)
     await deliver(app_client)
-    assert len(sent_to(remote, scene.rosa)) == 4  # our remote organiser heard of each report
+    # Our remote organiser heard of the match, its acceptance and the report waiting for them;
+    # the report growing while it waited told them nothing new.
+    assert len(sent_to(remote, scene.rosa)) == 3
     updates = [r for r in remote.received if r.activity["type"] == "Update"]
     assert len(updates) == 1 and updates[-1].activity["object"]["id"] == need.uri
     told_back = [a["object"].get("match") for a in sent_to(remote, scene.tampa)]
@@ -537,7 +545,7 @@ async def test_a_closed_needs_other_matches_can_only_be_declined(
     await service.fulfil(services, hub, by_offer[first.uri].id, None, scene.rosa.id)
     stored = await resources.intent(services.db, need.uri)
     assert stored is not None and stored.state == "closed"
-    assert await resources.matches_of_hub(services.db, hub.id, both_open=True) == []
+    assert await settleable(services, hub) == []
     other = by_offer[second.uri].id
     for step in (service.accept(services, hub, other, "x"),
                  service.fulfil(services, hub, other, 10, "x")):  # fmt: skip
@@ -561,9 +569,12 @@ async def test_raising_a_closed_needs_quantity_opens_it_again(
     stored = await resources.intent(services.db, need.uri)
     assert stored is not None and (stored.remaining, stored.state) == (30, "open")
     await deliver(app_client)
-    update = [r.activity for r in remote.received if r.activity["type"] == "Update"][-1]["object"]
-    assert update["id"] == need.uri and update["intent"]["finished"] is False
-    assert update["intent"]["availableQuantity"]["hasNumericalValue"] == 30
+    # The fulfilment's Update said finished; the edit's (delivered in any order) opens it again.
+    updates = [r.activity["object"] for r in remote.received if r.activity["type"] == "Update"]
+    said = {(u["id"], u["intent"]["finished"],
+             u["intent"]["availableQuantity"]["hasNumericalValue"])
+            for u in updates}  # fmt: skip
+    assert said == {(need.uri, True, 0), (need.uri, False, 30)}
 
 
 async def test_organisers_close_a_need_by_hand_and_open_it_again(
@@ -574,14 +585,14 @@ async def test_organisers_close_a_need_by_hand_and_open_it_again(
     matches leave the dashboard and can only be declined; unticked, it is open again."""
     need = await our_need(services, hub, remaining=50)
     await their_offer(app_client, remote, scene.tampa, 1)
-    [match] = await resources.matches_of_hub(services.db, hub.id, both_open=True)
+    [match] = await settleable(services, hub)
     assert need.local_post_id is not None
     text = ("---\ntitle: Warm sleeping bags\ncategory: bedding\nquantity: 50\n"
             "place: Vancouver\nclosed: true\n---\nWe got them from the union.")  # fmt: skip
     await posts.edit(services, hub, need.local_post_id, text)
     stored = await resources.intent(services.db, need.uri)
     assert stored is not None and (stored.remaining, stored.state) == (50, "closed")
-    assert await resources.matches_of_hub(services.db, hub.id, both_open=True) == []
+    assert await settleable(services, hub) == []
     with pytest.raises(BadRequest, match="no longer open"):
         await service.fulfil(services, hub, match.id, 10, scene.rosa.id)
     await deliver(app_client)
@@ -593,3 +604,93 @@ async def test_organisers_close_a_need_by_hand_and_open_it_again(
     await posts.edit(services, hub, need.local_post_id, text.replace("closed: true\n", ""))
     stored = await resources.intent(services.db, need.uri)
     assert stored is not None and (stored.remaining, stored.state) == (50, "open")
+
+
+async def test_the_other_side_confirms_after_ours_closed_the_pair(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
+    """Vancouver confirms first and its need closes; Tampa, here too, still sees the delivery
+    waiting and confirms it, and its offer goes down."""
+    await create_hub(services.db, "tampa", name="Tampa Here", timezone="UTC")
+    tampa = await actors.get_actor(services.db, "group", "tampa")
+    assert tampa is not None
+    tampa_uri = tampa.uri(services.config.base_url)
+    await services.db.execute("INSERT INTO following VALUES (?, ?, ?, 'accepted', 0)",
+                              (hub.id, tampa_uri, f"{tampa_uri}#followed"))  # fmt: skip
+    await our_need(services, hub)
+    text = "---\ntitle: Sleeping bags\ncategory: bedding\nquantity: 80\n---\nClean."
+    post = await posts.publish(services, tampa, None, "offer", text)
+    offer = await resources.intent_of_post(services.db, post.id)
+    assert offer is not None
+    [ours] = await settleable(services, hub)
+    await service.fulfil(services, hub, ours.id, None, scene.rosa.id)  # all 50: need closed
+    [theirs] = await settleable(services, tampa)  # still theirs to confirm
+    assert (theirs.reported_quantity, theirs.fulfilled_quantity) == (50, 0)
+    with pytest.raises(BadRequest, match="at most the 50 it said"):
+        await service.fulfil(services, tampa, theirs.id, 60, "x")
+    with pytest.raises(BadRequest, match="no longer open"):
+        await service.accept(services, tampa, theirs.id, "x")
+    done = await service.fulfil(services, tampa, theirs.id, None, "x")
+    assert (done.state, done.fulfilled_quantity) == ("fulfilled", 50)
+    left = await resources.intent(services.db, offer.uri)
+    assert left is not None and (left.remaining, left.state) == (30, "open")
+    assert await settleable(services, tampa) == []
+
+
+async def test_an_open_ended_pair_fulfilled_wholly_is_reported_then_confirmed(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene,
+) -> None:  # fmt: skip
+    text = "---\ntitle: Warm sleeping bags\ncategory: bedding\n---\nAny number."
+    post = await posts.publish(services, hub, None, "need", text)
+    need = await resources.intent_of_post(services.db, post.id)
+    assert need is not None
+    offer = await their_offer(app_client, remote, scene.tampa, 1, remaining=None)
+    [match] = await settleable(services, hub)
+    await notify(app_client, remote, hub,
+                 notice_from(scene.tampa, f"{scene.tampa.id}/n/1", need, offer, "fulfilled", 0),
+                 scene.tampa)  # fmt: skip
+    reported = await resources.match(services.db, match.id)
+    assert reported is not None and reported.reported_whole and reported.report_pending
+    still = await resources.intent(services.db, need.uri)
+    assert still is not None and still.state == "open"  # their word alone closes nothing
+    await deliver(app_client)
+    assert len(sent_to(remote, scene.rosa)) == 2  # the match, then the report
+    done = await service.fulfil(services, hub, match.id, None, scene.rosa.id)
+    assert done.state == "fulfilled"
+    closed = await resources.intent(services.db, need.uri)
+    assert closed is not None and closed.state == "closed"
+
+
+async def test_one_intent_that_always_fails_to_match_holds_back_no_other(
+    app_client: TestClient, services: Services, remote: RemoteServer, hub: LocalActor,
+    scene: Scene, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    await their_offer(app_client, remote, scene.tampa, 1)
+    real = service.find_matches
+
+    async def fails_for_one(svc: Services, intent: Intent) -> list[Match]:
+        if intent.title == "Cursed sleeping bags":
+            raise RuntimeError("this one always fails")
+        return await real(svc, intent)
+
+    monkeypatch.setattr(service, "find_matches", fails_for_one)
+    cursed = await our_need(services, hub, title="Cursed sleeping bags")
+    monkeypatch.setattr(service, "find_matches", broken_matcher)
+    fine = await our_need(services, hub, title="Warm sleeping bags")
+    monkeypatch.setattr(service, "find_matches", fails_for_one)
+    scheduler = app_client.app[scheduler_key]
+    later = time.time() + matching_hook.RETRY_AFTER_S + 1
+    for n in range(matching_hook.MAX_ATTEMPTS + 2):
+        await scheduler.run_once(later + n)
+    matched = {m.need_uri for m in await settleable(services, hub)}
+    assert matched == {fine.uri}  # matched by the scheduler, past the one that fails
+    attempts = await services.db.fetchval(
+        "SELECT match_attempts FROM resource_intents WHERE uri = ?", (cursed.uri,)
+    )
+    assert attempts == matching_hook.MAX_ATTEMPTS  # then given up on, not tried for ever
+
+
+async def broken_matcher(svc: Services, intent: Intent) -> list[Match]:
+    raise ConnectionError("the database went away mid-match")

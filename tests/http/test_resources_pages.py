@@ -324,7 +324,7 @@ async def test_organisers_see_their_needs_offers_and_matches_others_do_not(
     assert f'id="match-{made["gone"]}"' not in page
     # What the other hub says it delivered waits for our organisers to confirm it.
     async with services.db.transaction() as tx:
-        await store.set_reported(tx, made["mine"], 30, NOW)  # type: ignore[arg-type]
+        await store.set_reported(tx, made["mine"], 30, False, NOW)  # type: ignore[arg-type]
     page = await (await app_client.get("/hubs/vancouver", headers=HTML)).text()
     assert "says 30 were delivered: when they have arrived, confirm with Fulfilled." in page
     prefilled = (f'id="quantity-{made["mine"]}" name="quantity" min="1" inputmode="numeric"'

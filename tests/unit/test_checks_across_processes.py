@@ -111,3 +111,50 @@ async def test_two_fulfilments_of_one_need_at_once_both_count(
                              matching.fulfil(two, hub, second, 20, by))  # fmt: skip
         stored = await resources.intent(one.db, need.uri)
         assert stored is not None and stored.remaining == 10, (t, stored.remaining)
+
+
+async def test_two_hubs_here_settling_one_pair_at_once_never_deadlock(
+    two_processes: tuple[Services, Services, LocalActor],
+) -> None:
+    """Each hub's settling also records the other's side: both take the pair's rows in one
+    order, so neither waits on the other for ever."""
+    one, two, hub = two_processes
+    await create_hub(one.db, "tampa", name="Tampa", summary="")
+    tampa = await actors.get_actor_by_username(one.db, "tampa")
+    assert tampa is not None
+    tampa_uri = tampa.uri(one.config.base_url)
+    await one.db.execute("INSERT INTO following VALUES (?, ?, ?, 'accepted', 0)",
+                         (hub.id, tampa_uri, f"{tampa_uri}#f"))  # fmt: skip
+    for t in range(TRIALS):
+        text = f"---\ntitle: Blankets {t}\ncategory: bedding\nquantity: %s\n---\nx"
+        need = await posts.publish(one, hub, None, "need", text % 50)
+        offer = await posts.publish(one, tampa, None, "offer", text % 80)
+        need_uri = (await resources.intent_of_post(one.db, need.id)).uri  # type: ignore[union-attr]
+        offer_uri = (await resources.intent_of_post(one.db, offer.id)).uri  # type: ignore[union-attr]
+        ours = await resources.match_of(one.db, hub.id, need_uri, offer_uri)
+        theirs = await resources.match_of(one.db, tampa.id, need_uri, offer_uri)
+        assert ours is not None and theirs is not None
+        await asyncio.gather(matching.fulfil(one, hub, ours.id, 10, "x"),
+                             matching.fulfil(two, tampa, theirs.id, 10, "x"))  # fmt: skip
+
+
+async def test_an_edit_during_a_fulfilment_keeps_the_delivery(
+    two_processes: tuple[Services, Services, LocalActor],
+) -> None:
+    one, two, hub = two_processes
+    by = hub.uri(one.config.base_url)
+    for t in range(TRIALS):
+        text = f"---\ntitle: Tents {t}\ncategory: shelter\nquantity: 50\n---\nPlease."
+        post = await posts.publish(one, hub, None, "need", text)
+        need = await resources.intent_of_post(one.db, post.id)
+        assert need is not None
+        offer = replace(need, uri=f"https://t.example/o/{t}", side="offer",
+                        hub_uri="https://t.example/g", host="t.example", local_post_id=None)
+        async with one.db.transaction() as tx:
+            await resources.save_intent(tx, offer)
+            match_id = await resources.save_match(tx, hub.id, need.uri, offer.uri, 0.9, "here", T0)
+        assert match_id is not None
+        await asyncio.gather(matching.fulfil(one, hub, match_id, 20, by),
+                             posts.edit(two, hub, post.id, text.replace("Please.", "Thanks.")))
+        stored = await resources.intent(one.db, need.uri)
+        assert stored is not None and stored.remaining == 30, (t, stored.remaining)

@@ -60,3 +60,10 @@ def test_the_per_host_limit_counts_a_site_not_each_subdomain() -> None:
     assert site_of("x.social.example:8443") == "social.example:8443"
     assert site_of("127.0.0.1:4000") == "127.0.0.1:4000"  # an address stays whole
     assert site_of("[::1]:4000") == "[::1]:4000"
+
+
+def test_a_site_under_a_countrys_second_level_is_its_own() -> None:
+    assert site_of("evil.co.uk") == site_of("x.evil.co.uk") == "evil.co.uk"
+    assert site_of("hubs.good.co.uk") == "good.co.uk" != site_of("evil.co.uk")
+    assert site_of("a.b.com.au") == "b.com.au"
+    assert site_of("x.github.io") == "github.io"  # a shared suffix: stricter, not looser

@@ -26,7 +26,7 @@ from fedihub.posts.render import post_object
 from fedihub.posts.store import Post
 from fedihub.resources import store as intents
 from fedihub.resources.model import MAX_QUANTITY, Intent
-from fedihub.resources.render import contact_details
+from fedihub.resources.render import Held, contact_details
 from fedihub.services import Services
 from fedihub.words import words_for
 from tests.support.web import AP, HTML, sign_in
@@ -150,15 +150,16 @@ def test_a_published_contact_and_a_closed_remainder_are_said() -> None:
     post = as_post("need", text, language="es")
     intent = Intent("u", "h", "a.example", "need", "t", "bedding", (), 50, 20, "sleeping bags",
                     "", None, None, None, "open", 7, NOW, NOW)  # fmt: skip
-    obj = post_object("https://a.example/hubs/food", post, registry().get("need"), loaded=intent)
+    obj = post_object("https://a.example/hubs/food", post, registry().get("need"),
+                      loaded=Held(intent, delivered=30))  # fmt: skip
     said = text_of(obj["content"])
     assert "Cómo responder: Ask Ana, +1 604 555 0199" in said
     assert "Aún hace falta: 20 de 50 sleeping bags" in said
     assert "Se necesita: Warm sleeping bags" in said and "domingo, 20 de diciembre" in said
     assert obj["intent"]["availableQuantity"]["hasNumericalValue"] == 20
     closed = dataclasses.replace(intent, remaining=0, state="closed")
-    obj = post_object("https://a.example/hubs/food", post, registry().get("need"), loaded=closed,
-                      reader=words_for("en"))  # fmt: skip
+    obj = post_object("https://a.example/hubs/food", post, registry().get("need"),
+                      loaded=Held(closed, delivered=50), reader=words_for("en"))  # fmt: skip
     assert text_of(obj["content"]).startswith("Closed: no longer needed.")
     assert obj["intent"]["finished"] is True
 
@@ -183,12 +184,19 @@ async def test_publishing_editing_and_deleting_keep_the_index(services: Services
     assert {"warm", "sleeping", "bag", "winter", "shelter"} <= set(saved.words)
     # The end of December 20 in Vancouver.
     assert saved.until_at == dt.datetime(2026, 12, 21, 7, 59, 59, tzinfo=dt.UTC).timestamp()
-    # 30 fulfilled (the matcher's doing), then the organiser asks for 60 in all: 30 remain.
+    # 30 delivered through a match, then the organiser asks for 60 in all: 30 remain; a typo
+    # down to 10 and back to 60 forgets none of the delivery.
     async with services.db.transaction() as tx:
-        await intents.set_remaining(tx, uri, 20, "open", NOW)
-    await posts.edit(services, food, post.id, NEED.replace("quantity: 50", "quantity: 60"))
-    edited = await intents.intent(services.db, uri)
-    assert edited is not None and (edited.quantity, edited.remaining) == (60, 30)
+        match_id = await intents.save_match(tx, food.id, uri, "https://b.example/o/1", 0.9,
+                                            "here", NOW)  # fmt: skip
+        assert match_id is not None
+        await intents.set_match_state(tx, match_id, "partly_fulfilled", 30, NOW)
+    for quantity, left in ((60, 30), (10, 0), (60, 30)):
+        await posts.edit(services, food, post.id,
+                         NEED.replace("quantity: 50", f"quantity: {quantity}"))  # fmt: skip
+        edited = await intents.intent(services.db, uri)
+        assert edited is not None and (edited.quantity, edited.remaining) == (quantity, left)
+    assert edited.state == "open"
     await posts.delete(services, food, post.id)
     assert await intents.intent(services.db, uri) is None
 
