@@ -410,6 +410,8 @@ def _check_quantity(quantity: int, ours: Intent, other: Intent, match: Match,
         if quantity > reported and not match.reported_whole:
             raise BadRequest("the other side is closed: at most the %(reported)s it said were"
                              " delivered", reported=max(reported, 0))  # fmt: skip
+        if quantity == reported:
+            return "fulfilled"  # all it reported, and it has nothing more to give or take
     uses_up = any(i.remaining == quantity for i in sides)
     return "fulfilled" if uses_up else "partly_fulfilled"
 

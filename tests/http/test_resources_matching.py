@@ -631,7 +631,9 @@ async def test_the_other_side_confirms_after_ours_closed_the_pair(
         await service.fulfil(services, tampa, theirs.id, 60, "x")
     with pytest.raises(BadRequest, match="no longer open"):
         await service.accept(services, tampa, theirs.id, "x")
-    done = await service.fulfil(services, tampa, theirs.id, None, "x")
+    part = await service.fulfil(services, tampa, theirs.id, 20, "x")  # 20 arrived so far
+    assert (part.state, part.fulfilled_quantity) == ("partly_fulfilled", 20)
+    done = await service.fulfil(services, tampa, theirs.id, 30, "x")  # the rest it reported
     assert (done.state, done.fulfilled_quantity) == ("fulfilled", 50)
     left = await resources.intent(services.db, offer.uri)
     assert left is not None and (left.remaining, left.state) == (30, "open")
