@@ -36,14 +36,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cluster import one_port_ready  # bench/cluster.py
+from wrkmarks import LUA_SUMMARY, MARK, marked, summary_of  # bench/wrkmarks.py
 
 from bench import cpu_seconds, inbox_ready  # bench/bench.py, beside this file
 from tests.support.instances import FedihubInstance
 
-MARK = "fedihub-wrk:"  # how the Lua `done` marks the lines this script reads back
 LIKES = "SELECT count(DISTINCT activity_uri) FROM inbox_items WHERE type = 'Like'"
 
-LUA = r"""-- Written by bench/wrk_inbox.py: POSTs pre-signed Likes to fedihub's inbox.
+LUA = (
+    r"""-- Written by bench/wrk_inbox.py: POSTs pre-signed Likes to fedihub's inbox.
 -- wrk loads this file into its main Lua state and into one state per thread.
 local data_dir = [==[@DATA_DIR@]==]
 local names = {@NAMES@}  -- each line: these headers' values, then the body, tab-separated
@@ -88,6 +89,9 @@ function response(status, headers, body)
    statuses[status] = (statuses[status] or 0) + 1
 end
 
+"""
+    + LUA_SUMMARY
+    + r"""
 function done(summary, latency, requests)
    for _, thread in ipairs(threads) do
       local id = thread:get("id")
@@ -97,15 +101,10 @@ function done(summary, latency, requests)
          print(string.format("@MARK@ thread %d status %d count %d", id, status, count))
       end
    end
-   local e = summary.errors
-   print(string.format("@MARK@ summary requests %d duration_us %d p50_us %d p90_us %d"
-                       .. " p99_us %d max_us %d", summary.requests, summary.duration,
-                       latency:percentile(50), latency:percentile(90),
-                       latency:percentile(99), latency.max))
-   print(string.format("@MARK@ errors connect %d read %d write %d status %d timeout %d",
-                       e.connect, e.read, e.write, e.status, e.timeout))
+   print_summary(summary, latency)
 end
 """
+)
 
 
 @dataclass
@@ -128,26 +127,15 @@ class WrkResult:
 
 def parse_marks(output: str) -> WrkResult:
     threads: dict[int, WrkThread] = {}
-    summary: dict[str, int] = {}
-    errors: dict[str, int] = {}
-    for line in output.splitlines():
-        if not line.startswith(MARK):
-            continue
-        kind, *words = line.removeprefix(MARK).split()
-        if kind == "thread":
-            words = [kind, *words]
-        pairs = {k: int(v) for k, v in zip(words[::2], words[1::2], strict=True)}
+    for kind, pairs in marked(output):
         if kind == "thread":
             t = threads.setdefault(pairs["thread"], WrkThread())
             if "status" in pairs:
                 t.statuses[pairs["status"]] = pairs["count"]
             else:
                 t.slice, t.generated = pairs["slice"], pairs["generated"]
-        elif kind == "summary":
-            summary = pairs
-        elif kind == "errors":
-            errors = pairs
-    if not threads or not summary or not errors:
+    summary, errors = summary_of(output)
+    if not threads:
         raise SystemExit("FAIL: wrk's output lacks the script's counts: did the Lua script load?")
     return WrkResult(threads, summary, errors)
 

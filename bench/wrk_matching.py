@@ -55,6 +55,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from matching import SPECIFIC, VOCABULARY, fill  # bench/matching.py, beside this file
+from wrkmarks import LUA_SUMMARY, MARK, marked, summary_of  # bench/wrkmarks.py
 
 from bench import cpu_seconds  # bench/bench.py, beside this file
 from fedihub.actors import store as actors
@@ -69,12 +70,12 @@ from tests.support.web import csrf_of, signed_in
 
 # The needs are text: their words are what `words_of` keeps of it, the vocabulary's own.
 assert all(words_of(w) == (w,) for w in VOCABULARY), "bench/matching.py's words are not words"
-MARK = "fedihub-wrk:"  # how the Lua `done` marks the lines this script reads back
 ORGANISER, PASSWORD, HUB = "organiser", "organise-together", "vancouver"
 TARGET_MS = 200.0  # issue 16: matching under 200 ms
 PLACES = ["Tampa", "Vancouver", "Chicago"]
 
-LUA = r"""-- Written by bench/wrk_matching.py: a new need per request, through the compose form.
+LUA = (
+    r"""-- Written by bench/wrk_matching.py: a new need per request, through the compose form.
 -- wrk loads this file into its main Lua state and into one state per thread.
 local path = [==[@PATH@]==]
 local csrf = [==[@CSRF@]==]
@@ -148,6 +149,9 @@ function response(status, headers, body)
    end
 end
 
+"""
+    + LUA_SUMMARY
+    + r"""
 function done(summary, latency, requests)
    for _, thread in ipairs(threads) do
       local id = thread:get("id")
@@ -159,15 +163,10 @@ function done(summary, latency, requests)
          print(string.format("@MARK@-refused thread %d: %s", id, thread:get("refused")))
       end
    end
-   local e = summary.errors
-   print(string.format("@MARK@ summary requests %d duration_us %d p50_us %d p90_us %d"
-                       .. " p99_us %d max_us %d", summary.requests, summary.duration,
-                       latency:percentile(50), latency:percentile(90),
-                       latency:percentile(99), latency.max))
-   print(string.format("@MARK@ errors connect %d read %d write %d status %d timeout %d",
-                       e.connect, e.read, e.write, e.status, e.timeout))
+   print_summary(summary, latency)
 end
 """
+)
 
 
 @dataclass
@@ -185,24 +184,16 @@ def parse_marks(output: str) -> WrkResult:
     for line in output.splitlines():
         if line.startswith(f"{MARK}-refused"):
             r.refused.append(line.removeprefix(f"{MARK}-refused").strip())
+    for kind, pairs in marked(output):
+        if kind != "thread":
             continue
-        if not line.startswith(MARK):
-            continue
-        kind, *words = line.removeprefix(MARK).split()
-        if kind == "thread":  # "thread 1 status 303 count 9": the first pair is its number
-            words = [kind, *words]
-        pairs = {k: int(v) for k, v in zip(words[::2], words[1::2], strict=True)}
-        if kind == "thread":
-            threads.add(pairs["thread"])
-            if "status" in pairs:
-                r.statuses[pairs["status"]] = r.statuses.get(pairs["status"], 0) + pairs["count"]
-            else:
-                r.generated += pairs["generated"]
-        elif kind == "summary":
-            r.summary = pairs
-        elif kind == "errors":
-            r.errors = pairs
-    if not threads or not r.summary or not r.errors:
+        threads.add(pairs["thread"])
+        if "status" in pairs:
+            r.statuses[pairs["status"]] = r.statuses.get(pairs["status"], 0) + pairs["count"]
+        else:
+            r.generated += pairs["generated"]
+    r.summary, r.errors = summary_of(output)
+    if not threads:
         raise SystemExit("FAIL: wrk's output lacks the script's counts: did the Lua script load?")
     return r
 
