@@ -36,7 +36,7 @@ STORAGE = {
 PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance", "mail"}
 CAPABILITIES = {
     "accounts", "hubs", "groups", "posts", "events", "polls", "reactions", "follows", "reports",
-    "webfeeds", "media", "network", "kinds", "moderation", "newswire", "resources",
+    "webfeeds", "media", "network", "kinds", "moderation", "newswire", "resources", "volunteers",
 }  # fmt: skip
 ROUTES = {"web", "app", "cli", "commands", "scheduler"}
 RANK = {"leaf": 0, "storage": 1, "protocol": 2, "capability": 3, "routes": 4}

@@ -1,0 +1,133 @@
+"""SQL for efforts and volunteers (migration 0033): personal data, read only by coordinators'
+pages (which audit it, volunteers/access.py) and by the volunteer's own private link."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from fedihub.db import Database, Row, Transaction
+from fedihub.volunteers.model import (
+    MONTH_S,
+    Effort,
+    SignUp,
+    Transport,
+    Volunteer,
+    area_key,
+    language_list,
+    languages_of,
+)
+
+Reader = Database | Transaction
+VOLUNTEER_COLUMNS = (
+    "id, hub_id, name, email, phone, handle, languages, skills, other_skills, availability,"
+    " area, transport, notes, language, consent_until, created_at, updated_at"
+)
+
+
+def volunteer_of(row: Row) -> Volunteer:
+    return Volunteer(
+        id=row["id"], hub_id=row["hub_id"], name=row["name"], email=row["email"],
+        phone=row["phone"], handle=row["handle"], languages=languages_of(row["languages"]),
+        skills=int(row["skills"]), other_skills=row["other_skills"],
+        availability=int(row["availability"]), area=row["area"],
+        transport=cast(Transport, row["transport"]), notes=row["notes"],
+        language=row["language"], consent_until=row["consent_until"],
+        created_at=row["created_at"], updated_at=row["updated_at"],
+    )  # fmt: skip
+
+
+# Efforts
+
+
+async def effort(db: Reader, hub_id: int) -> Effort:
+    """A hub's effort; one never set is open, with no words of its own."""
+    row = await db.fetchone(
+        "SELECT signup_open, intro FROM volunteer_efforts WHERE hub_id = ?", (hub_id,)
+    )
+    if row is None:
+        return Effort(hub_id)
+    return Effort(hub_id, bool(row["signup_open"]), row["intro"])
+
+
+async def save_effort(tx: Transaction, effort: Effort, now: float) -> None:
+    await tx.execute(
+        "INSERT INTO volunteer_efforts (hub_id, signup_open, intro, updated_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (hub_id) DO UPDATE SET"
+        " signup_open = excluded.signup_open, intro = excluded.intro,"
+        " updated_at = excluded.updated_at",
+        (effort.hub_id, int(effort.signup_open), effort.intro, now),
+    )
+
+
+# Volunteers
+
+
+async def same_contact(tx: Reader, hub_id: int, sign_up: SignUp) -> int | None:
+    """The volunteer of this effort with the sign-up's e-mail address or, failing that, its
+    phone number: signing up again updates them."""
+    for column, value in (("email", sign_up.email), ("phone_key", sign_up.phone_key)):
+        if value:
+            row = await tx.fetchone(
+                f"SELECT id FROM volunteers WHERE hub_id = ? AND {column} = ?", (hub_id, value)
+            )
+            if row is not None:
+                return int(row["id"])
+    return None
+
+
+def _values(sign_up: SignUp, now: float) -> tuple[object, ...]:
+    return (
+        sign_up.name, sign_up.email, sign_up.phone, sign_up.phone_key, sign_up.handle,
+        language_list(sign_up.languages), sign_up.skills, sign_up.other_skills,
+        sign_up.availability, sign_up.area, area_key(sign_up.area), sign_up.transport,
+        sign_up.notes, sign_up.language, now + sign_up.consent_months * MONTH_S,
+    )  # fmt: skip
+
+
+async def insert_volunteer(
+    tx: Transaction, hub_id: int, sign_up: SignUp, token_hash: str, now: float
+) -> int:
+    return await tx.insert(
+        "INSERT INTO volunteers (name, email, phone, phone_key, handle, languages, skills,"
+        " other_skills, availability, area, area_key, transport, notes, language,"
+        " consent_until, hub_id, token_hash, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*_values(sign_up, now), hub_id, token_hash, now, now),
+    )
+
+
+async def update_volunteer(tx: Transaction, volunteer_id: int, sign_up: SignUp, now: float) -> None:
+    """Everything a sign-up says replaces what was held; the consent runs from now."""
+    await tx.execute(
+        "UPDATE volunteers SET name = ?, email = ?, phone = ?, phone_key = ?, handle = ?,"
+        " languages = ?, skills = ?, other_skills = ?, availability = ?, area = ?,"
+        " area_key = ?, transport = ?, notes = ?, language = ?, consent_until = ?,"
+        " updated_at = ? WHERE id = ?",
+        (*_values(sign_up, now), now, volunteer_id),
+    )
+
+
+async def volunteer(db: Reader, hub_id: int, volunteer_id: int) -> Volunteer | None:
+    """One of this effort's volunteers: never another effort's, whatever id is asked for."""
+    row = await db.fetchone(
+        f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE hub_id = ? AND id = ?",
+        (hub_id, volunteer_id),
+    )
+    return None if row is None else volunteer_of(row)
+
+
+async def volunteer_by_token(db: Reader, token_hash: str) -> Volunteer | None:
+    row = await db.fetchone(
+        f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE token_hash = ?", (token_hash,)
+    )
+    return None if row is None else volunteer_of(row)
+
+
+async def delete_volunteer(tx: Transaction, volunteer_id: int) -> bool:
+    """Gone with their assignments (ON DELETE CASCADE)."""
+    return await tx.execute("DELETE FROM volunteers WHERE id = ?", (volunteer_id,)) > 0
+
+
+async def count(db: Reader, hub_id: int) -> int:
+    row = await db.fetchone("SELECT count(*) FROM volunteers WHERE hub_id = ?", (hub_id,))
+    return int(row[0]) if row is not None else 0
