@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from functools import partial
 from email.message import EmailMessage
+from functools import partial
 from html import escape
 
 from fedihub.activitystreams import AS_CONTEXT, PUBLIC, JsonObject, iso
