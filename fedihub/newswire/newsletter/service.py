@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from email.message import EmailMessage
+from functools import partial
 from html import escape
 
 from fedihub.activitystreams import AS_CONTEXT, PUBLIC, JsonObject, iso
@@ -19,7 +20,8 @@ from fedihub.jobs import JobState
 from fedihub.mail import message as mails
 from fedihub.mail import store as mail
 from fedihub.mail.smtp import Sent
-from fedihub.mail.store import MailJob
+from fedihub.mail.store import MailJob, Purpose
+from fedihub.mail.worker import Mailer
 from fedihub.newswire import store as items_store
 from fedihub.newswire.newsletter import build, schedule, store, subscribers
 from fedihub.newswire.newsletter.schedule import Week
@@ -297,3 +299,9 @@ async def settle(svc: Services, job: MailJob, sent: Sent, state: JobState) -> No
         await store.count_given_up(svc.db, job.subscriber_id, GIVEN_UP_ISSUES_TO_BOUNCE)
     elif job.purpose == "issue" and state == "done":
         await store.reset_streak(svc.db, job.subscriber_id)
+
+
+def mailers(svc: Services) -> dict[Purpose, Mailer]:
+    """The newsletter's purposes of mail, for the mail worker (fedihub/app.py gathers them)."""
+    mailer = Mailer(Composer(svc), partial(settle, svc))
+    return {"confirm": mailer, "issue": mailer}
