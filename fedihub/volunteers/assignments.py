@@ -21,7 +21,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, cast
 
 from fedihub.actors.model import LocalActor
@@ -29,9 +29,10 @@ from fedihub.actors.store import RemoteActor
 from fedihub.db import Database, Row, Transaction
 from fedihub.errors import BadRequest, Conflict, FedihubError, Forbidden, NotFound
 from fedihub.follows.service import parse_handle, resolve_handle_or_uri
+from fedihub.mail import store as mail
 from fedihub.moderation import notices
 from fedihub.posts import store as posts
-from fedihub.services import Services
+from fedihub.services import MAIL_CHANNEL, Services
 from fedihub.volunteers import shifts, sites, store
 from fedihub.volunteers.access import Access, record
 from fedihub.volunteers.board import titles
@@ -104,6 +105,16 @@ async def assignment(db: Reader, hub_id: int, assignment_id: int) -> Assignment 
         (assignment_id, hub_id),
     )
     return None if row is None else _assignment(row)
+
+
+async def hub_of(db: Reader, assignment_id: int) -> int | None:
+    """The effort an assignment belongs to (for its mail, which names only the assignment)."""
+    row = await db.fetchone(
+        "SELECT s.hub_id FROM volunteer_assignments a"
+        " JOIN volunteer_shifts s ON s.post_id = a.shift_id WHERE a.id = ?",
+        (assignment_id,),
+    )
+    return None if row is None else int(row[0])
 
 
 async def by_token(db: Reader, hub_id: int, token_hash: str) -> Assignment | None:
@@ -295,9 +306,22 @@ async def assign(
             await record(tx, hub.id, access.person_id, "assign", now, volunteer.id,
                          f"shift {shift.post_id}")  # fmt: skip
             asked.append(Asked(assignment_id, volunteer, token, person is not None, unreached))
+        await _queue_mail(tx, svc, asked, now)
         await shifts.places_changed(tx, svc, shift.post_id)
     svc.wake_delivery()
+    svc.wakeups.wake(MAIL_CHANNEL)
     return asked
+
+
+async def _queue_mail(tx: Transaction, svc: Services, asked: list[Asked], now: float) -> None:
+    """Each volunteer asked who gave an e-mail address gets their link by mail (composed by
+    volunteers/mail.py when it is sent), when this server sends mail at all."""
+    if not svc.config.smtp_host:
+        return
+    await mail.enqueue(tx, [
+        mail.Queued("assignment", a.volunteer.email, ref_id=a.assignment_id, token=a.token)
+        for a in asked if a.volunteer.email
+    ], now)  # fmt: skip
 
 
 async def _check_room(tx: Transaction, shift: Shift, people: list[Volunteer], n: int) -> None:
@@ -355,6 +379,8 @@ class Answer:
     shift: Shift
     site: Site
     changed: bool
+    zone: str = "UTC"  # the hub's, which the shift's time is told in
+    title: str = ""  # the shift post's
 
     @property
     def over(self) -> bool:
@@ -370,7 +396,8 @@ async def look(svc: Services, hub: LocalActor, token: str) -> Answer:
     site = None if shift is None else await sites.site(svc.db, hub.id, shift.site_id)
     if shift is None or site is None:
         raise NotFound("this link is unknown")
-    return Answer(found, shift, site, changed=False)
+    title = (await titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
+    return Answer(found, shift, site, False, hub.timezone, title)
 
 
 async def answer(svc: Services, hub: LocalActor, token: str, choice: Choice) -> Answer:
@@ -392,7 +419,7 @@ async def answer(svc: Services, hub: LocalActor, token: str, choice: Choice) -> 
             raise Conflict("this invitation was withdrawn: you are not expected at this shift")
         _open_shift(shift, now)
         if found.state == to or (choice == "confirm" and found.state == "checked_in"):
-            return Answer(found, shift, seen.site, changed=False)
+            return replace(seen, assignment=found, shift=shift)
         if found.state == "checked_in":
             raise Conflict("you are checked in at this shift already")
         if to == "confirmed" and (await _counts(tx, shift.post_id))[1] >= shift.needed:
@@ -401,7 +428,7 @@ async def answer(svc: Services, hub: LocalActor, token: str, choice: Choice) -> 
             raise Conflict("this invitation changed meanwhile: open the link again")
         await shifts.places_changed(tx, svc, shift.post_id)
         moved = await by_token(tx, hub.id, hash_token(token)) or found
-    return Answer(moved, shift, seen.site, changed=True)
+    return replace(seen, assignment=moved, shift=shift, changed=True)
 
 
 # Check-in at the site
