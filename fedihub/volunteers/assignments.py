@@ -220,14 +220,17 @@ def _open_shift(shift: Shift, now: float) -> None:
         raise Conflict("this shift is over")
 
 
-async def _volunteers(db: Reader, hub_id: int, ids: list[int], now: float) -> list[Volunteer]:
+async def _volunteers(
+    db: Reader, hub_id: int, ids: list[int], now: float, shift_starts_at: float
+) -> list[Volunteer]:
+    """This effort's volunteers of `ids`, each still consenting when the shift starts."""
     found = []
     for volunteer_id in ids:
         volunteer = await store.volunteer(db, hub_id, volunteer_id)
         if volunteer is None:
             raise NotFound("this effort has no volunteer %(id)s", id=volunteer_id)
-        if volunteer.consent_until <= now:
-            raise BadRequest("volunteer %(id)s's consent to be contacted has run out",
+        if volunteer.consent_until <= max(now, shift_starts_at):
+            raise BadRequest("volunteer %(id)s's consent to be contacted runs out before the shift",
                              id=volunteer.id)  # fmt: skip
         found.append(volunteer)
     return found
@@ -242,7 +245,8 @@ async def _reach(svc: Services, handle: str) -> RemoteActor | None:
             return None
         person = await resolve_handle_or_uri(svc, handle)
     except FedihubError as e:
-        log.info("volunteer handle not reached: %s", e.message)  # the handle stays out of logs
+        # The reason names the handle: personal data stays out of the logs.
+        log.info("a volunteer's handle was not reached (%s)", type(e).__name__)
         return None
     return None if await svc.blocked.refuses(person.uri) else person
 
@@ -287,7 +291,7 @@ async def assign(
     site = await sites.site(svc.db, hub.id, shift.site_id)
     if site is None:
         raise NotFound("this effort has no such shift")
-    people = await _volunteers(svc.db, hub.id, ids, now)
+    people = await _volunteers(svc.db, hub.id, ids, now, shift.starts_at)
     reached = await _reach_all(svc, {v.handle for v in people if v.handle})  # before the tx
     asked: list[Asked] = []
     async with svc.db.transaction() as tx:

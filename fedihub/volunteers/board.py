@@ -4,7 +4,8 @@ Proposals are filtered and ranked in one query, portable to SQLite and PostgreSQ
 with `&`, scores with CASE WHEN, a language with `LIKE '% es %'`), so the board stays quick with
 50,000 volunteers (bench/volunteer_board.py measures it). Who is proposed for a shift:
 
-- a volunteer of THIS effort whose consent has not run out;
+- a volunteer of THIS effort whose consent runs until the shift starts at least (one whose
+  consent ends sooner would be deleted before the shift: they are not asked);
 - free at some of the shift's times: their availability overlaps the shift's slots (a shift
   with no slots, or a volunteer who gave none, is not held against them: they are asked);
   those free for all of it come before those free for part of it;
@@ -105,8 +106,8 @@ async def proposals(
     db: Reader, hub_id: int, shift: Shift, site: Site, limit: int = 50,
     now: float | None = None, wanted: Wanted | None = None,
 ) -> list[Proposal]:  # fmt: skip
-    """Whom to propose for `shift` at `site`, best first (see the module's words).
-    `now`: consent is checked against it (the shift's start when not given)."""
+    """Whom to propose for `shift` at `site`, best first (see the module's words). Consent is
+    checked against the shift's start, or `now` if that is later."""
     if shift.hub_id != hub_id or site.hub_id != hub_id:
         return []  # another effort's shift is never proposed this effort's people, nor back
     wanted = wanted or Wanted()
@@ -152,7 +153,7 @@ async def proposals(
         " confirmed, v.id LIMIT ?",
         [
             shift.skills, shift.skills, site_key, site_key, *speaks_params, shift.slots,
-            shift.slots, hub_id, hub_id, shift.starts_at if now is None else now,
+            shift.slots, hub_id, hub_id, max(shift.starts_at, now or 0.0),
             shift.slots, shift.slots, hub_id, shift.post_id, shift.ends_at, shift.starts_at,
             *params, limit,
         ],

@@ -18,7 +18,7 @@ from fedihub.accounts.store import Account
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
 from fedihub.clock import FixedClock
-from fedihub.errors import Conflict, Forbidden, NotFound
+from fedihub.errors import BadRequest, Conflict, Forbidden, NotFound
 from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key
 from fedihub.posts import service as posts
@@ -165,6 +165,10 @@ async def test_proposals_are_ranked_and_exclude_who_cannot_come(
         "expired": await volunteer(
             services, hub, "Gus", skills=("first_aid",), signed_up_at=clock.now() - 200 * DAY
         ),
+        # Three months' consent that ends tomorrow, the day before the shift.
+        "ends_before": await volunteer(
+            services, hub, "Gil", skills=("first_aid",), signed_up_at=clock.now() - 89 * DAY
+        ),
         "unavailable": await volunteer(
             services, hub, "Hal", skills=("first_aid",), availability=ALL_SLOTS & ~shift.slots
         ),
@@ -205,6 +209,8 @@ async def test_proposals_are_ranked_and_exclude_who_cannot_come(
     assert bea.confirmed == 1 and best.confirmed == 0
     assert not found[2].full_cover and found[4].skills == () and found[4].same_area
     assert not set(excluded.values()) & {p.volunteer_id for p in found}
+    with pytest.raises(BadRequest, match="consent to be contacted runs out before the shift"):
+        await assignments.assign(services, sandy.lead, shift, [excluded["ends_before"]])
     # The board's own filters narrow it further.
     by_area = await board.proposals(services.db, hub.id, shift, site, now=clock.now(),
                                     wanted=board.Wanted(area="RED HOOK"))  # fmt: skip
@@ -365,6 +371,10 @@ async def test_a_dispatcher_of_one_effort_cannot_reach_anothers(
         data={"csrf": csrf, "volunteer": "1; DROP TABLE volunteers"},
     )
     assert resp.status == 400
+    resp = await app_client.post(board_url + "/assign", headers=HTML, data={"csrf": csrf})
+    assert resp.status == 400 and "pick at least one volunteer" in await resp.text()
+    forged = {"csrf": "forged", "volunteer": str(ours)}
+    assert (await app_client.post(board_url + "/assign", headers=HTML, data=forged)).status == 403
     for hub in (sandy, katrina):
         for shift_id in (sandy.shift.post_id, katrina.shift.post_id):
             assert await board.assigned(services.db, hub.hub.id, shift_id) == []
@@ -409,6 +419,17 @@ async def test_the_answer_page_get_changes_nothing_and_post_answers(
     await assignments.cancel(services, sandy.lead, ana.assignment_id)
     resp = await app_client.post(url, data={"choice": "confirm"}, headers=HTML)
     assert resp.status == 409 and "withdrawn" in await resp.text()
+    # A cancelled shift's link says so, and answers nothing.
+    bo = await volunteer(services, sandy.hub, "Bo")
+    (asked_bo,) = await assignments.assign(services, sandy.lead, sandy.shift, [bo])
+    async with services.db.transaction() as tx:
+        await sites.set_shift_state(tx, sandy.shift.post_id, "cancelled", clock.now())
+    url = f"/hubs/sandy/volunteer/answer/{asked_bo.token}"
+    page = await app_client.get(url, headers=HTML)
+    assert page.status == 200 and "This shift was cancelled" in await page.text()
+    assert "I can come" not in await page.text()
+    resp = await app_client.post(url, data={"choice": "confirm"}, headers=HTML)
+    assert resp.status == 409 and "this shift was cancelled" in await resp.text()
 
 
 async def test_the_site_list_and_check_in_through_the_web(
