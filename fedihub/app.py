@@ -83,6 +83,7 @@ from fedihub.web import (
     post_actions,
     report,
     take_part,
+    volunteers_admin,
 )
 from fedihub.web import conduct as conduct_views
 from fedihub.web import matches as match_answers
@@ -395,6 +396,7 @@ def create_app(
         newswire_sharing.routes,
         resource_pages.routes,
         match_answers.routes,
+        volunteers_admin.routes,
     ):
         app.router.add_routes(module_routes)
     return app
