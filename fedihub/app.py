@@ -85,6 +85,7 @@ from fedihub.web import (
     post_actions,
     report,
     take_part,
+    volunteers_admin,
 )
 from fedihub.web import conduct as conduct_views
 from fedihub.web import matches as match_answers
@@ -92,6 +93,8 @@ from fedihub.web import media as media_views
 from fedihub.web import metrics as metrics_views
 from fedihub.web import outbox as outbox_views
 from fedihub.web import resources as resource_pages
+from fedihub.web import shifts as shift_pages
+from fedihub.web import volunteer_sites as volunteer_site_pages
 from fedihub.web.actors import add_actor_routes
 from fedihub.web.cache import DocumentCache
 from fedihub.web.forms import local_target
@@ -397,6 +400,9 @@ def create_app(
         newswire_sharing.routes,
         resource_pages.routes,
         match_answers.routes,
+        volunteers_admin.routes,
+        shift_pages.routes,
+        volunteer_site_pages.routes,
         dispatch.routes,
     ):
         app.router.add_routes(module_routes)
