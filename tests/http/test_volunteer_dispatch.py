@@ -5,6 +5,7 @@ the direct message to a handle on another server carrying the links to that acto
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from dataclasses import dataclass
@@ -69,13 +70,19 @@ async def add_shift(
     needed: int = 3, skills: tuple[str, ...] = ("first_aid",), languages: tuple[str, ...] = ("es",),
     title: str = "Mucking out",
 ) -> Shift:  # fmt: skip
-    """A shift as the shift kind will keep it; until it lands, an update post stands for it."""
-    post = await posts.publish(services, hub, None, "update", f"# {title}\n\nA shift.\n")
-    ends_at = starts_at + hours * 3600
-    shift = Shift(post.id, hub.id, site, starts_at, ends_at, needed, skill_bits(skills),
-                  languages, shift_slots(starts_at, ends_at, UTC), "open")  # fmt: skip
-    async with services.db.transaction() as tx:
-        await sites.save_shift(tx, shift, services.clock.now())
+    """A post of the kind `shift` (the hub's zone is UTC), and the row the kind keeps for it."""
+    where = await sites.site(services.db, hub.id, site)
+    assert where is not None
+    moment = lambda t: dt.datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    text = (
+        f"---\ntitle: {title}\nsite: {where.name}\nstart: {moment(starts_at)}\n"
+        f"end: {moment(starts_at + hours * 3600)}\nneeded: {needed}\n"
+        f"skills: [{', '.join(skills)}]\nlanguages: {', '.join(languages)}\n---\nA shift.\n"
+    )
+    post = await posts.publish(services, hub, None, "shift", text)
+    shift = await sites.shift(services.db, hub.id, post.id)
+    assert shift is not None and shift.starts_at == starts_at and shift.needed == needed
+    assert shift.slots == shift_slots(starts_at, starts_at + hours * 3600, UTC)
     return shift
 
 

@@ -7,6 +7,7 @@ and never scrolls sideways. Screenshots: test-artifacts/volunteer-dispatch/."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from fedihub.kinds import registry
 from fedihub.posts import service as posts
 from fedihub.services import services_for
 from fedihub.volunteers import sites, store
-from fedihub.volunteers.model import ALL_SLOTS, Shift, SignUp, shift_slots, skill_bits
+from fedihub.volunteers.model import ALL_SLOTS, SignUp, skill_bits
 from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.smtp import SmtpServer, not_due, smtp_server
@@ -49,22 +50,15 @@ def sign_up(name: str, email: str, language: str, skills: tuple[str, ...]) -> Si
 
 
 async def _effort(data: Path) -> None:
-    """A site, a shift two days on (a post standing for the shift kind) and two volunteers."""
+    """A site, a shift two days on (a post of the kind `shift`) and two volunteers."""
     async with services_for(data, registry()) as svc:
         hub = await actors.get_actor(svc.db, "group", "sandy")
         assert hub is not None
         now = time.time()
-        post = await posts.publish(svc, hub, None, "update", "# Mucking out basements\n\nBoots.\n")
-        day = now + 2 * DAY
-        starts = day - day % DAY + 14 * 3600  # 09:00 or 10:00 in New York
         async with svc.db.transaction() as tx:
-            site = await sites.add_site(tx, hub.id, "Red Hook Initiative", "Red Hook",
-                                        "767 Hicks St, Brooklyn", "Boots, gloves, a mask",
-                                        now)  # fmt: skip
-            await sites.save_shift(tx, Shift(
-                post.id, hub.id, site, starts, starts + 4 * 3600, 4, skill_bits(["cleanup"]),
-                ("es",), shift_slots(starts, starts + 4 * 3600, ZoneInfo(ZONE)), "open",
-            ), now)  # fmt: skip
+            await sites.add_site(tx, hub.id, "Red Hook Initiative", "Red Hook",
+                                 "767 Hicks St, Brooklyn", "Boots, gloves, a mask",
+                                 now)  # fmt: skip
             await store.insert_volunteer(
                 tx,
                 hub.id,
@@ -74,6 +68,11 @@ async def _effort(data: Path) -> None:
             )
             await store.insert_volunteer(tx, hub.id, sign_up(
                 "Bo Chen", "bo@help.example", "en", ("cooking",)), "t2", now)  # fmt: skip
+        day = dt.datetime.now(ZoneInfo(ZONE)).date() + dt.timedelta(days=2)
+        await posts.publish(svc, hub, None, "shift", (
+            f"---\ntitle: Mucking out basements\nsite: Red Hook Initiative\n"
+            f"start: {day} 09:00\nend: {day} 13:00\nneeded: 4\nskills: [cleanup]\n"
+            "languages: es\n---\nBoots.\n"))  # fmt: skip
 
 
 @pytest.fixture(scope="module")
