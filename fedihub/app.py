@@ -64,6 +64,7 @@ from fedihub.services import (
     close_services,
     open_services,
 )
+from fedihub.volunteers import mail as volunteer_mail
 from fedihub.web import (
     admin,
     appeals,
@@ -71,6 +72,7 @@ from fedihub.web import (
     blocks,
     dashboard,
     directory,
+    dispatch,
     headers,
     i18n,
     manage,
@@ -204,7 +206,7 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
 def mailers(svc: Services) -> dict[Purpose, Mailer]:
     """Who composes each purpose of mail this process sends: every capability that queues mail
     adds its own mapping here (a purpose left out is recorded as failed, not sent)."""
-    return combined(newsletter.mailers(svc))
+    return combined(newsletter.mailers(svc), volunteer_mail.mailers(svc))
 
 
 @dataclass
@@ -401,6 +403,7 @@ def create_app(
         volunteers_admin.routes,
         shift_pages.routes,
         volunteer_site_pages.routes,
+        dispatch.routes,
     ):
         app.router.add_routes(module_routes)
     return app

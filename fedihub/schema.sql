@@ -651,7 +651,7 @@ CREATE TABLE volunteer_assignments (
   assigned_by INTEGER REFERENCES local_actors(id) ON DELETE SET NULL,
   assigned_at REAL NOT NULL,
   answered_at REAL,
-  checked_in_at REAL,
+  checked_in_at REAL, handle_unreached INTEGER NOT NULL DEFAULT 0,
   UNIQUE (shift_id, volunteer_id)
 );
 

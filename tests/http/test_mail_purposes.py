@@ -135,8 +135,8 @@ async def test_a_purpose_without_a_mailer_fails_readably_and_the_next_mail_goes_
     registrations = RegistrationMailer(services, {42: "Bo"})
     # This process knows the newsletter and the registrations, not the assignments.
     worker = MailWorker(
-        services.db, services.config, combined(mailers(services), registrations.mailers()),
-        clock=clock,
+        services.db, services.config,
+        combined(newsletter.mailers(services), registrations.mailers()), clock=clock,
     )  # fmt: skip
     await queue(
         services,
@@ -171,4 +171,4 @@ async def test_a_purpose_without_a_mailer_fails_readably_and_the_next_mail_goes_
 def test_two_capabilities_cannot_claim_one_purpose(services: Services) -> None:
     with pytest.raises(ValueError, match="two mailers for the mail purpose 'confirm'"):
         combined(newsletter.mailers(services), newsletter.mailers(services))
-    assert set(mailers(services)) == {"confirm", "issue"}
+    assert set(mailers(services)) == {"confirm", "issue", "assignment"}
