@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from babel.dates import get_day_names
 
 from fedihub.actors.model import LocalActor
 from fedihub.errors import BadRequest, Forbidden, TooManyRequests
@@ -22,6 +23,7 @@ from fedihub.volunteers.model import CONSENT_MONTHS, DAYS, PARTS, SKILLS, TRANSP
 from fedihub.web.auth import client_address, form_action, form_page
 from fedihub.web.forms import form_text
 from fedihub.web.i18n import language_of
+from fedihub.web.respond import reader_words
 from fedihub.web.throttle import PerAddressLimit
 
 SIGNUP = "/hubs/{username}/volunteer"
@@ -53,6 +55,13 @@ def typed(form: Any) -> dict[str, str | list[str]]:
     return values
 
 
+def short_days(request: web.Request) -> list[str]:
+    """Monday to Sunday as the reader's language shortens them ("Mon", "lun"): the grid's rows
+    on a phone, where the full names leave its columns too narrow."""
+    names = get_day_names("abbreviated", locale=reader_words(request).locale)
+    return [names[n] for n in range(len(DAYS))]
+
+
 def _private(response: web.Response) -> web.Response:
     response.headers.update(PRIVATE)
     return response
@@ -68,7 +77,8 @@ async def _page(
         request, template, status=status, hub=hub, effort=await service.effort(svc, hub),
         values=values, error=error, skills=SKILLS, days=DAYS, parts=PARTS,
         transports=TRANSPORTS, consent_choices=CONSENT_MONTHS, limits=LIMITS,
-        avail=signup.availability_field, honeypot=HONEYPOT, **context,
+        avail=signup.availability_field, short_days=short_days(request), honeypot=HONEYPOT,
+        **context,
     )  # fmt: skip
 
 

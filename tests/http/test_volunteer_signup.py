@@ -25,7 +25,7 @@ from fedihub.actors.model import LocalActor
 from fedihub.app import create_app
 from fedihub.config import Config, load_config, split_host_port
 from fedihub.db import Database
-from fedihub.errors import BadRequest
+from fedihub.errors import BadRequest, ConfigError
 from fedihub.hubs.service import create_hub
 from fedihub.instance import init_instance
 from fedihub.keys import services_key
@@ -486,6 +486,19 @@ async def test_one_address_past_its_hourly_limit_gets_429_with_nothing_lost(
     assert resp.status == 429 and "3 sign-ups were sent from your address" in page
     assert field_value(page, "email") == "v3@example.org"
     assert await rows(db) == 3
+
+
+async def test_the_limit_setting_is_checked_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await init_instance(tmp_path / "d", "localhost:8080", True)
+    assert load_config(tmp_path / "d").volunteer_signups_per_address_hour == 20
+    monkeypatch.setenv("FEDIHUB_VOLUNTEER_SIGNUPS_PER_ADDRESS_HOUR", "500")
+    assert load_config(tmp_path / "d").volunteer_signups_per_address_hour == 500
+    for bad in ("0", "-3", "many"):
+        monkeypatch.setenv("FEDIHUB_VOLUNTEER_SIGNUPS_PER_ADDRESS_HOUR", bad)
+        with pytest.raises(ConfigError):
+            load_config(tmp_path / "d")
 
 
 # Many at once
