@@ -45,8 +45,9 @@ from fedihub.keys import (
     watchdog_key,
 )
 from fedihub.kinds import registry
+from fedihub.mail.store import Purpose
 from fedihub.mail.worker import IDLE_POLL_S as MAIL_IDLE_S
-from fedihub.mail.worker import MailWorker
+from fedihub.mail.worker import Mailer, MailWorker, combined
 from fedihub.media.images import MAX_UPLOAD_BYTES
 from fedihub.metrics import Metrics
 from fedihub.newswire.newsletter import service as newsletter
@@ -82,6 +83,7 @@ from fedihub.web import (
     post_actions,
     report,
     take_part,
+    volunteers_admin,
 )
 from fedihub.web import conduct as conduct_views
 from fedihub.web import matches as match_answers
@@ -89,6 +91,8 @@ from fedihub.web import media as media_views
 from fedihub.web import metrics as metrics_views
 from fedihub.web import outbox as outbox_views
 from fedihub.web import resources as resource_pages
+from fedihub.web import shifts as shift_pages
+from fedihub.web import volunteer_sites as volunteer_site_pages
 from fedihub.web.actors import add_actor_routes
 from fedihub.web.cache import DocumentCache
 from fedihub.web.forms import local_target
@@ -198,6 +202,12 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     await close_services(svc)
 
 
+def mailers(svc: Services) -> dict[Purpose, Mailer]:
+    """Who composes each purpose of mail this process sends: every capability that queues mail
+    adds its own mapping here (a purpose left out is recorded as failed, not sent)."""
+    return combined(newsletter.mailers(svc))
+
+
 @dataclass
 class Workers:
     """One process's background workers. Built and run here, in one place, for `fedihub serve`
@@ -232,8 +242,8 @@ class Workers:
             idle_s=idle_s if idle_s > 0 else INBOX_IDLE_S,
         )  # fmt: skip
         mail = MailWorker(
-            svc.db, config, newsletter.Composer(svc), partial(newsletter.settle, svc),
-            clock=svc.clock, owner=owner, idle_s=idle_s if idle_s > 0 else MAIL_IDLE_S,
+            svc.db, config, mailers(svc), clock=svc.clock, owner=owner,
+            idle_s=idle_s if idle_s > 0 else MAIL_IDLE_S,
             drain_timeout_s=config.fetch_timeout_s + 5,
         )  # fmt: skip
         return cls(inbox, delivery, Scheduler(svc, owner=owner), mail)
@@ -390,6 +400,9 @@ def create_app(
         newswire_sharing.routes,
         resource_pages.routes,
         match_answers.routes,
+        volunteers_admin.routes,
+        shift_pages.routes,
+        volunteer_site_pages.routes,
     ):
         app.router.add_routes(module_routes)
     return app

@@ -36,6 +36,7 @@ from fedihub.posts.cli import add_post_commands
 from fedihub.reports.cli import add_report_commands
 from fedihub.resources.cli import add_match_commands
 from fedihub.services import Services, services_for
+from fedihub.volunteers.cli import add_volunteer_commands
 from fedihub.webfeeds.cli import add_feed_commands
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_conduct_commands(sub, command)
     add_appeal_commands(sub, command)
     add_match_commands(sub, command)
+    add_volunteer_commands(sub, command)
     command(sub, "deliveries", "count queued, sent and abandoned deliveries", _deliveries)
 
     p = command(sub, "migrate-db", "move this instance's data from SQLite into an empty"

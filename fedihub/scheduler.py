@@ -3,8 +3,8 @@ of recurring calls, closing polls whose time is up, sending the deferred Update 
 whose counts (participants, votes) changed, polling the website feeds hubs import, refreshing
 the block lists the instance subscribes to, making the weekly newsletter's issue when it is due
 (one per week: unique on the week), matching needs and offers whose matching failed when they
-were saved, and (hourly)
-removing images nothing shows any more.
+were saved, deleting the volunteers whose consent has run out (every pass: an indexed look
+finds none in the usual case), and (hourly) removing images nothing shows any more.
 
 Runs inside `fedihub serve`, on the job machine's loop; every step works from rows in the
 database, so a restart loses nothing and `run_once(now)` lets tests step it at a time of their
@@ -36,6 +36,7 @@ from fedihub.posts import federate
 from fedihub.posts import store as posts
 from fedihub.resources import matching_hook
 from fedihub.services import Services
+from fedihub.volunteers import coordination as volunteers
 from fedihub.webfeeds import service as feeds
 
 
@@ -52,13 +53,14 @@ class SchedulerRun:
     blocklists: int = 0  # subscribed block lists refreshed
     newsletter: int = 0  # weekly newsletter issues made
     matched: int = 0  # needs and offers whose matching was run again
+    expired: int = 0  # volunteers deleted when their consent ran out
 
 
 def _run(done: dict[str, int], *, held: bool) -> SchedulerRun:
     return SchedulerRun(
         done.get("occurrences", 0), done.get("updates", 0), done.get("closed", 0),
         done.get("imported", 0), done.get("images_removed", 0), held, done.get("blocklists", 0),
-        done.get("newsletter", 0), done.get("matched", 0),
+        done.get("newsletter", 0), done.get("matched", 0), done.get("expired", 0),
     )  # fmt: skip
 
 
@@ -111,6 +113,7 @@ class Scheduler:
             ("blocklists", lambda: blocklists.refresh_due(svc, now)),
             ("newsletter", lambda: newsletter.run_due(svc, now)),
             ("matched", lambda: matching_hook.match_pending(svc, now)),
+            ("expired", lambda: volunteers.expire(svc, now)),
         ]
         if media_due:
             steps.append(("images_removed", lambda: remove_unused(svc, now)))

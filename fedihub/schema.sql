@@ -248,7 +248,8 @@ CREATE TABLE local_actors (
 
 CREATE TABLE mail_queue (
   id INTEGER PRIMARY KEY,
-  purpose TEXT NOT NULL CHECK (purpose IN ('confirm', 'issue')),
+  purpose TEXT NOT NULL
+    CHECK (purpose IN ('confirm', 'issue', 'volunteer', 'assignment')),
   issue_id INTEGER REFERENCES newsletter_issues(id) ON DELETE CASCADE,
   subscriber_id INTEGER REFERENCES newsletter_subscribers(id) ON DELETE CASCADE,
   recipient TEXT NOT NULL,
@@ -265,6 +266,9 @@ CREATE TABLE mail_queue (
   last_error TEXT,
   created_at REAL NOT NULL,
   finished_at REAL,
+  -- What a volunteer's mail is about: the volunteer's id ('volunteer') or the assignment's
+  -- ('assignment'); NULL for the newsletter's, which name their rows above.
+  ref_id INTEGER,
   UNIQUE (issue_id, subscriber_id)
 );
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from html import escape
 
 from fedihub.errors import BadRequest
 
@@ -50,3 +51,19 @@ def build(mail: Mail, *, sender: str, sender_name: str, domain: str, now: float)
     if mail.html:
         message.add_alternative(mail.html, subtype="html")
     return message
+
+
+def html_document(title: str, body: str, lang: str) -> str:
+    """A mail's HTML part around `body` (already escaped): readable at a phone's width,
+    without images or scripts; `.button` is a link people can tap."""
+    return (
+        f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>"
+        "body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:0 auto;padding:1em;"
+        "color:#1a1a1a;background:#fff}a{color:#0645ad}h1{font-size:1.4em}h2{font-size:1.2em}"
+        "li{margin:.5em 0}.foot{margin-top:2em;border-top:1px solid #ccc;font-size:.9em}"
+        ".button{display:inline-block;padding:.6em 1em;min-height:44px;box-sizing:border-box;"
+        "background:#0645ad;color:#fff;text-decoration:none;border-radius:4px}"
+        f"</style></head><body>{body}</body></html>"
+    )

@@ -1,4 +1,5 @@
-"""SQL for the mail queue: one row per message to send, on the job machine (fedihub/jobs.py)."""
+"""SQL for the mail queue: one row per message to send, on the job machine (fedihub/jobs.py),
+whatever capability queued it; its purpose says which one composes it (fedihub/mail/worker.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from fedihub.db import Database, Transaction
 from fedihub.dialects import values_of
 from fedihub.jobs import JobState, QueuePolicy, Retry, exponential
 
-Purpose = Literal["confirm", "issue"]
+# The newsletter's: a subscription's confirmation, an issue's copy (they name their rows in
+# subscriber_id and issue_id). A volunteer's: the private link of their registration, a shift
+# they are assigned to (they name their row in ref_id).
+Purpose = Literal["confirm", "issue", "volunteer", "assignment"]
 # A temporary failure (4xx, the server unreachable) is tried again after 1, 2, 4, 8 minutes…;
 # after MAX_ATTEMPTS tries (about an hour in all) the message is given up.
 MAX_ATTEMPTS = 6
@@ -28,13 +32,15 @@ MAIL = QueuePolicy(
 
 @dataclass(frozen=True)
 class Queued:
-    """A message to send: a confirmation or one subscriber's copy of an issue."""
+    """A message to send: the newsletter's (a confirmation, one subscriber's copy of an issue)
+    names its rows in subscriber_id and issue_id; any other purpose names its own in ref_id."""
 
     purpose: Purpose
     recipient: str
-    subscriber_id: int
+    subscriber_id: int | None = None
     issue_id: int | None = None
     token: str = ""  # the raw token of its link, until sent
+    ref_id: int | None = None  # the row the mail is about, in the table its purpose says
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class MailJob:
     recipient: str
     token: str
     attempts: int
+    ref_id: int | None = None
 
 
 def domain_of(address: str) -> str:
@@ -53,13 +60,14 @@ def domain_of(address: str) -> str:
 
 
 async def enqueue(tx: Transaction, queued: Sequence[Queued], now: float) -> None:
-    """Inside the caller's transaction; a copy of an issue already queued for a subscriber
-    is not queued twice."""
+    """Inside the caller's transaction, for every purpose alike; a copy of an issue already
+    queued for a subscriber is not queued twice."""
     await tx.executemany(
-        "INSERT INTO mail_queue (purpose, issue_id, subscriber_id, recipient, domain, token,"
-        " next_try_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [(q.purpose, q.issue_id, q.subscriber_id, q.recipient, domain_of(q.recipient), q.token,
-          now, now) for q in queued],
+        "INSERT INTO mail_queue (purpose, issue_id, subscriber_id, ref_id, recipient, domain,"
+        " token, next_try_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [(q.purpose, q.issue_id, q.subscriber_id, q.ref_id, q.recipient, domain_of(q.recipient),
+          q.token, now, now) for q in queued],
     )  # fmt: skip
 
 
@@ -68,7 +76,7 @@ async def claim_due(
 ) -> list[MailJob]:
     rows = await jobs.claim_due(
         db, MAIL, now=now, limit=limit, per_key=per_domain, busy={}, owner=owner,
-        columns="id, purpose, issue_id, subscriber_id, recipient, token, attempts",
+        columns="id, purpose, issue_id, subscriber_id, recipient, token, attempts, ref_id",
     )  # fmt: skip
     return sorted((MailJob(*r) for r in rows), key=lambda j: j.id)
 

@@ -2,8 +2,12 @@
 SMTP connection, and records each as soon as the server has answered, so a restart resends
 nothing the server accepted. Claiming, leases, backoff and the loop are the job machine's.
 
-What a message says is not this module's: `compose` (the newsletter's) builds it from the row,
-and `settle` hears each result (a bounce marks the subscriber)."""
+What a message says is not this module's: each purpose of mail has its `Mailer`, given by the
+capability that queues it (the newsletter's confirmations and issues, a volunteer's link and
+assignments), whose `compose` builds the message from the row and whose `settle` hears the
+result (a bounce marks a subscriber). The process's mailers are gathered in one mapping
+(`combined`, in fedihub/app.py); a row whose purpose has none there is recorded as failed,
+with the reason in its last error, and the worker goes on with the next."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from fedihub.clock import Clock
@@ -20,7 +25,7 @@ from fedihub.db import Database
 from fedihub.jobs import THIS_PROCESS, JobState, WorkerLoop, renew_leases
 from fedihub.mail import store
 from fedihub.mail.smtp import Sender, Sent
-from fedihub.mail.store import MAIL, MailJob
+from fedihub.mail.store import MAIL, MailJob, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,41 @@ BATCH = 50  # rows claimed at a time; sent one after another on one connection
 PER_DOMAIN = 50
 Compose = Callable[[MailJob], Awaitable[EmailMessage | None]]
 Settle = Callable[[MailJob, Sent, JobState], Awaitable[None]]
+
+
+async def nothing_to_settle(job: MailJob, sent: Sent, state: JobState) -> None:
+    """For mail whose result changes nothing of its capability's rows."""
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """One purpose of mail, as its capability handles it. `compose` builds the message from
+    the row when it is sent (the rows it names as they are then), or returns None when it is
+    not to be sent any more (the row it is about is gone, the address unsubscribed); `settle`
+    hears each attempt's result once it is recorded."""
+
+    compose: Compose
+    settle: Settle = nothing_to_settle
+
+
+Mailers = Mapping[Purpose, Mailer]
+
+
+def combined(*groups: Mailers) -> dict[Purpose, Mailer]:
+    """The mailers of several capabilities in one mapping; a purpose two capabilities claim is
+    a mistake in the wiring, refused when the worker is built rather than half-sent."""
+    found: dict[Purpose, Mailer] = {}
+    for group in groups:
+        for purpose, mailer in group.items():
+            if purpose in found:
+                raise ValueError(f"two mailers for the mail purpose {purpose!r}")
+            found[purpose] = mailer
+    return found
+
+
+def unregistered(purpose: str) -> str:
+    """The last error of a row no mailer of this process composes."""
+    return f"no mailer for the purpose {purpose!r} in this process: not sent"
 
 
 def next_state(
@@ -51,8 +91,7 @@ class MailWorker:
         self,
         db: Database,
         config: Config,
-        compose: Compose,
-        settle: Settle,
+        mailers: Mailers,
         *,
         clock: Clock,
         owner: str = THIS_PROCESS,
@@ -61,8 +100,8 @@ class MailWorker:
     ) -> None:
         self._db = db
         self._config = config
-        self._compose = compose
-        self._settle = settle
+        self._mailers = dict(mailers)
+        self._unregistered_seen: set[str] = set()  # purposes logged once already
         self._clock = clock
         self._sender = Sender(config)
         self._drain_timeout_s = drain_timeout_s
@@ -126,41 +165,50 @@ class MailWorker:
         return self._loop.stopping
 
     async def _send(self, job: MailJob) -> None:
-        try:
-            message = await self._compose(job)
-            if message is None:  # nobody to send it to any more (unsubscribed, bounced)
-                sent = Sent("skipped", "not to be sent")
-            else:
-                sent = await self._sender.send(message, self._config.mail_from, job.recipient)
-        except Exception as e:
-            # A bug must not strand the row as running: recorded, and tried again later.
-            log.exception("mail %d crashed", job.id)  # its address stays out of the logs
-            sent = Sent("retry", f"{type(e).__name__}: {e}")
+        mailer = self._mailers.get(job.purpose)
+        if mailer is None:
+            await self._refuse_unregistered(job)
+            return
+        sent = await self._attempt(mailer, job)
         now = self._clock.now()
         state, retry_at = next_state(job, sent, now, random.random())
-        if not await store.record(
-            self._db,
-            job,
-            state,
-            retry_at,
-            redact(sent.reason, job.recipient),
-            now,
-            self._loop.owner,
-        ):
+        reason = redact(sent.reason, job.recipient)
+        if not await store.record(self._db, job, state, retry_at, reason, now, self._loop.owner):
             log.warning(
                 "mail %d: its lease ran out during the send; another process has it", job.id
             )
             return
         if sent.result != "sent":
-            log.info("mail %d: %s (%s)", job.id, redact(sent.reason, job.recipient), state)
+            log.info("mail %d: %s (%s)", job.id, reason, state)
         try:
-            await self._settle(job, sent, state)
+            await mailer.settle(job, sent, state)
         except Exception:
-            log.exception("mail %d: recording its outcome for the subscriber failed", job.id)
+            log.exception("mail %d: recording its outcome (%s) failed", job.id, job.purpose)
+
+    async def _attempt(self, mailer: Mailer, job: MailJob) -> Sent:
+        try:
+            message = await mailer.compose(job)
+            if message is None:  # nobody to send it to any more (unsubscribed, gone)
+                return Sent("skipped", "not to be sent")
+            return await self._sender.send(message, self._config.mail_from, job.recipient)
+        except Exception as e:
+            # A bug must not strand the row as running: recorded, and tried again later.
+            log.exception("mail %d crashed", job.id)  # its address stays out of the logs
+            return Sent("retry", f"{type(e).__name__}: {e}")
+
+    async def _refuse_unregistered(self, job: MailJob) -> None:
+        """A purpose this process has no mailer for (a capability left out of the wiring, or a
+        row queued by a newer version): failed at once, not retried, since trying again here
+        would compose nothing either. Logged once per purpose, not once per row."""
+        if job.purpose not in self._unregistered_seen:
+            self._unregistered_seen.add(job.purpose)
+            log.error("mail %d: %s", job.id, unregistered(job.purpose))
+        await store.record(self._db, job, "failed", None, unregistered(job.purpose),
+                           self._clock.now(), self._loop.owner)  # fmt: skip
 
 
 def redact(text: str, address: str) -> str:
-    """An SMTP reply or error without the subscriber's address: logs and the queue's last
+    """An SMTP reply or error without the recipient's address: logs and the queue's last
     error keep what went wrong, not whom it was for."""
     if not address:
         return text

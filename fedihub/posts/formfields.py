@@ -27,7 +27,7 @@ from fedihub.posts.frontmatter import FENCE, split_front_matter
 
 Input = Literal[
     "text", "multiline", "url", "number", "checkbox", "select", "date", "datetime", "timezone",
-    "list", "actions", "place", "recurrence",
+    "list", "actions", "place", "recurrence", "checkboxes",
 ]  # fmt: skip
 PREFIX = "f."
 PLACE_PARTS = ("name", "street", "locality", "region", "postal_code", "country", "latitude",
@@ -50,7 +50,7 @@ class FormField:
     input: Input = "text"
     required: bool = False
     help: str = ""  # English; translated where shown
-    choices: tuple[tuple[str, str], ...] = ()  # a select's (value, label)
+    choices: tuple[tuple[str, str], ...] = ()  # a select's or checkboxes' (value, label)
     min: int | None = None  # a number's least
     default: str = ""  # what a new post's form starts with
     rows: int = 3  # empty rows a repeated field (list, actions) shows
@@ -111,7 +111,7 @@ def form_meta(
     meta: dict[str, Any] = {}
     for f in fields:
         value: Any
-        if f.input == "list":
+        if f.input in ("list", "checkboxes"):  # checkboxes: the values of those ticked
             value = [v for v in _many(values, f.name) if v] or None
         elif f.input == "actions":
             value = _actions(values, f.name) or None
@@ -286,7 +286,7 @@ def form_values(
         if value is None:
             continue
         key = PREFIX + f.name
-        if f.input == "list":
+        if f.input in ("list", "checkboxes"):
             items = value if isinstance(value, list) else [value]
             values[key] = [str(v) for v in items if isinstance(v, str | int | float)]
         elif f.input == "actions" and isinstance(value, list):

@@ -116,6 +116,11 @@ class PostKind:
         """Its form as this instance shows it (a kind may offer the instance's own choices)."""
         return self.form
 
+    async def suggestions(self, db: Database, hub: LocalActor) -> dict[str, tuple[str, ...]]:
+        """Values the compose form suggests for its text fields, by field name, from what the
+        hub holds (a shift's sites): offered, not enforced (`prepare` checks)."""
+        return {}
+
     def fields(self, post: Post) -> KindFields:
         """The post's own fields, typed (language, mentions and images are every post's)."""
         return self.fields_type.from_json(post.fields)

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from typing import cast
 
 from fedihub.db import Database, Row, Transaction
+from fedihub.errors import BadRequest
 from fedihub.volunteers.model import (
     COMING,
     Places,
@@ -43,6 +44,37 @@ def shift_of(row: Row) -> Shift:
 
 # Sites
 
+# How long each of a site's texts may be: a name people pick from a list, an area as a
+# neighbourhood's name, an address for a volunteer to find the door, needs as a short note.
+SITE_LIMITS = {"name": 100, "area": 100, "address": 500, "needs": 2000}
+
+
+def checked_site(hub_id: int, site_id: int, name: str, area: str, address: str,
+                 needs: str) -> Site:  # fmt: skip
+    """A site as typed, tidied and checked: a name, and no text past its limit."""
+    values = {"name": " ".join(name.split()), "area": " ".join(area.split()),
+              "address": address.strip(), "needs": needs.strip()}  # fmt: skip
+    if not values["name"]:
+        raise BadRequest("name: a site needs a name")
+    for field, limit in SITE_LIMITS.items():
+        if len(values[field]) > limit:
+            raise BadRequest("%(field)s: at most %(max)s characters", field=field, max=limit)
+    return Site(site_id, hub_id, values["name"], values["area"], values["address"],
+                values["needs"])  # fmt: skip
+
+
+async def save_site(tx: Transaction, site: Site, now: float) -> int:
+    """Adds a site (`site.id` 0) or changes one of its effort's; a name another of its sites
+    has (however it is capitalised or accented) is refused. Returns the site's id."""
+    same_name = await site_called(tx, site.hub_id, site.name)
+    if same_name is not None and same_name.id != site.id:
+        raise BadRequest("name: this hub already has a site called %(name)s", name=site.name)
+    if site.id == 0:
+        return await add_site(tx, site.hub_id, site.name, site.area, site.address, site.needs,
+                              now)  # fmt: skip
+    await update_site(tx, site, now)
+    return site.id
+
 
 async def add_site(
     tx: Transaction, hub_id: int, name: str, area: str, address: str, needs: str, now: float
@@ -78,6 +110,16 @@ async def site_named(db: Reader, hub_id: int, name: str) -> Site | None:
         (hub_id, name),
     )
     return None if row is None else site_of(row)
+
+
+async def site_called(db: Reader, hub_id: int, name: str) -> Site | None:
+    """The site of this name, or the one whose name reads the same (case, accents and spacing
+    ignored: what a coordinator types in a shift's form)."""
+    exact = await site_named(db, hub_id, name)
+    if exact is not None:
+        return exact
+    key = area_key(name)
+    return next((s for s in await sites(db, hub_id) if area_key(s.name) == key), None)
 
 
 async def sites(db: Reader, hub_id: int) -> list[Site]:
@@ -132,6 +174,16 @@ async def coming_shifts(
         (hub_id, now, site_id, site_id, limit),
     )
     return [shift_of(r) for r in rows]
+
+
+async def shift_places(db: Reader, post_id: int, needed: int) -> Places:
+    """One shift's places, by its post (its row may not be written yet: a Create is rendered
+    before the kind stores it)."""
+    return (await places(db, [_counted(post_id, needed)]))[post_id]
+
+
+def _counted(post_id: int, needed: int) -> Shift:
+    return Shift(post_id, 0, 0, 0.0, 0.0, needed, 0, (), 0, "open")
 
 
 async def places(db: Reader, shifts: Collection[Shift]) -> dict[int, Places]:

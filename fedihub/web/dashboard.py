@@ -34,6 +34,7 @@ from fedihub.posts import store as posts
 from fedihub.posts.kind import KindName, PostKind
 from fedihub.posts.store import Post
 from fedihub.services import Services
+from fedihub.volunteers.access import access_of
 from fedihub.web import feeds
 from fedihub.web.resources import MATCH_DONE, Refused, organising
 from fedihub.web.respond import (
@@ -172,6 +173,10 @@ async def hub_page(
     can_organise = isinstance(viewer, Account) and (
         viewer.is_admin or await actors.is_organizer(svc.db, hub.id, viewer.actor.id)
     )
+    # Organisers lead the hub's relief effort; its other coordinators get the link too.
+    coordinates = can_organise or (
+        isinstance(viewer, Account) and await access_of(svc.db, hub, viewer) is not None
+    )
     standing = (
         await membership.standing(svc, hub, viewer.actor) if isinstance(viewer, Account) else None
     )
@@ -182,6 +187,7 @@ async def hub_page(
         "dashboard.html",
         status=status,
         can_organise=can_organise,
+        coordinates=coordinates,
         resources=await organising(svc, hub, words, refused) if can_organise else None,
         match_done=done if done in MATCH_DONE else "",
         standing=standing,

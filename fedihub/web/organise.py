@@ -174,6 +174,7 @@ async def _compose_page(
     zone_guess = hub.timezone in ("", "UTC")  # no zone of its own: the browser's (compose.js)
     context = {"hub": hub, "kinds": kinds.names, "kind": state.kind.name, "state": state,
                "fields": state.kind.form_for(svc.config), "values": state.values,
+               "suggestions": await state.kind.suggestions(svc.db, hub),
                "rows": _rows(state),
                "text": state.text, "error": error, "preview": preview, "post_id": state.post_id,
                "kind_names": {k.name: k.label for k in kinds.kinds}, "zones": ZONES,

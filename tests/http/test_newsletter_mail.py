@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from fedihub.app import mailers
 from fedihub.clock import FixedClock
 from fedihub.config import Config, load_config
 from fedihub.instance import init_instance
@@ -63,8 +63,7 @@ def clock(services: Services) -> FixedClock:
 
 def mailer(services: Services, clock: FixedClock) -> MailWorker:
     """The mail worker as `fedihub serve` builds it, on the test's clock."""
-    return MailWorker(services.db, services.config, newsletter.Composer(services),
-                      partial(newsletter.settle, services), clock=clock)  # fmt: skip
+    return MailWorker(services.db, services.config, mailers(services), clock=clock)
 
 
 async def subscribe(client: TestClient, address: str) -> aiohttp.ClientResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from html import unescape
@@ -39,7 +40,6 @@ from fedihub.volunteers.model import (
     PARTS,
     SKILLS,
     TRANSPORTS,
-    Shift,
     SignUp,
     skill_bits,
     slot,
@@ -265,16 +265,17 @@ async def test_the_private_link_shows_changes_and_deletes_the_record(
     assert field_value(text, "notes") == "kept as typed"
     assert resp.headers["Cache-Control"] == "no-store"
     # Deleting asks first, then deletes it with its assignments.
-    post = await posts.publish(services, sandy, None, "update", "A shift, for now an update.\n")
     now = services.clock.now()
     async with services.db.transaction() as tx:
-        site = await sites.add_site(tx, sandy.id, "Pier 9", "Red Hook", "", "", now)
-        await sites.save_shift(tx, Shift(post.id, sandy.id, site, now + 3600, now + 7200, 2, 0,
-                                         (), 0, "open"), now)  # fmt: skip
+        await sites.add_site(tx, sandy.id, "Pier 9", "Red Hook", "", "", now)
+    post = await posts.publish(services, sandy, None, "shift", shift_text("Pier 9"))
+    assert await sites.shift(services.db, sandy.id, post.id) is not None
+    async with services.db.transaction() as tx:
         await tx.execute(
             "INSERT INTO volunteer_assignments (shift_id, volunteer_id, token_hash, assigned_at)"
             " VALUES (?, ?, 'x', ?)", (post.id, volunteer.id, now),
         )  # fmt: skip
+        await tx.execute("DELETE FROM pending_updates")
     confirm = await app_client.get(f"{mine}/delete", headers=HTML)
     confirm_page = await confirm.text()
     assert confirm.status == 200 and "Yes, delete my registration" in confirm_page
@@ -291,6 +292,12 @@ async def test_the_private_link_shows_changes_and_deletes_the_record(
     assert await services.db.fetchval(
         "SELECT count(*) FROM pending_updates WHERE post_id = ?", (post.id,)) == 1  # fmt: skip
     assert (await app_client.get(mine, headers=HTML)).status == 404
+
+
+def shift_text(site: str) -> str:
+    """A shift tomorrow at `site`, as an organiser writes it (fedihub/kinds/shift.py)."""
+    day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    return f"---\nsite: {site}\nstart: {day} 09:00\nend: {day} 13:00\nneeded: 2\n---\nMops.\n"
 
 
 def typed_back(page: str) -> dict[str, str | list[str]]:

@@ -52,6 +52,8 @@ PEOPLE_FACING = (
     "resources/kind.py",  # what a need or an offer refuses
     "resources/render.py",  # a need's or an offer's text
     "resources/service.py",  # what settling a match refuses; what organisers are told
+    "volunteers/access.py",  # why a coordinators' page is refused
+    "volunteers/coordination.py",  # what granting roles, settings and searches refuse
     "settings.py",  # what the admin page refuses
     "content.py",  # what people write: Markdown too deeply nested
     "client.py",  # an address someone typed that cannot be reached or read

@@ -15,7 +15,7 @@ from fedihub.posts.kind import PostKind
 from fedihub.posts.store import Post
 
 # The kinds fedihub comes with, in the order the compose form offers them.
-KINDS = ("update", "minutes", "event", "call", "poll", "proposal", "need", "offer")
+KINDS = ("update", "minutes", "event", "call", "poll", "proposal", "need", "offer", "shift")
 SAMPLES = {
     "update": "# News\n\nThe boiler works.",
     "minutes": "---\nmeeting_date: 2026-10-05\nattendees: Ana, Bo\ndecisions: [Paint it]\n"
@@ -32,6 +32,8 @@ SAMPLES = {
     "place: {name: Shelter, locality: Vancouver}\nneeded_by: 2026-12-20\n---\nWarm ones.",
     "offer": "---\ntitle: Tents\ncategory: shelter\navailable_until: 2026-12-20\n"
     "respond: call Ana\npublish_contact: true\n---\nSix tents.",
+    "shift": "---\nsite: Red Hook\nstart: 2026-12-05 08:00\nend: 2026-12-05 14:00\nneeded: 6\n"
+    "skills: [heavy_lifting, cleanup]\nlanguages: es, en\n---\nBring gloves.",
 }
 
 
@@ -64,7 +66,7 @@ def test_typed_fields_read_back_what_is_stored(kind: str) -> None:
 def test_unknown_kind_is_refused_with_the_choices() -> None:
     from fedihub.errors import BadRequest
 
-    kinds = "one of update, minutes, event, call, poll, proposal, need, offer"
+    kinds = "one of update, minutes, event, call, poll, proposal, need, offer, shift"
     with pytest.raises(BadRequest, match=kinds):
         registry().get("newsletter")
 

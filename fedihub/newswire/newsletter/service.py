@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from email.message import EmailMessage
+from functools import partial
 from html import escape
 
 from fedihub.activitystreams import AS_CONTEXT, PUBLIC, JsonObject, iso
@@ -19,7 +20,8 @@ from fedihub.jobs import JobState
 from fedihub.mail import message as mails
 from fedihub.mail import store as mail
 from fedihub.mail.smtp import Sent
-from fedihub.mail.store import MailJob
+from fedihub.mail.store import MailJob, Purpose
+from fedihub.mail.worker import Mailer
 from fedihub.newswire import store as items_store
 from fedihub.newswire.newsletter import build, schedule, store, subscribers
 from fedihub.newswire.newsletter.schedule import Week
@@ -236,21 +238,6 @@ class Composer:
                            now=svc.clock.now())  # fmt: skip
 
 
-def _document(title: str, body: str, lang: str) -> str:
-    """A mail's HTML part: readable at a phone's width, without images or scripts."""
-    return (
-        f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>"
-        "body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:0 auto;padding:1em;"
-        "color:#1a1a1a;background:#fff}a{color:#0645ad}h1{font-size:1.4em}h2{font-size:1.2em}"
-        "li{margin:.5em 0}.foot{margin-top:2em;border-top:1px solid #ccc;font-size:.9em}"
-        ".button{display:inline-block;padding:.6em 1em;min-height:44px;box-sizing:border-box;"
-        "background:#0645ad;color:#fff;text-decoration:none;border-radius:4px}"
-        f"</style></head><body>{body}</body></html>"
-    )
-
-
 def confirmation(svc: Services, words: Words, job: MailJob) -> mails.Mail:
     base, name = svc.config.base_url, svc.config.instance_name
     link = f"{base}/newswire/subscribe/confirm/{job.token}"
@@ -263,7 +250,8 @@ def confirmation(svc: Services, words: Words, job: MailJob) -> mails.Mail:
     body = (f"<p>{escape(asked)}</p><p><a class=\"button\" href=\"{escape(link)}\">"
             f"{escape(words('Confirm my subscription'))}</a></p>"
             f"<p>{escape(open_link)}<br>{escape(link)}</p><p>{escape(ignore)}</p>")  # fmt: skip
-    return mails.Mail(job.recipient, subject, text, _document(subject, body, words.language))
+    document = mails.html_document(subject, body, words.language)
+    return mails.Mail(job.recipient, subject, text, document)
 
 
 def issue_mail(svc: Services, words: Words, job: MailJob, issue: Issue) -> mails.Mail:
@@ -281,7 +269,7 @@ def issue_mail(svc: Services, words: Words, job: MailJob, issue: Issue) -> mails
     )
     host = svc.config.host
     return mails.Mail(job.recipient, issue.title, text,
-                      _document(issue.title, issue.html + foot, words.language),
+                      mails.html_document(issue.title, issue.html + foot, words.language),
                       unsubscribe_url=unsubscribe,
                       list_id=f"{svc.config.instance_name} <newsletter.{host}>")  # fmt: skip
 
@@ -297,3 +285,9 @@ async def settle(svc: Services, job: MailJob, sent: Sent, state: JobState) -> No
         await store.count_given_up(svc.db, job.subscriber_id, GIVEN_UP_ISSUES_TO_BOUNCE)
     elif job.purpose == "issue" and state == "done":
         await store.reset_streak(svc.db, job.subscriber_id)
+
+
+def mailers(svc: Services) -> dict[Purpose, Mailer]:
+    """The newsletter's purposes of mail, for the mail worker (fedihub/app.py gathers them)."""
+    mailer = Mailer(Composer(svc), partial(settle, svc))
+    return {"confirm": mailer, "issue": mailer}
