@@ -107,6 +107,7 @@ from fedihub.web.polls import add_poll_routes
 from fedihub.web.posts import add_post_routes
 from fedihub.web.respond import html, in_their_words, make_templates, wants_json
 from fedihub.web.throttle import PerAddressLimit
+from fedihub.web.volunteer import add_volunteer_routes
 
 log = logging.getLogger(__name__)
 
@@ -371,6 +372,7 @@ def create_app(
     add_actor_routes(app)
     add_newswire_routes(app)
     add_newsletter_routes(app)
+    add_volunteer_routes(app)
     add_post_routes(app)
     add_poll_routes(app)
     add_inbox_routes(app)

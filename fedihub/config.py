@@ -118,6 +118,11 @@ class Config:
     # (fedihub/resources/model.py CATEGORIES): a TOML list, or FEDIHUB_RESOURCE_CATEGORIES
     # separated by spaces. Lower-case words; a followed hub's unknown category reads as "other".
     resource_categories: tuple[str, ...] = ()
+    # Sign-ups for a hub's relief effort (/hubs/SLUG/volunteer, no account needed) taken from
+    # one address (IPv6 by /64) in an hour, counted in each process's memory: enough for a
+    # family or an office sharing one address, too few for a program filling in the form. An
+    # emergency centre whose volunteers all sign up over one connection may raise it.
+    volunteer_signups_per_address_hour: int = 20
 
     @property
     def scheme(self) -> str:
@@ -316,6 +321,7 @@ def load_config(data_dir: Path) -> Config:
         )  # fmt: skip
     validate_newsletter(config)
     validate_resource_categories(config)
+    validate_limits(config)
     return replace(config, domain=validate_domain(config.domain, config.insecure_http),
                    s3_endpoint_url=validate_s3_endpoint_url(config.s3_endpoint_url))  # fmt: skip
 
@@ -357,6 +363,15 @@ def validate_resource_categories(config: Config) -> None:
     ):
         raise ConfigError("resource_categories: a list of lower-case words, such as"
                           " [\"books\", \"seeds\"]")  # fmt: skip
+
+
+def validate_limits(config: Config) -> None:
+    limit = config.volunteer_signups_per_address_hour
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigError(
+            "volunteer_signups_per_address_hour %(value)r: a whole number, 1 or more",
+            value=limit,
+        )
 
 
 def _coerce(text: str, annotation: str) -> object:

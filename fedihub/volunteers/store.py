@@ -3,10 +3,14 @@ pages (which audit it, volunteers/access.py) and by the volunteer's own private 
 
 from __future__ import annotations
 
+import sqlite3
 from typing import cast
+
+import asyncpg
 
 from fedihub.db import Database, Row, Transaction
 from fedihub.volunteers.model import (
+    COMING,
     MONTH_S,
     Effort,
     SignUp,
@@ -131,3 +135,69 @@ async def delete_volunteer(tx: Transaction, volunteer_id: int) -> bool:
 async def count(db: Reader, hub_id: int) -> int:
     row = await db.fetchone("SELECT count(*) FROM volunteers WHERE hub_id = ?", (hub_id,))
     return int(row[0]) if row is not None else 0
+
+
+# Sign-up (volunteers/service.py): race-safe without a lock. Two processes signing up the same
+# contact at once both find no row; the second INSERT then waits for the first's commit and
+# does nothing (ON CONFLICT), and the second updates the row the first made.
+
+
+async def insert_if_new(
+    tx: Transaction, hub_id: int, sign_up: SignUp, token_hash: str, now: float
+) -> int | None:
+    """The new volunteer's id; None when the e-mail address or phone number is taken already
+    (by a sign-up committed since `same_contact` looked)."""
+    row = await tx.fetchone(
+        "INSERT INTO volunteers (name, email, phone, phone_key, handle, languages, skills,"
+        " other_skills, availability, area, area_key, transport, notes, language,"
+        " consent_until, hub_id, token_hash, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        (*_values(sign_up, now), hub_id, token_hash, now, now),
+    )
+    return None if row is None else int(row[0])
+
+
+async def holder(tx: Reader, hub_id: int, email: str | None, key: str | None) -> int | None:
+    """Who in this effort holds the e-mail address `email`, or else the phone key `key`."""
+    for column, value in (("email", email), ("phone_key", key)):
+        if value:
+            row = await tx.fetchone(
+                f"SELECT id FROM volunteers WHERE hub_id = ? AND {column} = ?", (hub_id, value)
+            )
+            if row is not None:
+                return int(row["id"])
+    return None
+
+
+async def contacts(tx: Reader, volunteer_id: int) -> tuple[str | None, str | None, str | None]:
+    """A volunteer's e-mail address, phone number and phone key."""
+    row = await tx.fetchone(
+        "SELECT email, phone, phone_key FROM volunteers WHERE id = ?", (volunteer_id,)
+    )
+    return (None, None, None) if row is None else (row["email"], row["phone"], row["phone_key"])
+
+
+async def set_token(tx: Transaction, volunteer_id: int, token_hash: str) -> None:
+    """A new private link; the old one stops working."""
+    await tx.execute(
+        "UPDATE volunteers SET token_hash = ? WHERE id = ?", (token_hash, volunteer_id)
+    )
+
+
+def breaks_a_unique(error: BaseException) -> bool:
+    """Whether a statement failed on a UNIQUE (an UPDATE racing another process's INSERT on
+    PostgreSQL: the caller retries). SQLite's single writer never races, but is checked alike."""
+    if isinstance(error, sqlite3.IntegrityError):
+        return "UNIQUE" in str(error)
+    return isinstance(error, asyncpg.UniqueViolationError)
+
+
+async def coming_shift_ids(tx: Reader, volunteer_id: int) -> list[int]:
+    """The shifts a volunteer is expected at: their places change when the volunteer goes."""
+    rows = await tx.fetchall(
+        "SELECT shift_id FROM volunteer_assignments WHERE volunteer_id = ?"
+        f" AND state IN ({', '.join('?' for _ in COMING)})",
+        (volunteer_id, *COMING),
+    )
+    return [int(row[0]) for row in rows]

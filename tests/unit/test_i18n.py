@@ -59,6 +59,8 @@ PEOPLE_FACING = (
     "client.py",  # an address someone typed that cannot be reached or read
     "errors.py",  # what people read of a server that could not be reached
     "actors/resolver.py",  # an actor someone named whose document is unusable
+    "volunteers/signup.py",  # what the public sign-up form refuses
+    "volunteers/service.py",  # what signing up and a volunteer's own link refuse
 )
 
 
