@@ -4,7 +4,9 @@ their private link: see, change or delete their own record.
 One row per contact and effort: signing up again with the same e-mail address or phone number
 updates that volunteer (and says nothing of what was held: whoever typed it may not be them).
 The private link's token is random; only its sha256 is kept, so a repeat sign-up cannot show
-the link again. Called by the web pages (web/volunteer.py), the bench and tests alike.
+the link again: when the instance sends mail, it gets a new link by mail instead (the old one
+stops working), and a new sign-up with an e-mail address gets its link by mail too. Called
+by the web pages (web/volunteer.py), the bench and tests alike.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from fedihub.actors.model import LocalActor
 from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound
 from fedihub.newswire.newsletter.subscribers import hash_token, new_token
-from fedihub.services import Services
-from fedihub.volunteers import shifts, store
+from fedihub.services import MAIL_CHANNEL, Services
+from fedihub.volunteers import mail, shifts, store
 from fedihub.volunteers.model import Effort, SignUp, Volunteer
 
 # Tries of one sign-up that raced another process on a UNIQUE (each retry sees its commit).
@@ -31,8 +33,8 @@ class SignedUp:
     volunteer_id: int
     created: bool
     token: str | None  # the raw private-link token, only when created: show it once
-    # Set by whatever mails a repeat sign-up its (new) private link, so the page may say the
-    # link was sent; nothing mails it yet, and a sign-up by phone alone never has it.
+    # A (new) private link was queued to their e-mail address, so the page may say it was sent;
+    # never for a sign-up by phone alone, or where the instance sends no mail.
     link_mailed: bool = False
 
 
@@ -68,7 +70,10 @@ async def set_effort(svc: Services, hub: LocalActor, *, signup_open: bool, intro
 async def sign_up(svc: Services, hub: LocalActor, sign_up: SignUp) -> SignedUp:
     """A new volunteer (with their private link's token), or the one with this sign-up's
     e-mail address or phone number updated. BadRequest when the effort's sign-up is closed."""
-    return await _retried(lambda: _sign_up_once(svc, hub, sign_up))
+    done = await _retried(lambda: _sign_up_once(svc, hub, sign_up))
+    if done.link_mailed:
+        svc.wakeups.wake(MAIL_CHANNEL)
+    return done
 
 
 async def _sign_up_once(svc: Services, hub: LocalActor, given: SignUp) -> SignedUp:
@@ -81,13 +86,30 @@ async def _sign_up_once(svc: Services, hub: LocalActor, given: SignUp) -> Signed
             token, token_hash = new_token()
             created = await store.insert_if_new(tx, hub.id, given, token_hash, now)
             if created is not None:
-                return SignedUp(created, True, token)
+                mailed = await _mail_link(tx, svc, created, given.email, token, now)
+                return SignedUp(created, True, token, mailed)
             # Another process committed this contact since we looked: update theirs.
             known = await store.same_contact(tx, hub.id, given)
             if known is None:
                 raise _Raced()
-        await store.update_volunteer(tx, known, await _kept_contacts(tx, hub.id, known, given), now)
-    return SignedUp(known, False, None)
+        kept = await _kept_contacts(tx, hub.id, known, given)
+        await store.update_volunteer(tx, known, kept, now)
+        mailed = False
+        if kept.email and svc.config.smtp_host:
+            token, token_hash = new_token()
+            await store.set_token(tx, known, token_hash)
+            mailed = await _mail_link(tx, svc, known, kept.email, token, now)
+    return SignedUp(known, False, None, mailed)
+
+
+async def _mail_link(
+    tx: Transaction, svc: Services, volunteer_id: int, email: str | None, token: str, now: float
+) -> bool:
+    """Queues their private link to their address, when they gave one and we send mail."""
+    if not email or not svc.config.smtp_host:
+        return False
+    await mail.queue_link(tx, volunteer_id, email, token, now)
+    return True
 
 
 async def _kept_contacts(tx: Transaction, hub_id: int, volunteer_id: int, given: SignUp) -> SignUp:
@@ -101,15 +123,6 @@ async def _kept_contacts(tx: Transaction, hub_id: int, volunteer_id: int, given:
     ):  # fmt: skip
         phone, key = given.phone, given.phone_key
     return replace(given, email=email, phone=phone, phone_key=key)
-
-
-async def new_link(svc: Services, volunteer_id: int) -> str:
-    """A new private link's token for a volunteer (the old link stops working): for mailing
-    the link to a repeat sign-up's e-mail address."""
-    token, token_hash = new_token()
-    async with svc.db.transaction() as tx:
-        await store.set_token(tx, volunteer_id, token_hash)
-    return token
 
 
 async def by_token(svc: Services, hub: LocalActor, token: str) -> Volunteer:

@@ -113,7 +113,7 @@ async def _sign_up(request: web.Request, form: Any, hub: LocalActor) -> str:
     done = await service.sign_up(svc, hub, given)
     here = f"/hubs/{hub.username}/volunteer"
     if done.token is not None:
-        return f"{here}/me/{done.token}?new=1"
+        return f"{here}/me/{done.token}?new={'mailed' if done.link_mailed else '1'}"
     return f"{here}?done={'mailed' if done.link_mailed else 'updated'}"
 
 
@@ -155,7 +155,8 @@ async def _me_page(
     return _private(await _page(
         request, hub, "volunteer_me.html", values, error, status, volunteer=volunteer,
         token=request.match_info["token"], link=_link(request, hub),
-        new=request.query.get("new") == "1" and error is None,
+        new=request.query.get("new") in ("1", "mailed") and error is None,
+        mailed=request.query.get("new") == "mailed" and error is None,
         saved=request.query.get("saved") == "1" and error is None,
     ))  # fmt: skip
 

@@ -100,8 +100,8 @@ async def test_a_second_purpose_is_composed_by_its_own_mailer_beside_the_newslet
 ) -> None:
     registrations = RegistrationMailer(services, {41: "Ana", 42: "Bo"})
     worker = MailWorker(
-        services.db, services.config, combined(mailers(services), registrations.mailers()),
-        clock=clock,
+        services.db, services.config,
+        combined(newsletter.mailers(services), registrations.mailers()), clock=clock,
     )  # fmt: skip
     assert await subscribers.subscribe(services, "reader@news.example", "en")
     await queue(
@@ -171,4 +171,4 @@ async def test_a_purpose_without_a_mailer_fails_readably_and_the_next_mail_goes_
 def test_two_capabilities_cannot_claim_one_purpose(services: Services) -> None:
     with pytest.raises(ValueError, match="two mailers for the mail purpose 'confirm'"):
         combined(newsletter.mailers(services), newsletter.mailers(services))
-    assert set(mailers(services)) == {"confirm", "issue", "assignment"}
+    assert set(mailers(services)) == {"confirm", "issue", "assignment", "volunteer"}

@@ -98,7 +98,7 @@ def ticked(page: str, name: str) -> list[str]:
 
 
 def token_of(location: str) -> str:
-    found = re.fullmatch(r"/hubs/[a-z]+/volunteer/me/([A-Za-z0-9_-]+)\?new=1", location)
+    found = re.fullmatch(r"/hubs/[a-z]+/volunteer/me/([A-Za-z0-9_-]+)\?new=(?:1|mailed)", location)
     assert found, location
     return found.group(1)
 
