@@ -53,7 +53,9 @@ PHONE = re.compile(r"^\+?[0-9 ().-]+$")
 # @name@host (the first @ may be left out); a host with a dot, or localhost, and maybe a port.
 HANDLE = re.compile(
     r"^@?(?P<user>[A-Za-z0-9_][A-Za-z0-9_.-]{0,63})@"
-    r"(?P<host>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}|localhost)"
+    # A domain, or an IPv4 address (RFC 7565's acct: host allows one; a test server has one).
+    r"(?P<host>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}|localhost"
+    r"|(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))"
     r"(?P<port>:[0-9]{1,5})?$"
 )
 
