@@ -43,6 +43,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine() -> str:
+    """The processor, its cores, the system and Python: printed beside every figure."""
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+              if line.startswith("model name")] if cpuinfo.exists() else []  # fmt: skip
+    return (f"{models[0] if models else platform.processor() or platform.machine()},"
+            f" {len(models) or '?'} cores, {platform.system()} {platform.release()},"
+            f" Python {platform.python_version()}")  # fmt: skip
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import random
 import shutil
 import sys
@@ -57,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from matching import SPECIFIC, VOCABULARY, fill  # bench/matching.py, beside this file
 from wrkmarks import LUA_SUMMARY, MARK, marked, summary_of  # bench/wrkmarks.py
 
-from bench import cpu_seconds  # bench/bench.py, beside this file
+from bench import cpu_seconds, machine  # bench/bench.py, beside this file
 from fedihub.actors import store as actors
 from fedihub.config import load_config
 from fedihub.kinds import registry
@@ -379,15 +378,6 @@ def report(args: argparse.Namespace, r: WrkResult, counts: dict[str, int], serve
     for failure in failures:
         print(f"FAIL: {failure}")
     return 1 if failures else 0
-
-
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-              if line.startswith("model name")] if cpuinfo.exists() else []  # fmt: skip
-    return (f"{models[0] if models else platform.processor() or platform.machine()},"
-            f" {len(models) or '?'} cores, {platform.system()} {platform.release()},"
-            f" Python {platform.python_version()}")  # fmt: skip
 
 
 def main() -> int:
