@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import re
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
@@ -118,6 +119,14 @@ MAX_TALLY_STREAMS = 200  # live tallies open at once; each costs a query a secon
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# Paths whose last part is a secret (a private link's token): the logs keep the page, not it.
+SECRET_PATH = re.compile(r"(/volunteer/(?:me|answer)/)[^/]+")
+
+
+def logged_path(request: web.Request) -> str:
+    return SECRET_PATH.sub(r"\1…", request.path)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -127,7 +136,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # machines: a person gets the page, in their language, with a way back.
         if e.status < 400 or not _is_browser(request):
             raise
-        log.info("%s %s -> %d: %s", request.method, request.path, e.status, e.text)
+        log.info("%s %s -> %d: %s", request.method, logged_path(request), e.status, e.text)
         page = error_page(request, e.status, None)
         for kept in ("Allow", "Retry-After", "WWW-Authenticate"):
             if kept in e.headers:
@@ -135,7 +144,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return page
     except FedihubError as e:
         # Bad input is the sender's problem: say what it was, once, without a traceback.
-        log.info("%s %s -> %d: %s", request.method, request.path, e.http_status, e.message)
+        log.info("%s %s -> %d: %s", request.method, logged_path(request), e.http_status, e.message)
         if _is_browser(request):
             response = error_page(request, e.http_status, in_their_words(request, e))
         else:
@@ -148,7 +157,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         if not _is_browser(request):
             raise  # aiohttp logs it and answers 500
-        log.exception("%s %s -> 500", request.method, request.path)
+        log.exception("%s %s -> 500", request.method, logged_path(request))
         return error_page(request, 500, None)
 
 

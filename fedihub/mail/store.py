@@ -71,6 +71,15 @@ async def enqueue(tx: Transaction, queued: Sequence[Queued], now: float) -> None
     )  # fmt: skip
 
 
+async def queued_since(tx: Transaction, purpose: Purpose, ref_id: int, since: float) -> bool:
+    """Whether a mail of this purpose about this row was queued at or after `since`."""
+    row = await tx.fetchone(
+        "SELECT 1 FROM mail_queue WHERE purpose = ? AND ref_id = ? AND created_at >= ? LIMIT 1",
+        (purpose, ref_id, since),
+    )
+    return row is not None
+
+
 async def claim_due(
     db: Database, *, now: float, limit: int, owner: str, per_domain: int
 ) -> list[MailJob]:

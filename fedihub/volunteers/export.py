@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -23,6 +24,7 @@ COLUMNS = (
 )  # fmt: skip
 # What a spreadsheet may take as the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+AFTER_A_SEPARATOR = re.compile(r"([,;])(\s*)([=+\-@])")
 
 
 def _same(text: str) -> str:
@@ -30,8 +32,11 @@ def _same(text: str) -> str:
 
 
 def safe_cell(value: object) -> str:
-    """A cell as written: text that could start a formula gets an apostrophe first."""
+    """A cell as written: text that could start a formula gets an apostrophe first, and so does
+    any part after a `,` or `;` inside it, which a spreadsheet splitting on that separator (as
+    Spanish, French or German ones split on `;`) would read as a cell of its own."""
     text = "" if value is None else str(value)
+    text = AFTER_A_SEPARATOR.sub(r"\1\2'\3", text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -67,7 +72,9 @@ def row_of(v: Volunteer, words: Translate = _same) -> list[str]:
 def csv_text(volunteers: Iterable[Volunteer], words: Translate = _same) -> str:
     """A header line and one line per volunteer (RFC 4180: CRLF, quoted where needed)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    # Every cell quoted: a spreadsheet that splits on ";" (as Spanish, French or German ones do)
+    # would otherwise start a new cell, perhaps a formula, inside an unquoted one.
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     writer.writerows(row_of(v, words) for v in volunteers)
     return out.getvalue()

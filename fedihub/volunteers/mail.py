@@ -93,6 +93,10 @@ async def queue_link(
                        now)  # fmt: skip
 
 
+async def link_mailed_since(tx: Transaction, volunteer_id: int, since: float) -> bool:
+    return await mail.queued_since(tx, "volunteer", volunteer_id, since)
+
+
 def link_mail(to: str, name: str, hub_name: str, link: str, words: Words) -> mails.Mail:
     """The mail that gives a volunteer their private link. Pure."""
     title = words("Your registration as a volunteer with %(hub)s", hub=hub_name)

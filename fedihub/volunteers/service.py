@@ -2,21 +2,23 @@
 their private link: see, change or delete their own record.
 
 One row per contact and effort: signing up again with the same e-mail address or phone number
-updates that volunteer (and says nothing of what was held: whoever typed it may not be them).
-The private link's token is random; only its sha256 is kept, so a repeat sign-up cannot show
-the link again: when the instance sends mail, it gets a new link by mail instead (the old one
-stops working), and a new sign-up with an e-mail address gets its link by mail too. Called
-by the web pages (web/volunteer.py), the bench and tests alike.
+updates what that volunteer offers (skills, languages, times, area, transport, notes), never
+their name, contacts, handle or consent, and says nothing of what was held: whoever typed it
+may not be them. The private link's token is random; only its sha256 is kept, so a repeat
+sign-up cannot show the link again: when the instance sends mail, the address on file gets a
+new link instead (the old one stops working; at most one such mail an hour). Where mail is
+sent, a sign-up with an e-mail address is answered the same whether it was new or not (the
+link comes by mail), so the form does not tell who is registered. Called by the web pages
+(web/volunteer.py), the bench and tests alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 from fedihub.actors.model import LocalActor
-from fedihub.db import Transaction
 from fedihub.errors import BadRequest, NotFound
 from fedihub.newswire.newsletter.subscribers import hash_token, new_token
 from fedihub.services import MAIL_CHANNEL, Services
@@ -25,6 +27,9 @@ from fedihub.volunteers.model import Effort, SignUp, Volunteer
 
 # Tries of one sign-up that raced another process on a UNIQUE (each retry sees its commit).
 ATTEMPTS = 4
+# A repeat sign-up mails the address on file a new private link at most this often, so
+# strangers cannot fill a volunteer's mailbox (or our sender's reputation) with them.
+LINK_MAIL_EVERY_S = 3600.0
 T = TypeVar("T")
 
 
@@ -33,9 +38,10 @@ class SignedUp:
     volunteer_id: int
     created: bool
     token: str | None  # the raw private-link token, only when created: show it once
-    # A (new) private link was queued to their e-mail address, so the page may say it was sent;
-    # never for a sign-up by phone alone, or where the instance sends no mail.
-    link_mailed: bool = False
+    # They gave an e-mail address and the instance sends mail: their private link goes there,
+    # and the page says only that, new sign-up or not (it must not tell a stranger which).
+    # Never for a sign-up by phone alone, or where the instance sends no mail.
+    told_by_mail: bool = False
 
 
 class _Raced(Exception):
@@ -71,13 +77,14 @@ async def sign_up(svc: Services, hub: LocalActor, sign_up: SignUp) -> SignedUp:
     """A new volunteer (with their private link's token), or the one with this sign-up's
     e-mail address or phone number updated. BadRequest when the effort's sign-up is closed."""
     done = await _retried(lambda: _sign_up_once(svc, hub, sign_up))
-    if done.link_mailed:
+    if done.told_by_mail:
         svc.wakeups.wake(MAIL_CHANNEL)
     return done
 
 
 async def _sign_up_once(svc: Services, hub: LocalActor, given: SignUp) -> SignedUp:
     now = svc.clock.now()
+    by_mail = bool(given.email and svc.config.smtp_host)
     async with svc.db.transaction() as tx:
         if not (await store.effort(tx, hub.id)).signup_open:
             raise BadRequest("sign-up for this effort is closed")
@@ -86,43 +93,27 @@ async def _sign_up_once(svc: Services, hub: LocalActor, given: SignUp) -> Signed
             token, token_hash = new_token()
             created = await store.insert_if_new(tx, hub.id, given, token_hash, now)
             if created is not None:
-                mailed = await _mail_link(tx, svc, created, given.email, token, now)
-                return SignedUp(created, True, token, mailed)
+                if by_mail:
+                    await mail.queue_link(tx, created, given.email or "", token, now)
+                return SignedUp(created, True, token, by_mail)
             # Another process committed this contact since we looked: update theirs.
             known = await store.same_contact(tx, hub.id, given)
             if known is None:
                 raise _Raced()
-        kept = await _kept_contacts(tx, hub.id, known, given)
-        await store.update_volunteer(tx, known, kept, now)
-        mailed = False
-        if kept.email and svc.config.smtp_host:
+        # Whoever typed this may not be them: what they offer is updated, never who they are
+        # or how to reach them (name, contacts, handle, consent: their private link changes
+        # those). The address on file, if any, gets a new link: at most one an hour.
+        await store.update_offer(tx, known, given, now)
+        email = (await store.contacts(tx, known))[0]
+        if (
+            email
+            and svc.config.smtp_host
+            and not await mail.link_mailed_since(tx, known, now - LINK_MAIL_EVERY_S)
+        ):
             token, token_hash = new_token()
             await store.set_token(tx, known, token_hash)
-            mailed = await _mail_link(tx, svc, known, kept.email, token, now)
-    return SignedUp(known, False, None, mailed)
-
-
-async def _mail_link(
-    tx: Transaction, svc: Services, volunteer_id: int, email: str | None, token: str, now: float
-) -> bool:
-    """Queues their private link to their address, when they gave one and we send mail."""
-    if not email or not svc.config.smtp_host:
-        return False
-    await mail.queue_link(tx, volunteer_id, email, token, now)
-    return True
-
-
-async def _kept_contacts(tx: Transaction, hub_id: int, volunteer_id: int, given: SignUp) -> SignUp:
-    """What a repeat sign-up stores: a contact it leaves out is kept, and one another volunteer
-    of this effort holds is not taken from them (the held one stays)."""
-    email, phone, key = await store.contacts(tx, volunteer_id)
-    if given.email and await store.holder(tx, hub_id, given.email, None) in (None, volunteer_id):
-        email = given.email
-    if given.phone_key and await store.holder(tx, hub_id, None, given.phone_key) in (
-        None, volunteer_id,
-    ):  # fmt: skip
-        phone, key = given.phone, given.phone_key
-    return replace(given, email=email, phone=phone, phone_key=key)
+            await mail.queue_link(tx, known, email, token, now)
+    return SignedUp(known, False, None, by_mail)
 
 
 async def by_token(svc: Services, hub: LocalActor, token: str) -> Volunteer:

@@ -111,6 +111,18 @@ async def update_volunteer(tx: Transaction, volunteer_id: int, sign_up: SignUp, 
     )
 
 
+async def update_offer(tx: Transaction, volunteer_id: int, sign_up: SignUp, now: float) -> None:
+    """A repeat sign-up: what they offer replaces what was held; who they are, how to reach
+    them and their consent stay as they were."""
+    await tx.execute(
+        "UPDATE volunteers SET languages = ?, skills = ?, other_skills = ?, availability = ?,"
+        " area = ?, area_key = ?, transport = ?, notes = ?, updated_at = ? WHERE id = ?",
+        (language_list(sign_up.languages), sign_up.skills, sign_up.other_skills,
+         sign_up.availability, sign_up.area, area_key(sign_up.area), sign_up.transport,
+         sign_up.notes, now, volunteer_id),
+    )  # fmt: skip
+
+
 async def volunteer(db: Reader, hub_id: int, volunteer_id: int) -> Volunteer | None:
     """One of this effort's volunteers: never another effort's, whatever id is asked for."""
     row = await db.fetchone(

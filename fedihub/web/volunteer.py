@@ -95,6 +95,16 @@ async def signup_page(request: web.Request) -> web.Response:
                        done=done if done in DONE else "")  # fmt: skip
 
 
+def _count_from_address(request: web.Request) -> None:
+    """One more sign-up or save from the visitor's address; TooManyRequests past the limit."""
+    if not request.app[signup_limits_key].allow(client_address(request)):
+        raise TooManyRequests(
+            "%(count)s sign-ups were sent from your address in the last hour: please wait"
+            " before sending more",
+            count=request.app[services_key].config.volunteer_signups_per_address_hour,
+        )
+
+
 async def _sign_up(request: web.Request, form: Any, hub: LocalActor) -> str:
     svc = request.app[services_key]
     if not (await service.effort(svc, hub)).signup_open:
@@ -104,17 +114,14 @@ async def _sign_up(request: web.Request, form: Any, hub: LocalActor) -> str:
         raise BadRequest(
             "leave the last field empty: it is there to catch programs that fill in every field"
         )
-    if not request.app[signup_limits_key].allow(client_address(request)):
-        raise TooManyRequests(
-            "%(count)s sign-ups were sent from your address in the last hour: please wait"
-            " before sending more",
-            count=svc.config.volunteer_signups_per_address_hour,
-        )
+    _count_from_address(request)
     done = await service.sign_up(svc, hub, given)
     here = f"/hubs/{hub.username}/volunteer"
+    if done.told_by_mail:  # the same answer, new or not: the link is in their mail
+        return f"{here}?done=mailed"
     if done.token is not None:
-        return f"{here}/me/{done.token}?new={'mailed' if done.link_mailed else '1'}"
-    return f"{here}?done={'mailed' if done.link_mailed else 'updated'}"
+        return f"{here}/me/{done.token}?new=1"
+    return f"{here}?done=updated"
 
 
 async def _signup_again(
@@ -155,8 +162,7 @@ async def _me_page(
     return _private(await _page(
         request, hub, "volunteer_me.html", values, error, status, volunteer=volunteer,
         token=request.match_info["token"], link=_link(request, hub),
-        new=request.query.get("new") in ("1", "mailed") and error is None,
-        mailed=request.query.get("new") == "mailed" and error is None,
+        new=request.query.get("new") == "1" and error is None,
         saved=request.query.get("saved") == "1" and error is None,
     ))  # fmt: skip
 
@@ -168,6 +174,9 @@ async def me_page(request: web.Request) -> web.Response:
 async def _save(request: web.Request, form: Any, mine: Mine) -> str:
     hub, _ = mine
     given = signup.read_form(typed(form), language=language_of(request))
+    # Counted with sign-ups: a refused contact says another registration holds it, so saves
+    # must not become a way to test addresses and numbers by the thousand.
+    _count_from_address(request)
     token = request.match_info["token"]
     await service.update_by_token(request.app[services_key], hub, token, given)
     return f"/hubs/{hub.username}/volunteer/me/{token}?saved=1"
