@@ -272,6 +272,8 @@ CREATE TABLE mail_queue (
   UNIQUE (issue_id, subscriber_id)
 );
 
+CREATE INDEX mail_queue_about ON mail_queue(purpose, ref_id, created_at);
+
 CREATE INDEX mail_queue_due ON mail_queue(state, next_try_at);
 
 CREATE INDEX mail_queue_running ON mail_queue(state, locked_until);

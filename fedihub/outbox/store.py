@@ -67,9 +67,15 @@ async def hide_public(tx: Transaction, actor_id: int, uris: list[str]) -> None:
         )
 
 
-async def activity_by_uri(db: Database, uri: str) -> dict[str, Any] | None:
-    """One of our activities, as sent."""
-    document = await db.fetchval("SELECT document FROM outbox_activities WHERE uri = ?", (uri,))
+async def activity_by_uri(
+    db: Database, uri: str, *, public_only: bool = False
+) -> dict[str, Any] | None:
+    """One of our activities, as sent; with `public_only`, None for one addressed to some
+    people only (a direct message: only they were meant to read it)."""
+    document = await db.fetchval(
+        "SELECT document FROM outbox_activities WHERE uri = ? AND (is_public = 1 OR NOT ?)",
+        (uri, public_only),
+    )
     return None if document is None else dict(json.loads(document))
 
 

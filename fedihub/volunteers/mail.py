@@ -74,8 +74,8 @@ class Composer:
         shift = await sites.shift(svc.db, hub.id, found.shift_id)
         site = None if shift is None else await sites.site(svc.db, hub.id, shift.site_id)
         volunteer = await store.volunteer(svc.db, hub.id, found.volunteer_id)
-        if shift is None or site is None or volunteer is None or not volunteer.email:
-            return None
+        if shift is None or site is None or volunteer is None or volunteer.email != job.recipient:
+            return None  # gone, or their address changed since: not to the old one
         if shift.state == "cancelled" or shift.ends_at <= now:
             return None
         invitation = await assignments.invitation_of(svc, hub, shift, site, job.token)

@@ -17,7 +17,9 @@ routes = web.RouteTableDef()
 async def activity_document(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     uri = svc.config.base_url + request.path
-    activity = await outbox.activity_by_uri(svc.db, uri)
+    # A direct message (a volunteer's invitation, a moderation notice) went to its readers'
+    # inboxes: its id is no way for anyone else to read it.
+    activity = await outbox.activity_by_uri(svc.db, uri, public_only=True)
     if activity is None:
         raise NotFound("no such activity")
     if wants_json(request):
