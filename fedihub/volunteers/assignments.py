@@ -33,7 +33,7 @@ from fedihub.mail import store as mail
 from fedihub.moderation import notices
 from fedihub.posts import store as posts
 from fedihub.services import MAIL_CHANNEL, Services
-from fedihub.volunteers import shifts, sites, store
+from fedihub.volunteers import shifts, sites_store, store
 from fedihub.volunteers.access import Access, record
 from fedihub.volunteers.board import titles
 from fedihub.volunteers.invitation import Invitation, note_html
@@ -288,7 +288,7 @@ async def assign(
     if len(ids) > MAX_AT_ONCE:
         raise BadRequest("at most %(max)s volunteers at once", max=MAX_AT_ONCE)
     _open_shift(shift, now)
-    site = await sites.site(svc.db, hub.id, shift.site_id)
+    site = await sites_store.site(svc.db, hub.id, shift.site_id)
     if site is None:
         raise NotFound("this effort has no such shift")
     people = await _volunteers(svc.db, hub.id, ids, now, shift.starts_at)
@@ -396,8 +396,8 @@ async def look(svc: Services, hub: LocalActor, token: str) -> Answer:
     found = await by_token(svc.db, hub.id, hash_token(token))
     if found is None:
         raise NotFound("this link is unknown")
-    shift = await sites.shift(svc.db, hub.id, found.shift_id)
-    site = None if shift is None else await sites.site(svc.db, hub.id, shift.site_id)
+    shift = await sites_store.shift(svc.db, hub.id, found.shift_id)
+    site = None if shift is None else await sites_store.site(svc.db, hub.id, shift.site_id)
     if shift is None or site is None:
         raise NotFound("this link is unknown")
     title = (await titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
@@ -416,7 +416,7 @@ async def answer(svc: Services, hub: LocalActor, token: str, choice: Choice) -> 
     async with svc.db.transaction() as tx:
         await posts.lock_post(tx, seen.shift.post_id)
         found = await by_token(tx, hub.id, hash_token(token))
-        shift = await sites.shift(tx, hub.id, seen.shift.post_id)
+        shift = await sites_store.shift(tx, hub.id, seen.shift.post_id)
         if found is None or shift is None:
             raise NotFound("this link is unknown")
         if found.state == "cancelled":
@@ -446,7 +446,7 @@ async def check_in(svc: Services, access: Access, site_id: int, assignment_id: i
         raise Forbidden("you do not coordinate this site")
     async with svc.db.transaction() as tx:
         found = await assignment(tx, hub.id, assignment_id)
-        shift = None if found is None else await sites.shift(tx, hub.id, found.shift_id)
+        shift = None if found is None else await sites_store.shift(tx, hub.id, found.shift_id)
         if found is None or shift is None or shift.site_id != site_id:
             raise NotFound("this site has no such volunteer coming")
         if found.state == "checked_in":

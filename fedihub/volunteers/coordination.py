@@ -20,7 +20,7 @@ from fedihub.actors.model import LocalActor
 from fedihub.errors import BadRequest, Forbidden, NotFound
 from fedihub.services import Services
 from fedihub.volunteers import access as roles
-from fedihub.volunteers import shifts, sites, store
+from fedihub.volunteers import shifts, sites_store, store
 from fedihub.volunteers.access import Access
 from fedihub.volunteers.export import Translate, csv_text
 from fedihub.volunteers.model import (
@@ -74,7 +74,9 @@ async def grant(
         raise BadRequest("no account named %(name)r", name=username.strip()[:60])
     if role not in roles.GRANTED:
         raise BadRequest("role: a dispatcher or a site's coordinator")
-    if role == "site" and (site_id is None or await sites.site(svc.db, hub.id, site_id) is None):
+    if role == "site" and (
+        site_id is None or await sites_store.site(svc.db, hub.id, site_id) is None
+    ):
         raise BadRequest("site: a site's coordinator needs one of this effort's sites")
     site_id = site_id if role == "site" else None
     now = svc.clock.now()
@@ -273,16 +275,18 @@ class Overview:
 
 async def overview(svc: Services, access: Access) -> Overview:
     hub_id, now = access.hub.id, svc.clock.now()
-    every_site = await sites.sites(svc.db, hub_id)
+    every_site = await sites_store.sites(svc.db, hub_id)
     if access.dispatches:
-        coming = await sites.coming_shifts(svc.db, hub_id, now)
+        coming = await sites_store.coming_shifts(svc.db, hub_id, now)
         mine = every_site
     else:
         mine = [s for s in every_site if s.id in access.site_ids]
         coming = [
-            shift for s in mine for shift in await sites.coming_shifts(svc.db, hub_id, now, s.id)
+            shift
+            for s in mine
+            for shift in await sites_store.coming_shifts(svc.db, hub_id, now, s.id)
         ]
-    places = await sites.places(svc.db, coming)
+    places = await sites_store.places(svc.db, coming)
     volunteers = await store.count(svc.db, hub_id) if access.dispatches else None
     return Overview(volunteers, len(coming), sum(p.open for p in places.values()), mine)
 

@@ -21,7 +21,7 @@ from fedihub.events.render import when_line
 from fedihub.hubs.service import require_hub
 from fedihub.keys import services_key, watchdog_key
 from fedihub.services import Services
-from fedihub.volunteers import access, assignments, board, sites
+from fedihub.volunteers import access, assignments, board, sites_store
 from fedihub.volunteers.access import Access
 from fedihub.volunteers.model import SKILLS, Shift
 from fedihub.web.auth import form_action
@@ -87,9 +87,9 @@ async def board_page(request: web.Request) -> web.Response:
     hub, _, who = await require_coordinator(request, "dispatch")
     svc = request.app[services_key]
     now = svc.clock.now()
-    coming = await sites.coming_shifts(svc.db, hub.id, now)
-    places = await sites.places(svc.db, coming)
-    names = {s.id: s.name for s in await sites.sites(svc.db, hub.id)}
+    coming = await sites_store.coming_shifts(svc.db, hub.id, now)
+    places = await sites_store.places(svc.db, coming)
+    names = {s.id: s.name for s in await sites_store.sites(svc.db, hub.id)}
     titles = await board.titles(svc.db, hub.id, [s.post_id for s in coming])
     await access.record(svc.db, hub.id, who.person_id, "board", now, None, "coming shifts")
     rows = [(s, places[s.post_id], names.get(s.site_id, ""), titles.get(s.post_id, ""))
@@ -110,7 +110,7 @@ def _wanted(request: web.Request) -> board.Wanted:
 
 
 async def _shift_of(svc: Services, hub_id: int, post_id: int) -> Shift:
-    shift = await sites.shift(svc.db, hub_id, post_id)
+    shift = await sites_store.shift(svc.db, hub_id, post_id)
     if shift is None:
         raise NotFound("this effort has no such shift")
     return shift
@@ -123,13 +123,13 @@ async def _shift_page(
     svc = request.app[services_key]
     hub, now = who.hub, svc.clock.now()
     shift = await _shift_of(svc, hub.id, _post_id(request))
-    site = await sites.site(svc.db, hub.id, shift.site_id)
+    site = await sites_store.site(svc.db, hub.id, shift.site_id)
     if site is None:
         raise NotFound("this effort has no such shift")
     wanted = _wanted(request)
     proposed = await board.proposals(svc.db, hub.id, shift, site, now=now, wanted=wanted)
     asked = await board.assigned(svc.db, hub.id, shift.post_id)
-    places = (await sites.places(svc.db, [shift]))[shift.post_id]
+    places = (await sites_store.places(svc.db, [shift]))[shift.post_id]
     title = (await board.titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
     await access.record(svc.db, hub.id, who.person_id, "board", now, None,
                         f"shift {shift.post_id}: {len(proposed)} proposed")  # fmt: skip
@@ -208,13 +208,13 @@ async def _coming_page(
 ) -> web.Response:
     svc = request.app[services_key]
     hub, now = who.hub, svc.clock.now()
-    site = await sites.site(svc.db, hub.id, _site_id(request))
+    site = await sites_store.site(svc.db, hub.id, _site_id(request))
     if site is None:
         raise NotFound("this effort has no such site")
-    coming = await sites.coming_shifts(svc.db, hub.id, now, site.id)
+    coming = await sites_store.coming_shifts(svc.db, hub.id, now, site.id)
     people = await board.coming_to_site(svc.db, hub.id, site.id, now)
     titles = await board.titles(svc.db, hub.id, [s.post_id for s in coming])
-    places = await sites.places(svc.db, coming)
+    places = await sites_store.places(svc.db, coming)
     await access.record(svc.db, hub.id, who.person_id, "site", now, None,
                         f"site {site.id}: who is coming")  # fmt: skip
     return _private(html(

@@ -18,8 +18,7 @@ from aiohttp import web
 from fedihub.errors import BadRequest
 from fedihub.keys import services_key
 from fedihub.volunteers import access as roles
-from fedihub.volunteers import coordination, store
-from fedihub.volunteers import sites as site_store
+from fedihub.volunteers import coordination, sites_store, store
 from fedihub.volunteers.access import Access, Need
 from fedihub.volunteers.export import availability_text, skills_text, transport_text
 from fedihub.volunteers.model import DAYS, SKILLS, AuditAction, Role
@@ -146,7 +145,7 @@ async def _roles_page(
     request: web.Request, form: Any, access: Access, error: str | None = None, status: int = 200
 ) -> web.Response:
     svc = request.app[services_key]
-    hub_sites = await site_store.sites(svc.db, access.hub.id)
+    hub_sites = await sites_store.sites(svc.db, access.hub.id)
     return _private(await form_page(
         request, "volunteers_roles.html", status=status, error=error, hub=access.hub,
         base=_base(access), grants=await roles.grants(svc.db, access.hub.id),

@@ -24,7 +24,7 @@ from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
-from fedihub.volunteers import access, assignments, board, sites, store
+from fedihub.volunteers import access, assignments, board, sites_store, store
 from fedihub.volunteers.model import (
     ALL_SLOTS,
     Shift,
@@ -71,7 +71,7 @@ async def add_shift(
     title: str = "Mucking out",
 ) -> Shift:  # fmt: skip
     """A post of the kind `shift` (the hub's zone is UTC), and the row the kind keeps for it."""
-    where = await sites.site(services.db, hub.id, site)
+    where = await sites_store.site(services.db, hub.id, site)
     assert where is not None
     moment = lambda t: dt.datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     text = (
@@ -80,7 +80,7 @@ async def add_shift(
         f"skills: [{', '.join(skills)}]\nlanguages: {', '.join(languages)}\n---\nA shift.\n"
     )
     post = await posts.publish(services, hub, None, "shift", text)
-    shift = await sites.shift(services.db, hub.id, post.id)
+    shift = await sites_store.shift(services.db, hub.id, post.id)
     assert shift is not None and shift.starts_at == starts_at and shift.needed == needed
     assert shift.slots == shift_slots(starts_at, starts_at + hours * 3600, UTC)
     return shift
@@ -111,9 +111,11 @@ async def effort(services: Services, slug: str = "sandy") -> Effort:
     hub = await hub_named(services, slug)
     now = services.clock.now()
     async with services.db.transaction() as tx:
-        site = await sites.add_site(tx, hub.id, "Red Hook", "Red Hook", "196 Van Brunt St",
-                                    "Boots and gloves", now)  # fmt: skip
-        other = await sites.add_site(tx, hub.id, "Rockaway", "Rockaway", "Beach 94th St", "", now)
+        site = await sites_store.add_site(tx, hub.id, "Red Hook", "Red Hook",
+                                          "196 Van Brunt St", "Boots and gloves", now)  # fmt: skip
+        other = await sites_store.add_site(
+            tx, hub.id, "Rockaway", "Rockaway", "Beach 94th St", "", now
+        )
     shift = await add_shift(services, hub, site, at_hour(now + 2 * DAY, 10))
     return Effort(hub, site, other, shift, await lead_of(services, hub))
 
@@ -130,7 +132,7 @@ async def test_proposals_are_ranked_and_exclude_who_cannot_come(
     sandy = await effort(services)
     katrina = await hub_named(services, "katrina")
     shift, hub = sandy.shift, sandy.hub
-    site = await sites.site(services.db, hub.id, sandy.site)
+    site = await sites_store.site(services.db, hub.id, sandy.site)
     assert site is not None
     morning_only = shift_slots(shift.starts_at, shift.starts_at + 3600, UTC)
     assert morning_only != shift.slots  # 10:00-14:00 is a morning and an afternoon
@@ -262,7 +264,7 @@ async def test_assign_refuses_twice_full_and_anothers_ids_and_audits(
     await assignments.assign(services, sandy.lead, sandy.shift, people[3:5])
     for one in asked:
         await assignments.answer(services, hub, one.token, "confirm")
-    places = (await sites.places(services.db, [sandy.shift]))[sandy.shift.post_id]
+    places = (await sites_store.places(services.db, [sandy.shift]))[sandy.shift.post_id]
     assert (places.confirmed, places.invited, places.open) == (3, 2, 0)
     with pytest.raises(Conflict, match="this shift is full"):
         await assignments.assign(services, sandy.lead, sandy.shift, [people[6]])
@@ -430,7 +432,7 @@ async def test_the_answer_page_get_changes_nothing_and_post_answers(
     bo = await volunteer(services, sandy.hub, "Bo")
     (asked_bo,) = await assignments.assign(services, sandy.lead, sandy.shift, [bo])
     async with services.db.transaction() as tx:
-        await sites.set_shift_state(tx, sandy.shift.post_id, "cancelled", clock.now())
+        await sites_store.set_shift_state(tx, sandy.shift.post_id, "cancelled", clock.now())
     url = f"/hubs/sandy/volunteer/answer/{asked_bo.token}"
     page = await app_client.get(url, headers=HTML)
     assert page.status == 200 and "This shift was cancelled" in await page.text()

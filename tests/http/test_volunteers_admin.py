@@ -25,7 +25,7 @@ from fedihub.posts import service as posts
 from fedihub.posts import store as post_store
 from fedihub.scheduler import Scheduler
 from fedihub.services import Services
-from fedihub.volunteers import access, sites, store
+from fedihub.volunteers import access, sites_store, store
 from fedihub.volunteers.model import MONTH_S, Shift, SignUp, skill_bits, slot
 from tests.support.web import HTML, csrf_of, form_token, sign_in
 
@@ -61,8 +61,8 @@ async def effort(svc: Services) -> dict[str, int]:
                      organizer=await require_account(svc.db, "kat"))  # fmt: skip
     sandy, katrina = await require_hub(svc.db, "sandy"), await require_hub(svc.db, "katrina")
     async with svc.db.transaction() as tx:
-        site = await sites.add_site(tx, sandy.id, "Red Hook Hub", "Red Hook", "196 Van Brunt St",
-                                    "Mops", svc.clock.now())  # fmt: skip
+        site = await sites_store.add_site(tx, sandy.id, "Red Hook Hub", "Red Hook",
+                                          "196 Van Brunt St", "Mops", svc.clock.now())  # fmt: skip
     return {
         "site": site,
         "ana": await volunteer(svc, sandy, "Ana Ortega", "ana@example.org"),
@@ -390,7 +390,7 @@ async def test_volunteers_past_their_consent_are_deleted_by_the_scheduler(
     leaving = await volunteer(services, sandy, "Lee Leaving", "lee@example.org", months=1)
     shift_post = await posts.publish(services, sandy, None, "update", "A shift, for now.\n")
     async with services.db.transaction() as tx:
-        await sites.save_shift(
+        await sites_store.save_shift(
             tx,
             Shift(
                 shift_post.id,

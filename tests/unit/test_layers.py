@@ -234,7 +234,7 @@ def test_a_store_may_not_reach_up_through_its_own_package() -> None:
 
 def test_a_group_s_store_is_storage_too() -> None:
     assert layer("fedihub.volunteers.sites_store") == "storage"
-    assert layer("fedihub.volunteers.sites") == "capability"
+    assert layer("fedihub.volunteers.assignments") == "capability"
 
 
 def test_the_app_state_keys_load_nothing_of_the_application() -> None:

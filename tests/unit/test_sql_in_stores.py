@@ -67,6 +67,6 @@ def test_a_store_is_store_py_or_a_group_s_store() -> None:
     volunteers = PACKAGE / "volunteers"
     assert may_hold_sql(volunteers / "store.py")
     assert may_hold_sql(volunteers / "sites_store.py")
-    assert not may_hold_sql(volunteers / "sites.py")
+    assert not may_hold_sql(volunteers / "assignments.py")
     assert not may_hold_sql(volunteers / "restore.py")  # ends in store.py, not in _store.py
     assert not may_hold_sql(volunteers / "store_helpers.py")
