@@ -34,7 +34,7 @@ from fedihub.moderation import notices
 from fedihub.posts import store as posts
 from fedihub.services import MAIL_CHANNEL, Services
 from fedihub.volunteers import shifts, sites_store, store
-from fedihub.volunteers.access import Access, record
+from fedihub.volunteers.access import Access
 from fedihub.volunteers.board import titles
 from fedihub.volunteers.invitation import Invitation, note_html
 from fedihub.volunteers.model import (
@@ -45,6 +45,7 @@ from fedihub.volunteers.model import (
     Site,
     Volunteer,
 )
+from fedihub.volunteers.roles_store import record
 from fedihub.words import words_for
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,7 @@ from fedihub.accounts import store as accounts
 from fedihub.actors.model import LocalActor
 from fedihub.errors import BadRequest, Forbidden, NotFound
 from fedihub.services import Services
-from fedihub.volunteers import access as roles
-from fedihub.volunteers import shifts, sites_store, store
+from fedihub.volunteers import roles_store, shifts, sites_store, store
 from fedihub.volunteers.access import Access
 from fedihub.volunteers.export import Translate, csv_text
 from fedihub.volunteers.model import (
@@ -72,7 +71,7 @@ async def grant(
     account = await accounts.get_account(svc.db, username.strip().lower().removeprefix("@"))
     if account is None:
         raise BadRequest("no account named %(name)r", name=username.strip()[:60])
-    if role not in roles.GRANTED:
+    if role not in roles_store.GRANTED:
         raise BadRequest("role: a dispatcher or a site's coordinator")
     if role == "site" and (
         site_id is None or await sites_store.site(svc.db, hub.id, site_id) is None
@@ -82,23 +81,23 @@ async def grant(
     now = svc.clock.now()
     async with svc.db.transaction() as tx:
         person = account.actor.id
-        granted = await roles.grant(tx, hub.id, person, role, site_id, access.person_id, now)
+        granted = await roles_store.grant(tx, hub.id, person, role, site_id, access.person_id, now)
         if granted:
             detail = f"{role} {account.actor.username}" + (f" site {site_id}" if site_id else "")
-            await roles.record(tx, hub.id, access.person_id, "grant", now, None, detail)
+            await roles_store.record(tx, hub.id, access.person_id, "grant", now, None, detail)
     return granted
 
 
-async def revoke(svc: Services, access: Access, grant_id: int) -> roles.Grant:
+async def revoke(svc: Services, access: Access, grant_id: int) -> roles_store.Grant:
     _leads(access)
     now = svc.clock.now()
     async with svc.db.transaction() as tx:
-        taken = await roles.revoke(tx, access.hub.id, grant_id)
+        taken = await roles_store.revoke(tx, access.hub.id, grant_id)
         if taken is None:
             raise NotFound("this effort has no such role")
         site = f" site {taken.site_id}" if taken.site_id else ""
-        await roles.record(tx, access.hub.id, access.person_id, "revoke", now, None,
-                           f"{taken.role} {taken.username}{site}")  # fmt: skip
+        await roles_store.record(tx, access.hub.id, access.person_id, "revoke", now, None,
+                                 f"{taken.role} {taken.username}{site}")  # fmt: skip
     return taken
 
 
@@ -207,8 +206,8 @@ async def people(
     )
     found = [volunteer_of(r) for r in rows[:PAGE]]
     page = f" before={before}" if before is not None else ""
-    await roles.record(svc.db, access.hub.id, access.person_id, "list", svc.clock.now(), None,
-                       search.detail() + page)  # fmt: skip
+    await roles_store.record(svc.db, access.hub.id, access.person_id, "list", svc.clock.now(),
+                             None, search.detail() + page)  # fmt: skip
     return Listing(found, found[-1].id if len(rows) > PAGE else None)
 
 
@@ -242,7 +241,8 @@ async def volunteer(
     )
     asked = [Asked(r["shift_id"], cast(AssignmentState, r["state"]), r["name"], r["starts_at"],
                    r["ends_at"], cast(ShiftState, r["shift_state"])) for r in rows]  # fmt: skip
-    await roles.record(svc.db, access.hub.id, access.person_id, "view", svc.clock.now(), found.id)
+    await roles_store.record(svc.db, access.hub.id, access.person_id, "view", svc.clock.now(),
+                             found.id)  # fmt: skip
     return found, asked
 
 
@@ -255,8 +255,8 @@ async def export(
         f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE hub_id = ? ORDER BY id", (hub.id,)
     )
     text = csv_text((volunteer_of(r) for r in rows), *(() if words is None else (words,)))
-    await roles.record(svc.db, hub.id, person_id, "export", svc.clock.now(), None,
-                       f"{len(rows)} rows")  # fmt: skip
+    await roles_store.record(svc.db, hub.id, person_id, "export", svc.clock.now(), None,
+                             f"{len(rows)} rows")  # fmt: skip
     return text
 
 
@@ -323,7 +323,8 @@ async def expire(svc: Services, now: float) -> int:
             )
             await tx.execute(f"DELETE FROM volunteers WHERE id IN ({marks})", ids)
             for hub_id, count in sorted(Counter(int(r["hub_id"]) for r in rows).items()):
-                await roles.record(tx, hub_id, None, "expire", now, None, f"{count} volunteers")
+                await roles_store.record(tx, hub_id, None, "expire", now, None,
+                                         f"{count} volunteers")  # fmt: skip
             for r in changed:
                 await shifts.places_changed(tx, svc, int(r["shift_id"]))
         total += len(rows)

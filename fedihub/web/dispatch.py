@@ -21,7 +21,7 @@ from fedihub.events.render import when_line
 from fedihub.hubs.service import require_hub
 from fedihub.keys import services_key, watchdog_key
 from fedihub.services import Services
-from fedihub.volunteers import access, assignments, board, sites_store
+from fedihub.volunteers import assignments, board, roles_store, sites_store
 from fedihub.volunteers.access import Access
 from fedihub.volunteers.model import SKILLS, Shift
 from fedihub.web.auth import form_action
@@ -91,7 +91,7 @@ async def board_page(request: web.Request) -> web.Response:
     places = await sites_store.places(svc.db, coming)
     names = {s.id: s.name for s in await sites_store.sites(svc.db, hub.id)}
     titles = await board.titles(svc.db, hub.id, [s.post_id for s in coming])
-    await access.record(svc.db, hub.id, who.person_id, "board", now, None, "coming shifts")
+    await roles_store.record(svc.db, hub.id, who.person_id, "board", now, None, "coming shifts")
     rows = [(s, places[s.post_id], names.get(s.site_id, ""), titles.get(s.post_id, ""))
             for s in coming]  # fmt: skip
     return _private(html(request, "volunteer_board.html", hub=hub, rows=rows,
@@ -131,8 +131,8 @@ async def _shift_page(
     asked = await board.assigned(svc.db, hub.id, shift.post_id)
     places = (await sites_store.places(svc.db, [shift]))[shift.post_id]
     title = (await board.titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
-    await access.record(svc.db, hub.id, who.person_id, "board", now, None,
-                        f"shift {shift.post_id}: {len(proposed)} proposed")  # fmt: skip
+    await roles_store.record(svc.db, hub.id, who.person_id, "board", now, None,
+                             f"shift {shift.post_id}: {len(proposed)} proposed")  # fmt: skip
     done = request.query.get("done", "")
     return _private(html(
         request, "volunteer_board_shift.html", status=status, hub=hub, shift=shift, site=site,
@@ -215,8 +215,8 @@ async def _coming_page(
     people = await board.coming_to_site(svc.db, hub.id, site.id, now)
     titles = await board.titles(svc.db, hub.id, [s.post_id for s in coming])
     places = await sites_store.places(svc.db, coming)
-    await access.record(svc.db, hub.id, who.person_id, "site", now, None,
-                        f"site {site.id}: who is coming")  # fmt: skip
+    await roles_store.record(svc.db, hub.id, who.person_id, "site", now, None,
+                             f"site {site.id}: who is coming")  # fmt: skip
     return _private(html(
         request, "volunteer_site_coming.html", status=status, hub=hub, site=site,
         shifts=coming, people=people, titles=titles, places=places, state_names=STATE_NAMES,

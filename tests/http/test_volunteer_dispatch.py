@@ -24,7 +24,7 @@ from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
-from fedihub.volunteers import access, assignments, board, sites_store, store
+from fedihub.volunteers import access, assignments, board, roles_store, sites_store, store
 from fedihub.volunteers.model import (
     ALL_SLOTS,
     Shift,
@@ -270,10 +270,10 @@ async def test_assign_refuses_twice_full_and_anothers_ids_and_audits(
         await assignments.assign(services, sandy.lead, sandy.shift, [people[6]])
     late = await board.assigned(services.db, hub.id, sandy.shift.post_id)
     assert sorted(a.state for a in late) == ["confirmed"] * 3 + ["invited"] * 2
-    log = await access.entries(services.db, hub.id)
+    log = await roles_store.entries(services.db, hub.id)
     assert sorted(e.volunteer_id for e in log if e.action == "assign") == sorted(people[:5])
     assert all(e.detail == f"shift {sandy.shift.post_id}" for e in log)
-    assert await access.entries(services.db, katrina.hub.id) == []
+    assert await roles_store.entries(services.db, katrina.hub.id) == []
     # A change of places defers one Update of the shift's post.
     due = await services.db.fetchval(
         "SELECT count(*) FROM pending_updates WHERE post_id = ?", (sandy.shift.post_id,)
@@ -325,7 +325,7 @@ async def test_check_in_by_that_sites_coordinator_only(
     assert not await assignments.check_in(services, this_site, sandy.site, ana.assignment_id)
     with pytest.raises(Conflict):  # checked in: the link cannot decline any more
         await assignments.answer(services, hub, ana.token, "decline")
-    log = [(e.action, e.volunteer_id) for e in await access.entries(services.db, hub.id)]
+    log = [(e.action, e.volunteer_id) for e in await roles_store.entries(services.db, hub.id)]
     assert log[0] == ("check_in", ana.volunteer.id)
 
 
@@ -345,7 +345,7 @@ async def test_a_dispatcher_of_one_effort_cannot_reach_anothers(
     sandy, katrina = await effort(services), await effort(services, "katrina")
     dina = await account(services, "dina")
     async with services.db.transaction() as tx:
-        await access.grant(tx, sandy.hub.id, dina.actor.id, "dispatcher", None, None, 0.0)
+        await roles_store.grant(tx, sandy.hub.id, dina.actor.id, "dispatcher", None, None, 0.0)
     ours = await volunteer(services, sandy.hub, "Ana", skills=("first_aid",))
     theirs = await volunteer(services, katrina.hub, "Zoe", skills=("first_aid",))
     assert await sign_in(app_client, "dina", PASSWORD) == 303
@@ -394,7 +394,7 @@ async def test_a_dispatcher_of_one_effort_cannot_reach_anothers(
     assert resp.status == 303 and resp.headers["Location"].endswith("?done=assigned")
     (asked,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert (asked.volunteer_id, asked.state) == (ours, "invited")
-    actions = [e.action for e in await access.entries(services.db, sandy.hub.id)]
+    actions = [e.action for e in await roles_store.entries(services.db, sandy.hub.id)]
     assert actions.count("board") >= 2 and "assign" in actions
 
 
@@ -447,7 +447,7 @@ async def test_the_site_list_and_check_in_through_the_web(
     sandy = await effort(services)
     sam = await account(services, "sam")
     async with services.db.transaction() as tx:
-        await access.grant(tx, sandy.hub.id, sam.actor.id, "site", sandy.site, None, 0.0)
+        await roles_store.grant(tx, sandy.hub.id, sam.actor.id, "site", sandy.site, None, 0.0)
     (ana,) = await assignments.assign(services, sandy.lead, sandy.shift,
                                       [await volunteer(services, sandy.hub, "Ana")])  # fmt: skip
     assert await sign_in(app_client, "sam", PASSWORD) == 303
@@ -474,7 +474,7 @@ async def test_the_site_list_and_check_in_through_the_web(
     assert resp.status == 303
     (row,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert row.state == "checked_in" and row.checked_in_at == clock.now()
-    actions = [e.action for e in await access.entries(services.db, sandy.hub.id)]
+    actions = [e.action for e in await roles_store.entries(services.db, sandy.hub.id)]
     assert "site" in actions and "check_in" in actions
 
 

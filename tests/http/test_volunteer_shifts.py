@@ -25,7 +25,7 @@ from fedihub.keys import delivery_worker_key, inbox_worker_key, scheduler_key
 from fedihub.posts import service as posts
 from fedihub.posts.store import Post
 from fedihub.services import Services
-from fedihub.volunteers import access, shifts, sites_store, store
+from fedihub.volunteers import roles_store, shifts, sites_store, store
 from fedihub.volunteers.model import SignUp, Site, skill_bits, slot
 from tests.support.remote import RemoteServer
 from tests.support.web import AP, HTML, form_token, sign_in
@@ -341,7 +341,7 @@ async def test_a_site_coordinator_sees_only_their_site_and_changes_nothing(
     path = "/hubs/sandy/volunteers/sites"
     assert (await app_client.get(path, headers=HTML)).status == 403  # no role yet
     async with services.db.transaction() as tx:
-        await access.grant(tx, hub.id, dina.actor.id, "site", shelter.id, None, time.time())
+        await roles_store.grant(tx, hub.id, dina.actor.id, "site", shelter.id, None, time.time())
     mine = await app_client.get(f"{path}/{shelter.id}", headers=HTML)
     text = await mine.text()
     assert mine.status == 200 and ADDRESS in text and 'name="address"' not in text

@@ -13,7 +13,7 @@ from fedihub.errors import Forbidden
 from fedihub.hubs.service import create_hub
 from fedihub.posts import service as posts
 from fedihub.services import Services
-from fedihub.volunteers import access, sites_store, store
+from fedihub.volunteers import access, roles_store, sites_store, store
 from fedihub.volunteers.model import Shift, SignUp, skill_bits, slot
 
 NOW = 1_800_000_000.0
@@ -89,8 +89,8 @@ async def test_roles_are_per_effort_and_audited(services: Services) -> None:
     assert await access.access_of(services.db, sandy, dina) is None
     async with services.db.transaction() as tx:
         site = await sites_store.add_site(tx, sandy.id, "Red Hook", "", "", "", NOW)
-        assert await access.grant(tx, sandy.id, dina_actor.id, "site", site, None, NOW)
-        assert not await access.grant(tx, sandy.id, dina_actor.id, "site", site, None, NOW)
+        assert await roles_store.grant(tx, sandy.id, dina_actor.id, "site", site, None, NOW)
+        assert not await roles_store.grant(tx, sandy.id, dina_actor.id, "site", site, None, NOW)
     mine = await access.require_access(services.db, sandy, dina, "site", site)
     assert mine.site_ids == {site} and not mine.dispatches
     with pytest.raises(Forbidden):
@@ -98,19 +98,19 @@ async def test_roles_are_per_effort_and_audited(services: Services) -> None:
     with pytest.raises(Forbidden):
         await access.require_access(services.db, katrina, dina, "site")
     async with services.db.transaction() as tx:
-        await access.grant(tx, sandy.id, dina_actor.id, "dispatcher", None, None, NOW)
+        await roles_store.grant(tx, sandy.id, dina_actor.id, "dispatcher", None, None, NOW)
     assert (await access.require_access(services.db, sandy, dina, "dispatch")).dispatches
-    await access.record(services.db, sandy.id, dina_actor.id, "view", NOW, 7, "from the board")
-    await access.record(services.db, sandy.id, None, "export", NOW + 1, None, "12 rows")
-    log = await access.entries(services.db, sandy.id)
+    await roles_store.record(services.db, sandy.id, dina_actor.id, "view", NOW, 7, "from the board")
+    await roles_store.record(services.db, sandy.id, None, "export", NOW + 1, None, "12 rows")
+    log = await roles_store.entries(services.db, sandy.id)
     assert [(e.username, e.action, e.volunteer_id) for e in log] == [
         (None, "export", None),
         ("dina", "view", 7),
     ]
-    assert await access.entries(services.db, katrina.id) == []
-    grants = await access.grants(services.db, sandy.id)
+    assert await roles_store.entries(services.db, katrina.id) == []
+    grants = await roles_store.grants(services.db, sandy.id)
     assert sorted(g.role for g in grants) == ["dispatcher", "site"]
     async with services.db.transaction() as tx:
-        assert await access.revoke(tx, katrina.id, grants[0].id) is None
-        assert await access.revoke(tx, sandy.id, grants[0].id) is not None
-    assert len(await access.grants(services.db, sandy.id)) == 1
+        assert await roles_store.revoke(tx, katrina.id, grants[0].id) is None
+        assert await roles_store.revoke(tx, sandy.id, grants[0].id) is not None
+    assert len(await roles_store.grants(services.db, sandy.id)) == 1
