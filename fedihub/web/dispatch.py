@@ -21,7 +21,7 @@ from fedihub.events.render import when_line
 from fedihub.hubs.service import require_hub
 from fedihub.keys import services_key, watchdog_key
 from fedihub.services import Services
-from fedihub.volunteers import assignments, board, roles_store, sites_store
+from fedihub.volunteers import assignments, assignments_store, board, roles_store, sites_store
 from fedihub.volunteers.access import Access
 from fedihub.volunteers.model import SKILLS, Shift
 from fedihub.web.auth import form_action
@@ -90,7 +90,7 @@ async def board_page(request: web.Request) -> web.Response:
     coming = await sites_store.coming_shifts(svc.db, hub.id, now)
     places = await sites_store.places(svc.db, coming)
     names = {s.id: s.name for s in await sites_store.sites(svc.db, hub.id)}
-    titles = await board.titles(svc.db, hub.id, [s.post_id for s in coming])
+    titles = await sites_store.titles(svc.db, hub.id, [s.post_id for s in coming])
     await roles_store.record(svc.db, hub.id, who.person_id, "board", now, None, "coming shifts")
     rows = [(s, places[s.post_id], names.get(s.site_id, ""), titles.get(s.post_id, ""))
             for s in coming]  # fmt: skip
@@ -128,9 +128,9 @@ async def _shift_page(
         raise NotFound("this effort has no such shift")
     wanted = _wanted(request)
     proposed = await board.proposals(svc.db, hub.id, shift, site, now=now, wanted=wanted)
-    asked = await board.assigned(svc.db, hub.id, shift.post_id)
+    asked = await assignments_store.assigned(svc.db, hub.id, shift.post_id)
     places = (await sites_store.places(svc.db, [shift]))[shift.post_id]
-    title = (await board.titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
+    title = (await sites_store.titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
     await roles_store.record(svc.db, hub.id, who.person_id, "board", now, None,
                              f"shift {shift.post_id}: {len(proposed)} proposed")  # fmt: skip
     done = request.query.get("done", "")
@@ -188,7 +188,7 @@ async def _cancel(request: web.Request, form: Any, who: Access) -> str:
     svc = request.app[services_key]
     shift = await _shift_of(svc, who.hub.id, _post_id(request))
     number = form_number(form, "assignment", "assignment: which one to cancel")
-    found = await assignments.assignment(svc.db, who.hub.id, number)
+    found = await assignments_store.assignment(svc.db, who.hub.id, number)
     if found is None or found.shift_id != shift.post_id:
         raise NotFound("this shift has no such assignment")
     await assignments.cancel(svc, who, number)
@@ -212,8 +212,8 @@ async def _coming_page(
     if site is None:
         raise NotFound("this effort has no such site")
     coming = await sites_store.coming_shifts(svc.db, hub.id, now, site.id)
-    people = await board.coming_to_site(svc.db, hub.id, site.id, now)
-    titles = await board.titles(svc.db, hub.id, [s.post_id for s in coming])
+    people = await assignments_store.coming_to_site(svc.db, hub.id, site.id, now)
+    titles = await sites_store.titles(svc.db, hub.id, [s.post_id for s in coming])
     places = await sites_store.places(svc.db, coming)
     await roles_store.record(svc.db, hub.id, who.person_id, "site", now, None,
                              f"site {site.id}: who is coming")  # fmt: skip

@@ -24,7 +24,15 @@ from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
-from fedihub.volunteers import access, assignments, board, roles_store, sites_store, store
+from fedihub.volunteers import (
+    access,
+    assignments,
+    assignments_store,
+    board,
+    roles_store,
+    sites_store,
+    store,
+)
 from fedihub.volunteers.model import (
     ALL_SLOTS,
     Shift,
@@ -204,7 +212,7 @@ async def test_proposals_are_ranked_and_exclude_who_cannot_come(
     )
     await assignments.answer(services, hub, asked[1].token, "decline")
     await assignments.cancel(services, sandy.lead, asked[2].assignment_id)
-    first = (await board.assigned(services.db, hub.id, earlier.post_id))[0]
+    first = (await assignments_store.assigned(services.db, hub.id, earlier.post_id))[0]
     await services.db.execute("UPDATE volunteer_assignments SET state = 'confirmed' WHERE id = ?",
                               (first.assignment_id,))  # fmt: skip
 
@@ -253,7 +261,7 @@ async def test_assign_refuses_twice_full_and_anothers_ids_and_audits(
         await assignments.assign(services, sandy.lead, sandy.shift, [people[0], theirs])
     with pytest.raises(NotFound):
         await assignments.assign(services, sandy.lead, katrina.shift, [people[0]])
-    assert await board.assigned(services.db, hub.id, sandy.shift.post_id) == []
+    assert await assignments_store.assigned(services.db, hub.id, sandy.shift.post_id) == []
 
     asked = await assignments.assign(services, sandy.lead, sandy.shift, people[:3])
     with pytest.raises(Conflict, match="asked to this shift already"):
@@ -268,7 +276,7 @@ async def test_assign_refuses_twice_full_and_anothers_ids_and_audits(
     assert (places.confirmed, places.invited, places.open) == (3, 2, 0)
     with pytest.raises(Conflict, match="this shift is full"):
         await assignments.assign(services, sandy.lead, sandy.shift, [people[6]])
-    late = await board.assigned(services.db, hub.id, sandy.shift.post_id)
+    late = await assignments_store.assigned(services.db, hub.id, sandy.shift.post_id)
     assert sorted(a.state for a in late) == ["confirmed"] * 3 + ["invited"] * 2
     log = await roles_store.entries(services.db, hub.id)
     assert sorted(e.volunteer_id for e in log if e.action == "assign") == sorted(people[:5])
@@ -386,13 +394,13 @@ async def test_a_dispatcher_of_one_effort_cannot_reach_anothers(
     assert (await app_client.post(board_url + "/assign", headers=HTML, data=forged)).status == 403
     for hub in (sandy, katrina):
         for shift_id in (sandy.shift.post_id, katrina.shift.post_id):
-            assert await board.assigned(services.db, hub.hub.id, shift_id) == []
+            assert await assignments_store.assigned(services.db, hub.hub.id, shift_id) == []
     assert (await app_client.get("/hubs/katrina/volunteers/board", headers=HTML)).status == 403
     # Assigning for real: 303 back to the board, which shows them asked.
     resp = await app_client.post(board_url + "/assign", data={"csrf": csrf, "volunteer": str(ours)},
                                  allow_redirects=False)  # fmt: skip
     assert resp.status == 303 and resp.headers["Location"].endswith("?done=assigned")
-    (asked,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    (asked,) = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert (asked.volunteer_id, asked.state) == (ours, "invited")
     actions = [e.action for e in await roles_store.entries(services.db, sandy.hub.id)]
     assert actions.count("board") >= 2 and "assign" in actions
@@ -411,7 +419,7 @@ async def test_the_answer_page_get_changes_nothing_and_post_answers(
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert page.headers["Cache-Control"] == "no-store" and "noindex" in text
     assert "Ana" not in text  # the page names the shift and the site, not the person
-    (row,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    (row,) = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert row.state == "invited"
     resp = await app_client.post(url, data={"choice": "confirm"}, headers=HTML)
     assert resp.status == 200 and "you are confirmed" in await resp.text()
@@ -423,7 +431,7 @@ async def test_the_answer_page_get_changes_nothing_and_post_answers(
                   + "a" * 101, f"/hubs/katrina/volunteer/answer/{ana.token}"):  # fmt: skip
         assert (await app_client.get(wrong, headers=HTML)).status == 404
         assert (await app_client.post(wrong, data={"choice": "decline"})).status == 404
-    (row,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    (row,) = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert row.state == "confirmed"
     await assignments.cancel(services, sandy.lead, ana.assignment_id)
     resp = await app_client.post(url, data={"choice": "confirm"}, headers=HTML)
@@ -472,7 +480,7 @@ async def test_the_site_list_and_check_in_through_the_web(
         data={"csrf": csrf, "assignment": str(ana.assignment_id)},
     )
     assert resp.status == 303
-    (row,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    (row,) = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert row.state == "checked_in" and row.checked_in_at == clock.now()
     actions = [e.action for e in await roles_store.entries(services.db, sandy.hub.id)]
     assert "site" in actions and "check_in" in actions
@@ -511,7 +519,7 @@ async def test_the_assignment_goes_as_a_direct_note_to_that_actor_only(
                    "example.org"):  # fmt: skip
         assert secret not in str(create)
     # The board says whom it could not reach.
-    page = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    page = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert {a.name: a.handle_unreached for a in page} == {
         "Ana Secret": False, "Ben Hidden": True, "Cy Private": False}  # fmt: skip
     assert re.search(r"Mucking out", content)
