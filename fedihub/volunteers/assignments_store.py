@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from fedihub.db import Database, Row, Transaction
-from fedihub.volunteers.model import COMING, Assignment, AssignmentState, Shift
+from fedihub.volunteers.model import COMING, Assignment, AssignmentState, Shift, ShiftState
 
 Reader = Database | Transaction
 _COMING = ", ".join(f"'{s}'" for s in COMING)
@@ -36,6 +36,18 @@ class Assigned:
     assigned_at: float
     answered_at: float | None
     checked_in_at: float | None
+
+
+@dataclass(frozen=True)
+class AskedTo:
+    """A shift a volunteer was asked to, as their page lists it."""
+
+    shift_id: int
+    state: AssignmentState
+    site: str
+    starts_at: float
+    ends_at: float
+    shift_state: ShiftState
 
 
 def _assignment(row: Row) -> Assignment:
@@ -83,6 +95,20 @@ async def of_shift(db: Reader, shift_id: int) -> dict[int, Assignment]:
         f"SELECT {COLUMNS} FROM volunteer_assignments a WHERE a.shift_id = ?", (shift_id,)
     )
     return {int(r["volunteer_id"]): _assignment(r) for r in rows}
+
+
+async def asked_to(db: Reader, hub_id: int, volunteer_id: int) -> list[AskedTo]:
+    """The shifts of this effort a volunteer was asked to, whatever they answered, the latest
+    first (the last hundred)."""
+    rows = await db.fetchall(
+        "SELECT a.shift_id, a.state, t.name, s.starts_at, s.ends_at, s.state AS shift_state"
+        " FROM volunteer_assignments a JOIN volunteer_shifts s ON s.post_id = a.shift_id"
+        " JOIN volunteer_sites t ON t.id = s.site_id"
+        " WHERE a.volunteer_id = ? AND s.hub_id = ? ORDER BY s.starts_at DESC LIMIT 100",
+        (volunteer_id, hub_id),
+    )
+    return [AskedTo(r["shift_id"], cast(AssignmentState, r["state"]), r["name"], r["starts_at"],
+                    r["ends_at"], cast(ShiftState, r["shift_state"])) for r in rows]  # fmt: skip
 
 
 async def busy_elsewhere(db: Reader, shift: Shift, volunteer_ids: Collection[int]) -> set[int]:
