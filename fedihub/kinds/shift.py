@@ -33,7 +33,7 @@ from fedihub.posts.kind import KindName, Parsed, PostDraft, PostKind
 from fedihub.posts.render import link_html
 from fedihub.posts.store import Post
 from fedihub.services import Services
-from fedihub.volunteers import sites
+from fedihub.volunteers import sites_store
 from fedihub.volunteers.model import (
     SKILL_KEYS,
     SKILLS,
@@ -87,8 +87,8 @@ def read_site(meta: dict[str, Any]) -> str:
     name = " ".join((read.text(meta, "site") or "").split())
     if not name:
         raise BadRequest("site: which of the hub's sites the shift is at")
-    if len(name) > sites.SITE_LIMITS["name"]:
-        raise BadRequest("site: at most %(max)s characters", max=sites.SITE_LIMITS["name"])
+    if len(name) > sites_store.SITE_LIMITS["name"]:
+        raise BadRequest("site: at most %(max)s characters", max=sites_store.SITE_LIMITS["name"])
     return name
 
 
@@ -199,14 +199,14 @@ class ShiftKind(PostKind):
         return str(fields.get("site") or "") or None
 
     async def suggestions(self, db: Database, hub: LocalActor) -> dict[str, tuple[str, ...]]:
-        return {"site": tuple(s.name for s in await sites.sites(db, hub.id))}
+        return {"site": tuple(s.name for s in await sites_store.sites(db, hub.id))}
 
     async def prepare(self, svc: Services, hub: LocalActor, draft: PostDraft) -> PostDraft:
         """The site must be one of this hub's (written as it is named there)."""
         f = ShiftFields.from_json(draft.fields)
-        site = await sites.site_called(svc.db, hub.id, f.site)
+        site = await sites_store.site_called(svc.db, hub.id, f.site)
         if site is None:
-            known = [s.name for s in await sites.sites(svc.db, hub.id)]
+            known = [s.name for s in await sites_store.sites(svc.db, hub.id)]
             if not known:
                 raise BadRequest("site: %(hub)s has no sites yet: add one under Volunteers →"
                                  " Sites first", hub=hub.username)  # fmt: skip
@@ -219,13 +219,13 @@ class ShiftKind(PostKind):
         """Read when rendered: the places change with every assignment (counts only). The site
         by the name the post gives; by the stored row when the site was renamed since."""
         f = ShiftFields.from_json(post.fields)
-        site = await sites.site_called(db, post.actor_id, f.site)
-        stored = await sites.shift(db, post.actor_id, post.id)
+        site = await sites_store.site_called(db, post.actor_id, f.site)
+        stored = await sites_store.shift(db, post.actor_id, post.id)
         if site is None and stored is not None:
-            site = await sites.site(db, post.actor_id, stored.site_id)
+            site = await sites_store.site(db, post.actor_id, stored.site_id)
         return Shown(
             site=site.name if site else f.site, area=site.area if site else "",
-            places=await sites.shift_places(db, post.id, f.needed),
+            places=await sites_store.shift_places(db, post.id, f.needed),
             state=stored.state if stored else "open",
         )  # fmt: skip
 
@@ -279,16 +279,16 @@ class ShiftKind(PostKind):
         (its text, say), but none is published, or moved, into the past."""
         assert post.starts_at is not None and post.ends_at is not None
         f = ShiftFields.from_json(post.fields)
-        site = await sites.site_called(tx, hub.id, f.site)
+        site = await sites_store.site_called(tx, hub.id, f.site)
         if site is None:  # removed between prepare and now
             raise BadRequest("site: %(site)r is not one of this hub's sites", site=f.site)
-        before = await sites.shift(tx, hub.id, post.id)
+        before = await sites_store.shift(tx, hub.id, post.id)
         times = (post.starts_at, post.ends_at)
         moved = before is None or (before.starts_at, before.ends_at) != times
         if moved and post.ends_at <= now:
             raise BadRequest("end: this shift would already be over: give a time to come")
         slots = shift_slots(post.starts_at, post.ends_at, ZoneInfo(hub.timezone or "UTC"))
-        await sites.save_shift(tx, Shift(
+        await sites_store.save_shift(tx, Shift(
             post_id=post.id, hub_id=hub.id, site_id=site.id, starts_at=post.starts_at,
             ends_at=post.ends_at, needed=f.needed, skills=skill_bits(f.skills),
             languages=f.languages, slots=slots, state="open",
@@ -310,7 +310,7 @@ class ShiftKind(PostKind):
         self, tx: Transaction, svc: Services, hub: LocalActor, post: Post, now: float
     ) -> None:
         """Its row stays for the assignments it holds; dispatch no longer offers it."""
-        await sites.set_shift_state(tx, post.id, "cancelled", now)
+        await sites_store.set_shift_state(tx, post.id, "cancelled", now)
 
     async def page(
         self, db: Database, post: Post, viewer_uri: str | None, now: float

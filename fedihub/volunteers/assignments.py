@@ -1,6 +1,6 @@
 """Assignments: a coordinator asks volunteers to come to a shift, they confirm or decline by
-their link, the site's coordinator checks them in. Its SQL (volunteer_assignments) and the
-capability over it.
+their link, the site's coordinator checks them in. The capability over assignments_store.py's
+rows (volunteer_assignments).
 
 States and who moves them (TRANSITIONS): a dispatcher invites (again, after a cancellation or
 a no) and cancels; the volunteer confirms or declines by the link (and may change their mind
@@ -22,20 +22,19 @@ import logging
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal, cast
+from typing import Literal
 
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
-from fedihub.db import Database, Row, Transaction
+from fedihub.db import Database, Transaction
 from fedihub.errors import BadRequest, Conflict, FedihubError, Forbidden, NotFound
 from fedihub.follows.service import parse_handle, resolve_handle_or_uri
 from fedihub.mail import store as mail
 from fedihub.moderation import notices
 from fedihub.posts import store as posts
 from fedihub.services import MAIL_CHANNEL, Services
-from fedihub.volunteers import shifts, sites, store
-from fedihub.volunteers.access import Access, record
-from fedihub.volunteers.board import titles
+from fedihub.volunteers import assignments_store, shifts, sites_store, store
+from fedihub.volunteers.access import Access
 from fedihub.volunteers.invitation import Invitation, note_html
 from fedihub.volunteers.model import (
     COMING,
@@ -45,6 +44,7 @@ from fedihub.volunteers.model import (
     Site,
     Volunteer,
 )
+from fedihub.volunteers.roles_store import record
 from fedihub.words import words_for
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,9 @@ TRANSITIONS: Mapping[AssignmentState, frozenset[AssignmentState]] = {
 MAX_AT_ONCE = 100  # volunteers asked in one go from the board
 HANDLE_LOOKUPS = 8  # WebFinger look-ups run at once while assigning
 TOKEN_BYTES = 32
-_COMING = ", ".join(f"'{s}'" for s in COMING)
-COLUMNS = "a.id, a.shift_id, a.volunteer_id, a.state, a.assigned_at, a.answered_at," \
-          " a.checked_in_at"  # fmt: skip
+# volunteers/mail.py reads an assignment's effort and row through this module.
+hub_of = assignments_store.hub_of
+by_token = assignments_store.by_token
 
 
 def invite_limit(needed: int) -> int:
@@ -88,115 +88,13 @@ def answer_path(hub: LocalActor, token: str) -> str:
     return f"/hubs/{hub.username}/volunteer/answer/{token}"
 
 
-def _assignment(row: Row) -> Assignment:
-    return Assignment(row["id"], row["shift_id"], row["volunteer_id"],
-                      cast(AssignmentState, row["state"]), row["assigned_at"],
-                      row["answered_at"], row["checked_in_at"])  # fmt: skip
-
-
-# SQL
-
-
-async def assignment(db: Reader, hub_id: int, assignment_id: int) -> Assignment | None:
-    """One of this effort's assignments: never another's."""
-    row = await db.fetchone(
-        f"SELECT {COLUMNS} FROM volunteer_assignments a"
-        " JOIN volunteer_shifts s ON s.post_id = a.shift_id WHERE a.id = ? AND s.hub_id = ?",
-        (assignment_id, hub_id),
-    )
-    return None if row is None else _assignment(row)
-
-
-async def hub_of(db: Reader, assignment_id: int) -> int | None:
-    """The effort an assignment belongs to (for its mail, which names only the assignment)."""
-    row = await db.fetchone(
-        "SELECT s.hub_id FROM volunteer_assignments a"
-        " JOIN volunteer_shifts s ON s.post_id = a.shift_id WHERE a.id = ?",
-        (assignment_id,),
-    )
-    return None if row is None else int(row[0])
-
-
-async def by_token(db: Reader, hub_id: int, token_hash: str) -> Assignment | None:
-    row = await db.fetchone(
-        f"SELECT {COLUMNS} FROM volunteer_assignments a"
-        " JOIN volunteer_shifts s ON s.post_id = a.shift_id"
-        " WHERE a.token_hash = ? AND s.hub_id = ?",
-        (token_hash, hub_id),
-    )
-    return None if row is None else _assignment(row)
-
-
-async def of_shift(db: Reader, shift_id: int) -> dict[int, Assignment]:
-    """A shift's assignments, by volunteer id."""
-    rows = await db.fetchall(
-        f"SELECT {COLUMNS} FROM volunteer_assignments a WHERE a.shift_id = ?", (shift_id,)
-    )
-    return {int(r["volunteer_id"]): _assignment(r) for r in rows}
-
-
-async def busy_elsewhere(db: Reader, shift: Shift, volunteer_ids: Collection[int]) -> set[int]:
-    """Of `volunteer_ids`, those coming to another open shift of the effort at an overlapping
-    time."""
-    if not volunteer_ids:
-        return set()
-    marks = ", ".join("?" for _ in volunteer_ids)
-    rows = await db.fetchall(
-        "SELECT DISTINCT a.volunteer_id FROM volunteer_assignments a"
-        " JOIN volunteer_shifts s ON s.post_id = a.shift_id"
-        f" WHERE a.volunteer_id IN ({marks}) AND s.hub_id = ? AND s.post_id <> ?"
-        f" AND s.state = 'open' AND a.state IN ({_COMING}) AND s.starts_at < ? AND s.ends_at > ?",
-        (*volunteer_ids, shift.hub_id, shift.post_id, shift.ends_at, shift.starts_at),
-    )
-    return {int(r[0]) for r in rows}
-
-
-async def _invite(
-    tx: Transaction, shift_id: int, volunteer_id: int, token_hash: str, by: int,
-    unreached: bool, now: float,
-) -> int:  # fmt: skip
-    """A new invitation, or an old one (cancelled, declined) asked again with a new link."""
-    row = await tx.fetchone(
-        "INSERT INTO volunteer_assignments (shift_id, volunteer_id, state, token_hash,"
-        " assigned_by, assigned_at, handle_unreached) VALUES (?, ?, 'invited', ?, ?, ?, ?)"
-        " ON CONFLICT (shift_id, volunteer_id) DO UPDATE SET state = 'invited',"
-        " token_hash = excluded.token_hash, assigned_by = excluded.assigned_by,"
-        " assigned_at = excluded.assigned_at, answered_at = NULL, checked_in_at = NULL,"
-        " handle_unreached = excluded.handle_unreached RETURNING id",
-        (shift_id, volunteer_id, token_hash, by, now, int(unreached)),
-    )
-    assert row is not None
-    return int(row[0])
-
-
 async def _move(tx: Transaction, found: Assignment, to: AssignmentState, now: float) -> bool:
-    """Moves one assignment if it is still in the state it was read in (False: someone else
-    moved it meanwhile). Refuses a move TRANSITIONS does not allow."""
+    """Moves one assignment if TRANSITIONS allows it (Conflict otherwise) and it is still in the
+    state it was read in (False: someone else moved it meanwhile)."""
     if to not in TRANSITIONS[found.state]:
         raise Conflict("an assignment that is %(state)s cannot become %(to)s",
                        state=found.state, to=to)  # fmt: skip
-    answered = "answered_at = ?" if to in ("confirmed", "declined") else "answered_at = answered_at"
-    checked = "checked_in_at = ?" if to == "checked_in" else "checked_in_at = checked_in_at"
-    params: list[object] = [to]
-    params += [now] if to in ("confirmed", "declined") else []
-    params += [now] if to == "checked_in" else []
-    changed = await tx.execute(
-        f"UPDATE volunteer_assignments SET state = ?, {answered}, {checked}"
-        " WHERE id = ? AND state = ?",
-        (*params, found.id, found.state),
-    )
-    return changed > 0
-
-
-async def _counts(tx: Reader, shift_id: int) -> tuple[int, int]:
-    """(coming: invited or confirmed or checked in, confirmed or checked in) of a shift."""
-    row = await tx.fetchone(
-        f"SELECT sum(CASE WHEN state IN ({_COMING}) THEN 1 ELSE 0 END),"
-        " sum(CASE WHEN state IN ('confirmed', 'checked_in') THEN 1 ELSE 0 END)"
-        " FROM volunteer_assignments WHERE shift_id = ?",
-        (shift_id,),
-    )
-    return (int(row[0] or 0), int(row[1] or 0)) if row is not None else (0, 0)
+    return await assignments_store.move(tx, found, to, now)
 
 
 # Assigning
@@ -263,7 +161,7 @@ async def _reach_all(svc: Services, handles: set[str]) -> dict[str, RemoteActor 
 
 async def invitation_of(svc: Services, hub: LocalActor, shift: Shift, site: Site,
                         token: str, db: Reader | None = None) -> Invitation:  # fmt: skip
-    title = (await titles(db or svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
+    title = (await sites_store.titles(db or svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
     return Invitation(
         hub_name=hub.name, timezone=hub.timezone, title=title, starts_at=shift.starts_at,
         ends_at=shift.ends_at, site_name=site.name, address=site.address, needs=site.needs,
@@ -288,7 +186,7 @@ async def assign(
     if len(ids) > MAX_AT_ONCE:
         raise BadRequest("at most %(max)s volunteers at once", max=MAX_AT_ONCE)
     _open_shift(shift, now)
-    site = await sites.site(svc.db, hub.id, shift.site_id)
+    site = await sites_store.site(svc.db, hub.id, shift.site_id)
     if site is None:
         raise NotFound("this effort has no such shift")
     people = await _volunteers(svc.db, hub.id, ids, now, shift.starts_at)
@@ -301,8 +199,9 @@ async def assign(
             token, token_hash = new_token()
             person = reached.get(volunteer.handle) if volunteer.handle else None
             unreached = bool(volunteer.handle) and person is None
-            assignment_id = await _invite(tx, shift.post_id, volunteer.id, token_hash,
-                                          access.person_id, unreached, now)  # fmt: skip
+            assignment_id = await assignments_store.invite(
+                tx, shift.post_id, volunteer.id, token_hash, access.person_id, unreached, now
+            )
             if person is not None:
                 invitation = await invitation_of(svc, hub, shift, site, token, tx)
                 words = words_for(volunteer.language)
@@ -330,17 +229,17 @@ async def _queue_mail(tx: Transaction, svc: Services, asked: list[Asked], now: f
 
 async def _check_room(tx: Transaction, shift: Shift, people: list[Volunteer], n: int) -> None:
     """Not twice, not at two places at once, not into a full shift, not far beyond it."""
-    held = await of_shift(tx, shift.post_id)
+    held = await assignments_store.of_shift(tx, shift.post_id)
     for volunteer in people:
         mine = held.get(volunteer.id)
         if mine is not None and mine.state in COMING:
             raise Conflict("volunteer %(id)s is asked to this shift already", id=volunteer.id)
-    busy = await busy_elsewhere(tx, shift, [v.id for v in people])
+    busy = await assignments_store.busy_elsewhere(tx, shift, [v.id for v in people])
     for volunteer in people:
         if volunteer.id in busy:
             raise Conflict("volunteer %(id)s is coming to another shift at that time",
                            id=volunteer.id)  # fmt: skip
-    coming, confirmed = await _counts(tx, shift.post_id)
+    coming, confirmed = await assignments_store.counts(tx, shift.post_id)
     if confirmed >= shift.needed:
         raise Conflict("this shift is full: %(n)s of %(needed)s have confirmed",
                        n=confirmed, needed=shift.needed)  # fmt: skip
@@ -358,7 +257,7 @@ async def cancel(svc: Services, access: Access, assignment_id: int) -> Assignmen
         raise Forbidden("only the effort's dispatchers assign volunteers")
     now = svc.clock.now()
     async with svc.db.transaction() as tx:
-        found = await assignment(tx, access.hub.id, assignment_id)
+        found = await assignments_store.assignment(tx, access.hub.id, assignment_id)
         if found is None:
             raise NotFound("this effort has no such assignment")
         if found.state == "cancelled":
@@ -368,7 +267,7 @@ async def cancel(svc: Services, access: Access, assignment_id: int) -> Assignmen
         await record(tx, access.hub.id, access.person_id, "assign", now, found.volunteer_id,
                      f"cancel shift {found.shift_id}")  # fmt: skip
         await shifts.places_changed(tx, svc, found.shift_id)
-    return await assignment(svc.db, access.hub.id, assignment_id) or found
+    return await assignments_store.assignment(svc.db, access.hub.id, assignment_id) or found
 
 
 # The volunteer's answer
@@ -393,14 +292,14 @@ class Answer:
 
 async def look(svc: Services, hub: LocalActor, token: str) -> Answer:
     """The assignment a link names, without changing anything (the page a GET shows)."""
-    found = await by_token(svc.db, hub.id, hash_token(token))
+    found = await assignments_store.by_token(svc.db, hub.id, hash_token(token))
     if found is None:
         raise NotFound("this link is unknown")
-    shift = await sites.shift(svc.db, hub.id, found.shift_id)
-    site = None if shift is None else await sites.site(svc.db, hub.id, shift.site_id)
+    shift = await sites_store.shift(svc.db, hub.id, found.shift_id)
+    site = None if shift is None else await sites_store.site(svc.db, hub.id, shift.site_id)
     if shift is None or site is None:
         raise NotFound("this link is unknown")
-    title = (await titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
+    title = (await sites_store.titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
     return Answer(found, shift, site, False, hub.timezone, title)
 
 
@@ -415,8 +314,8 @@ async def answer(svc: Services, hub: LocalActor, token: str, choice: Choice) -> 
     to: AssignmentState = "confirmed" if choice == "confirm" else "declined"
     async with svc.db.transaction() as tx:
         await posts.lock_post(tx, seen.shift.post_id)
-        found = await by_token(tx, hub.id, hash_token(token))
-        shift = await sites.shift(tx, hub.id, seen.shift.post_id)
+        found = await assignments_store.by_token(tx, hub.id, hash_token(token))
+        shift = await sites_store.shift(tx, hub.id, seen.shift.post_id)
         if found is None or shift is None:
             raise NotFound("this link is unknown")
         if found.state == "cancelled":
@@ -426,12 +325,15 @@ async def answer(svc: Services, hub: LocalActor, token: str, choice: Choice) -> 
             return replace(seen, assignment=found, shift=shift)
         if found.state == "checked_in":
             raise Conflict("you are checked in at this shift already")
-        if to == "confirmed" and (await _counts(tx, shift.post_id))[1] >= shift.needed:
+        if (
+            to == "confirmed"
+            and (await assignments_store.counts(tx, shift.post_id))[1] >= shift.needed
+        ):
             raise Conflict("this shift is full now: thank you, you are not needed this time")
         if not await _move(tx, found, to, now):
             raise Conflict("this invitation changed meanwhile: open the link again")
         await shifts.places_changed(tx, svc, shift.post_id)
-        moved = await by_token(tx, hub.id, hash_token(token)) or found
+        moved = await assignments_store.by_token(tx, hub.id, hash_token(token)) or found
     return replace(seen, assignment=moved, shift=shift, changed=True)
 
 
@@ -445,8 +347,8 @@ async def check_in(svc: Services, access: Access, site_id: int, assignment_id: i
     if not access.sees_site(site_id):
         raise Forbidden("you do not coordinate this site")
     async with svc.db.transaction() as tx:
-        found = await assignment(tx, hub.id, assignment_id)
-        shift = None if found is None else await sites.shift(tx, hub.id, found.shift_id)
+        found = await assignments_store.assignment(tx, hub.id, assignment_id)
+        shift = None if found is None else await sites_store.shift(tx, hub.id, found.shift_id)
         if found is None or shift is None or shift.site_id != site_id:
             raise NotFound("this site has no such volunteer coming")
         if found.state == "checked_in":

@@ -22,7 +22,8 @@ from fedihub.mail.store import MailJob, Purpose
 from fedihub.mail.worker import Mailer
 from fedihub.newswire.newsletter.subscribers import hash_token
 from fedihub.services import Services
-from fedihub.volunteers import assignments, sites, store
+from fedihub.volunteers import assignments, store
+from fedihub.volunteers import sites_store as sites
 from fedihub.volunteers.invitation import (
     Invitation,
     asked,

@@ -1,5 +1,5 @@
 """SQL for efforts and volunteers (migration 0033): personal data, read only by coordinators'
-pages (which audit it, volunteers/access.py) and by the volunteer's own private link."""
+pages (which audit it, volunteers/roles_store.py) and by the volunteer's own private link."""
 
 from __future__ import annotations
 
@@ -144,6 +144,55 @@ async def delete_volunteer(tx: Transaction, volunteer_id: int) -> bool:
     return await tx.execute("DELETE FROM volunteers WHERE id = ?", (volunteer_id,)) > 0
 
 
+def _like(text: str) -> str:
+    """`text` matched literally by LIKE … ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def matching(
+    db: Reader, hub_id: int, *, text: str, area: str, skills: int, language: str,
+    availability: int, before: int | None, limit: int,
+) -> list[Volunteer]:  # fmt: skip
+    """The effort's volunteers, the latest to sign up first (below the id `before`), narrowed
+    to those whose name or e-mail address holds `text`, whose area key holds the key `area`,
+    with one of the `skills` bits, speaking the language tag `language`, free at one of the
+    `availability` bits (each empty or 0: any)."""
+    where, params = ["hub_id = ?"], list[object]([hub_id])
+    if text:
+        pattern = f"%{_like(text.lower())}%"
+        where.append("(lower(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')")
+        params += [pattern, pattern]
+    if area:
+        where.append("area_key LIKE ? ESCAPE '\\'")
+        params.append(f"%{_like(area)}%")
+    if skills:
+        where.append("(skills & ?) <> 0")
+        params.append(skills)
+    if language:
+        where.append("languages LIKE ? ESCAPE '\\'")
+        params.append(f"% {_like(language)} %")
+    if availability:
+        where.append("(availability & ?) <> 0")
+        params.append(availability)
+    if before is not None:
+        where.append("id < ?")
+        params.append(before)
+    rows = await db.fetchall(
+        f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE {' AND '.join(where)}"
+        " ORDER BY id DESC LIMIT ?",
+        (*params, limit),
+    )
+    return [volunteer_of(r) for r in rows]
+
+
+async def every_volunteer(db: Reader, hub_id: int) -> list[Volunteer]:
+    """The effort's volunteers in the order they signed up (the export)."""
+    rows = await db.fetchall(
+        f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE hub_id = ? ORDER BY id", (hub_id,)
+    )
+    return [volunteer_of(r) for r in rows]
+
+
 async def count(db: Reader, hub_id: int) -> int:
     row = await db.fetchone("SELECT count(*) FROM volunteers WHERE hub_id = ?", (hub_id,))
     return int(row[0]) if row is not None else 0
@@ -213,3 +262,42 @@ async def coming_shift_ids(tx: Reader, volunteer_id: int) -> list[int]:
         (volunteer_id, *COMING),
     )
     return [int(row[0]) for row in rows]
+
+
+# Deletion once the consent has run out (coordination.expire)
+
+
+async def any_expired(db: Reader, now: float) -> bool:
+    """Whether any volunteer's consent ran out by `now`: one indexed read, no write lock."""
+    due = "SELECT 1 FROM volunteers WHERE consent_until <= ? LIMIT 1"
+    return await db.fetchone(due, (now,)) is not None
+
+
+async def expired(tx: Reader, now: float, limit: int) -> list[tuple[int, int]]:
+    """(volunteer id, hub id) of up to `limit` volunteers whose consent ran out by `now`,
+    those whose ran out first first."""
+    rows = await tx.fetchall(
+        "SELECT id, hub_id FROM volunteers WHERE consent_until <= ?"
+        " ORDER BY consent_until, id LIMIT ?",
+        (now, limit),
+    )
+    return [(int(r["id"]), int(r["hub_id"])) for r in rows]
+
+
+async def shifts_coming_to(tx: Reader, volunteer_ids: list[int], now: float) -> list[int]:
+    """The shifts not yet over that any of these volunteers is expected at."""
+    marks = ", ".join("?" for _ in volunteer_ids)
+    coming = ", ".join(f"'{state}'" for state in COMING)
+    rows = await tx.fetchall(
+        "SELECT DISTINCT a.shift_id FROM volunteer_assignments a JOIN volunteer_shifts s"
+        f" ON s.post_id = a.shift_id WHERE a.volunteer_id IN ({marks})"
+        f" AND a.state IN ({coming}) AND s.ends_at > ?",
+        (*volunteer_ids, now),
+    )
+    return [int(r["shift_id"]) for r in rows]
+
+
+async def delete_volunteers(tx: Transaction, volunteer_ids: list[int]) -> None:
+    """Gone with their assignments (ON DELETE CASCADE)."""
+    marks = ", ".join("?" for _ in volunteer_ids)
+    await tx.execute(f"DELETE FROM volunteers WHERE id IN ({marks})", volunteer_ids)

@@ -21,7 +21,7 @@ from fedihub.events.render import when_line
 from fedihub.hubs.service import require_hub
 from fedihub.keys import services_key, watchdog_key
 from fedihub.services import Services
-from fedihub.volunteers import access, assignments, board, sites
+from fedihub.volunteers import assignments, assignments_store, board, roles_store, sites_store
 from fedihub.volunteers.access import Access
 from fedihub.volunteers.model import SKILLS, Shift
 from fedihub.web.auth import form_action
@@ -87,11 +87,11 @@ async def board_page(request: web.Request) -> web.Response:
     hub, _, who = await require_coordinator(request, "dispatch")
     svc = request.app[services_key]
     now = svc.clock.now()
-    coming = await sites.coming_shifts(svc.db, hub.id, now)
-    places = await sites.places(svc.db, coming)
-    names = {s.id: s.name for s in await sites.sites(svc.db, hub.id)}
-    titles = await board.titles(svc.db, hub.id, [s.post_id for s in coming])
-    await access.record(svc.db, hub.id, who.person_id, "board", now, None, "coming shifts")
+    coming = await sites_store.coming_shifts(svc.db, hub.id, now)
+    places = await sites_store.places(svc.db, coming)
+    names = {s.id: s.name for s in await sites_store.sites(svc.db, hub.id)}
+    titles = await sites_store.titles(svc.db, hub.id, [s.post_id for s in coming])
+    await roles_store.record(svc.db, hub.id, who.person_id, "board", now, None, "coming shifts")
     rows = [(s, places[s.post_id], names.get(s.site_id, ""), titles.get(s.post_id, ""))
             for s in coming]  # fmt: skip
     return _private(html(request, "volunteer_board.html", hub=hub, rows=rows,
@@ -110,7 +110,7 @@ def _wanted(request: web.Request) -> board.Wanted:
 
 
 async def _shift_of(svc: Services, hub_id: int, post_id: int) -> Shift:
-    shift = await sites.shift(svc.db, hub_id, post_id)
+    shift = await sites_store.shift(svc.db, hub_id, post_id)
     if shift is None:
         raise NotFound("this effort has no such shift")
     return shift
@@ -123,16 +123,16 @@ async def _shift_page(
     svc = request.app[services_key]
     hub, now = who.hub, svc.clock.now()
     shift = await _shift_of(svc, hub.id, _post_id(request))
-    site = await sites.site(svc.db, hub.id, shift.site_id)
+    site = await sites_store.site(svc.db, hub.id, shift.site_id)
     if site is None:
         raise NotFound("this effort has no such shift")
     wanted = _wanted(request)
     proposed = await board.proposals(svc.db, hub.id, shift, site, now=now, wanted=wanted)
-    asked = await board.assigned(svc.db, hub.id, shift.post_id)
-    places = (await sites.places(svc.db, [shift]))[shift.post_id]
-    title = (await board.titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
-    await access.record(svc.db, hub.id, who.person_id, "board", now, None,
-                        f"shift {shift.post_id}: {len(proposed)} proposed")  # fmt: skip
+    asked = await assignments_store.assigned(svc.db, hub.id, shift.post_id)
+    places = (await sites_store.places(svc.db, [shift]))[shift.post_id]
+    title = (await sites_store.titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
+    await roles_store.record(svc.db, hub.id, who.person_id, "board", now, None,
+                             f"shift {shift.post_id}: {len(proposed)} proposed")  # fmt: skip
     done = request.query.get("done", "")
     return _private(html(
         request, "volunteer_board_shift.html", status=status, hub=hub, shift=shift, site=site,
@@ -188,7 +188,7 @@ async def _cancel(request: web.Request, form: Any, who: Access) -> str:
     svc = request.app[services_key]
     shift = await _shift_of(svc, who.hub.id, _post_id(request))
     number = form_number(form, "assignment", "assignment: which one to cancel")
-    found = await assignments.assignment(svc.db, who.hub.id, number)
+    found = await assignments_store.assignment(svc.db, who.hub.id, number)
     if found is None or found.shift_id != shift.post_id:
         raise NotFound("this shift has no such assignment")
     await assignments.cancel(svc, who, number)
@@ -208,15 +208,15 @@ async def _coming_page(
 ) -> web.Response:
     svc = request.app[services_key]
     hub, now = who.hub, svc.clock.now()
-    site = await sites.site(svc.db, hub.id, _site_id(request))
+    site = await sites_store.site(svc.db, hub.id, _site_id(request))
     if site is None:
         raise NotFound("this effort has no such site")
-    coming = await sites.coming_shifts(svc.db, hub.id, now, site.id)
-    people = await board.coming_to_site(svc.db, hub.id, site.id, now)
-    titles = await board.titles(svc.db, hub.id, [s.post_id for s in coming])
-    places = await sites.places(svc.db, coming)
-    await access.record(svc.db, hub.id, who.person_id, "site", now, None,
-                        f"site {site.id}: who is coming")  # fmt: skip
+    coming = await sites_store.coming_shifts(svc.db, hub.id, now, site.id)
+    people = await assignments_store.coming_to_site(svc.db, hub.id, site.id, now)
+    titles = await sites_store.titles(svc.db, hub.id, [s.post_id for s in coming])
+    places = await sites_store.places(svc.db, coming)
+    await roles_store.record(svc.db, hub.id, who.person_id, "site", now, None,
+                             f"site {site.id}: who is coming")  # fmt: skip
     return _private(html(
         request, "volunteer_site_coming.html", status=status, hub=hub, site=site,
         shifts=coming, people=people, titles=titles, places=places, state_names=STATE_NAMES,

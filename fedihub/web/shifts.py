@@ -13,7 +13,7 @@ from aiohttp import web
 from fedihub.hubs.service import require_hub
 from fedihub.keys import services_key
 from fedihub.posts import render
-from fedihub.volunteers import sites
+from fedihub.volunteers import sites_store
 from fedihub.volunteers.model import SKILLS, Places, Shift, Site, skills_of
 from fedihub.web.respond import html, reader_words
 from fedihub.words import Words
@@ -87,9 +87,9 @@ def group_by_day_and_site(
 async def shifts_page(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     hub = await require_hub(svc.db, request.match_info["username"])
-    coming = await sites.coming_shifts(svc.db, hub.id, svc.clock.now(), limit=MAX_SHIFTS)
-    places = await sites.places(svc.db, coming)
-    by_id = {s.id: s for s in await sites.sites(svc.db, hub.id)}
+    coming = await sites_store.coming_shifts(svc.db, hub.id, svc.clock.now(), limit=MAX_SHIFTS)
+    places = await sites_store.places(svc.db, coming)
+    by_id = {s.id: s for s in await sites_store.sites(svc.db, hub.id)}
     zone = ZoneInfo(hub.timezone or "UTC")
     days = group_by_day_and_site(coming, places, by_id, hub.path(), zone, reader_words(request))
     return html(request, "shifts.html", hub=hub, days=days, zone=zone.key,

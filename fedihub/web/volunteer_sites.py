@@ -14,7 +14,7 @@ from fedihub.accounts.store import Account
 from fedihub.actors.model import LocalActor
 from fedihub.errors import NotFound
 from fedihub.keys import services_key
-from fedihub.volunteers import sites
+from fedihub.volunteers import sites_store
 from fedihub.volunteers.access import Access
 from fedihub.volunteers.model import Site
 from fedihub.web.auth import form_action, form_page
@@ -50,7 +50,7 @@ async def _sites_page(
 ) -> web.Response:  # fmt: skip
     hub, _, access = who
     svc = request.app[services_key]
-    shown = [s for s in await sites.sites(svc.db, hub.id) if access.sees_site(s.id)]
+    shown = [s for s in await sites_store.sites(svc.db, hub.id) if access.sees_site(s.id)]
     return _private(await form_page(
         request, "volunteer_sites.html", status=status, error=error, hub=hub, sites=shown,
         may_edit=access.dispatches, values=_typed(form) if error else {},
@@ -67,9 +67,9 @@ async def _add(request: web.Request, form: Any, who: Coordinator) -> str:
     hub = who[0]
     svc = request.app[services_key]
     typed = _typed(form)
-    site = sites.checked_site(hub.id, 0, **typed)
+    site = sites_store.checked_site(hub.id, 0, **typed)
     async with svc.db.transaction() as tx:
-        site_id = await sites.save_site(tx, site, svc.clock.now())
+        site_id = await sites_store.save_site(tx, site, svc.clock.now())
     return f"/hubs/{hub.username}/volunteers/sites/{site_id}?done=added"
 
 
@@ -83,7 +83,7 @@ def _site_id(request: web.Request) -> int:
 
 
 async def _site_of(request: web.Request, hub: LocalActor) -> Site:
-    found = await sites.site(request.app[services_key].db, hub.id, _site_id(request))
+    found = await sites_store.site(request.app[services_key].db, hub.id, _site_id(request))
     if found is None:
         raise NotFound("%(hub)s has no such site", hub=hub.username)
     return found
@@ -96,7 +96,7 @@ async def _site_page(
     hub, _, access = who
     site = await _site_of(request, hub)
     svc = request.app[services_key]
-    coming = await sites.coming_shifts(svc.db, hub.id, svc.clock.now(), site_id=site.id)
+    coming = await sites_store.coming_shifts(svc.db, hub.id, svc.clock.now(), site_id=site.id)
     done = request.query.get("done", "")
     values = _typed(form) if error else {n: getattr(site, n) for n in FIELDS}
     return _private(await form_page(
@@ -120,9 +120,9 @@ async def _save(request: web.Request, form: Any, who: Coordinator) -> str:
     hub = who[0]
     svc = request.app[services_key]
     site = await _site_of(request, hub)  # this hub's, or 404 before anything is read
-    changed = sites.checked_site(hub.id, site.id, **_typed(form))
+    changed = sites_store.checked_site(hub.id, site.id, **_typed(form))
     async with svc.db.transaction() as tx:
-        await sites.save_site(tx, changed, svc.clock.now())
+        await sites_store.save_site(tx, changed, svc.clock.now())
     return f"/hubs/{hub.username}/volunteers/sites/{site.id}?done=saved"
 
 

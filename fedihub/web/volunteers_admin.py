@@ -17,9 +17,7 @@ from aiohttp import web
 
 from fedihub.errors import BadRequest
 from fedihub.keys import services_key
-from fedihub.volunteers import access as roles
-from fedihub.volunteers import coordination, store
-from fedihub.volunteers import sites as site_store
+from fedihub.volunteers import coordination, roles_store, sites_store, store
 from fedihub.volunteers.access import Access, Need
 from fedihub.volunteers.export import availability_text, skills_text, transport_text
 from fedihub.volunteers.model import DAYS, SKILLS, AuditAction, Role
@@ -146,10 +144,10 @@ async def _roles_page(
     request: web.Request, form: Any, access: Access, error: str | None = None, status: int = 200
 ) -> web.Response:
     svc = request.app[services_key]
-    hub_sites = await site_store.sites(svc.db, access.hub.id)
+    hub_sites = await sites_store.sites(svc.db, access.hub.id)
     return _private(await form_page(
         request, "volunteers_roles.html", status=status, error=error, hub=access.hub,
-        base=_base(access), grants=await roles.grants(svc.db, access.hub.id),
+        base=_base(access), grants=await roles_store.grants(svc.db, access.hub.id),
         sites={s.id: s.name for s in hub_sites}, role_names=ROLE_NAMES, form=form or {},
         done=_done(request) if error is None else "",
     ))  # fmt: skip
@@ -192,7 +190,7 @@ async def audit(request: web.Request) -> web.Response:
     access = await _lead(request)
     svc = request.app[services_key]
     before = _before(request)
-    entries = await roles.entries(svc.db, access.hub.id, AUDIT_PAGE, before)
+    entries = await roles_store.entries(svc.db, access.hub.id, AUDIT_PAGE, before)
     more = entries[-1].id if len(entries) == AUDIT_PAGE else None
     return _private(html(
         request, "volunteers_audit.html", hub=access.hub, base=_base(access), entries=entries,

@@ -24,7 +24,15 @@ from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
-from fedihub.volunteers import access, assignments, board, sites, store
+from fedihub.volunteers import (
+    access,
+    assignments,
+    assignments_store,
+    board,
+    roles_store,
+    sites_store,
+    store,
+)
 from fedihub.volunteers.model import (
     ALL_SLOTS,
     Shift,
@@ -71,7 +79,7 @@ async def add_shift(
     title: str = "Mucking out",
 ) -> Shift:  # fmt: skip
     """A post of the kind `shift` (the hub's zone is UTC), and the row the kind keeps for it."""
-    where = await sites.site(services.db, hub.id, site)
+    where = await sites_store.site(services.db, hub.id, site)
     assert where is not None
     moment = lambda t: dt.datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     text = (
@@ -80,7 +88,7 @@ async def add_shift(
         f"skills: [{', '.join(skills)}]\nlanguages: {', '.join(languages)}\n---\nA shift.\n"
     )
     post = await posts.publish(services, hub, None, "shift", text)
-    shift = await sites.shift(services.db, hub.id, post.id)
+    shift = await sites_store.shift(services.db, hub.id, post.id)
     assert shift is not None and shift.starts_at == starts_at and shift.needed == needed
     assert shift.slots == shift_slots(starts_at, starts_at + hours * 3600, UTC)
     return shift
@@ -111,9 +119,11 @@ async def effort(services: Services, slug: str = "sandy") -> Effort:
     hub = await hub_named(services, slug)
     now = services.clock.now()
     async with services.db.transaction() as tx:
-        site = await sites.add_site(tx, hub.id, "Red Hook", "Red Hook", "196 Van Brunt St",
-                                    "Boots and gloves", now)  # fmt: skip
-        other = await sites.add_site(tx, hub.id, "Rockaway", "Rockaway", "Beach 94th St", "", now)
+        site = await sites_store.add_site(tx, hub.id, "Red Hook", "Red Hook",
+                                          "196 Van Brunt St", "Boots and gloves", now)  # fmt: skip
+        other = await sites_store.add_site(
+            tx, hub.id, "Rockaway", "Rockaway", "Beach 94th St", "", now
+        )
     shift = await add_shift(services, hub, site, at_hour(now + 2 * DAY, 10))
     return Effort(hub, site, other, shift, await lead_of(services, hub))
 
@@ -130,7 +140,7 @@ async def test_proposals_are_ranked_and_exclude_who_cannot_come(
     sandy = await effort(services)
     katrina = await hub_named(services, "katrina")
     shift, hub = sandy.shift, sandy.hub
-    site = await sites.site(services.db, hub.id, sandy.site)
+    site = await sites_store.site(services.db, hub.id, sandy.site)
     assert site is not None
     morning_only = shift_slots(shift.starts_at, shift.starts_at + 3600, UTC)
     assert morning_only != shift.slots  # 10:00-14:00 is a morning and an afternoon
@@ -202,7 +212,7 @@ async def test_proposals_are_ranked_and_exclude_who_cannot_come(
     )
     await assignments.answer(services, hub, asked[1].token, "decline")
     await assignments.cancel(services, sandy.lead, asked[2].assignment_id)
-    first = (await board.assigned(services.db, hub.id, earlier.post_id))[0]
+    first = (await assignments_store.assigned(services.db, hub.id, earlier.post_id))[0]
     await services.db.execute("UPDATE volunteer_assignments SET state = 'confirmed' WHERE id = ?",
                               (first.assignment_id,))  # fmt: skip
 
@@ -251,7 +261,7 @@ async def test_assign_refuses_twice_full_and_anothers_ids_and_audits(
         await assignments.assign(services, sandy.lead, sandy.shift, [people[0], theirs])
     with pytest.raises(NotFound):
         await assignments.assign(services, sandy.lead, katrina.shift, [people[0]])
-    assert await board.assigned(services.db, hub.id, sandy.shift.post_id) == []
+    assert await assignments_store.assigned(services.db, hub.id, sandy.shift.post_id) == []
 
     asked = await assignments.assign(services, sandy.lead, sandy.shift, people[:3])
     with pytest.raises(Conflict, match="asked to this shift already"):
@@ -262,16 +272,16 @@ async def test_assign_refuses_twice_full_and_anothers_ids_and_audits(
     await assignments.assign(services, sandy.lead, sandy.shift, people[3:5])
     for one in asked:
         await assignments.answer(services, hub, one.token, "confirm")
-    places = (await sites.places(services.db, [sandy.shift]))[sandy.shift.post_id]
+    places = (await sites_store.places(services.db, [sandy.shift]))[sandy.shift.post_id]
     assert (places.confirmed, places.invited, places.open) == (3, 2, 0)
     with pytest.raises(Conflict, match="this shift is full"):
         await assignments.assign(services, sandy.lead, sandy.shift, [people[6]])
-    late = await board.assigned(services.db, hub.id, sandy.shift.post_id)
+    late = await assignments_store.assigned(services.db, hub.id, sandy.shift.post_id)
     assert sorted(a.state for a in late) == ["confirmed"] * 3 + ["invited"] * 2
-    log = await access.entries(services.db, hub.id)
+    log = await roles_store.entries(services.db, hub.id)
     assert sorted(e.volunteer_id for e in log if e.action == "assign") == sorted(people[:5])
     assert all(e.detail == f"shift {sandy.shift.post_id}" for e in log)
-    assert await access.entries(services.db, katrina.hub.id) == []
+    assert await roles_store.entries(services.db, katrina.hub.id) == []
     # A change of places defers one Update of the shift's post.
     due = await services.db.fetchval(
         "SELECT count(*) FROM pending_updates WHERE post_id = ?", (sandy.shift.post_id,)
@@ -323,7 +333,7 @@ async def test_check_in_by_that_sites_coordinator_only(
     assert not await assignments.check_in(services, this_site, sandy.site, ana.assignment_id)
     with pytest.raises(Conflict):  # checked in: the link cannot decline any more
         await assignments.answer(services, hub, ana.token, "decline")
-    log = [(e.action, e.volunteer_id) for e in await access.entries(services.db, hub.id)]
+    log = [(e.action, e.volunteer_id) for e in await roles_store.entries(services.db, hub.id)]
     assert log[0] == ("check_in", ana.volunteer.id)
 
 
@@ -343,7 +353,7 @@ async def test_a_dispatcher_of_one_effort_cannot_reach_anothers(
     sandy, katrina = await effort(services), await effort(services, "katrina")
     dina = await account(services, "dina")
     async with services.db.transaction() as tx:
-        await access.grant(tx, sandy.hub.id, dina.actor.id, "dispatcher", None, None, 0.0)
+        await roles_store.grant(tx, sandy.hub.id, dina.actor.id, "dispatcher", None, None, 0.0)
     ours = await volunteer(services, sandy.hub, "Ana", skills=("first_aid",))
     theirs = await volunteer(services, katrina.hub, "Zoe", skills=("first_aid",))
     assert await sign_in(app_client, "dina", PASSWORD) == 303
@@ -384,15 +394,15 @@ async def test_a_dispatcher_of_one_effort_cannot_reach_anothers(
     assert (await app_client.post(board_url + "/assign", headers=HTML, data=forged)).status == 403
     for hub in (sandy, katrina):
         for shift_id in (sandy.shift.post_id, katrina.shift.post_id):
-            assert await board.assigned(services.db, hub.hub.id, shift_id) == []
+            assert await assignments_store.assigned(services.db, hub.hub.id, shift_id) == []
     assert (await app_client.get("/hubs/katrina/volunteers/board", headers=HTML)).status == 403
     # Assigning for real: 303 back to the board, which shows them asked.
     resp = await app_client.post(board_url + "/assign", data={"csrf": csrf, "volunteer": str(ours)},
                                  allow_redirects=False)  # fmt: skip
     assert resp.status == 303 and resp.headers["Location"].endswith("?done=assigned")
-    (asked,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    (asked,) = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert (asked.volunteer_id, asked.state) == (ours, "invited")
-    actions = [e.action for e in await access.entries(services.db, sandy.hub.id)]
+    actions = [e.action for e in await roles_store.entries(services.db, sandy.hub.id)]
     assert actions.count("board") >= 2 and "assign" in actions
 
 
@@ -409,7 +419,7 @@ async def test_the_answer_page_get_changes_nothing_and_post_answers(
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert page.headers["Cache-Control"] == "no-store" and "noindex" in text
     assert "Ana" not in text  # the page names the shift and the site, not the person
-    (row,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    (row,) = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert row.state == "invited"
     resp = await app_client.post(url, data={"choice": "confirm"}, headers=HTML)
     assert resp.status == 200 and "you are confirmed" in await resp.text()
@@ -421,7 +431,7 @@ async def test_the_answer_page_get_changes_nothing_and_post_answers(
                   + "a" * 101, f"/hubs/katrina/volunteer/answer/{ana.token}"):  # fmt: skip
         assert (await app_client.get(wrong, headers=HTML)).status == 404
         assert (await app_client.post(wrong, data={"choice": "decline"})).status == 404
-    (row,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    (row,) = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert row.state == "confirmed"
     await assignments.cancel(services, sandy.lead, ana.assignment_id)
     resp = await app_client.post(url, data={"choice": "confirm"}, headers=HTML)
@@ -430,7 +440,7 @@ async def test_the_answer_page_get_changes_nothing_and_post_answers(
     bo = await volunteer(services, sandy.hub, "Bo")
     (asked_bo,) = await assignments.assign(services, sandy.lead, sandy.shift, [bo])
     async with services.db.transaction() as tx:
-        await sites.set_shift_state(tx, sandy.shift.post_id, "cancelled", clock.now())
+        await sites_store.set_shift_state(tx, sandy.shift.post_id, "cancelled", clock.now())
     url = f"/hubs/sandy/volunteer/answer/{asked_bo.token}"
     page = await app_client.get(url, headers=HTML)
     assert page.status == 200 and "This shift was cancelled" in await page.text()
@@ -445,7 +455,7 @@ async def test_the_site_list_and_check_in_through_the_web(
     sandy = await effort(services)
     sam = await account(services, "sam")
     async with services.db.transaction() as tx:
-        await access.grant(tx, sandy.hub.id, sam.actor.id, "site", sandy.site, None, 0.0)
+        await roles_store.grant(tx, sandy.hub.id, sam.actor.id, "site", sandy.site, None, 0.0)
     (ana,) = await assignments.assign(services, sandy.lead, sandy.shift,
                                       [await volunteer(services, sandy.hub, "Ana")])  # fmt: skip
     assert await sign_in(app_client, "sam", PASSWORD) == 303
@@ -470,9 +480,9 @@ async def test_the_site_list_and_check_in_through_the_web(
         data={"csrf": csrf, "assignment": str(ana.assignment_id)},
     )
     assert resp.status == 303
-    (row,) = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    (row,) = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert row.state == "checked_in" and row.checked_in_at == clock.now()
-    actions = [e.action for e in await access.entries(services.db, sandy.hub.id)]
+    actions = [e.action for e in await roles_store.entries(services.db, sandy.hub.id)]
     assert "site" in actions and "check_in" in actions
 
 
@@ -509,7 +519,7 @@ async def test_the_assignment_goes_as_a_direct_note_to_that_actor_only(
                    "example.org"):  # fmt: skip
         assert secret not in str(create)
     # The board says whom it could not reach.
-    page = await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    page = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
     assert {a.name: a.handle_unreached for a in page} == {
         "Ana Secret": False, "Ben Hidden": True, "Cy Private": False}  # fmt: skip
     assert re.search(r"Mucking out", content)

@@ -19,7 +19,7 @@ from fedihub.config import Config, load_config
 from fedihub.instance import init_instance
 from fedihub.mail.worker import MailWorker
 from fedihub.services import Services
-from fedihub.volunteers import assignments, board
+from fedihub.volunteers import assignments, assignments_store
 from fedihub.volunteers.invitation import Invitation
 from fedihub.volunteers.mail import assignment_mail
 from fedihub.words import words_for
@@ -100,8 +100,8 @@ async def test_an_assignment_is_mailed_with_its_links_which_work(
     assert (await app_client.get(path, headers=HTML)).status == 200
     resp = await app_client.post(path, data={"choice": "confirm"}, headers=HTML)
     assert resp.status == 200
-    states = {a.volunteer_id: a.state for a in
-              await board.assigned(services.db, sandy.hub.id, sandy.shift.post_id)}  # fmt: skip
+    listed = await assignments_store.assigned(services.db, sandy.hub.id, sandy.shift.post_id)
+    states = {a.volunteer_id: a.state for a in listed}
     assert states == {ana: "confirmed", ben: "cancelled"}
     # The queue forgot both links once done with them.
     assert await services.db.fetchval("SELECT count(*) FROM mail_queue WHERE token <> ''") == 0

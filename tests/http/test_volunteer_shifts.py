@@ -25,7 +25,7 @@ from fedihub.keys import delivery_worker_key, inbox_worker_key, scheduler_key
 from fedihub.posts import service as posts
 from fedihub.posts.store import Post
 from fedihub.services import Services
-from fedihub.volunteers import access, shifts, sites, store
+from fedihub.volunteers import roles_store, shifts, sites_store, store
 from fedihub.volunteers.model import SignUp, Site, skill_bits, slot
 from tests.support.remote import RemoteServer
 from tests.support.web import AP, HTML, form_token, sign_in
@@ -52,8 +52,8 @@ async def hub(services: Services) -> LocalActor:
 async def add_site(svc: Services, hub: LocalActor, name: str, area: str = "",
                    address: str = "", needs: str = "") -> int:  # fmt: skip
     async with svc.db.transaction() as tx:
-        site = sites.checked_site(hub.id, 0, name, area, address, needs)
-        return await sites.save_site(tx, site, svc.clock.now())
+        site = sites_store.checked_site(hub.id, 0, name, area, address, needs)
+        return await sites_store.save_site(tx, site, svc.clock.now())
 
 
 def local(hours_from_now: float) -> str:
@@ -113,8 +113,8 @@ async def test_a_shift_written_as_a_file_keeps_its_row_and_federates_as_an_event
     app_client: TestClient, services: Services, hub: LocalActor
 ) -> None:
     post = await publish_shift(services, hub)
-    stored = await sites.shift(services.db, hub.id, post.id)
-    site = await sites.site_called(services.db, hub.id, "red hook shelter")
+    stored = await sites_store.shift(services.db, hub.id, post.id)
+    site = await sites_store.site_called(services.db, hub.id, "red hook shelter")
     assert stored is not None and site is not None and site.address == ADDRESS
     assert (stored.site_id, stored.needed, stored.state) == (site.id, 3, "open")
     assert stored.skills == skill_bits(["cleanup", "heavy_lifting"])
@@ -135,13 +135,13 @@ async def test_a_shift_written_as_a_file_keeps_its_row_and_federates_as_an_event
     assert leaks(json.dumps(event)) == []
     # An edit moves the row with it; deleting the post cancels the shift, row kept.
     edited = await posts.edit(services, hub, post.id, shift_text(needed=5, starts_in_h=30))
-    again = await sites.shift(services.db, hub.id, post.id)
+    again = await sites_store.shift(services.db, hub.id, post.id)
     assert again is not None and again.needed == 5 and again.starts_at == edited.starts_at
     assert (await event_json(app_client, edited))["maximumAttendeeCapacity"] == 5
     await posts.delete(services, hub, post.id)
-    gone = await sites.shift(services.db, hub.id, post.id)
+    gone = await sites_store.shift(services.db, hub.id, post.id)
     assert gone is not None and gone.state == "cancelled"
-    assert await sites.coming_shifts(services.db, hub.id, time.time()) == []
+    assert await sites_store.coming_shifts(services.db, hub.id, time.time()) == []
 
 
 IMPOSSIBLE = [
@@ -188,7 +188,7 @@ async def test_a_shift_may_be_edited_after_it_is_over_but_not_moved_into_the_pas
     later = time.time() + 4 * HOUR  # the shift is over; its words may still be corrected
     text = (await posts.require_post(services, hub, post.id)).source_markdown
     await posts.edit(services, hub, post.id, text.replace("basement", "cellar"), now=later)
-    stored = await sites.shift(services.db, hub.id, post.id)
+    stored = await sites_store.shift(services.db, hub.id, post.id)
     assert stored is not None and stored.starts_at == post.starts_at
     with pytest.raises(BadRequest, match="not one of this hub's sites"):
         await posts.edit(services, hub, post.id, shift_text(site="Atlantis"))
@@ -242,7 +242,7 @@ async def test_the_compose_form_offers_the_sites_and_skills_and_publishes_a_shif
     status, location, _ = await compose(app_client, token, f__site="red hook shelter", **fields)
     assert status == 303 and location.startswith("/hubs/sandy/posts/")
     post_id = int(location.rsplit("/", 1)[1])
-    stored = await sites.shift(services.db, hub.id, post_id)
+    stored = await sites_store.shift(services.db, hub.id, post_id)
     assert stored is not None and stored.needed == 4
     assert stored.skills == skill_bits(["heavy_lifting", "first_aid"])
     row = await services.db.fetchone("SELECT fields FROM posts WHERE id = ?", (post_id,))
@@ -294,7 +294,7 @@ async def test_coordinators_add_and_change_sites_and_nobody_crosses_hubs(
     new = {"name": "  Coffey   Park ", "area": "Red Hook", "address": "Verona St", "needs": "Tarps"}
     status, location, _ = await post_site(app_client, sites_path, **new)
     assert status == 303 and location.endswith("?done=added")
-    park = await sites.site_called(services.db, hub.id, "Coffey Park")
+    park = await sites_store.site_called(services.db, hub.id, "Coffey Park")
     assert park is not None and park.address == "Verona St"
     shown = await (await app_client.get(location, headers=HTML)).text()
     assert "Verona St" in shown and "The site was added." in shown
@@ -307,26 +307,26 @@ async def test_coordinators_add_and_change_sites_and_nobody_crosses_hubs(
     ):
         status, _, page = await post_site(app_client, sites_path, **values)
         assert status == 400 and reason in page and 'value="Red Hook"' in page  # typed, kept
-    assert len(await sites.sites(services.db, hub.id)) == 2
+    assert len(await sites_store.sites(services.db, hub.id)) == 2
     status, _, _ = await post_site(app_client, f"{sites_path}/{park.id}",
                                    **{**new, "name": "Red Hook Shelter"})  # fmt: skip
-    assert status == 400 and (await sites.site(services.db, hub.id, park.id)) == park
+    assert status == 400 and (await sites_store.site(services.db, hub.id, park.id)) == park
     status, _, _ = await post_site(app_client, f"{sites_path}/{park.id}",
                                    **{**new, "needs": "Tarps and rope"})  # fmt: skip
-    changed = await sites.site(services.db, hub.id, park.id)
+    changed = await sites_store.site(services.db, hub.id, park.id)
     assert status == 303 and changed is not None and changed.needs == "Tarps and rope"
     # Ana leads Sandy, not Katrina: Katrina's site by its id is out of reach, unchanged.
     await create_hub(services.db, "katrina", name="Katrina")
     katrina = await actors.get_actor(services.db, "group", "katrina")
     assert katrina is not None
     theirs = await add_site(services, katrina, "Ninth Ward", "", "Their address", "")
-    before = await sites.site(services.db, katrina.id, theirs)
+    before = await sites_store.site(services.db, katrina.id, theirs)
     status, _, _ = await post_site(app_client, f"{sites_path}/{theirs}", name="Taken")
     assert status == 404
     assert (await app_client.get(f"{sites_path}/{theirs}", headers=HTML)).status == 404
     status, _, _ = await post_site(app_client, f"/hubs/katrina/volunteers/sites/{theirs}",
                                    name="Taken")  # fmt: skip
-    assert status == 403 and await sites.site(services.db, katrina.id, theirs) == before
+    assert status == 403 and await sites_store.site(services.db, katrina.id, theirs) == before
 
 
 async def test_a_site_coordinator_sees_only_their_site_and_changes_nothing(
@@ -334,14 +334,14 @@ async def test_a_site_coordinator_sees_only_their_site_and_changes_nothing(
 ) -> None:
     await create_account(services.db, "dina", "correct horse", is_admin=False)
     dina = await require_account(services.db, "dina")
-    shelter = await sites.site_called(services.db, hub.id, "Red Hook Shelter")
+    shelter = await sites_store.site_called(services.db, hub.id, "Red Hook Shelter")
     assert shelter is not None
     pantry = await add_site(services, hub, "Gowanus Pantry", "", "Pantry door", "")
     assert await sign_in(app_client, "dina") == 303
     path = "/hubs/sandy/volunteers/sites"
     assert (await app_client.get(path, headers=HTML)).status == 403  # no role yet
     async with services.db.transaction() as tx:
-        await access.grant(tx, hub.id, dina.actor.id, "site", shelter.id, None, time.time())
+        await roles_store.grant(tx, hub.id, dina.actor.id, "site", shelter.id, None, time.time())
     mine = await app_client.get(f"{path}/{shelter.id}", headers=HTML)
     text = await mine.text()
     assert mine.status == 200 and ADDRESS in text and 'name="address"' not in text
@@ -351,9 +351,9 @@ async def test_a_site_coordinator_sees_only_their_site_and_changes_nothing(
     assert 'action="/hubs/sandy/volunteers/sites"' not in listed  # no form to add one
     assert (await app_client.get(f"{path}/{pantry}", headers=HTML)).status == 403
     status, _, _ = await post_site(app_client, f"{path}/{shelter.id}", name="Renamed")
-    assert status == 403 and await sites.site(services.db, hub.id, shelter.id) == shelter
+    assert status == 403 and await sites_store.site(services.db, hub.id, shelter.id) == shelter
     status, _, _ = await post_site(app_client, path, name="New place")
-    assert status == 403 and len(await sites.sites(services.db, hub.id)) == 2
+    assert status == 403 and len(await sites_store.sites(services.db, hub.id)) == 2
 
 
 async def test_followers_get_the_event_with_counts_and_one_update_when_places_change(
@@ -406,7 +406,7 @@ async def test_a_join_of_a_shift_from_the_fediverse_is_refused_and_creates_nothi
 
 
 def test_sites_are_checked_before_they_are_stored() -> None:
-    site = sites.checked_site(1, 0, " Red  Hook ", " Red Hook ", " 1 Main St \n", " Mops ")
+    site = sites_store.checked_site(1, 0, " Red  Hook ", " Red Hook ", " 1 Main St \n", " Mops ")
     assert site == Site(0, 1, "Red Hook", "Red Hook", "1 Main St", "Mops")
     with pytest.raises(BadRequest, match="at most 100 characters"):
-        sites.checked_site(1, 0, "x" * 101, "", "", "")
+        sites_store.checked_site(1, 0, "x" * 101, "", "", "")

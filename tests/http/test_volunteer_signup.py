@@ -33,7 +33,7 @@ from fedihub.keys import services_key
 from fedihub.kinds import registry
 from fedihub.posts import service as posts
 from fedihub.services import Services, close_services, open_services
-from fedihub.volunteers import service, signup, sites, store
+from fedihub.volunteers import service, signup, sites_store, store
 from fedihub.volunteers.model import (
     DAYS,
     MONTH_S,
@@ -269,9 +269,9 @@ async def test_the_private_link_shows_changes_and_deletes_the_record(
     # Deleting asks first, then deletes it with its assignments.
     now = services.clock.now()
     async with services.db.transaction() as tx:
-        await sites.add_site(tx, sandy.id, "Pier 9", "Red Hook", "", "", now)
+        await sites_store.add_site(tx, sandy.id, "Pier 9", "Red Hook", "", "", now)
     post = await posts.publish(services, sandy, None, "shift", shift_text("Pier 9"))
-    assert await sites.shift(services.db, sandy.id, post.id) is not None
+    assert await sites_store.shift(services.db, sandy.id, post.id) is not None
     async with services.db.transaction() as tx:
         await tx.execute(
             "INSERT INTO volunteer_assignments (shift_id, volunteer_id, token_hash, assigned_at)"

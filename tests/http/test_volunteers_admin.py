@@ -25,7 +25,7 @@ from fedihub.posts import service as posts
 from fedihub.posts import store as post_store
 from fedihub.scheduler import Scheduler
 from fedihub.services import Services
-from fedihub.volunteers import access, sites, store
+from fedihub.volunteers import roles_store, sites_store, store
 from fedihub.volunteers.model import MONTH_S, Shift, SignUp, skill_bits, slot
 from tests.support.web import HTML, csrf_of, form_token, sign_in
 
@@ -61,8 +61,8 @@ async def effort(svc: Services) -> dict[str, int]:
                      organizer=await require_account(svc.db, "kat"))  # fmt: skip
     sandy, katrina = await require_hub(svc.db, "sandy"), await require_hub(svc.db, "katrina")
     async with svc.db.transaction() as tx:
-        site = await sites.add_site(tx, sandy.id, "Red Hook Hub", "Red Hook", "196 Van Brunt St",
-                                    "Mops", svc.clock.now())  # fmt: skip
+        site = await sites_store.add_site(tx, sandy.id, "Red Hook Hub", "Red Hook",
+                                          "196 Van Brunt St", "Mops", svc.clock.now())  # fmt: skip
     return {
         "site": site,
         "ana": await volunteer(svc, sandy, "Ana Ortega", "ana@example.org"),
@@ -104,7 +104,8 @@ async def test_a_lead_names_coordinators_and_each_sees_what_the_role_allows(
     text = await roles_page.text()
     assert "dina" in text and "sam" in text and "Red Hook Hub" in text and no_store(roles_page)
     sandy = await require_hub(services.db, "sandy")
-    assert sorted((g.username, g.role) for g in await access.grants(services.db, sandy.id)) == [
+    granted = await roles_store.grants(services.db, sandy.id)
+    assert sorted((g.username, g.role) for g in granted) == [
         ("dina", "dispatcher"), ("sam", "site")]  # fmt: skip
 
     # The dispatcher: every volunteer of the effort, one of them in full, and the export.
@@ -154,7 +155,7 @@ async def test_a_lead_names_coordinators_and_each_sees_what_the_role_allows(
     log = await app_client.get("/hubs/sandy/volunteers/audit", headers=HTML)
     log_text = await log.text()
     assert log.status == 200 and no_store(log)
-    entries = await access.entries(services.db, sandy.id)
+    entries = await roles_store.entries(services.db, sandy.id)
     assert [(e.username, e.action, e.volunteer_id) for e in entries] == [
         ("dina", "export", None), ("dina", "view", ids["ana"]), ("dina", "list", None),
         ("lena", "grant", None), ("lena", "grant", None),
@@ -172,11 +173,11 @@ async def test_a_lead_takes_a_role_back_and_the_door_closes(
     ids = await effort(services)
     await grant_both(app_client, ids["site"])
     sandy = await require_hub(services.db, "sandy")
-    dina = next(g for g in await access.grants(services.db, sandy.id) if g.username == "dina")
+    dina = next(g for g in await roles_store.grants(services.db, sandy.id) if g.username == "dina")
     base = "/hubs/sandy/volunteers/roles"
     assert await post(app_client, f"{base}/revoke", {"grant": str(dina.id)}, base) == 303
     assert await post(app_client, f"{base}/revoke", {"grant": str(dina.id)}, base) == 404
-    assert (await access.entries(services.db, sandy.id))[0].action == "revoke"
+    assert (await roles_store.entries(services.db, sandy.id))[0].action == "revoke"
     assert await sign_in(app_client, "dina") == 303
     resp = await app_client.get("/hubs/sandy/volunteers/people", headers=HTML)
     assert resp.status == 403
@@ -210,7 +211,7 @@ async def test_one_efforts_coordinators_never_reach_anothers(
     assert "kim@example.org" in (text := await exported.text()) and "ana@" not in text
     sandy = await require_hub(services.db, "sandy")
     assert (await store.effort(services.db, sandy.id)).intro == ""
-    assert len(await access.grants(services.db, sandy.id)) == 2
+    assert len(await roles_store.grants(services.db, sandy.id)) == 2
     # A coordinator of sandy (dina dispatches there) has no part in katrina.
     assert await sign_in(app_client, "dina") == 303
     for page in (*PAGES, f"/people/{ids['kim']}"):
@@ -237,7 +238,7 @@ async def test_visitors_are_sent_to_sign_in_and_others_refused(
         assert resp.status == 403, page
     assert (await app_client.get("/hubs/nowhere/volunteers", headers=HTML)).status == 404
     sandy = await require_hub(services.db, "sandy")
-    assert await access.entries(services.db, sandy.id) == []
+    assert await roles_store.entries(services.db, sandy.id) == []
 
 
 async def test_the_hub_page_links_the_coordinators_home_for_coordinators_only(
@@ -282,7 +283,7 @@ async def test_searches_narrow_the_list_and_bad_ones_are_refused_with_what_was_t
     assert await names("day=mo") == ["Cleo 100%_off"]
     assert await names("day=tu") == []
     assert await names(f"before={ids['bo']}") == ["Ana Ortega"]
-    entries = await access.entries(services.db, sandy.id)
+    entries = await roles_store.entries(services.db, sandy.id)
     assert entries[0].detail == f"all before={ids['bo']}"
     assert entries[1].detail == "day='tu'" and all(e.action == "list" for e in entries)
     counted = len(entries)
@@ -294,7 +295,8 @@ async def test_searches_narrow_the_list_and_bad_ones_are_refused_with_what_was_t
         assert resp.status == 400 and why in text and "Ana Ortega" not in text, query
     resp = await app_client.get("/hubs/sandy/volunteers/people?skill=juggling&q=Ana", headers=HTML)
     assert 'name="q" maxlength="100" value="Ana"' in await resp.text()  # kept to put right
-    assert len(await access.entries(services.db, sandy.id)) == counted  # nothing shown: no entry
+    # Nothing shown: no entry.
+    assert len(await roles_store.entries(services.db, sandy.id)) == counted
     assert (await app_client.get("/hubs/sandy/volunteers/people/99999999",
                                  headers=HTML)).status == 404  # fmt: skip
     assert (await app_client.get("/hubs/sandy/volunteers/people/x", headers=HTML)).status == 404
@@ -341,11 +343,11 @@ async def test_roles_and_settings_refuse_bad_input_and_keep_what_was_typed(
         resp = await app_client.post(f"{base}/revoke", headers=HTML,
                                      data={"csrf": token, "grant": grant_id})  # fmt: skip
         assert resp.status in (400, 404), grant_id
-    assert len(await access.grants(services.db, sandy.id)) == 2
+    assert len(await roles_store.grants(services.db, sandy.id)) == 2
     forged = await app_client.post(f"{base}/grant", headers=HTML,
                                    data={"username": "nobody", "role": "dispatcher"})  # fmt: skip
     assert forged.status == 403  # no CSRF token
-    assert len(await access.grants(services.db, sandy.id)) == 2
+    assert len(await roles_store.grants(services.db, sandy.id)) == 2
 
     settings = "/hubs/sandy/volunteers/settings"
     long = "Bring boots. " * 200
@@ -390,7 +392,7 @@ async def test_volunteers_past_their_consent_are_deleted_by_the_scheduler(
     leaving = await volunteer(services, sandy, "Lee Leaving", "lee@example.org", months=1)
     shift_post = await posts.publish(services, sandy, None, "update", "A shift, for now.\n")
     async with services.db.transaction() as tx:
-        await sites.save_shift(
+        await sites_store.save_shift(
             tx,
             Shift(
                 shift_post.id,
@@ -425,10 +427,10 @@ async def test_volunteers_past_their_consent_are_deleted_by_the_scheduler(
         assert await store.volunteer(services.db, sandy.id, kept) is not None
     katrina = await require_hub(services.db, "katrina")
     assert await store.volunteer(services.db, katrina.id, ids["kim"]) is not None
-    entries = await access.entries(services.db, sandy.id)
+    entries = await roles_store.entries(services.db, sandy.id)
     assert [(e.username, e.action, e.volunteer_id, e.detail) for e in entries] == [
         (None, "expire", None, "1 volunteers")]  # fmt: skip
-    assert await access.entries(services.db, katrina.id) == []
+    assert await roles_store.entries(services.db, katrina.id) == []
     # The shift Lee was coming to tells its followers its new count.
     assert await post_store.next_update_due(services.db) is not None
     assert (await scheduler.run_once()).expired == 0  # once only
@@ -438,7 +440,8 @@ async def test_volunteers_past_their_consent_are_deleted_by_the_scheduler(
     assert (
         await store.count(services.db, sandy.id) == await store.count(services.db, katrina.id) == 0
     )
-    assert [e.detail for e in await access.entries(services.db, sandy.id)][:1] == ["2 volunteers"]
+    latest = await roles_store.entries(services.db, sandy.id)
+    assert [e.detail for e in latest][:1] == ["2 volunteers"]
 
 
 def _cli(services: Services, *args: str) -> tuple[int, str, str]:
@@ -462,7 +465,7 @@ async def test_the_command_line_exports_audited_and_refuses_an_unknown_hub(
     table = list(csv.DictReader(io.StringIO(out, newline="")))
     assert [r["name"] for r in table] == ["Ana Ortega", "Bo Li", "'-Dash"]
     assert "kim@example.org" not in out
-    entries = await access.entries(services.db, sandy.id)
+    entries = await roles_store.entries(services.db, sandy.id)
     assert [(e.username, e.action, e.detail) for e in entries] == [(None, "export", "3 rows")]
 
     target = tmp_path / "sandy.csv"
@@ -473,11 +476,11 @@ async def test_the_command_line_exports_audited_and_refuses_an_unknown_hub(
     code, _, err = await asyncio.to_thread(_cli, services, "export", "sandy", "--output",
                                            str(target))  # fmt: skip
     assert code == 1 and "exists" in err  # never over a file that is there
-    assert len(await access.entries(services.db, sandy.id)) == 2  # the refused one: no entry
+    assert len(await roles_store.entries(services.db, sandy.id)) == 2  # the refused one: no entry
 
     code, out, err = await asyncio.to_thread(_cli, services, "export", "nowhere")
     assert code == 1 and out == "" and "no hub named 'nowhere'" in err
-    assert len(await access.entries(services.db, sandy.id)) == 2
+    assert len(await roles_store.entries(services.db, sandy.id)) == 2
 
 
 async def test_the_command_line_expires_now(app_client: TestClient, services: Services) -> None:

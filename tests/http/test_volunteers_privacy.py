@@ -32,7 +32,7 @@ from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key, scheduler_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
-from fedihub.volunteers import access, assignments, board, sites
+from fedihub.volunteers import access, assignments, board, sites_store
 from fedihub.volunteers.model import DAYS, PART_KEYS
 from tests.http.test_volunteer_shifts import local
 from tests.http.test_volunteer_signup import GOOD, post_signup, token_of
@@ -116,8 +116,8 @@ async def scene(
         "INSERT INTO followers VALUES (?, ?, 'f', 'accepted', 0)", (hub.id, follower.id)
     )
     async with services.db.transaction() as tx:
-        site = sites.checked_site(hub.id, 0, "Red Hook Shelter", "Red Hook", ADDRESS, "Mops")
-        site_id = await sites.save_site(tx, site, services.clock.now())
+        site = sites_store.checked_site(hub.id, 0, "Red Hook Shelter", "Red Hook", ADDRESS, "Mops")
+        site_id = await sites_store.save_site(tx, site, services.clock.now())
     shift_posts = []
     for hours in (24, 48):
         text = (f"---\nsite: Red Hook Shelter\nstart: {local(hours)}\nend: {local(hours + 4)}\n"
@@ -143,8 +143,8 @@ async def scene(
         assert resp.status == 303, await resp.text()
         tokens.append(token_of(resp.headers["Location"]))
     who = await access.require_access(services.db, hub, lead, "dispatch")
-    shift = await sites.shift(services.db, hub.id, shift_posts[0].id)
-    site_row = await sites.site(services.db, hub.id, site_id)
+    shift = await sites_store.shift(services.db, hub.id, shift_posts[0].id)
+    site_row = await sites_store.site(services.db, hub.id, site_id)
     assert shift is not None and site_row is not None
     proposed = await board.proposals(services.db, hub.id, shift, site_row)
     assert len(proposed) == 3, "all three fit the shift"

@@ -13,7 +13,7 @@ from fedihub.errors import Forbidden
 from fedihub.hubs.service import create_hub
 from fedihub.posts import service as posts
 from fedihub.services import Services
-from fedihub.volunteers import access, sites, store
+from fedihub.volunteers import access, roles_store, sites_store, store
 from fedihub.volunteers.model import Shift, SignUp, skill_bits, slot
 
 NOW = 1_800_000_000.0
@@ -61,10 +61,10 @@ async def test_places_count_only_who_is_coming(services: Services) -> None:
     sandy = await hub_named(services, "sandy")
     post = await posts.publish(services, sandy, None, "update", "A shift, for now an update.\n")
     async with services.db.transaction() as tx:
-        site = await sites.add_site(tx, sandy.id, "Red Hook", "Red Hook", "196 Van Brunt St",
-                                    "Mops", NOW)  # fmt: skip
+        site = await sites_store.add_site(tx, sandy.id, "Red Hook", "Red Hook",
+                                          "196 Van Brunt St", "Mops", NOW)  # fmt: skip
         shift = Shift(post.id, sandy.id, site, NOW + 3600, NOW + 7200, 3, 0, ("en",), 0, "open")
-        await sites.save_shift(tx, shift, NOW)
+        await sites_store.save_shift(tx, shift, NOW)
         ids = [await store.insert_volunteer(tx, sandy.id, sign_up(f"V{n}", f"v{n}@example.org"),
                                             f"t{n}", NOW) for n in range(4)]  # fmt: skip
         for n, state in enumerate(("invited", "confirmed", "checked_in", "declined")):
@@ -72,12 +72,12 @@ async def test_places_count_only_who_is_coming(services: Services) -> None:
                 "INSERT INTO volunteer_assignments (shift_id, volunteer_id, state, token_hash,"
                 " assigned_at) VALUES (?, ?, ?, ?, ?)", (post.id, ids[n], state, f"a{n}", NOW),
             )  # fmt: skip
-    coming = await sites.coming_shifts(services.db, sandy.id, NOW)
+    coming = await sites_store.coming_shifts(services.db, sandy.id, NOW)
     assert [s.post_id for s in coming] == [post.id]
-    places = (await sites.places(services.db, coming))[post.id]
+    places = (await sites_store.places(services.db, coming))[post.id]
     assert (places.needed, places.invited, places.confirmed, places.open) == (3, 1, 2, 1)
-    assert await sites.coming_shifts(services.db, sandy.id, NOW + 7200) == []
-    assert await sites.site(services.db, sandy.id + 1, site) is None
+    assert await sites_store.coming_shifts(services.db, sandy.id, NOW + 7200) == []
+    assert await sites_store.site(services.db, sandy.id + 1, site) is None
 
 
 async def test_roles_are_per_effort_and_audited(services: Services) -> None:
@@ -88,9 +88,9 @@ async def test_roles_are_per_effort_and_audited(services: Services) -> None:
     dina = Account(dina_actor, is_admin=False)
     assert await access.access_of(services.db, sandy, dina) is None
     async with services.db.transaction() as tx:
-        site = await sites.add_site(tx, sandy.id, "Red Hook", "", "", "", NOW)
-        assert await access.grant(tx, sandy.id, dina_actor.id, "site", site, None, NOW)
-        assert not await access.grant(tx, sandy.id, dina_actor.id, "site", site, None, NOW)
+        site = await sites_store.add_site(tx, sandy.id, "Red Hook", "", "", "", NOW)
+        assert await roles_store.grant(tx, sandy.id, dina_actor.id, "site", site, None, NOW)
+        assert not await roles_store.grant(tx, sandy.id, dina_actor.id, "site", site, None, NOW)
     mine = await access.require_access(services.db, sandy, dina, "site", site)
     assert mine.site_ids == {site} and not mine.dispatches
     with pytest.raises(Forbidden):
@@ -98,19 +98,19 @@ async def test_roles_are_per_effort_and_audited(services: Services) -> None:
     with pytest.raises(Forbidden):
         await access.require_access(services.db, katrina, dina, "site")
     async with services.db.transaction() as tx:
-        await access.grant(tx, sandy.id, dina_actor.id, "dispatcher", None, None, NOW)
+        await roles_store.grant(tx, sandy.id, dina_actor.id, "dispatcher", None, None, NOW)
     assert (await access.require_access(services.db, sandy, dina, "dispatch")).dispatches
-    await access.record(services.db, sandy.id, dina_actor.id, "view", NOW, 7, "from the board")
-    await access.record(services.db, sandy.id, None, "export", NOW + 1, None, "12 rows")
-    log = await access.entries(services.db, sandy.id)
+    await roles_store.record(services.db, sandy.id, dina_actor.id, "view", NOW, 7, "from the board")
+    await roles_store.record(services.db, sandy.id, None, "export", NOW + 1, None, "12 rows")
+    log = await roles_store.entries(services.db, sandy.id)
     assert [(e.username, e.action, e.volunteer_id) for e in log] == [
         (None, "export", None),
         ("dina", "view", 7),
     ]
-    assert await access.entries(services.db, katrina.id) == []
-    grants = await access.grants(services.db, sandy.id)
+    assert await roles_store.entries(services.db, katrina.id) == []
+    grants = await roles_store.grants(services.db, sandy.id)
     assert sorted(g.role for g in grants) == ["dispatcher", "site"]
     async with services.db.transaction() as tx:
-        assert await access.revoke(tx, katrina.id, grants[0].id) is None
-        assert await access.revoke(tx, sandy.id, grants[0].id) is not None
-    assert len(await access.grants(services.db, sandy.id)) == 1
+        assert await roles_store.revoke(tx, katrina.id, grants[0].id) is None
+        assert await roles_store.revoke(tx, sandy.id, grants[0].id) is not None
+    assert len(await roles_store.grants(services.db, sandy.id)) == 1

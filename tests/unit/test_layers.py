@@ -4,7 +4,7 @@ capabilities are built on each other.
     routes        web/*, app, cli, scheduler, each capability's cli, the inbox's dispatch by type
     capabilities  accounts, hubs, groups, posts, events, polls, reactions, follows, reports, ...
     protocol      inbox, outbox, actors, signatures, the one client, the collaborators (services)
-    storage       db, jobs, every `store` module, blocks, settings
+    storage       db, jobs, every `store` and `<group>_store` module, blocks, settings
     leaves        errors, activitystreams, content, config, clock, deadlines, keys, metrics, words
 
 Imports made for the type checker only (`if TYPE_CHECKING:`) are not counted: they load nothing.
@@ -60,7 +60,7 @@ def layer(module: str) -> str:
         return "routes"
     if top in LEAVES or module == "fedihub":
         return "leaf"
-    if top in STORAGE or parts[-1] == "store":
+    if top in STORAGE or parts[-1] == "store" or parts[-1].endswith("_store"):
         return "storage"
     if top in PROTOCOL:
         return "protocol"
@@ -230,6 +230,11 @@ def test_a_capability_package_itself_counts_in_the_cycle_check() -> None:
 def test_a_store_may_not_reach_up_through_its_own_package() -> None:
     assert not is_upward("fedihub.posts.store", "fedihub.posts.kind")  # types and checks only
     assert is_upward("fedihub.posts.store", "fedihub.posts.service")  # calls capabilities
+
+
+def test_a_group_s_store_is_storage_too() -> None:
+    assert layer("fedihub.volunteers.sites_store") == "storage"
+    assert layer("fedihub.volunteers.assignments") == "capability"
 
 
 def test_the_app_state_keys_load_nothing_of_the_application() -> None:

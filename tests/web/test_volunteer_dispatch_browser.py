@@ -21,7 +21,7 @@ from fedihub.actors import store as actors
 from fedihub.kinds import registry
 from fedihub.posts import service as posts
 from fedihub.services import services_for
-from fedihub.volunteers import sites, store
+from fedihub.volunteers import sites_store, store
 from fedihub.volunteers.model import ALL_SLOTS, SignUp, skill_bits
 from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
@@ -56,9 +56,9 @@ async def _effort(data: Path) -> None:
         assert hub is not None
         now = time.time()
         async with svc.db.transaction() as tx:
-            await sites.add_site(tx, hub.id, "Red Hook Initiative", "Red Hook",
-                                 "767 Hicks St, Brooklyn", "Boots, gloves, a mask",
-                                 now)  # fmt: skip
+            await sites_store.add_site(tx, hub.id, "Red Hook Initiative", "Red Hook",
+                                       "767 Hicks St, Brooklyn", "Boots, gloves, a mask",
+                                       now)  # fmt: skip
             await store.insert_volunteer(
                 tx,
                 hub.id,

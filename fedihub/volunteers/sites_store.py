@@ -201,3 +201,15 @@ async def places(db: Reader, shifts: Collection[Shift]) -> dict[int, Places]:
     )
     found = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
     return {s.post_id: Places(s.needed, *found.get(s.post_id, (0, 0))) for s in shifts}
+
+
+async def titles(db: Reader, hub_id: int, shift_ids: list[int]) -> dict[int, str]:
+    """The titles of this effort's shifts' posts (what the board calls them)."""
+    if not shift_ids:
+        return {}
+    marks = ", ".join("?" for _ in shift_ids)
+    rows = await db.fetchall(
+        f"SELECT p.id, p.title FROM posts p WHERE p.actor_id = ? AND p.id IN ({marks})",
+        (hub_id, *shift_ids),
+    )
+    return {int(r["id"]): r["title"] or "" for r in rows}
