@@ -708,7 +708,7 @@ CREATE TABLE volunteer_shifts (
   slots INTEGER NOT NULL DEFAULT 0,  -- the availability bits it falls in, in the hub's zone
   state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'cancelled')),
   updated_at REAL NOT NULL
-);
+, timezone TEXT NOT NULL DEFAULT 'UTC');
 
 CREATE INDEX volunteer_shifts_hub ON volunteer_shifts(hub_id, state, starts_at);
 

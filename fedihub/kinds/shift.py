@@ -276,7 +276,9 @@ class ShiftKind(PostKind):
 
     async def _save(self, tx: Transaction, hub: LocalActor, post: Post, now: float) -> None:
         """volunteer_shifts' row as the post now says. A shift that is over may be edited
-        (its text, say), but none is published, or moved, into the past."""
+        (its text, say), but none is published, or moved, into the past; one that people are
+        asked to may not move in time or place (they were told where and when: withdraw them
+        on the board first), nor ask for fewer than have confirmed."""
         assert post.starts_at is not None and post.ends_at is not None
         f = ShiftFields.from_json(post.fields)
         site = await sites_store.site_called(tx, hub.id, f.site)
@@ -287,11 +289,21 @@ class ShiftKind(PostKind):
         moved = before is None or (before.starts_at, before.ends_at) != times
         if moved and post.ends_at <= now:
             raise BadRequest("end: this shift would already be over: give a time to come")
-        slots = shift_slots(post.starts_at, post.ends_at, ZoneInfo(hub.timezone or "UTC"))
+        if before is not None:
+            places = (await sites_store.places(tx, [before]))[post.id]
+            if (moved or before.site_id != site.id) and places.invited + places.confirmed:
+                raise BadRequest(
+                    "start: %(count)s people are asked to this shift as it is: withdraw them on"
+                    " the dispatch board before moving it", count=places.invited + places.confirmed,
+                )  # fmt: skip
+            if f.needed < places.confirmed:
+                raise BadRequest("needed: %(count)s people have confirmed already: ask for at"
+                                 " least that many", count=places.confirmed)  # fmt: skip
+        slots = shift_slots(post.starts_at, post.ends_at, ZoneInfo(f.timezone))
         await sites_store.save_shift(tx, Shift(
             post_id=post.id, hub_id=hub.id, site_id=site.id, starts_at=post.starts_at,
             ends_at=post.ends_at, needed=f.needed, skills=skill_bits(f.skills),
-            languages=f.languages, slots=slots, state="open",
+            languages=f.languages, slots=slots, state="open", timezone=f.timezone,
         ), now)  # fmt: skip
 
     async def after_publish(

@@ -80,6 +80,17 @@ async def queued_since(tx: Transaction, purpose: Purpose, ref_id: int, since: fl
     return row is not None
 
 
+async def forget(tx: Transaction, purpose: Purpose, ref_ids: Collection[int]) -> None:
+    """Mail about rows that are gone (a volunteer deleted): sent or not, it goes, with the
+    address it held. One being sent now is recorded by nobody (its worker's lease is gone)."""
+    if ref_ids:
+        await tx.execute(
+            f"DELETE FROM mail_queue WHERE purpose = ? AND ref_id IN"
+            f" ({values_of(tx.dialect, 'integer')})",
+            (purpose, json.dumps(sorted(ref_ids))),
+        )
+
+
 async def claim_due(
     db: Database, *, now: float, limit: int, owner: str, per_domain: int
 ) -> list[MailJob]:

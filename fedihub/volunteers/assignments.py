@@ -24,6 +24,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from fedihub.activitystreams import host_of
 from fedihub.actors.model import LocalActor
 from fedihub.actors.store import RemoteActor
 from fedihub.db import Database, Transaction
@@ -61,11 +62,9 @@ TRANSITIONS: Mapping[AssignmentState, frozenset[AssignmentState]] = {
     "checked_in": frozenset(),
 }
 MAX_AT_ONCE = 100  # volunteers asked in one go from the board
+CHECK_IN_EARLY_S = 3 * 3600.0  # people may be checked in this long before their shift starts
 HANDLE_LOOKUPS = 8  # WebFinger look-ups run at once while assigning
 TOKEN_BYTES = 32
-# volunteers/mail.py reads an assignment's effort and row through this module.
-hub_of = assignments_store.hub_of
-by_token = assignments_store.by_token
 
 
 def invite_limit(needed: int) -> int:
@@ -119,17 +118,20 @@ def _open_shift(shift: Shift, now: float) -> None:
 
 
 async def _volunteers(
-    db: Reader, hub_id: int, ids: list[int], now: float, shift_starts_at: float
+    db: Reader, hub_id: int, ids: list[int], now: float, shift_ends_at: float
 ) -> list[Volunteer]:
-    """This effort's volunteers of `ids`, each still consenting when the shift starts."""
+    """This effort's volunteers of `ids`, each still consenting when the shift ends (their
+    details are deleted when consent runs out: not in the middle of it)."""
     found = []
     for volunteer_id in ids:
         volunteer = await store.volunteer(db, hub_id, volunteer_id)
         if volunteer is None:
             raise NotFound("this effort has no volunteer %(id)s", id=volunteer_id)
-        if volunteer.consent_until <= max(now, shift_starts_at):
-            raise BadRequest("volunteer %(id)s's consent to be contacted runs out before the shift",
-                             id=volunteer.id)  # fmt: skip
+        if volunteer.consent_until <= max(now, shift_ends_at):
+            raise BadRequest(
+                "volunteer %(id)s's consent to be contacted runs out before the shift ends",
+                id=volunteer.id,
+            )
         found.append(volunteer)
     return found
 
@@ -146,7 +148,19 @@ async def _reach(svc: Services, handle: str) -> RemoteActor | None:
         # The reason names the handle: personal data stays out of the logs.
         log.info("a volunteer's handle was not reached (%s)", type(e).__name__)
         return None
+    if not handle_may_name(domain, person.uri):
+        log.info("a volunteer's handle led to an actor of another server: not sent there")
+        return None
     return None if await svc.blocked.refuses(person.uri) else person
+
+
+def handle_may_name(domain: str, actor_uri: str) -> bool:
+    """Whether a handle's server may answer for this actor: its own host, or one under it (a
+    server whose accounts are @name@example.org and whose pages are social.example.org). A
+    WebFinger answer naming an actor anywhere else would send the invitation, with its links
+    and the site's address, where the volunteer never said."""
+    host, wanted = host_of(actor_uri), domain.lower().rstrip(".")
+    return host == wanted or host.endswith("." + wanted)
 
 
 async def _reach_all(svc: Services, handles: set[str]) -> dict[str, RemoteActor | None]:
@@ -163,7 +177,7 @@ async def invitation_of(svc: Services, hub: LocalActor, shift: Shift, site: Site
                         token: str, db: Reader | None = None) -> Invitation:  # fmt: skip
     title = (await sites_store.titles(db or svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
     return Invitation(
-        hub_name=hub.name, timezone=hub.timezone, title=title, starts_at=shift.starts_at,
+        hub_name=hub.name, timezone=shift.timezone, title=title, starts_at=shift.starts_at,
         ends_at=shift.ends_at, site_name=site.name, address=site.address, needs=site.needs,
         answer_url=svc.config.base_url + answer_path(hub, token),
     )  # fmt: skip
@@ -189,7 +203,7 @@ async def assign(
     site = await sites_store.site(svc.db, hub.id, shift.site_id)
     if site is None:
         raise NotFound("this effort has no such shift")
-    people = await _volunteers(svc.db, hub.id, ids, now, shift.starts_at)
+    people = await _volunteers(svc.db, hub.id, ids, now, shift.ends_at)
     reached = await _reach_all(svc, {v.handle for v in people if v.handle})  # before the tx
     asked: list[Asked] = []
     async with svc.db.transaction() as tx:
@@ -300,7 +314,7 @@ async def look(svc: Services, hub: LocalActor, token: str) -> Answer:
     if shift is None or site is None:
         raise NotFound("this link is unknown")
     title = (await sites_store.titles(svc.db, hub.id, [shift.post_id])).get(shift.post_id, "")
-    return Answer(found, shift, site, False, hub.timezone, title)
+    return Answer(found, shift, site, False, shift.timezone, title)
 
 
 async def answer(svc: Services, hub: LocalActor, token: str, choice: Choice) -> Answer:
@@ -330,6 +344,10 @@ async def answer(svc: Services, hub: LocalActor, token: str, choice: Choice) -> 
             and (await assignments_store.counts(tx, shift.post_id))[1] >= shift.needed
         ):
             raise Conflict("this shift is full now: thank you, you are not needed this time")
+        if to == "confirmed" and await assignments_store.busy_elsewhere(
+            tx, shift, [found.volunteer_id]
+        ):
+            raise Conflict("you are coming to another shift at that time: decline one of them")
         if not await _move(tx, found, to, now):
             raise Conflict("this invitation changed meanwhile: open the link again")
         await shifts.places_changed(tx, svc, shift.post_id)
@@ -351,6 +369,9 @@ async def check_in(svc: Services, access: Access, site_id: int, assignment_id: i
         shift = None if found is None else await sites_store.shift(tx, hub.id, found.shift_id)
         if found is None or shift is None or shift.site_id != site_id:
             raise NotFound("this site has no such volunteer coming")
+        _open_shift(shift, now)
+        if now < shift.starts_at - CHECK_IN_EARLY_S:
+            raise Conflict("this shift has not begun: check people in when they come")
         if found.state == "checked_in":
             return False
         if found.state not in ("invited", "confirmed"):

@@ -282,3 +282,14 @@ def _assigned(r: Row) -> Assigned:
         handle_unreached=bool(r["handle_unreached"]), assigned_at=r["assigned_at"],
         answered_at=r["answered_at"], checked_in_at=r["checked_in_at"],
     )  # fmt: skip
+
+
+async def ids_of(tx: Transaction, volunteer_ids: list[int]) -> list[int]:
+    """Every assignment of these volunteers, whatever its state."""
+    if not volunteer_ids:
+        return []
+    marks = ", ".join("?" for _ in volunteer_ids)
+    rows = await tx.fetchall(
+        f"SELECT id FROM volunteer_assignments WHERE volunteer_id IN ({marks})", volunteer_ids
+    )
+    return [int(r[0]) for r in rows]

@@ -82,14 +82,14 @@ async def proposals(
     now: float | None = None, wanted: Wanted | None = None,
 ) -> list[Proposal]:  # fmt: skip
     """Whom to propose for `shift` at `site`, best first (see the module's words). Consent is
-    checked against the shift's start, or `now` if that is later."""
+    checked against the shift's end (they must not be deleted during it), or `now` if later."""
     if shift.hub_id != hub_id or site.hub_id != hub_id:
         return []  # another effort's shift is never proposed this effort's people, nor back
     wanted = wanted or Wanted()
     langs = _codes(shift.languages)
     rows = await assignments_store.proposal_rows(
         db, hub_id, shift, area_key(site.area), langs,
-        consent_after=max(shift.starts_at, now or 0.0),
+        consent_after=max(shift.ends_at, now or 0.0),
         wanted_skill=1 << SKILL_KEYS.index(wanted.skill) if wanted.skill in SKILL_KEYS else 0,
         wanted_area=area_key(wanted.area),
         wanted_languages=_codes((wanted.language.lower(),)) if wanted.language else None,

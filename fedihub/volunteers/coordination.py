@@ -20,6 +20,7 @@ from fedihub.actors.model import LocalActor
 from fedihub.errors import BadRequest, Forbidden, NotFound
 from fedihub.services import Services
 from fedihub.volunteers import assignments_store, roles_store, shifts, sites_store, store
+from fedihub.volunteers import mail as volunteer_mail
 from fedihub.volunteers.access import Access
 from fedihub.volunteers.export import Translate, csv_text
 from fedihub.volunteers.model import (
@@ -255,6 +256,7 @@ async def expire(svc: Services, now: float) -> int:
             ids = [volunteer_id for volunteer_id, _ in due]
             # Read before the deletion takes their assignments with it.
             changed = await store.shifts_coming_to(tx, ids, now)
+            await volunteer_mail.forget_volunteers(tx, ids)
             await store.delete_volunteers(tx, ids)
             for hub_id, count in sorted(Counter(hub_id for _, hub_id in due).items()):
                 await roles_store.record(tx, hub_id, None, "expire", now, None,

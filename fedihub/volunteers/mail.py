@@ -22,8 +22,7 @@ from fedihub.mail.store import MailJob, Purpose
 from fedihub.mail.worker import Mailer
 from fedihub.newswire.newsletter.subscribers import hash_token
 from fedihub.services import Services
-from fedihub.volunteers import assignments, store
-from fedihub.volunteers import sites_store as sites
+from fedihub.volunteers import assignments, assignments_store, sites_store, store
 from fedihub.volunteers.invitation import (
     Invitation,
     asked,
@@ -65,15 +64,15 @@ class Composer:
         svc, now = self.svc, self.svc.clock.now()
         if job.ref_id is None or not job.token:
             return None
-        hub_id = await assignments.hub_of(svc.db, job.ref_id)
+        hub_id = await assignments_store.hub_of(svc.db, job.ref_id)
         hub = None if hub_id is None else await actors.get_actor_by_id(svc.db, hub_id)
         if hub is None:
             return None
-        found = await assignments.by_token(svc.db, hub.id, assignments.hash_token(job.token))
+        found = await assignments_store.by_token(svc.db, hub.id, assignments.hash_token(job.token))
         if found is None or found.id != job.ref_id or found.state == "cancelled":
             return None  # withdrawn, or asked again with a newer link (that mail goes)
-        shift = await sites.shift(svc.db, hub.id, found.shift_id)
-        site = None if shift is None else await sites.site(svc.db, hub.id, shift.site_id)
+        shift = await sites_store.shift(svc.db, hub.id, found.shift_id)
+        site = None if shift is None else await sites_store.site(svc.db, hub.id, shift.site_id)
         volunteer = await store.volunteer(svc.db, hub.id, found.volunteer_id)
         if shift is None or site is None or volunteer is None or volunteer.email != job.recipient:
             return None  # gone, or their address changed since: not to the old one
@@ -92,6 +91,13 @@ async def queue_link(
     """Their private link by mail, in the caller's transaction (wake the mail worker after)."""
     await mail.enqueue(tx, [mail.Queued("volunteer", email, token=token, ref_id=volunteer_id)],
                        now)  # fmt: skip
+
+
+async def forget_volunteers(tx: Transaction, volunteer_ids: list[int]) -> None:
+    """Their mail, queued or sent, goes with them (it holds their address): call before the
+    deletion that takes their assignments."""
+    await mail.forget(tx, "volunteer", volunteer_ids)
+    await mail.forget(tx, "assignment", await assignments_store.ids_of(tx, volunteer_ids))
 
 
 async def link_mailed_since(tx: Transaction, volunteer_id: int, since: float) -> bool:

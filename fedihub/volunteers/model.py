@@ -208,6 +208,7 @@ class Shift:
     languages: tuple[str, ...]
     slots: int
     state: ShiftState
+    timezone: str = "UTC"  # its post's: slots and the times its invitations give
 
 
 @dataclass(frozen=True)

@@ -158,4 +158,5 @@ async def delete_by_token(svc: Services, hub: LocalActor, token: str) -> None:
             raise NotFound("this link is not known")
         for shift_id in await store.coming_shift_ids(tx, found.id):
             await shifts.places_changed(tx, svc, shift_id)
+        await mail.forget_volunteers(tx, [found.id])
         await store.delete_volunteer(tx, found.id)

@@ -22,7 +22,8 @@ from fedihub.volunteers.model import (
 Reader = Database | Transaction
 SITE_COLUMNS = "id, hub_id, name, area, address, needs"
 SHIFT_COLUMNS = (
-    "post_id, hub_id, site_id, starts_at, ends_at, needed, skills, languages, slots, state"
+    "post_id, hub_id, site_id, starts_at, ends_at, needed, skills, languages, slots, state,"
+    " timezone"
 )
 
 
@@ -39,6 +40,7 @@ def shift_of(row: Row) -> Shift:
         starts_at=row["starts_at"], ends_at=row["ends_at"], needed=row["needed"],
         skills=int(row["skills"]), languages=languages_of(row["languages"]),
         slots=int(row["slots"]), state=cast(ShiftState, row["state"]),
+        timezone=row["timezone"],
     )  # fmt: skip
 
 
@@ -136,14 +138,16 @@ async def save_shift(tx: Transaction, shift: Shift, now: float) -> None:
     """Stores a shift as its post now says, or replaces what was held (an edit)."""
     await tx.execute(
         "INSERT INTO volunteer_shifts (post_id, hub_id, site_id, starts_at, ends_at, needed,"
-        " skills, languages, slots, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " skills, languages, slots, state, timezone, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (post_id) DO UPDATE SET site_id = excluded.site_id,"
         " starts_at = excluded.starts_at, ends_at = excluded.ends_at, needed = excluded.needed,"
         " skills = excluded.skills, languages = excluded.languages, slots = excluded.slots,"
-        " state = excluded.state, updated_at = excluded.updated_at",
+        " state = excluded.state, timezone = excluded.timezone,"
+        " updated_at = excluded.updated_at",
         (shift.post_id, shift.hub_id, shift.site_id, shift.starts_at, shift.ends_at,
          shift.needed, shift.skills, language_list(shift.languages), shift.slots, shift.state,
-         now),
+         shift.timezone, now),
     )  # fmt: skip
 
 

@@ -329,6 +329,9 @@ async def test_check_in_by_that_sites_coordinator_only(
         await assignments.check_in(services, other_site, sandy.other_site, ana.assignment_id)
     with pytest.raises(Forbidden):  # a site's coordinator does not dispatch
         await assignments.assign(services, this_site, sandy.shift, [ana.volunteer.id])
+    with pytest.raises(Conflict, match="has not begun"):  # two days early
+        await assignments.check_in(services, this_site, sandy.site, ana.assignment_id)
+    clock.advance(sandy.shift.starts_at - clock.now() - 3600)  # an hour before it starts
     assert await assignments.check_in(services, this_site, sandy.site, ana.assignment_id)
     assert not await assignments.check_in(services, this_site, sandy.site, ana.assignment_id)
     with pytest.raises(Conflict):  # checked in: the link cannot decline any more
@@ -459,6 +462,7 @@ async def test_the_site_list_and_check_in_through_the_web(
     (ana,) = await assignments.assign(services, sandy.lead, sandy.shift,
                                       [await volunteer(services, sandy.hub, "Ana")])  # fmt: skip
     assert await sign_in(app_client, "sam", PASSWORD) == 303
+    clock.advance(sandy.shift.starts_at - clock.now())  # the shift begins: people arrive
     url = f"/hubs/sandy/volunteers/sites/{sandy.site}/coming"
     page = await app_client.get(url, headers=HTML)
     assert page.status == 200 and "Ana" in await page.text() and "tel:555" in await page.text()

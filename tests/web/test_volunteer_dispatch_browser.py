@@ -68,10 +68,12 @@ async def _effort(data: Path) -> None:
             )
             await store.insert_volunteer(tx, hub.id, sign_up(
                 "Bo Chen", "bo@help.example", "en", ("cooking",)), "t2", now)  # fmt: skip
-        day = dt.datetime.now(ZoneInfo(ZONE)).date() + dt.timedelta(days=2)
+        # Soon enough that the site's coordinator may check people in at the end.
+        soon = dt.datetime.now(ZoneInfo(ZONE)) + dt.timedelta(minutes=30)
+        start, end = (f"{t:%Y-%m-%d %H:%M}" for t in (soon, soon + dt.timedelta(hours=4)))
         await posts.publish(svc, hub, None, "shift", (
             f"---\ntitle: Mucking out basements\nsite: Red Hook Initiative\n"
-            f"start: {day} 09:00\nend: {day} 13:00\nneeded: 4\nskills: [cleanup]\n"
+            f"start: {start}\nend: {end}\nneeded: 4\nskills: [cleanup]\n"
             "languages: es\n---\nBoots.\n"))  # fmt: skip
 
 
