@@ -17,9 +17,7 @@ fewer than `needed` have confirmed, up to `invite_limit(needed)` people may be c
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -34,6 +32,7 @@ from fedihub.mail import store as mail
 from fedihub.moderation import notices
 from fedihub.posts import store as posts
 from fedihub.services import MAIL_CHANNEL, Services
+from fedihub.tokens import hash_token, new_token
 from fedihub.volunteers import assignments_store, shifts, sites_store, store
 from fedihub.volunteers.access import Access
 from fedihub.volunteers.invitation import Invitation, note_html
@@ -64,23 +63,12 @@ TRANSITIONS: Mapping[AssignmentState, frozenset[AssignmentState]] = {
 MAX_AT_ONCE = 100  # volunteers asked in one go from the board
 CHECK_IN_EARLY_S = 3 * 3600.0  # people may be checked in this long before their shift starts
 HANDLE_LOOKUPS = 8  # WebFinger look-ups run at once while assigning
-TOKEN_BYTES = 32
 
 
 def invite_limit(needed: int) -> int:
     """How many may be coming (invited or confirmed) at once: half as many again as needed,
     and at least two more."""
     return needed + max(2, needed // 2)
-
-
-def new_token() -> tuple[str, str]:
-    """A link's random token, and its sha256, which is what is stored."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, hash_token(token)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def answer_path(hub: LocalActor, token: str) -> str:

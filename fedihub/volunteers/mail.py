@@ -20,8 +20,8 @@ from fedihub.mail import message as mails
 from fedihub.mail import store as mail
 from fedihub.mail.store import MailJob, Purpose
 from fedihub.mail.worker import Mailer
-from fedihub.newswire.newsletter.subscribers import hash_token
 from fedihub.services import Services
+from fedihub.tokens import hash_token
 from fedihub.volunteers import assignments, assignments_store, sites_store, store
 from fedihub.volunteers.invitation import (
     Invitation,
@@ -68,7 +68,7 @@ class Composer:
         hub = None if hub_id is None else await actors.get_actor_by_id(svc.db, hub_id)
         if hub is None:
             return None
-        found = await assignments_store.by_token(svc.db, hub.id, assignments.hash_token(job.token))
+        found = await assignments_store.by_token(svc.db, hub.id, hash_token(job.token))
         if found is None or found.id != job.ref_id or found.state == "cancelled":
             return None  # withdrawn, or asked again with a newer link (that mail goes)
         shift = await sites_store.shift(svc.db, hub.id, found.shift_id)

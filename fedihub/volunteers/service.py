@@ -20,8 +20,8 @@ from typing import TypeVar
 
 from fedihub.actors.model import LocalActor
 from fedihub.errors import BadRequest, NotFound
-from fedihub.newswire.newsletter.subscribers import hash_token, new_token
 from fedihub.services import MAIL_CHANNEL, Services
+from fedihub.tokens import hash_token, new_token
 from fedihub.volunteers import mail, shifts, store
 from fedihub.volunteers.model import Effort, SignUp, Volunteer
 

@@ -14,6 +14,7 @@ from fedihub.keys import newsletter_limits_key, services_key, watchdog_key
 from fedihub.newswire.newsletter import store, subscribers
 from fedihub.newswire.newsletter.service import article
 from fedihub.newswire.service import newswire_uri
+from fedihub.tokens import hash_token
 from fedihub.web.auth import client_address, current_account, form_action, form_page
 from fedihub.web.forms import read_form
 from fedihub.web.i18n import language_of
@@ -85,7 +86,7 @@ def _token(request: web.Request) -> str:
 async def confirm_page(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     token = _token(request)
-    if await store.unconfirmed_by_hash(svc.db, subscribers.hash_token(token)) is None:
+    if await store.unconfirmed_by_hash(svc.db, hash_token(token)) is None:
         raise NotFound("this confirmation link is unknown or was used already")
     return html(request, "newsletter_token.html", action="confirm", token=token, done=False)
 

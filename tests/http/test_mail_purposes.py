@@ -6,17 +6,13 @@ the worker goes on with the next."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
 from fedihub.app import mailers
 from fedihub.clock import FixedClock
-from fedihub.config import Config, load_config
-from fedihub.instance import init_instance
 from fedihub.jobs import JobState
 from fedihub.mail import message as mails
 from fedihub.mail import store as mail_queue
@@ -26,29 +22,12 @@ from fedihub.mail.worker import Mailer, MailWorker, combined, unregistered
 from fedihub.newswire.newsletter import service as newsletter
 from fedihub.newswire.newsletter import subscribers
 from fedihub.services import Services
-from tests.support.network import free_port
-from tests.support.postgres import Databases
-from tests.support.smtp import SmtpServer, smtp_server
+from tests.support.mailing import instance_config, smtp  # fixtures: mail goes to smtp
+from tests.support.smtp import SmtpServer
+
+__all__ = ["instance_config", "smtp"]  # fixtures this module takes from elsewhere
 
 T0 = 1_796_731_200.0  # Tuesday 8 December 2026, 12:00 UTC
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-async def instance_config(tmp_path: Path, databases: Databases, smtp: SmtpServer) -> Config:
-    """The suite's instance, sending mail through the test's SMTP server."""
-    port = free_port()
-    database = await databases.for_instance() or ""
-    await init_instance(tmp_path / "data", f"localhost:{port}", insecure_http=True,
-                        database=database)  # fmt: skip
-    with (tmp_path / "data" / "config.toml").open("a") as f:
-        f.write(smtp.settings())
-    return load_config(tmp_path / "data")
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,8 +15,6 @@ from aiohttp.test_utils import TestClient
 
 from fedihub.app import mailers
 from fedihub.clock import FixedClock
-from fedihub.config import Config, load_config
-from fedihub.instance import init_instance
 from fedihub.keys import delivery_worker_key, inbox_worker_key
 from fedihub.mail.store import MAX_ATTEMPTS
 from fedihub.mail.worker import MailWorker
@@ -27,32 +23,15 @@ from fedihub.newswire.fields import read_form
 from fedihub.newswire.newsletter import service as newsletter
 from fedihub.newswire.newsletter import store
 from fedihub.services import Services
-from tests.support.network import free_port
-from tests.support.postgres import Databases
+from tests.support.mailing import instance_config, smtp  # fixtures: mail goes to smtp
 from tests.support.remote import RemoteServer
-from tests.support.smtp import Received, SmtpServer, smtp_server
+from tests.support.smtp import Received, SmtpServer
 from tests.support.web import AP, HTML, form_token
+
+__all__ = ["instance_config", "smtp"]  # fixtures this module takes from elsewhere
 
 T0 = 1_796_731_200.0  # Tuesday 8 December 2026, 12:00 UTC
 LINK = re.compile(r"(http://\S+/newswire/subscribe/confirm/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-async def instance_config(tmp_path: Path, databases: Databases, smtp: SmtpServer) -> Config:
-    """The suite's instance, sending mail through the test's SMTP server."""
-    port = free_port()
-    database = await databases.for_instance() or ""
-    await init_instance(tmp_path / "data", f"localhost:{port}", insecure_http=True,
-                        database=database)  # fmt: skip
-    with (tmp_path / "data" / "config.toml").open("a") as f:
-        f.write(smtp.settings())
-    return load_config(tmp_path / "data")
 
 
 @pytest.fixture

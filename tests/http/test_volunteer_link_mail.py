@@ -8,44 +8,21 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from fedihub.app import mailers
 from fedihub.clock import FixedClock
-from fedihub.config import Config, load_config
-from fedihub.instance import init_instance
 from fedihub.mail.worker import MailWorker
 from fedihub.services import Services
 from tests.http.test_volunteer_signup import GOOD, post_signup, sandy
-from tests.support.network import free_port
-from tests.support.postgres import Databases
-from tests.support.smtp import SmtpServer, smtp_server
+from tests.support.mailing import instance_config, smtp  # fixtures: mail goes to smtp
+from tests.support.smtp import SmtpServer
 from tests.support.web import HTML
 
-__all__ = ["sandy"]  # the fixture, from the sign-up tests
+__all__ = ["instance_config", "sandy", "smtp"]  # fixtures this module takes from elsewhere
 LINK = re.compile(r"http://\S+(/hubs/sandy/volunteer/me/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-async def instance_config(tmp_path: Path, databases: Databases, smtp: SmtpServer) -> Config:
-    """The suite's instance, sending mail through the test's SMTP server."""
-    port = free_port()
-    database = await databases.for_instance() or ""
-    await init_instance(tmp_path / "data", f"localhost:{port}", insecure_http=True,
-                        database=database)  # fmt: skip
-    with (tmp_path / "data" / "config.toml").open("a") as f:
-        f.write(smtp.settings())
-    return load_config(tmp_path / "data")
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ async def test_a_new_sign_up_is_stored_and_sent_to_its_private_link(
 
 
 def signup_hash(token: str) -> str:
-    from fedihub.newswire.newsletter.subscribers import hash_token
+    from fedihub.tokens import hash_token
 
     return hash_token(token)
 

@@ -27,7 +27,8 @@ from fedihub.volunteers import sites_store as sites
 from fedihub.volunteers.assignments import handle_may_name
 from fedihub.volunteers.model import MONTH_S, SignUp, skill_bits, slot
 from tests.http.test_volunteer_dispatch import DAY, UTC, add_shift, at_hour, effort, volunteer
-from tests.http.test_volunteer_dispatch_mail import clock, instance_config, smtp
+from tests.http.test_volunteer_dispatch_mail import clock
+from tests.support.mailing import instance_config, smtp
 from tests.support.remote import RemoteServer
 from tests.support.smtp import SmtpServer
 

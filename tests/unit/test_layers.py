@@ -27,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "fedihub"
 # nothing of fedihub.
 LEAVES = {
     "errors", "activitystreams", "content", "config", "clock", "deadlines", "keys", "metrics",
-    "words",
+    "words", "tokens",
 }  # fmt: skip
 STORAGE = {
     "db", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks", "migrations",

@@ -26,6 +26,7 @@ from tests.support.network import eventually
 from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
 from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.screens import SMALL_ON_A_PHONE, kept
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -148,25 +149,11 @@ def local(moment: dt.datetime) -> str:
 
 
 # What a thumb cannot hit or iOS zooms into: fields under 16 px text, targets under 44 px high.
-SMALL_ON_A_PHONE = """() => {
-  const small = [];
-  const fields = ".compose input:not([type=hidden]):not([type=checkbox]), .compose select,"
-    + " .compose textarea, .compose button, button.link,"
-    + " .compose label:has(> input[type=checkbox])";
-  for (const e of document.querySelectorAll(fields)) {
-    const size = parseFloat(getComputedStyle(e).fontSize), box = e.getBoundingClientRect();
-    const name = e.name || e.id || e.textContent.trim();
-    if (e.matches("input, select, textarea") && size < 16) small.push(name + ": " + size + "px");
-    if (box.height < 44) small.push(name + ": " + box.height + "px high");
-    if (e.matches("button") && box.width < 44) small.push(name + ": " + box.width + "px wide");
-  }
-  return small;
-}"""
+
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    kept(page, SHOTS, name, audit=False, fits=False)
 
 
 def fill_the_form(page: Any, kind: str, t: dict[str, Any], when: Dates, tag: str) -> list[str]:

@@ -14,7 +14,8 @@ import pytest
 from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
-from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.conftest import CHROMIUM
+from tests.web.screens import kept
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -45,9 +46,7 @@ def instance(
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert page.evaluate(AUDIT) == [], name
+    kept(page, SHOTS, name, fits=False)
 
 
 def sign_in(page: Any, base: str, who: str) -> None:

@@ -15,7 +15,8 @@ import pytest
 from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
-from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.conftest import CHROMIUM
+from tests.web.screens import kept
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -54,10 +55,7 @@ def hub_post(
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert page.evaluate(AUDIT) == [], name
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    kept(page, SHOTS, name)
 
 
 def test_a_report_goes_from_the_queue_to_the_public_log(

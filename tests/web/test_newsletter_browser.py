@@ -22,7 +22,8 @@ from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.smtp import SmtpServer, not_due, smtp_server
 from tests.support.threads import run_apart
-from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.conftest import CHROMIUM
+from tests.web.screens import kept
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -73,11 +74,7 @@ def site(
 
 
 def shot(page: Any, name: str, audit: bool = True) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    if audit:
-        assert page.evaluate(AUDIT) == [], name
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    kept(page, SHOTS, name, audit=audit)
 
 
 def test_subscribing_confirming_and_reading_the_newsletter_and_its_mail(

@@ -14,7 +14,8 @@ import pytest
 from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
-from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.conftest import CHROMIUM
+from tests.web.screens import kept
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -49,10 +50,7 @@ def instance(
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert page.evaluate(AUDIT) == [], name
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    kept(page, SHOTS, name)
 
 
 def test_news_sent_from_a_phone_is_approved_and_published(

@@ -15,6 +15,7 @@ from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
 from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.screens import kept
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -54,8 +55,7 @@ def posts(
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    kept(page, SHOTS, name, audit=False, fits=False)
 
 
 def test_an_organiser_cancels_an_event_and_closes_a_poll_from_a_phone(

@@ -16,6 +16,7 @@ from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
 from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.screens import kept
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -58,8 +59,7 @@ def picture(path: Path, size: tuple[int, int], color: tuple[int, int, int]) -> P
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    kept(page, SHOTS, name, audit=False, fits=False)
 
 
 def no_sideways_scroll(page: Any) -> None:

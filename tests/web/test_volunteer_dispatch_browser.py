@@ -27,7 +27,8 @@ from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.smtp import SmtpServer, not_due, smtp_server
 from tests.support.threads import run_apart
-from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.conftest import CHROMIUM
+from tests.web.screens import kept
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -101,10 +102,7 @@ def site(
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert page.evaluate(AUDIT) == [], name
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    kept(page, SHOTS, name)
 
 
 def targets_too_small(page: Any) -> list[str]:

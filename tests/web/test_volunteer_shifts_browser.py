@@ -22,7 +22,8 @@ import pytest
 from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
-from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.conftest import CHROMIUM
+from tests.web.screens import kept
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
@@ -90,12 +91,7 @@ def site(
 
 
 def checked(page: Any, name: str, phone: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert page.evaluate(AUDIT) == [], name
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
-    if phone:
-        assert page.evaluate(SMALL_OR_TIGHT) == [], name
+    kept(page, SHOTS, name, checks=[SMALL_OR_TIGHT] if phone else [])
 
 
 def test_a_coordinator_adds_a_site_and_posts_a_shift_there(

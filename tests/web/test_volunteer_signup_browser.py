@@ -17,13 +17,13 @@ import pytest
 from tests.support.instances import REPO, FedihubInstance
 from tests.support.postgres import PostgresCluster
 from tests.support.threads import run_apart
-from tests.web.conftest import AUDIT, CHROMIUM
+from tests.web.conftest import CHROMIUM
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
-from tests.web.test_compose_forms_browser import SMALL_ON_A_PHONE  # noqa: E402
+from tests.web.screens import SMALL_ON_A_PHONE, kept  # noqa: E402
 
 SHOTS = REPO / "test-artifacts" / "volunteer-signup"
 # The narrowest phones in common use: the availability grid must fit without scrolling sideways.
@@ -50,11 +50,7 @@ def site(
 
 def checked(page: Any, name: str) -> None:
     """A screenshot, and what a phone needs of the page."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert page.evaluate(AUDIT) == [], name
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
-    assert page.evaluate(SMALL_ON_A_PHONE) == [], name
+    kept(page, SHOTS, name, checks=[SMALL_ON_A_PHONE])
 
 
 def field(page: Any, label: str) -> Any:

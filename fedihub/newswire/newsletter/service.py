@@ -33,6 +33,7 @@ from fedihub.posts import render as post_render
 from fedihub.posts import store as posts
 from fedihub.posts.federate import follower_targets
 from fedihub.services import MAIL_CHANNEL, Services
+from fedihub.tokens import new_token
 from fedihub.words import Words, words_for
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ async def make_issue(svc: Services, week: Week, now: float) -> Issue | None:
         await store.set_issue_activity(tx, issue.id, activity["id"])
         queued, tokens = [], []
         for subscriber_id, email in await store.confirmed(tx):
-            token, token_hash = subscribers.new_token()
+            token, token_hash = new_token()
             tokens.append((token_hash, subscriber_id))
             queued.append(mail.Queued("issue", email, subscriber_id, issue.id, token))
         await store.add_unsubscribe_tokens(tx, tokens, now)

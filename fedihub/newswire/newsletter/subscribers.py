@@ -5,30 +5,17 @@ hashes are kept."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from fedihub.errors import BadRequest, NotFound
 from fedihub.mail import store as mail
 from fedihub.newswire.fields import EMAIL, MAX_EMAIL
 from fedihub.newswire.newsletter import store
 from fedihub.newswire.newsletter.store import Subscriber
 from fedihub.services import MAIL_CHANNEL, Services
+from fedihub.tokens import hash_token, new_token
 
 # One confirmation mail a day to an address, however often it is asked for.
 CONFIRM_AGAIN_AFTER_S = 86_400.0
 UNCONFIRMED_KEPT_S = 7 * 86_400.0
-TOKEN_BYTES = 32
-
-
-def new_token() -> tuple[str, str]:
-    """A random token for a link, and the hash that is stored."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, hash_token(token)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def read_address(value: str | None) -> str:
