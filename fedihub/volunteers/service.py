@@ -74,8 +74,9 @@ async def set_effort(svc: Services, hub: LocalActor, *, signup_open: bool, intro
 
 
 async def sign_up(svc: Services, hub: LocalActor, sign_up: SignUp) -> SignedUp:
-    """A new volunteer (with their private link's token), or the one with this sign-up's
-    e-mail address or phone number updated. BadRequest when the effort's sign-up is closed."""
+    """A new volunteer (with their private link's token), or what the volunteer with this
+    sign-up's e-mail address or phone number offers, updated. BadRequest when the effort's
+    sign-up is closed."""
     done = await _retried(lambda: _sign_up_once(svc, hub, sign_up))
     if done.told_by_mail:
         svc.wakeups.wake(MAIL_CHANNEL)
