@@ -196,6 +196,8 @@ async def assign(
     asked: list[Asked] = []
     async with svc.db.transaction() as tx:
         await posts.lock_post(tx, shift.post_id)
+        # Across processes, another shift's assign or confirm may be booking them right now.
+        await store.lock_volunteers(tx, [v.id for v in people])
         await _check_room(tx, shift, people, len(ids))
         for volunteer in people:
             token, token_hash = new_token()
@@ -284,7 +286,7 @@ class Answer:
     shift: Shift
     site: Site
     changed: bool
-    zone: str = "UTC"  # the hub's, which the shift's time is told in
+    zone: str = "UTC"  # the shift's own, which its time is told in
     title: str = ""  # the shift post's
 
     @property
@@ -316,6 +318,7 @@ async def answer(svc: Services, hub: LocalActor, token: str, choice: Choice) -> 
     to: AssignmentState = "confirmed" if choice == "confirm" else "declined"
     async with svc.db.transaction() as tx:
         await posts.lock_post(tx, seen.shift.post_id)
+        await store.lock_volunteers(tx, [seen.assignment.volunteer_id])
         found = await assignments_store.by_token(tx, hub.id, hash_token(token))
         shift = await sites_store.shift(tx, hub.id, seen.shift.post_id)
         if found is None or shift is None:

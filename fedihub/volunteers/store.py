@@ -301,3 +301,16 @@ async def delete_volunteers(tx: Transaction, volunteer_ids: list[int]) -> None:
     """Gone with their assignments (ON DELETE CASCADE)."""
     marks = ", ".join("?" for _ in volunteer_ids)
     await tx.execute(f"DELETE FROM volunteers WHERE id IN ({marks})", volunteer_ids)
+
+
+async def lock_volunteers(tx: Transaction, volunteer_ids: list[int]) -> None:
+    """Takes these volunteers' rows for the rest of the transaction, in id order (so two
+    transactions never wait for each other in a circle): on PostgreSQL, whatever asks a
+    volunteer to come or confirms them runs one after another across processes, so nobody is
+    booked at two places at once. SQLite has one writer already."""
+    if tx.dialect == "postgresql" and volunteer_ids:
+        marks = ", ".join("?" for _ in volunteer_ids)
+        await tx.fetchall(
+            f"SELECT id FROM volunteers WHERE id IN ({marks}) ORDER BY id FOR UPDATE",
+            sorted(volunteer_ids),
+        )
