@@ -55,6 +55,10 @@ class DeliveryWorker:
         self._results: list[tuple[Delivery, Outcome, int]] = []
         self._bodies: dict[int, tuple[int, bytes]] = {}
         self._drain_timeout_s = drain_timeout_s
+        # Held by each pass and by a drain, so a drain never overlaps a pass: a claim under way
+        # when the stop comes has its requests waited for, and no batch of results is half
+        # written when the loop's task is cancelled after the drain.
+        self._passing = asyncio.Lock()
         self._swept_at: float | None = None
         self._loop = WorkerLoop(
             "delivery", self._step, db=db, clock=clock, idle_s=idle_s, policy=DELIVERIES,
@@ -80,17 +84,20 @@ class DeliveryWorker:
 
     async def _step(self) -> float | None:
         """One pass: sweep now and then, claim what fits, record what finished."""
-        now = self._clock.now()
-        if self._swept_at is None or now - self._swept_at > SWEEP_EVERY_S:
-            await self._give_up_unreachable(now)
-            self._swept_at = now
-        claimed = await self._claim() if len(self._tasks) < self._concurrency else []
-        for delivery in claimed:
-            task = asyncio.create_task(self._send(delivery))
-            self._tasks.add(task)
-            task.add_done_callback(self._finished)
-        await self._flush()
-        return FLUSH_EVERY_S if self._tasks else None
+        async with self._passing:
+            if self._loop.stopping:  # a drain ran while this pass waited for it
+                return None
+            now = self._clock.now()
+            if self._swept_at is None or now - self._swept_at > SWEEP_EVERY_S:
+                await self._give_up_unreachable(now)
+                self._swept_at = now
+            claimed = await self._claim() if len(self._tasks) < self._concurrency else []
+            for delivery in claimed:
+                task = asyncio.create_task(self._send(delivery))
+                self._tasks.add(task)
+                task.add_done_callback(self._finished)
+            await self._flush()
+            return FLUSH_EVERY_S if self._tasks else None
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -101,9 +108,15 @@ class DeliveryWorker:
         nothing that was delivered. Waits as long as one request may take (the client's total
         timeout), so only a stop forced sooner (SIGKILL) can cause a resend."""
         self._loop.stop()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=self._drain_timeout_s)
-        await self._flush()
+        async with self._passing:  # the pass under way ends first, with whatever it claimed
+            clock = asyncio.get_running_loop()
+            deadline = clock.time() + self._drain_timeout_s
+            while self._tasks and (left := deadline - clock.time()) > 0:
+                await asyncio.wait(list(self._tasks), timeout=left)
+            if self._tasks:
+                log.warning("delivery: %d requests did not finish within %.0f s of the stop",
+                            len(self._tasks), self._drain_timeout_s)  # fmt: skip
+            await self._flush()
 
     async def _give_up_unreachable(self, now: float) -> None:
         unreachable = await store.unavailable_hosts(self._db) | await store.blocked_hosts(self._db)
