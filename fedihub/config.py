@@ -123,6 +123,10 @@ class Config:
     # family or an office sharing one address, too few for a program filling in the form. An
     # emergency centre whose volunteers all sign up over one connection may raise it.
     volunteer_signups_per_address_hour: int = 20
+    # Memory for rendered pages, feeds and ActivityPub documents served to visitors without a
+    # session (fedihub/web/page_cache.py): a write that changes what they show empties it, so
+    # it is never stale. 0 turns it off (every request renders afresh).
+    page_cache_bytes: int = 32 * 1_048_576
 
     @property
     def scheme(self) -> str:
@@ -371,6 +375,12 @@ def validate_limits(config: Config) -> None:
         raise ConfigError(
             "volunteer_signups_per_address_hour %(value)r: a whole number, 1 or more",
             value=limit,
+        )
+    cache = config.page_cache_bytes
+    if isinstance(cache, bool) or not isinstance(cache, int) or cache < 0:
+        raise ConfigError(
+            "page_cache_bytes %(value)r: a whole number of bytes, 0 to turn the cache off",
+            value=cache,
         )
 
 
