@@ -18,6 +18,7 @@ from aiohttp import web
 
 from fedihub import jobs
 from fedihub.actors import discovery
+from fedihub.changes import CONTENT_CHANNEL
 from fedihub.config import Config
 from fedihub.deadlines import Watchdog
 from fedihub.errors import BadRequest, FedihubError, TooManyRequests
@@ -37,6 +38,7 @@ from fedihub.keys import (
     inbox_writer_key,
     mail_worker_key,
     metrics_key,
+    page_cache_key,
     report_limits_key,
     scheduler_key,
     services_key,
@@ -82,6 +84,7 @@ from fedihub.web import (
     modlog,
     newswire_sharing,
     organise,
+    page_cache,
     pages,
     post_actions,
     report,
@@ -209,7 +212,18 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
         config.inbox_requests_per_minute_per_host, config.inbox_bytes_per_day_per_host,
         clock=svc.clock.monotonic,
     )  # fmt: skip
+    # Another process's writes (the CLI's post, a second server's) empty the cached pages here.
+    heard = None
+    if app[page_cache_key].enabled:
+        heard = asyncio.create_task(
+            svc.db.listen([CONTENT_CHANNEL], lambda _: svc.db.heard_content_change()),
+            name="content notices",
+        )
     yield
+    if heard is not None:
+        heard.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heard
     await close_services(svc)
 
 
@@ -349,6 +363,10 @@ async def _serve_metrics(svc: Services, metrics: Metrics, host: str, port: int) 
     return runner
 
 
+def _cache_and_version(request: web.Request) -> tuple[page_cache.PageCache, int]:
+    return request.app[page_cache_key], request.app[services_key].db.content_version
+
+
 async def _signal_shutdown(app: web.Application) -> None:
     app[shutting_down_key].set()
 
@@ -360,7 +378,12 @@ def create_app(
     (`fedihub serve --no-workers`): the web, and the inbox rows it writes, but no workers;
     `fedihub worker` processes do the work."""
     app = web.Application(
-        middlewares=[error_middleware, nul_middleware, auth.session_middleware],
+        middlewares=[
+            page_cache.middleware(_cache_and_version),
+            error_middleware,
+            nul_middleware,
+            auth.session_middleware,
+        ],
         # Forms may carry an image; the inbox applies its own, smaller cap as it reads.
         client_max_size=max(config.max_inbox_body_bytes, MAX_UPLOAD_BYTES + 65_536),
     )
@@ -370,6 +393,7 @@ def create_app(
     app[shutting_down_key] = asyncio.Event()
     app[tally_streams_key] = asyncio.Semaphore(MAX_TALLY_STREAMS)
     app[calendar_cache_key] = DocumentCache()
+    app[page_cache_key] = page_cache.PageCache(config.page_cache_bytes)
     app[catalogs_key] = load_catalogs()
     app[follow_lookups_key] = PerAddressLimit(FOLLOW_LOOKUPS_PER_MINUTE, 60.0)
     app[report_limits_key] = PerAddressLimit(WEB_REPORTS_PER_HOUR, 3600.0)

@@ -9,6 +9,11 @@ Wake-ups across processes: `notify(channel)` after a commit tells workers in oth
 that work was written; `listen` hears it. PostgreSQL's LISTEN/NOTIFY carries it (postgres.py);
 on SQLite one process does all the work, so there is nothing to tell and nothing to hear.
 
+Content changes: each transaction notes the tables it writes (fedihub/changes.py); a commit
+that wrote content raises `content_version` and is told to the other processes on
+CONTENT_CHANNEL, so cached pages (fedihub/web/page_cache.py) are dropped by the writes
+themselves.
+
 SQLite: one serialised writer, one reader, WAL, foreign keys, migrations. Every write goes
 through `transaction()`, which takes an asyncio lock and runs `BEGIN IMMEDIATE`, so concurrent
 tasks never interleave statements inside a transaction and other processes (the CLI beside a
@@ -27,6 +32,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from fedihub.changes import CONTENT_CHANNEL, changes_content
 from fedihub.dialects import Dialect, migrations_for
 from fedihub.errors import ConfigError
 
@@ -81,6 +87,14 @@ class Database(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    # Goes up with every commit that changed what pages show (fedihub/changes.py), made here or
+    # (once `heard_content_change` is called) in another process: cached pages compare it.
+    content_version: int
+
+    def heard_content_change(self) -> None:
+        """Another process committed a change to content (its notice on CONTENT_CHANNEL)."""
+        ...
 
     def notify(self, channel: str) -> None:
         """Tells the other processes' `listen` on `channel` that work was written (call it after
@@ -152,6 +166,7 @@ class SqliteDatabase:
         # meanwhile would not see what was committed since (a post just published, read back
         # to be matched, found missing). Reads run one at a time on aiosqlite's thread anyway.
         self._read_lock = asyncio.Lock()
+        self.content_version = 0
 
     @classmethod
     async def open(cls, path: Path) -> SqliteDatabase:
@@ -224,7 +239,8 @@ class SqliteDatabase:
                 # Inside the try: aiosqlite runs BEGIN even when the task awaiting it is
                 # cancelled, and a transaction left open would refuse every later write.
                 await self._writer.execute("BEGIN IMMEDIATE")
-                yield SqliteTransaction(self._writer)
+                tx = SqliteTransaction(self._writer)
+                yield tx
             except BaseException:
                 with suppress(sqlite3.Error):  # none open if BEGIN itself failed
                     await asyncio.shield(self._writer.execute("ROLLBACK"))
@@ -235,6 +251,16 @@ class SqliteDatabase:
             except asyncio.CancelledError:
                 await commit  # let it finish: what it wrote happened, and the caller is told
                 raise
+            finally:
+                if tx.wrote_content and commit.done() and not commit.exception():
+                    self._content_changed()
+
+    def _content_changed(self) -> None:
+        self.content_version += 1
+        self.notify(CONTENT_CHANNEL)
+
+    def heard_content_change(self) -> None:
+        self.content_version += 1
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own transaction; returns the rows changed."""
@@ -255,16 +281,20 @@ class SqliteTransaction:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.wrote_content = False  # see fedihub/changes.py
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.wrote_content = self.wrote_content or changes_content(sql)
         async with self._conn.execute(sql, params) as cur:
             return cur.rowcount
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.wrote_content = self.wrote_content or changes_content(sql)
         async with self._conn.execute(sql, params) as cur:
             return int(cur.lastrowid or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.wrote_content = self.wrote_content or changes_content(sql)
         await self._conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:

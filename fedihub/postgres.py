@@ -32,6 +32,7 @@ from typing import Any
 
 import asyncpg
 
+from fedihub.changes import CONTENT_CHANNEL, changes_content
 from fedihub.db import Row, migration_scripts_for
 from fedihub.dialects import Dialect
 from fedihub.errors import ConfigError
@@ -91,6 +92,7 @@ class PostgresDatabase:
         self.notice_token = uuid.uuid4().hex
         self._notifying: dict[str, asyncio.Task[None]] = {}
         self._notify_again: set[str] = set()
+        self.content_version = 0
 
     @classmethod
     async def open(cls, url: str) -> PostgresDatabase:
@@ -158,8 +160,19 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTransaction]:
-        async with self._write_lock, self._pool.acquire() as conn, conn.transaction():
-            yield PostgresTransaction(conn)
+        async with self._write_lock, self._pool.acquire() as conn:
+            tx = PostgresTransaction(conn)
+            async with conn.transaction():
+                yield tx
+        if tx.wrote_content:  # committed (an exception would have left the block above)
+            self._content_changed()
+
+    def _content_changed(self) -> None:
+        self.content_version += 1
+        self.notify(CONTENT_CHANNEL)
+
+    def heard_content_change(self) -> None:
+        self.content_version += 1
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self.transaction() as tx:
@@ -235,15 +248,19 @@ class PostgresTransaction:
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+        self.wrote_content = False  # see fedihub/changes.py
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.wrote_content = self.wrote_content or changes_content(sql)
         return rows_changed(await self._conn.execute(numbered(sql), *params))
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         """The new row's id (`RETURNING id` is added where the statement has no RETURNING)."""
+        self.wrote_content = self.wrote_content or changes_content(sql)
         return int(await self._conn.fetchval(numbered(with_returning_id(sql)), *params) or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.wrote_content = self.wrote_content or changes_content(sql)
         await self._conn.executemany(numbered(sql), [tuple(row) for row in rows])
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:

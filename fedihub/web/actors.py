@@ -26,6 +26,7 @@ from fedihub.outbox import store as outbox
 from fedihub.posts import store as posts
 from fedihub.web.dashboard import hub_page
 from fedihub.web.newswire import newswire_page
+from fedihub.web.page_cache import shared
 from fedihub.web.respond import activity_json, html, wants_json
 
 ACTOR_PATHS = ("/hubs/{username}", "/users/{username}")
@@ -57,6 +58,7 @@ def _page_number(request: web.Request) -> int | None:
     return int(page)
 
 
+@shared
 async def actor_document(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     actor = await actor_from_request(request)
@@ -114,14 +116,17 @@ async def _relation_collection(
     return await _collection(request, total, items, title.format(name=actor.name))
 
 
+@shared
 async def followers_collection(request: web.Request) -> web.Response:
     return await _relation_collection(request, "followers", "Followers of {name}")
 
 
+@shared
 async def following_collection(request: web.Request) -> web.Response:
     return await _relation_collection(request, "following", "Followed by {name}")
 
 
+@shared
 async def outbox_collection(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     actor = await actor_from_request(request)
@@ -136,6 +141,7 @@ async def outbox_collection(request: web.Request) -> web.Response:
     return await _collection(request, total, items, f"Posts by {actor.name}")
 
 
+@shared
 async def featured_collection(request: web.Request) -> web.Response:
     actor = await actor_from_request(request)
 
@@ -145,6 +151,7 @@ async def featured_collection(request: web.Request) -> web.Response:
     return await _collection(request, 0, items, f"Featured by {actor.name}")
 
 
+@shared
 async def moderators_collection(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     actor = await actor_from_request(request)

@@ -36,6 +36,7 @@ from fedihub.posts.store import Post
 from fedihub.services import Services
 from fedihub.volunteers.access import access_of
 from fedihub.web import feeds
+from fedihub.web.page_cache import shared
 from fedihub.web.resources import MATCH_DONE, Refused, organising
 from fedihub.web.respond import (
     atom_response,
@@ -219,6 +220,7 @@ async def hub_page(
 
 
 @routes.get("/")
+@shared
 async def home(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     if wants_json(request):
@@ -377,11 +379,13 @@ async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
 
 
 @routes.get("/hubs/{username}/feed.atom")
+@shared
 async def hub_atom(request: web.Request) -> web.Response:
     return await _atom(request, await _hub(request))
 
 
 @routes.get("/feed.atom")
+@shared
 async def instance_atom(request: web.Request) -> web.Response:
     return await _atom(request, None)
 
@@ -406,10 +410,12 @@ async def _feed_page(request: web.Request, hub: LocalActor | None) -> web.Respon
 
 
 @routes.get("/hubs/{username}/feed")
+@shared
 async def hub_feed_page(request: web.Request) -> web.Response:
     return await _feed_page(request, await _hub(request))
 
 
 @routes.get("/feed")
+@shared
 async def instance_feed_page(request: web.Request) -> web.Response:
     return await _feed_page(request, None)

@@ -15,6 +15,7 @@ from fedihub.keys import services_key
 from fedihub.posts import store as posts
 from fedihub.posts.tags import hashtags
 from fedihub.services import Services
+from fedihub.web.page_cache import shared
 from fedihub.web.respond import html
 
 routes = web.RouteTableDef()
@@ -85,6 +86,7 @@ async def directory_listings(svc: Services, query: str) -> list[Listing]:
 
 
 @routes.get("/directory")
+@shared
 async def directory(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     query = request.query.get("q", "")

@@ -28,6 +28,7 @@ from fedihub.services import Services
 from fedihub.web import feeds, newswire_editors, newswire_submit
 from fedihub.web.auth import current_account, form_action, form_page, require_signed_in
 from fedihub.web.forms import form_text
+from fedihub.web.page_cache import shared
 from fedihub.web.respond import activity_json, atom_response, wants_json
 
 FEED_SIZE = 50
@@ -111,6 +112,7 @@ async def feed_entries(svc: Services) -> list[feeds.FeedEntry]:
     return entries[:FEED_SIZE]
 
 
+@shared
 async def newswire_atom(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     base = svc.config.base_url
@@ -162,6 +164,7 @@ async def _item_page(
     )  # fmt: skip
 
 
+@shared
 async def item_page(request: web.Request) -> web.Response:
     return await _item_page(request, None, None)
 

@@ -8,12 +8,14 @@ from fedihub.activitystreams import id_of
 from fedihub.errors import NotFound
 from fedihub.keys import services_key
 from fedihub.outbox import store as outbox
+from fedihub.web.page_cache import shared
 from fedihub.web.respond import activity_json, html, wants_json
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/activities/{activity_id}")
+@shared
 async def activity_document(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     uri = svc.config.base_url + request.path

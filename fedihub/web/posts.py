@@ -26,6 +26,7 @@ from fedihub.services import Services
 from fedihub.web import feeds
 from fedihub.web.actors import actor_from_request
 from fedihub.web.dashboard import calendar_entry
+from fedihub.web.page_cache import shared
 from fedihub.web.respond import (
     activity_json,
     calendar_response,
@@ -52,6 +53,7 @@ async def _post_from_request(request: web.Request) -> tuple[Post, str]:
     return post, actor.uri(svc.config.base_url)
 
 
+@shared
 async def post_document(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     hub = await actor_from_request(request)

@@ -30,6 +30,7 @@ from fedihub.resources.model import SIDES, Intent, Match, MatchState, Side
 from fedihub.resources.render import category_label
 from fedihub.services import Services
 from fedihub.web import feeds
+from fedihub.web.page_cache import shared
 from fedihub.web.respond import atom_response, html, reader_words
 from fedihub.words import N_, Words, words_for
 
@@ -223,11 +224,13 @@ async def _list_page(request: web.Request, hub: LocalActor | None) -> web.Respon
 
 
 @routes.get("/resources")
+@shared
 async def instance_list(request: web.Request) -> web.Response:
     return await _list_page(request, None)
 
 
 @routes.get("/hubs/{username}/resources")
+@shared
 async def hub_list(request: web.Request) -> web.Response:
     hub = await require_hub(request.app[services_key].db, request.match_info["username"])
     return await _list_page(request, hub)
@@ -277,11 +280,13 @@ async def _atom(request: web.Request, hub: LocalActor | None) -> web.Response:
 
 
 @routes.get("/resources/feed.atom")
+@shared
 async def instance_atom(request: web.Request) -> web.Response:
     return await _atom(request, None)
 
 
 @routes.get("/hubs/{username}/resources/feed.atom")
+@shared
 async def hub_atom(request: web.Request) -> web.Response:
     hub = await require_hub(request.app[services_key].db, request.match_info["username"])
     return await _atom(request, hub)

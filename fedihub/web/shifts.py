@@ -15,6 +15,7 @@ from fedihub.keys import services_key
 from fedihub.posts import render
 from fedihub.volunteers import sites_store
 from fedihub.volunteers.model import SKILLS, Places, Shift, Site, skills_of
+from fedihub.web.page_cache import shared
 from fedihub.web.respond import html, reader_words
 from fedihub.words import Words
 
@@ -84,6 +85,7 @@ def group_by_day_and_site(
 
 
 @routes.get("/hubs/{username}/shifts")
+@shared
 async def shifts_page(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     hub = await require_hub(svc.db, request.match_info["username"])

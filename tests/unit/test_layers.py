@@ -30,7 +30,7 @@ LEAVES = {
     "words", "tokens",
 }  # fmt: skip
 STORAGE = {
-    "db", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks", "migrations",
+    "db", "changes", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks", "migrations",
     "settings",
 }  # fmt: skip
 PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance", "mail"}

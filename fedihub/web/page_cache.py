@@ -1,0 +1,300 @@
+"""What anyone may fetch (a hub's dashboard, a post's page, feeds, ActivityPub documents) is
+rendered once and served from memory until a write changes content, so a post boosted across
+the fediverse (every server fetches it and builds its own link preview) costs one render, not
+thousands. Every answer also gets an ETag for conditional requests (304) and, where it is worth
+it, gzip.
+
+Which handlers: those marked `@shared`, whose answer depends only on the address, the reader's
+language and whether ActivityPub JSON is asked for. Which requests: GET and HEAD without a
+session cookie (a signed-in organiser sees their own buttons and is never served a shared
+copy); only a 200 that sets no cookie is kept.
+
+When an entry is dropped: when the database's `content_version` has moved since it was rendered
+(fedihub/changes.py: any commit that wrote a table some page shows, in this process or, once
+its notice arrives, in another), and at the latest `MAX_AGE_S` after it was rendered, because
+pages also change with the time alone (an event moves from "coming" to "past"). The cache holds
+at most `page_cache_bytes` (config), dropping the least recently used first.
+
+A stampede on one address renders it once: requests arriving while it renders wait for that
+render (`_rendering`) instead of each starting their own."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any, TypeVar
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from fedihub.activitystreams import wants_activity_json
+from fedihub.web.auth import COOKIE as SESSION_COOKIE
+from fedihub.web.i18n import language_of
+
+MAX_AGE_S = 60.0
+# Smaller answers go as they are: gzip's header and the CPU are not worth it.
+COMPRESS_FROM_BYTES = 1024
+_COMPRESSIBLE = (
+    "text/", "application/activity+json", "application/ld+json", "application/json",
+    "application/atom+xml", "application/rss+xml", "application/xml", "application/jrd+json",
+    "application/xrd+xml",
+)  # fmt: skip
+# Set per answer by aiohttp, or by this module for the copy it sends.
+_NOT_KEPT = frozenset({"content-length", "content-encoding", "date", "server", "etag"})
+_SHARED = "_fedihub_shared"
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[web.StreamResponse]])
+Key = tuple[str, str]
+
+
+def shared(handler: Handler) -> Handler:
+    """Marks a GET handler whose answer is the same for every visitor without a session."""
+    setattr(handler, _SHARED, True)
+    return handler
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    version: int  # the database's content_version when the render began
+    rendered_at: float  # monotonic
+    last_modified: datetime
+    etag: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    gzipped: bytes | None  # None: not worth compressing
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"") + 256
+
+
+class PageCache:
+    def __init__(self, max_bytes: int, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.max_bytes = max_bytes
+        self._monotonic = monotonic
+        self._entries: OrderedDict[Key, Entry] = OrderedDict()
+        self._bytes = 0
+        self._rendering: dict[tuple[Key, int], asyncio.Future[Entry | None]] = {}
+        self.hits = 0  # counted for /metrics-style checks and the tests
+        self.renders = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    def get(self, key: Key, version: int) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.version != version or self._monotonic() - entry.rendered_at > MAX_AGE_S:
+            self._drop(key)
+            return None
+        self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: Key, entry: Entry) -> None:
+        if entry.size > self.max_bytes // 4:  # one huge page must not empty the cache
+            return
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = entry
+        self._bytes += entry.size
+        while self._bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Key) -> None:
+        self._bytes -= self._entries.pop(key).size
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def fetch(
+        self, key: Key, version: int, render: Callable[[], Awaitable[web.StreamResponse]]
+    ) -> Entry | web.StreamResponse:
+        """The entry for `key` at `version`, rendering it if need be: only the first request
+        renders, the others arriving meanwhile wait for its entry. What cannot be kept (an
+        error, a redirect) is returned as the response to the request that rendered it."""
+        if (entry := self.get(key, version)) is not None:
+            self.hits += 1
+            return entry
+        under_way = self._rendering.get((key, version))
+        if under_way is not None:
+            entry = await asyncio.shield(under_way)
+            if entry is not None:
+                return entry
+            return await render()  # the first render was not kept: render this one alike
+        waiting: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+        self._rendering[(key, version)] = waiting
+        entry = None
+        self.renders += 1
+        try:
+            response = await render()
+            entry = self._entry_of(response, version)
+            if entry is not None:
+                self.put(key, entry)
+                return entry
+            return response
+        finally:
+            del self._rendering[(key, version)]
+            waiting.set_result(entry)
+
+    def _entry_of(self, response: web.StreamResponse, version: int) -> Entry | None:
+        if (
+            not isinstance(response, web.Response)
+            or response.status != 200
+            or not isinstance(response.body, bytes)
+            or "Set-Cookie" in response.headers
+            or "Content-Encoding" in response.headers
+        ):
+            return None
+        body = response.body
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _NOT_KEPT]
+        if "Cache-Control" not in response.headers:
+            # Anyone may keep a copy, but asks us again (a 304 when nothing changed).
+            headers.append(("Cache-Control", "public, no-cache"))
+        gzipped = _compressed(body, response.headers.get("Content-Type", ""))
+        if gzipped is not None:
+            headers = _vary_on_encoding(headers)
+        return Entry(
+            version=version, rendered_at=self._monotonic(),
+            last_modified=datetime.now(UTC).replace(microsecond=0), etag=etag_of(body),
+            headers=tuple(headers), body=body, gzipped=gzipped,
+        )  # fmt: skip
+
+
+def etag_of(body: bytes) -> str:
+    # Weak: the same validator names the plain and the gzipped copy.
+    return f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+
+
+def _compressed(body: bytes, content_type: str) -> bytes | None:
+    if len(body) < COMPRESS_FROM_BYTES or not content_type.startswith(_COMPRESSIBLE):
+        return None
+    smaller = gzip.compress(body, compresslevel=6, mtime=0)
+    return smaller if len(smaller) < len(body) * 0.9 else None
+
+
+def _vary_on_encoding(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    varies = [v for k, v in headers if k.lower() == "vary"]
+    rest = [(k, v) for k, v in headers if k.lower() != "vary"]
+    names = [n.strip() for v in varies for n in v.split(",") if n.strip()]
+    if "accept-encoding" not in (n.lower() for n in names):
+        names.append("Accept-Encoding")
+    return [*rest, ("Vary", ", ".join(names))]
+
+
+def _accepts_gzip(request: web.Request) -> bool:
+    accepted = request.headers.get("Accept-Encoding", "").lower()
+    if "gzip" not in accepted:
+        return False
+    for part in accepted.split(","):  # "gzip;q=0" refuses it
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() == "gzip":
+            return params.replace(" ", "") not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}
+    return True
+
+
+def _not_modified(request: web.Request, etag: str, last_modified: datetime | None) -> bool:
+    """Whether the client's copy is current (RFC 9110 13.1.2, 13.1.3: If-None-Match, when
+    sent, decides alone; the comparison is weak)."""
+    if (matches := request.headers.get("If-None-Match")) is not None:
+        if matches.strip() == "*":
+            return True
+        ours = etag.removeprefix("W/")
+        return any(tag.strip().removeprefix("W/") == ours for tag in matches.split(","))
+    since = request.headers.get("If-Modified-Since")
+    if since is None or last_modified is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False  # not a date: answer in full
+    if when.tzinfo is None:
+        return False
+    return last_modified <= when
+
+
+def _answer(request: web.Request, entry: Entry) -> web.Response:
+    headers: CIMultiDict[str] = CIMultiDict(entry.headers)
+    headers["ETag"] = entry.etag
+    headers["Last-Modified"] = format_datetime(entry.last_modified, usegmt=True)
+    if _not_modified(request, entry.etag, entry.last_modified):
+        return _not_modified_response(headers)
+    if entry.gzipped is not None and _accepts_gzip(request):
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=entry.gzipped, headers=headers)
+    return web.Response(body=entry.body, headers=headers)
+
+
+def _not_modified_response(headers: CIMultiDict[str]) -> web.Response:
+    kept = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    return web.Response(status=304, headers=kept)
+
+
+def _variant(request: web.Request) -> str:
+    accept = request.headers.get("Accept", "")
+    if wants_activity_json(accept):
+        return "activity"
+    if "json" in accept.lower():
+        return "json"
+    return "html/" + language_of(request)
+
+
+def _finish(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """An answer not taken from the cache still gets its ETag, its 304 and its gzip."""
+    if (
+        request.method not in ("GET", "HEAD")
+        or not isinstance(response, web.Response)
+        or response.status != 200
+        or not isinstance(response.body, bytes)
+        or "Content-Encoding" in response.headers
+    ):
+        return response
+    body = response.body
+    tag = response.headers.get("ETag") or etag_of(body)
+    response.headers["ETag"] = tag
+    if _not_modified(request, tag, None):
+        headers: CIMultiDict[str] = CIMultiDict(response.headers)
+        return _not_modified_response(headers)
+    if _accepts_gzip(request) and (smaller := _compressed(body, response.content_type)):
+        response.body = smaller
+        response.headers["Content-Encoding"] = "gzip"
+        for name, value in _vary_on_encoding([("Vary", response.headers.get("Vary", ""))]):
+            response.headers[name] = value
+    return response
+
+
+def middleware(cache_of: Callable[[web.Request], tuple[PageCache, int]]) -> Any:
+    """The outermost middleware: a hit answers before any other runs. `cache_of` gives the
+    app's cache and the database's content_version."""
+
+    @web.middleware
+    async def page_cache(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method not in ("GET", "HEAD"):
+            response: web.StreamResponse = await handler(request)
+            return response
+        cache, version = cache_of(request)
+        if (
+            not cache.enabled
+            or not getattr(request.match_info.handler, _SHARED, False)
+            or SESSION_COOKIE in request.cookies
+        ):
+            return _finish(request, await handler(request))
+        found = await cache.fetch((request.path_qs, _variant(request)), version,
+                                  lambda: handler(request))  # fmt: skip
+        if isinstance(found, Entry):
+            return _answer(request, found)
+        return _finish(request, found)
+
+    return page_cache
