@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from fedihub.scheduler import Scheduler
     from fedihub.services import Services
     from fedihub.web.cache import DocumentCache
-    from fedihub.web.i18n import Catalogs
     from fedihub.web.throttle import PerAddressLimit
 
 config_key: web.AppKey[Config] = web.AppKey("config")
@@ -45,7 +44,6 @@ metrics_key: web.AppKey[Metrics] = web.AppKey("metrics")
 shutting_down_key: web.AppKey[asyncio.Event] = web.AppKey("shutting_down")
 tally_streams_key: web.AppKey[asyncio.Semaphore] = web.AppKey("tally_streams")
 calendar_cache_key: web.AppKey[DocumentCache] = web.AppKey("calendar_cache")
-catalogs_key: web.AppKey[Catalogs] = web.AppKey("catalogs")
 follow_lookups_key: web.AppKey[PerAddressLimit] = web.AppKey("follow_lookups")
 # Reports made on /report by people not signed in, per address (web/report.py).
 report_limits_key: web.AppKey[PerAddressLimit] = web.AppKey("report_limits")
