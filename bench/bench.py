@@ -12,6 +12,10 @@
 (c) idle RSS of `fedihub serve` after start-up, read from /proc.
 (d) pages: requests per second and median latency for a busy hub's dashboard, calendar, Atom
     feed, the home page, the directory and a poll's page (see bench_pages).
+(e) stampede: 5,000 GETs of one post (its page and its ActivityPub object) from 1,000 clients,
+    each with its own connection and loopback address, within 5 s (see bench_stampede).
+Every figure is printed with its ratio to this machine's limit measured in the same run
+(bench/limits.py: a trivial aiohttp handler, RSA signing, SQLite inserts).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +37,10 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from limits import measure as measure_limits  # bench/limits.py, beside this file
+from limits import ratio
+from limits import report as report_limits
 
 from tests.support.instances import FedihubInstance
 from tests.support.remote import RemoteActor, RemoteServer, sign_cavage_post
@@ -254,15 +263,29 @@ async def _fill_hub(data: Path, events: int, updates: int) -> None:
             await vote(svc, hub, poll, f"https://voters.example/u/{n}", [n % 3], time.time())
 
 
-async def bench_pages(
-    root: Path, requests: int = 300, connections: int = 8
-) -> dict[str, tuple[float, float, float, int]]:
-    """Requests per second for the pages and feeds of a hub with 300 events, 20 weekly calls,
-    500 updates and a poll with 1,000 votes, over `connections` keep-alive connections."""
-    a = FedihubInstance(root, "pages")
+@asynccontextmanager
+async def busy_hub(root: Path, name: str = "pages") -> AsyncIterator[FedihubInstance]:
+    """A started `fedihub serve` whose hub "busy" has 300 events, 20 weekly calls, 500 updates
+    and a poll with 1,000 votes (_fill_hub); stopped on leaving."""
+    a = FedihubInstance(root, name)
     a.init()
     await _fill_hub(a.data, events=300, updates=500)
     await a.start()
+    try:
+        yield a
+    finally:
+        await a.stop()
+
+
+async def bench_pages(
+    root: Path, requests: int = 300, connections: int = 8, a: FedihubInstance | None = None
+) -> dict[str, tuple[float, float, float, int]]:
+    """Requests per second for the pages and feeds of a hub with 300 events, 20 weekly calls,
+    500 updates and a poll with 1,000 votes, over `connections` keep-alive connections; on `a`
+    when given (a busy_hub), else on a busy hub of its own."""
+    if a is None:
+        async with busy_hub(root) as made:
+            return await bench_pages(root, requests, connections, made)
     results = {}
     async with aiohttp.ClientSession() as session:
         for path in ("/hubs/busy", "/hubs/busy/calendar.ics", "/hubs/busy/feed.atom",
@@ -288,8 +311,74 @@ async def bench_pages(
             latencies.sort()
             median_ms = latencies[len(latencies) // 2] * 1000
             results[path] = (len(latencies) / elapsed, median_ms, first_ms, size)
-    await a.stop()
     return results
+
+
+STAMPEDE_POST = "/hubs/busy/posts/821"
+ACTIVITY_JSON = "application/activity+json"
+
+
+def loopback_sources(count: int) -> list[str]:
+    """`count` loopback addresses from 127.0.0.2 up (127.0.0.2 … 127.0.3.233 for 1,000): one per
+    client, as servers throttle per address. Linux answers for all of 127.0.0.0/8."""
+    return [f"127.0.{n // 256}.{n % 256}" for n in range(2, count + 2)]
+
+
+async def bench_stampede(
+    a: FedihubInstance, requests: int = 5_000, clients: int = 1_000, seconds: float = 5.0
+) -> dict[str, float]:
+    """A post shared by a big account: `requests` GETs of one post, alternately its page (HTML)
+    and its ActivityPub object, from `clients` clients, each with its own connection (another
+    only while its last request is unanswered) and its own loopback source address, paced evenly
+    so that all are sent within `seconds`. Any answer but 200 and any socket error or timeout
+    counts as an error; latency is from a request's sending to its answer's last byte."""
+    url = a.listening_url + STAMPEDE_POST
+    interval = seconds / requests
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    sent_offsets: list[float] = []
+    done_at: list[float] = []
+    sessions = [aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, local_addr=(source, 0)),
+        timeout=aiohttp.ClientTimeout(total=60),
+    ) for source in loopback_sources(clients)]  # fmt: skip
+    try:
+        start = time.perf_counter() + 0.5  # every client waiting before the first is due
+
+        async def one(session: aiohttp.ClientSession, i: int) -> None:
+            accept = ACTIVITY_JSON if i % 2 else "text/html"
+            began = time.perf_counter()
+            sent_offsets.append(began - start)
+            try:
+                async with session.get(url, headers={"Accept": accept}) as resp:
+                    body = await resp.read()
+                    if resp.status != 200 or not body:
+                        errors[f"status {resp.status}"] += 1
+            except (TimeoutError, aiohttp.ClientError, OSError) as e:
+                errors[type(e).__name__] += 1
+            finished = time.perf_counter()
+            latencies.append(finished - began)
+            done_at.append(finished - start)
+
+        async def client(c: int) -> None:
+            # Each request leaves at its time: a client whose last answer has not come yet
+            # opens another connection (from its own address), as a browser would.
+            sent = []
+            for i in range(c, requests, clients):
+                await asyncio.sleep(max(0.0, start + i * interval - time.perf_counter()))
+                sent.append(asyncio.create_task(one(sessions[c], i)))
+            await asyncio.gather(*sent)
+
+        await asyncio.gather(*(client(c) for c in range(clients)))
+    finally:
+        await asyncio.gather(*(session.close() for session in sessions))
+    latencies.sort()
+    return {"requests": len(latencies), "clients": clients,
+            "median_ms": latencies[len(latencies) // 2] * 1000,
+            "p99_ms": latencies[int(0.99 * (len(latencies) - 1))] * 1000,
+            "max_ms": latencies[-1] * 1000, "errors": sum(errors.values()),
+            "error_kinds": dict(errors), "last_sent_s": max(sent_offsets),
+            "per_second": len(latencies) / max(done_at)}  # fmt: skip
 
 
 async def main() -> None:
@@ -297,11 +386,16 @@ async def main() -> None:
     parser.add_argument("--inbox", type=int, default=20_000)
     parser.add_argument("--instances", type=int, default=1_000)
     parser.add_argument("--followers", type=int, default=10_000)
-    parser.add_argument("--only", choices=["inbox", "fanout", "rss", "pages"])
+    parser.add_argument("--only", choices=["inbox", "fanout", "rss", "pages", "stampede",
+                                           "limits"])  # fmt: skip
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="fedihub-bench-"))
-    print(f"machine: {platform.processor() or platform.machine()}, {platform.system()},"
-          f" Python {platform.python_version()}, data in {root}")  # fmt: skip
+    print(f"machine: {machine()}, data in {root}")
+    # The machine's limits, measured in this run: every figure below is also a share of one.
+    limits = await measure_limits() if args.only != "rss" else {}
+    if limits:
+        report_limits(limits)
+    trivial = limits.get("http_client", 0.0)  # our aiohttp client, the load generator below
     if args.only in (None, "rss"):
         print(f"(c) idle RSS of fedihub serve: {await bench_idle_rss(root):.1f} MB")
     if args.only in (None, "inbox"):
@@ -310,10 +404,26 @@ async def main() -> None:
               f"{r['seconds']:.2f} s = {r['per_second']:.0f}/s; the server used "
               f"{r['server_cpu_s']:.2f} s of CPU ({r['cpu_us_each']:.0f} µs each); the worker had"
               f" handled {r['handled']} of them by then")  # fmt: skip
-    if args.only in (None, "pages"):
-        for path, (rate, median_ms, first_ms, size) in (await bench_pages(root)).items():
-            print(f"(d) {path}: {rate:.0f} requests/s, median {median_ms:.1f} ms"
-                  f" (first request {first_ms:.0f} ms), {size} bytes")  # fmt: skip
+        rows = limits["sqlite_rows"]
+        print(f"    = {ratio(r['per_second'], trivial)} the trivial handler's requests/s with our"
+              f" client, {ratio(r['per_second'], rows)} SQLite's rows/s")  # fmt: skip
+    if args.only in (None, "pages", "stampede"):
+        async with busy_hub(root) as busy:
+            if args.only in (None, "pages"):
+                for path, (rate, median_ms, first_ms, size) in (
+                    await bench_pages(root, a=busy)
+                ).items():
+                    print(f"(d) {path}: {rate:.0f} requests/s = {ratio(rate, trivial)} the"
+                          f" trivial handler's, median {median_ms:.1f} ms (first request"
+                          f" {first_ms:.0f} ms), {size} bytes")  # fmt: skip
+            if args.only in (None, "stampede"):
+                r = await bench_stampede(busy)
+                print(f"(e) stampede on {STAMPEDE_POST} (page and ActivityPub object):"
+                      f" {r['requests']} GETs from {r['clients']} clients, the last sent"
+                      f" {r['last_sent_s']:.2f} s in; median {r['median_ms']:.1f} ms, p99"
+                      f" {r['p99_ms']:.1f} ms, max {r['max_ms']:.0f} ms; {r['errors']} errors"
+                      f" {r['error_kinds'] or ''}; {r['per_second']:.0f} requests/s ="
+                      f" {ratio(r['per_second'], trivial)} the trivial handler's")  # fmt: skip
     if args.only in (None, "fanout"):
         r = await bench_fan_out(root, args.instances, args.followers)
         print(f"(b) fan-out: {r['followers']} followers on {r['deliveries']} instances, last "
@@ -321,6 +431,8 @@ async def main() -> None:
               f"{r['per_second']:.0f} signed deliveries/s (first after {r['first_s']:.2f} s); "
               f"CPU used: fedihub {r['server_cpu_s']:.2f} s, receiver {r['receiver_cpu_s']:.2f} s"
               " (the post command's own start-up excluded)")  # fmt: skip
+        signing = max(limits["sign_1"], limits["sign_2"])
+        print(f"    = {ratio(r['per_second'], signing)} the RSA signatures/s this machine makes")
 
 
 if __name__ == "__main__":

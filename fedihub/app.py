@@ -29,7 +29,6 @@ from fedihub.inbox.worker import IDLE_POLL_S as INBOX_IDLE_S
 from fedihub.inbox.worker import InboxWorker
 from fedihub.keys import (
     calendar_cache_key,
-    catalogs_key,
     config_key,
     delivery_worker_key,
     follow_lookups_key,
@@ -103,7 +102,6 @@ from fedihub.web.actors import add_actor_routes
 from fedihub.web.cache import DocumentCache
 from fedihub.web.forms import local_target
 from fedihub.web.headers import NOSNIFF
-from fedihub.web.i18n import load_catalogs
 from fedihub.web.inbox import add_inbox_routes
 from fedihub.web.newsletter import add_newsletter_routes
 from fedihub.web.newswire import add_newswire_routes
@@ -394,7 +392,6 @@ def create_app(
     app[tally_streams_key] = asyncio.Semaphore(MAX_TALLY_STREAMS)
     app[calendar_cache_key] = DocumentCache()
     app[page_cache_key] = page_cache.PageCache(config.page_cache_bytes)
-    app[catalogs_key] = load_catalogs()
     app[follow_lookups_key] = PerAddressLimit(FOLLOW_LOOKUPS_PER_MINUTE, 60.0)
     app[report_limits_key] = PerAddressLimit(WEB_REPORTS_PER_HOUR, 3600.0)
     app.on_shutdown.append(_signal_shutdown)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import markdown
 import nh3
 
 from fedihub.activitystreams import JsonObject
@@ -65,6 +64,8 @@ def render_markdown(source: str) -> tuple[str | None, str]:
         title = lines[0][2:].strip() or None
         lines = lines[1:]
     text = HASHTAG_LINE.sub(lambda m: "\\#" * len(m.group(1)), "\n".join(lines))
+    import markdown  # loaded with the first text written here, not by every process that starts
+
     try:
         html = markdown.markdown(text, extensions=["sane_lists"], output_format="html")
     except RecursionError as e:

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from fedihub.scheduler import Scheduler
     from fedihub.services import Services
     from fedihub.web.cache import DocumentCache
-    from fedihub.web.i18n import Catalogs
     from fedihub.web.page_cache import PageCache
     from fedihub.web.throttle import PerAddressLimit
 
@@ -47,7 +46,6 @@ shutting_down_key: web.AppKey[asyncio.Event] = web.AppKey("shutting_down")
 tally_streams_key: web.AppKey[asyncio.Semaphore] = web.AppKey("tally_streams")
 calendar_cache_key: web.AppKey[DocumentCache] = web.AppKey("calendar_cache")
 page_cache_key: web.AppKey[PageCache] = web.AppKey("page_cache")
-catalogs_key: web.AppKey[Catalogs] = web.AppKey("catalogs")
 follow_lookups_key: web.AppKey[PerAddressLimit] = web.AppKey("follow_lookups")
 # Reports made on /report by people not signed in, per address (web/report.py).
 report_limits_key: web.AppKey[PerAddressLimit] = web.AppKey("report_limits")

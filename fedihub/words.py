@@ -2,8 +2,8 @@
 compiled in memory) and Babel's dates. A leaf: pages pass the reader's `Words` down, federation
 the post's, and the pure render code writes with whichever it is given.
 
-`catalogs()` reads the catalogs the first time it is asked, never at import; pages get theirs
-at start-up (web/i18n.py) from the same loader.
+`catalogs()` reads the catalogs the first time it is asked, never at import or start-up: pages
+(web/respond.py) and federation share that one copy.
 """
 
 from __future__ import annotations
@@ -127,10 +127,15 @@ class Words:
         return str(self.locale.days["format"]["wide"][index])
 
 
+_SOURCE = NullTranslations()  # English, as catalogs() holds it
+
+
 def words_for(language: str | None, found: Catalogs | None = None) -> Words:
     """Words in `language`; English (words and dates) when it is None or has no catalog."""
-    known = found or catalogs()
     tag = language or DEFAULT
+    if found is None and tag == DEFAULT:  # the source text: no catalog to read and compile
+        return Words(DEFAULT, _SOURCE.gettext, _SOURCE.ngettext)
+    known = found or catalogs()
     if tag not in known.by_language and tag.split("-")[0].lower() not in known.by_language:
         tag = DEFAULT  # English words with another language's dates would read oddly
     catalog = known.get(tag)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +21,11 @@ from fedihub.errors import FetchError, OriginError
 CACHE_TTL_S = 24 * 3600
 JUST_FETCHED_S = 1.0
 REFETCHES_PER_HOST_PER_MINUTE = 10
+# Memory stays bounded however many servers write to us: the keys least recently used past
+# this many are read again from the database (~1 KB each), and hosts refetched from past this
+# many lose their count (at worst a host gets a few more refetches).
+MAX_CACHED_KEYS = 20_000
+MAX_REFETCH_HOSTS = 10_000
 
 
 def parse_actor_document(document: dict[str, Any], fetched_at: float) -> RemoteActor:
@@ -75,9 +80,9 @@ class Resolver:
         self._client = client
         self._keyring = keyring
         self._clock = clock
-        self._refetches: dict[str, list[float]] = {}
+        self._refetches: OrderedDict[str, list[float]] = OrderedDict()
         # key id -> (owner, PEM, cached at): verification is on the inbox's hot path.
-        self._keys: dict[str, tuple[str, str, float]] = {}
+        self._keys: OrderedDict[str, tuple[str, str, float]] = OrderedDict()
         self._instance_actor_id: int | None = None
         # One fetch per URI at a time: a burst of requests naming an unknown key or actor
         # (answers to a fan-out, boosts of a popular post) would otherwise fetch it once each.
@@ -153,6 +158,9 @@ class Resolver:
         if allowed:
             recent.append(now)
         self._refetches[host] = recent
+        self._refetches.move_to_end(host)
+        if len(self._refetches) > MAX_REFETCH_HOSTS:
+            self._refetches.popitem(last=False)
         return allowed
 
     async def key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
@@ -171,11 +179,18 @@ class Resolver:
     async def _cached_key(self, key_id: str) -> tuple[str, str] | None:
         hit = self._keys.get(key_id)
         if hit and self._clock.now() - hit[2] < CACHE_TTL_S:
+            self._keys.move_to_end(key_id)
             return hit[0], hit[1]
         stored = await store.get_key(self._db, key_id)
         if stored:
-            self._keys[key_id] = (*stored, self._clock.now())
+            self._remember_key(key_id, *stored)
         return stored
+
+    def _remember_key(self, key_id: str, owner: str, pem: str) -> None:
+        self._keys[key_id] = (owner, pem, self._clock.now())
+        self._keys.move_to_end(key_id)
+        if len(self._keys) > MAX_CACHED_KEYS:
+            self._keys.popitem(last=False)  # the least recently used
 
     async def _fetch_key(self, key_id: str) -> tuple[str, str]:
         document = await self._fetch(key_id.split("#", 1)[0])
@@ -201,5 +216,5 @@ class Resolver:
             )
         if host_of(key_id) != actor.host:
             raise OriginError("%(key_id)s: key and owner are on different hosts", key_id=key_id)
-        self._keys[key_id] = (actor.uri, actor.public_key_pem, self._clock.now())
+        self._remember_key(key_id, actor.uri, actor.public_key_pem)
         return actor.uri, actor.public_key_pem

@@ -11,8 +11,6 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from fedihub.errors import BadRequest, PayloadTooLarge
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
@@ -35,6 +33,9 @@ def reencode(upload: bytes) -> Encoded:
         raise PayloadTooLarge(
             "an image may be at most %(mb)s MB", mb=MAX_UPLOAD_BYTES // 1024 // 1024
         )
+    # Pillow (2 MB) loads with the first upload, not with every process that serves pages.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():  # Pillow only warns of a bomb; here it is refused
             warnings.simplefilter("error", Image.DecompressionBombWarning)

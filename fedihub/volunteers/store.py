@@ -6,8 +6,6 @@ from __future__ import annotations
 import sqlite3
 from typing import cast
 
-import asyncpg
-
 from fedihub.db import Database, Row, Transaction
 from fedihub.volunteers.model import (
     COMING,
@@ -251,6 +249,9 @@ def breaks_a_unique(error: BaseException) -> bool:
     PostgreSQL: the caller retries). SQLite's single writer never races, but is checked alike."""
     if isinstance(error, sqlite3.IntegrityError):
         return "UNIQUE" in str(error)
+    # Here, not at the top: asyncpg (3 MB) loads only in instances that use PostgreSQL.
+    import asyncpg
+
     return isinstance(error, asyncpg.UniqueViolationError)
 
 

@@ -12,8 +12,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-
-from icalendar import Calendar, Event, vRecur, vText
+from typing import TYPE_CHECKING
 
 from fedihub.content import html_text
 from fedihub.events.fields import scheduled_fields
@@ -22,6 +21,9 @@ from fedihub.events.schedule import rule_text
 from fedihub.posts.render import fallback_title
 from fedihub.posts.store import Post
 from fedihub.words import words_for
+
+if TYPE_CHECKING:  # icalendar (3 MB) loads with the first calendar asked for
+    from icalendar import Event
 
 PRODID = "-//fedihub//fedihub//EN"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -59,6 +61,8 @@ def _utc(timestamp: float) -> dt.datetime:
 
 
 def _vevent(entry: CalendarEntry, stamp: dt.datetime, starts_at: float, ends_at: float) -> Event:
+    from icalendar import Event
+
     zone = zone_of(entry.post, entry.series)
     event = Event()
     event.add("uid", entry.uid)
@@ -89,6 +93,8 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
     schedule = scheduled_fields(post).schedule if series is None else None
     if not schedule:
         return [event]
+    from icalendar import vRecur
+
     # RRULE parts are case-insensitive but icalendar's parser only knows the upper-case names.
     event.add("rrule", vRecur.from_ical(rule_text(schedule).upper()))
     found = [event]
@@ -103,6 +109,8 @@ def _vevents(entry: CalendarEntry, stamp: dt.datetime) -> list[Event]:
 
 def build_calendar(entries: list[CalendarEntry], *, name: str, now: float) -> bytes:
     """An .ics of the hub's events and call series; entries without times are left out."""
+    from icalendar import Calendar, vText
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

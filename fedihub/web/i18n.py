@@ -1,6 +1,6 @@
 """The interface in the visitor's language: gettext catalogs (Babel's .po files, compiled in
-memory at start-up), picked from a `lang` cookie set by the language switcher, else from the
-browser's Accept-Language."""
+memory when first needed: fedihub/words.py), picked from a `lang` cookie set by the language
+switcher, else from the browser's Accept-Language."""
 
 from __future__ import annotations
 

@@ -15,11 +15,11 @@ from babel.support import NullTranslations
 from fedihub.activitystreams import ACTIVITY_JSON, WEB_SCHEMES, iso, wants_activity_json
 from fedihub.config import Config
 from fedihub.errors import FedihubError
-from fedihub.keys import account_key, catalogs_key, config_key, session_key, templates_key
+from fedihub.keys import account_key, config_key, session_key, templates_key
 from fedihub.polls.tally import option_label
 from fedihub.web.headers import NOSNIFF, page_headers
 from fedihub.web.i18n import DEFAULT, LANGUAGES, language_name, language_of
-from fedihub.words import ENGLISH, Words
+from fedihub.words import ENGLISH, Words, catalogs
 
 
 def template_dir() -> Path:
@@ -135,7 +135,9 @@ def activity_json(document: Any, status: int = 200) -> web.Response:
 
 
 def words_for(request: web.Request) -> NullTranslations:
-    return request.app[catalogs_key].get(language_of(request))
+    # The process's one copy, compiled when a page first needs it (not at start-up), shared
+    # with the federation's words (fedihub/words.py).
+    return catalogs().get(language_of(request))
 
 
 def reader_words(request: web.Request) -> Words:

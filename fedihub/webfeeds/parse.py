@@ -6,8 +6,6 @@ import calendar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import feedparser
-
 from fedihub.content import html_text
 from fedihub.errors import BadRequest
 
@@ -41,6 +39,8 @@ def _link(value: object) -> str:
 def parse_feed(body: bytes) -> Feed:
     """The feed's entries, newest first as feeds list them. Garbage is a BadRequest; a feed
     that is slightly malformed but readable (feedparser's 'bozo') is used."""
+    import feedparser  # loaded with the first feed read, not by every process that starts
+
     parsed = feedparser.parse(body)
     if not parsed.entries and (parsed.bozo or not parsed.feed):
         reason = str(parsed.get("bozo_exception", "no entries"))

@@ -30,8 +30,8 @@ LEAVES = {
     "words", "tokens",
 }  # fmt: skip
 STORAGE = {
-    "db", "changes", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks", "migrations",
-    "settings",
+    "db", "changes", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks",
+    "migrations", "settings",
 }  # fmt: skip
 PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance", "mail"}
 CAPABILITIES = {
