@@ -47,6 +47,10 @@ _COMPRESSIBLE = (
     "application/xrd+xml",
 )  # fmt: skip
 # Set per answer by aiohttp, or by this module for the copy it sends.
+# Compressed copies of answers not kept whole (by ETag), so a calendar fetched again is not
+# compressed again: whatever their number, at most this much memory.
+SQUEEZED_BYTES = 4 * 1_048_576
+SQUEEZED_ENTRIES = 256
 _NOT_KEPT = frozenset({"content-length", "content-encoding", "date", "server", "etag"})
 _SHARED = "_fedihub_shared"
 
@@ -82,6 +86,8 @@ class PageCache:
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
         self._bytes = 0
         self._rendering: dict[tuple[Key, int], asyncio.Future[Entry | None]] = {}
+        self._squeezed: OrderedDict[str, bytes | None] = OrderedDict()
+        self._squeezed_bytes = 0
         self.hits = 0  # counted for /metrics-style checks and the tests
         self.renders = 0
 
@@ -111,6 +117,18 @@ class PageCache:
 
     def _drop(self, key: Key) -> None:
         self._bytes -= self._entries.pop(key).size
+
+    def squeezed(self, etag: str, body: bytes, content_type: str) -> bytes | None:
+        """`body` gzipped (None: not worth it), remembered by its ETag for the next time."""
+        if etag in self._squeezed:
+            self._squeezed.move_to_end(etag)
+            return self._squeezed[etag]
+        smaller = _compressed(body, content_type)
+        self._squeezed[etag] = smaller
+        self._squeezed_bytes += len(smaller or b"")
+        while self._squeezed_bytes > SQUEEZED_BYTES or len(self._squeezed) > SQUEEZED_ENTRIES:
+            self._squeezed_bytes -= len(self._squeezed.popitem(last=False)[1] or b"")
+        return smaller
 
     @property
     def size_bytes(self) -> int:
@@ -251,8 +269,12 @@ def _variant(request: web.Request) -> str:
     return "html/" + language_of(request)
 
 
-def _finish(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
-    """An answer not taken from the cache still gets its ETag, its 304 and its gzip."""
+def _finish(
+    request: web.Request, response: web.StreamResponse, cache: PageCache
+) -> web.StreamResponse:
+    """An answer not taken from the cache still gets its ETag, its 304 and its gzip (the same
+    body compressed again is taken from `cache.squeezed`: calendars and an organiser's own
+    pages come back alike many times)."""
     if (
         request.method not in ("GET", "HEAD")
         or not isinstance(response, web.Response)
@@ -262,12 +284,13 @@ def _finish(request: web.Request, response: web.StreamResponse) -> web.StreamRes
     ):
         return response
     body = response.body
-    tag = response.headers.get("ETag") or etag_of(body)
+    ours = etag_of(body)
+    tag = response.headers.get("ETag") or ours
     response.headers["ETag"] = tag
     if _not_modified(request, tag, None):
         headers: CIMultiDict[str] = CIMultiDict(response.headers)
         return _not_modified_response(headers)
-    if _accepts_gzip(request) and (smaller := _compressed(body, response.content_type)):
+    if _accepts_gzip(request) and (smaller := cache.squeezed(ours, body, response.content_type)):
         response.body = smaller
         response.headers["Content-Encoding"] = "gzip"
         for name, value in _vary_on_encoding([("Vary", response.headers.get("Vary", ""))]):
@@ -290,11 +313,11 @@ def middleware(cache_of: Callable[[web.Request], tuple[PageCache, int]]) -> Any:
             or not getattr(request.match_info.handler, _SHARED, False)
             or SESSION_COOKIE in request.cookies
         ):
-            return _finish(request, await handler(request))
+            return _finish(request, await handler(request), cache)
         found = await cache.fetch((request.path_qs, _variant(request)), version,
                                   lambda: handler(request))  # fmt: skip
         if isinstance(found, Entry):
             return _answer(request, found)
-        return _finish(request, found)
+        return _finish(request, found, cache)
 
     return page_cache

@@ -20,7 +20,13 @@ from fedihub.hubs.service import create_hub
 from fedihub.keys import page_cache_key
 from fedihub.posts import service as posts
 from fedihub.services import Services
-from fedihub.web.page_cache import MAX_AGE_S, PageCache
+from fedihub.web.page_cache import (
+    MAX_AGE_S,
+    SQUEEZED_BYTES,
+    SQUEEZED_ENTRIES,
+    PageCache,
+    etag_of,
+)
 from tests.support.web import AP, HTML, sign_in
 
 
@@ -238,3 +244,16 @@ async def test_open_graph_gives_a_link_preview_in_one_fetch(
     assert meta["og:url"].startswith("http") and meta["og:url"].endswith(f"/posts/{post_id}")
     assert meta["og:type"] == "article" and meta["twitter:card"] == "summary"
     assert meta["description"] == meta["og:description"]
+
+
+def test_compressed_copies_of_answers_not_kept_stay_within_their_bound() -> None:
+    kept = PageCache(1_000_000)
+    for n in range(SQUEEZED_ENTRIES + 50):
+        body = (f"<p>page {n}</p>" + "organise together " * 200).encode()
+        smaller = kept.squeezed(etag_of(body), body, "text/html; charset=utf-8")
+        assert smaller is not None and gzip.decompress(smaller) == body
+    assert len(kept._squeezed) <= SQUEEZED_ENTRIES and kept._squeezed_bytes <= SQUEEZED_BYTES
+    tiny = b"<p>ok</p>"
+    assert kept.squeezed(etag_of(tiny), tiny, "text/html") is None  # not worth it
+    image = bytes(range(256)) * 40
+    assert kept.squeezed(etag_of(image), image, "image/png") is None
