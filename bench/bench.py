@@ -5,7 +5,9 @@
 
 (a) inbox: one `fedihub serve`; a loopback stand-in for Mastodon pre-signs N distinct `Like`
     activities (signing is not what we measure), sends them over 64 connections, and we time
-    from the first request to the last 202. Every 202 means verified and committed to SQLite.
+    from the first request until the inbox worker has handled every one (the last 202's time
+    is printed too). Every 202 means verified and committed to SQLite; the server's CPU is read
+    over the same span, so it includes the work done after the answers.
 (b) fan-out: a hub with F followers spread over I loopback 'instances' (ports), each with a
     shared inbox; the receiver verifies every signature with bovine. We time from the commit of
     the post (its row's created_at) to the arrival of the last delivery.
@@ -107,11 +109,11 @@ def signed_likes(
 
 @asynccontextmanager
 async def inbox_ready(
-    root: Path, count: int
+    root: Path, count: int, senders: int = SENDERS
 ) -> AsyncIterator[tuple[FedihubInstance, str, list[tuple[bytes, dict[str, str]]]]]:
-    """One `fedihub serve` with a hub, SENDERS remote actors whose keys it has already fetched
-    (a warm-up Like each), and `count` distinct Likes signed ahead (signing is not what we
-    measure): (the instance, its inbox URL, [(body, headers)]). Stopped on leaving."""
+    """One `fedihub serve` with a hub, `senders` remote actors whose keys it has already
+    fetched (a warm-up Like each), and `count` distinct Likes signed ahead (signing is not what
+    we measure): (the instance, its inbox URL, [(body, headers)]). Stopped on leaving."""
     budgets_above(count)
     async with RemoteServer(hosts=1) as remote:
         a = FedihubInstance(root, "inbox")
@@ -121,17 +123,36 @@ async def inbox_ready(
         try:
             hub = f"{a.base_url}/hubs/climate"
             inbox = f"{a.base_url}/inbox"
-            senders = [remote.add_actor(f"u{i}") for i in range(SENDERS)]
-            for actor in senders:
+            actors = [remote.add_actor(f"u{i}") for i in range(senders)]
+            for actor in actors:
                 like = {"id": f"{actor.id}#warm", "type": "Like", "actor": actor.id, "object": hub}
                 if (status := (await remote.post(inbox, like, actor)).status) != 202:
                     raise SystemExit(f"FAIL: the warm-up Like of {actor.id} was answered {status}")
-            yield a, inbox, signed_likes(senders, hub, inbox, count)
+            yield a, inbox, signed_likes(actors, hub, inbox, count)
         finally:
             await a.stop()
 
 
+UNHANDLED = "SELECT count(*) FROM inbox_items WHERE state IN ('pending', 'running')"
+HANDLED_LIKES = ("SELECT count(*) FROM inbox_items WHERE state NOT IN ('pending', 'running')"
+                 " AND type = 'Like'")  # fmt: skip
+
+
+async def until_handled(a: FedihubInstance, timeout_s: float = 120.0) -> float:
+    """Waits until the inbox worker has handled every stored item (none pending or running);
+    returns the perf_counter time it saw that, within the 10 ms it polls at. A 202 says an
+    activity is stored; what it costs is paid by the worker too, after the answer."""
+    deadline = time.perf_counter() + timeout_s
+    while a.query(UNHANDLED)[0][0]:
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"FAIL: the inbox worker did not finish within {timeout_s} s")
+        await asyncio.sleep(0.01)
+    return time.perf_counter()
+
+
 async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str, float]:
+    """Time and server CPU from the first request until the worker has handled every item:
+    the rate an inbox keeps up, not only the rate it answers. The last 202's time is kept too."""
     async with inbox_ready(root, count) as (a, inbox, requests):
         queue: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
         for item in requests:
@@ -147,20 +168,24 @@ async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str
                         statuses.append(resp.status)
 
             assert a.process is not None
+            await until_handled(a)  # the warm-up Likes are not part of the figure
             cpu_before = cpu_seconds(a.process.pid)
             started = time.perf_counter()
             await asyncio.gather(*(sender() for _ in range(connections)))
-            elapsed = time.perf_counter() - started
+            answered = time.perf_counter() - started
+            cpu_answered = cpu_seconds(a.process.pid) - cpu_before
+            # How far the worker got meanwhile: it shares the server's CPU with the intake.
+            handled_by_then = a.query(HANDLED_LIKES)[0][0] - SENDERS  # the warm-ups
+            elapsed = await until_handled(a) - started
             server_cpu = cpu_seconds(a.process.pid) - cpu_before
-        # How far the worker got meanwhile: it shares the server's CPU with the intake.
-        handled = a.query("SELECT count(*) FROM inbox_items WHERE state NOT IN"
-                          " ('pending', 'running') AND type = 'Like'")[0][0]  # fmt: skip
     stored = a.query("SELECT count(*) FROM inbox_items WHERE type = 'Like'")[0][0]
     assert statuses.count(202) == count, {s: statuses.count(s) for s in set(statuses)}
     assert stored == count + SENDERS
     return {"activities": count, "seconds": elapsed, "per_second": count / elapsed,
             "server_cpu_s": server_cpu, "cpu_us_each": server_cpu / count * 1e6,
-            "handled": handled}  # fmt: skip
+            "answered_s": answered, "answered_per_second": count / answered,
+            "answered_cpu_us_each": cpu_answered / count * 1e6,
+            "handled_by_then": handled_by_then}  # fmt: skip
 
 
 async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str, float]:
@@ -400,10 +425,12 @@ async def main() -> None:
         print(f"(c) idle RSS of fedihub serve: {await bench_idle_rss(root):.1f} MB")
     if args.only in (None, "inbox"):
         r = await bench_inbox(root, args.inbox)
-        print(f"(a) inbox: {r['activities']} signed activities verified and stored in "
-              f"{r['seconds']:.2f} s = {r['per_second']:.0f}/s; the server used "
-              f"{r['server_cpu_s']:.2f} s of CPU ({r['cpu_us_each']:.0f} µs each); the worker had"
-              f" handled {r['handled']} of them by then")  # fmt: skip
+        print(f"(a) inbox: {r['activities']} signed activities verified, stored and handled by"
+              f" the worker in {r['seconds']:.2f} s = {r['per_second']:.0f}/s; the server used"
+              f" {r['server_cpu_s']:.2f} s of CPU ({r['cpu_us_each']:.0f} µs each). The last 202"
+              f" came after {r['answered_s']:.2f} s ({r['answered_per_second']:.0f}/s, "
+              f"{r['answered_cpu_us_each']:.0f} µs each by then), when the worker had handled"
+              f" {r['handled_by_then']}")  # fmt: skip
         rows = limits["sqlite_rows"]
         print(f"    = {ratio(r['per_second'], trivial)} the trivial handler's requests/s with our"
               f" client, {ratio(r['per_second'], rows)} SQLite's rows/s")  # fmt: skip

@@ -51,6 +51,8 @@ class BlockedHosts:
     async def refuses(self, actor_uri: str) -> bool:
         """Nothing from or to this actor: it, or its host, is blocked."""
         await self._read()
+        if not self._actors and not self._normal["block"]:
+            return False  # nothing is blocked: the inbox asks twice a request
         return self._actors.get(actor_uri) == "block" or await self.covers(host_of(actor_uri))
 
     async def quiets(self, actor_uri: str) -> bool:
@@ -127,6 +129,7 @@ def normalise_host(host: str) -> str:
     return f"{ip}{port}"
 
 
+@lru_cache(maxsize=65_536)  # as normalise_host: a name that is not an address raises, which costs
 def _is_address(name: str) -> bool:
     try:
         ipaddress.ip_address(name)

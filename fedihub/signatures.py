@@ -119,13 +119,18 @@ def _cavage_messages(request: SignedRequest, parsed: Signature) -> list[HttpSign
     return messages
 
 
+@lru_cache(maxsize=256)  # a busy sender's requests share the Date of the second they were sent
+def _date_timestamp(value: str) -> float:
+    return parsedate_to_datetime(value).timestamp()
+
+
 def _check_cavage_rules(request: SignedRequest, parsed: Signature, now: float) -> None:
     fields = {f.lower() for f in parsed.fields}
     if "(request-target)" not in fields:
         raise SignatureError("signature must cover (request-target)")
     if "date" in fields:
         try:
-            signed_at = parsedate_to_datetime(request.headers.get("date", "")).timestamp()
+            signed_at = _date_timestamp(request.headers.get("date", ""))
         except (TypeError, ValueError, OverflowError) as e:
             raise SignatureError("malformed Date header") from e
         check_time(signed_at, now)

@@ -68,7 +68,7 @@ class InboxWriter:
         if self._task is None:  # no writer running (tests of one request): write directly
             return (await self._write([activity]))[0]
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        await self._queue.put((activity, future))
+        self._queue.put_nowait((activity, future))  # unbounded: no need to await room
         return await future
 
     async def _run(self) -> None:

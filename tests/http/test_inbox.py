@@ -5,17 +5,21 @@ we never knew is the one exception: 202 and dropped, as Mastodon does)."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import io
 import json
 import logging
 import time
+from dataclasses import replace
 from email.utils import formatdate
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
+from fedihub.app import create_app
+from fedihub.config import Config
 from fedihub.hubs.service import create_hub
-from fedihub.keys import delivery_worker_key, inbox_worker_key
+from fedihub.keys import delivery_worker_key, inbox_worker_key, services_key
 from fedihub.services import Services
 from tests.support.fixtures import load
 from tests.support.remote import RemoteServer
@@ -133,6 +137,26 @@ async def test_chunked_oversized_body_is_413(
 
     resp = await app_client.post("/inbox", data=chunks())
     await refused(resp.status, services, 413)
+
+
+async def test_compressed_body_that_inflates_past_the_cap_is_413(instance_config: Config) -> None:
+    """Small on the wire and already whole when the handler starts (sent in one write with its
+    headers, inflated by aiohttp in one go), but past the cap once inflated: the cap is on what
+    we would store, not on what was sent."""
+    config = replace(instance_config, max_inbox_body_bytes=8_192)
+    body = b'{"pad":"' + b"x" * 20_000 + b'"}'
+    compressed = gzip.compress(body)
+    assert len(compressed) < config.max_inbox_body_bytes // 10
+    server = TestServer(create_app(config, run_workers=False), host="127.0.0.1")
+    async with TestClient(server) as client:
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(
+            b"POST /inbox HTTP/1.1\r\nHost: localhost\r\nContent-Encoding: gzip\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(compressed), compressed)
+        )
+        status_line = await reader.readline()
+        writer.close()
+        await refused(int(status_line.split()[1]), client.app[services_key], 413)
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1,2]", b'{"type":"Follow"}'])
