@@ -31,7 +31,7 @@ LEAVES = {
 }  # fmt: skip
 STORAGE = {
     "db", "changes", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks",
-    "migrations", "settings",
+    "migrations", "settings", "notices",
 }  # fmt: skip
 PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance", "mail"}
 CAPABILITIES = {
