@@ -8,7 +8,7 @@ arrive, but posts into hubs wait for a moderator and follows of hubs for approva
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Literal
 
@@ -52,6 +52,21 @@ class BlockedHosts:
         """Nothing from or to this actor: it, or its host, is blocked."""
         await self._read()
         return self._actors.get(actor_uri) == "block" or await self.covers(host_of(actor_uri))
+
+    async def refused(self, actor_uris: Iterable[str]) -> set[str]:
+        """Those of `actor_uris` that `refuses`, each host judged once: a fan-out's 10,000
+        followers live on a few hundred hosts, and judging one (an address parsed, its parent
+        domains looked up) costs ten times what the rest of a follower's fan-out does."""
+        await self._read()
+        judged: dict[str, bool] = {}
+        refused = set()
+        for uri in actor_uris:
+            host = host_of(uri)
+            if (blocked := judged.get(host)) is None:
+                blocked = judged[host] = within(self._normal["block"], host)
+            if blocked or self._actors.get(uri) == "block":
+                refused.add(uri)
+        return refused
 
     async def quiets(self, actor_uri: str) -> bool:
         """This actor, or its host, is silenced (and not blocked)."""

@@ -63,7 +63,8 @@ async def reachable(svc: Services, remote: list[RemoteActor]) -> list[Target]:
     """Their inboxes, shared ones collapsed, without blocked hosts or actors (nor subdomains
     of blocked domains) or hosts given up on."""
     skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
-    remote = [r for r in remote if not await svc.blocked.refuses(r.uri)]
+    refused = await svc.blocked.refused(r.uri for r in remote)
+    remote = [r for r in remote if r.uri not in refused]
     return fan_out_targets(remote, skip_hosts=skip)
 
 
