@@ -58,12 +58,12 @@ class BlockedHosts:
         followers live on a few hundred hosts, and judging one (an address parsed, its parent
         domains looked up) costs ten times what the rest of a follower's fan-out does."""
         await self._read()
-        judged: dict[str, bool] = {}
+        judged: dict[str, bool] = {}  # by "scheme://authority", all that host_of reads
         refused = set()
         for uri in actor_uris:
-            host = host_of(uri)
-            if (blocked := judged.get(host)) is None:
-                blocked = judged[host] = within(self._normal["block"], host)
+            origin = "/".join(uri.split("/", 3)[:3])
+            if (blocked := judged.get(origin)) is None:
+                blocked = judged[origin] = within(self._normal["block"], host_of(uri))
             if blocked or self._actors.get(uri) == "block":
                 refused.add(uri)
         return refused

@@ -24,11 +24,12 @@ def fan_out_targets(
     targets: list[Target] = []
     for actor in followers:
         inbox = actor.delivery_inbox
-        host = host_of(inbox)
-        if host in skip_hosts or inbox in seen:
+        if inbox in seen:  # most followers share an inbox: looked at once
             continue
         seen.add(inbox)
-        targets.append(Target(inbox=inbox, host=host))
+        host = host_of(inbox)
+        if host not in skip_hosts:
+            targets.append(Target(inbox=inbox, host=host))
     return targets
 
 
