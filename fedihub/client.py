@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from aiohttp.resolver import ThreadedResolver
 from bovine.crypto.helper import content_digest_sha256
 from bovine.crypto.http_signature import HttpSignature, build_signature
 from bovine.crypto.types import CryptographicSecret
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedihub import __version__
 from fedihub.activitystreams import (
@@ -38,6 +40,9 @@ from fedihub.activitystreams import (
 from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.config import Config, is_loopback_host
 from fedihub.errors import FetchError
+from fedihub.signer import SigningFailed, SigningProcesses
+
+log = logging.getLogger(__name__)
 
 MAX_FETCH_BYTES = 1_048_576
 MAX_REDIRECTS = 3
@@ -185,6 +190,12 @@ class HttpClient:
         self._signing_pool = ThreadPoolExecutor(
             max_workers=config.signing_threads, thread_name_prefix="sign"
         )
+        # Deliveries are signed in child processes (fedihub/signer.py), on every core.
+        self._signing_processes = (
+            SigningProcesses(config.signing_processes) if config.signing_processes > 0 else None
+        )
+        # A fan-out posts one body to every inbox: its digest is computed once.
+        self._last_digest: tuple[bytes, str] = (b"", "")
 
     @classmethod
     def create(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> HttpClient:
@@ -201,6 +212,18 @@ class HttpClient:
     async def close(self) -> None:
         await self.session.close()
         self._signing_pool.shutdown(wait=False)
+        if self._signing_processes is not None:
+            await self._signing_processes.close()
+
+    async def start_signing(self) -> None:
+        """Starts the signing processes now, so that the first fan-out does not wait for them
+        (the delivery worker calls it as it starts; a command that never delivers never does)."""
+        if self._signing_processes is not None:
+            try:
+                await self._signing_processes.start()
+            except OSError as e:
+                log.warning("cannot start the signing processes (%s): signing on threads", e)
+                self._signing_processes = None
 
     async def _sign(self, secret: CryptographicSecret, helper: HttpSignature) -> str:
         loop = asyncio.get_running_loop()
@@ -240,6 +263,33 @@ class HttpClient:
             ("content-type", ACTIVITY_JSON),
         )
         return await self._signed_headers(secret, helper)
+
+    async def _signed_post_headers(
+        self, secret: CryptographicSecret, url: str, body: bytes
+    ) -> dict[str, str]:
+        """`signed_headers_for_post`, signed in a signing process when there are some."""
+        signers = self._signing_processes
+        if signers is None or not isinstance(secret.private_key, rsa.RSAPrivateKey):
+            return await self.signed_headers_for_post(secret, url, body)
+        last_body, digest = self._last_digest
+        if body is not last_body:
+            digest = content_digest_sha256(body, prefix="SHA-256")
+            self._last_digest = (body, digest)
+        helper = self._signing_helper(
+            url, "post", ("digest", digest), ("content-type", ACTIVITY_JSON)
+        )
+        message: str = helper.build_message()  # type: ignore[no-untyped-call]
+        try:
+            signed = await signers.sign(secret.private_key, message.encode())
+        except OSError:  # a child could not be started again: this one on a thread
+            return await self.signed_headers_for_post(secret, url, body)
+        # As bovine's sign_for_http_draft writes it.
+        names = " ".join(name for name, _ in helper.fields)
+        signature = (
+            f'keyId="{secret.key_id}",algorithm="rsa-sha256",headers="{names}",signature="{signed}"'
+        )
+        headers: dict[str, str] = helper.headers
+        return {**headers, "signature": signature, "user-agent": self.user_agent}
 
     async def fetch_json(self, url: str, secret: CryptographicSecret) -> dict[str, Any]:
         """Signed GET of an ActivityPub document; its `id` must be the URL it was served from."""
@@ -297,7 +347,10 @@ class HttpClient:
             check_url(url, self.config.insecure_http)
         except FetchError as e:
             return PostResult(status=0, retry_after=None, error=e.message, permanent=True)
-        headers = await self.signed_headers_for_post(secret, url, body)
+        try:
+            headers = await self._signed_post_headers(secret, url, body)
+        except SigningFailed as e:
+            return PostResult(status=0, retry_after=None, error=f"SigningFailed: {e}")
         try:
             async with self.session.post(
                 url, data=body, headers=headers, allow_redirects=False

@@ -91,6 +91,9 @@ class Config:
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     signing_threads: int = field(default_factory=lambda: os.cpu_count() or 2)
+    # Deliveries' signatures are made in this many child processes: RSA signing holds Python's
+    # lock, so threads cannot sign on two cores at once. 0: on the signing threads instead.
+    signing_processes: int = field(default_factory=lambda: os.cpu_count() or 2)
     # How far ahead each occurrence of a recurring call is federated as its own Event.
     call_lead_days: float = 7.0
     # Needs and offers farther apart than this (both with coordinates) are no match. Wide on

@@ -7,7 +7,8 @@ the data directory.
 
 Wake-ups across processes: `notify(channel)` after a commit tells workers in other processes
 that work was written; `listen` hears it. PostgreSQL's LISTEN/NOTIFY carries it (postgres.py);
-on SQLite one process does all the work, so there is nothing to tell and nothing to hear.
+on SQLite, Unix datagram sockets beside the database file (notices.py), so work the CLI writes
+wakes a running server at once.
 
 Content changes: each transaction notes the tables it writes (fedihub/changes.py); a commit
 that wrote content raises `content_version` and is told to the other processes on
@@ -35,6 +36,7 @@ import aiosqlite
 from fedihub.changes import CONTENT_CHANNEL, changes_content
 from fedihub.dialects import Dialect, migrations_for
 from fedihub.errors import ConfigError
+from fedihub.notices import Notices, directory_for
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -157,8 +159,11 @@ async def _close_all(connections: list[aiosqlite.Connection]) -> None:
 class SqliteDatabase:
     dialect: Dialect = "sqlite"
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, notices: Notices
+    ) -> None:
         self._writer = writer
+        self._notices = notices
         self._reader = reader
         self._write_lock = asyncio.Lock()
         # One statement at a time on the reader, from its start to its cursor's close: while a
@@ -176,7 +181,8 @@ class SqliteDatabase:
         try:
             opened.append(await _open(path))  # the writer
             opened.append(await _open(path))  # the reader
-            db = cls(*opened)
+            writer, reader = opened
+            db = cls(writer, reader, Notices(directory_for(path)))
             await db.migrate()
             return db
         except sqlite3.Error as e:
@@ -189,6 +195,7 @@ class SqliteDatabase:
             raise
 
     async def close(self) -> None:
+        self._notices.close()
         await self._reader.close()
         await self._writer.close()
 
@@ -268,10 +275,10 @@ class SqliteDatabase:
             return await tx.execute(sql, params)
 
     def notify(self, channel: str) -> None:
-        return None  # one process does all the work: its own wake-ups are enough
+        self._notices.send(channel)
 
     async def listen(self, channels: Collection[str], heard: Callable[[str], None]) -> None:
-        return None  # no other process writes work for this one's workers
+        await self._notices.listen(channels, heard)
 
 
 class SqliteTransaction:

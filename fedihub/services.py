@@ -25,8 +25,8 @@ if TYPE_CHECKING:  # the kinds are assembled above the capabilities (fedihub/kin
     from fedihub.posts.kind import PostKinds
 
 
-# The queues whose workers a write wakes; on PostgreSQL, also the LISTEN/NOTIFY channels that
-# carry the wake-up to the workers of other processes.
+# The queues whose workers a write wakes; also the channels (LISTEN/NOTIFY on PostgreSQL, socket
+# notices on SQLite) that carry the wake-up to the workers of other processes.
 INBOX_CHANNEL = "fedihub_inbox"
 DELIVERIES_CHANNEL = "fedihub_deliveries"
 SCHEDULER_CHANNEL = "fedihub_scheduler"
@@ -38,7 +38,8 @@ MEDIA_THREADS = 8  # the media store's calls at once (each an image, or 64 KiB o
 class Wakeups:
     """Work was written: the workers that do it should look now, not at their next idle poll.
     `wake(channel)` wakes this process's worker for it (if it runs one, see `here`) and tells
-    the other processes (`Database.notify`: on PostgreSQL a NOTIFY, on SQLite nothing);
+    the other processes (`Database.notify`: on PostgreSQL a NOTIFY, on SQLite a datagram to each
+    listener's socket);
     `listen` wakes this process's workers when another process tells. The polls stay as the
     safety net."""
 

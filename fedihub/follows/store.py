@@ -3,9 +3,9 @@ actors following others)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, cast
 
-from fedihub.actors.store import REMOTE_COLUMNS, RemoteActor, remote_from_row
 from fedihub.db import Database, Transaction
 
 Relation = Literal["followers", "following"]  # the two tables, named by what they list
@@ -97,15 +97,24 @@ async def followers(db: Database, local_id: int, state: FollowerState) -> list[s
     return [r[0] for r in rows]
 
 
-async def accepted_remote_followers(db: Database, local_id: int) -> list[RemoteActor]:
-    """Followers with their cached actor documents, in one query (fan-out's hot path)."""
-    columns = ", ".join(f"r.{c.strip()}" for c in REMOTE_COLUMNS.split(","))
+@dataclass(frozen=True, slots=True)
+class FollowerInbox:
+    """What fan-out needs of a follower: who it is, and where its deliveries go."""
+
+    uri: str
+    delivery_inbox: str
+
+
+async def accepted_follower_inboxes(db: Database, local_id: int) -> list[FollowerInbox]:
+    """Every accepted remote follower, in one query of only what fan-out reads (fan-out's hot
+    path: 10,000 followers' whole rows, keys and all, took a post ~0.1 s to read)."""
     rows = await db.fetchall(
-        f"SELECT {columns} FROM followers f JOIN remote_actors r ON r.uri = f.actor_uri"
+        "SELECT r.uri, r.inbox, r.shared_inbox FROM followers f"
+        " JOIN remote_actors r ON r.uri = f.actor_uri"
         " WHERE f.local_actor_id = ? AND f.state = 'accepted' ORDER BY f.created_at, f.actor_uri",
         (local_id,),
     )
-    return [remote_from_row(r) for r in rows]
+    return [FollowerInbox(uri, shared or inbox) for uri, inbox, shared in rows]
 
 
 # Our actors following others

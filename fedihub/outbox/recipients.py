@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from fedihub.activitystreams import host_of
 from fedihub.actors.store import RemoteActor
+
+
+class Addressee(Protocol):
+    """A follower as fan-out sees it (a `RemoteActor`, or the lean `FollowerInbox`)."""
+
+    @property
+    def uri(self) -> str: ...
+
+    @property
+    def delivery_inbox(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -16,7 +27,7 @@ class Target:
 
 
 def fan_out_targets(
-    followers: Iterable[RemoteActor], skip_hosts: frozenset[str] = frozenset()
+    followers: Iterable[Addressee], skip_hosts: frozenset[str] = frozenset()
 ) -> list[Target]:
     """One target per shared inbox (or personal inbox where a server has none), in first-seen
     order; hosts in `skip_hosts` (blocked, unavailable) are dropped."""
@@ -24,11 +35,12 @@ def fan_out_targets(
     targets: list[Target] = []
     for actor in followers:
         inbox = actor.delivery_inbox
-        host = host_of(inbox)
-        if host in skip_hosts or inbox in seen:
+        if inbox in seen:  # most followers share an inbox: looked at once
             continue
         seen.add(inbox)
-        targets.append(Target(inbox=inbox, host=host))
+        host = host_of(inbox)
+        if host not in skip_hosts:
+            targets.append(Target(inbox=inbox, host=host))
     return targets
 
 

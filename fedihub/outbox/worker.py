@@ -20,9 +20,9 @@ from fedihub.outbox.store import Delivery
 
 log = logging.getLogger(__name__)
 
-# Work enqueued by another process (the CLI) is noticed by polling on SQLite (on PostgreSQL a
-# NOTIFY wakes the worker at once): 0.25 s costs ~0.5 % of a core when idle, measured; 0.1 s
-# cost three times that.
+# Work enqueued by another process (the CLI) wakes the worker by a notice (Database.notify); the
+# poll is the safety net should one be lost: 0.25 s costs ~0.5 % of a core when idle, measured;
+# 0.1 s cost three times that.
 IDLE_POLL_S = 0.25
 SWEEP_EVERY_S = 60.0
 # While requests are in flight, results are recorded at least this often.
@@ -80,6 +80,7 @@ class DeliveryWorker:
         return tried
 
     async def run_forever(self) -> None:
+        await self._client.start_signing()
         await self._loop.run_forever()
 
     async def _step(self) -> float | None:

@@ -3,16 +3,16 @@ the caller's transaction. Shared by publishing, editing, participation and the s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fedihub.actors import store as actors
 from fedihub.actors.model import LocalActor
-from fedihub.actors.store import RemoteActor
 from fedihub.db import Database, Transaction
 from fedihub.follows import store as follows
 from fedihub.outbox import compose
 from fedihub.outbox import store as outbox
-from fedihub.outbox.recipients import Target, fan_out_targets
+from fedihub.outbox.recipients import Addressee, Target, fan_out_targets
 from fedihub.posts import render
 from fedihub.posts import store as posts
 from fedihub.posts.kind import PostKinds
@@ -44,7 +44,7 @@ async def object_for(
 async def audience(svc: Services, hub: LocalActor, post: Post) -> list[Target]:
     """The hub's followers; those its kind adds (an event's participants, a poll's voters: they
     hear of it even if they do not follow); and those it mentions."""
-    remote = await follows.accepted_remote_followers(svc.db, hub.id)
+    remote: list[Addressee] = list(await follows.accepted_follower_inboxes(svc.db, hub.id))
     hearers = await svc.kinds.get(post.kind).hearers(svc.db, post)
     mentioned = [m["href"] for m in post.fields.get("mentions") or []]
     # Mentioned actors hear of it even if they do not follow: that is what mentioning means.
@@ -56,14 +56,15 @@ async def audience(svc: Services, hub: LocalActor, post: Post) -> list[Target]:
 
 async def follower_targets(svc: Services, actor: LocalActor) -> list[Target]:
     """Where something everyone following `actor` should see goes."""
-    return await reachable(svc, await follows.accepted_remote_followers(svc.db, actor.id))
+    return await reachable(svc, await follows.accepted_follower_inboxes(svc.db, actor.id))
 
 
-async def reachable(svc: Services, remote: list[RemoteActor]) -> list[Target]:
+async def reachable(svc: Services, remote: Sequence[Addressee]) -> list[Target]:
     """Their inboxes, shared ones collapsed, without blocked hosts or actors (nor subdomains
     of blocked domains) or hosts given up on."""
     skip = await outbox.unavailable_hosts(svc.db) | await svc.blocked.get()
-    remote = [r for r in remote if not await svc.blocked.refuses(r.uri)]
+    refused = await svc.blocked.refused(r.uri for r in remote)
+    remote = [r for r in remote if r.uri not in refused]
     return fan_out_targets(remote, skip_hosts=skip)
 
 

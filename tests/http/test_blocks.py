@@ -198,6 +198,31 @@ async def test_hosts_are_stored_in_one_spelling(
     assert await services.blocked.covers(stored)
 
 
+async def test_a_fan_out_s_followers_are_judged_as_one_by_one(
+    services: Services, remote: RemoteServer, hub: LocalActor
+) -> None:
+    """`refused` (each host judged once, for fan-out) says what `refuses` says of each."""
+    by = await admin(services)
+    await service.block_domain(services, by, "evil.example", "block", reason="Spam")
+    await service.block_domain(services, by, "loud.example", "silence", reason="Noise")
+    await service.block_domain(services, by, "10.0.0.7:8443", "block", reason="Spam")
+    zed = remote.add_actor("zed")
+    await service.block_actor(services, by, zed.id, "block", reason="Threats")
+    followers = [zed.id, remote.add_actor("amy").id, "https://evil.example/u/a",
+                 "https://deep.sub.EVIL.example./u/b", "https://notevil.example/u/c",
+                 "https://loud.example/u/d", "https://10.0.0.7:8443/u/e",
+                 "https://10.0.0.7/u/f", "https://[::ffff:10.0.0.7]:8443/u/g"]  # fmt: skip
+    one_by_one = {uri for uri in followers if await services.blocked.refuses(uri)}
+    assert await services.blocked.refused(followers) == one_by_one
+    assert one_by_one == {
+        zed.id,
+        "https://evil.example/u/a",
+        "https://deep.sub.EVIL.example./u/b",
+        "https://10.0.0.7:8443/u/e",
+        "https://[::ffff:10.0.0.7]:8443/u/g",
+    }
+
+
 @pytest.mark.parametrize(
     "given", ["", "evil example", "a" * 300, "javascript:alert(1)", "evil..example", "*.evil",
               "evil.example/../x", "localhost", "LOCALHOST.", "@someone@elsewhere"],

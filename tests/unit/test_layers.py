@@ -31,9 +31,11 @@ LEAVES = {
 }  # fmt: skip
 STORAGE = {
     "db", "changes", "dialects", "engine", "postgres", "transfer", "backup", "jobs", "blocks",
-    "migrations", "settings",
+    "migrations", "settings", "notices",
 }  # fmt: skip
-PROTOCOL = {"inbox", "outbox", "actors", "signatures", "client", "services", "instance", "mail"}
+PROTOCOL = {
+    "inbox", "outbox", "actors", "signatures", "signer", "client", "services", "instance", "mail",
+}  # fmt: skip
 CAPABILITIES = {
     "accounts", "hubs", "groups", "posts", "events", "polls", "reactions", "follows", "reports",
     "webfeeds", "media", "network", "kinds", "moderation", "newswire", "resources", "volunteers",

@@ -1,19 +1,19 @@
 """Wake-ups across processes (`Database.notify` / `listen`, `Services.wakeups`): on PostgreSQL by
 LISTEN/NOTIFY on a real server, each "process" a database of its own (its own pool, as each
-fedihub process has); on SQLite nothing crosses and nothing is heard. The same with real
-`fedihub worker` processes: tests/federation/test_cluster.py."""
+fedihub process has). On SQLite (Unix datagram sockets beside the file, fedihub/notices.py):
+tests/unit/test_sqlite_notices.py. The same with real `fedihub worker` processes:
+tests/federation/test_cluster.py; the CLI waking a real server:
+tests/federation/test_cli_wakes.py."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from fedihub.db import SqliteDatabase
 from fedihub.postgres import LISTENER_NAME, PostgresDatabase
 from fedihub.services import CHANNELS, DELIVERIES_CHANNEL, INBOX_CHANNEL, Wakeups
 from tests.support.network import eventually
@@ -157,15 +157,3 @@ async def test_the_listen_connection_comes_back_after_it_is_terminated(
     finally:
         await conn.close()
         await stop(task)
-
-
-async def test_on_sqlite_nothing_is_sent_or_heard(tmp_path: Path) -> None:
-    db = await SqliteDatabase.open(tmp_path / "one.sqlite3")
-    try:
-        heard: list[str] = []
-        db.notify(INBOX_CHANNEL)
-        listen: Callable[[str], None] = heard.append
-        await asyncio.wait_for(db.listen(CHANNELS, listen), 1.0)  # returns: nothing to hear
-        assert heard == []
-    finally:
-        await db.close()
