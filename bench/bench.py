@@ -363,6 +363,45 @@ def loopback_sources(count: int) -> list[str]:
     return [f"127.0.{n // 256}.{n % 256}" for n in range(2, count + 2)]
 
 
+async def bench_freshness(a: FedihubInstance, tries: int = 5) -> list[float]:
+    """How soon a visitor sees a new post: the dashboard is fetched (from the page cache) every
+    5 ms while the `fedihub post` command, another process, publishes to the hub; each figure
+    is the seconds from the post's Create being written (its created_at, before the commit) to
+    the first answer showing it."""
+    password = a.workdir / "freshness-pw"
+    password.write_text("organise-together\n")
+    a.cli("account", "create", "--data", a.data, "fresh", "--admin", "--password-file", password)
+    url = f"{a.base_url}/hubs/busy"
+    seen_after: list[float] = []
+    async with aiohttp.ClientSession() as session:
+        for n in range(tries):
+            marker = f"Freshness check {n} {os.getpid()}"
+            post = a.workdir / f"fresh-{n}.md"
+            post.write_text(f"# {marker}\n\nThe depot opens at 9.\n")
+            for _ in range(3):  # cached before the post
+                async with session.get(url) as resp:
+                    assert resp.status == 200 and marker not in await resp.text()
+            posting = asyncio.create_task(
+                a.acli("post", "--data", a.data, "busy", "--as", "fresh", post)
+            )
+            deadline = time.time() + 30
+            while True:
+                async with session.get(url) as resp:
+                    if marker in await resp.text():
+                        seen = time.time()
+                        break
+                if time.time() > deadline:
+                    raise SystemExit(f"FAIL: the new post was not on the dashboard in 30 s ({n})")
+                await asyncio.sleep(0.005)
+            await posting
+            created = a.query(
+                "SELECT created_at FROM outbox_activities WHERE type = 'Create'"
+                " AND document LIKE ?", (f"%{marker}%",)
+            )  # fmt: skip
+            seen_after.append(seen - float(created[0][0]))
+    return seen_after
+
+
 async def bench_stampede(
     a: FedihubInstance, requests: int = 5_000, clients: int = 1_000, seconds: float = 5.0
 ) -> dict[str, float]:
@@ -426,7 +465,7 @@ async def main() -> None:
     parser.add_argument("--instances", type=int, default=1_000)
     parser.add_argument("--followers", type=int, default=10_000)
     parser.add_argument("--only", choices=["inbox", "fanout", "rss", "pages", "stampede",
-                                           "limits"])  # fmt: skip
+                                           "freshness", "limits"])  # fmt: skip
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="fedihub-bench-"))
     print(f"machine: {machine()}, data in {root}")
@@ -448,7 +487,7 @@ async def main() -> None:
         rows = limits["sqlite_rows"]
         print(f"    = {ratio(r['per_second'], trivial)} the trivial handler's requests/s with our"
               f" client, {ratio(r['per_second'], rows)} SQLite's rows/s")  # fmt: skip
-    if args.only in (None, "pages", "stampede"):
+    if args.only in (None, "pages", "stampede", "freshness"):
         async with busy_hub(root) as busy:
             if args.only in (None, "pages"):
                 for path, (rate, median_ms, first_ms, size) in (
@@ -457,6 +496,11 @@ async def main() -> None:
                     print(f"(d) {path}: {rate:.0f} requests/s = {ratio(rate, trivial)} the"
                           f" trivial handler's, median {median_ms:.1f} ms (first request"
                           f" {first_ms:.0f} ms), {size} bytes")  # fmt: skip
+            if args.only in (None, "freshness"):
+                waits = sorted(await bench_freshness(busy))
+                print(f"(f) a post by the `fedihub post` command on the dashboard (cached) after"
+                      f" {', '.join(f'{w:.3f}' for w in waits)} s (median"
+                      f" {waits[len(waits) // 2]:.3f} s)")  # fmt: skip
             if args.only in (None, "stampede"):
                 r = await bench_stampede(busy)
                 print(f"(e) stampede on {STAMPEDE_POST} (page and ActivityPub object):"

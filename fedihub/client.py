@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 MAX_FETCH_BYTES = 1_048_576
 MAX_REDIRECTS = 3
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
+# The signing processes start when this many deliveries are being signed on threads at once
+# (a fan-out), and then stay: a server that only answers now and then, a command, or a short
+# test never starts them (each costs ~28 MB and ~0.2 s to start).
+SIGNING_PROCESSES_FROM = 16
 
 
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix
@@ -190,10 +194,12 @@ class HttpClient:
         self._signing_pool = ThreadPoolExecutor(
             max_workers=config.signing_threads, thread_name_prefix="sign"
         )
-        # Deliveries are signed in child processes (fedihub/signer.py), on every core.
+        # Deliveries are signed in child processes (fedihub/signer.py), on every core, once a
+        # burst has needed them (SIGNING_PROCESSES_FROM).
         self._signing_processes = (
             SigningProcesses(config.signing_processes) if config.signing_processes > 0 else None
         )
+        self._signing_on_threads = 0  # signatures under way on the threads, for the burst test
         # A fan-out posts one body to every inbox: its digest is computed once.
         self._last_digest: tuple[bytes, str] = (b"", "")
 
@@ -214,16 +220,6 @@ class HttpClient:
         self._signing_pool.shutdown(wait=False)
         if self._signing_processes is not None:
             await self._signing_processes.close()
-
-    async def start_signing(self) -> None:
-        """Starts the signing processes now, so that the first fan-out does not wait for them
-        (the delivery worker calls it as it starts; a command that never delivers never does)."""
-        if self._signing_processes is not None:
-            try:
-                await self._signing_processes.start()
-            except OSError as e:
-                log.warning("cannot start the signing processes (%s): signing on threads", e)
-                self._signing_processes = None
 
     async def _sign(self, secret: CryptographicSecret, helper: HttpSignature) -> str:
         loop = asyncio.get_running_loop()
@@ -269,8 +265,16 @@ class HttpClient:
     ) -> dict[str, str]:
         """`signed_headers_for_post`, signed in a signing process when there are some."""
         signers = self._signing_processes
-        if signers is None or not isinstance(secret.private_key, rsa.RSAPrivateKey):
-            return await self.signed_headers_for_post(secret, url, body)
+        if (
+            signers is None
+            or not isinstance(secret.private_key, rsa.RSAPrivateKey)
+            or (not signers.started and self._signing_on_threads < SIGNING_PROCESSES_FROM)
+        ):
+            self._signing_on_threads += 1
+            try:
+                return await self.signed_headers_for_post(secret, url, body)
+            finally:
+                self._signing_on_threads -= 1
         last_body, digest = self._last_digest
         if body is not last_body:
             digest = content_digest_sha256(body, prefix="SHA-256")

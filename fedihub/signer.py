@@ -70,6 +70,10 @@ class SigningProcesses:
         self._starting: asyncio.Lock | None = None
         self._closed = False
 
+    @property
+    def started(self) -> bool:
+        return bool(self._children)
+
     async def start(self) -> None:
         """Starts the children now, so the first fan-out does not wait for them."""
         if self._starting is None:

@@ -80,7 +80,6 @@ class DeliveryWorker:
         return tried
 
     async def run_forever(self) -> None:
-        await self._client.start_signing()
         await self._loop.run_forever()
 
     async def _step(self) -> float | None:

@@ -64,12 +64,19 @@ async def test_a_receiver_verifies_posts_signed_in_processes_and_on_threads_alik
             senders = [remote.add_actor("ana", key="alice"), remote.add_actor("bo", key="bob")]
             inboxes = [f"{remote.base_url(h)}/inbox" for h in range(3)]
             body = json.dumps({"type": "Create", "actor": senders[0].id}).encode()
+            # A delivery now and then is signed on a thread: no process is started for it.
+            for n in range(3):
+                alone = await in_processes.post_signed(inboxes[n], body, senders[0].secret)
+                assert alone.status == 202
+            signers = in_processes._signing_processes
+            assert signers is not None and not signers.started
             posts = [in_processes.post_signed(inboxes[n % 3], body, senders[n % 2].secret)
                      for n in range(60)]  # fmt: skip
             results = await asyncio.gather(*posts)
             assert [r.status for r in results] == [202] * 60
+            assert signers.started  # a burst started them
             assert remote.rejected == []
-            assert len(remote.received) == 60
+            assert len(remote.received) == 63
             # The same headers, byte for byte, as bovine writes on the threads (RSA PKCS#1 v1.5
             # signatures are deterministic).
             for sender in senders:
