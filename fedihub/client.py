@@ -17,16 +17,13 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
 import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
-from bovine.crypto.helper import content_digest_sha256
-from bovine.crypto.http_signature import HttpSignature, build_signature
-from bovine.crypto.types import CryptographicSecret
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedihub import __version__
@@ -41,6 +38,12 @@ from fedihub.clock import SYSTEM_CLOCK, Clock
 from fedihub.config import Config, is_loopback_host
 from fedihub.errors import FetchError
 from fedihub.signer import SigningFailed, SigningProcesses
+
+if TYPE_CHECKING:
+    from bovine.crypto.http_signature import HttpSignature
+    from bovine.crypto.types import CryptographicSecret
+
+# bovine is imported where a request is first signed, not here (see fedihub/signatures.py).
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +233,8 @@ class HttpClient:
 
     def _signing_helper(self, url: str, method: str, *fields: tuple[str, str]) -> HttpSignature:
         """bovine's helper over (request-target), host, date and `fields`, in that order."""
+        from bovine.crypto.http_signature import build_signature
+
         # bovine leaves build_signature and with_field unannotated; with_field adds in place.
         helper: HttpSignature = build_signature(*_host_and_target(url, method))  # type: ignore[no-untyped-call]
         for name, value in (("date", formatdate(self.clock.now(), usegmt=True)), *fields):
@@ -252,6 +257,8 @@ class HttpClient:
         self, secret: CryptographicSecret, url: str, body: bytes
     ) -> dict[str, str]:
         """As Mastodon expects: (request-target) host date digest content-type."""
+        from bovine.crypto.helper import content_digest_sha256
+
         helper = self._signing_helper(
             url,
             "post",
@@ -275,6 +282,8 @@ class HttpClient:
                 return await self.signed_headers_for_post(secret, url, body)
             finally:
                 self._signing_on_threads -= 1
+        from bovine.crypto.helper import content_digest_sha256
+
         last_body, digest = self._last_digest
         if body is not last_body:
             digest = content_digest_sha256(body, prefix="SHA-256")

@@ -15,20 +15,25 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import http_sf
-from bovine.crypto.digest import validate_digest
-from bovine.crypto.http_signature import HttpSignature
-from bovine.crypto.signature import Signature
-from bovine.crypto.types import CryptographicIdentifier
 from http_message_signatures import HTTPMessageVerifier, algorithms
 from http_message_signatures.exceptions import HTTPMessageSignaturesException, InvalidSignature
 from http_message_signatures.resolvers import MappingKeyResolver
 
 from fedihub.clock import SYSTEM_CLOCK
 from fedihub.errors import FetchError, SignatureError
+
+if TYPE_CHECKING:
+    from bovine.crypto.http_signature import HttpSignature
+    from bovine.crypto.signature import Signature
+    from bovine.crypto.types import CryptographicIdentifier
+
+# bovine is imported where it is first used, not here: importing it loads its whole stack
+# (pydantic, PyLD, requests: ~23 MB), which a server that has not yet been sent a signed
+# request does not need (the idle RSS, issue 18).
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +86,8 @@ async def _lookup(lookup: KeyLookup, key_id: str, refresh: bool) -> tuple[str, s
 
 
 def _parse_cavage(header: str) -> Signature:
+    from bovine.crypto.signature import Signature
+
     try:
         # bovine leaves it unannotated; it returns a Signature.
         parsed: Signature = Signature.from_signature_header(header)  # type: ignore[no-untyped-call]
@@ -95,6 +102,8 @@ def _parse_cavage(header: str) -> Signature:
 
 def _cavage_messages(request: SignedRequest, parsed: Signature) -> list[HttpSignature]:
     """The signing strings to try: with the query string in (request-target), then without."""
+    from bovine.crypto.http_signature import HttpSignature
+
     fields = [f.lower() for f in parsed.fields]
     parts = urlsplit(request.url)
     targets = [parts.path + ("?" + parts.query if parts.query else "")]
@@ -148,6 +157,8 @@ def _check_cavage_rules(request: SignedRequest, parsed: Signature, now: float) -
         signed_digests = fields & {"digest", "content-digest"}
         if not signed_digests:
             raise SignatureError("a signed POST must cover its digest")
+        from bovine.crypto.digest import validate_digest
+
         for name in signed_digests:
             if not validate_digest({name: request.headers.get(name, "")}, request.body):
                 raise SignatureError("body digest does not match")
@@ -155,6 +166,8 @@ def _check_cavage_rules(request: SignedRequest, parsed: Signature, now: float) -
 
 @lru_cache(maxsize=4096)
 def _identity(pem: str, owner: str) -> CryptographicIdentifier:
+    from bovine.crypto.types import CryptographicIdentifier
+
     try:
         identity: CryptographicIdentifier = CryptographicIdentifier.from_pem(pem, owner)
         return identity

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from bovine.crypto.types import CryptographicSecret
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedihub.actors import store
 from fedihub.db import Database
+
+if TYPE_CHECKING:
+    from bovine.crypto.types import CryptographicSecret
 
 
 def generate_rsa_keypair() -> tuple[str, str]:
@@ -40,6 +43,9 @@ class KeyRing:
         secret = self._secrets.get(actor_id)
         if secret is not None:
             return secret
+        # bovine loads with the first key, not at start-up (see fedihub/signatures.py).
+        from bovine.crypto.types import CryptographicSecret
+
         async with self._loading:
             secret = self._secrets.get(actor_id)
             if secret is None:

@@ -2,7 +2,8 @@
 
 Pillow, feedparser, icalendar, Python-Markdown and asyncpg cost ~10 MB of a process's memory
 together; they load with the first upload, feed read, calendar, text written or PostgreSQL
-database. The server is started in a fresh interpreter, as `fedihub serve` starts it (the CLI
+database. bovine (with pydantic, PyLD and requests, ~23 MB) loads with the first signed request
+received or sent. The server is started in a fresh interpreter, as `fedihub serve` starts it (the CLI
 imported, the app created, its workers and a scheduler pass run, a socket listening), and its
 `sys.modules` read. The same interpreter then builds a calendar, reads a feed, re-encodes an
 image and renders Markdown, and must have loaded those libraries then: the check sees them.
@@ -27,6 +28,11 @@ LAZY = {
     "markdown": "a text written",
     "asyncpg": "a PostgreSQL database",
     "boto3": "an S3 media store",
+    # bovine brings pydantic, PyLD and requests (~23 MB): the first signed request loads it.
+    "bovine": "a signed request",
+    "pydantic": "a signed request (bovine)",
+    "pyld": "a signed request (bovine)",
+    "requests": "a signed request (bovine)",
 }
 
 SERVER = r"""
@@ -62,6 +68,8 @@ async def run(data):
     Image.new("RGB", (4, 4)).save(png, "PNG")
     reencode(png.getvalue())
     render_markdown("# Hello\n\n*there*")
+    from fedihub.signatures import _parse_cavage
+    _parse_cavage('keyId="https://a.example/k",headers="date",signature="c2ln"')
     print(json.dumps({"started": started, "used": sorted(sys.modules)}))
 
 asyncio.run(run(sys.argv[1]))
@@ -87,4 +95,4 @@ def test_a_started_server_loads_rarely_used_libraries_only_when_used(tmp_path: P
     loaded_early = {f"{name} (for {why})" for name, why in LAZY.items() if name in started}
     assert not loaded_early, f"loaded at start-up: {sorted(loaded_early)}"
     # The check sees a library once something loads it.
-    assert {"PIL", "feedparser", "icalendar", "markdown"} <= used
+    assert {"PIL", "feedparser", "icalendar", "markdown", "bovine", "pydantic"} <= used
