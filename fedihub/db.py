@@ -305,9 +305,11 @@ class SqliteTransaction:
         await self._conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        self.wrote_content = self.wrote_content or changes_content(sql)  # … RETURNING writes
         async with self._conn.execute(sql, params) as cur:
             return await cur.fetchone()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.wrote_content = self.wrote_content or changes_content(sql)
         async with self._conn.execute(sql, params) as cur:
             return list(await cur.fetchall())

@@ -264,10 +264,12 @@ class PostgresTransaction:
         await self._conn.executemany(numbered(sql), [tuple(row) for row in rows])
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        self.wrote_content = self.wrote_content or changes_content(sql)  # … RETURNING writes
         row: Row | None = await self._conn.fetchrow(numbered(sql), *params)
         return row
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.wrote_content = self.wrote_content or changes_content(sql)
         return list(await self._conn.fetch(numbered(sql), *params))
 
 

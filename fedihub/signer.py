@@ -37,6 +37,9 @@ _SIGN = struct.Struct(">III")  # request number, key number, length
 _ANSWER = struct.Struct(">II")  # request number, length
 
 
+# A signature takes ~0.3 ms; a child that has not answered one in this long is wedged. Short
+# enough that a delivery is retried rather than held, long enough for a machine under load.
+ANSWER_WITHIN_S = 10.0
 # Answers written at once by a child that has more requests waiting (~2 ms of signing).
 ANSWERS_TOGETHER = 8
 
@@ -101,7 +104,18 @@ class SigningProcesses:
         answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         child.owed[request] = answer
         child.process.stdin.write(b"S" + _SIGN.pack(request, number, len(message)) + message)
-        return await answer
+        try:
+            return await asyncio.wait_for(answer, ANSWER_WITHIN_S)
+        except TimeoutError:
+            # Alive but not answering (stopped, stuck): it is killed, so what it owed fails and
+            # is retried, and its unread input stops growing; the next signature starts another.
+            log.warning("a signing process did not answer within %.0f s; killing it",
+                        ANSWER_WITHIN_S)  # fmt: skip
+            with contextlib.suppress(ProcessLookupError):
+                child.process.kill()
+            if child in self._children:
+                self._children.remove(child)
+            raise SigningFailed("the signing process did not answer") from None
 
     async def close(self) -> None:
         self._closed = True

@@ -39,6 +39,10 @@ from fedihub.web.auth import COOKIE as SESSION_COOKIE
 from fedihub.web.i18n import language_of
 
 MAX_AGE_S = 60.0
+# Longer addresses (made-up queries) are answered but not kept.
+MAX_KEPT_ADDRESS = 512
+# What an entry costs beyond the bytes it holds (the objects around them), roughly.
+ENTRY_OVERHEAD = 400
 # Smaller answers go as they are: gzip's header and the CPU are not worth it.
 COMPRESS_FROM_BYTES = 1024
 _COMPRESSIBLE = (
@@ -68,15 +72,13 @@ def shared(handler: Handler) -> Handler:
 class Entry:
     version: int  # the database's content_version when the render began
     rendered_at: float  # monotonic
-    last_modified: datetime
+    last_modified: datetime | None
     etag: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
     gzipped: bytes | None  # None: not worth compressing
 
-    @property
-    def size(self) -> int:
-        return len(self.body) + len(self.gzipped or b"") + 256
+    size: int  # what it holds in memory: body, compressed body, headers, address
 
 
 class PageCache:
@@ -87,6 +89,8 @@ class PageCache:
         self._bytes = 0
         self._rendering: dict[tuple[Key, int], asyncio.Future[Entry | None]] = {}
         self._squeezed: OrderedDict[str, bytes | None] = OrderedDict()
+        self._second = datetime.min.replace(tzinfo=UTC)
+        self._rendered_this_second: set[Key] = set()
         self._squeezed_bytes = 0
         self.hits = 0  # counted for /metrics-style checks and the tests
         self.renders = 0
@@ -106,8 +110,8 @@ class PageCache:
         return entry
 
     def put(self, key: Key, entry: Entry) -> None:
-        if entry.size > self.max_bytes // 4:  # one huge page must not empty the cache
-            return
+        if entry.size > self.max_bytes // 4 or len(key[0]) > MAX_KEPT_ADDRESS:
+            return  # one huge page must not empty the cache, nor made-up addresses fill it
         if key in self._entries:
             self._drop(key)
         self._entries[key] = entry
@@ -158,7 +162,7 @@ class PageCache:
         self.renders += 1
         try:
             response = await render()
-            entry = self._entry_of(response, version)
+            entry = self._entry_of(key, response, version)
             if entry is not None:
                 self.put(key, entry)
                 return entry
@@ -167,7 +171,7 @@ class PageCache:
             del self._rendering[(key, version)]
             waiting.set_result(entry)
 
-    def _entry_of(self, response: web.StreamResponse, version: int) -> Entry | None:
+    def _entry_of(self, key: Key, response: web.StreamResponse, version: int) -> Entry | None:
         if (
             not isinstance(response, web.Response)
             or response.status != 200
@@ -184,11 +188,27 @@ class PageCache:
         gzipped = _compressed(body, response.headers.get("Content-Type", ""))
         if gzipped is not None:
             headers = _vary_on_encoding(headers)
-        return Entry(
-            version=version, rendered_at=self._monotonic(),
-            last_modified=datetime.now(UTC).replace(microsecond=0), etag=etag_of(body),
-            headers=tuple(headers), body=body, gzipped=gzipped,
+        size = (
+            len(body) + len(gzipped or b"") + sum(len(k) + len(v) for k, v in headers)
+            + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
         )  # fmt: skip
+        return Entry(
+            version=version, rendered_at=self._monotonic(), last_modified=self._modified(key),
+            etag=etag_of(body), headers=tuple(headers), body=body, gzipped=gzipped, size=size,
+        )  # fmt: skip
+
+    def _modified(self, key: Key) -> datetime | None:
+        """The Last-Modified of a new render: now, to the second; but none for a page rendered
+        twice within one second, since its content may have changed in between while the date
+        could not (If-Modified-Since would then answer 304 for a changed page; the ETag
+        still validates it)."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        if now != self._second:
+            self._second, self._rendered_this_second = now, set()
+        if key in self._rendered_this_second:
+            return None
+        self._rendered_this_second.add(key)
+        return now
 
 
 def etag_of(body: bytes) -> str:
@@ -246,7 +266,8 @@ def _not_modified(request: web.Request, etag: str, last_modified: datetime | Non
 def _answer(request: web.Request, entry: Entry) -> web.Response:
     headers: CIMultiDict[str] = CIMultiDict(entry.headers)
     headers["ETag"] = entry.etag
-    headers["Last-Modified"] = format_datetime(entry.last_modified, usegmt=True)
+    if entry.last_modified is not None:
+        headers["Last-Modified"] = format_datetime(entry.last_modified, usegmt=True)
     if _not_modified(request, entry.etag, entry.last_modified):
         return _not_modified_response(headers)
     if entry.gzipped is not None and _accepts_gzip(request):
@@ -261,12 +282,16 @@ def _not_modified_response(headers: CIMultiDict[str]) -> web.Response:
 
 
 def _variant(request: web.Request) -> str:
+    """What, besides the address, a shared handler's answer depends on. ActivityPub documents
+    are the same for everyone; a handler may answer other JSON for an Accept naming it, each its
+    own way, so such an Accept is kept whole; anything else is a page in the reader's language."""
     accept = request.headers.get("Accept", "")
     if wants_activity_json(accept):
         return "activity"
+    language = language_of(request)
     if "json" in accept.lower():
-        return "json"
-    return "html/" + language_of(request)
+        return f"{language} {accept[:200]}"
+    return language
 
 
 def _finish(

@@ -2,11 +2,12 @@
 
 Pillow, feedparser, icalendar, Python-Markdown and asyncpg cost ~10 MB of a process's memory
 together; they load with the first upload, feed read, calendar, text written or PostgreSQL
-database. bovine (with pydantic, PyLD and requests, ~23 MB) loads with the first signed request
-received or sent. The server is started in a fresh interpreter, as `fedihub serve` starts it (the CLI
-imported, the app created, its workers and a scheduler pass run, a socket listening), and its
-`sys.modules` read. The same interpreter then builds a calendar, reads a feed, re-encodes an
-image and renders Markdown, and must have loaded those libraries then: the check sees them.
+database. bovine (with pydantic, PyLD and requests, ~23 MB) loads with the first signed
+request received or sent. The server is started in a fresh interpreter, as `fedihub serve`
+starts it (the CLI imported, the app created, its workers and a scheduler pass run, a socket
+listening), and its `sys.modules` read. The same interpreter then builds a calendar, reads a
+feed, re-encodes an image, renders Markdown and parses a signature, and must have loaded those
+libraries then: the check sees them.
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import json
 import os
+import signal
 import time
 from collections.abc import AsyncIterator
 
@@ -120,3 +122,32 @@ async def test_closing_ends_every_child(signers: SigningProcesses) -> None:
             os.kill(pid, 0)
     with pytest.raises(SigningFailed):
         await signers.sign(rsa.generate_private_key(public_exponent=65537, key_size=2048), b"x")
+
+
+async def test_a_wedged_signing_process_fails_its_signatures_instead_of_holding_them() -> None:
+    """A child that is alive but does not answer (stopped, swapped out, stuck) is given up on
+    after ANSWER_WITHIN_S: the signature fails (its delivery is retried) instead of holding its
+    worker slot, and its row, for as long as the process lives; the next signature is made by
+    a new child."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    signers = SigningProcesses(1)
+    await signers.start()
+    assert (await signers.sign(key, b"warm-up")) != ""
+    pid = signers._children[0].process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        outcome = "hung"
+        try:
+            await asyncio.wait_for(signers.sign(key, b"a delivery"), 20)
+            outcome = "signed"
+        except SigningFailed:
+            outcome = "failed, to be retried"
+        except TimeoutError:
+            pass
+        assert outcome == "failed, to be retried"
+        assert await signers.sign(key, b"the retry") != ""  # a new child signs it
+        assert signers._children[0].process.pid != pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # killed, as it should have been
+            os.kill(pid, signal.SIGCONT)
+        await signers.close()
