@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 
@@ -119,8 +120,22 @@ class _TextParser(HTMLParser):
             self.parts.append(data)
 
 
+# Pages read the text of the same stored posts on every request (their hashtags, a title for
+# an untitled one): the text of short HTML is remembered; the bound keeps the memory small.
+CACHED_HTML_CHARS = 4_000
+
+
 def html_text(html: str) -> str:
     """Readable plain text of sanitised post HTML: paragraphs kept apart, list items dashed."""
+    return _cached_text(html) if len(html) <= CACHED_HTML_CHARS else _text(html)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_text(html: str) -> str:
+    return _text(html)
+
+
+def _text(html: str) -> str:
     parser = _TextParser()
     parser.feed(html)
     parser.close()

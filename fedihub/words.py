@@ -71,6 +71,10 @@ def catalogs() -> Catalogs:
     return load_catalogs()
 
 
+# Pages format dozens of dates and times per request in a handful of languages: the Locale
+# (parsing a tag costs as much as formatting) and the text of each day and each hour:minute are
+# kept, bounded, since tags come from stored posts and requests.
+@functools.lru_cache(maxsize=256)
 def _locale(language: str) -> Locale:
     try:
         return Locale.parse(language or DEFAULT, sep="-")
@@ -110,11 +114,12 @@ class Words:
 
     def date(self, moment: dt.date) -> str:
         """'Monday, December 7, 2026'; 'lunes, 7 de diciembre de 2026'."""
-        return format_date(moment, "full", locale=self.locale)
+        day = moment.date() if isinstance(moment, dt.datetime) else moment  # as Babel reads it
+        return _date_text(self.language, day)
 
     def time(self, moment: dt.datetime) -> str:
         """'20:00': the 24-hour clock hubs have always shown, in the language's notation."""
-        return format_skeleton("Hm", moment, locale=self.locale)
+        return _time_text(self.language, moment.hour, moment.minute)
 
     def moment(self, moment: dt.datetime) -> str:
         """'Tuesday, December 8, 2026, 20:00 (America/New_York)', in the moment's own zone."""
@@ -125,6 +130,19 @@ class Words:
     def weekday(self, index: int) -> str:
         """Monday is 0, as in Python and Babel."""
         return str(self.locale.days["format"]["wide"][index])
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(language: str, day: dt.date) -> str:
+    return format_date(day, "full", locale=_locale(language))
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_text(language: str, hour: int, minute: int) -> str:
+    """The skeleton "Hm" shows the hour and minute alone (no zone, no day period), so they are
+    all the text depends on."""
+    moment = dt.datetime(2000, 1, 1, hour, minute, tzinfo=dt.UTC)
+    return format_skeleton("Hm", moment, locale=_locale(language))
 
 
 _SOURCE = NullTranslations()  # English, as catalogs() holds it

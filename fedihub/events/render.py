@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fedihub.events.fields import ScheduledFields, scheduled_fields
-from fedihub.events.schedule import parse_rule, rule_text
+from fedihub.events.schedule import check_rule, rule_text
 from fedihub.events.store import Attendance
 from fedihub.posts.render import link_html, list_html
 from fedihub.posts.store import Post
@@ -108,7 +108,7 @@ def _days(parts: dict[str, str], words: Words) -> tuple[list[str], int | None]:
 def schedule_text(rule: str, start: dt.datetime, words: Words = ENGLISH) -> str:
     """'weekly on Tuesday at 20:00 (America/New_York)', 'every other week on Monday …', 'monthly
     on the first Monday …', in `words`' language."""
-    parse_rule(rule, start)
+    check_rule(rule, start)
     parts = _rule_parts(rule)
     freq = parts.get("FREQ", "")
     interval = int(parts["INTERVAL"]) if parts.get("INTERVAL", "").isdigit() else 1

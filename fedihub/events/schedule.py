@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 
 from dateutil.rrule import rrule, rrulestr
 
@@ -51,6 +52,18 @@ def parse_rule(rule: str, start: dt.datetime) -> rrule:
     if _bounded(parsed, start + FIRST_WITHIN).after(start, inc=True) is None:
         raise BadRequest("schedule: the rule has no date in the next two years")
     return parsed
+
+
+def check_rule(rule: str, start: dt.datetime) -> None:
+    """`parse_rule`'s refusals alone, remembered for a rule that passed: pages describe the same
+    stored rules on every request, and dateutil takes longer to read one than a page to list it."""
+    _checked(rule, start, start.tzinfo)
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked(rule: str, start: dt.datetime, zone: dt.tzinfo | None) -> None:
+    # `zone` is only in the key: the same instant in two zones compares equal as a datetime.
+    parse_rule(rule, start)
 
 
 def _bounded(parsed: rrule, until: dt.datetime) -> rrule:
