@@ -486,6 +486,8 @@ CREATE TABLE posts (
 
 CREATE INDEX posts_actor ON posts(actor_id, id);
 
+CREATE INDEX posts_listed ON posts(actor_id, kind, id) WHERE deleted_at IS NULL AND series_id IS NULL;
+
 CREATE UNIQUE INDEX posts_occurrence ON posts(series_id, starts_at) WHERE series_id IS NOT NULL;
 
 CREATE INDEX posts_starts ON posts(starts_at) WHERE starts_at IS NOT NULL;

@@ -17,7 +17,7 @@ _COLUMNS = (
     "id, actor_id, author_id, kind, title, source_markdown, content_html, fields, starts_at,"
     " ends_at, status, series_id, published_at, updated_at, deleted_at, closed_at"
 )
-_NAMES = _COLUMNS.replace(" ", "").split(",")
+_FIELDS = _COLUMNS.replace(" ", "").split(",").index("fields")
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,10 @@ class Post:
 
 
 def _post(row: Row) -> Post:
-    values = {name: row[name] for name in _NAMES}
-    values["fields"] = json.loads(values["fields"])
-    return Post(**values)
+    """A row of `SELECT {_COLUMNS}`, read by position (pages read hundreds a second)."""
+    values = list(row)
+    values[_FIELDS] = json.loads(values[_FIELDS])
+    return Post(*values)
 
 
 async def insert_post(
@@ -159,11 +160,25 @@ async def latest_posts(
     db: Database, actor_id: int, limit: int, kinds: tuple[KindName, ...] = ()
 ) -> list[Post]:
     """A hub's newest posts (occurrences excluded: their series stands for them)."""
-    kind_filter = f" AND kind IN ({_marks(kinds)})" if kinds else ""
+    listed = "actor_id = ? AND deleted_at IS NULL AND series_id IS NULL"
+    kinds = tuple(dict.fromkeys(kinds))
+    if len(kinds) <= 1:
+        rows = await db.fetchall(
+            f"SELECT {_COLUMNS} FROM posts WHERE {listed}{' AND kind = ?' if kinds else ''}"
+            " ORDER BY id DESC LIMIT ?",
+            (actor_id, *kinds, limit),
+        )
+        return [_post(r) for r in rows]
+    # Each kind's newest from the index posts_listed, then the newest of those: with
+    # `kind IN (…)` the planner walks all the hub's posts, newest first, to avoid a sort.
+    each = (
+        f"SELECT * FROM (SELECT {_COLUMNS} FROM posts WHERE {listed} AND kind = ?"
+        " ORDER BY id DESC LIMIT ?) AS of_kind{n}"
+    )
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM posts WHERE actor_id = ? AND deleted_at IS NULL"
-        f" AND series_id IS NULL{kind_filter} ORDER BY id DESC LIMIT ?",
-        (actor_id, *kinds, limit),
+        " UNION ALL ".join(each.format(n=n) for n in range(len(kinds)))
+        + " ORDER BY id DESC LIMIT ?",
+        [*(v for kind in kinds for v in (actor_id, kind, limit)), limit],
     )
     return [_post(r) for r in rows]
 
