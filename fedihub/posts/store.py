@@ -5,6 +5,7 @@ some kinds only, the caller names them from the registry (`PostKinds.names_where
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -160,27 +161,47 @@ async def latest_posts(
     db: Database, actor_id: int, limit: int, kinds: tuple[KindName, ...] = ()
 ) -> list[Post]:
     """A hub's newest posts (occurrences excluded: their series stands for them)."""
-    listed = "actor_id = ? AND deleted_at IS NULL AND series_id IS NULL"
-    kinds = tuple(dict.fromkeys(kinds))
-    if len(kinds) <= 1:
-        rows = await db.fetchall(
-            f"SELECT {_COLUMNS} FROM posts WHERE {listed}{' AND kind = ?' if kinds else ''}"
-            " ORDER BY id DESC LIMIT ?",
-            (actor_id, *kinds, limit),
-        )
-        return [_post(r) for r in rows]
-    # Each kind's newest from the index posts_listed, then the newest of those: with
-    # `kind IN (…)` the planner walks all the hub's posts, newest first, to avoid a sort.
-    each = (
-        f"SELECT * FROM (SELECT {_COLUMNS} FROM posts WHERE {listed} AND kind = ?"
-        " ORDER BY id DESC LIMIT ?) AS of_kind{n}"
-    )
+    if kinds:
+        return (await latest_posts_of(db, actor_id, [(kinds, limit)]))[0]
     rows = await db.fetchall(
-        " UNION ALL ".join(each.format(n=n) for n in range(len(kinds)))
-        + " ORDER BY id DESC LIMIT ?",
-        [*(v for kind in kinds for v in (actor_id, kind, limit)), limit],
+        f"SELECT {_COLUMNS} FROM posts WHERE actor_id = ? AND deleted_at IS NULL"
+        " AND series_id IS NULL ORDER BY id DESC LIMIT ?",
+        (actor_id, limit),
     )
     return [_post(r) for r in rows]
+
+
+async def latest_posts_of(
+    db: Database, actor_id: int, lists: Sequence[tuple[tuple[KindName, ...], int]]
+) -> list[list[Post]]:
+    """Several of a hub's `latest_posts(kinds, limit)` lists (a hub's page shows four) in one
+    query, each as `latest_posts` gives it."""
+    limits: dict[KindName, int] = {}
+    for kinds, limit in lists:
+        for kind in kinds:
+            limits[kind] = max(limit, limits.get(kind, 0))
+    # Each kind's newest from the index posts_listed: with `kind IN (…)` the planner walks all
+    # the hub's posts, newest first, to avoid a sort.
+    each = (
+        f"SELECT * FROM (SELECT {_COLUMNS} FROM posts WHERE actor_id = ? AND deleted_at IS NULL"
+        " AND series_id IS NULL AND kind = ? ORDER BY id DESC LIMIT ?) AS of_kind{n}"
+    )
+    rows = await db.fetchall(
+        " UNION ALL ".join(each.format(n=n) for n in range(len(limits))),
+        [v for kind, limit in limits.items() for v in (actor_id, kind, limit)],
+    ) if limits else []  # fmt: skip
+    by_kind: dict[KindName, list[Post]] = {kind: [] for kind in limits}
+    for row in rows:
+        post = _post(row)
+        by_kind[post.kind].append(post)
+    found = []
+    for kinds, limit in lists:
+        if not kinds:  # as in latest_posts: every kind
+            found.append(await latest_posts(db, actor_id, limit))
+            continue
+        merged = [post for kind in dict.fromkeys(kinds) for post in by_kind[kind]]
+        found.append(sorted(merged, key=lambda post: post.id, reverse=True)[:limit])
+    return found
 
 
 async def upcoming(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -102,7 +103,7 @@ async def _upcoming(
         series = all_series.get(post.series_id) if post.series_id else None
         fields = scheduled_fields(post, series)
         assert post.starts_at is not None and post.ends_at is not None
-        zone = event_render.zone_of(post, series)
+        zone = ZoneInfo(fields.timezone)  # event_render.zone_of, without reading the fields again
         found.append(
             Upcoming(
                 url=render.post_uri(owner.uri(base), post.id),
@@ -160,9 +161,15 @@ async def hub_page(
     hub_uri = hub.uri(base)
     now = svc.clock.now()
     words = reader_words(request)
+    series, updates, minutes, questions = await posts.latest_posts_of(
+        svc.db,
+        hub.id,
+        [(_section(svc, "calls"), LATEST), (_section(svc, "updates"), LATEST),
+         (_section(svc, "minutes"), 50), (_section(svc, "questions"), LATEST)],
+    )  # fmt: skip
     calls = [
         _series(hub_uri, p, words)
-        for p in await posts.latest_posts(svc.db, hub.id, LATEST, kinds=_section(svc, "calls"))
+        for p in series
         # One-off calls are listed with the upcoming events, with their own status.
         if p.status != "cancelled" and scheduled_fields(p).schedule
     ]
@@ -202,10 +209,9 @@ async def hub_page(
         upcoming=await _upcoming(svc, hub, now, words),
         calls=calls,
         updates=[
-            render.post_object(hub_uri, p, svc.kinds.get(p.kind), reader=words)
-            for p in await posts.latest_posts(svc.db, hub.id, LATEST, _section(svc, "updates"))
+            render.post_object(hub_uri, p, svc.kinds.get(p.kind), reader=words) for p in updates
         ],
-        minutes=await posts.latest_posts(svc.db, hub.id, 50, _section(svc, "minutes")),
+        minutes=minutes,
         questions=[
             (
                 p,
@@ -213,7 +219,7 @@ async def hub_page(
                 p.closed_at is None and (p.ends_at or 0) > now,
                 question_fields(p).outcome,
             )
-            for p in await posts.latest_posts(svc.db, hub.id, LATEST, _section(svc, "questions"))
+            for p in questions
         ],
         network=network_items,
     )
