@@ -182,5 +182,8 @@ def build_atom(
             if term:
                 _add(entry, "category", term=term)
         _add(entry, "content", item.content_html, type="html")
-    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return document
+    # What ET.tostring(feed, encoding="utf-8", xml_declaration=True) writes, byte for byte, at a
+    # fraction of the cost: that writes each piece through an encoding wrapper (about 1,800
+    # writes for 50 entries), this encodes once, with the same error handler it uses.
+    text = ET.tostring(feed, encoding="unicode")
+    return f"<?xml version='1.0' encoding='utf-8'?>\n{text}".encode("utf-8", "xmlcharrefreplace")
