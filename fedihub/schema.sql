@@ -486,6 +486,10 @@ CREATE TABLE posts (
 
 CREATE INDEX posts_actor ON posts(actor_id, id);
 
+CREATE INDEX posts_ending ON posts(ends_at) WHERE deleted_at IS NULL AND ends_at IS NOT NULL;
+
+CREATE INDEX posts_hub_ending ON posts(actor_id, ends_at) WHERE deleted_at IS NULL AND ends_at IS NOT NULL;
+
 CREATE INDEX posts_listed ON posts(actor_id, kind, id) WHERE deleted_at IS NULL AND series_id IS NULL;
 
 CREATE UNIQUE INDEX posts_occurrence ON posts(series_id, starts_at) WHERE series_id IS NOT NULL;
