@@ -88,11 +88,16 @@ async def _owner(db: Database, known: dict[int, LocalActor], post: Post) -> Loca
 
 
 async def _upcoming(
-    svc: Services, hub: LocalActor | None, now: float, words: Words
+    svc: Services,
+    hub: LocalActor | None,
+    now: float,
+    words: Words,
+    known: dict[int, LocalActor] | None = None,
 ) -> list[Upcoming]:
+    """`known`: hubs the caller has read already, so their posts' owners are not read again."""
     base = svc.config.base_url
     found = []
-    hubs: dict[int, LocalActor] = {}
+    hubs: dict[int, LocalActor] = dict(known or {})
     dated = svc.kinds.names_where(lambda kind: kind.dated)
     listed = await posts.upcoming(svc.db, hub.id if hub else None, now, UPCOMING, dated)
     # Three queries for the whole list, not two more per event.
@@ -232,7 +237,8 @@ async def home(request: web.Request) -> web.Response:
     if wants_json(request):
         raise web.HTTPFound(svc.config.base_url + "/actor")
     hubs = await actors.list_actors(svc.db, "group")
-    upcoming = await _upcoming(svc, None, svc.clock.now(), reader_words(request))
+    known = {h.id: h for h in hubs}
+    upcoming = await _upcoming(svc, None, svc.clock.now(), reader_words(request), known)
     calendar_url = svc.config.base_url + "/calendar.ics"
     viewer = request.get(account_key)
     mine = await membership.hubs_of(svc, viewer.actor) if isinstance(viewer, Account) else []
