@@ -4,12 +4,13 @@ server then re-shares it. Resolving handles to actors is mentions.py's (WebFinge
 
 from __future__ import annotations
 
+import functools
 import re
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from fedihub.content import html_text
+from fedihub.content import CACHED_HTML_CHARS, html_text
 from fedihub.errors import BadRequest
 
 MENTION = re.compile(r"(?<![\w/@])@([a-z0-9_.-]{1,64})@([a-z0-9.-]{1,253}(?::\d{1,5})?)", re.I)
@@ -27,6 +28,18 @@ def find_mentions(text: str) -> list[str]:
 
 def hashtags(html: str) -> list[str]:
     """Lower-case hashtags (without '#') in a post's text, each once."""
+    if len(html) <= CACHED_HTML_CHARS:
+        return list(_cached_hashtags(html))
+    return _hashtags(html)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_hashtags(html: str) -> tuple[str, ...]:
+    # Every page and feed that shows a post renders its tags: a short post's are kept.
+    return tuple(_hashtags(html))
+
+
+def _hashtags(html: str) -> list[str]:
     found = (m.group(1).lower() for m in HASHTAG.finditer(html_text(html)))
     return list(dict.fromkeys(tag for tag in found if not tag.isdigit()))  # "#1" is no tag
 
