@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
@@ -93,15 +94,19 @@ async def _upcoming(
     now: float,
     words: Words,
     known: dict[int, LocalActor] | None = None,
+    known_posts: Sequence[Post] = (),
 ) -> list[Upcoming]:
-    """`known`: hubs the caller has read already, so their posts' owners are not read again."""
+    """`known`: hubs, and `known_posts`: call series, the caller has read already, so they are
+    not read again (a hub's page lists its newest series, whose occurrences come next)."""
     base = svc.config.base_url
     found = []
     hubs: dict[int, LocalActor] = dict(known or {})
     dated = svc.kinds.names_where(lambda kind: kind.dated)
     listed = await posts.upcoming(svc.db, hub.id if hub else None, now, UPCOMING, dated)
-    # Three queries for the whole list, not two more per event.
-    all_series = await posts.posts_by_id(svc.db, {p.series_id for p in listed if p.series_id})
+    # At most three queries for the whole list, not two more per event.
+    all_series = {p.id: p for p in known_posts}
+    missing = {p.series_id for p in listed if p.series_id and p.series_id not in all_series}
+    all_series.update(await posts.posts_by_id(svc.db, missing))
     attendance = await events.attendance_of(svc.db, [p.id for p in listed])
     for post in listed:
         owner = hub or await _owner(svc.db, hubs, post)
@@ -211,7 +216,7 @@ async def hub_page(
         handle=f"@{hub.username}@{svc.config.domain}",
         organizers=await actors.organizers(svc.db, hub.id),
         followers=await follow_store.accepted_count(svc.db, "followers", hub.id),
-        upcoming=await _upcoming(svc, hub, now, words),
+        upcoming=await _upcoming(svc, hub, now, words, known_posts=series),
         calls=calls,
         updates=[
             render.post_object(hub_uri, p, svc.kinds.get(p.kind), reader=words) for p in updates
