@@ -9,6 +9,7 @@ the calendar feed and the dashboard list with them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -108,7 +109,14 @@ def _days(parts: dict[str, str], words: Words) -> tuple[list[str], int | None]:
 def schedule_text(rule: str, start: dt.datetime, words: Words = ENGLISH) -> str:
     """'weekly on Tuesday at 20:00 (America/New_York)', 'every other week on Monday …', 'monthly
     on the first Monday …', in `words`' language."""
-    check_rule(rule, start)
+    check_rule(rule, start)  # a rule that fails raises each time: nothing of it is kept
+    return _schedule_text(rule, start, start.tzinfo, words)
+
+
+@functools.lru_cache(maxsize=1024)
+def _schedule_text(rule: str, start: dt.datetime, zone: dt.tzinfo | None, words: Words) -> str:
+    # Pages describe the same call series on every request. `zone` is only in the key: the
+    # same instant in two zones compares equal as a datetime.
     parts = _rule_parts(rule)
     freq = parts.get("FREQ", "")
     interval = int(parts["INTERVAL"]) if parts.get("INTERVAL", "").isdigit() else 1
