@@ -151,7 +151,7 @@ def series_line(series: Post, words: Words = ENGLISH) -> str:
     fields = scheduled_fields(series)
     if not fields.schedule or series.starts_at is None:
         return summary_line(series, None, words)
-    start = local_time(series.starts_at, zone_of(series, None))
+    start = local_time(series.starts_at, ZoneInfo(fields.timezone))  # zone_of's, read once
     place = place_line(fields, words)
     line = words("Repeats %(schedule)s", schedule=schedule_text(fields.schedule, start, words))
     return line + (f" · {place}" if place else "")
