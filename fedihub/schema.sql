@@ -439,6 +439,8 @@ CREATE TABLE outbox_activities (
 
 CREATE INDEX outbox_activities_actor ON outbox_activities(actor_id, id);
 
+CREATE INDEX outbox_public ON outbox_activities(actor_id, id) WHERE is_public = 1;
+
 CREATE TABLE password_resets (
   token_hash TEXT PRIMARY KEY,
   account_id INTEGER NOT NULL REFERENCES accounts(actor_id) ON DELETE CASCADE,
