@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import feedparser
 from dateutil.rrule import rrulestr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from fedihub.kinds import registry
@@ -16,8 +19,11 @@ from fedihub.posts.render import display_title
 from fedihub.posts.store import Post
 from fedihub.web.feeds import (
     ATOM,
+    CACHED_ENTRY_CHARS,
     CalendarEntry,
     FeedEntry,
+    atom_entry,
+    atom_head,
     build_atom,
     build_calendar,
 )
@@ -241,3 +247,34 @@ def test_atom_reads_back_in_feedparser() -> None:
     content = tree.find(f"{{{ATOM}}}entry/{{{ATOM}}}content")
     assert content is not None and content.text == html
     assert b"<script>" not in data
+
+
+# Text with what XML forbids or escapes, in every field: control characters, lone surrogates,
+# quotes, CR/LF/tab (escaped in attributes, not in text), and characters UTF-8 spells long.
+HOSTILE = st.text(st.sampled_from(list("ab <>&\"'\n\r\t\x00\x01\x0b\ud800\udfff\ufffeé€😀]]>")))
+ENTRIES = st.builds(
+    FeedEntry, id=HOSTILE, url=HOSTILE, title=HOSTILE, content_html=HOSTILE,
+    published=st.floats(0, 2e9), updated=st.none() | st.floats(0, 2e9), author_name=HOSTILE,
+    categories=st.lists(HOSTILE, max_size=3).map(tuple),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=st.lists(ENTRIES, max_size=4), title=HOSTILE, subtitle=HOSTILE, long=st.booleans())
+def test_atom_is_byte_for_byte_what_elementtree_writes_for_the_whole_feed(
+    entries: list[FeedEntry], title: str, subtitle: str, long: bool
+) -> None:
+    """build_atom writes each entry alone (and keeps a short one's text) and encodes once: the
+    bytes must be those of the whole tree written by ElementTree, as feeds were first written,
+    for entries seen before, new ones and ones too long to keep."""
+    if long:
+        entries = [
+            replace(e, content_html=e.content_html + "x" * CACHED_ENTRY_CHARS) for e in entries
+        ]
+    head = dict(feed_id=title, title=title, self_url=subtitle, html_url=title, updated=NOW,
+                subtitle=subtitle)  # fmt: skip
+    feed = atom_head(**head)
+    feed.extend(atom_entry(e) for e in entries)
+    whole = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    assert build_atom(entries, **head) == whole
+    assert build_atom(entries, **head) == whole  # the second time from what was kept
