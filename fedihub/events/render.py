@@ -114,9 +114,11 @@ def schedule_text(rule: str, start: dt.datetime, words: Words = ENGLISH) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _schedule_text(rule: str, start: dt.datetime, zone: dt.tzinfo | None, words: Words) -> str:
-    # Pages describe the same call series on every request. `zone` is only in the key: the
-    # same instant in two zones compares equal as a datetime.
+def _schedule_text(
+    rule: str, start: dt.datetime, start_zone: dt.tzinfo | None, words: Words
+) -> str:
+    # Pages describe the same call series on every request. `start_zone` is only in the key:
+    # the same instant in two zones compares equal as a datetime.
     parts = _rule_parts(rule)
     freq = parts.get("FREQ", "")
     interval = int(parts["INTERVAL"]) if parts.get("INTERVAL", "").isdigit() else 1

@@ -292,6 +292,23 @@ def test_describe():
     assert describe("FREQ=WEEKLY;INTERVAL=3;BYDAY=MO", MONDAYS).startswith("every 3 weeks on Mon")
 
 
+def test_describe_writes_the_same_instant_in_each_zone_as_its_own() -> None:
+    """Lines are remembered; the same instant in two zones compares equal as a datetime, and
+    each must still read in its own zone."""
+    rule = "FREQ=WEEKLY;BYDAY=MO"
+    assert describe(rule, MONDAYS) == "weekly on Monday at 20:00 (America/New_York)"
+    in_utc = MONDAYS.astimezone(ZoneInfo("UTC"))
+    assert in_utc == MONDAYS
+    assert describe(rule, in_utc) == "weekly on Monday at 00:00 (UTC)"
+    assert describe(rule, MONDAYS) == "weekly on Monday at 20:00 (America/New_York)"
+
+
+def test_describe_refuses_a_bad_rule_every_time_it_is_asked() -> None:
+    for _ in range(2):  # what passed the check is remembered; what failed is checked again
+        with pytest.raises(BadRequest):
+            describe("FREQ=HOURLY", MONDAYS)
+
+
 # 4. Rendering our posts
 
 
