@@ -21,6 +21,7 @@ from fedihub.events import participation
 from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key, inbox_worker_key, scheduler_key
 from fedihub.posts import service as posts
+from fedihub.posts import store as post_store
 from fedihub.services import Services
 from tests.support.fixtures import load
 from tests.support.remote import RemoteServer
@@ -314,3 +315,52 @@ async def test_a_calendar_is_kept_until_its_posts_change(
     changed = await app_client.get("/hubs/climate/calendar.ics", headers={"If-None-Match": etag})
     assert changed.status == 200 and changed.headers["ETag"] != etag
     assert b"STATUS:CANCELLED" in await changed.read()
+
+
+async def test_a_hubs_lists_of_newest_posts_come_in_one_query_as_each_alone(
+    app_client: TestClient, services: Services, hub: LocalActor
+) -> None:
+    """posts.latest_posts_of (a hub's page reads its four sections with it) gives each list as
+    latest_posts would: newest first, cut to its limit, a kind in two lists in both, deleted
+    posts and a call's occurrences left out, and a list naming no kind gets every kind."""
+    t0 = dt.datetime(2026, 10, 18, 12, tzinfo=dt.UTC).timestamp()
+    ids: dict[str, list[int]] = {"update": [], "poll": [], "proposal": [], "call": []}
+
+    async def add(kind: str, text: str) -> int:
+        post = await posts.publish(services, hub, None, kind, text, now=t0)
+        ids[kind].append(post.id)
+        return post.id
+
+    for n in range(4):
+        await add("update", f"Update {n}")
+    closes = "---\ncloses: 2026-12-08 20:00\n---\n"
+    await add("poll", closes + "March?")
+    await add("proposal", "---\ntitle: Rent strike\ncloses: 2026-12-08 20:00\n---\nAgree?")
+    await add("update", "Update 4")
+    await add("poll", closes + "Picnic?")
+    weekly = ("---\ntitle: Weekly\nstart: 2026-10-19 20:00\nend: 2026-10-19 21:00\n"
+              "schedule: FREQ=WEEKLY;BYDAY=MO\ndial_in: +1 555 0100\n---\n")  # fmt: skip
+    series = await add("call", weekly)
+    await app_client.app[scheduler_key].run_once(t0 + 7 * DAY)  # the call's first occurrences
+    deleted = await add("update", "Update 5, deleted")
+    await posts.delete(services, hub, deleted, now=t0 + 3600)
+    occurrences = await services.db.fetchval(
+        "SELECT count(*) FROM posts WHERE series_id = ?", (series,)
+    )
+    assert occurrences >= 1  # they are there, and must not be listed
+
+    updates, questions, both, calls, every = await post_store.latest_posts_of(
+        services.db, hub.id,
+        [(("update",), 3), (("poll", "proposal"), 10), (("proposal", "update"), 2),
+         (("call",), 5), ((), 4)],
+    )  # fmt: skip
+    assert [p.id for p in calls] == [series]
+    live_updates = [i for i in ids["update"] if i != deleted]
+    assert [p.id for p in updates] == sorted(live_updates, reverse=True)[:3]
+    assert [p.id for p in questions] == sorted(ids["poll"] + ids["proposal"], reverse=True)
+    assert [p.id for p in both] == sorted(live_updates + ids["proposal"], reverse=True)[:2]
+    everything = live_updates + ids["poll"] + ids["proposal"] + [series]
+    assert [p.id for p in every] == sorted(everything, reverse=True)[:4]
+    for kinds, limit in [(("update",), 3), (("poll", "proposal"), 10), ((), 4)]:
+        alone = await post_store.latest_posts(services.db, hub.id, limit, kinds)
+        assert [p.id for p in alone] == [p.id for p in {3: updates, 10: questions, 4: every}[limit]]
