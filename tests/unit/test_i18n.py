@@ -4,16 +4,21 @@ catalogs load, and the language is negotiated as browsers ask for it."""
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel import Locale
+from babel.dates import format_date, format_skeleton
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
 from fedihub.kinds import registry
 from fedihub.web.i18n import LOCALE_DIR, accepted_language, load_catalogs
 from fedihub.web.respond import template_dir
+from fedihub.words import words_for
 
 # Looked up at run time (kinds of post, join policies, roles), so not found by extraction.
 KIND_NAMES = {kind.label for kind in registry().kinds} | {
@@ -365,3 +370,20 @@ def test_an_error_given_as_a_cause_is_translated_with_its_wrapper() -> None:
     wrapped = BadRequest("could not find %(handle)s: %(reason)s", handle="@zoe", reason=cause)
     assert wrapped.message == "could not find @zoe: no one here is called @zoe"
     assert wrapped.translated(spanish) == "no se encontró a @zoe: aquí nadie se llama @zoe"
+
+
+@pytest.mark.parametrize("language", ["en", "es", "es-MX", "pt-BR", "xx"])
+def test_dates_and_times_read_as_babel_writes_them_in_each_zone(language: str) -> None:
+    """Words keeps the text of each day and each hour:minute per language: what it gives must
+    be Babel's own, for one instant seen in several zones (equal as datetimes, not as text)."""
+    words = words_for(language)
+    locale = Locale.parse(words.language, sep="-")
+    instant = dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC)  # New York's clocks go back at 6
+    for zone in ("UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"):
+        for moment in (instant.astimezone(ZoneInfo(zone)), instant + dt.timedelta(hours=1)):
+            local = moment.astimezone(ZoneInfo(zone))
+            assert words.date(local) == format_date(local, "full", locale=locale)
+            assert words.date(local.date()) == format_date(local.date(), "full", locale=locale)
+            assert words.time(local) == format_skeleton("Hm", local, locale=locale)
+    assert words_for("es").time(instant) == "5:30"
+    assert words_for("en").date(instant) == "Sunday, November 1, 2026"
