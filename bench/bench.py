@@ -317,16 +317,20 @@ async def busy_hub(root: Path, name: str = "pages") -> AsyncIterator[FedihubInst
 
 
 async def bench_pages(
-    root: Path, requests: int = 300, connections: int = 8, a: FedihubInstance | None = None
+    root: Path, requests: int = 2000, connections: int = 8, a: FedihubInstance | None = None
 ) -> dict[str, tuple[float, float, float, int]]:
     """Requests per second for the pages and feeds of a hub with 300 events, 20 weekly calls,
     500 updates and a poll with 1,000 votes, over `connections` keep-alive connections; on `a`
-    when given (a busy_hub), else on a busy hub of its own."""
+    when given (a busy_hub), else on a busy hub of its own. Asked for as browsers ask (gzip
+    accepted) but not decompressed: the load generator shares the server's two cores, and
+    inflating a 180 KB calendar 1,000 times a second would be its cost, not the server's.
+    The size printed is what went over the wire."""
     if a is None:
         async with busy_hub(root) as made:
             return await bench_pages(root, requests, connections, made)
     results = {}
-    async with aiohttp.ClientSession() as session:
+    gzip_accepted = {"Accept-Encoding": "gzip"}
+    async with aiohttp.ClientSession(auto_decompress=False, headers=gzip_accepted) as session:
         for path in ("/hubs/busy", "/hubs/busy/calendar.ics", "/hubs/busy/feed.atom",
                      "/", "/directory?q=%23climate", "/hubs/busy/posts/821"):  # fmt: skip
             url = a.base_url + path

@@ -232,8 +232,10 @@ class SqliteDatabase:
             return await cur.fetchone()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._read_lock, self._reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        # One trip to aiosqlite's thread, not three (execute, fetch, close): ~0.05 ms a query,
+        # 10-15 % of a dashboard's render (issue 18).
+        async with self._read_lock:
+            return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
