@@ -311,6 +311,29 @@ async def test_work_written_by_other_processes_wakes_the_worker_at_once(
         assert published_in < PROMPTLY_S
 
 
+async def test_a_web_only_process_drops_its_cached_pages_when_a_worker_writes(
+    one_worker: Cluster,
+) -> None:
+    """The page cache of a web process (`serve --no-workers`) hears the worker's commits: the
+    follow the worker accepts shows on the dashboard it had cached, not a minute later."""
+    web = one_worker.web[0]
+    page = f"{web.listening_url}/hubs/{HUB}"
+    async with RemoteServer() as remote, aiohttp.ClientSession() as session:
+
+        async def shown() -> str:
+            async with session.get(page, headers={"Accept": "text/html"}) as resp:
+                assert resp.status == 200
+                return await resp.text()
+
+        assert "0 followers" in await shown() and "0 followers" in await shown()  # cached
+        await follow_and_time(web, remote, "v0")
+
+        async def counted() -> bool:
+            return "1 follower" in await shown()
+
+        await eventually(counted, timeout_s=5, what="the new follower on the cached dashboard")
+
+
 async def test_the_worker_listens_again_when_its_connection_is_terminated(
     one_worker: Cluster, tmp_path: Path
 ) -> None:
@@ -322,8 +345,11 @@ async def test_the_worker_listens_again_when_its_connection_is_terminated(
             " WHERE application_name = ?",
             (LISTENER_NAME,),
         )
-        assert terminated == [(1,)]
+        # The worker's wake-up listener, and the web process's own for content changes (its
+        # page cache): both are cut.
+        assert terminated == [(2,)]
         await worker.wait_for_listening(2)
+        await web.wait_for_listening(2)
         assert await follow_and_time(web, remote, "v1") < PROMPTLY_S
         assert await publish_and_time(web, remote, tmp_path) < PROMPTLY_S
 
