@@ -51,8 +51,9 @@ MAX_FETCH_BYTES = 1_048_576
 MAX_REDIRECTS = 3
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
 # The signing processes start when this many deliveries are being signed on threads at once
-# (a fan-out), and then stay: a server that only answers now and then, a command, or a short
-# test never starts them (each costs ~28 MB and ~0.2 s to start).
+# (a fan-out), in the background while the threads go on signing, and then stay: a server
+# that only answers now and then, a command, or a short test never starts them (each costs
+# ~28 MB and ~0.2 s to start).
 SIGNING_PROCESSES_FROM = 16
 
 
@@ -275,8 +276,10 @@ class HttpClient:
         if (
             signers is None
             or not isinstance(secret.private_key, rsa.RSAPrivateKey)
-            or (not signers.started and self._signing_on_threads < SIGNING_PROCESSES_FROM)
+            or not signers.started
         ):
+            if signers is not None and self._signing_on_threads >= SIGNING_PROCESSES_FROM:
+                signers.start_soon()  # a burst: the threads sign until the processes are up
             self._signing_on_threads += 1
             try:
                 return await self.signed_headers_for_post(secret, url, body)

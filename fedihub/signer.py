@@ -71,11 +71,26 @@ class SigningProcesses:
         self._keys: dict[int, tuple[rsa.RSAPrivateKey, bytes]] = {}  # number -> (key, DER)
         self._requests = 0
         self._starting: asyncio.Lock | None = None
+        self._background: asyncio.Task[None] | None = None
         self._closed = False
 
     @property
     def started(self) -> bool:
-        return bool(self._children)
+        """Every child is up and reading: signatures may be sent here without waiting."""
+        return len(self._children) >= self._size and all(c.alive for c in self._children)
+
+    def start_soon(self) -> None:
+        """Starts the children in the background (once at a time); meanwhile the caller signs
+        elsewhere, so a burst does not wait ~0.2 s for them."""
+        if self._closed or (self._background is not None and not self._background.done()):
+            return
+        self._background = asyncio.create_task(self._start_logged(), name="signers starting")
+
+    async def _start_logged(self) -> None:
+        try:
+            await self.start()
+        except OSError as e:  # tried again at the next burst; the threads sign meanwhile
+            log.warning("cannot start the signing processes: %s", e)
 
     async def start(self) -> None:
         """Starts the children now, so the first fan-out does not wait for them."""
@@ -119,6 +134,8 @@ class SigningProcesses:
 
     async def close(self) -> None:
         self._closed = True
+        if self._background is not None:
+            await asyncio.gather(self._background, return_exceptions=True)
         for child in self._children:
             if child.process.stdin is not None:
                 child.process.stdin.close()  # the child ends when its input does
