@@ -41,3 +41,22 @@ def changes_content(sql: str) -> bool:
         name.lower() not in QUIET_TABLES and name.lower() not in _NOT_TABLES
         for name in _WRITTEN.findall(sql)
     )
+
+
+class ContentVersion:
+    """What both engines share (db.py, postgres.py): `content_version`, which cached pages
+    compare, raised after a commit here that wrote content (and told to the other processes
+    on CONTENT_CHANNEL) or when another process's notice is heard."""
+
+    content_version = 0
+
+    def notify(self, channel: str) -> None:
+        raise NotImplementedError  # each engine tells the other processes its own way
+
+    def committed(self, wrote_content: bool) -> None:
+        if wrote_content:
+            self.content_version += 1
+            self.notify(CONTENT_CHANNEL)
+
+    def heard_content_change(self) -> None:
+        self.content_version += 1

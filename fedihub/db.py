@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from fedihub.changes import CONTENT_CHANNEL, changes_content
+from fedihub.changes import ContentVersion, changes_content
 from fedihub.dialects import Dialect, migrations_for
 from fedihub.errors import ConfigError
 from fedihub.notices import Notices, directory_for
@@ -156,7 +156,7 @@ async def _close_all(connections: list[aiosqlite.Connection]) -> None:
             await conn.close()
 
 
-class SqliteDatabase:
+class SqliteDatabase(ContentVersion):
     dialect: Dialect = "sqlite"
 
     def __init__(
@@ -171,7 +171,6 @@ class SqliteDatabase:
         # meanwhile would not see what was committed since (a post just published, read back
         # to be matched, found missing). Reads run one at a time on aiosqlite's thread anyway.
         self._read_lock = asyncio.Lock()
-        self.content_version = 0
 
     @classmethod
     async def open(cls, path: Path) -> SqliteDatabase:
@@ -261,15 +260,7 @@ class SqliteDatabase:
                 await commit  # let it finish: what it wrote happened, and the caller is told
                 raise
             finally:
-                if tx.wrote_content and commit.done() and not commit.exception():
-                    self._content_changed()
-
-    def _content_changed(self) -> None:
-        self.content_version += 1
-        self.notify(CONTENT_CHANNEL)
-
-    def heard_content_change(self) -> None:
-        self.content_version += 1
+                self.committed(tx.wrote_content and commit.done() and not commit.exception())
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own transaction; returns the rows changed."""

@@ -32,7 +32,7 @@ from typing import Any
 
 import asyncpg
 
-from fedihub.changes import CONTENT_CHANNEL, changes_content
+from fedihub.changes import ContentVersion, changes_content
 from fedihub.db import Row, migration_scripts_for
 from fedihub.dialects import Dialect
 from fedihub.errors import ConfigError
@@ -81,7 +81,7 @@ def with_returning_id(sql: str) -> str:
     return sql if re.search(r"\bRETURNING\b", sql, re.IGNORECASE) else f"{sql} RETURNING id"
 
 
-class PostgresDatabase:
+class PostgresDatabase(ContentVersion):
     dialect: Dialect = "postgresql"
 
     def __init__(self, pool: asyncpg.Pool, url: str = "") -> None:
@@ -92,7 +92,6 @@ class PostgresDatabase:
         self.notice_token = uuid.uuid4().hex
         self._notifying: dict[str, asyncio.Task[None]] = {}
         self._notify_again: set[str] = set()
-        self.content_version = 0
 
     @classmethod
     async def open(cls, url: str) -> PostgresDatabase:
@@ -164,15 +163,7 @@ class PostgresDatabase:
             tx = PostgresTransaction(conn)
             async with conn.transaction():
                 yield tx
-        if tx.wrote_content:  # committed (an exception would have left the block above)
-            self._content_changed()
-
-    def _content_changed(self) -> None:
-        self.content_version += 1
-        self.notify(CONTENT_CHANNEL)
-
-    def heard_content_change(self) -> None:
-        self.content_version += 1
+        self.committed(tx.wrote_content)  # an exception would have left the block above
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self.transaction() as tx:

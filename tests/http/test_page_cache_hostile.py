@@ -12,54 +12,33 @@ import time
 import pytest
 from aiohttp.test_utils import TestClient
 
-from fedihub.accounts.service import create_account, require_account
 from fedihub.actors.model import LocalActor
-from fedihub.actors.store import get_actor
-from fedihub.hubs.service import create_hub
-from fedihub.keys import page_cache_key
-from fedihub.posts import service as posts
 from fedihub.services import Services
-from fedihub.web.page_cache import PageCache
+from tests.http import test_page_cache as plain
 from tests.support.web import HTML
 
-
-@pytest.fixture
-async def hub(services: Services) -> LocalActor:
-    await create_account(services.db, "ana", "correct horse", is_admin=False)
-    ana = await require_account(services.db, "ana")
-    await create_hub(services.db, "relief", name="Sandy relief", organizer=ana)
-    found = await get_actor(services.db, "group", "relief")
-    assert found is not None
-    return found
+hub = plain.hub  # the fixture: a hub with one organiser
+cache, publish = plain.cache, plain.publish
 
 
-def cache(client: TestClient) -> PageCache:
-    return client.app[page_cache_key]
-
-
-async def publish(services: Services, hub: LocalActor, text: str) -> int:
-    ana = await require_account(services.db, "ana")
-    return (await posts.publish(services, hub, ana, "update", text)).id
-
-
-async def test_json_variant_is_poisoned_by_an_accept_the_handler_reads_otherwise(
+async def test_an_accept_a_handler_reads_its_own_way_cannot_poison_the_json_copy(
     app_client: TestClient, services: Services, hub: LocalActor
 ) -> None:
-    """An Accept naming JSON is kept whole in the key: /directory answers JSON
-    only for "application/json" (case-sensitively): one anonymous request with Accept:
-    text/json (or Application/JSON) makes every JSON client get the HTML page."""
+    """An Accept naming JSON is kept whole in the key: /directory answers JSON only for
+    "application/json" (case-sensitively), so one anonymous request with Accept: text/json (or
+    Application/JSON) must not make every JSON client get the HTML page."""
     poison = await app_client.get("/directory", headers={"Accept": "text/json"})
     assert poison.status == 200 and poison.content_type == "text/html"
     victim = await app_client.get("/directory", headers={"Accept": "application/json"})
     assert victim.content_type == "application/json", "a JSON client was served cached HTML"
 
 
-async def test_json_variant_ignores_the_readers_language(
+async def test_a_page_asked_for_with_a_json_ish_accept_keeps_its_readers_language(
     app_client: TestClient, services: Services, hub: LocalActor
 ) -> None:
     """A hub page asked for with Accept: application/json, text/plain, */* (fetch/axios'
-    default) is HTML in the reader's language, yet cached under "json" with no language: the
-    next reader of another language gets the first one's."""
+    default) is HTML in the reader's language: the next reader of another language must get
+    their own, not the first one's."""
     await publish(services, hub, "Water at the school.")
     accept = {"Accept": "application/json, text/plain, */*"}
     spanish = await app_client.get("/hubs/relief", headers={**accept, "Accept-Language": "es"})
@@ -90,12 +69,12 @@ async def test_if_modified_since_never_hides_a_change_made_within_the_same_secon
         assert again.status == 200, "304 for a feed that changed since the client's copy"
 
 
-async def test_the_cache_bound_leaves_out_the_addresses_it_keeps(
+async def test_the_cache_bound_counts_the_addresses_and_headers_it_keeps(
     app_client: TestClient, services: Services, hub: LocalActor
 ) -> None:
-    """Entry.size counts the body and 256 bytes, not the key (path_qs, up to ~8 KB per
-    request line) nor the kept headers (CSP etc.). A visitor asking for a small shared
-    document under long made-up queries makes the cache hold many times page_cache_bytes."""
+    """A visitor asking for a small shared document under long made-up queries (up to ~8 KB
+    a request line) must not make the cache hold many times page_cache_bytes: an entry's size
+    counts its address and headers (CSP etc.), not only its body."""
     cache(app_client).max_bytes = 400_000
     filler = "x" * 7_000
     for n in range(400):
@@ -113,14 +92,12 @@ async def test_the_cache_bound_leaves_out_the_addresses_it_keeps(
 
 
 @pytest.mark.parametrize("via", ["fetchone", "fetchall"])
-async def test_a_write_through_fetchone_returning_leaves_pages_stale(
+async def test_a_write_through_a_returning_read_drops_the_pages_it_changes(
     app_client: TestClient, services: Services, hub: LocalActor, via: str
 ) -> None:
-    """SqliteTransaction/PostgresTransaction.fetchone and fetchall never call changes_content,
-    yet stores write through them (INSERT/UPDATE/DELETE … RETURNING: posts.insert_occurrence,
-    newswire decide/insert_item, groups remove_member, volunteers invite/insert_if_new, bans).
-    Today each such store call happens to share its transaction with another counted write;
-    the first one that does not serves a stale page. Shown with the statement form they use."""
+    """Stores write through fetchone and fetchall (INSERT/UPDATE/DELETE … RETURNING:
+    posts.insert_occurrence, newswire decide/insert_item, groups remove_member, volunteers
+    invite/insert_if_new, bans): such a write alone in its transaction must drop the pages."""
     post_id = await publish(services, hub, "Shelter on Main St.")
     path = f"/hubs/relief/posts/{post_id}"
     assert "Shelter on Main St." in await (await app_client.get(path, headers=HTML)).text()
