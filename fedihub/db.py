@@ -156,21 +156,44 @@ async def _close_all(connections: list[aiosqlite.Connection]) -> None:
             await conn.close()
 
 
+# Connections that only read. Two, so one page's query runs in SQLite while the event loop
+# builds another's rows: a busy hub's dashboard rendered on every request went from about 250
+# to 300 a second under wrk on two cores (issue 18). More buy nothing on such a machine.
+READERS = 2
+
+
 class SqliteDatabase(ContentVersion):
     dialect: Dialect = "sqlite"
 
     def __init__(
-        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, notices: Notices
+        self,
+        writer: aiosqlite.Connection,
+        readers: Sequence[aiosqlite.Connection],
+        notices: Notices,
     ) -> None:
         self._writer = writer
         self._notices = notices
-        self._reader = reader
+        self._all_readers = list(readers)
         self._write_lock = asyncio.Lock()
-        # One statement at a time on the reader, from its start to its cursor's close: while a
-        # statement is open, SQLite keeps the connection's read snapshot, so another read begun
-        # meanwhile would not see what was committed since (a post just published, read back
-        # to be matched, found missing). Reads run one at a time on aiosqlite's thread anyway.
-        self._read_lock = asyncio.Lock()
+        # One statement at a time on each reader, from its start to its cursor's close: while
+        # a statement is open, SQLite keeps the connection's read snapshot, so another read
+        # begun on it meanwhile would not see what was committed since (a post just published,
+        # read back to be matched, found missing). So a read takes a reader no other read
+        # holds; with two, one page's queries run while another's rows are being built.
+        self._idle_readers = list(readers)
+        # Reads wait their turn in order: a semaphore queues newcomers behind those waiting (a
+        # queue of connections would not: a loop of reads that puts one back and takes it at
+        # once starves everyone else).
+        self._reader_turns = asyncio.Semaphore(len(readers))
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._reader_turns:
+            reader = self._idle_readers.pop()  # one is idle for every turn given
+            try:
+                yield reader
+            finally:
+                self._idle_readers.append(reader)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteDatabase:
@@ -179,9 +202,10 @@ class SqliteDatabase(ContentVersion):
         opened: list[aiosqlite.Connection] = []
         try:
             opened.append(await _open(path))  # the writer
-            opened.append(await _open(path))  # the reader
-            writer, reader = opened
-            db = cls(writer, reader, Notices(directory_for(path)))
+            for _ in range(READERS):
+                opened.append(await _open(path))
+            writer, *readers = opened
+            db = cls(writer, readers, Notices(directory_for(path)))
             await db.migrate()
             return db
         except sqlite3.Error as e:
@@ -195,7 +219,8 @@ class SqliteDatabase(ContentVersion):
 
     async def close(self) -> None:
         self._notices.close()
-        await self._reader.close()
+        for reader in self._all_readers:
+            await reader.close()
         await self._writer.close()
 
     async def migrate(self) -> list[str]:
@@ -227,14 +252,14 @@ class SqliteDatabase(ContentVersion):
         return int(row["v"]) if row and row["v"] is not None else 0
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._read_lock, self._reader.execute(sql, params) as cur:
+        async with self._reader() as reader, reader.execute(sql, params) as cur:
             return await cur.fetchone()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         # One trip to aiosqlite's thread, not three (execute, fetch, close): ~0.05 ms a query,
         # 10-15 % of a dashboard's render (issue 18).
-        async with self._read_lock:
-            return list(await self._reader.execute_fetchall(sql, params))
+        async with self._reader() as reader:
+            return list(await reader.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
