@@ -36,8 +36,9 @@ await configure({
     reasons(record) {
       const store = currentRequest.getStore();
       if (store !== undefined && record.level !== "info") {
-        // The template without its values: reasons group well when counted.
-        store.reasons.push(String(record.rawMessage));
+        // The template without its values, to its first line or sentence break: reasons
+        // group well when counted, and the signed message it may go on to quote is left out.
+        store.reasons.push(String(record.rawMessage).split(/\n|  /)[0]);
       }
     },
   },
