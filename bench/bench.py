@@ -2,6 +2,7 @@
 """Measure fedihub on loopback: inbox intake, fan-out to 1,000 instances, idle memory.
 
     .venv/bin/python bench/bench.py [--inbox 20000] [--instances 1000] [--followers 10000]
+        [--only inbox|fanout|rss|pages|stampede|freshness|limits] [--receiver bovine|fedify]
 
 (a) inbox: one `fedihub serve`; a loopback stand-in for Mastodon pre-signs N distinct `Like`
     activities (signing is not what we measure), sends them over 64 connections, and we time
@@ -9,8 +10,18 @@
     is printed too). Every 202 means verified and committed to SQLite; the server's CPU is read
     over the same span, so it includes the work done after the answers.
 (b) fan-out: a hub with F followers spread over I loopback 'instances' (ports), each with a
-    shared inbox; the receiver verifies every signature with bovine. We time from the commit of
-    the post (its row's created_at) to the arrival of the last delivery.
+    shared inbox; the receiver verifies every signature. We time from the commit of the post
+    (its row's created_at) to the arrival of the last delivery, for the first post after
+    start-up and the next. Two receivers (bench/receivers.py), chosen with --receiver:
+    - bovine (the default): tests/support/remote.py's RemoteServer in this process, verifying
+      with bovine, the library fedihub signs with; its CPU is this process's.
+    - fedify: an independent receiver, bench/independent_receiver/receiver.mjs, a Node process
+      verifying with Fedify's verifyRequest (Digest included); its CPU is read from /proc.
+      Needs Node.js 20 or later and npm: `npm ci` installs the pinned Fedify from the committed
+      package-lock.json the first time. `.venv/bin/python bench/receiver_says_no.py` shows it
+      answering 401 to a changed body, another key and no signature.
+      .venv/bin/python bench/bench.py --only fanout --receiver fedify
+    Either way, every instance must get the Create and no signature may be refused.
 (c) idle RSS of `fedihub serve` after start-up, read from /proc.
 (d) pages: requests per second and median latency for a busy hub's dashboard, calendar, Atom
     feed, the home page, the directory and a poll's page (see bench_pages).
