@@ -318,6 +318,10 @@ async def _one_fan_out(
         print(f"{which}: recorded as sent (s) at 1%/50%/100%:", marks)
         print(f"{which}: fedihub's CPU: {main_cpu:.2f} s in its own process,"
               f" {server_cpu - main_cpu:.2f} s in its signing processes")  # fmt: skip
+        for url, asked, answered in getattr(receiver, "fetched", []):
+            if asked > created_at:
+                print(f"{which}: the receiver asked fedihub for {url} {asked - created_at:.3f} s"
+                      f" in, answered {answered - created_at:.3f} s in")  # fmt: skip
     return {"deliveries": len(creates), "seconds": elapsed,
             "per_second": len(creates) / elapsed, "first_s": ordered[0],
             "server_cpu_s": server_cpu, "receiver_cpu_s": receiver_cpu}  # fmt: skip

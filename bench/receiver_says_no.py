@@ -70,7 +70,7 @@ async def main() -> int:
                 failures += not ok
                 print(f"{'ok  ' if ok else 'FAIL'} {what}: {status} (expected {expected});"
                       f" receiver: {reason[-1]}")  # fmt: skip
-        print(f"keys the receiver fetched: {receiver.fetched}")
+        print(f"keys the receiver fetched: {[url for url, _, _ in receiver.fetched]}")
     return 1 if failures else 0
 
 

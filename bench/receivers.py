@@ -106,7 +106,8 @@ class FedifyReceiver:
         self.ports: list[int] = []
         self._accepted: list[Arrival] = []
         self._rejections: list[str] = []
-        self.fetched: list[str] = []  # documents it fetched to get keys
+        # Documents it fetched for keys: (URL, when asked, when answered).
+        self.fetched: list[tuple[str, float, float]] = []
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
 
@@ -174,7 +175,7 @@ class FedifyReceiver:
             elif "rejected" in event:
                 self._rejections.append(f"port {event['port']}: {event['rejected']}")
             elif "fetched" in event:
-                self.fetched.append(event["fetched"])
+                self.fetched.append((event["fetched"], event["at"], event["answered"]))
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -10,20 +10,28 @@
 //   {"ports": [p1, ..., pN]}                        once, when every port is listening
 //   {"accepted": [epoch_s, type, id, port]}         a POST /inbox whose signature verified
 //   {"rejected": reason, "port": p}                 one that did not (answered 401)
-//   {"fetched": url}                                a document fetched to get a key
+//   {"fetched": url, "at": epoch_s, "answered": epoch_s}  a document fetched to get a key
 // epoch_s is Date.now() / 1000 taken after verification: the clock Python's time.time() reads.
 // Stdout to a pipe is written synchronously on Linux, so a line is out before the answer.
 // It stops when stdin closes (the bench ended or died) or on SIGTERM.
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import http from "node:http";
-import { getDocumentLoader, verifyRequest } from "@fedify/fedify";
+import {
+  exportSpki,
+  generateCryptoKeyPair,
+  getDocumentLoader,
+  signRequest,
+  verifyRequest,
+} from "@fedify/fedify";
 import { configure } from "@logtape/logtape";
 
 const MAX_BODY = 1 << 20; // an activity is a few KB; a bigger body is refused before parsing
 
+// While warming up (see warmUp) nothing is reported: the bench reads only what fedihub sent.
+let warming = true;
 function emit(event) {
-  process.stdout.write(JSON.stringify(event) + "\n");
+  if (!warming) process.stdout.write(JSON.stringify(event) + "\n");
 }
 
 // --- Why a signature was refused, in Fedify's own words -------------------------------------
@@ -62,8 +70,11 @@ globalThis.fetch = (input, init) => {
   if (!LOOPBACK.has(url.hostname)) {
     return Promise.reject(new TypeError(`refusing to fetch ${url}: not loopback`));
   }
-  emit({ fetched: url.href });
-  return globalFetch(input, init);
+  const asked = Date.now() / 1000;
+  return globalFetch(input, init).then((response) => {
+    emit({ fetched: url.href, at: asked, answered: Date.now() / 1000 });
+    return response;
+  });
 };
 const loader = getDocumentLoader({ allowPrivateAddress: true });
 
@@ -185,9 +196,16 @@ async function inbox(req, res, port) {
   answer(res, 202);
 }
 
+// The warm-up actor's document, served only while warming up.
+let warmUpActor = null;
+
 function handler(port) {
   return (req, res) => {
-    if (req.method === "POST" && req.url === "/inbox") {
+    if (req.method === "GET" && req.url === "/warm-up/actor" && warmUpActor !== null) {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/activity+json" });
+      res.end(JSON.stringify(warmUpActor));
+    } else if (req.method === "POST" && req.url === "/inbox") {
       inbox(req, res, port).catch((error) => {
         emit({ rejected: `receiver error: ${error}`, port });
         if (!res.headersSent) answer(res, 500);
@@ -224,7 +242,39 @@ if (!Number.isInteger(count) || count < 1) {
   process.stderr.write("usage: node receiver.mjs N   (N >= 1 loopback ports)\n");
   process.exit(2);
 }
+// One signed request through the whole path before fedihub sends any: Node loads its fetch
+// (undici) on first use, Fedify its JSON-LD processor and WebCrypto its RSA code, together a
+// few hundred ms on a busy machine. A running server has paid that long ago; without this the
+// first post after fedihub's start-up would be charged for the receiver's start-up too. It
+// uses a key of its own (its own cache entry), served by this receiver's first port.
+async function warmUp(port) {
+  const { privateKey, publicKey } = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+  const actor = `http://127.0.0.1:${port}/warm-up/actor`;
+  warmUpActor = {
+    "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+    id: actor,
+    type: "Application",
+    inbox: `http://127.0.0.1:${port}/inbox`,
+    publicKey: { id: `${actor}#main-key`, owner: actor, publicKeyPem: await exportSpki(publicKey) },
+  };
+  const body = JSON.stringify({ id: `${actor}#warm-up`, type: "Create", actor });
+  const request = new Request(`http://127.0.0.1:${port}/inbox`, {
+    method: "POST",
+    headers: { "content-type": "application/activity+json" },
+    body,
+  });
+  const signed = await signRequest(request, privateKey, new URL(`${actor}#main-key`));
+  const response = await fetch(signed);
+  warmUpActor = null;
+  if (response.status !== 202) {
+    process.stderr.write(`warm-up request answered ${response.status}, not 202\n`);
+    process.exit(1);
+  }
+}
+
 const { ports } = await listenOn(count);
+await warmUp(ports[0]);
+warming = false;
 emit({ ports });
 process.on("SIGTERM", () => process.exit(0));
 process.stdin.on("end", () => process.exit(0));
