@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -81,7 +80,7 @@ class BovineReceiver:
         remote, done = self._remote, len(self._arrivals)
         self._arrivals.extend(
             Arrival(at, str(r.activity.get("type")), str(r.activity.get("id")),
-                    urlsplit(r.url).port or 0)
+                    int(r.url.split("/")[2].rpartition(":")[2]))  # http://127.0.0.1:port/inbox
             for r, at in zip(remote.received[done:], remote.arrival_times[done:], strict=True)
         )  # fmt: skip
         return self._arrivals
