@@ -2,6 +2,7 @@
 """Measure fedihub on loopback: inbox intake, fan-out to 1,000 instances, idle memory.
 
     .venv/bin/python bench/bench.py [--inbox 20000] [--instances 1000] [--followers 10000]
+        [--only inbox|fanout|rss|pages|stampede|freshness|limits] [--receiver bovine|fedify]
 
 (a) inbox: one `fedihub serve`; a loopback stand-in for Mastodon pre-signs N distinct `Like`
     activities (signing is not what we measure), sends them over 64 connections, and we time
@@ -9,8 +10,18 @@
     is printed too). Every 202 means verified and committed to SQLite; the server's CPU is read
     over the same span, so it includes the work done after the answers.
 (b) fan-out: a hub with F followers spread over I loopback 'instances' (ports), each with a
-    shared inbox; the receiver verifies every signature with bovine. We time from the commit of
-    the post (its row's created_at) to the arrival of the last delivery.
+    shared inbox; the receiver verifies every signature. We time from the commit of the post
+    (its row's created_at) to the arrival of the last delivery, for the first post after
+    start-up and the next. Two receivers (bench/receivers.py), chosen with --receiver:
+    - bovine (the default): tests/support/remote.py's RemoteServer in this process, verifying
+      with bovine, the library fedihub signs with; its CPU is this process's.
+    - fedify: an independent receiver, bench/independent_receiver/receiver.mjs, a Node process
+      verifying with Fedify's verifyRequest (Digest included); its CPU is read from /proc.
+      Needs Node.js 20 or later and npm: `npm ci` installs the pinned Fedify from the committed
+      package-lock.json the first time. `.venv/bin/python bench/receiver_says_no.py` shows it
+      answering 401 to a changed body, another key and no signature.
+      .venv/bin/python bench/bench.py --only fanout --receiver fedify
+    Either way, every instance must get the Create and no signature may be refused.
 (c) idle RSS of `fedihub serve` after start-up, read from /proc.
 (d) pages: requests per second and median latency for a busy hub's dashboard, calendar, Atom
     feed, the home page, the directory and a poll's page (see bench_pages).
@@ -43,15 +54,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from limits import measure as measure_limits  # bench/limits.py, beside this file
 from limits import ratio
 from limits import report as report_limits
+from receivers import BovineReceiver, FedifyReceiver, Receiver, cpu_seconds
 
 from tests.support.instances import FedihubInstance
-from tests.support.remote import RemoteActor, RemoteServer, sign_cavage_post
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from tests.support.remote import RemoteActor, RemoteServer, sign_cavage_post, static_key
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -197,21 +203,40 @@ async def bench_inbox(root: Path, count: int, connections: int = 64) -> dict[str
             "handled_by_then": handled_by_then}  # fmt: skip
 
 
-async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str, float]:
+def follower_rows(ports: list[int], per_instance: int, now: float) -> list[tuple[object, ...]]:
+    """remote_actors rows for `per_instance` followers on each receiver port, all with a shared
+    inbox there, as fedihub stores a fetched actor. Their documents are never fetched while
+    delivering (fedihub reads only these rows), so any receiver can stand behind them."""
+    public_pem, _ = static_key("bob")
+    rows: list[tuple[object, ...]] = []
+    for port in ports:
+        base = f"http://127.0.0.1:{port}"
+        for n in range(per_instance):
+            uri = f"{base}/users/f{n}"
+            rows.append((uri, base.removeprefix("http://"), f"f{n}", f"{uri}/inbox",
+                         f"{base}/inbox", f"{uri}#main-key", public_pem, now))  # fmt: skip
+    return rows
+
+
+def start_receiver(kind: str, instances: int) -> BovineReceiver | FedifyReceiver:
+    """`bovine`: RemoteServer in this process; `fedify`: the Node receiver (bench/receivers.py)."""
+    return FedifyReceiver(instances) if kind == "fedify" else BovineReceiver(instances)
+
+
+async def bench_fan_out(
+    root: Path, instances: int, followers: int, receiver_kind: str = "bovine"
+) -> dict[str, float]:
     # The receiver's ports are bound first, so fedihub's free port cannot be one of them.
-    async with RemoteServer(hosts=instances) as remote:
+    async with start_receiver(receiver_kind, instances) as receiver:
         a = FedihubInstance(root, "fanout")
         a.init()
         a.cli("hub", "create", "--data", a.data, "relief", "--name", "Relief")
         password = root / "pw"
         password.write_text("organise-together\n")
         a.cli("account", "create", "--data", a.data, "org", "--admin", "--password-file", password)
-        per_instance = followers // instances
-        actors = [remote.add_actor(f"f{n}", host_index=h)
-                  for h in range(instances) for n in range(per_instance)]  # fmt: skip
+        rows = follower_rows(receiver.ports, followers // instances, time.time())
         # Followers are written straight into the database: this measures delivery, not the
         # 10,000 Follow handshakes (the federation tests cover those).
-        now = time.time()
         with sqlite3.connect(a.data / "fedihub.sqlite3") as db:
             hub_id = db.execute("SELECT id FROM local_actors WHERE username = 'relief'").fetchone()[
                 0
@@ -220,26 +245,31 @@ async def bench_fan_out(root: Path, instances: int, followers: int) -> dict[str,
                 "INSERT INTO remote_actors (uri, host, type, preferred_username, inbox,"
                 " shared_inbox, key_id, public_key_pem, document, fetched_at)"
                 " VALUES (?, ?, 'Person', ?, ?, ?, ?, ?, '{}', ?)",
-                [(x.id, x.base_url.removeprefix("http://"), x.username, x.inbox,
-                  f"{x.base_url}/inbox", x.key_id, x.public_pem, now) for x in actors],
-            )  # fmt: skip
+                rows,
+            )
             db.executemany(
                 "INSERT INTO followers VALUES (?, ?, ?, 'accepted', ?)",
-                [(hub_id, x.id, f"{x.id}#follow", now) for x in actors],
+                [(hub_id, row[0], f"{row[0]}#follow", row[-1]) for row in rows],
             )
         await a.start()
         assert a.process is not None
         results = {}
-        for which in ("cold", "warm"):
-            results[which] = await _one_fan_out(a, remote, root, instances, which)
+        try:
+            for which in ("cold", "warm"):
+                results[which] = await _one_fan_out(a, receiver, root, instances, which)
+        finally:
+            await a.stop()
+        if isinstance(receiver, FedifyReceiver):
+            # A real server's key cache: the hub's key fetched once, for 1,000 first requests.
+            assert len(receiver.fetched) == 1, f"keys fetched: {receiver.fetched}"
     results["warm"]["cold_seconds"] = results["cold"]["seconds"]
     results["warm"]["cold_first_s"] = results["cold"]["first_s"]
-    results["warm"]["followers"] = len(actors)
+    results["warm"]["followers"] = len(rows)
     return results["warm"]
 
 
 async def _one_fan_out(
-    a: FedihubInstance, remote: RemoteServer, root: Path, instances: int, which: str
+    a: FedihubInstance, receiver: Receiver, root: Path, instances: int, which: str
 ) -> dict[str, float]:
     """One post from the `fedihub post` command to every follower; seconds from its Create's
     created_at (stamped before the audience is read and the post committed) to the last
@@ -249,29 +279,27 @@ async def _one_fan_out(
     assert a.process is not None
     server_cpu_before = tree_cpu_seconds(a.process.pid)
     main_cpu_before = cpu_seconds(a.process.pid)
-    receiver_cpu_before = time.process_time()
-    already = len(remote.received)
+    receiver_cpu_before = receiver.cpu_used()
+    already = len(receiver.accepted)
     post = root / f"post-{which}.md"
     post.write_text(f"Volunteers: Rockaway, 9am, bring gloves ({which}).\n")
     await a.acli("post", "--data", a.data, "relief", "--as", "org", post)
     deadline = time.time() + 120
     while time.time() < deadline:
-        creates = [r for r in remote.received[already:] if r.activity["type"] == "Create"]
-        if len(creates) >= instances:
+        creates = [r for r in receiver.accepted[already:] if r.type == "Create"]
+        if len(creates) >= instances or receiver.rejections:
             break
         await asyncio.sleep(0.01)
-    arrivals = [
-        t for r, t in zip(remote.received[already:], remote.arrival_times[already:], strict=True)
-        if r.activity["type"] == "Create"
-    ]  # fmt: skip
+    arrivals = [r.at for r in creates]
     server_cpu = tree_cpu_seconds(a.process.pid) - server_cpu_before
     main_cpu = cpu_seconds(a.process.pid) - main_cpu_before
-    receiver_cpu = time.process_time() - receiver_cpu_before
+    receiver_cpu = receiver.cpu_used() - receiver_cpu_before
     rows = a.query("SELECT id, created_at FROM outbox_activities WHERE type = 'Create'"
                    " ORDER BY id DESC LIMIT 1")  # fmt: skip
     activity_id, created_at = rows[0]
-    assert remote.rejected == [], f"receiver refused signatures: {remote.rejected[:3]}"
+    assert receiver.rejections == [], f"receiver refused signatures: {receiver.rejections[:3]}"
     assert len(creates) == instances, f"{len(creates)} of {instances} instances got the post"
+    assert len({r.port for r in creates}) == instances, "an instance got the post twice"
     elapsed = max(arrivals) - created_at
     ordered = sorted(t - created_at for t in arrivals)
     if os.environ.get("BENCH_VERBOSE"):
@@ -290,6 +318,10 @@ async def _one_fan_out(
         print(f"{which}: recorded as sent (s) at 1%/50%/100%:", marks)
         print(f"{which}: fedihub's CPU: {main_cpu:.2f} s in its own process,"
               f" {server_cpu - main_cpu:.2f} s in its signing processes")  # fmt: skip
+        for url, asked, answered in getattr(receiver, "fetched", []):
+            if asked > created_at:
+                print(f"{which}: the receiver asked fedihub for {url} {asked - created_at:.3f} s"
+                      f" in, answered {answered - created_at:.3f} s in")  # fmt: skip
     return {"deliveries": len(creates), "seconds": elapsed,
             "per_second": len(creates) / elapsed, "first_s": ordered[0],
             "server_cpu_s": server_cpu, "receiver_cpu_s": receiver_cpu}  # fmt: skip
@@ -493,6 +525,10 @@ async def main() -> None:
     parser.add_argument("--followers", type=int, default=10_000)
     parser.add_argument("--only", choices=["inbox", "fanout", "rss", "pages", "stampede",
                                            "freshness", "limits"])  # fmt: skip
+    parser.add_argument(
+        "--receiver", choices=["bovine", "fedify"], default="bovine",
+        help="who receives the fan-out and checks its signatures: see (b)",
+    )  # fmt: skip
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="fedihub-bench-"))
     print(f"machine: {machine()}, data in {root}")
@@ -537,8 +573,9 @@ async def main() -> None:
                       f" {r['error_kinds'] or ''}; {r['per_second']:.0f} requests/s ="
                       f" {ratio(r['per_second'], trivial)} the trivial handler's")  # fmt: skip
     if args.only in (None, "fanout"):
-        r = await bench_fan_out(root, args.instances, args.followers)
-        print(f"(b) fan-out: {r['followers']:.0f} followers on {r['deliveries']:.0f} instances,"
+        r = await bench_fan_out(root, args.instances, args.followers, args.receiver)
+        print(f"(b) fan-out to the {args.receiver} receiver: {r['followers']:.0f} followers on"
+              f" {r['deliveries']:.0f} instances,"
               f" last delivery {r['seconds']:.2f} s after the post was stored ="
               f" {r['per_second']:.0f} signed deliveries/s (first after {r['first_s']:.2f} s);"
               f" CPU used: fedihub {r['server_cpu_s']:.2f} s, receiver"

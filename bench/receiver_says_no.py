@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Shows that the independent (Fedify) receiver refuses what it must: a receiver that accepts
+everything would make bench.py's `--receiver fedify` figure worthless.
+
+    .venv/bin/python bench/receiver_says_no.py
+
+It starts bench/independent_receiver/receiver.mjs on one port and a loopback actor (alice)
+whose document carries her public key (tests/support/remote.py's RemoteServer), then POSTs to
+the receiver's inbox, each with a draft-cavage signature as Mastodon and fedihub send it:
+  1. correctly signed by alice                                   -> 202
+  2. the same signed headers with one byte of the body changed    -> 401 (Digest mismatch)
+  3. that changed body with its Digest made again, not re-signed  -> 401 (signature)
+  4. signed with another private key under alice's keyId          -> 401 (wrong key)
+  5. no signature at all                                          -> 401
+Prints each status with the receiver's reason; exits 1 if any answer is not the expected one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import sys
+from email.utils import formatdate
+from pathlib import Path
+
+import aiohttp
+from bovine.crypto.types import CryptographicSecret
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from receivers import FedifyReceiver
+
+from tests.support.remote import RemoteServer, sign_cavage_post, static_key
+
+
+async def main() -> int:
+    async with FedifyReceiver(1) as receiver, RemoteServer(hosts=1) as keys:
+        alice = keys.add_actor("alice", key="alice")
+        inbox = f"http://127.0.0.1:{receiver.ports[0]}/inbox"
+        note = {"id": f"{alice.id}/notes/1", "type": "Note", "content": "Depot opens at 9."}
+        create = {"@context": "https://www.w3.org/ns/activitystreams", "type": "Create",
+                  "id": f"{alice.id}/creates/1", "actor": alice.id, "object": note}  # fmt: skip
+        body = json.dumps(create).encode()
+        signed = sign_cavage_post(alice.secret, inbox, body)
+        tampered = body.replace(b"at 9", b"at 6")
+        redigested = {**signed, "digest": "SHA-256=" + base64.b64encode(
+            hashlib.sha256(tampered).digest()).decode()}  # fmt: skip
+        _, bob_private = static_key("bob")
+        impostor = CryptographicSecret.from_pem(alice.key_id, bob_private)
+        cases = [
+            ("correctly signed by alice", body, signed, 202),
+            ("body changed after signing", tampered, signed, 401),
+            ("body changed, Digest made again, not re-signed", tampered, redigested, 401),
+            ("signed with bob's key under alice's keyId", body,
+             sign_cavage_post(impostor, inbox, body), 401),
+            ("no signature", body, {"content-type": "application/activity+json",
+                                    "date": formatdate(usegmt=True)}, 401),
+        ]  # fmt: skip
+        failures = 0
+        async with aiohttp.ClientSession() as session:
+            for what, data, headers, expected in cases:
+                before = len(receiver.rejections)
+                async with session.post(inbox, data=data, headers=headers) as resp:
+                    status = resp.status
+                await asyncio.sleep(0.05)  # its stdout line follows the answer closely
+                reason = receiver.rejections[before:] or ["accepted"]
+                ok = status == expected
+                failures += not ok
+                print(f"{'ok  ' if ok else 'FAIL'} {what}: {status} (expected {expected});"
+                      f" receiver: {reason[-1]}")  # fmt: skip
+        print(f"keys the receiver fetched: {[url for url, _, _ in receiver.fetched]}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
