@@ -32,12 +32,14 @@ NODE_RECEIVER = Path(__file__).resolve().parent / "independent_receiver"
 @dataclass(frozen=True)
 class Arrival:
     """A delivery the receiver accepted: when (epoch seconds, after its signature verified),
-    the activity's type and id, and the port ('instance') it came to."""
+    the activity's type and id, the port ('instance') it came to, and when its body had been
+    read, before verification (`received`)."""
 
     at: float
     type: str
     id: str
     port: int
+    received: float
 
 
 class Receiver(Protocol):
@@ -80,8 +82,9 @@ class BovineReceiver:
         remote, done = self._remote, len(self._arrivals)
         self._arrivals.extend(
             Arrival(at, str(r.activity.get("type")), str(r.activity.get("id")),
-                    int(r.url.split("/")[2].rpartition(":")[2]))  # http://127.0.0.1:port/inbox
-            for r, at in zip(remote.received[done:], remote.arrival_times[done:], strict=True)
+                    int(r.url.split("/")[2].rpartition(":")[2]), read)  # http://127.0.0.1:port/…
+            for r, at, read in zip(remote.received[done:], remote.arrival_times[done:],
+                                   remote.read_times[done:], strict=True)
         )  # fmt: skip
         return self._arrivals
 
@@ -173,8 +176,8 @@ class FedifyReceiver:
         async for line in stdout:
             event = json.loads(line)
             if "accepted" in event:
-                at, kind, activity_id, port = event["accepted"]
-                self._accepted.append(Arrival(at, kind, activity_id, port))
+                at, kind, activity_id, port, received = event["accepted"]
+                self._accepted.append(Arrival(at, kind, activity_id, port, received))
             elif "rejected" in event:
                 self._rejections.append(f"port {event['port']}: {event['rejected']}")
             elif "fetched" in event:

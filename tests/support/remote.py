@@ -149,7 +149,8 @@ class RemoteServer:
         self.actors: dict[str, RemoteActor] = {}
         self.objects: dict[str, dict[str, Any]] = {}
         self.received: list[Received] = []
-        self.arrival_times: list[float] = []
+        self.arrival_times: list[float] = []  # an accepted delivery's, once verified
+        self.read_times: list[float] = []  # and when its body had been read, before that
         self.rejected: list[str] = []
         self.fetched: list[str] = []  # actor documents others fetched from us
         self.webfinger_lookups: list[str] = []  # resources asked for
@@ -278,6 +279,7 @@ class RemoteServer:
 
     async def _inbox(self, request: web.Request) -> web.Response:
         body = await request.read()
+        read_at = time.time()
         url = f"http://{request.headers['Host']}{request.path}"
 
         async def get_body() -> bytes:
@@ -289,6 +291,7 @@ class RemoteServer:
             return web.Response(status=401)
         self.received.append(Received(url, json.loads(body), signer))
         self.arrival_times.append(time.time())
+        self.read_times.append(read_at)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         return web.Response(status=self.respond_status)
