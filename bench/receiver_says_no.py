@@ -16,6 +16,7 @@ inbox, each with a draft-cavage signature as Mastodon and fedihub send it:
   5. no signature at all                                          -> 401
   6. correctly signed, but with a Date two hours old              -> 401 (outside the window)
   7. signed without digest among its headers (Digest sent, right) -> 401 (body not covered)
+  8. case 6 with a fresh X-Date beside it, not signed             -> 401 (a replay's disguise)
 Prints each status with the receiver's reason; exits 1 if any answer is not the expected one.
 """
 
@@ -70,6 +71,8 @@ async def says_no(verifier: str) -> int:
         tampered = body.replace(b"at 9", b"at 6")
         redigested = {**signed, "digest": "SHA-256=" + base64.b64encode(
             hashlib.sha256(tampered).digest()).decode()}  # fmt: skip
+        stale = sign_cavage_post(alice.secret, inbox, body,
+                                 formatdate(time.time() - 7200, usegmt=True))  # fmt: skip
         _, bob_private = static_key("bob")
         impostor = CryptographicSecret.from_pem(alice.key_id, bob_private)
         cases = [
@@ -80,9 +83,9 @@ async def says_no(verifier: str) -> int:
              sign_cavage_post(impostor, inbox, body), 401),
             ("no signature", body, {"content-type": "application/activity+json",
                                     "date": formatdate(usegmt=True)}, 401),
-            ("signed with a Date two hours old", body,
-             sign_cavage_post(alice.secret, inbox, body, formatdate(time.time() - 7200,
-                                                                    usegmt=True)), 401),
+            ("signed with a Date two hours old", body, stale, 401),
+            ("the old Date with a fresh unsigned X-Date", body,
+             {**stale, "x-date": formatdate(usegmt=True)}, 401),
             ("digest not among the signed headers", body,
              sign_without_digest(alice.secret, inbox, body), 401),
         ]  # fmt: skip
