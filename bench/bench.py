@@ -2,7 +2,8 @@
 """Measure fedihub on loopback: inbox intake, fan-out to 1,000 instances, idle memory.
 
     .venv/bin/python bench/bench.py [--inbox 20000] [--instances 1000] [--followers 10000]
-        [--only inbox|fanout|rss|pages|stampede|freshness|limits] [--receiver bovine|fedify]
+        [--only inbox|fanout|rss|pages|stampede|freshness|limits]
+        [--receiver bovine|fedify|http-signature]
 
 (a) inbox: one `fedihub serve`; a loopback stand-in for Mastodon pre-signs N distinct `Like`
     activities (signing is not what we measure), sends them over 64 connections, and we time
@@ -12,15 +13,22 @@
 (b) fan-out: a hub with F followers spread over I loopback 'instances' (ports), each with a
     shared inbox; the receiver verifies every signature. We time from the commit of the post
     (its row's created_at) to the arrival of the last delivery, for the first post after
-    start-up and the next. Two receivers (bench/receivers.py), chosen with --receiver:
+    start-up and the next. Three receivers (bench/receivers.py), chosen with --receiver:
     - bovine (the default): tests/support/remote.py's RemoteServer in this process, verifying
       with bovine, the library fedihub signs with; its CPU is this process's.
     - fedify: an independent receiver, bench/independent_receiver/receiver.mjs, a Node process
       verifying with Fedify's verifyRequest (Digest included); its CPU is read from /proc.
-      Needs Node.js 20 or later and npm: `npm ci` installs the pinned Fedify from the committed
-      package-lock.json the first time. `.venv/bin/python bench/receiver_says_no.py` shows it
-      answering 401 to a changed body, another key and no signature.
-      .venv/bin/python bench/bench.py --only fanout --receiver fedify
+      About 0.7 ms of CPU a request, on the cores fedihub needs too: on 2 cores it, not the
+      sender, sets the last delivery's time.
+    - http-signature: the same Node receiver verifying with TritonDataCenter's http-signature
+      (a bare draft-cavage verifier; Digest, Date window and key fetching in receiver code of
+      ours), ~0.2 ms a request: independent of fedihub and bovine, and cheap enough that the
+      figure is the sender's.
+      Both Node ones need Node.js 20 or later and npm: `npm ci` installs the pinned packages
+      from the committed package-lock.json the first time. `.venv/bin/python
+      bench/receiver_says_no.py` shows both answering 401 to a changed body, another key, no
+      signature (and the lean one to a stale Date and an unsigned Digest).
+      .venv/bin/python bench/bench.py --only fanout --receiver http-signature
     Either way, every instance must get the Create and no signature may be refused.
 (c) idle RSS of `fedihub serve` after start-up, read from /proc.
 (d) pages: requests per second and median latency for a busy hub's dashboard, calendar, Atom
@@ -54,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from limits import measure as measure_limits  # bench/limits.py, beside this file
 from limits import ratio
 from limits import report as report_limits
-from receivers import BovineReceiver, FedifyReceiver, Receiver, cpu_seconds
+from receivers import NODE_VERIFIERS, BovineReceiver, NodeReceiver, Receiver, cpu_seconds
 
 from tests.support.instances import FedihubInstance
 from tests.support.remote import RemoteActor, RemoteServer, sign_cavage_post, static_key
@@ -218,9 +226,10 @@ def follower_rows(ports: list[int], per_instance: int, now: float) -> list[tuple
     return rows
 
 
-def start_receiver(kind: str, instances: int) -> BovineReceiver | FedifyReceiver:
-    """`bovine`: RemoteServer in this process; `fedify`: the Node receiver (bench/receivers.py)."""
-    return FedifyReceiver(instances) if kind == "fedify" else BovineReceiver(instances)
+def start_receiver(kind: str, instances: int) -> BovineReceiver | NodeReceiver:
+    """`bovine`: RemoteServer in this process; `fedify` or `http-signature`: the Node receiver
+    with that verifier (bench/receivers.py)."""
+    return NodeReceiver(instances, kind) if kind in NODE_VERIFIERS else BovineReceiver(instances)
 
 
 async def bench_fan_out(
@@ -259,7 +268,7 @@ async def bench_fan_out(
                 results[which] = await _one_fan_out(a, receiver, root, instances, which)
         finally:
             await a.stop()
-        if isinstance(receiver, FedifyReceiver):
+        if isinstance(receiver, NodeReceiver):
             # A real server's key cache: the hub's key fetched once, for 1,000 first requests.
             assert len(receiver.fetched) == 1, f"keys fetched: {receiver.fetched}"
     results["warm"]["cold_seconds"] = results["cold"]["seconds"]
@@ -528,7 +537,7 @@ async def main() -> None:
     parser.add_argument("--only", choices=["inbox", "fanout", "rss", "pages", "stampede",
                                            "freshness", "limits"])  # fmt: skip
     parser.add_argument(
-        "--receiver", choices=["bovine", "fedify"], default="bovine",
+        "--receiver", choices=["bovine", *NODE_VERIFIERS], default="bovine",
         help="who receives the fan-out and checks its signatures: see (b)",
     )  # fmt: skip
     args = parser.parse_args()

@@ -1,10 +1,12 @@
 """The receivers bench.py's fan-out delivers to: loopback 'instances', one shared inbox each.
 
-Both give the fan-out the same small interface (`Receiver`), so one measurement serves both:
+All give the fan-out the same small interface (`Receiver`), so one measurement serves all:
 - `BovineReceiver`: tests/support/remote.py's RemoteServer in this process, checking signatures
   with bovine (the library fedihub signs with).
-- `FedifyReceiver`: bench/independent_receiver/receiver.mjs, a Node process checking every
-  signature with Fedify's `verifyRequest`: an implementation that shares no code with fedihub.
+- `NodeReceiver(hosts, verifier)`: bench/independent_receiver/receiver.mjs, a Node process
+  checking every signature with an implementation that shares no code with fedihub: Fedify's
+  `verifyRequest` (verifier "fedify", ~0.7 ms of CPU each) or TritonDataCenter's
+  http-signature with our Digest, Date and key checks (verifier "http-signature", ~0.2 ms).
 """
 
 from __future__ import annotations
@@ -102,13 +104,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class FedifyReceiver:
-    """bench/independent_receiver/receiver.mjs in a Node process of its own, read from its
-    stdout (one JSON line per event; see the comment at the top of receiver.mjs). `npm ci`
-    installs its pinned Fedify first when node_modules is missing."""
+NODE_VERIFIERS = ("fedify", "http-signature")  # receiver.mjs's --verifier
 
-    def __init__(self, hosts: int) -> None:
+
+class NodeReceiver:
+    """bench/independent_receiver/receiver.mjs in a Node process of its own, verifying with
+    `verifier` (one of NODE_VERIFIERS), read from its stdout (one JSON line per event; see the
+    comment at the top of receiver.mjs). `npm ci` installs its pinned packages first when
+    node_modules lacks them."""
+
+    def __init__(self, hosts: int, verifier: str = "fedify") -> None:
+        assert verifier in NODE_VERIFIERS, verifier
         self.hosts = hosts
+        self.verifier = verifier
         self.ports: list[int] = []
         self._accepted: list[Arrival] = []
         self._rejections: list[str] = []
@@ -138,27 +146,30 @@ class FedifyReceiver:
         node = shutil.which("node")
         if node is None:
             raise SystemExit(
-                "FAIL: --receiver fedify needs Node.js (v20 or later) on the PATH: `node` was"
+                "FAIL: --receiver fedify|http-signature needs Node.js (v20 or later) on the"
+                " PATH: `node` was"
                 " not found. Install it, or measure with --receiver bovine."
             )
         return node
 
     @staticmethod
     def install() -> None:
-        """`npm ci` from the committed package-lock.json, once (when node_modules is absent)."""
-        if (NODE_RECEIVER / "node_modules" / "@fedify" / "fedify").is_dir():
+        """`npm ci` from the committed package-lock.json, once (when node_modules lacks one of
+        the verifiers, as one installed before http-signature was added does)."""
+        modules = NODE_RECEIVER / "node_modules"
+        if all((modules / name).is_dir() for name in ("@fedify/fedify", "http-signature")):
             return
         npm = shutil.which("npm")
         if npm is None:
-            raise SystemExit("FAIL: `npm` was not found: it installs the receiver's Fedify")
+            raise SystemExit("FAIL: `npm` was not found: it installs the receiver's verifiers")
         print(f"installing the independent receiver's packages (npm ci in {NODE_RECEIVER})")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_RECEIVER, check=True)
 
-    async def __aenter__(self) -> FedifyReceiver:
+    async def __aenter__(self) -> NodeReceiver:
         node = self.node()
         self.install()
         self._process = await asyncio.create_subprocess_exec(
-            node, "receiver.mjs", str(self.hosts), cwd=NODE_RECEIVER,
+            node, "receiver.mjs", str(self.hosts), "--verifier", self.verifier, cwd=NODE_RECEIVER,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert self._process.stdout is not None
@@ -168,7 +179,9 @@ class FedifyReceiver:
             self.ports = json.loads(line)["ports"]
         except (TimeoutError, ValueError, KeyError) as e:
             await self._end()
-            raise SystemExit(f"FAIL: the Fedify receiver did not start: {e!r} {line!r}") from e
+            raise SystemExit(
+                f"FAIL: the {self.verifier} receiver did not start: {e!r} {line!r}"
+            ) from e
         self._reader = asyncio.create_task(self._read(self._process.stdout))
         return self
 

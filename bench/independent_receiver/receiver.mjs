@@ -1,9 +1,15 @@
 // An independent receiver for bench/bench.py's fan-out: N loopback "instances" whose shared
-// inboxes verify every HTTP signature with Fedify (a TypeScript ActivityPub framework), not with
-// bovine, the library fedihub signs with. A signature both libraries accept is one another
-// implementation reads the same way; a figure measured here cannot hide a shared mistake.
+// inboxes verify every HTTP signature with an implementation that is not bovine, the library
+// fedihub signs with. A signature both accept is one another implementation reads the same
+// way; a figure measured here cannot hide a shared mistake. Two verifiers, one chosen per run:
+//   fedify          Fedify 1.5.9's verifyRequest (verify-fedify.mjs), a TypeScript ActivityPub
+//                   framework; about 0.7 ms of CPU a request.
+//   http-signature  TritonDataCenter's http-signature 1.4.0 (verify-http-signature.mjs), a bare
+//                   draft-cavage parser and verifier, with the Digest, Date window and key
+//                   fetching done in a few lines of ours; about 0.2 ms a request. Neither
+//                   shares code with fedihub or bovine.
 //
-//   node receiver.mjs N
+//   node receiver.mjs N [--verifier fedify|http-signature]      (fedify when not said)
 //
 // It binds N ports on 127.0.0.1 (port 0, so the kernel picks free ones and no other server can
 // take them between choosing and listening), then writes one JSON line per event on stdout:
@@ -16,17 +22,14 @@
 // so on a small machine its queue of verifications, not the sender, can set the last epoch_s.
 // Stdout to a pipe is written synchronously on Linux, so a line is out before the answer.
 // It stops when stdin closes (the bench ended or died) or on SIGTERM.
+//
+// A verifier module exports
+//   verify(req, body, port) -> Promise<null | string>: null when the signature verified (and
+//       Digest matched the body, Date was recent, ...), else why not; keys fetched once each
+//   warmUpSigner() -> Promise<{ publicKeyPem, sign(request, keyId) -> Promise<Request> }>
+// and is imported only when chosen (Fedify and LogTape are not loaded for http-signature).
 
-import { AsyncLocalStorage } from "node:async_hooks";
 import http from "node:http";
-import {
-  exportSpki,
-  generateCryptoKeyPair,
-  getDocumentLoader,
-  signRequest,
-  verifyRequest,
-} from "@fedify/fedify";
-import { configure } from "@logtape/logtape";
 
 const MAX_BODY = 1 << 20; // an activity is a few KB; a bigger body is refused before parsing
 
@@ -36,35 +39,11 @@ function emit(event) {
   if (!warming) process.stdout.write(JSON.stringify(event) + "\n");
 }
 
-// --- Why a signature was refused, in Fedify's own words -------------------------------------
-// verifyRequest answers only "a key" or null; the reason goes to Fedify's debug log (LogTape).
-// A sink collects those records into the store of the request being verified (found through
-// AsyncLocalStorage, as the sink is called synchronously inside verifyRequest's async context).
-const currentRequest = new AsyncLocalStorage();
-await configure({
-  sinks: {
-    reasons(record) {
-      const store = currentRequest.getStore();
-      if (store !== undefined && record.level !== "info") {
-        // The template without its values, to its first line or sentence break: reasons
-        // group well when counted, and the signed message it may go on to quote is left out.
-        store.reasons.push(String(record.rawMessage).split(/\n|  /)[0]);
-      }
-    },
-  },
-  loggers: [
-    { category: ["fedify", "sig"], lowestLevel: "debug", sinks: ["reasons"] },
-    // LogTape's own notices (e.g. "no sink configured for a category") are not ours to count.
-    { category: ["logtape", "meta"], lowestLevel: null },
-  ],
-});
-
-// --- Keys: fetched from fedihub over loopback, once each ------------------------------------
-// Fedify's loader refuses private and loopback addresses unless told otherwise; this bench's
-// only server is fedihub on localhost, so we allow private addresses, and make sure the
-// receiver reaches nothing past this machine by refusing every non-loopback host in fetch
-// itself (Fedify's loader calls the global fetch, for documents and for links they name).
-// The JSON-LD contexts Fedify preloads (ActivityStreams, security/v1, ...) never need fetch.
+// --- Keys: fetched from fedihub over loopback ----------------------------------------------
+// The verifiers fetch the keyIds' documents with the global fetch (Fedify's document loader
+// does too, for documents and for links they name). This bench's only server is fedihub on
+// localhost: fetch itself refuses every other host, so the receiver reaches nothing past this
+// machine whatever a signature names.
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const globalFetch = globalThis.fetch;
 globalThis.fetch = (input, init) => {
@@ -78,50 +57,6 @@ globalThis.fetch = (input, init) => {
     return response;
   });
 };
-const loader = getDocumentLoader({ allowPrivateAddress: true });
-
-// A real server's key cache: a key is fetched once, even when 1,000 first requests signed
-// with it arrive together. Fedify's KeyCache is asked before each fetch and told after it, so
-// the first request to miss becomes the one that fetches; the others wait in get() until it
-// calls set(), then read the cache. Should that request end without set() (an exception), the
-// waiters are released with nothing and each fetches for itself (see `release`).
-const keys = new Map(); // keyId -> CryptographicKey, or null: Fedify's "known not to work"
-const inFlight = new Map(); // keyId -> { promise, resolve } while its first fetch runs
-const keyCache = {
-  async get(keyId) {
-    const id = keyId.href;
-    if (keys.has(id)) return keys.get(id);
-    const pending = inFlight.get(id);
-    if (pending !== undefined) {
-      await pending.promise;
-      return keys.get(id); // undefined if released without a key: fetch it ourselves
-    }
-    let resolve;
-    const promise = new Promise((r) => (resolve = r));
-    inFlight.set(id, { promise, resolve });
-    return undefined; // this caller fetches
-  },
-  async set(keyId, key) {
-    const id = keyId.href;
-    keys.set(id, key);
-    release(id);
-  },
-};
-function release(id) {
-  const pending = inFlight.get(id);
-  if (pending !== undefined) {
-    inFlight.delete(id);
-    pending.resolve();
-  }
-}
-function signatureKeyId(headers) {
-  const match = /keyId="([^"]*)"/.exec(headers.signature ?? "");
-  try {
-    return match ? new URL(match[1]).href : null;
-  } catch {
-    return null;
-  }
-}
 
 // --- The inbox ------------------------------------------------------------------------------
 function readBody(req) {
@@ -157,35 +92,9 @@ async function inbox(req, res, port) {
     emit({ rejected: "body unreadable or too large", port });
     return answer(res, 413);
   }
-  // Fedify verifies a WHATWG Request. Its URL is the one the sender signed: the Host header
-  // it sent and the path it asked for ((request-target) is built from the URL's path).
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-  }
-  const request = new Request(`http://${req.headers.host ?? `127.0.0.1:${port}`}${req.url}`, {
-    method: req.method,
-    headers,
-    body,
-  });
-  const store = { reasons: [] };
-  let key = null;
-  try {
-    // Fedify's own verification: Date within its window, Digest against the body (it refuses
-    // a POST without one), (request-target) and date signed, digest signed when there is a
-    // body, the key fetched (through our cache) and the RSA signature checked; a cached key
-    // that fails is fetched again once before the request is refused.
-    key = await currentRequest.run(store, () =>
-      verifyRequest(request, { documentLoader: loader, contextLoader: loader, keyCache }),
-    );
-  } catch (error) {
-    store.reasons.push(`verifyRequest threw: ${error}`);
-    const id = signatureKeyId(req.headers);
-    if (id !== null && !keys.has(id)) release(id);
-  }
-  if (key === null) {
-    const reason = store.reasons.filter((r) => r.startsWith("Failed") || r.startsWith("verifyRequest")).at(-1);
-    emit({ rejected: reason ?? store.reasons.at(-1) ?? "signature not verified", port });
+  const refused = await verifier.verify(req, body, port);
+  if (refused !== null) {
+    emit({ rejected: refused, port });
     return answer(res, 401);
   }
   const arrived = Date.now() / 1000;
@@ -241,25 +150,33 @@ async function listenOn(count) {
   return { servers, ports };
 }
 
-const count = Number.parseInt(process.argv[2] ?? "", 10);
-if (!Number.isInteger(count) || count < 1) {
-  process.stderr.write("usage: node receiver.mjs N   (N >= 1 loopback ports)\n");
+const VERIFIERS = { fedify: "./verify-fedify.mjs", "http-signature": "./verify-http-signature.mjs" };
+const [countArg, ...options] = process.argv.slice(2);
+const count = Number.parseInt(countArg ?? "", 10);
+const chosen = options.length === 0 ? "fedify" : options[0] === "--verifier" ? options[1] : null;
+if (!Number.isInteger(count) || count < 1 || options.length > 2 || !Object.hasOwn(VERIFIERS, chosen ?? "")) {
+  process.stderr.write(
+    "usage: node receiver.mjs N [--verifier fedify|http-signature]   (N >= 1 loopback ports)\n",
+  );
   process.exit(2);
 }
+const verifier = await import(VERIFIERS[chosen]);
+
 // One signed request through the whole path before fedihub sends any: Node loads its fetch
-// (undici) on first use, Fedify its JSON-LD processor and WebCrypto its RSA code, together a
-// few hundred ms on a busy machine. A running server has paid that long ago; without this the
-// first post after fedihub's start-up would be charged for the receiver's start-up too. It
-// uses a key of its own (its own cache entry), served by this receiver's first port.
+// (undici) on first use, Fedify its JSON-LD processor, WebCrypto or OpenSSL its RSA code,
+// together a few hundred ms on a busy machine. A running server has paid that long ago;
+// without this the first post after fedihub's start-up would be charged for the receiver's
+// start-up too. It uses a key of its own (its own cache entry), served by this receiver's
+// first port.
 async function warmUp(port) {
-  const { privateKey, publicKey } = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+  const { publicKeyPem, sign } = await verifier.warmUpSigner();
   const actor = `http://127.0.0.1:${port}/warm-up/actor`;
   warmUpActor = {
     "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
     id: actor,
     type: "Application",
     inbox: `http://127.0.0.1:${port}/inbox`,
-    publicKey: { id: `${actor}#main-key`, owner: actor, publicKeyPem: await exportSpki(publicKey) },
+    publicKey: { id: `${actor}#main-key`, owner: actor, publicKeyPem },
   };
   const body = JSON.stringify({ id: `${actor}#warm-up`, type: "Create", actor });
   const request = new Request(`http://127.0.0.1:${port}/inbox`, {
@@ -267,8 +184,7 @@ async function warmUp(port) {
     headers: { "content-type": "application/activity+json" },
     body,
   });
-  const signed = await signRequest(request, privateKey, new URL(`${actor}#main-key`));
-  const response = await fetch(signed);
+  const response = await fetch(await sign(request, `${actor}#main-key`));
   warmUpActor = null;
   if (response.status !== 202) {
     process.stderr.write(`warm-up request answered ${response.status}, not 202\n`);
