@@ -4,10 +4,11 @@ calendars read both alike. An occurrence keeps none of its own and is read throu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fedihub.posts.store import Post
+from fedihub.posts.store import Post, typed_fields
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class ScheduledFields:
     agenda: tuple[str, ...] = ()
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ScheduledFields:
+    def from_json(cls, data: Mapping[str, Any]) -> ScheduledFields:
         return cls(
             timezone=data.get("timezone") or "UTC",
             location=data.get("location"),
@@ -43,4 +44,4 @@ class ScheduledFields:
 
 def scheduled_fields(post: Post, series: Post | None = None) -> ScheduledFields:
     """The fields of an event or a call series; of an occurrence, its `series`'."""
-    return ScheduledFields.from_json((series or post).fields)
+    return typed_fields(series or post, ScheduledFields.from_json)

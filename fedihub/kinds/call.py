@@ -4,6 +4,7 @@ the lead time becomes a dated post of its own, an Event people join (fedihub/eve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,7 +49,7 @@ class CallFields:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CallFields:
+    def from_json(cls, data: Mapping[str, Any]) -> CallFields:
         return cls(
             timezone=data.get("timezone") or "UTC",
             schedule=data.get("schedule"),

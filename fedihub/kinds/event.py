@@ -3,6 +3,7 @@ Event people join from Mastodon or Mobilizon; its participants hear of every cha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,7 +40,7 @@ class EventFields:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> EventFields:
+    def from_json(cls, data: Mapping[str, Any]) -> EventFields:
         return cls(
             timezone=data.get("timezone") or "UTC",
             location=data.get("location"),

@@ -3,6 +3,7 @@ name), action items and a link to the records. An Article tagged #minutes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
@@ -51,7 +52,7 @@ class MinutesFields:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MinutesFields:
+    def from_json(cls, data: Mapping[str, Any]) -> MinutesFields:
         return cls(
             meeting_date=data["meeting_date"],
             attendees=tuple(data.get("attendees") or ()),

@@ -4,6 +4,7 @@ members only unless `who: anyone`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +37,7 @@ class ProposalFields:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ProposalFields:
+    def from_json(cls, data: Mapping[str, Any]) -> ProposalFields:
         return cls(bool(data.get("members_only")), data.get("quorum"), data.get("outcome"))
 
 

@@ -17,6 +17,7 @@ here."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
@@ -63,7 +64,7 @@ class ShiftFields:
                 "skills": list(self.skills), "languages": list(self.languages)}  # fmt: skip
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ShiftFields:
+    def from_json(cls, data: Mapping[str, Any]) -> ShiftFields:
         return cls(
             site=data.get("site") or "", timezone=data.get("timezone") or "UTC",
             needed=int(data.get("needed") or 1), skills=tuple(data.get("skills") or ()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ class UpdateFields:
         return {}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> UpdateFields:
+    def from_json(cls, data: Mapping[str, Any]) -> UpdateFields:
         return cls()
 
 

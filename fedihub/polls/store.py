@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
 from fedihub.db import Database, Transaction
 from fedihub.polls.tally import Tally, Vote, count
-from fedihub.posts.store import Post
+from fedihub.posts.store import Post, typed_fields
 
 if TYPE_CHECKING:
     from fedihub.posts.kind import KindName
@@ -36,7 +37,7 @@ class QuestionFields:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
         return cls(
             options=tuple(data["options"]),
             multiple=bool(data.get("multiple")),
@@ -49,7 +50,7 @@ class QuestionFields:
 
 def question_fields(post: Post) -> QuestionFields:
     """The fields of a post people vote in (a poll or a proposal)."""
-    return QuestionFields.from_json(post.fields)
+    return typed_fields(post, QuestionFields.from_json)
 
 
 async def votes(

@@ -15,7 +15,7 @@ a BadRequest that names the field, so nothing half-checked is ever stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NewType, Protocol, Self
 from zoneinfo import ZoneInfo
@@ -49,7 +49,7 @@ class KindFields(Protocol):
     def to_json(self) -> dict[str, Any]: ...
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self: ...
+    def from_json(cls, data: Mapping[str, Any]) -> Self: ...
 
 
 @dataclass(frozen=True)

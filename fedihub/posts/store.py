@@ -5,9 +5,9 @@ some kinds only, the caller names them from the registry (`PostKinds.names_where
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from fedihub.db import Database, Row, Transaction
 from fedihub.dialects import json_member
@@ -30,7 +30,7 @@ class Post:
     title: str | None
     source_markdown: str
     content_html: str
-    fields: dict[str, Any]
+    fields: Mapping[str, Any]  # read-only: a Post read from the database may be shared
     starts_at: float | None
     ends_at: float | None
     status: Status
@@ -45,11 +45,47 @@ class Post:
         return self.series_id is not None
 
 
+# Posts already read, by every value of their row: a page rendered on every request reads the
+# same 60 posts each time, and building each again (its fields' JSON, a frozen dataclass) was
+# a tenth of a busy hub's dashboard (issue 18). The row is the key, so a post changed in any
+# column is a new entry, never a stale one; Post is frozen and its fields a read-only Mapping
+# (mypy holds code to that), which is what makes sharing one between requests safe.
+_ALREADY_READ: dict[tuple[Any, ...], Post] = {}
+_KEEP_READ = 2_048  # a few MB at most; emptied, not evicted one by one, when full
+
+
+Typed = TypeVar("Typed")
+# A post's fields as `read` types them, by the identity of the fields read (kept alongside, so
+# an id is never reused while its entry stands): a shared Post's are worked out once.
+_TYPED: dict[tuple[int, object], tuple[Mapping[str, Any], object]] = {}
+
+
+def typed_fields(post: Post, read: Callable[[Mapping[str, Any]], Typed]) -> Typed:
+    """`read(post.fields)` (a kind's `from_json`, which gives a frozen dataclass), once per post
+    read from the database: pages list the same posts on every request."""
+    key = (id(post.fields), read)
+    kept = _TYPED.get(key)
+    if kept is not None and kept[0] is post.fields:
+        return cast(Typed, kept[1])
+    typed = read(post.fields)
+    if len(_TYPED) >= _KEEP_READ:
+        _TYPED.clear()
+    _TYPED[key] = (post.fields, typed)
+    return typed
+
+
 def _post(row: Row) -> Post:
     """A row of `SELECT {_COLUMNS}`, read by position (pages read hundreds a second)."""
-    values = list(row)
-    values[_FIELDS] = json.loads(values[_FIELDS])
-    return Post(*values)
+    key = tuple(row)
+    post = _ALREADY_READ.get(key)
+    if post is None:
+        values = list(key)
+        values[_FIELDS] = json.loads(values[_FIELDS])
+        post = Post(*values)
+        if len(_ALREADY_READ) >= _KEEP_READ:
+            _ALREADY_READ.clear()
+        _ALREADY_READ[key] = post
+    return post
 
 
 async def insert_post(

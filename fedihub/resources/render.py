@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -59,7 +60,7 @@ class IntentFields:
         }  # fmt: skip
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> IntentFields:
+    def from_json(cls, data: Mapping[str, Any]) -> IntentFields:
         return cls(
             side=data.get("side") or "need", category=data.get("category") or "other",
             quantity=data.get("quantity"), unit=data.get("unit") or "",

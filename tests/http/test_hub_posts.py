@@ -5,6 +5,7 @@ the calendar and Atom feeds read back by independent parsers."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from fedihub.errors import BadRequest
 from fedihub.events import participation
 from fedihub.hubs.service import create_hub
 from fedihub.keys import delivery_worker_key, inbox_worker_key, scheduler_key
+from fedihub.polls.store import question_fields
 from fedihub.posts import service as posts
 from fedihub.posts import store as post_store
 from fedihub.services import Services
@@ -364,3 +366,38 @@ async def test_a_hubs_lists_of_newest_posts_come_in_one_query_as_each_alone(
     for kinds, limit in [(("update",), 3), (("poll", "proposal"), 10), ((), 4)]:
         alone = await post_store.latest_posts(services.db, hub.id, limit, kinds)
         assert [p.id for p in alone] == [p.id for p in {3: updates, 10: questions, 4: every}[limit]]
+
+
+async def test_a_post_read_again_is_shared_until_any_of_its_columns_changes(
+    services: Services, hub: LocalActor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts read from the database are kept by their whole row (a page rendered on every
+    request reads the same posts each time): the same row gives the same Post, and its typed
+    fields are worked out once; a change to any column, even one no edit stamps with
+    updated_at, is read as it is now."""
+    closes = "---\ncloses: 2026-12-08 20:00\n---\n"
+    poll = await posts.publish(services, hub, None, "poll", closes + "March?")
+    first = await post_store.get_post_by_id(services.db, poll.id)
+    again = await post_store.get_post_by_id(services.db, poll.id)
+    assert first is not None and again is first
+    assert question_fields(again) is question_fields(first)
+
+    await services.db.execute("UPDATE posts SET closed_at = 1234.5 WHERE id = ?", (poll.id,))
+    closed = await post_store.get_post_by_id(services.db, poll.id)
+    assert closed is not None and closed.closed_at == 1234.5 and first.closed_at is None
+
+    fields = {**first.fields, "language": "es", "outcome": "carried"}
+    await services.db.execute(
+        "UPDATE posts SET fields = ? WHERE id = ?", (json.dumps(fields), poll.id)
+    )
+    relabelled = await post_store.get_post_by_id(services.db, poll.id)
+    assert relabelled is not None and relabelled.fields["language"] == "es"
+    assert question_fields(relabelled).outcome == "carried"
+    assert question_fields(first).outcome is None
+    assert "language" not in first.fields or first.fields["language"] != "es"
+
+    monkeypatch.setattr(post_store, "_KEEP_READ", 3)
+    for n in range(5):
+        update = await posts.publish(services, hub, None, "update", f"Update {n}")
+        assert await post_store.get_post_by_id(services.db, update.id) is not None
+        assert len(post_store._ALREADY_READ) <= 3
