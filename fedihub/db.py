@@ -37,7 +37,7 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import aiosqlite
 
@@ -150,9 +150,12 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+Done = TypeVar("Done")
+
+
 def _first_row(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Row | None:
-    """Runs in aiosqlite's thread: the statement is closed before its row is handed over, so
-    the reader keeps no snapshot open (see SqliteDatabase.__init__)."""
+    """Runs in aiosqlite's thread, as do the three below: each statement is closed before its
+    result is handed over, so a connection keeps no snapshot open (see SqliteDatabase)."""
     cursor = conn.execute(sql, params)
     try:
         row: Row | None = cursor.fetchone()
@@ -161,21 +164,46 @@ def _first_row(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Row
         cursor.close()
 
 
+def _all_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Row]:
+    cursor = conn.execute(sql, params)
+    try:
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _row_count(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    cursor = conn.execute(sql, params)
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _new_row_id(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    cursor = conn.execute(sql, params)
+    try:
+        return int(cursor.lastrowid or 0)
+    finally:
+        cursor.close()
+
+
 async def _one_trip(
-    reader: aiosqlite.Connection,
-    work: Callable[[sqlite3.Connection, str, Sequence[Any]], Row | None],
+    conn: aiosqlite.Connection,
+    work: Callable[[sqlite3.Connection, str, Sequence[Any]], Done],
     sql: str,
     params: Sequence[Any],
-) -> Row | None:
-    """`work` in the reader's thread, in one trip there and back. aiosqlite's own fetchone
-    takes three (execute, fetch, close: each a wake-up of its thread and of the event loop);
-    with a page making ten reads among dozens of requests, those trips cost more than the
-    queries (a volunteer's sign-up 1.98 -> 1.84 ms of CPU, a hub's page rendered every time
-    325 -> 345/s; issue 18). It queues `work` as aiosqlite's execute_fetchall queues its own,
-    through Connection._execute, which is why pyproject.toml caps aiosqlite's version: a
-    release that renamed it fails every read in the tests, not quietly."""
-    queue = cast(Callable[..., Awaitable[Row | None]], reader._execute)
-    return await queue(work, reader._conn, sql, params)
+) -> Done:
+    """`work` in the connection's thread, in one trip there and back. aiosqlite's own cursor
+    calls take two or three (execute, fetch, close: each a wake-up of its thread and of the
+    event loop, and a turn at the GIL); with dozens of requests at once those trips cost more
+    than the queries, and on the writer they lengthen the one section every write waits for (a
+    volunteer's sign-up 1.98 -> 1.84 ms of CPU, a hub's page rendered every time 325 -> 345/s;
+    issue 18). It queues `work` as aiosqlite's execute_fetchall queues its own, through
+    Connection._execute, which is why pyproject.toml caps aiosqlite's version: a release that
+    renamed it fails every read and write in the tests, not quietly."""
+    queue = cast(Callable[..., Awaitable[Done]], conn._execute)
+    return await queue(work, conn._conn, sql, params)
 
 
 async def _open(path: Path) -> aiosqlite.Connection:
@@ -292,10 +320,8 @@ class SqliteDatabase(ContentVersion):
             return await _one_trip(reader, _first_row, sql, params)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        # One trip to aiosqlite's thread, not three (execute, fetch, close): ~0.05 ms a query,
-        # 10-15 % of a dashboard's render (issue 18).
         async with self._reader() as reader:
-            return list(await reader.execute_fetchall(sql, params))
+            return await _one_trip(reader, _all_rows, sql, params)
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -346,13 +372,11 @@ class SqliteTransaction:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         self.wrote_content = self.wrote_content or changes_content(sql)
-        async with self._conn.execute(sql, params) as cur:
-            return cur.rowcount
+        return await _one_trip(self._conn, _row_count, sql, params)
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         self.wrote_content = self.wrote_content or changes_content(sql)
-        async with self._conn.execute(sql, params) as cur:
-            return int(cur.lastrowid or 0)
+        return await _one_trip(self._conn, _new_row_id, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self.wrote_content = self.wrote_content or changes_content(sql)
@@ -360,10 +384,8 @@ class SqliteTransaction:
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         self.wrote_content = self.wrote_content or changes_content(sql)  # … RETURNING writes
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        return await _one_trip(self._conn, _first_row, sql, params)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         self.wrote_content = self.wrote_content or changes_content(sql)
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return await _one_trip(self._conn, _all_rows, sql, params)
