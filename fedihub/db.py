@@ -198,7 +198,7 @@ async def _one_trip(
     calls take two or three (execute, fetch, close: each a wake-up of its thread and of the
     event loop, and a turn at the GIL); with dozens of requests at once those trips cost more
     than the queries, and on the writer they lengthen the one section every write waits for (a
-    volunteer's sign-up 1.98 -> 1.84 ms of CPU, a hub's page rendered every time 325 -> 345/s;
+    volunteer's sign-up 2.15 -> 1.50 ms of CPU, a hub's page rendered every time 325 -> 345/s;
     issue 18). It queues `work` as aiosqlite's execute_fetchall queues its own, through
     Connection._execute, which is why pyproject.toml caps aiosqlite's version: a release that
     renamed it fails every read and write in the tests, not quietly."""
